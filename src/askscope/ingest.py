@@ -1,0 +1,373 @@
+"""Ingest: read inputs, turn every record into canonical rows, and write them to the store.
+
+The flow for one input: open it (decompressing), sniff its format, split it into raw records,
+parse them into a :class:`~askscope.readers.base.Sink`, fold the sink into a columnar
+:class:`~askscope.batch.Batch` and write that in one transaction. JSON-lines inputs are cut into
+blocks of whole lines (:data:`BLOCK_BYTES`) that worker processes parse in parallel while the main
+process writes the previous block, so memory stays flat and both cores work.
+
+Every record read ends in ``posts``/``accounts`` or in ``rejects``: for each input and in total,
+``read = new + updated + rejected``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import msgspec
+
+from askscope.batch import Batch, build_batch
+from askscope.errors import AskscopeError, RecordError, UnknownFormatError
+from askscope.inputs import InputSource, OpenedInput, expand_paths
+from askscope.readers import Reader, detect, make_head, reader_for
+from askscope.readers.base import RawRecord, Sink
+from askscope.readers.framing import HEAD_BYTES
+from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
+
+#: Input bytes per block (one worker task, one transaction).
+BLOCK_BYTES = 8 << 20
+#: Records per batch for inputs read record by record (JSON documents, CSV).
+BATCH_RECORDS = 20_000
+#: Inputs at least this large (or of unknown size) are parsed by worker processes.
+PARALLEL_MIN_BYTES = 24 << 20
+
+ProgressCallback = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class FileResult:
+    """The outcome of ingesting one input."""
+
+    source_file: str
+    format: str
+    ingest_id: int
+    status: str
+    counts: BatchCounts
+    sha256: str | None = None
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_file": self.source_file,
+            "format": self.format,
+            "ingest_id": self.ingest_id,
+            "status": self.status,
+            **self.counts.as_dict(),
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one ``ingest`` call: per input and in total."""
+
+    store: str
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def totals(self) -> BatchCounts:
+        total = BatchCounts()
+        for result in self.files:
+            total.add(result.counts)
+        return total
+
+    @property
+    def reconciles(self) -> bool:
+        t = self.totals
+        return t.read == t.new + t.updated + t.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            **self.totals.as_dict(),
+            "reconciles": self.reconciles,
+            "seconds": round(self.seconds, 3),
+            "files": [f.as_dict() for f in self.files],
+        }
+
+
+@dataclass(slots=True)
+class _Plan:
+    source: InputSource
+    reader: Reader
+    opened: OpenedInput | None  # kept open only for stdin (it cannot be re-opened)
+    compression: str | None
+    framing: str
+
+
+def ingest(
+    store: Store | str | os.PathLike[str],
+    paths: Sequence[str],
+    *,
+    format: str | None = None,
+    mapping: dict[str, str] | None = None,
+    platform: str | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Ingest ``paths`` (files, folders, zip archives, ``-`` for stdin) into ``store``.
+
+    Every input is checked (exists, readable, known format) before anything is written. Bad
+    records are rejected and counted; with ``strict=True`` the first one stops the ingest with a
+    :class:`~askscope.errors.RecordError` naming its file and line (everything before it stays
+    stored). ``workers`` sets the parser processes for large JSON-lines inputs (default: one per
+    CPU, 0 = parse in this process).
+    """
+    options = {"mapping": mapping or {}, "platform": platform}
+    plans = _plan(paths, format, options)
+    own = not isinstance(store, Store)
+    db = open_store(store) if own else store  # type: ignore[arg-type]
+    result = IngestResult(store=db.path)
+    started = time.perf_counter()
+    try:
+        for plan in plans:
+            result.files.append(_ingest_one(db, plan, options, strict=strict, workers=workers, progress=progress))
+    finally:
+        for plan in plans:
+            if plan.opened is not None:
+                plan.opened.close()
+        if own:
+            db.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any]) -> list[_Plan]:
+    if not paths:
+        raise AskscopeError("no input given", "give one or more files, folders or - for stdin")
+    plans: list[_Plan] = []
+    for source in expand_paths(list(paths)):
+        opened = OpenedInput(source, HEAD_BYTES)
+        try:
+            head = make_head(opened.head)
+            reader = reader_for(format, options) if format else detect(head, source.name, options)
+            if format and not reader.sniff(head) and head.framing == "text" and reader.name != "csv":
+                raise UnknownFormatError(f"{source.name} is not {format}: it is not JSON",
+                                         "leave out --format to let askscope recognise it")
+        except BaseException:
+            opened.close()
+            raise
+        plans.append(_Plan(source, reader, opened if source.is_stdin else None, opened.compression, head.framing))
+        if not source.is_stdin:
+            opened.close()
+    return plans
+
+
+def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
+    data: dict[str, Any] = {"framing": framing}
+    if reader.name == "csv":
+        data["mapping"] = options.get("mapping") or {}
+        data["platform"] = options.get("platform") or "x"
+    header = reader.raw_header()
+    if header is not None:
+        data["header"] = header.decode("utf-8")
+    return msgspec.json.encode(data).decode()
+
+
+def _ingest_one(
+    db: Store,
+    plan: _Plan,
+    options: dict[str, Any],
+    *,
+    strict: bool,
+    workers: int | None,
+    progress: ProgressCallback | None,
+) -> FileResult:
+    source, reader = plan.source, plan.reader
+    opened = plan.opened or OpenedInput(source, HEAD_BYTES)
+    started = time.perf_counter()
+    mtime = os.path.getmtime(source.path) if source.path and source.member is None else None
+    record = db.begin_ingest(
+        source_file=source.name,
+        source_path=source.path if source.member is None else f"{source.path}:{source.member}",
+        source_size=source.size,
+        source_mtime=mtime,
+        format=reader.name,
+        compression=plan.compression,
+        options="{}",
+    )
+    status = "failed"
+    try:
+        with opened:
+            head = make_head(opened.head)
+            stream = opened.stream
+            if plan.framing == "jsonl" and reader.parallel and reader.name != "csv":
+                batches = _jsonl_batches(stream, reader, source, record.started_at, workers, strict)
+            else:
+                batches = _record_batches(stream, head, reader, source.name, record.started_at, strict)
+            for batch in batches:
+                db.write_batch(record, batch)
+                if strict and batch.rejects.num_rows:
+                    first = batch.rejects.slice(0, 1).to_pylist()[0]
+                    raise RecordError(
+                        f"{first['source_file']}:{first['source_line']}: {first['reason']}: {first['detail']}",
+                        "fix or remove that record, or ingest without --strict to skip bad records",
+                        source_file=first["source_file"], source_line=first["source_line"],
+                        reason=first["reason"],
+                    )
+                if progress is not None:
+                    progress(source.name, opened.progress(), source.size)
+            db.con.execute("UPDATE ingests SET options = ? WHERE id = ?",
+                           [_options_json(reader, options, plan.framing), record.id])
+            status = "done"
+        return FileResult(
+            source_file=source.name,
+            format=reader.name,
+            ingest_id=record.id,
+            status=status,
+            counts=record.counts,
+            sha256=opened.sha256(),
+            bytes=opened.bytes_read,
+            seconds=time.perf_counter() - started,
+        )
+    finally:
+        db.finish_ingest(
+            record,
+            status=status,
+            sha256=opened.sha256() if status == "done" else None,
+            bytes_read=opened.bytes_read,
+        )
+
+
+# --- record batches (JSON documents, CSV) ----------------------------------------------------
+
+
+def _record_batches(
+    stream: BinaryIO, head: Any, reader: Reader, source_file: str, observed: datetime, strict: bool
+) -> Iterator[Batch]:
+    sink = Sink(source_file=source_file, default_observed_at=observed)
+    for raw in reader.records(stream, head):
+        before, mark = len(sink.rejects), sink.mark()
+        reader.parse(raw, sink)
+        sink.raw.append((raw.line, raw.offset, raw.raw))
+        if strict and len(sink.rejects) > before:
+            sink.undo(mark)  # in strict mode a record is stored whole or not at all
+            yield build_batch(sink)
+            return
+        if sink.records >= BATCH_RECORDS:
+            yield build_batch(sink)
+            sink = Sink(source_file=source_file, default_observed_at=observed)
+    if sink.raw:
+        yield build_batch(sink)
+
+
+# --- JSON-lines blocks, optionally parsed by worker processes --------------------------------
+
+
+def _blocks(stream: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
+    """Whole-line blocks of about :data:`BLOCK_BYTES`: (bytes, first line number, byte offset)."""
+    line = 1
+    offset = 0
+    carry = b""
+    while True:
+        chunk = stream.read(BLOCK_BYTES)
+        if not chunk:
+            break
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        yield block, line, offset
+        line += block.count(b"\n")
+        offset += len(block)
+    if carry:
+        yield carry, line, offset
+
+
+def parse_block(
+    reader: Reader,
+    source_file: str,
+    block: bytes,
+    first_line: int,
+    offset: int,
+    observed: datetime,
+    strict: bool = False,
+) -> Batch:
+    """Parse one block of JSON lines into a batch (runs in a worker process or inline)."""
+    sink = Sink(source_file=source_file, default_observed_at=observed)
+    line_no = first_line
+    position = offset
+    for line in block.split(b"\n"):
+        size = len(line) + 1
+        content = line.rstrip(b"\r")
+        if content.strip():
+            record = RawRecord(line_no, position, content)
+            before, mark = len(sink.rejects), sink.mark()
+            reader.parse(record, sink)
+            sink.raw.append((line_no, position, content))
+            if strict and len(sink.rejects) > before:
+                sink.undo(mark)  # in strict mode a record is stored whole or not at all
+                break
+        line_no += 1
+        position += size
+    return build_batch(sink)
+
+
+def _worker_count(workers: int | None, size: int | None) -> int:
+    if workers is not None:
+        return max(workers, 0)
+    if size is not None and size < PARALLEL_MIN_BYTES:
+        return 0
+    return os.cpu_count() or 1
+
+
+def _jsonl_batches(
+    stream: BinaryIO,
+    reader: Reader,
+    source: InputSource,
+    observed: datetime,
+    workers: int | None,
+    strict: bool,
+) -> Iterator[Batch]:
+    count = 0 if strict else _worker_count(workers, source.size)
+    blocks = _blocks(stream)
+    if count == 0:
+        for block, line, offset in blocks:
+            batch = parse_block(reader, source.name, block, line, offset, observed, strict)
+            yield batch
+            if strict and batch.rejects.num_rows:
+                return
+        return
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        pending: list[cf.Future[Batch]] = []
+        try:
+            for block, line, offset in blocks:
+                pending.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed))
+                if len(pending) > count:
+                    yield pending.pop(0).result()
+            while pending:
+                yield pending.pop(0).result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def read_posts(path: str, *, format: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Any]:
+    """Read an input without a store: yields :class:`~askscope.post.Post` matches, in order.
+
+    Handy in notebooks and tests; rejects are skipped (use :func:`ingest` to see them).
+    """
+    options = {"mapping": mapping or {}, "platform": None}
+    for source in expand_paths([path]):
+        with OpenedInput(source, HEAD_BYTES) as opened:
+            head = make_head(opened.head)
+            reader = reader_for(format, options) if format else detect(head, source.name, options)
+            for raw in reader.records(opened.stream, head):
+                sink = Sink(source_file=source.name, default_observed_at=now_utc())
+                reader.parse(raw, sink)
+                yield from sink.matches

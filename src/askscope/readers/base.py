@@ -1,0 +1,175 @@
+"""What every reader shares: the sniffing head, raw records, the sink and the Reader interface.
+
+A reader is a small object with two jobs:
+
+* ``sniff(head) -> bool``: does this content look like my format? It inspects decoded sample
+  records or the first bytes; it never decides by trying to parse and catching a failure.
+* ``parse(record, sink)``: turn one raw input record (a JSON line, an array element, a CSV row)
+  into canonical :class:`~askscope.post.Post` / :class:`~askscope.post.Account` records, or
+  :class:`~askscope.post.Reject` entries, added to ``sink``.
+
+Splitting an input into raw records is shared (:mod:`askscope.readers.framing`) except where a
+format needs its own (CSV). Keeping ``parse`` a pure function of one raw record is what lets the
+store replay stored raw payloads through a fixed reader (``askscope reparse``) and lets ingest
+parse records in worker processes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, BinaryIO, ClassVar
+
+from askscope.post import Account, ApiError, Post, Reject
+
+EXCERPT_CHARS = 200
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One input record: where it starts and its bytes. ``value`` is set when the framing already
+    decoded it (elements of a JSON document); ``parse`` then need not decode ``raw`` again."""
+
+    line: int
+    offset: int
+    raw: bytes
+    value: Any = None
+
+
+@dataclass(slots=True)
+class Head:
+    """What sniffers look at: the first bytes of the (decompressed) input and, for JSON, up to a
+    few decoded sample records."""
+
+    data: bytes
+    framing: str  # "jsonl", "json" (one document) or "text"
+    samples: list[Any] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+@dataclass(slots=True)
+class Sink:
+    """Collects what readers produce for a batch of raw records.
+
+    ``matches`` are posts the collection matched; ``context`` posts that only came as references.
+    ``account_records`` are accounts that were themselves input records (a users file);
+    ``accounts`` those that came along with posts. ``records`` counts input records read
+    (matches + account records + rejects), which is what ``read`` reports.
+    """
+
+    source_file: str
+    default_observed_at: datetime | None = None
+    matches: list[Post] = field(default_factory=list)
+    context: list[Post] = field(default_factory=list)
+    accounts: list[Account] = field(default_factory=list)
+    account_records: list[Account] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    api_errors: list[ApiError] = field(default_factory=list)
+    raw: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return len(self.matches) + len(self.account_records) + len(self.rejects)
+
+    def reject(
+        self,
+        record: RawRecord,
+        reason: str,
+        detail: str,
+        *,
+        item: int = 0,
+        excerpt: str | None = None,
+    ) -> None:
+        if excerpt is None:
+            excerpt = excerpt_of(record.raw)
+        self.rejects.append(
+            Reject(
+                source_file=self.source_file,
+                source_line=record.line,
+                reason=reason,
+                detail=detail[:500],
+                excerpt=excerpt,
+                item=item,
+                byte_offset=record.offset,
+            )
+        )
+
+    def mark(self) -> tuple[int, ...]:
+        """Sizes of the output lists, to undo one record's output with :meth:`undo`."""
+        return (len(self.matches), len(self.context), len(self.accounts), len(self.account_records),
+                len(self.api_errors))
+
+    def undo(self, mark: tuple[int, ...]) -> None:
+        """Drop what was added since ``mark`` (rejects stay: they say why)."""
+        del self.matches[mark[0]:]
+        del self.context[mark[1]:]
+        del self.accounts[mark[2]:]
+        del self.account_records[mark[3]:]
+        del self.api_errors[mark[4]:]
+
+    def extend(self, other: Sink) -> None:
+        self.matches.extend(other.matches)
+        self.context.extend(other.context)
+        self.accounts.extend(other.accounts)
+        self.account_records.extend(other.account_records)
+        self.rejects.extend(other.rejects)
+        self.api_errors.extend(other.api_errors)
+        self.raw.extend(other.raw)
+
+
+def excerpt_of(raw: bytes | str, limit: int = EXCERPT_CHARS) -> str:
+    """The first ``limit`` characters of a record, decoded leniently, for the rejects table."""
+    if isinstance(raw, bytes):
+        raw = raw[: limit * 4].decode("utf-8", errors="replace")
+    text = raw.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """Make a datetime timezone-aware in UTC (naive values are taken as UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    if dt.utcoffset() != timezone.utc.utcoffset(None):
+        return dt.astimezone(timezone.utc)
+    return dt
+
+
+class Reader(ABC):
+    """The interface of an input format. Subclasses set the class attributes and implement
+    :meth:`sniff` and :meth:`parse`; JSON formats inherit :meth:`records` from the framing."""
+
+    #: Short name used on the command line and in the ``ingests`` table (``x-v2``).
+    name: ClassVar[str]
+    #: Platform of the posts it reads (``x``).
+    platform: ClassVar[str]
+    #: One line for ``askscope formats`` and error messages.
+    description: ClassVar[str]
+    #: True when :meth:`parse` may run in a worker process (no state between records).
+    parallel: ClassVar[bool] = True
+
+    @abstractmethod
+    def sniff(self, head: Head) -> bool:
+        """True when ``head`` looks like this format."""
+
+    def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
+        """Split the input into raw records. JSON formats share the JSON framing."""
+        from askscope.readers.framing import json_records
+
+        return json_records(stream, head)
+
+    @abstractmethod
+    def parse(self, record: RawRecord, sink: Sink) -> None:
+        """Add what ``record`` holds to ``sink`` (posts, accounts, rejects). Never raises on bad
+        data: broken records become rejects."""
+
+    def raw_header(self) -> bytes | None:
+        """Bytes that ``parse`` needs besides each record to re-read stored raw records (the CSV
+        header). None for self-contained records."""
+        return None

@@ -1,0 +1,1 @@
+"""SYNTHETIC data generators (clearly labelled; never evidence about real campaigns)."""
