@@ -123,6 +123,8 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     t = result.totals
     click.echo(f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
                f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s")
+    for name, why in result.skipped:
+        click.echo(f"Skipped {name}: {why}", err=True)
     if t.rejected:
         click.echo(f"See the rejects: askscope sql {db} \"SELECT * FROM rejects\"", err=True)
 

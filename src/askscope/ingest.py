@@ -73,6 +73,8 @@ class IngestResult:
 
     store: str
     files: list[FileResult] = field(default_factory=list)
+    #: Files found in folders whose format is unknown: (name, why), not read.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -94,6 +96,7 @@ class IngestResult:
             "reconciles": self.reconciles,
             "seconds": round(self.seconds, 3),
             "files": [f.as_dict() for f in self.files],
+            "skipped": [{"source_file": name, "reason": why} for name, why in self.skipped],
         }
 
 
@@ -126,10 +129,10 @@ def ingest(
     CPU, 0 = parse in this process).
     """
     options = {"mapping": mapping or {}, "platform": platform}
-    plans = _plan(paths, format, options)
+    plans, skipped = _plan(paths, format, options)
     own = not isinstance(store, Store)
     db = open_store(store) if own else store  # type: ignore[arg-type]
-    result = IngestResult(store=db.path)
+    result = IngestResult(store=db.path, skipped=skipped)
     started = time.perf_counter()
     try:
         for plan in plans:
@@ -144,10 +147,12 @@ def ingest(
     return result
 
 
-def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any]) -> list[_Plan]:
+def _plan(paths: Sequence[str], format: str | None,
+          options: dict[str, Any]) -> tuple[list[_Plan], list[tuple[str, str]]]:
     if not paths:
         raise AskscopeError("no input given", "give one or more files, folders or - for stdin")
     plans: list[_Plan] = []
+    skipped: list[tuple[str, str]] = []
     for source in expand_paths(list(paths)):
         opened = OpenedInput(source, HEAD_BYTES)
         try:
@@ -156,13 +161,19 @@ def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any]) -> 
             if format and not reader.sniff(head) and head.framing == "text" and reader.name != "csv":
                 raise UnknownFormatError(f"{source.name} is not {format}: it is not JSON",
                                          "leave out --format to let askscope recognise it")
+        except UnknownFormatError as exc:
+            opened.close()
+            if source.from_folder:
+                skipped.append((source.name, exc.message))
+                continue
+            raise
         except BaseException:
             opened.close()
             raise
         plans.append(_Plan(source, reader, opened if source.is_stdin else None, opened.compression, head.framing))
         if not source.is_stdin:
             opened.close()
-    return plans
+    return plans, skipped
 
 
 def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:

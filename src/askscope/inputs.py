@@ -53,6 +53,8 @@ class InputSource:
     path: str | None
     size: int | None
     member: str | None = None
+    #: Found by expanding a folder (not named by the user): an unknown format is skipped, not fatal.
+    from_folder: bool = False
 
     @property
     def is_stdin(self) -> bool:
@@ -223,7 +225,9 @@ def expand_paths(paths: list[str] | tuple[str, ...]) -> Iterator[InputSource]:
             if not files:
                 raise InputError(f"folder {path} holds no files", "give files or a folder with files")
             for f in files:
-                yield from _file_sources(str(f))
+                for source in _file_sources(str(f)):
+                    source.from_folder = True
+                    yield source
             continue
         if not p.exists():
             raise InputError(f"no such file: {path}", "check the path (use - to read standard input)")

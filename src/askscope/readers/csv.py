@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
@@ -27,6 +28,11 @@ from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of, utc
 from askscope.readers.x_v1 import InvalidValue, parse_v1_date
 
 csv.field_size_limit(64 * 1024 * 1024)
+
+# Entities taken from the text when a CSV has no column for them.
+HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
+MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
+URL = re.compile(r"https?://[^\s<>\"']+")
 
 # Column name (lower-cased) -> Post field, or "account.<field>" for the author's account.
 ALIASES: dict[str, str] = {
@@ -53,6 +59,8 @@ ALIASES: dict[str, str] = {
     "entities.urls": "urls",
     "attachments.media_keys": "media_count",
     "author.username": "author_handle",
+    "retweeted_username": "_reposted_handle",
+    "retweeted_user_id": "_reposted_author_id",
     "__twarc.retrieved_at": "observed_at",
     "author.id": "account.id",
     "author.name": "account.name",
@@ -148,6 +156,11 @@ class CsvReader(Reader):
         self.targets: list[str | None] = []
 
     @property
+    def present(self) -> set[str]:
+        """Post fields some column provides."""
+        return {t for t in self.targets if t}
+
+    @property
     def is_twarc(self) -> bool:
         return any(marker in self.header for marker in TWARC_MARKERS)
 
@@ -225,13 +238,14 @@ class CsvReader(Reader):
         if len(row) != len(self.header):
             sink.reject(record, "invalid_csv", f"{len(row)} fields where the header has {len(self.header)}")
             return
+        id_columns = [cell for target, cell in zip(self.targets, row) if target == "id"]
+        if not any(cell.strip() for cell in id_columns):
+            sink.reject(record, "missing_field", "the id column is empty")
+            return
         try:
             post, account = self._row(row, record, sink)
         except InvalidValue as exc:
             sink.reject(record, "invalid_value", str(exc))
-            return
-        if not post.id:
-            sink.reject(record, "missing_field", "the id column is empty")
             return
         sink.matches.append(post)
         if account is not None:
@@ -240,11 +254,14 @@ class CsvReader(Reader):
     def _row(self, row: list[str], record: RawRecord, sink: Sink) -> tuple[Post, Account | None]:
         values: dict[str, Any] = {}
         account: dict[str, Any] = {}
+        extra: dict[str, str] = {}
         for target, cell in zip(self.targets, row):
             if target is None or cell == "":
                 continue
             if target.startswith("account."):
                 account[target[8:]] = _account_value(target[8:], cell)
+            elif target.startswith("_"):
+                extra[target] = cell
             else:
                 values[target] = _post_value(target, cell)
         platform = values.pop("platform", None) or self.default_platform
@@ -264,8 +281,21 @@ class CsvReader(Reader):
         elif kind not in ("post", "reply", "quote", "repost"):
             raise InvalidValue(f"kind must be post, reply, quote or repost, not {kind!r}")
         observed = values.pop("observed_at", None) or sink.default_observed_at
+        text = values.get("text") or ""
+        if "hashtags" not in self.present:
+            values["hashtags"] = HASHTAG.findall(text)
+        if "mentions" not in self.present:
+            values["mentions"] = MENTION.findall(text)
+        if "urls" not in self.present:
+            values["urls"] = URL.findall(text)
         values["hashtags"] = [h.lstrip("#") for h in values.get("hashtags", []) if h.lstrip("#")]
         values["mentions"] = [m.lstrip("@") for m in values.get("mentions", []) if m.lstrip("@")]
+        reposted_handle = extra.get("_reposted_handle")
+        if kind == "repost" and reposted_handle and reposted_handle not in values["mentions"]:
+            # twarc-csv puts the original's entities on a retweet row; the retweet names its source
+            values["mentions"].insert(0, reposted_handle)
+            if extra.get("_reposted_author_id"):
+                values["mention_ids"] = [extra["_reposted_author_id"], *values.get("mention_ids", [])]
         if isinstance(values.get("edit_ids"), list) and len(values["edit_ids"]) < 2:
             values["edit_ids"] = []
         post = Post(

@@ -1,0 +1,5 @@
+"""python -m askscope"""
+
+from askscope.cli import main
+
+main()
