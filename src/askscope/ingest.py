@@ -196,21 +196,28 @@ def _ingest_one(
     workers: int | None,
     progress: ProgressCallback | None,
 ) -> FileResult:
+    """Ingest one input. The ingest row, the first batch and (for a one-batch input) the closing
+    of the run share one transaction; each further batch commits on its own."""
     source, reader = plan.source, plan.reader
     opened = plan.opened or OpenedInput(source, HEAD_BYTES)
     started = time.perf_counter()
     mtime = os.path.getmtime(source.path) if source.path and source.member is None else None
-    record = db.begin_ingest(
-        source_file=source.name,
-        source_path=source.path if source.member is None else f"{source.path}:{source.member}",
-        source_size=source.size,
-        source_mtime=mtime,
-        format=reader.name,
-        compression=plan.compression,
-        options="{}",
-    )
+    con = db.con
+    con.execute("BEGIN TRANSACTION")
+    in_transaction = True
+    record: IngestRecord | None = None
     status = "failed"
     try:
+        record = db.begin_ingest(
+            source_file=source.name,
+            source_path=source.path if source.member is None else f"{source.path}:{source.member}",
+            source_size=source.size,
+            source_mtime=mtime,
+            format=reader.name,
+            compression=plan.compression,
+            options="{}",
+            transaction=False,
+        )
         with opened:
             head = make_head(opened.head)
             stream = opened.stream
@@ -218,20 +225,40 @@ def _ingest_one(
                 batches = _jsonl_batches(stream, reader, source, record.started_at, workers, strict)
             else:
                 batches = _record_batches(stream, head, reader, source.name, record.started_at, strict)
-            for batch in batches:
-                db.write_batch(record, batch)
+            pending = iter(batches)
+            batch = next(pending, None)
+            first = True
+            while batch is not None:
+                if not in_transaction:
+                    con.execute("BEGIN TRANSACTION")
+                    in_transaction = True
+                db.write_batch(record, batch, transaction=False)
+                if first:
+                    con.execute("UPDATE ingests SET options = ? WHERE id = ?",
+                                [_options_json(reader, options, plan.framing), record.id])
+                    first = False
                 if strict and batch.rejects.num_rows:
-                    first = batch.rejects.slice(0, 1).to_pylist()[0]
+                    con.execute("COMMIT")
+                    in_transaction = False
+                    bad = batch.rejects.slice(0, 1).to_pylist()[0]
                     raise RecordError(
-                        f"{first['source_file']}:{first['source_line']}: {first['reason']}: {first['detail']}",
+                        f"{bad['source_file']}:{bad['source_line']}: {bad['reason']}: {bad['detail']}",
                         "fix or remove that record, or ingest without --strict to skip bad records",
-                        source_file=first["source_file"], source_line=first["source_line"],
-                        reason=first["reason"],
+                        source_file=bad["source_file"], source_line=bad["source_line"], reason=bad["reason"],
                     )
                 if progress is not None:
                     progress(source.name, opened.progress(), source.size)
-            db.con.execute("UPDATE ingests SET options = ? WHERE id = ?",
-                           [_options_json(reader, options, plan.framing), record.id])
+                batch = next(pending, None)
+                if batch is not None:  # the last batch commits together with the end of the run
+                    con.execute("COMMIT")
+                    in_transaction = False
+            if not in_transaction:
+                con.execute("BEGIN TRANSACTION")
+                in_transaction = True
+            db.finish_ingest(record, status="done", sha256=opened.sha256(), bytes_read=opened.bytes_read,
+                             options=_options_json(reader, options, plan.framing), transaction=False)
+            con.execute("COMMIT")
+            in_transaction = False
             status = "done"
         return FileResult(
             source_file=source.name,
@@ -244,12 +271,11 @@ def _ingest_one(
             seconds=time.perf_counter() - started,
         )
     finally:
-        db.finish_ingest(
-            record,
-            status=status,
-            sha256=opened.sha256() if status == "done" else None,
-            bytes_read=opened.bytes_read,
-        )
+        if in_transaction:
+            con.execute("ROLLBACK")
+        if status != "done" and record is not None:
+            # Record the failure if the run's row was committed (it was, after its first batch).
+            db.finish_ingest(record, status=status, sha256=None, bytes_read=opened.bytes_read)
 
 
 # --- record batches (JSON documents, CSV) ----------------------------------------------------

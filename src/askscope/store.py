@@ -73,8 +73,15 @@ def _upsert_accounts_sql(view: str) -> str:
             f"ON CONFLICT (platform, id) DO UPDATE SET {', '.join(sets)}")
 
 
+def _insert_new_sql(table: str, view: str, fields: tuple[str, ...]) -> str:
+    columns = ", ".join(f'"{c}"' for c in fields)
+    return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} ON CONFLICT DO NOTHING"
+
+
 UPSERT_POSTS = _upsert_posts_sql("_batch_posts")
 UPSERT_ACCOUNTS = _upsert_accounts_sql("_batch_accounts")
+INSERT_POSTS = _insert_new_sql("posts", "_batch_posts", POST_FIELDS)
+INSERT_ACCOUNTS = _insert_new_sql("accounts", "_batch_accounts", ACCOUNT_FIELDS)
 
 
 @dataclass(slots=True)
@@ -161,9 +168,12 @@ class Store:
         compression: str | None,
         options: str,
         started_at: datetime | None = None,
+        transaction: bool = True,
     ) -> IngestRecord:
+        """Record the start of an ingest run (in its own transaction unless ``transaction`` is
+        false, when the caller holds one)."""
         started = started_at or now_utc()
-        with self.transaction():
+        with (self.transaction() if transaction else nullcontext()):
             next_id = self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingests").fetchall()[0][0]  # type: ignore[index]
             self.con.execute(
                 "INSERT INTO ingests (id, source_file, source_path, source_size, source_mtime, format, "
@@ -257,19 +267,27 @@ class Store:
              c.accounts_updated, c.api_errors, ingest.id],
         )
 
-    def _upsert_posts(self, table: pa.Table) -> None:
-        self.con.register("_batch_posts", table)
+    def _upsert(self, table: pa.Table, view: str, target: str, insert_sql: str, merge_sql: str) -> None:
+        """Insert the rows that are new; merge the others with the update rules.
+
+        A plain insert is far cheaper to plan than the merge (which matters for the many small
+        batches of a folder of one-post files), and on a fresh store no row needs merging.
+        """
+        self.con.register(view, table)
         try:
-            self.con.execute(UPSERT_POSTS)
+            before = self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+            self.con.execute(insert_sql)
+            inserted = self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] - before
+            if inserted < table.num_rows:
+                self.con.execute(merge_sql)
         finally:
-            self.con.unregister("_batch_posts")
+            self.con.unregister(view)
+
+    def _upsert_posts(self, table: pa.Table) -> None:
+        self._upsert(table, "_batch_posts", "posts", INSERT_POSTS, UPSERT_POSTS)
 
     def _upsert_accounts(self, table: pa.Table) -> None:
-        self.con.register("_batch_accounts", table)
-        try:
-            self.con.execute(UPSERT_ACCOUNTS)
-        finally:
-            self.con.unregister("_batch_accounts")
+        self._upsert(table, "_batch_accounts", "accounts", INSERT_ACCOUNTS, UPSERT_ACCOUNTS)
 
     def _collapse_edits(self, chains: list[list[str]]) -> None:
         """Keep only the latest stored version of each edited post (X edit history).
@@ -307,11 +325,13 @@ class Store:
                 self.con.execute("UPDATE posts SET is_context = false WHERE platform = 'x' AND id = ?", [keep])
 
     def finish_ingest(self, ingest: IngestRecord, *, status: str, sha256: str | None,
-                      bytes_read: int | None) -> None:
+                      bytes_read: int | None, options: str | None = None, transaction: bool = True) -> None:
         """Close an ingest run. A completed run supersedes earlier runs of the same content (same
         SHA-256) and interrupted runs of the same file: their raw blocks, rejects and API errors
         are dropped so that re-ingesting never duplicates them."""
-        with self.transaction():
+        with (self.transaction() if transaction else nullcontext()):
+            if options is not None:
+                self.con.execute("UPDATE ingests SET options = ? WHERE id = ?", [options, ingest.id])
             self.con.execute(
                 "UPDATE ingests SET status = ?, sha256 = ?, bytes = ?, finished_at = ? WHERE id = ?",
                 [status, sha256, bytes_read, now_utc(), ingest.id],
