@@ -113,6 +113,11 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     with _Progress(progress) as bar:
         result = run_ingest(db, list(paths), format=fmt, mapping=mapping, platform=platform, strict=strict,
                             workers=workers, progress=bar)
+    for f in result.files:
+        if f.damage:
+            click.echo(f"Warning: {f.source_file}: {f.damage}", err=True)
+    for name, why in result.skipped:
+        click.echo(f"Skipped {name}: {why}", err=True)
     if as_json:
         click.echo(dumps(result.as_dict()))
         return
@@ -123,8 +128,6 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     t = result.totals
     click.echo(f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
                f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s")
-    for name, why in result.skipped:
-        click.echo(f"Skipped {name}: {why}", err=True)
     if t.rejected:
         click.echo(f"See the rejects: askscope sql {db} \"SELECT * FROM rejects\"", err=True)
 

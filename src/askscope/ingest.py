@@ -53,9 +53,11 @@ class FileResult:
     sha256: str | None = None
     bytes: int = 0
     seconds: float = 0.0
+    damage: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "damage": self.damage,
             "source_file": self.source_file,
             "format": self.format,
             "ingest_id": self.ingest_id,
@@ -255,6 +257,18 @@ def _ingest_one(
             if not in_transaction:
                 con.execute("BEGIN TRANSACTION")
                 in_transaction = True
+            if opened.damage is not None:
+                # The rest of the input is unreadable: say so where it starts (line 0 = the input
+                # as a whole; the byte offset is in the decompressed data).
+                tail = Sink(source_file=source.name)
+                tail.reject(RawRecord(0, opened.bytes_read, b""), "truncated_input", opened.damage, excerpt="")
+                db.write_batch(record, build_batch(tail), transaction=False)
+                if strict:
+                    con.execute("COMMIT")
+                    in_transaction = False
+                    raise RecordError(f"{source.name}: {opened.damage}",
+                                      "re-create or re-download the file; without --strict the readable part is kept",
+                                      source_file=source.name, source_line=0, reason="truncated_input")
             db.finish_ingest(record, status="done", sha256=opened.sha256(), bytes_read=opened.bytes_read,
                              options=_options_json(reader, options, plan.framing), transaction=False)
             con.execute("COMMIT")
@@ -269,6 +283,7 @@ def _ingest_one(
             sha256=opened.sha256(),
             bytes=opened.bytes_read,
             seconds=time.perf_counter() - started,
+            damage=opened.damage,
         )
     finally:
         if in_transaction:

@@ -16,6 +16,7 @@ import lzma
 import os
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,18 +63,26 @@ class InputSource:
 
 
 class _HashingReader(io.RawIOBase):
-    """Passes bytes through, hashing them and counting them."""
+    """Passes bytes through, hashing and counting them. A damaged compressed stream ends the
+    input where the damage starts; ``damage`` then says what happened."""
 
     def __init__(self, inner: BinaryIO, hasher: hashlib._Hash) -> None:
         self._inner = inner
         self._hasher = hasher
         self.count = 0
+        self.damage: str | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        if self.damage is not None:
+            return 0
+        try:
+            data = self._inner.read(len(buffer))
+        except (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError, zipfile.BadZipFile) as exc:
+            self.damage = f"the compressed data is damaged or cut short after {self.count:,} bytes: {exc}"
+            return 0
         n = len(data)
         buffer[:n] = data
         if n:
@@ -165,6 +174,11 @@ class OpenedInput:
             raise InputError(f"{self.source.name} is a zip archive inside another input",
                              "unpack the nested archive first")
         return raw
+
+    @property
+    def damage(self) -> str | None:
+        """Why the input ended early (damaged compression), or None."""
+        return self._hashing.damage
 
     @property
     def bytes_read(self) -> int:

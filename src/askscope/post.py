@@ -9,9 +9,13 @@ docs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
+
+#: An engagement count as the store holds it (BIGINT): a value outside this range is rejected.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+MAX_COUNT: Final = 2**63 - 1
 
 #: Values of :attr:`Post.kind`.
 KINDS: Final = ("post", "reply", "quote", "repost")
@@ -116,6 +120,7 @@ REJECT_REASONS: Final = {
     "control_message": "a streaming control message (delete, limit, scrub_geo...)",
     "missing_field": "a field every post needs (id) is missing or empty",
     "invalid_value": "a field has a value of the wrong type or form",
+    "truncated_input": "the input's compressed data ends early or is damaged; what follows is lost (line 0)",
 }
 
 # Column definitions: (name, DuckDB type). Order = table order.

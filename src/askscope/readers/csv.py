@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from askscope.errors import UsageError
-from askscope.post import POST_FIELDS, Account, Post
+from askscope.post import MAX_COUNT, POST_FIELDS, Account, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of, utc
 from askscope.readers.x_v1 import InvalidValue, parse_v1_date
 
@@ -352,7 +352,7 @@ def _account_value(field: str, cell: str) -> Any:
 def _int_value(field: str, cell: str) -> int:
     text = cell.strip()
     try:
-        return int(text)
+        return _in_range(field, int(text))
     except ValueError:
         pass
     try:
@@ -361,7 +361,13 @@ def _int_value(field: str, cell: str) -> int:
         raise InvalidValue(f"{field} is not a number: {cell!r}") from exc
     if not number.is_integer():
         raise InvalidValue(f"{field} is not a whole number: {cell!r}")
-    return int(number)
+    return _in_range(field, int(number))
+
+
+def _in_range(field: str, value: int) -> int:
+    if not 0 <= value <= MAX_COUNT:
+        raise InvalidValue(f"{field} is out of range: {value}")
+    return value
 
 
 def _list_value(field: str, cell: str) -> list[str]:
@@ -369,7 +375,7 @@ def _list_value(field: str, cell: str) -> list[str]:
     if text.startswith("["):
         try:
             value = msgspec.json.decode(text)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise InvalidValue(f"{field} is not a JSON list: {excerpt_of(cell, 60)!r}") from exc
         if not isinstance(value, list):
             raise InvalidValue(f"{field} is not a list")

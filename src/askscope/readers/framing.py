@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import msgspec
-import orjson
 
 from askscope.readers.base import Head, RawRecord
 
@@ -51,7 +50,7 @@ def detect_framing(head: bytes) -> str:
 def _complete_json(line: bytes) -> bool:
     try:
         _decoder.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return False
     return True
 
@@ -66,7 +65,7 @@ def make_head(data: bytes) -> Head:
                 continue
             try:
                 head.samples.append(_decoder.decode(line))
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeDecodeError):
                 continue
             if len(head.samples) >= SAMPLE_LINES:
                 break
@@ -98,7 +97,7 @@ def _document_records(stream: BinaryIO) -> Iterator[RawRecord]:
     data = stream.read()
     try:
         value = _decoder.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         # The framing is known (a document); its content is broken. Hand the whole document to
         # the reader as one record: it will reject it with the decoder's message.
         yield RawRecord(1, 0, data)
@@ -107,7 +106,7 @@ def _document_records(stream: BinaryIO) -> Iterator[RawRecord]:
         starts = _element_lines(data, len(value))
         for index, element in enumerate(value):
             line, offset = starts[index] if index < len(starts) else (1, 0)
-            yield RawRecord(line, offset, orjson.dumps(element), element)
+            yield RawRecord(line, offset, msgspec.json.encode(element), element)
     else:
         yield RawRecord(1, 0, data, value)
 

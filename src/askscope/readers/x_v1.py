@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from askscope.post import Account, Post
+from askscope.post import Account, Count, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink
 
 PLATFORM = "x"
@@ -87,6 +87,101 @@ def _looks_v1(obj: Any) -> bool:
     return False
 
 
+# --- msgspec shapes: validate the fields askscope uses (unknown fields are ignored) -----------
+
+
+class _Hashtag(msgspec.Struct):
+    text: str = ""
+
+
+class _Mention(msgspec.Struct):
+    screen_name: str | None = None
+    id_str: str | None = None
+    id: int | None = None
+
+
+class _Url(msgspec.Struct):
+    url: str | None = None
+    expanded_url: str | None = None
+
+
+class _Entities(msgspec.Struct):
+    hashtags: list[_Hashtag] = []
+    user_mentions: list[_Mention] = []
+    urls: list[_Url] = []
+    media: list[dict[str, Any]] = []
+
+
+class _ExtendedEntities(msgspec.Struct):
+    media: list[dict[str, Any]] = []
+
+
+class _UserUrlEntities(msgspec.Struct):
+    urls: list[_Url] = []
+
+
+class _UserEntities(msgspec.Struct):
+    url: _UserUrlEntities | None = None
+
+
+class _User(msgspec.Struct):
+    id_str: str | None = None
+    id: int | None = None
+    screen_name: str | None = None
+    name: str | None = None
+    created_at: str | None = None
+    followers_count: Count | None = None
+    friends_count: Count | None = None
+    statuses_count: Count | None = None
+    verified: bool | None = None
+    location: str | None = None
+    description: str | None = None
+    url: str | None = None
+    entities: _UserEntities | None = None
+    protected: bool | None = None
+
+
+class _Extended(msgspec.Struct):
+    full_text: str | None = None
+    entities: _Entities | None = None
+    extended_entities: _ExtendedEntities | None = None
+
+
+class _Tweet(msgspec.Struct):
+    id_str: str | None = None
+    id: int | None = None
+    created_at: str | None = None
+    text: str | None = None
+    full_text: str | None = None
+    extended_tweet: _Extended | None = None
+    entities: _Entities | None = None
+    extended_entities: _ExtendedEntities | None = None
+    user: _User | None = None
+    in_reply_to_status_id_str: str | None = None
+    in_reply_to_status_id: int | None = None
+    in_reply_to_user_id_str: str | None = None
+    in_reply_to_user_id: int | None = None
+    quoted_status_id_str: str | None = None
+    quoted_status_id: int | None = None
+    quoted_status: _Tweet | None = None
+    retweeted_status: _Tweet | None = None
+    retweet_count: Count | None = None
+    favorite_count: Count | None = None
+    reply_count: Count | None = None
+    quote_count: Count | None = None
+    lang: str | None = None
+    withheld_in_countries: list[str] = []
+    withheld_copyright: bool | None = None
+    withheld_scope: str | None = None
+
+
+def _sid(text: str | None, number: int | None) -> str | None:
+    """``<key>_str`` if present, else ``<key>`` as a string (v1.1 gives both for 64-bit ids)."""
+    if text:
+        return text
+    return str(number) if number is not None else None
+
+
 class XV1Reader(Reader):
     """X API v1.1 tweets: objects, arrays, search responses, streaming lines, users."""
 
@@ -113,6 +208,9 @@ class XV1Reader(Reader):
             except msgspec.DecodeError as exc:
                 sink.reject(record, "invalid_json", str(exc))
                 return
+            except UnicodeDecodeError as exc:
+                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
+                return
         if isinstance(value, dict) and isinstance(value.get("statuses"), list):
             items: list[Any] = value["statuses"]
         elif isinstance(value, list):
@@ -135,69 +233,71 @@ class XV1Reader(Reader):
         staged = Sink(source_file=sink.source_file, default_observed_at=sink.default_observed_at)
         try:
             if is_tweet(item):
-                staged.matches.append(self._post(item, staged, record, is_context=False))
+                tweet = msgspec.convert(item, _Tweet)
+                staged.matches.append(self._post(tweet, staged, record, is_context=False))
             elif is_user(item):
-                staged.account_records.append(_account(item, sink.default_observed_at))
+                user = msgspec.convert(item, _User)
+                staged.account_records.append(_account(user, sink.default_observed_at))
                 status = item.get("status")
-                if isinstance(status, dict) and "user" not in status:
-                    status = dict(status, user=item)
-                    staged.context.append(self._post(status, staged, record, is_context=True))
+                if isinstance(status, dict):
+                    embedded = msgspec.convert(status, _Tweet)
+                    if embedded.user is None:
+                        embedded.user = user
+                    staged.context.append(self._post(embedded, staged, record, is_context=True))
             elif "id_str" in item or "id" in item:
-                missing = "user" if "text" in item or "full_text" in item else "text"
-                sink.reject(record, "missing_field" if missing == "text" else "not_a_post",
-                            f"object with an id but no {missing}", item=index)
+                has_text = "text" in item or "full_text" in item
+                sink.reject(record, "not_a_post" if has_text else "missing_field",
+                            f"object with an id but no {'user' if has_text else 'text'}", item=index)
+                return
             else:
                 sink.reject(record, "not_a_post", "object without an id", item=index)
+                return
+        except (msgspec.ValidationError, TypeError, OverflowError) as exc:
+            sink.reject(record, "invalid_value", str(exc), item=index)
+            return
         except InvalidValue as exc:
             sink.reject(record, "invalid_value", str(exc), item=index)
             return
         sink.extend(staged)
 
-    def _post(self, tweet: dict[str, Any], sink: Sink, record: RawRecord, *, is_context: bool) -> Post:
-        tweet_id = _id(tweet, "id")
+    def _post(self, tweet: _Tweet, sink: Sink, record: RawRecord, *, is_context: bool) -> Post:
+        tweet_id = _sid(tweet.id_str, tweet.id)
         if not tweet_id:
             raise InvalidValue("tweet without an id")
-        user = tweet.get("user") or {}
-        if not isinstance(user, dict):
-            raise InvalidValue("user is not an object")
+        user = tweet.user
+        if user is None:
+            raise InvalidValue("tweet without a user")
         observed = sink.default_observed_at
         sink.accounts.append(_account(user, observed))
 
-        original = tweet.get("retweeted_status")
-        quoted = tweet.get("quoted_status")
+        original = tweet.retweeted_status
+        quoted = tweet.quoted_status
         for embedded in (original, quoted):
-            if isinstance(embedded, dict) and is_tweet(embedded):
+            if embedded is not None and embedded.user is not None:
                 sink.context.append(self._post(embedded, sink, record, is_context=True))
 
-        content = original if isinstance(original, dict) and is_tweet(original) else tweet
-        text, entities, extended_entities = _full_text(content)
-        hashtags = [h.get("text", "") for h in _list(entities.get("hashtags")) if isinstance(h, dict)]
+        content = original if original is not None and original.user is not None else tweet
+        text, entities, media = _full_text(content)
+        hashtags = [h.text for h in entities.hashtags if h.text]
         mentions: list[str] = []
         mention_ids: list[str] = []
-        mention_source = _list(entities.get("user_mentions"))
-        if content is not tweet:
+        mention_source = list(entities.user_mentions)
+        if content is not tweet and tweet.entities is not None:
             # The retweet itself mentions the retweeted account ("RT @name: ...").
-            mention_source = _list((tweet.get("entities") or {}).get("user_mentions"))[:1] + mention_source
+            mention_source = tweet.entities.user_mentions[:1] + mention_source
         for mention in mention_source:
-            if isinstance(mention, dict):
-                name = mention.get("screen_name")
-                if name and name not in mentions:
-                    mentions.append(name)
-                    mention_id = _id(mention, "id")
-                    if mention_id:
-                        mention_ids.append(mention_id)
-        urls = [
-            u.get("expanded_url") or u.get("url")
-            for u in _list(entities.get("urls"))
-            if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
-        ]
-        media = _list(extended_entities.get("media")) or _list(entities.get("media"))
+            if mention.screen_name and mention.screen_name not in mentions:
+                mentions.append(mention.screen_name)
+                mention_id = _sid(mention.id_str, mention.id)
+                if mention_id:
+                    mention_ids.append(mention_id)
+        urls = [u.expanded_url or u.url for u in entities.urls if u.expanded_url or u.url]
 
-        reply_to = _id(tweet, "in_reply_to_status_id")
-        quoted_id = _id(tweet, "quoted_status_id")
-        if quoted_id is None and isinstance(quoted, dict):
-            quoted_id = _id(quoted, "id")
-        reposted_id = _id(original, "id") if isinstance(original, dict) else None
+        reply_to = _sid(tweet.in_reply_to_status_id_str, tweet.in_reply_to_status_id)
+        quoted_id = _sid(tweet.quoted_status_id_str, tweet.quoted_status_id)
+        if quoted_id is None and quoted is not None:
+            quoted_id = _sid(quoted.id_str, quoted.id)
+        reposted_id = _sid(original.id_str, original.id) if original is not None else None
         if reposted_id is not None:
             kind = "repost"
         elif reply_to is not None:
@@ -206,34 +306,34 @@ class XV1Reader(Reader):
             kind = "quote"
         else:
             kind = "post"
-        withheld = [str(c) for c in _list(tweet.get("withheld_in_countries"))]
-        if tweet.get("withheld_copyright"):
+        withheld = list(tweet.withheld_in_countries)
+        if tweet.withheld_copyright:
             withheld.append("copyright")
-        if tweet.get("withheld_scope"):
-            withheld.append("scope:" + str(tweet["withheld_scope"]))
-        handle = user.get("screen_name")
+        if tweet.withheld_scope:
+            withheld.append("scope:" + tweet.withheld_scope)
+        handle = user.screen_name
         return Post(
             platform=PLATFORM,
             id=tweet_id,
-            author_id=_id(user, "id"),
+            author_id=_sid(user.id_str, user.id),
             author_handle=handle,
-            created_at=parse_v1_date(tweet.get("created_at")),
+            created_at=parse_v1_date(tweet.created_at),
             text=text,
-            lang=tweet.get("lang"),
+            lang=tweet.lang,
             kind=kind,
             in_reply_to_id=reply_to,
-            in_reply_to_author_id=_id(tweet, "in_reply_to_user_id"),
+            in_reply_to_author_id=_sid(tweet.in_reply_to_user_id_str, tweet.in_reply_to_user_id),
             conversation_id=None,
             quoted_id=quoted_id,
             reposted_id=reposted_id,
-            hashtags=[h for h in hashtags if h],
+            hashtags=hashtags,
             mentions=mentions,
             urls=urls,
             media_count=len(media),
-            like_count=_count(tweet, "favorite_count"),
-            repost_count=_count(tweet, "retweet_count"),
-            reply_count=_count(tweet, "reply_count"),
-            quote_count=_count(tweet, "quote_count"),
+            like_count=tweet.favorite_count,
+            repost_count=tweet.retweet_count,
+            reply_count=tweet.reply_count,
+            quote_count=tweet.quote_count,
             view_count=None,
             observed_at=observed,
             is_context=is_context,
@@ -253,73 +353,41 @@ def _is_control(obj: Any) -> bool:
     return isinstance(obj, dict) and len(obj) <= 2 and bool(CONTROL_KEYS.intersection(obj))
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _full_text(tweet: _Tweet) -> tuple[str, _Entities, list[dict[str, Any]]]:
+    """The full text of a v1.1 tweet, the entities that index into it and its media."""
+    extended = tweet.extended_tweet
+    if extended is not None and extended.full_text is not None:
+        entities = extended.entities or tweet.entities or _Entities()
+        media_holder = extended.extended_entities or tweet.extended_entities
+        return extended.full_text, entities, media_holder.media if media_holder else entities.media
+    text = tweet.full_text if tweet.full_text is not None else tweet.text
+    if text is None:
+        raise InvalidValue("tweet without text")
+    entities = tweet.entities or _Entities()
+    media = tweet.extended_entities.media if tweet.extended_entities else entities.media
+    return text, entities, media
 
 
-def _id(obj: Any, key: str) -> str | None:
-    """``<key>_str`` if present, else ``<key>`` as a string (v1.1 gives both for 64-bit ids)."""
-    if not isinstance(obj, dict):
-        return None
-    value = obj.get(key + "_str")
-    if value is None:
-        value = obj.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidValue(f"{key} is not an id: {value!r}")
-    return str(value)
-
-
-def _count(obj: dict[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValue(f"{key} is not an integer: {value!r}")
-    return value
-
-
-def _full_text(tweet: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """The full text of a v1.1 tweet and the entities that index into it."""
-    extended = tweet.get("extended_tweet")
-    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
-        return (
-            extended["full_text"],
-            extended.get("entities") or tweet.get("entities") or {},
-            extended.get("extended_entities") or tweet.get("extended_entities") or {},
-        )
-    text = tweet.get("full_text")
-    if not isinstance(text, str):
-        text = tweet.get("text")
-    if not isinstance(text, str):
-        raise InvalidValue("text is not a string")
-    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
-    extended_entities = tweet.get("extended_entities") if isinstance(tweet.get("extended_entities"), dict) else {}
-    return text, entities, extended_entities
-
-
-def _account(user: dict[str, Any], observed: datetime | None) -> Account:
-    user_id = _id(user, "id")
+def _account(user: _User, observed: datetime | None) -> Account:
+    user_id = _sid(user.id_str, user.id)
     if not user_id:
         raise InvalidValue("user without an id")
-    url = user.get("url") or None
-    url_entities = ((user.get("entities") or {}).get("url") or {}).get("urls")
-    if isinstance(url_entities, list) and url_entities and isinstance(url_entities[0], dict):
-        url = url_entities[0].get("expanded_url") or url
+    url = user.url or None
+    if user.entities is not None and user.entities.url is not None and user.entities.url.urls:
+        url = user.entities.url.urls[0].expanded_url or url
     return Account(
         platform=PLATFORM,
         id=user_id,
-        handle=user.get("screen_name"),
-        name=user.get("name"),
-        created_at=parse_v1_date(user.get("created_at")),
-        followers_count=_count(user, "followers_count"),
-        following_count=_count(user, "friends_count"),
-        posts_count=_count(user, "statuses_count"),
-        verified=bool(user.get("verified")) if user.get("verified") is not None else None,
-        location=user.get("location") or None,
-        description=user.get("description") or None,
+        handle=user.screen_name,
+        name=user.name,
+        created_at=parse_v1_date(user.created_at),
+        followers_count=user.followers_count,
+        following_count=user.friends_count,
+        posts_count=user.statuses_count,
+        verified=user.verified,
+        location=user.location or None,
+        description=user.description or None,
         observed_at=observed,
         url=url,
-        protected=user.get("protected"),
+        protected=user.protected,
     )

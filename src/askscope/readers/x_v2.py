@@ -23,9 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import orjson
 
-from askscope.post import Account, ApiError, Post
+from askscope.post import Account, ApiError, Count, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of, utc
 
 PLATFORM = "x"
@@ -57,11 +56,11 @@ class _Entities(msgspec.Struct):
 
 
 class _Metrics(msgspec.Struct):
-    retweet_count: int | None = None
-    reply_count: int | None = None
-    like_count: int | None = None
-    quote_count: int | None = None
-    impression_count: int | None = None
+    retweet_count: Count | None = None
+    reply_count: Count | None = None
+    like_count: Count | None = None
+    quote_count: Count | None = None
+    impression_count: Count | None = None
 
 
 class _Attachments(msgspec.Struct):
@@ -88,9 +87,9 @@ class _UserEntities(msgspec.Struct):
 
 
 class _UserMetrics(msgspec.Struct):
-    followers_count: int | None = None
-    following_count: int | None = None
-    tweet_count: int | None = None
+    followers_count: Count | None = None
+    following_count: Count | None = None
+    tweet_count: Count | None = None
 
 
 class _User(msgspec.Struct):
@@ -134,7 +133,7 @@ class _Tweet(msgspec.Struct):
     twarc: _Twarc | None = msgspec.field(default=None, name="__twarc")
     # Markers of other objects that share the ``data`` array.
     username: str | None = None
-    tweet_count: int | None = None
+    tweet_count: Count | None = None
     member_count: int | None = None
 
 
@@ -211,22 +210,29 @@ class XV2Reader(Reader):
                 return
             try:
                 page = msgspec.convert(_wrap(value), _Page)
-            except msgspec.ValidationError:
+            except (msgspec.ValidationError, TypeError, OverflowError):
                 self._parse_generic(value, record, sink)
                 return
         else:
             try:
                 page = _page_decoder.decode(record.raw)
-            except msgspec.ValidationError:
+            except (msgspec.ValidationError, TypeError, OverflowError):
                 # Valid JSON, some value of the wrong type: find out item by item.
-                self._parse_generic(_any_decoder.decode(record.raw), record, sink)
+                value = _decode_any(record, sink)
+                if value is not _REJECTED:
+                    self._parse_generic(value, record, sink)
                 return
             except msgspec.DecodeError as exc:
                 sink.reject(record, "invalid_json", str(exc))
                 return
+            except UnicodeDecodeError as exc:
+                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
+                return
             if page.data is None and page.includes is None and not page.errors:
                 # Not a page: a flattened tweet or user, or something else entirely.
-                value = _any_decoder.decode(record.raw)
+                value = _decode_any(record, sink)
+                if value is _REJECTED:
+                    return
                 if isinstance(value, (dict, list)):
                     self._parse_generic(value, record, sink)
                 else:
@@ -234,7 +240,9 @@ class XV2Reader(Reader):
                 return
         user_items = None
         if _has_user_items(page.data):
-            raw_value = record.value if record.value is not None else _any_decoder.decode(record.raw)
+            raw_value = record.value if record.value is not None else _decode_any(record, sink)
+            if raw_value is _REJECTED:
+                return
             user_items = _user_items(_wrap(raw_value) if isinstance(raw_value, dict) else raw_value)
         _PageBuilder(page, record, sink, user_items=user_items).run()
 
@@ -252,15 +260,16 @@ class XV2Reader(Reader):
         for index, item in enumerate(items, 1):
             try:
                 good.append(msgspec.convert(item, _Tweet))
-            except msgspec.ValidationError as exc:
+            except (msgspec.ValidationError, TypeError, OverflowError) as exc:
                 if not isinstance(item, dict):
                     sink.reject(record, "not_a_post", f"data item is a JSON {type(item).__name__}", item=index)
                 else:
                     sink.reject(record, "invalid_value", str(exc), item=index, excerpt=_excerpt_item(item))
                 good.append(None)
-        includes = _convert_lenient(value.get("includes"), _Includes) or _Includes()
-        if isinstance(value.get("includes"), dict) and includes == _Includes():
-            includes = _lenient_includes(value["includes"])
+        includes = _convert_lenient(value.get("includes"), _Includes)
+        if includes is None:
+            raw_includes = value.get("includes")
+            includes = _lenient_includes(raw_includes) if isinstance(raw_includes, dict) else _Includes()
         errors = _convert_lenient(value.get("errors"), list[_Error]) or []
         twarc = _convert_lenient(value.get("__twarc"), _Twarc)
         page = _Page(data=[g for g in good if g is not None], includes=includes, errors=errors, twarc=twarc)
@@ -268,6 +277,20 @@ class XV2Reader(Reader):
         positions = [i for i, g in enumerate(good, 1) if g is not None]
         user_items = _user_items(value) if _has_user_items(page.data) else None
         _PageBuilder(page, record, sink, positions=positions, user_items=user_items).run()
+
+
+_REJECTED = object()
+
+
+def _decode_any(record: RawRecord, sink: Sink) -> Any:
+    """Decode a record as generic JSON, or reject it and return :data:`_REJECTED`."""
+    try:
+        return _any_decoder.decode(record.raw)
+    except msgspec.DecodeError as exc:
+        sink.reject(record, "invalid_json", str(exc))
+    except UnicodeDecodeError as exc:
+        sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
+    return _REJECTED
 
 
 def _wrap(value: dict[str, Any]) -> dict[str, Any]:
@@ -285,18 +308,21 @@ def _convert_lenient(value: Any, kind: Any) -> Any:
         return None
     try:
         return msgspec.convert(value, kind)
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, TypeError, OverflowError):
         return None
 
 
 def _lenient_includes(value: dict[str, Any]) -> _Includes:
-    users = [u for u in (_convert_lenient(x, _User) for x in value.get("users") or []) if u]
-    tweets = [t for t in (_convert_lenient(x, _Tweet) for x in value.get("tweets") or []) if t]
+    """The includes that validate, one object at a time (bad ones are left out)."""
+    users_in = value.get("users")
+    tweets_in = value.get("tweets")
+    users = [u for u in (_convert_lenient(x, _User) for x in (users_in if isinstance(users_in, list) else [])) if u]
+    tweets = [t for t in (_convert_lenient(x, _Tweet) for x in (tweets_in if isinstance(tweets_in, list) else [])) if t]
     return _Includes(users=users, tweets=tweets)
 
 
 def _excerpt_item(item: Any) -> str:
-    return excerpt_of(orjson.dumps(item))
+    return excerpt_of(msgspec.json.encode(item))
 
 
 def _json_head_looks_v2(data: bytes) -> bool:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
+import msgspec
 
 TWITTER_EPOCH_MS = 1288834974657
 LANG_FOLDERS = {
@@ -326,7 +326,7 @@ def write_twarc2(
         handle = out
     try:
         for page, stats in generator.pages(n_posts, page_size):
-            line = orjson.dumps(page) + b"\n"
+            line = msgspec.json.encode(page) + b"\n"
             stats.bytes += len(line)
             handle.write(line)
     finally:

@@ -1,0 +1,174 @@
+"""The real command line: exact exit codes, messages and outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import duckdb
+import pytest
+
+from askscope import schema
+from conftest import fixture, run_cli
+
+FILES = [fixture("x-v2", "two_tweets.jsonl"), fixture("x-v2", "streaming_output_with_error.jsonl"),
+         fixture("x-v1", "search_tweets.json")]
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = str(tmp_path / "c.duckdb")
+    proc = run_cli("ingest", path, *FILES)
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+def test_ingest_prints_the_reconciliation(tmp_path):
+    path = str(tmp_path / "c.duckdb")
+    proc = run_cli("ingest", path, *FILES)
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"{FILES[0]} [x-v2]: read 1 = new 1 + updated 0 + rejected 0"
+    assert lines[1] == f"{FILES[1]} [x-v2]: read 8 = new 7 + updated 0 + rejected 1"
+    assert lines[2] == f"{FILES[2]} [x-v1]: read 15 = new 15 + updated 0 + rejected 0"
+    assert lines[3].startswith("Total: read 24 = new 23 + updated 0 + rejected 1 (")
+    assert "SELECT * FROM rejects" in proc.stderr
+    again = run_cli("ingest", path, *FILES, "--json")
+    out = json.loads(again.stdout)
+    assert (out["read"], out["new"], out["updated"], out["rejected"]) == (24, 0, 23, 1)
+    assert out["reconciles"] is True
+    assert [f["format"] for f in out["files"]] == ["x-v2", "x-v2", "x-v1"]
+
+
+def test_strict_stops_at_the_first_bad_record_with_its_location(tmp_path):
+    path = str(tmp_path / "c.duckdb")
+    proc = run_cli("ingest", path, FILES[1], "--strict")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0] == (
+        f"Error: {FILES[1]}:8: invalid_json: Input data was truncated")
+    assert proc.stderr.splitlines()[1].startswith("Hint: ")
+    # the seven good lines before it are stored
+    out = run_cli("sql", path, "SELECT count(*) AS n FROM posts WHERE NOT is_context", "--json")
+    assert json.loads(out.stdout) == [{"n": 7}]
+    status = run_cli("sql", path, "SELECT status FROM ingests", "--csv")
+    assert status.stdout == "status\nfailed\n"
+
+
+def test_unknown_format_names_the_formats_tried(tmp_path):
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "tweets_compliance.jsonl"))
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0] == (
+        f"Error: {fixture('x-v2', 'tweets_compliance.jsonl')}: unrecognised format (tried x-v2, x-v1, csv)")
+    assert proc.stderr.splitlines()[1].startswith("Hint: askscope formats")
+    assert proc.stdout == ""
+
+
+def test_missing_input_file(tmp_path):
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), str(tmp_path / "nope.jsonl"))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"Error: no such file: {tmp_path / 'nope.jsonl'}\nHint: ")
+
+
+def test_info_text_and_json(db):
+    proc = run_cli("info", db)
+    assert proc.returncode == 0
+    text = proc.stdout
+    assert "Posts: " in text and "matched" in text
+    assert "Rejects: 1\n  invalid_json" in text
+    data = json.loads(run_cli("info", db, "--json").stdout)
+    assert data["posts"]["matches"] == 23
+    assert data["rejects"] == {"total": 1, "by_reason": [{"reason": "invalid_json", "records": 1}]}
+    kinds = {(r["platform"], r["kind"]): r["posts"] for r in data["by_platform_kind"]}
+    assert sum(kinds.values()) == 23
+    assert data["time_range"]["first"] < data["time_range"]["last"]
+    # deterministic
+    assert run_cli("info", db, "--json").stdout == run_cli("info", db, "--json").stdout
+
+
+def test_sql_outputs(db):
+    query = "SELECT id, kind, hashtags FROM posts WHERE id IN ('1394735776701816833', '1149698684646563840') ORDER BY id"
+    table = run_cli("sql", db, query)
+    assert table.returncode == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["id", "kind", "hashtags"]
+    assert lines[2].split()[0:2] == ["1149698684646563840", "post"]
+    assert lines[-1] == "(2 rows)"
+    as_json = json.loads(run_cli("sql", db, query, "--json").stdout)
+    assert as_json[1] == {"id": "1394735776701816833", "kind": "repost", "hashtags": ["POIUYTREWQ"]}
+    as_csv = list(csv.reader(io.StringIO(run_cli("sql", db, query, "--csv").stdout)))
+    assert as_csv[0] == ["id", "kind", "hashtags"]
+    assert as_csv[2] == ["1394735776701816833", "repost", '["POIUYTREWQ"]']
+    param = run_cli("sql", db, "SELECT count(*) AS n FROM posts WHERE kind = ?", "-p", "repost", "--json")
+    assert json.loads(param.stdout)[0]["n"] > 0
+
+
+def test_sql_is_read_only_and_errors_are_clean(db):
+    write = run_cli("sql", db, "DELETE FROM posts")
+    assert write.returncode == 1
+    assert write.stderr.startswith("Error: query failed: ")
+    assert "read-only" in write.stderr
+    bad = run_cli("sql", db, "SELEC nonsense")
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: query failed: Parser Error")
+    missing = run_cli("sql", db, "SELECT * FROM nope")
+    assert missing.returncode == 1 and "Hint: the tables are listed by" in missing.stderr
+    both = run_cli("sql", db, "SELECT 1", "--json", "--csv")
+    assert both.returncode == 1 and both.stderr.startswith("Error: --json and --csv exclude each other")
+    assert run_cli("sql", db, "SELECT count(*) FROM posts", "--json").returncode == 0
+
+
+def test_reparse(db):
+    before = run_cli("sql", db, "SELECT * FROM posts ORDER BY id", "--json").stdout
+    proc = run_cli("reparse", db, "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["posts_before"] == out["posts_after"]
+    assert out["read"] == out["new"] + out["updated"] + out["rejected"] == 24
+    assert run_cli("sql", db, "SELECT * FROM posts ORDER BY id", "--json").stdout == before
+
+
+def test_store_errors(tmp_path, db):
+    missing = run_cli("info", str(tmp_path / "nope.duckdb"))
+    assert missing.returncode == 1 and missing.stderr.startswith(f"Error: no store at {tmp_path / 'nope.duckdb'}")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    foreign = run_cli("info", str(notes))
+    assert foreign.returncode == 1 and foreign.stderr.startswith(f"Error: {notes} is not a DuckDB file")
+    con = duckdb.connect(db)
+    con.execute("UPDATE meta SET schema_version = ?", [schema.SCHEMA_VERSION + 5])
+    con.close()
+    newer = run_cli("info", db)
+    assert newer.returncode == 1
+    assert "newer than this askscope" in newer.stderr.splitlines()[0]
+    assert newer.stderr.splitlines()[1] == "Hint: upgrade askscope: pip install --upgrade askscope"
+
+
+def test_store_in_use_by_another_process(db):
+    con = duckdb.connect(db)  # a writer holds the lock
+    try:
+        proc = run_cli("ingest", db, FILES[0])
+        assert proc.returncode == 1
+        assert proc.stderr.startswith(f"Error: {db} is in use by another process")
+    finally:
+        con.close()
+
+
+def test_usage_errors_exit_1_with_a_hint(tmp_path):
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"))
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0] == "Error: Missing argument 'PATHS...'."
+    assert proc.stderr.splitlines()[1] == "Hint: see: askscope ingest --help"
+    unknown = run_cli("frobnicate")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("Error: No such command 'frobnicate'.")
+    bad_option = run_cli("ingest", str(tmp_path / "c.duckdb"), FILES[0], "--format", "nope")
+    assert bad_option.returncode == 1 and "Invalid value for '--format'" in bad_option.stderr
+
+
+def test_help_and_version():
+    top = run_cli("--help")
+    assert top.returncode == 0 and "Commands:" in top.stdout
+    assert run_cli().returncode == 0
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("askscope, version ")
+    formats = run_cli("formats")
+    assert [line.split()[0] for line in formats.stdout.splitlines()] == ["x-v2", "x-v1", "csv"]
