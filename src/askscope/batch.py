@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import attrgetter
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -111,6 +112,7 @@ class Batch:
 
 def build_batch(sink: Sink, compress: bool = True) -> Batch:
     """Fold duplicates and convert a sink to Arrow tables plus one compressed raw block."""
+    sink.materialize()
     matches = _latest(sink.matches)
     match_ids = {(p.platform, p.id) for p in matches} if sink.context else set()
     context = [p for p in _latest(sink.context) if (p.platform, p.id) not in match_ids]
@@ -119,7 +121,11 @@ def build_batch(sink: Sink, compress: bool = True) -> Batch:
     accounts = [a for a in _latest(sink.accounts) if (a.platform, a.id) not in record_ids]
     chains = [p.edit_ids for p in matches + context if len(p.edit_ids) > 1]
     platforms = sorted({p.platform for p in matches} | {p.platform for p in context})
-    raw_block = encode_raw(sink.raw) if (compress and sink.raw) else None
+    raw_block = None
+    if compress and sink.raw_lines is not None:
+        raw_block = encode_raw(block=sink.raw_lines)
+    elif compress and sink.raw:
+        raw_block = encode_raw(sink.raw)
     return Batch(
         matches=_table(matches, POST_SCHEMA),
         context=_table(context, POST_SCHEMA),
@@ -130,25 +136,49 @@ def build_batch(sink: Sink, compress: bool = True) -> Batch:
         match_records=len(sink.matches),
         account_record_count=len(sink.account_records),
         raw_block=raw_block,
-        raw_first_line=sink.raw[0][0] if sink.raw else 0,
-        raw_last_line=sink.raw[-1][0] if sink.raw else 0,
-        raw_records=len(sink.raw),
+        raw_first_line=sink.raw_span[0],
+        raw_last_line=sink.raw_span[1],
+        raw_records=sink.raw_count,
         edit_chains=chains,
         platforms=platforms,
     )
 
 
 _raw_encoder = msgspec.msgpack.Encoder()
-_raw_decoder = msgspec.msgpack.Decoder(list[tuple[int, int, bytes]])
+_raw_decoder = msgspec.msgpack.Decoder()
 
 
-def encode_raw(records: list[tuple[int, int, bytes]]) -> bytes:
-    """Raw records (line, byte offset, bytes) -> one zstd-compressed msgpack block."""
-    return zstandard.ZstdCompressor(level=RAW_LEVEL).compress(_raw_encoder.encode(records))
+def iter_lines(block: bytes, first_line: int, offset: int) -> Iterator[tuple[int, int, bytes]]:
+    """The non-blank lines of a block of JSON lines: (line number, byte offset, content without
+    the line ending). Ingest and reparse split blocks with this same function."""
+    line_no = first_line
+    position = offset
+    for line in block.split(b"\n"):
+        content = line[:-1] if line.endswith(b"\r") else line
+        if content.strip():
+            yield line_no, position, content
+        line_no += 1
+        position += len(line) + 1
 
 
-def decode_raw(block: bytes) -> list[tuple[int, int, bytes]]:
-    return _raw_decoder.decode(zstandard.ZstdDecompressor().decompress(block))
+def encode_raw(records: list[tuple[int, int, bytes]] | None = None,
+               block: tuple[int, int, bytes] | None = None) -> bytes:
+    """Raw input kept in the store, zstd-compressed: either a whole block of JSON lines
+    (first line, byte offset, bytes; stored verbatim, split again on replay) or a list of
+    records (line, byte offset, bytes)."""
+    if block is not None:
+        payload = _raw_encoder.encode(("lines", block[0], block[1], block[2]))
+    else:
+        payload = _raw_encoder.encode(("records", records or []))
+    return zstandard.ZstdCompressor(level=RAW_LEVEL).compress(payload)
+
+
+def decode_raw(blob: bytes) -> list[tuple[int, int, bytes]]:
+    """The records of a raw block, in order."""
+    value = _raw_decoder.decode(zstandard.ZstdDecompressor().decompress(blob))
+    if value[0] == "lines":
+        return list(iter_lines(value[3], value[1], value[2]))
+    return [(line, offset, raw) for line, offset, raw in value[1]]
 
 
 def posts_table(posts: list[Post]) -> pa.Table:

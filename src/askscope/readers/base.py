@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, ClassVar
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO, ClassVar
 from askscope.post import Account, ApiError, Post, Reject
 
 EXCERPT_CHARS = 200
+_MIN = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass(slots=True)
@@ -71,6 +73,26 @@ class Sink:
     rejects: list[Reject] = field(default_factory=list)
     api_errors: list[ApiError] = field(default_factory=list)
     raw: list[tuple[int, int, bytes]] = field(default_factory=list)
+    #: Accounts and context posts that arrive again and again (the same author on many pages):
+    #: key -> (observed_at, build function, source object). Only the latest observation of each
+    #: is built into a record, when the sink is turned into a batch (see :meth:`defer`).
+    deferred: dict[tuple[str, str, str], tuple[Any, Callable[..., Any], Any, Any]] = field(default_factory=dict)
+    #: While set (``--strict``), how to undo each :meth:`defer` since the last :meth:`mark`.
+    journal: list[tuple[tuple[str, str, str], Any]] | None = None
+    #: Instead of ``raw``: a whole block of JSON lines (first line, byte offset, bytes).
+    raw_lines: tuple[int, int, bytes] | None = None
+    #: First and last line and number of raw records when ``raw_lines`` is used.
+    raw_lines_span: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def raw_span(self) -> tuple[int, int]:
+        if self.raw_lines is not None:
+            return self.raw_lines_span[0], self.raw_lines_span[1]
+        return (self.raw[0][0], self.raw[-1][0]) if self.raw else (0, 0)
+
+    @property
+    def raw_count(self) -> int:
+        return self.raw_lines_span[2] if self.raw_lines is not None else len(self.raw)
 
     @property
     def records(self) -> int:
@@ -99,8 +121,28 @@ class Sink:
             )
         )
 
+    def defer(self, kind: str, platform: str, key: str, observed: datetime | None,
+              build: Callable[..., Any], source: Any, extra: Any = None) -> None:
+        """Add an account (``kind="account"``) or context post (``"context"``) lazily: only
+        the latest observation of each (platform, id) is built, by ``build(source, extra)``."""
+        full = (kind, platform, key)
+        previous = self.deferred.get(full)
+        if previous is not None and (observed or _MIN) < (previous[0] or _MIN):
+            return
+        if self.journal is not None:
+            self.journal.append((full, previous))
+        self.deferred[full] = (observed, build, source, extra)
+
+    def materialize(self) -> None:
+        """Build the deferred records into ``accounts`` and ``context``."""
+        for (kind, _, _), (_, build, source, extra) in self.deferred.items():
+            (self.accounts if kind == "account" else self.context).append(build(source, extra))
+        self.deferred.clear()
+
     def mark(self) -> tuple[int, ...]:
-        """Sizes of the output lists, to undo one record's output with :meth:`undo`."""
+        """Sizes of the output lists, to undo one record's output with :meth:`undo`. Starts
+        journaling deferred records."""
+        self.journal = []
         return (len(self.matches), len(self.context), len(self.accounts), len(self.account_records),
                 len(self.api_errors))
 
@@ -111,8 +153,15 @@ class Sink:
         del self.accounts[mark[2]:]
         del self.account_records[mark[3]:]
         del self.api_errors[mark[4]:]
+        for full, previous in reversed(self.journal or []):
+            if previous is None:
+                self.deferred.pop(full, None)
+            else:
+                self.deferred[full] = previous
+        self.journal = []
 
     def extend(self, other: Sink) -> None:
+        other.materialize()
         self.matches.extend(other.matches)
         self.context.extend(other.context)
         self.accounts.extend(other.accounts)

@@ -335,6 +335,8 @@ class _PageBuilder:
 
     __slots__ = ("page", "record", "sink", "positions", "users", "tweets", "observed", "latest", "user_items")
 
+    page: _Page | None
+
     def __init__(
         self,
         page: _Page,
@@ -414,11 +416,12 @@ class _PageBuilder:
                 continue
             if tweet.text is None and tweet.note_tweet is None:
                 continue
-            sink.context.append(self._post(tweet, is_context=True))
-        for user in self.users.values():
-            account = self._account(user)
-            if account is not None:
-                sink.accounts.append(account)
+            observed = _tweet_observed(tweet, self.observed)
+            sink.defer("context", PLATFORM, tweet_id, observed, self._context_post, tweet)
+        for user_id, user in self.users.items():
+            if user_id:
+                sink.defer("account", PLATFORM, user_id, self.observed, self._account_or_fail, user)
+        self.page = None  # the deferred builders keep this builder; let the page's data go
         for error in page.errors:
             sink.api_errors.append(
                 ApiError(
@@ -491,9 +494,7 @@ class _PageBuilder:
                 withheld.append("copyright")
             if tweet.withheld.scope:
                 withheld.append("scope:" + tweet.withheld.scope)
-        observed = self.observed
-        if tweet.twarc is not None and tweet.twarc.retrieved_at is not None:
-            observed = utc(tweet.twarc.retrieved_at)
+        observed = _tweet_observed(tweet, self.observed)
         return Post(
             platform=PLATFORM,
             id=tweet.id or "",
@@ -527,6 +528,14 @@ class _PageBuilder:
             url=f"https://x.com/{author.username if author is not None and author.username else 'i/web'}/status/{tweet.id}",
         )
 
+    def _context_post(self, tweet: _Tweet, _: Any = None) -> Post:
+        return self._post(tweet, is_context=True)
+
+    def _account_or_fail(self, user: _User, _: Any = None) -> Account:
+        account = self._account(user)
+        assert account is not None  # deferred only with an id
+        return account
+
     def _account(self, user: _User) -> Account | None:
         if not user.id:
             return None
@@ -551,6 +560,13 @@ class _PageBuilder:
             url=url,
             protected=user.protected,
         )
+
+
+def _tweet_observed(tweet: _Tweet, default: datetime | None) -> datetime | None:
+    """A flattened line carries its own retrieval time; a page's tweets share the page's."""
+    if tweet.twarc is not None and tweet.twarc.retrieved_at is not None:
+        return utc(tweet.twarc.retrieved_at)
+    return default
 
 
 def _has_user_items(data: list[_Tweet] | _Tweet | None) -> bool:
