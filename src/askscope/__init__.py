@@ -22,9 +22,9 @@ from askscope.errors import (
     UsageError,
 )
 from askscope.info import store_info
-from askscope.ingest import FileResult, IngestResult, ingest, read_posts
+from askscope.ingestion import FileResult, IngestResult, ingest, read_posts
 from askscope.post import Account, Post, Reject
-from askscope.reparse import ReparseResult, reparse
+from askscope.reparsing import ReparseResult, reparse
 from askscope.store import Store, open_store
 
 

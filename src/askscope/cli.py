@@ -21,10 +21,10 @@ import msgspec
 from askscope._version import __version__
 from askscope.errors import AskscopeError, UsageError
 from askscope.info import format_info, store_info
-from askscope.ingest import ingest as run_ingest
+from askscope.ingestion import ingest as run_ingest
 from askscope.readers import READERS, format_names
 from askscope.readers.csv import parse_map
-from askscope.reparse import reparse as run_reparse
+from askscope.reparsing import reparse as run_reparse
 from askscope.store import open_store
 
 
@@ -41,6 +41,8 @@ def _json_default(value: Any) -> Any:
 
 
 _json_encoder = msgspec.json.Encoder(enc_hook=_json_default)
+#: Above this many inputs, ingest prints a summary instead of a line per input.
+LIST_INPUTS = 10
 
 
 def dumps(value: Any, indent: bool = True) -> str:
@@ -117,14 +119,25 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
         if f.damage:
             click.echo(f"Warning: {f.source_file}: {f.damage}", err=True)
     for name, why in result.skipped:
-        click.echo(f"Skipped {name}: {why}", err=True)
+        click.echo(f"Skipped {why}", err=True)
     if as_json:
         click.echo(dumps(result.as_dict()))
         return
-    for f in result.files:
-        c = f.counts
-        click.echo(f"{f.source_file} [{f.format}]: read {c.read:,} = new {c.new:,} + updated {c.updated:,} "
-                   f"+ rejected {c.rejected:,}")
+    if len(result.files) <= LIST_INPUTS:
+        for f in result.files:
+            c = f.counts
+            click.echo(f"{f.source_file} [{f.format}]: read {c.read:,} = new {c.new:,} + updated {c.updated:,} "
+                       f"+ rejected {c.rejected:,}")
+    else:
+        formats: dict[str, int] = {}
+        for f in result.files:
+            formats[f.format] = formats.get(f.format, 0) + 1
+        click.echo(f"{len(result.files):,} inputs (" + ", ".join(f"{n:,} {k}" for k, n in sorted(formats.items())) + ")")
+        with_rejects = [f for f in result.files if f.counts.rejected]
+        for f in with_rejects[:LIST_INPUTS]:
+            click.echo(f"{f.source_file} [{f.format}]: rejected {f.counts.rejected:,} of {f.counts.read:,}")
+        if len(with_rejects) > LIST_INPUTS:
+            click.echo(f"... and {len(with_rejects) - LIST_INPUTS:,} more inputs with rejects")
     t = result.totals
     click.echo(f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
                f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s")

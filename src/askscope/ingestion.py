@@ -31,11 +31,16 @@ from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.framing import HEAD_BYTES
 from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
+from askscope.write import begin_ingests, finish_ingests, write_batch, write_group
 
 #: Input bytes per block (one worker task, one transaction).
 BLOCK_BYTES = 32 << 20
 #: Records per batch for inputs read record by record (JSON documents, CSV).
 BATCH_RECORDS = 20_000
+#: Inputs up to this size are written in groups (one transaction for many files).
+SMALL_INPUT_BYTES = 2 << 20
+GROUP_INPUTS = 2000
+GROUP_BYTES = 32 << 20
 #: DuckDB writes a checkpoint when its write-ahead log passes this size; the default (16 MB)
 #: makes every large batch checkpoint, which doubles the writes of a bulk load.
 CHECKPOINT_THRESHOLD = "256MB"
@@ -142,8 +147,12 @@ def ingest(
     db.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     started = time.perf_counter()
     try:
-        for plan in plans:
-            result.files.append(_ingest_one(db, plan, options, strict=strict, workers=workers, progress=progress))
+        for group in _groups(plans, strict):
+            if len(group) == 1:
+                result.files.append(_ingest_one(db, group[0], options, strict=strict, workers=workers,
+                                                progress=progress))
+            else:
+                result.files.extend(_ingest_group(db, group, options, progress=progress))
     finally:
         for plan in plans:
             if plan.opened is not None:
@@ -228,13 +237,7 @@ def _ingest_one(
             transaction=False,
         )
         with opened:
-            head = make_head(opened.head)
-            stream = opened.stream
-            if plan.framing == "jsonl" and reader.parallel and reader.name != "csv":
-                batches = _jsonl_batches(stream, reader, source, record.started_at, workers, strict)
-            else:
-                batches = _record_batches(stream, head, reader, source.name, record.started_at, strict)
-            pending = iter(batches)
+            pending = _batches(plan, opened, record.started_at, workers=workers, strict=strict)
             batch = next(pending, None)
             first = True
             while batch is not None:
@@ -265,11 +268,7 @@ def _ingest_one(
                 con.execute("BEGIN TRANSACTION")
                 in_transaction = True
             if opened.damage is not None:
-                # The rest of the input is unreadable: say so where it starts (line 0 = the input
-                # as a whole; the byte offset is in the decompressed data).
-                tail = Sink(source_file=source.name)
-                tail.reject(RawRecord(0, opened.bytes_read, b""), "truncated_input", opened.damage, excerpt="")
-                db.write_batch(record, build_batch(tail), transaction=False)
+                db.write_batch(record, _damage_batch(source.name, opened), transaction=False)
                 if strict:
                     con.execute("COMMIT")
                     in_transaction = False
@@ -298,6 +297,102 @@ def _ingest_one(
         if status != "done" and record is not None:
             # Record the failure if the run's row was committed (it was, after its first batch).
             db.finish_ingest(record, status=status, sha256=None, bytes_read=opened.bytes_read)
+
+
+# --- many small inputs -------------------------------------------------------------------------
+
+
+def _groups(plans: list[_Plan], strict: bool) -> Iterator[list[_Plan]]:
+    """Consecutive small files go together (one transaction, one upsert per table); everything
+    else alone. ``--strict`` keeps every input alone, so it can stop exactly at a bad record."""
+    group: list[_Plan] = []
+    size = 0
+    for plan in plans:
+        small = (not strict and plan.opened is None and plan.source.size is not None
+                 and plan.source.size <= SMALL_INPUT_BYTES)
+        if small and group and len(group) < GROUP_INPUTS and size + (plan.source.size or 0) <= GROUP_BYTES:
+            group.append(plan)
+            size += plan.source.size or 0
+            continue
+        if group:
+            yield group
+        group, size = ([plan], plan.source.size or 0) if small else ([], 0)
+        if not small:
+            yield [plan]
+    if group:
+        yield group
+
+
+def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
+                  progress: ProgressCallback | None) -> list[FileResult]:
+    """Ingest many small inputs in one transaction: their runs, batches and ends together."""
+    started = time.perf_counter()
+    con = db.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        runs = []
+        for plan in plans:
+            source = plan.source
+            runs.append({
+                "source_file": source.name,
+                "source_path": source.path if source.member is None else f"{source.path}:{source.member}",
+                "source_size": source.size,
+                "source_mtime": os.path.getmtime(source.path) if source.path and source.member is None else None,
+                "format": plan.reader.name,
+                "compression": plan.compression,
+                "options": "{}",
+            })
+        records = begin_ingests(db, runs)
+        items: list[tuple[IngestRecord, Batch]] = []
+        shas: list[str | None] = []
+        sizes: list[int | None] = []
+        opts: list[str | None] = []
+        damages: list[str | None] = []
+        for plan, record in zip(plans, records):
+            with OpenedInput(plan.source, HEAD_BYTES) as opened:
+                batches = list(_batches(plan, opened, record.started_at, workers=0, strict=False))
+                if opened.damage is not None:
+                    batches.append(_damage_batch(plan.source.name, opened))
+                shas.append(opened.sha256())
+                sizes.append(opened.bytes_read)
+                damages.append(opened.damage)
+            opts.append(_options_json(plan.reader, options, plan.framing))
+            if len(batches) == 1:
+                items.append((record, batches[0]))
+            else:
+                for batch in batches:
+                    write_batch(db, record, batch, transaction=False, save=False)
+            if progress is not None:
+                progress(plan.source.name, plan.source.size or 0, plan.source.size)
+        write_group(db, items)
+        finish_ingests(db, records, status="done", sha256=shas, bytes_read=sizes, options=opts, transaction=False)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    seconds = (time.perf_counter() - started) / len(plans)
+    return [
+        FileResult(source_file=plan.source.name, format=plan.reader.name, ingest_id=record.id, status="done",
+                   counts=record.counts, sha256=sha, bytes=size or 0, seconds=seconds, damage=damage)
+        for plan, record, sha, size, damage in zip(plans, records, shas, sizes, damages)
+    ]
+
+
+def _batches(plan: _Plan, opened: OpenedInput, observed: datetime, *, workers: int | None,
+             strict: bool) -> Iterator[Batch]:
+    """The batches of one opened input, by the framing its format uses."""
+    head = make_head(opened.head)
+    if plan.framing == "jsonl" and plan.reader.parallel and plan.reader.name != "csv":
+        return _jsonl_batches(opened.stream, plan.reader, plan.source, observed, workers, strict)
+    return _record_batches(opened.stream, head, plan.reader, plan.source.name, observed, strict)
+
+
+def _damage_batch(source_file: str, opened: OpenedInput) -> Batch:
+    """A reject saying the rest of a damaged compressed input is unreadable (line 0 = the input
+    as a whole; the byte offset is in the decompressed data)."""
+    tail = Sink(source_file=source_file)
+    tail.reject(RawRecord(0, opened.bytes_read, b""), "truncated_input", opened.damage or "", excerpt="")
+    return build_batch(tail)
 
 
 # --- record batches (JSON documents, CSV) ----------------------------------------------------

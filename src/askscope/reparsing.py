@@ -20,6 +20,7 @@ from askscope.readers import reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.csv import CsvReader
 from askscope.store import BatchCounts, IngestRecord, Store
+from askscope.write import write_batch
 
 _REBUILT = ("posts", "accounts", "rejects", "api_errors")
 
@@ -68,7 +69,7 @@ def reparse(store: Store) -> ReparseResult:
             ).fetchall()
             for (payload,) in blocks:
                 sink = _replay(reader, source_file, started_at, decode_raw(payload))
-                store.write_batch(record, build_batch(sink, compress=False), keep_raw=False, transaction=False)
+                write_batch(store, record, build_batch(sink, compress=False), keep_raw=False, transaction=False)
                 result.blocks += 1
             result.counts.add(record.counts)
             result.ingests += 1
