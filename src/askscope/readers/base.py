@@ -76,7 +76,7 @@ class Sink:
     #: Accounts and context posts that arrive again and again (the same author on many pages):
     #: key -> (observed_at, build function, source object). Only the latest observation of each
     #: is built into a record, when the sink is turned into a batch (see :meth:`defer`).
-    deferred: dict[tuple[str, str, str], tuple[Any, Callable[..., Any], Any, Any]] = field(default_factory=dict)
+    deferred: dict[tuple[str, str, str], tuple[Any, int, Callable[..., Any], Any, Any]] = field(default_factory=dict)
     #: While set (``--strict``), how to undo each :meth:`defer` since the last :meth:`mark`.
     journal: list[tuple[tuple[str, str, str], Any]] | None = None
     #: Instead of ``raw``: a whole block of JSON lines (first line, byte offset, bytes).
@@ -121,22 +121,26 @@ class Sink:
             )
         )
 
-    def defer(self, kind: str, platform: str, key: str, observed: datetime | None,
+    def defer(self, kind: str, platform: str, key: str, observed: datetime | None, line: int,
               build: Callable[..., Any], source: Any, extra: Any = None) -> None:
         """Add an account (``kind="account"``) or context post (``"context"``) lazily: only
-        the latest observation of each (platform, id) is built, by ``build(source, extra)``."""
+        the latest observation of each (platform, id) is built, by ``build(source, extra)``;
+        of equal observations the later one wins."""
         full = (kind, platform, key)
         previous = self.deferred.get(full)
         if previous is not None and (observed or _MIN) < (previous[0] or _MIN):
             return
         if self.journal is not None:
             self.journal.append((full, previous))
-        self.deferred[full] = (observed, build, source, extra)
+        self.deferred[full] = (observed, line, build, source, extra)
 
-    def materialize(self) -> None:
-        """Build the deferred records into ``accounts`` and ``context``."""
-        for (kind, _, _), (_, build, source, extra) in self.deferred.items():
+    def materialize(self, lines: dict[str, list[int]] | None = None) -> None:
+        """Build the deferred records into ``accounts`` and ``context`` (and, when ``lines`` is
+        given, record the line each came from under ``lines["account"]`` / ``lines["context"]``)."""
+        for (kind, _, _), (_, line, build, source, extra) in self.deferred.items():
             (self.accounts if kind == "account" else self.context).append(build(source, extra))
+            if lines is not None:
+                lines.setdefault(kind, []).append(line)
         self.deferred.clear()
 
     def mark(self) -> tuple[int, ...]:

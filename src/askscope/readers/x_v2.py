@@ -34,25 +34,25 @@ PLATFORM = "x"
 
 
 class _Tag(msgspec.Struct):
-    tag: str = ""
+    tag: str | None = None
 
 
 class _Mention(msgspec.Struct):
-    username: str = ""
+    username: str | None = None
     id: str | None = None
 
 
 class _Url(msgspec.Struct):
-    url: str = ""
+    url: str | None = None
     expanded_url: str | None = None
     unwound_url: str | None = None
     media_key: str | None = None
 
 
 class _Entities(msgspec.Struct):
-    hashtags: list[_Tag] = []
-    mentions: list[_Mention] = []
-    urls: list[_Url] = []
+    hashtags: list[_Tag] | None = None
+    mentions: list[_Mention] | None = None
+    urls: list[_Url] | None = None
 
 
 class _Metrics(msgspec.Struct):
@@ -64,22 +64,22 @@ class _Metrics(msgspec.Struct):
 
 
 class _Attachments(msgspec.Struct):
-    media_keys: list[str] = []
+    media_keys: list[str] | None = None
 
 
 class _NoteTweet(msgspec.Struct):
-    text: str = ""
+    text: str | None = None
     entities: _Entities | None = None
 
 
 class _Withheld(msgspec.Struct):
     copyright: bool | None = None
-    country_codes: list[str] = []
+    country_codes: list[str] | None = None
     scope: str | None = None
 
 
 class _UserUrl(msgspec.Struct):
-    urls: list[_Url] = []
+    urls: list[_Url] | None = None
 
 
 class _UserEntities(msgspec.Struct):
@@ -118,11 +118,11 @@ class _Tweet(msgspec.Struct):
     lang: str | None = None
     conversation_id: str | None = None
     in_reply_to_user_id: str | None = None
-    referenced_tweets: list[_Tweet] = []
+    referenced_tweets: list[_Tweet] | None = None
     entities: _Entities | None = None
     public_metrics: _Metrics | None = None
     attachments: _Attachments | None = None
-    edit_history_tweet_ids: list[str] = []
+    edit_history_tweet_ids: list[str] | None = None
     note_tweet: _NoteTweet | None = None
     withheld: _Withheld | None = None
     # A referenced tweet's type (replied_to, quoted, retweeted).
@@ -146,14 +146,14 @@ class _Error(msgspec.Struct):
 
 
 class _Includes(msgspec.Struct):
-    users: list[_User] = []
-    tweets: list[_Tweet] = []
+    users: list[_User] | None = None
+    tweets: list[_Tweet] | None = None
 
 
 class _Page(msgspec.Struct):
     data: list[_Tweet] | _Tweet | None = None
     includes: _Includes | None = None
-    errors: list[_Error] = []
+    errors: list[_Error] | None = None
     twarc: _Twarc | None = msgspec.field(default=None, name="__twarc")
 
 
@@ -363,10 +363,10 @@ class _PageBuilder:
         items = [data] if isinstance(data, _Tweet) else (data or [])
         includes = page.includes
         if includes is not None:
-            for user in includes.users:
+            for user in includes.users or ():
                 if user.id:
                     self.users[user.id] = user
-            for tweet in includes.tweets:
+            for tweet in includes.tweets or ():
                 if tweet.id:
                     self.tweets[tweet.id] = tweet
         for item in items:
@@ -374,13 +374,13 @@ class _PageBuilder:
                 self.users.setdefault(item.author.id, item.author)
             if item.in_reply_to_user is not None and item.in_reply_to_user.id:
                 self.users.setdefault(item.in_reply_to_user.id, item.in_reply_to_user)
-            for ref in item.referenced_tweets:
+            for ref in item.referenced_tweets or ():
                 if ref.id and (ref.text is not None or ref.note_tweet is not None):
                     self.tweets.setdefault(ref.id, ref)
                     if ref.author is not None and ref.author.id:
                         self.users.setdefault(ref.author.id, ref.author)
         for tweet in list(self.tweets.values()) + items:
-            history = tweet.edit_history_tweet_ids
+            history = tweet.edit_history_tweet_ids or []
             if len(history) > 1 and tweet.id == history[-1]:
                 for version in history[:-1]:
                     self.latest[version] = tweet
@@ -417,12 +417,12 @@ class _PageBuilder:
             if tweet.text is None and tweet.note_tweet is None:
                 continue
             observed = _tweet_observed(tweet, self.observed)
-            sink.defer("context", PLATFORM, tweet_id, observed, self._context_post, tweet)
+            sink.defer("context", PLATFORM, tweet_id, observed, self.record.line, self._context_post, tweet)
         for user_id, user in self.users.items():
             if user_id:
-                sink.defer("account", PLATFORM, user_id, self.observed, self._account_or_fail, user)
+                sink.defer("account", PLATFORM, user_id, self.observed, self.record.line, self._account_or_fail, user)
         self.page = None  # the deferred builders keep this builder; let the page's data go
-        for error in page.errors:
+        for error in page.errors or ():
             sink.api_errors.append(
                 ApiError(
                     source_file=sink.source_file,
@@ -438,7 +438,7 @@ class _PageBuilder:
         record = self.record
         kind = "post"
         reply_to = quoted = reposted = None
-        for ref in tweet.referenced_tweets:
+        for ref in tweet.referenced_tweets or ():
             if ref.type == "retweeted":
                 reposted = ref.id
             elif ref.type == "replied_to":
@@ -466,30 +466,32 @@ class _PageBuilder:
         mention_ids: list[str] = []
         urls: list[str] = []
         if entities is not None:
-            hashtags = [h.tag for h in entities.hashtags if h.tag]
-            for mention in entities.mentions:
+            hashtags = [h.tag for h in entities.hashtags or () if h.tag]
+            for mention in entities.mentions or ():
                 if mention.username:
                     mentions.append(mention.username)
                 if mention.id:
                     mention_ids.append(mention.id)
-            for url in entities.urls:
+            for url in entities.urls or ():
                 if url.media_key is None:
                     expanded = url.unwound_url or url.expanded_url or url.url
                     if expanded:
                         urls.append(expanded)
         if reposted is not None and content is not tweet and tweet.entities is not None:
-            # The repost names the reposted account; keep it among the mentions.
-            for mention in tweet.entities.mentions:
-                if mention.username and mention.username not in mentions:
-                    mentions.insert(0, mention.username)
-                    if mention.id:
-                        mention_ids.insert(0, mention.id)
+            # The repost names the reposted account: its own mentions come first (once each).
+            extra: list[_Mention] = []
+            for mention in tweet.entities.mentions or ():
+                if (mention.username and mention.username not in mentions
+                        and all(mention.username != e.username for e in extra)):
+                    extra.append(mention)
+            mentions = [e.username for e in extra] + mentions
+            mention_ids = [e.id for e in extra if e.id] + mention_ids
         metrics = tweet.public_metrics
         attachments = content.attachments
         author = self.users.get(tweet.author_id or "")
         withheld: list[str] = []
         if tweet.withheld is not None:
-            withheld = list(tweet.withheld.country_codes)
+            withheld = list(tweet.withheld.country_codes or ())
             if tweet.withheld.copyright:
                 withheld.append("copyright")
             if tweet.withheld.scope:
@@ -512,7 +514,7 @@ class _PageBuilder:
             hashtags=hashtags,
             mentions=mentions,
             urls=urls,
-            media_count=len(attachments.media_keys) if attachments is not None else 0,
+            media_count=len(attachments.media_keys or ()) if attachments is not None else 0,
             like_count=metrics.like_count if metrics is not None else None,
             repost_count=metrics.retweet_count if metrics is not None else None,
             reply_count=metrics.reply_count if metrics is not None else None,
@@ -523,7 +525,7 @@ class _PageBuilder:
             source_file=self.sink.source_file,
             source_line=record.line,
             mention_ids=mention_ids,
-            edit_ids=list(tweet.edit_history_tweet_ids) if len(tweet.edit_history_tweet_ids) > 1 else [],
+            edit_ids=list(tweet.edit_history_tweet_ids or ()) if len(tweet.edit_history_tweet_ids or ()) > 1 else [],
             withheld=withheld,
             url=f"https://x.com/{author.username if author is not None and author.username else 'i/web'}/status/{tweet.id}",
         )
