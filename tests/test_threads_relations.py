@@ -40,7 +40,7 @@ def _structure_edges() -> tuple[set[tuple[str, str]], set[str]]:
 
 def test_every_parent_child_edge_of_rumoureval_is_rebuilt(rumoureval_store):
     campaign = parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]})
-    summary = analyze(rumoureval_store, campaign)["threads"]
+    summary = analyze(rumoureval_store, campaign, only=["threads", "relations"])["threads"]
     truth, nodes = _structure_edges()
     with askscope.open_store(rumoureval_store) as store:
         present = {i for (i,) in rows(store, "SELECT id FROM posts")}
@@ -71,7 +71,7 @@ def test_missing_parents_are_counted_and_explained(tmp_path):
     # withheld.jsonl replies to tweets the API could not return (its errors say so)
     db = str(tmp_path / "w.duckdb")
     askscope.ingest(db, [str(shared("fixtures", "x-v2", "withheld.jsonl"))])
-    summary = analyze(db, parse_campaign({"name": "t", "hosts": ["nobody"]}), only=None)["threads"]
+    summary = analyze(db, parse_campaign({"name": "t", "hosts": ["nobody"]}), only=["threads"])["threads"]
     with askscope.open_store(db) as store:
         orphans = rows(store, "SELECT count(*) FROM threads WHERE parent_missing")[0][0]
         explained = rows(store, "SELECT parent_id, api_error FROM missing_parents WHERE api_error IS NOT NULL")
@@ -84,7 +84,7 @@ def test_missing_parents_are_counted_and_explained(tmp_path):
 
 def test_relations_of_the_uber_sydney_thread(rumoureval_store):
     campaign = parse_campaign({"name": "UberSydney", "hosts": ["Uber_Sydney"], "hashtags": ["#SydneySiege"]})
-    summary = analyze(rumoureval_store, campaign)["relations"]
+    summary = analyze(rumoureval_store, campaign, only=["threads", "relations"])["relations"]
     assert summary["hosts_resolved"] == [{"ref": "Uber_Sydney", "author_id": "508110571", "handle": "Uber_Sydney",
                                           "role": "host"}]
     with askscope.open_store(rumoureval_store) as store:
