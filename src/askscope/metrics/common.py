@@ -72,3 +72,17 @@ def normalise_rates(raw: dict[str, Any]) -> dict[str, Any]:
         return raw
     classes = {k: v for k, v in raw.items() if isinstance(v, dict) and "tpr" in v}
     return {"classes": classes}
+
+
+def bucket_for(start: datetime | None, end: datetime | None) -> str:
+    """A time bucket that gives a readable number of points for the window's length."""
+    if start is None or end is None:
+        return "1 hour"
+    hours = (end - start).total_seconds() / 3600
+    if hours <= 6:
+        return "10 minutes"
+    if hours <= 48:
+        return "1 hour"
+    if hours <= 24 * 14:
+        return "6 hours"
+    return "1 day"

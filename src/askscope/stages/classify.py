@@ -173,5 +173,51 @@ class Classify(Stage):
         )
         counts = dict(con.execute(
             "SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
+        frames = score_frames(ctx)
         return {"posts": len(posts), "classified_now": len(todo), "reused": len(posts) - len(todo),
-                "labeler": labeler.name, "discourse": {k: int(v) for k, v in sorted(counts.items())}}
+                "labeler": labeler.name, "discourse": {k: int(v) for k, v in sorted(counts.items())},
+                "frames": frames}
+
+
+FRAMES_DDL = """
+CREATE OR REPLACE TABLE frame_scores (platform VARCHAR, post_id VARCHAR, frame VARCHAR, uses BOOLEAN,
+    similarity DOUBLE)
+"""
+
+
+def score_frames(ctx: Context) -> dict[str, Any]:
+    """Score the campaign's posts (and the same relations before and after the window) against
+    the campaign's frames (``frame_scores``; calibration in ``frame_calibration``)."""
+    from askscope.metrics.framing import calibrate, default_embedder, score
+
+    con = ctx.store.con
+    con.execute(FRAMES_DDL)
+    frames = ctx.campaign.frames
+    if not frames:
+        con.execute("CREATE OR REPLACE TABLE frame_calibration (frame VARCHAR, calibration VARCHAR, embedder VARCHAR)")
+        return {}
+    embedder = ctx.settings.get("embedder") or default_embedder()
+    calibrated = calibrate(frames, embedder)
+    rows = con.execute(
+        "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
+        "AND p.id = r.post_id WHERE r.relation NOT IN ('none', 'repost') ORDER BY r.platform, r.post_id").fetchall()
+    for start in range(0, len(rows), 20_000):
+        chunk = rows[start:start + 20_000]
+        scores = score([t or "" for _, _, t in chunk], calibrated, embedder)
+        table = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
+        for name, (uses, sims) in scores.items():
+            table["platform"] += [c[0] for c in chunk]
+            table["post_id"] += [c[1] for c in chunk]
+            table["frame"] += [name] * len(chunk)
+            table["uses"] += uses
+            table["similarity"] += [None if np.isnan(x) else x for x in sims]
+        con.register("_frames", pa.table(table))
+        try:
+            con.execute("INSERT INTO frame_scores SELECT * FROM _frames")
+        finally:
+            con.unregister("_frames")
+    con.execute("CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
+                "$e AS embedder", {"f": [c.frame.name for c in calibrated],
+                                   "c": [json.dumps(c.describe(), sort_keys=True) for c in calibrated],
+                                   "e": embedder.name})
+    return {c.frame.name: c.describe() for c in calibrated} | {"embedder": embedder.name}

@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from askscope.metrics.backfire import backfire
-from askscope.metrics.common import load_input
+from askscope.metrics.common import bucket_for, load_input
+from askscope.metrics.framing_lens import framing
 from askscope.metrics.engagement import engagement
 from askscope.stages.base import Context, Stage, register
 
@@ -47,7 +48,8 @@ class Lenses(Stage):
     def run(self, ctx: Context) -> dict[str, Any]:
         seed = int(ctx.settings.get("seed", 0))
         inp = load_input(ctx.store, seed)
-        results = {"backfire": backfire(inp), "engagement": engagement(inp)}
+        results = {"backfire": backfire(inp), "engagement": engagement(inp),
+                   "framing": framing(inp, bucket_for(inp.window_start, inp.window_end))}
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
