@@ -113,7 +113,7 @@ class Classify(Stage):
     name = "classify"
     description = "the bundled classifiers on the posts of P (labels with model and version)"
     requires = ("relations",)
-    provides = ("labels", "label_models")
+    provides = ("labels", "label_models", "frame_scores", "frame_calibration")
 
     def run(self, ctx: Context) -> dict[str, Any]:
         con = ctx.store.con
