@@ -29,6 +29,7 @@ from askscope.reparsing import reparse as run_reparse
 from askscope.store import open_store
 from askscope.analyze import analyze as run_analyze, stages as pipeline_stages
 from askscope.campaign import load_campaign, template as campaign_template
+from askscope.demo import run_demo
 from askscope.report import chart_files, report as make_report
 
 
@@ -312,6 +313,19 @@ def report(db: str, fmt: str | None, output: str, charts_dir: str | None, chart_
     if charts_dir:
         written = chart_files(db, charts_dir, chart_format, pseudonymise=pseudonymise)
         click.echo(f"Wrote {len(written)} charts to {charts_dir}", err=True)
+
+
+@cli.command()
+@click.option("-o", "--output", "folder", default="askscope-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the demo store, campaign file and reports.")
+def demo(folder: str) -> None:
+    """Run a whole analysis on bundled real data (@Uber_Sydney answering repliers during the
+    Sydney siege, RumourEval/PHEME) and write the reports."""
+    result = run_demo(folder, progress=lambda message: click.echo(message, err=True))
+    for lens, text in result["verdicts"].items():
+        click.echo(f"{lens.upper()}: {text}\n")
+    click.echo(f"Report: {result['reports']['html']} (also {result['reports']['md']}, {result['reports']['json']})")
+    click.echo(f"Store: {result['store']}; campaign file: {result['campaign']}")
 
 
 @cli.command()

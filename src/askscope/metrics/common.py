@@ -86,3 +86,11 @@ def bucket_for(start: datetime | None, end: datetime | None) -> str:
     if hours <= 24 * 14:
         return "6 hours"
     return "1 day"
+
+
+def campaign_span(store: Store) -> tuple[datetime | None, datetime | None]:
+    """First and last post of P: the span time series are bucketed over."""
+    row = store.con.execute(
+        "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
+        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign").fetchall()[0]
+    return row[0], row[1]

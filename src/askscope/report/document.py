@@ -14,13 +14,15 @@ from typing import Any
 
 from askscope._version import __version__
 from askscope.errors import AskscopeError
-from askscope.metrics.common import CATEGORIES, HOSTILE, bucket_for
+from askscope.metrics.common import CATEGORIES, HOSTILE, bucket_for, campaign_span
 from askscope.report.verdicts import verdicts
 from askscope.schema import SCHEMA_VERSION
 from askscope.stages.base import last_runs
 from askscope.store import Store
 
 TOP = 10
+#: Stage summary keys that describe a run, not the campaign (left out: the report is reproducible).
+VOLATILE = {"classified_now", "reused"}
 QUESTION_LIST = 25
 
 
@@ -70,7 +72,7 @@ def build(store: Store, *, pseudonymise: bool = False) -> dict[str, Any]:
     window = _rows(store, 'SELECT start, "end", end_inclusive, from_campaign_file FROM campaign_window')[0]
     hosts = _rows(store, "SELECT platform, author_id, handle, role FROM hosts ORDER BY role, handle")
     names = Pseudonyms(pseudonymise, {h["handle"] for h in hosts if h["handle"]}, campaign.get("name", ""))
-    bucket = bucket_for(window["start"], window["end"])
+    bucket = bucket_for(*campaign_span(store))
     doc: dict[str, Any] = {
         "askscope_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -88,16 +90,13 @@ def build(store: Store, *, pseudonymise: bool = False) -> dict[str, Any]:
         "series": _series(store, bucket),
         "top": _top(store, names),
         "classifiers": _classifiers(store),
-        "stages": {name: {"finished_at": _iso(run["finished_at"]), "summary": run["summary"]}
+        "stages": {name: {"summary": {k: v for k, v in run["summary"].items() if k not in VOLATILE}}
                    for name, run in sorted(runs.items())},
     }
     if "authenticity" in results:
         doc["lenses"]["authenticity"] = results["authenticity"]
     doc["verdicts"] = verdicts(doc)
     doc["caveats"] = _caveats(doc)
-    # finished_at differs between runs; keep the document reproducible
-    for stage in doc["stages"].values():
-        stage.pop("finished_at", None)
     return doc
 
 

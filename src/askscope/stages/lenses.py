@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from askscope.metrics.backfire import backfire
-from askscope.metrics.common import bucket_for, load_input
+from askscope.metrics.common import bucket_for, campaign_span, load_input
 from askscope.metrics.framing_lens import framing
 from askscope.metrics.engagement import engagement
 from askscope.stages.base import Context, Stage, register
@@ -49,7 +49,7 @@ class Lenses(Stage):
         seed = int(ctx.settings.get("seed", 0))
         inp = load_input(ctx.store, seed)
         results = {"backfire": backfire(inp), "engagement": engagement(inp),
-                   "framing": framing(inp, bucket_for(inp.window_start, inp.window_end))}
+                   "framing": framing(inp, bucket_for(*campaign_span(ctx.store)))}
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
