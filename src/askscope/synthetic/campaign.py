@@ -239,15 +239,21 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
     pending_answers: list[Post] = []
 
     event_ids: list[str] = []
-    event_authors: list[str] = []
     pools = {c: texts[c] for c in CATEGORIES}
+    n_events = len(event_times)
+    # every per-post draw at once (vectorised; the same seed gives the same campaign)
+    draw_author = rng.choice(participants, size=n_events, p=weights)
+    draw_repost = rng.random(n_events)
+    draw_category = rng.choice(len(CATEGORIES), size=n_events, p=mix)
+    draw_lang = rng.choice(len(langs), size=n_events, p=lang_p)
+    draw_text = rng.random(n_events)
+    draw_roll = rng.random(n_events)
     for k, (offset, parent) in enumerate(zip(event_times, event_parents)):
         when = start + timedelta(seconds=float(offset))
         pid = new_id(when)
-        author = user_ids[int(rng.choice(participants, p=weights))]
+        author = user_ids[int(draw_author[k])]
         event_ids.append(pid)
-        event_authors.append(author)
-        is_repost = rng.random() < spec.repost_share and k > 0
+        is_repost = draw_repost[k] < spec.repost_share and k > 0
         if is_repost:
             target = event_ids[parent] if parent >= 0 else opening.id
             target_post = posts_by_id.get(target, opening)
@@ -260,15 +266,15 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
             truth[pid] = {"role": "repost", "category": "repost", "answer_id": None, "latency_s": None}
             posts_by_id[pid] = posts[-1]
             continue
-        category = CATEGORIES[int(rng.choice(len(CATEGORIES), p=mix))]
-        lang = langs[int(rng.choice(len(langs), p=lang_p))]
+        category = CATEGORIES[int(draw_category[k])]
+        lang = langs[int(draw_lang[k])]
         if lang != "en" and category in ("support", "other") and language_texts and language_texts.get(lang):
-            body = language_texts[lang][int(rng.integers(len(language_texts[lang])))]
+            body = language_texts[lang][int(draw_text[k] * len(language_texts[lang]))]
         else:
             lang = "en"
-            body = pools[category][int(rng.integers(len(pools[category])))]
+            body = pools[category][int(draw_text[k] * len(pools[category]))]
         body = body.replace("@user", "").strip()
-        roll = rng.random()
+        roll = draw_roll[k]
         if category in QUESTION_CATEGORIES or parent < 0:
             # addressed to the host: a reply to the opening post, a mention, or the hashtag alone
             if roll < 0.45:
