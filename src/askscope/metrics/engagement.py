@@ -76,7 +76,7 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     rate = inp.rate("question", "question")
     if rate is None:
         return None
-    rows = inp.store.con.execute("SELECT is_question, answered FROM answered_posts").fetchall()
+    rows = inp.store.con.execute("SELECT is_question, answered FROM answered_posts WHERE addressed").fetchall()
     n = len(rows)
     if n == 0:
         return None

@@ -15,8 +15,9 @@ Follow-ups: after the answer, the asker's first reply to it (``follow_up_id``) a
 first reply to that follow-up (``follow_up_answer_id``).
 
 Tables (public, see docs/schema.md): ``answers``, one row per question (``answer_id`` NULL when
-unanswered); ``answered_posts``, every post eligible to be a question with its question label
-and whether the host answered it (what the corrected answer rate needs).
+unanswered); ``answered_posts``, every audience post of P (questions or not) with whether it is
+addressed to the host, its question label, and the host's first answer (the whole answered set;
+the corrected answer rate reads its addressed rows).
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ ELIGIBLE_SQL = """
 CREATE OR REPLACE TEMP TABLE _eligible AS
 SELECT r.platform, r.post_id AS question_id, p.author_id AS asker_id, p.created_at, r.relation,
        coalesce(p.repost_count, 0) AS question_reposts,
-       coalesce(q.label = 'question', false) AS is_question, d.label AS category
+       coalesce(q.label = 'question', false) AS is_question, d.label AS category,
+       (r.relation IN ('direct_reply', 'quote', 'mention', 'hashtag_only')
+        OR (r.relation = 'thread_reply' AND r.mentions_host)) AS addressed
 FROM relations r
 JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
 LEFT JOIN labels q ON q.platform = r.platform AND q.post_id = r.post_id AND q.task = 'question'
 LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse'
 WHERE r.in_campaign AND r.relation <> 'host'
-  AND (r.relation IN ('direct_reply', 'quote', 'mention', 'hashtag_only')
-       OR (r.relation = 'thread_reply' AND r.mentions_host))
 """
 
 FIRST_ANSWERS_SQL = """
@@ -98,13 +99,15 @@ FROM _eligible q
 LEFT JOIN _first_answers fa ON fa.platform = q.platform AND fa.question_id = q.question_id
 LEFT JOIN follow f ON f.platform = q.platform AND f.question_id = q.question_id
 LEFT JOIN follow_answer fu ON fu.platform = q.platform AND fu.question_id = q.question_id
-WHERE q.is_question
+WHERE q.is_question AND q.addressed
 ORDER BY q.platform, q.question_id
 """
 
 ANSWERED_POSTS_SQL = """
 CREATE OR REPLACE TABLE answered_posts AS
-SELECT q.platform, q.question_id AS post_id, q.is_question, fa.answer_id IS NOT NULL AS answered
+SELECT q.platform, q.question_id AS post_id, q.relation, q.addressed, q.is_question,
+       fa.answer_id IS NOT NULL AS answered, fa.answer_id, fa.kind AS answer_kind,
+       CASE WHEN fa.answer_id IS NULL THEN NULL ELSE epoch(fa.created_at) - epoch(q.created_at) END AS latency_s
 FROM _eligible q LEFT JOIN _first_answers fa ON fa.platform = q.platform AND fa.question_id = q.question_id
 ORDER BY q.platform, q.question_id
 """
