@@ -118,3 +118,55 @@ def test_only_a_stage_whose_inputs_never_ran_is_an_error(tmp_path):
     askscope.ingest(db, [fixture("x-v2", "two_tweets.jsonl")])
     with pytest.raises(StageError, match="needs 'threads'"):
         analyze(db, parse_campaign({"name": "t", "hosts": ["x"]}), only=["relations"])
+
+
+class _AllQuestions:
+    """Labels every post a genuine question: this test checks the answered set, not classifiers."""
+
+    name = "all-questions"
+
+    def versions(self):
+        return {t: f"{t}@test" for t in ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language",
+                                         "discourse")}
+
+    def label(self, texts, keys):
+        import numpy as np
+
+        ones = np.ones(len(texts))
+        out = {t: (["other"] * len(texts), ones) for t in self.versions()}
+        out["question"] = (["question"] * len(texts), ones)
+        out["discourse"] = (["question_genuine"] * len(texts), ones)
+        return out
+
+    def error_rates(self):
+        return {}
+
+
+@pytest.mark.parametrize("thread, host", [
+    (("train", "sydneysiege", "544329935943237632"), "Uber_Sydney"),
+    (("train", "ferguson", "500279160795721728"), "DanteB4u"),
+    (("train", "ottawashooting", "524922729485848576"), "Henderburn"),
+])
+def test_answered_set_matches_who_the_author_really_answered(tmp_path, thread, host):
+    folder = shared("rumoureval", *thread)
+    truth: set[str] = set()
+    by_id = {}
+    for path in list(folder.glob("replies/*.json")) + list(folder.glob("source-tweet/*.json")):
+        post = json.loads(path.read_text())
+        by_id[post["id_str"]] = post
+    for post in by_id.values():
+        parent = post.get("in_reply_to_status_id_str")
+        if post["user"]["screen_name"] == host and parent in by_id and by_id[parent]["user"]["screen_name"] != host:
+            truth.add(parent)
+    db = str(tmp_path / "t.duckdb")
+    askscope.ingest(db, [str(folder)])
+    analyze(db, parse_campaign({"name": host, "hosts": [host]}), settings={"labeler": _AllQuestions()})
+    with askscope.open_store(db) as store:
+        replied = {p for (p,) in rows(store, "SELECT post_id FROM answered_posts WHERE host_replied_directly")}
+        first_direct = {p for (p,) in rows(store, "SELECT post_id FROM answered_posts WHERE answer_kind = 'reply'")}
+        questions = {q for (q,) in rows(store, "SELECT question_id FROM answers")}
+        answered_questions = {q for (q,) in rows(store, "SELECT question_id FROM answers WHERE answer_id IS NOT NULL")}
+    assert truth and replied == truth
+    assert first_direct <= truth
+    # every question the author replied to counts as answered (first answer direct or further down)
+    assert truth & questions and truth & questions <= answered_questions

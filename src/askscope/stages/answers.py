@@ -105,10 +105,18 @@ ORDER BY q.platform, q.question_id
 
 ANSWERED_POSTS_SQL = """
 CREATE OR REPLACE TABLE answered_posts AS
+WITH direct AS (
+    SELECT DISTINCT t.platform, t.parent_id AS post_id FROM threads t
+    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    JOIN hosts h ON h.platform = p.platform AND h.author_id = p.author_id
+    WHERE t.parent_id IS NOT NULL
+)
 SELECT q.platform, q.question_id AS post_id, q.relation, q.addressed, q.is_question,
        fa.answer_id IS NOT NULL AS answered, fa.answer_id, fa.kind AS answer_kind,
-       CASE WHEN fa.answer_id IS NULL THEN NULL ELSE epoch(fa.created_at) - epoch(q.created_at) END AS latency_s
+       CASE WHEN fa.answer_id IS NULL THEN NULL ELSE epoch(fa.created_at) - epoch(q.created_at) END AS latency_s,
+       d.post_id IS NOT NULL AS host_replied_directly
 FROM _eligible q LEFT JOIN _first_answers fa ON fa.platform = q.platform AND fa.question_id = q.question_id
+LEFT JOIN direct d ON d.platform = q.platform AND d.post_id = q.question_id
 ORDER BY q.platform, q.question_id
 """
 
