@@ -105,7 +105,7 @@ def cli() -> None:
 @click.option("--platform", default=None, help="CSV: platform of the posts when the file has no platform column (default x).")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record (exit 1, with its file and line) instead of rejecting it and going on.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Parser processes for large JSON-lines inputs (default: one per CPU; 0: none).")
+              help="Extra parser processes for large JSON-lines inputs (default: one per CPU but one; 0: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr (terminals only).")
 def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ...], platform: str | None,
