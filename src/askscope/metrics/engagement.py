@@ -141,14 +141,23 @@ def _host_output(inp: LensInput, host_posts: list[tuple[Any, ...]]) -> dict[str,
     }
 
 
+REPLY_EDGES = (
+    "SELECT p.platform, p.author_id AS source, q.author_id AS target, count(*) AS replies FROM relations r "
+    "JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+    "JOIN threads t ON t.platform = p.platform AND t.post_id = p.id "
+    "JOIN posts q ON q.platform = t.platform AND q.id = t.parent_id "
+    "WHERE r.in_campaign AND p.author_id IS NOT NULL AND q.author_id IS NOT NULL AND p.author_id <> q.author_id "
+    "GROUP BY ALL ORDER BY ALL"
+)
+
+
+def _reply_edges(inp: LensInput) -> list[tuple[str, str, str, int]]:
+    """The campaign's directed reply graph: (platform, replier, replied-to author, replies)."""
+    return inp.store.con.execute(REPLY_EDGES).fetchall()
+
+
 def _reciprocity(inp: LensInput) -> dict[str, Any]:
-    edges = inp.store.con.execute(
-        "SELECT DISTINCT p.platform, p.author_id, q.author_id FROM relations r "
-        "JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "JOIN threads t ON t.platform = p.platform AND t.post_id = p.id "
-        "JOIN posts q ON q.platform = t.platform AND q.id = t.parent_id "
-        "WHERE r.in_campaign AND p.author_id IS NOT NULL AND q.author_id IS NOT NULL AND p.author_id <> q.author_id"
-    ).fetchall()
+    edges = [(p, a, b) for p, a, b, _ in _reply_edges(inp)]
     hosts = {(p, a) for p, a in inp.store.con.execute(
         "SELECT platform, author_id FROM hosts WHERE author_id IS NOT NULL").fetchall()}
     pairs = {(p, a, b) for p, a, b in edges}
@@ -209,13 +218,7 @@ def _audience(inp: LensInput) -> dict[str, Any]:
 
 def _communities(inp: LensInput) -> dict[str, Any]:
     """Entropy of participants over the communities of the campaign's reply network (Leiden)."""
-    edges = inp.store.con.execute(
-        "SELECT p.author_id, q.author_id, count(*) FROM relations r "
-        "JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "JOIN threads t ON t.platform = p.platform AND t.post_id = p.id "
-        "JOIN posts q ON q.platform = t.platform AND q.id = t.parent_id "
-        "WHERE r.in_campaign AND p.author_id IS NOT NULL AND q.author_id IS NOT NULL AND p.author_id <> q.author_id "
-        "GROUP BY ALL ORDER BY ALL").fetchall()
+    edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in _reply_edges(inp)]
     if not edges:
         return {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
     try:
