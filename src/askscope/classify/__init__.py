@@ -1,0 +1,1 @@
+"""Bundled tweet classifiers (filled in below)."""
