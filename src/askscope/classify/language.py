@@ -1,0 +1,44 @@
+"""Language identification of short posts, with py3langid (langid.py's maintained fork).
+
+py3langid ships its naive Bayes model (97 languages) inside the package, runs on numpy and is
+deterministic. Mentions, links and the ``#`` of hashtags are removed first: they carry no
+language and confuse the n-gram model on short posts.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from askscope.classify.text import normalise
+
+UNDETERMINED = "und"
+_NOISE = re.compile(r"@user|\bhttp\b|\bRT\b|[#_]")
+
+
+def strip_noise(text: str) -> str:
+    return re.sub(r"\s+", " ", _NOISE.sub(" ", normalise(text))).strip()
+
+
+@cache
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
+    """For each post, its ``top`` most likely ISO 639-1 codes with probabilities.
+
+    A post with no letters left after cleaning gets ``[("und", 1.0)]``.
+    """
+    identifier = _identifier()
+    out: list[list[tuple[str, float]]] = []
+    for text in texts:
+        clean = strip_noise(text)
+        if not any(ch.isalpha() for ch in clean):
+            out.append([(UNDETERMINED, 1.0)])
+            continue
+        ranked = identifier.rank(clean)[:top]
+        out.append([(code, round(float(p), 6)) for code, p in ranked])
+    return out
