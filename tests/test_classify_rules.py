@@ -92,3 +92,14 @@ def test_resolve_tasks() -> None:
     assert resolve(["hate", "sentiment"]) == ("sentiment", "hate")
     with pytest.raises(UnknownTaskError, match="known tasks"):
         resolve("toxicity")
+
+
+def test_ngram_features_follow_char_wb_and_words() -> None:
+    from askscope.classify.ngrams import features
+
+    rows, buckets, counts = features(["Hi there!", "", "ab  c"])
+    per_row = np.bincount(rows, weights=counts, minlength=3)
+    # "hi there!": " hi " gives 3+2+1 char n-grams, " there! " 7+6+5+4; words hi, there, ! and 2 bigrams.
+    assert per_row.tolist() == [6 + 22 + 5, 0, 6 + 3 + 3]
+    again = features(["ab c"])  # whitespace is normalised first
+    assert sorted(again[1].tolist()) == sorted(buckets[rows == 2].tolist())

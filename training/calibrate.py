@@ -169,7 +169,7 @@ def calibrate_task(task: str, td: TaskData) -> dict:
             "kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8)"
             + (" + char/word n-gram logistic regression" if task == "sentiment" else ""),
             "files": ["encoder.onnx", "tokenizer.json", "encoder.json"]
-            + (["sentiment_ngrams.npz", "sentiment_ngrams.vocab.gz"] if task == "sentiment" else []),
+            + (["sentiment_ngrams.npz"] if task == "sentiment" else []),
         },
         "sources": source_specs(task),
         "training_data": TRAINING_DATA[task],

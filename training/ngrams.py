@@ -1,11 +1,10 @@
-"""Train the n-gram sentiment model (char 2-5-grams + words, all eight languages).
+"""Train the n-gram sentiment model (hashed char 2-5-grams + words, all eight languages).
 
 Usage: python -m training.ngrams DATA_DIR MODELS_DIR
 
-Writes ``MODELS_DIR/sentiment_ngrams.npz`` and ``.vocab.gz``: tf-idf vocabulary and weights of
-a multinomial logistic regression (class-balanced), read at run time by
-``askscope.classify.ngrams.NgramLinear``. It adds what the English WordPiece encoder cannot
-see in Arabic script and in the other languages' words.
+Writes ``MODELS_DIR/sentiment_ngrams.npz``: idf and weights of a class-balanced multinomial
+logistic regression over ``askscope.classify.ngrams.features``. It adds what the English
+WordPiece encoder cannot see in Arabic script and in the other languages' words.
 """
 
 from __future__ import annotations
@@ -15,29 +14,35 @@ from pathlib import Path
 
 import numpy as np
 
-from askscope.classify.ngrams import NgramLinear, analyse
+from askscope.classify.ngrams import BITS, NgramLinear, features, tfidf
 from training.tasks import training_sets
 
-MAX_FEATURES = 300_000
 C = 4.0
+MIN_DF = 2
+
+
+def design_matrix(texts: list[str], idf: np.ndarray | None = None):
+    """Sparse tf-idf matrix of the posts; fits the idf (smooth, min_df) when none is given."""
+    from scipy.sparse import csr_matrix
+
+    rows, buckets, counts = features(texts)
+    if idf is None:
+        df = np.bincount(buckets, minlength=1 << BITS)
+        n = len(texts)
+        idf = np.where(df >= MIN_DF, np.log((1 + n) / (1 + df)) + 1.0, 0.0).astype(np.float16).astype(np.float32)
+    weights = tfidf(rows, buckets, counts, idf, len(texts))
+    return csr_matrix((weights, (rows, buckets)), shape=(len(texts), 1 << BITS)), idf
 
 
 def train_sentiment(data: Path, models: Path) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     split = training_sets(data)["sentiment"]
-    vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, min_df=2,
-                                 max_features=MAX_FEATURES, dtype=np.float32)
-    features = vectoriser.fit_transform(split.texts)
+    matrix, idf = design_matrix(split.texts)
     model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
-    model.fit(features, split.labels)
-    vocabulary = [""] * len(vectoriser.vocabulary_)
-    for gram, column in vectoriser.vocabulary_.items():
-        vocabulary[column] = gram
-    NgramLinear.save(models / "sentiment_ngrams.npz", vocabulary, vectoriser.idf_,
-                     model.coef_.T, model.intercept_)
-    print(f"sentiment n-grams: {features.shape[0]} posts, {features.shape[1]} features")
+    model.fit(matrix, split.labels)
+    NgramLinear.save(models / "sentiment_ngrams.npz", idf, model.coef_.T, model.intercept_)
+    print(f"sentiment n-grams: {matrix.shape[0]} posts, {int((idf > 0).sum())} buckets in use")
 
 
 def main() -> None:
