@@ -116,8 +116,9 @@ def mean_objective(gold, pred, groups) -> float:
 
 def build_task_data(data: Path, encoder: Encoder, ngrams: NgramLinear) -> dict[str, TaskData]:
     sets = {
-        "sentiment": [("sentiment", d.tweeteval(data, "sentiment", "val"))]
-        + [(f"umsab-{lang}", d.umsab(data, lang, "val")) for lang in ("english",) + NON_ENGLISH],
+        "sentiment": [("sentiment", d.sentiment_val(data, "tweeteval")),
+                      ("umsab-english", d.sentiment_val(data, "umsab"))]
+        + [(f"umsab-{lang}", d.umsab(data, lang, "val")) for lang in NON_ENGLISH],
         "irony": [("irony", d.tweeteval(data, "irony", "val")), ("sarcasm", d.isarcasm(data, "heldout"))],
         "offensive": [("offensive", d.tweeteval(data, "offensive", "val"))],
         "hate": [("hate", d.tweeteval(data, "hate", "val"))],

@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     sets = {
-        "sentiment": ("sentiment", d.tweeteval(args.data, "sentiment", "val")),
+        "sentiment": ("sentiment", d.sentiment_val(args.data, "tweeteval")),
         "irony": ("irony", d.tweeteval(args.data, "irony", "val")),
         "offensive": ("offensive", d.tweeteval(args.data, "offensive", "val")),
         "hate": ("hate", d.tweeteval(args.data, "hate", "val")),
@@ -34,7 +34,8 @@ def main() -> None:
         "sarcasm": ("irony", d.isarcasm(args.data, "heldout")),
         "question": ("question", d.rumoureval(args.data, "dev")),
     }
-    for lang in d.UMSAB_LANGUAGES:
+    sets["umsab-english"] = ("sentiment", d.sentiment_val(args.data, "umsab"))
+    for lang in [lang for lang in d.UMSAB_LANGUAGES if lang != "english"]:
         sets[f"umsab-{lang}"] = ("sentiment", d.umsab(args.data, lang, "val"))
     report = {}
     for name, (task, split) in sets.items():
