@@ -13,6 +13,8 @@ from functools import cache
 from askscope.classify.text import normalise
 
 UNDETERMINED = "und"
+# Varieties the model names separately, folded into their macro-language.
+MACRO = {code: "ar" for code in ("arz", "ary", "apc", "acm", "ajp", "aeb", "ars", "arq", "afb")}
 _NOISE = re.compile(r"@user|\bhttp\b|\bRT\b|[#_]")
 
 
@@ -30,6 +32,8 @@ def _identifier():
 def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
     """For each post, its ``top`` most likely ISO 639-1 codes with probabilities.
 
+    Arabic varieties (``arz``, ``ary``, ...) are folded into ``ar``.
+
     A post with no letters left after cleaning gets ``[("und", 1.0)]``.
     """
     identifier = _identifier()
@@ -39,6 +43,10 @@ def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
         if not any(ch.isalpha() for ch in clean):
             out.append([(UNDETERMINED, 1.0)])
             continue
-        ranked = identifier.rank(clean)[:top]
-        out.append([(code, round(float(p), 6)) for code, p in ranked])
+        merged: dict[str, float] = {}
+        for code, p in identifier.rank(clean)[: top + 4]:
+            code = MACRO.get(code, code)
+            merged[code] = merged.get(code, 0.0) + float(p)
+        ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:top]
+        out.append([(code, round(p, 6)) for code, p in ranked])
     return out
