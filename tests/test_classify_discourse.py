@@ -21,6 +21,11 @@ def airline(tweet_id: str) -> str:
         return next(row["text"] for row in csv.DictReader(handle) if row["tweet_id"] == tweet_id)
 
 
+def complaint(tweet_id: str) -> str:
+    with (DATA / "complaints" / "complaints-data.csv").open(encoding="utf-8", newline="") as handle:
+        return next(row[1] for row in csv.reader(handle) if row[0] == tweet_id)
+
+
 def line(relative: str, number: int) -> str:
     return (DATA / relative).read_text(encoding="utf-8").split("\n")[number - 1]
 
@@ -28,11 +33,13 @@ def line(relative: str, number: int) -> str:
 EXAMPLES = [
     # category, post, where it comes from and why it belongs there
     ("support", lambda: airline("569675144353828864"), "airline, labelled positive: praise of the host"),
-    ("support", lambda: airline("569714127792254976"), "airline, labelled positive: thanks to the host's crew"),
-    ("question_genuine", lambda: "@HuffingtonPost Can you confirm the reports that those suspects were killed by "
-                                 "French police?", "rumoureval train, labelled query: an information request"),
+    ("support", lambda: airline("570285904809598977"), "airline, labelled positive: @VirginAmerica Thanks!"),
+    ("question_genuine", lambda: complaint("88678936799756288"), "complaints, not a complaint: can I exchange ...?"),
+    ("question_genuine", lambda: complaint("49340019671973888"), "complaints, not a complaint: a product question"),
     ("question_critical", lambda: airline("570265883513384960"), "airline, labelled negative: why are your fares ...???"),
     ("abuse", lambda: line("tweeteval/hate/train_text.txt", 3), "tweeteval hate train, labelled hate"),
+    ("mockery", lambda: line("tweeteval/irony/val_text.txt", 114), "tweeteval irony val, labelled irony"),
+    ("mockery", lambda: line("tweeteval/irony/val_text.txt", 84), "tweeteval irony val, labelled irony"),
     ("other", lambda: line("tweeteval/sentiment/val_text.txt", 1), "tweeteval sentiment val, a neutral news line"),
 ]
 

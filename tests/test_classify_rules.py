@@ -53,7 +53,7 @@ def test_error_rates_and_adjusted_share() -> None:
     assert adjusted_share(0.4, 0.2, 0.3) == 0.4  # no better than chance: left as observed
 
 
-# One row per scenario: the task labels of a post, and the category the rule must give.
+# One row per scenario: the most likely label of each task, and the category the rule must give.
 RULE_TABLE = [
     # sentiment, irony, offensive, hate, emotion, question -> category   (why)
     ((0, 0, 0, 1, 0, 0), "abuse"),              # hateful, whatever else
@@ -64,17 +64,32 @@ RULE_TABLE = [
     ((1, 0, 0, 0, 0, 1), "question_critical"),  # angry question
     ((1, 0, 0, 0, 1, 1), "question_genuine"),   # neutral question
     ((2, 0, 0, 0, 2, 1), "question_genuine"),   # friendly question
+    ((2, 1, 0, 0, 1, 0), "mockery"),            # ironic praise (irony probability 0.8 >= 0.75)
     ((2, 0, 0, 0, 1, 0), "support"),
     ((1, 0, 0, 0, 1, 0), "other"),
     ((0, 0, 0, 0, 3, 0), "other"),              # negative but neither abusive nor mocking nor a question
 ]
 
 
+def one_hot(ids: list[int], k: int, p: float = 0.8) -> np.ndarray:
+    """Probabilities putting p on the given class and the rest evenly on the others."""
+    out = np.full((len(ids), k), (1 - p) / (k - 1))
+    out[np.arange(len(ids)), ids] = p
+    return out
+
+
 def test_discourse_rule_table() -> None:
-    names = ("sentiment", "irony", "offensive", "hate", "emotion", "question")
-    labels = {n: np.array([row[0][i] for row in RULE_TABLE]) for i, n in enumerate(names)}
-    got = [DISCOURSE_CATEGORIES[i] for i in categories(labels)]
+    sizes = {"sentiment": 3, "irony": 2, "offensive": 2, "hate": 2, "emotion": 4, "question": 2}
+    probs = {n: one_hot([row[0][i] for row in RULE_TABLE], k) for i, (n, k) in enumerate(sizes.items())}
+    got = [DISCOURSE_CATEGORIES[i] for i in categories(probs)]
     assert got == [row[1] for row in RULE_TABLE]
+
+
+def test_praise_needs_a_strong_irony_signal_to_be_mockery() -> None:
+    positive = {"sentiment": one_hot([2, 2], 3), "offensive": one_hot([0, 0], 2), "hate": one_hot([0, 0], 2),
+                "emotion": one_hot([1, 1], 4), "question": one_hot([0, 0], 2),
+                "irony": np.array([[0.4, 0.6], [0.2, 0.8]])}
+    assert [DISCOURSE_CATEGORIES[i] for i in categories(positive)] == ["support", "mockery"]
 
 
 def test_discourse_soft_scores_sum_to_one() -> None:

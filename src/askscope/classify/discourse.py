@@ -1,15 +1,18 @@
 """The discourse category of a post addressed to a host: a transparent rule over the tasks.
 
-The rule, applied to each task's own calibrated decision (its validation-tuned threshold):
+The rule reads the tasks' calibrated probabilities. A binary signal counts when it is more
+likely than not (probability >= 0.5; not the F1-tuned thresholds of the task labels, which are
+set for each benchmark's own, higher base rates); sentiment and emotion are their most probable
+class. In order of precedence:
 
-1. ``abuse``: the post is hateful, or offensive without being positive (profanity in praise
-   is not abuse).
-2. ``mockery``: otherwise, the post is ironic / sarcastic / mocking (mocking questions
-   land here, as the #AskHamas seed examples require).
-3. ``question_critical``: otherwise, a question whose sentiment is negative or whose emotion
-   is anger (a substantive challenge).
-4. ``question_genuine``: otherwise, any other question or request.
-5. ``support``: otherwise, positive sentiment.
+1. ``abuse``: hateful, or offensive while not positive (profanity in praise is not abuse).
+2. ``mockery``: ironic / sarcastic / mocking (mocking questions land here, as the #AskHamas
+   seed examples require). When the post is positive, the irony probability must reach 0.75:
+   effusive praise is otherwise too often read as sarcasm.
+3. ``question_critical``: a question whose sentiment is negative or whose emotion is anger
+   (a substantive challenge).
+4. ``question_genuine``: any other question or request.
+5. ``support``: positive sentiment.
 6. ``other``: everything else.
 
 Soft scores follow the same precedence with the tasks' probabilities treated as independent:
@@ -30,15 +33,23 @@ ANGER = 0  # emotion label id
 REQUIRED = ("sentiment", "irony", "offensive", "hate", "emotion", "question")
 
 
-def categories(labels: dict[str, np.ndarray]) -> np.ndarray:
-    """Category ids (index into :data:`DISCOURSE_CATEGORIES`) from each task's label ids."""
-    n = len(labels["sentiment"])
+LIKELY = 0.5
+MOCKERY_IF_POSITIVE = 0.75
+
+
+def categories(probabilities: dict[str, np.ndarray]) -> np.ndarray:
+    """Category ids (index into :data:`DISCOURSE_CATEGORIES`) from the tasks' probabilities."""
+    n = len(probabilities["sentiment"])
     out = np.full(n, DISCOURSE_CATEGORIES.index("other"), dtype=np.int64)
-    abuse = (labels["hate"] == 1) | ((labels["offensive"] == 1) & (labels["sentiment"] != POSITIVE))
-    mockery = labels["irony"] == 1
-    question = labels["question"] == 1
-    critical = (labels["sentiment"] == NEGATIVE) | (labels["emotion"] == ANGER)
-    support = labels["sentiment"] == POSITIVE
+    sentiment = probabilities["sentiment"].argmax(axis=1)
+    emotion = probabilities["emotion"].argmax(axis=1)
+    positive = sentiment == POSITIVE
+    p_irony = probabilities["irony"][:, 1]
+    abuse = (probabilities["hate"][:, 1] >= LIKELY) | ((probabilities["offensive"][:, 1] >= LIKELY) & ~positive)
+    mockery = np.where(positive, p_irony >= MOCKERY_IF_POSITIVE, p_irony >= LIKELY)
+    question = probabilities["question"][:, 1] >= LIKELY
+    critical = (sentiment == NEGATIVE) | (emotion == ANGER)
+    support = positive
     # Assign from the lowest precedence up, so higher rules overwrite.
     out[support] = DISCOURSE_CATEGORIES.index("support")
     out[question] = DISCOURSE_CATEGORIES.index("question_genuine")

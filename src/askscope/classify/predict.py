@@ -81,10 +81,9 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
     if "language" in chosen:
         results["language"] = _language_task(texts)
     if "discourse" in chosen:
-        labels = {t: np.asarray(results[t].labels, dtype=np.int64) for t in discourse.REQUIRED}
         probabilities = {t: results[t].probabilities for t in discourse.REQUIRED}
         if texts:
-            ids = discourse.categories(labels)
+            ids = discourse.categories(probabilities)
             soft = discourse.soft_scores(probabilities)
         else:
             ids, soft = np.zeros(0, dtype=np.int64), np.zeros((0, len(DISCOURSE_CATEGORIES)))
