@@ -25,6 +25,7 @@ from scipy.optimize import minimize
 
 from askscope.classify import calibration
 from askscope.classify.encoder import Encoder
+from askscope.classify.language import identify
 from askscope.classify.ngrams import NgramLinear
 from training import data as d
 from training.metrics import OFFICIAL, confusion
@@ -59,6 +60,7 @@ class TaskData:
     gold: np.ndarray
     groups: np.ndarray                   # validation set name of each row
     objective: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+    route: np.ndarray | None = None     # calibration route of each row (routed tasks only)
 
 
 def fit_calibration(sources: list[np.ndarray], gold: np.ndarray) -> tuple[list[float], list[float]]:
@@ -89,12 +91,37 @@ def fit_decision(probabilities: np.ndarray, gold: np.ndarray, groups: np.ndarray
     return {"kind": "argmax", "class_weights": [float(x) for x in best]}
 
 
+def fit_block(train: TaskData, rows: np.ndarray) -> dict:
+    """The calibration block of a card, fitted on the given rows (one set per route if routed)."""
+    if train.route is None:
+        weights, bias = fit_calibration([s[rows] for s in train.sources], train.gold[rows])
+        return {"weights": weights, "bias": bias}
+    routes = {}
+    for name in sorted(set(train.route)):
+        chosen = rows[train.route[rows] == name]
+        weights, bias = fit_calibration([s[chosen] for s in train.sources], train.gold[chosen])
+        routes[name] = {"weights": weights, "bias": bias, "n": int(len(chosen))}
+    return {"routes": routes}
+
+
 def fit_and_apply(train: TaskData, rows_fit: np.ndarray, rows_apply: np.ndarray):
-    weights, bias = fit_calibration([s[rows_fit] for s in train.sources], train.gold[rows_fit])
-    probabilities = calibration.combine([s[rows_fit] for s in train.sources], weights, bias)
-    decision = fit_decision(probabilities, train.gold[rows_fit], train.groups[rows_fit], train.objective)
-    applied = calibration.combine([s[rows_apply] for s in train.sources], weights, bias)
-    return weights, bias, decision, calibration.decide(applied, decision)
+    block = fit_block(train, rows_fit)
+
+    def probabilities(rows: np.ndarray) -> np.ndarray:
+        route = train.route[rows] if train.route is not None else None
+        return calibration.combine_card([s[rows] for s in train.sources], block, route)
+
+    fitted = probabilities(rows_fit)
+    if train.route is None:
+        decision = fit_decision(fitted, train.gold[rows_fit], train.groups[rows_fit], train.objective)
+    else:
+        decision = {"routes": {}}
+        for name in sorted(set(train.route)):
+            inside = train.route[rows_fit] == name
+            decision["routes"][name] = fit_decision(fitted[inside], train.gold[rows_fit][inside],
+                                                    train.groups[rows_fit][inside], train.objective)
+    route = train.route[rows_apply] if train.route is not None else None
+    return block, decision, calibration.decide(probabilities(rows_apply), decision, route)
 
 
 def official(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
@@ -131,13 +158,15 @@ def build_task_data(data: Path, encoder: Encoder, ngrams: NgramLinear) -> dict[s
         gold = np.array([y for _, s in parts for y in s.labels])
         groups = np.array([name for name, s in parts for _ in s.texts])
         logits = encoder.logits(texts)
+        route = None
         if task == "sentiment":
             sources = [logits["sentiment"], ngrams.scores(texts)]
+            route = calibration.route_of([r[0][0] for r in identify(texts)])
         elif task == "irony":
             sources = [logits["irony"], logits["sarcasm"]]
         else:
             sources = [logits[task]]
-        out[task] = TaskData(sources, gold, groups, mean_objective)
+        out[task] = TaskData(sources, gold, groups, mean_objective, route)
     return out
 
 
@@ -152,12 +181,12 @@ def source_specs(task: str) -> list[dict]:
 def calibrate_task(task: str, td: TaskData) -> dict:
     n = len(td.gold)
     everything = np.arange(n)
-    weights, bias, decision, pred = fit_and_apply(td, everything, everything)
+    block, decision, pred = fit_and_apply(td, everything, everything)
     rng = np.random.default_rng(SEED)
     folds = rng.permutation(n) % 2
     cross = np.zeros(n, dtype=np.int64)
     for f in (0, 1):
-        _, _, _, cross[folds != f] = fit_and_apply(td, np.where(folds == f)[0], np.where(folds != f)[0])
+        _, _, cross[folds != f] = fit_and_apply(td, np.where(folds == f)[0], np.where(folds != f)[0])
     k = len(LABELS[task])
     main_group = td.groups[0]
     main = td.groups == main_group
@@ -175,7 +204,9 @@ def calibrate_task(task: str, td: TaskData) -> dict:
         "sources": source_specs(task),
         "training_data": TRAINING_DATA[task],
         "calibration": {"method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), "
-                                  "fitted by validation log-loss", "weights": weights, "bias": bias},
+                                  "fitted by validation log-loss"
+                        + ("; one parameter set per route: 'en' = identified as English or undetermined, "
+                           "'other' = any other language" if "routes" in block else ""), **block},
         "decision": decision,
         "validation": {
             "data": main_group,

@@ -29,6 +29,13 @@ def size_mib(models: Path, files: list[str]) -> float:
     return sum((models / f).stat().st_size for f in files) / 2**20
 
 
+def calibration_params(block: dict) -> str:
+    if "routes" in block:
+        return "; ".join(f"route `{name}` (n={p['n']}): weights {p['weights']}, bias {p['bias']}"
+                         for name, p in block["routes"].items())
+    return f"weights {block['weights']}, bias {block['bias']}"
+
+
 def figures_table(card: dict) -> list[str]:
     lines = ["| validation set | n | metric | cross-fitted | in-sample (as shipped) |", "|---|---|---|---|---|"]
     blocks = [(card["validation"]["data"], card["validation"])] + list(card.get("validation_extra", {}).items())
@@ -59,8 +66,7 @@ def render(task: str, card: dict, bench: dict, models: Path) -> str:
         f"({size_mib(models, files):.1f} MiB; the encoder is shared by all six model tasks).",
         f"- Labels (the data set's own ids): "
         + ", ".join(f"{i} = `{name}`" for i, name in enumerate(card["labels"])) + ".",
-        f"- Calibration: {card['calibration']['method']}; weights {card['calibration']['weights']}, "
-        f"bias {card['calibration']['bias']}.",
+        f"- Calibration: {card['calibration']['method']}; {calibration_params(card['calibration'])}.",
         f"- Decision: {json.dumps(card['decision'])} (tuned on validation for the official metric).",
         "",
         "## Training data", "",

@@ -33,8 +33,41 @@ def combine(sources: list[np.ndarray], weights: list[float], bias: list[float]) 
     return softmax(z)
 
 
-def decide(probabilities: np.ndarray, decision: dict) -> np.ndarray:
-    """Label ids from probabilities: ``threshold`` (binary) or ``argmax`` with class weights."""
+ROUTE_ENGLISH = ("en", "und")
+
+
+def route_of(language_codes: list[str]) -> np.ndarray:
+    """Calibration route of each post: ``en`` (English or undetermined) or ``other``."""
+    return np.array(["en" if code in ROUTE_ENGLISH else "other" for code in language_codes])
+
+
+def combine_card(sources: list[np.ndarray], calibration: dict, route: np.ndarray | None = None) -> np.ndarray:
+    """Probabilities from a card's calibration block: one parameter set, or one per route.
+
+    A routed block (``{"routes": {"en": {...}, "other": {...}}}``) fits the source weights apart
+    for English and for other posts, chosen by the post's identified language.
+    """
+    if "routes" not in calibration:
+        return combine(sources, calibration["weights"], calibration["bias"])
+    assert route is not None, "a routed calibration needs each post's route"
+    out = np.zeros((len(route), sources[0].shape[1]))
+    for name, params in calibration["routes"].items():
+        rows = route == name
+        if rows.any():
+            out[rows] = combine([s[rows] for s in sources], params["weights"], params["bias"])
+    return out
+
+
+def decide(probabilities: np.ndarray, decision: dict, route: np.ndarray | None = None) -> np.ndarray:
+    """Label ids from probabilities: ``threshold`` (binary) or ``argmax`` with class weights,
+    optionally one rule per route (``{"routes": {"en": {...}, "other": {...}}}``)."""
+    if "routes" in decision:
+        assert route is not None, "a routed decision needs each post's route"
+        out = np.zeros(len(probabilities), dtype=np.int64)
+        for name, rule in decision["routes"].items():
+            rows = route == name
+            out[rows] = decide(probabilities[rows], rule)
+        return out
     if decision["kind"] == "threshold":
         return (probabilities[:, 1] >= decision["threshold"]).astype(np.int64)
     weights = np.asarray(decision.get("class_weights", [1.0] * probabilities.shape[1]))

@@ -32,7 +32,8 @@ def _distributions(classes: Sequence[str], probabilities: np.ndarray) -> list[di
     return [{c: round(float(p), 6) for c, p in zip(classes, row)} for row in probabilities]
 
 
-def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | None) -> TaskResult:
+def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | None,
+                languages: list[str] | None) -> TaskResult:
     card = models.card(task)
     sources = []
     for source in card["sources"]:
@@ -41,16 +42,15 @@ def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | No
             sources.append(encoded[source["head"]])
         else:
             sources.append(models.ngram_model(source["file"]).scores(texts))
-    cal = card["calibration"]
-    probabilities = calibration.combine(sources, cal["weights"], cal["bias"])
-    ids = calibration.decide(probabilities, card["decision"])
+    route = calibration.route_of(languages) if languages is not None else None
+    probabilities = calibration.combine_card(sources, card["calibration"], route)
+    ids = calibration.decide(probabilities, card["decision"], route)
     classes = tuple(card["labels"])
     return TaskResult(task, classes, ids.tolist(), [classes[i] for i in ids], probabilities,
                       _distributions(classes, probabilities))
 
 
-def _language_task(texts: list[str]) -> TaskResult:
-    ranked = language.identify(texts)
+def _language_task(texts: list[str], ranked: list[list[tuple[str, float]]]) -> TaskResult:
     codes = [r[0][0] for r in ranked]
     return TaskResult("language", (), codes, codes, None, [dict(r) for r in ranked])
 
@@ -70,6 +70,9 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
         needed |= set(discourse.REQUIRED)
     uses_encoder = any(s["kind"] == "encoder" for t in needed for s in models.card(t)["sources"])
     encoded = models.encoder().logits(texts) if uses_encoder and texts else None
+    routed = any("routes" in models.card(t)["calibration"] for t in needed)
+    ranked = language.identify(texts) if texts and ("language" in chosen or routed) else None
+    languages = [r[0][0] for r in ranked] if ranked is not None else None
     results: dict[str, TaskResult] = {}
     for task in MODEL_TASKS:
         if task in needed:
@@ -77,9 +80,9 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
                 classes = tuple(models.card(task)["labels"])
                 results[task] = TaskResult(task, classes, [], [], np.zeros((0, len(classes))), [])
             else:
-                results[task] = _model_task(task, texts, encoded)
+                results[task] = _model_task(task, texts, encoded, languages)
     if "language" in chosen:
-        results["language"] = _language_task(texts)
+        results["language"] = _language_task(texts, ranked or [])
     if "discourse" in chosen:
         probabilities = {t: results[t].probabilities for t in discourse.REQUIRED}
         if texts:
