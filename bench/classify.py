@@ -88,21 +88,26 @@ def main() -> None:
         return
     kinds = args.only.split(",") if args.only else list(TASKS) + ["stack", "vader", "minilm"]
     results = {}
+    load_before = os.getloadavg()[0]
     for kind in kinds:
         out = subprocess.run([sys.executable, __file__, str(args.data), "--n", str(args.n),
                               "--threads", str(args.threads), "--one", kind],
                              capture_output=True, text=True, check=True)
         results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
         r = results[kind]
-        print(f"{kind:10s} {r['posts_per_second']:9.1f} posts/s  load {r['load_seconds']:5.2f} s  "
-              f"peak RSS {r['peak_rss_mib']:7.1f} MiB", flush=True)
+        r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
+        print(f"{kind:10s} {r['posts_per_second']:9.1f} posts/s  model load {r['load_seconds']:5.2f} s  "
+              f"peak RSS {r['peak_rss_mib']:7.1f} MiB  (machine load average {r['loadavg_1min_after']:.1f})",
+              flush=True)
     if "stack" in results:
         for ref in ("vader", "minilm"):
             if ref in results:
                 ratio = results["stack"]["posts_per_second"] / results[ref]["posts_per_second"]
                 print(f"stack / {ref}: {ratio:.2f}x")
     if args.json:
-        args.json.write_text(json.dumps({"posts": len(posts), "threads": args.threads, "results": results}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"posts": len(posts), "threads": args.threads, "cpus": os.cpu_count(),
+                                         "loadavg_1min_before": round(load_before, 2), "results": results},
+                                        indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Usage: python training/train_all.py DATA_DIR [--work build/classify] [--models s
        [--skip-finetune]
 
 Steps (each also runnable alone as ``python -m training.<step>``):
-  1. finetune        multi-task MiniLM fine-tuning (torch, ~45 min on 2 CPU cores)
+  1. finetune        multi-task MiniLM fine-tuning (torch, 45-75 min on 2 CPU cores)
   2. export          ONNX export + int8 dynamic quantisation -> encoder.onnx
   3. ngrams          n-gram sentiment model -> sentiment_ngrams.npz
   4. calibrate       calibration, decision rules, confusion matrices -> <task>.json

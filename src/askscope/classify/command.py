@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import IO
 
@@ -28,8 +29,8 @@ class UnreadableInput(click.ClickException):
 
 def _open_input(path: str) -> IO[str]:
     if path == "-":
-        return io.TextIOWrapper(click.get_binary_stream("stdin"), encoding="utf-8", errors="replace",
-                                newline="\n")
+        # Split on "\n" only: universal newlines would also split a post on a stray "\r".
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
     try:
         return open(path, encoding="utf-8", errors="replace", newline="\n")
     except OSError as error:
