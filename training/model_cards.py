@@ -87,11 +87,13 @@ def render(task: str, card: dict, bench: dict, models: Path) -> str:
         "## Speed and size", "",
     ]
     if speed:
-        out.append(f"- This task alone: {speed['posts_per_second']:.0f} posts/s on {bench['threads']} CPU threads "
-                   f"({bench['posts']:,} real tweets; peak RSS {speed['peak_rss_mib']:.0f} MiB; "
-                   f"model load {speed['load_seconds']:.1f} s).")
+        out.append(f"- This task alone: {speed['posts_per_cpu_second']:.0f} posts per CPU-second "
+                   f"({speed['posts_per_second']:.0f} posts/s wall on a shared machine, load average "
+                   f"{speed['loadavg_1min_after']:.1f}); {bench['posts']:,} real tweets, {bench['threads']} threads, "
+                   f"peak RSS {speed['peak_rss_mib']:.0f} MiB, model load {speed['load_seconds']:.1f} s.")
     if stack:
-        out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_second']:.0f} posts/s, "
+        out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
+                   f"posts per CPU-second, about {2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores; "
                    f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`.")
     out += ["", "## What was tried", "", notes["tried"], "", "## Known failure modes and biases", "",
             notes["failures"], "", "## Caveats", "", notes.get("caveats", CAVEATS), ""]
