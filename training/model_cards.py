@@ -89,7 +89,7 @@ def render(task: str, card: dict, bench: dict, models: Path) -> str:
     if speed:
         out.append(f"- This task alone: {speed['posts_per_cpu_second']:.0f} posts per CPU-second "
                    f"({speed['posts_per_second']:.0f} posts/s wall on a shared machine, load average "
-                   f"{speed['loadavg_1min_after']:.1f}); {bench['posts']:,} real tweets, {bench['threads']} threads, "
+                   f"{speed['loadavg_1min_after']:.1f}); {speed['posts']:,} real tweets, {bench['threads']} threads, "
                    f"peak RSS {speed['peak_rss_mib']:.0f} MiB, model load {speed['load_seconds']:.1f} s.")
     if stack:
         out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
