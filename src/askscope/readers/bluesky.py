@@ -1,0 +1,654 @@
+"""Bluesky (AT Protocol): AppView post views and raw ``app.bsky.feed.post`` records.
+
+Shapes handled (each with a fixture test):
+
+* ``{"posts": [...]}``: ``searchPosts``, ``getPosts``, ``getQuotes``;
+* ``{"feed": [...]}``: author feeds, timelines, custom feeds, likes. A feed item's ``reply.root``
+  and ``reply.parent`` post views are kept as context posts; an item with a ``reasonRepost`` is
+  a ``repost`` by ``reason.by`` (id: the repost record's URI when the API gives it, else
+  ``<post uri>#repost-by-<did>``) and its post becomes context;
+* ``{"thread": ...}``: ``getPostThread``: the post and its nested ``replies`` are matches, the
+  ``parent`` chain context posts. A branch cut by the depth limit (``replies`` missing while
+  ``replyCount`` > 0) and posts the thread could not show (``notFoundPost``, ``blockedPost``) are
+  kept in ``api_errors`` (``replies_not_loaded``, ``not_found``, ``blocked``) so the collector can
+  fetch them and coverage can be reported;
+* raw records: ``listRecords`` / ``getRecord`` (``uri`` + ``value``), a bare post view, and
+  firehose lines as Jetstream writes them (``{"did", "kind": "commit", "commit": {...}}``):
+  posts become posts, ``app.bsky.feed.repost`` records reposts, deletes and identity/account
+  events are control messages, other collections (likes, follows) are not posts;
+* any of these inside the collector's envelope.
+
+The post id is its ``at://`` URI; the author's DID is the URI's authority, so the parent's
+author is known for every reply. Quotes (``app.bsky.embed.record``, ``recordWithMedia``) give
+``quoted_id`` and, in views, the quoted post as a context post. Hashtags, mentions and links come
+from the facets (byte ranges into the UTF-8 text) and ``tags``; an external embed's URI is a link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+
+from askscope.post import Account, ApiError, Count, Post
+from askscope.readers.base import Head, RawRecord, Reader, Sink, utc
+from askscope.readers.collected import (
+    ENVELOPE_KEY,
+    REJECTED,
+    Envelope,
+    Skipped,
+    convert,
+    convert_or_reject,
+    decode_any,
+    envelope_platform,
+    head_names_platform,
+    observed,
+)
+
+PLATFORM = "bluesky"
+POST_COLLECTION = "app.bsky.feed.post"
+REPOST_COLLECTION = "app.bsky.feed.repost"
+
+
+class _Ref(msgspec.Struct):
+    uri: str | None = None
+    cid: str | None = None
+
+
+class _ReplyRef(msgspec.Struct):
+    root: _Ref | None = None
+    parent: _Ref | None = None
+
+
+class _Feature(msgspec.Struct):
+    type: str | None = msgspec.field(default=None, name="$type")
+    uri: str | None = None
+    did: str | None = None
+    tag: str | None = None
+
+
+class _ByteSlice(msgspec.Struct):
+    byteStart: int | None = None
+    byteEnd: int | None = None
+
+
+class _Facet(msgspec.Struct):
+    index: _ByteSlice | None = None
+    features: list[_Feature] | None = None
+
+
+class _External(msgspec.Struct):
+    uri: str | None = None
+
+
+class _Embed(msgspec.Struct):
+    """An embed, as a record holds it or as a view shows it."""
+
+    type: str | None = msgspec.field(default=None, name="$type")
+    images: list[Skipped] | None = None
+    external: _External | None = None
+    record: _EmbedRecord | None = None
+    media: _Embed | None = None
+    video: Skipped | None = None
+    playlist: str | None = None
+
+
+class _Record(msgspec.Struct):
+    """An ``app.bsky.feed.post`` (or ``app.bsky.feed.repost``) record."""
+
+    type: str | None = msgspec.field(default=None, name="$type")
+    text: str | None = None
+    createdAt: datetime | None = None
+    langs: list[str] | None = None
+    reply: _ReplyRef | None = None
+    embed: _Embed | None = None
+    facets: list[_Facet] | None = None
+    tags: list[str] | None = None
+    subject: _Ref | None = None  # reposts
+
+
+class _Profile(msgspec.Struct):
+    did: str | None = None
+    handle: str | None = None
+    displayName: str | None = None
+    description: str | None = None
+    createdAt: datetime | None = None
+    followersCount: Count | None = None
+    followsCount: Count | None = None
+    postsCount: Count | None = None
+
+
+class _EmbedRecord(msgspec.Struct):
+    """A strong ref (record embeds), a ``viewRecord``/``viewNotFound`` (views), or the
+    ``{"record": ...}`` wrapper of ``recordWithMedia``."""
+
+    type: str | None = msgspec.field(default=None, name="$type")
+    uri: str | None = None
+    cid: str | None = None
+    author: _Profile | None = None
+    value: _Record | None = None
+    record: _EmbedRecord | None = None
+    embeds: list[_Embed] | None = None
+    likeCount: Count | None = None
+    repostCount: Count | None = None
+    replyCount: Count | None = None
+    quoteCount: Count | None = None
+    notFound: bool | None = None
+    blocked: bool | None = None
+
+
+class _PostView(msgspec.Struct):
+    type: str | None = msgspec.field(default=None, name="$type")
+    uri: str | None = None
+    author: _Profile | None = None
+    record: _Record | None = None
+    embed: _Embed | None = None
+    replyCount: Count | None = None
+    repostCount: Count | None = None
+    likeCount: Count | None = None
+    quoteCount: Count | None = None
+    notFound: bool | None = None
+    blocked: bool | None = None
+
+
+class _Reason(msgspec.Struct):
+    type: str | None = msgspec.field(default=None, name="$type")
+    by: _Profile | None = None
+    indexedAt: datetime | None = None
+    uri: str | None = None
+
+
+class _FeedReply(msgspec.Struct):
+    root: _PostView | None = None
+    parent: _PostView | None = None
+
+
+class _FeedItem(msgspec.Struct):
+    post: _PostView | None = None
+    reply: _FeedReply | None = None
+    reason: _Reason | None = None
+
+
+class _Thread(msgspec.Struct):
+    type: str | None = msgspec.field(default=None, name="$type")
+    post: _PostView | None = None
+    parent: _Thread | None = None
+    replies: list[_Thread] | None = None
+    uri: str | None = None
+    notFound: bool | None = None
+    blocked: bool | None = None
+
+
+class _Commit(msgspec.Struct):
+    operation: str | None = None
+    type: str | None = None  # Jetstream v0: "c", "u", "d"
+    collection: str | None = None
+    rkey: str | None = None
+    record: _Record | None = None
+
+
+class _Doc(msgspec.Struct):
+    """Any top-level object: a page, a thread, a record, a post view, a firehose line."""
+
+    posts: list[_PostView] | None = None
+    feed: list[_FeedItem] | None = None
+    thread: _Thread | None = None
+    records: list[_EmbedRecord] | None = None
+    # A bare post view (record) or repo record (value).
+    uri: str | None = None
+    author: _Profile | None = None
+    record: _Record | None = None
+    value: _Record | None = None
+    embed: _Embed | None = None
+    replyCount: Count | None = None
+    repostCount: Count | None = None
+    likeCount: Count | None = None
+    quoteCount: Count | None = None
+    # Jetstream.
+    did: str | None = None
+    time_us: int | None = None
+    kind: str | None = None
+    commit: _Commit | None = None
+    # The collector's envelope.
+    envelope: Envelope | None = msgspec.field(default=None, name=ENVELOPE_KEY)
+    body: _Doc | None = None
+
+
+_decoder = msgspec.json.Decoder(_Doc)
+
+
+def _looks_bluesky(obj: Any) -> bool:
+    if envelope_platform(obj) == PLATFORM:
+        return True
+    if not isinstance(obj, dict):
+        return False
+    uri = obj.get("uri")
+    if isinstance(uri, str) and uri.startswith("at://"):
+        return True
+    for key in ("posts", "feed"):
+        items = obj.get(key)
+        if isinstance(items, list) and items:
+            first = items[0].get("post", items[0]) if isinstance(items[0], dict) else None
+            if isinstance(first, dict) and str(first.get("uri", "")).startswith("at://"):
+                return True
+    thread = obj.get("thread")
+    if isinstance(thread, dict) and str(thread.get("$type", "")).startswith("app.bsky.feed.defs#"):
+        return True
+    records = obj.get("records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        return str(records[0].get("uri", "")).startswith("at://")
+    commit = obj.get("commit")
+    return isinstance(obj.get("did"), str) and "time_us" in obj and (isinstance(commit, dict) or "kind" in obj)
+
+
+def split_uri(uri: str | None) -> tuple[str | None, str | None, str | None]:
+    """``at://did/collection/rkey`` -> (did, collection, rkey)."""
+    if not uri or not uri.startswith("at://"):
+        return None, None, None
+    parts = uri[5:].split("/")
+    return parts[0] or None, parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
+
+
+def _is_post_uri(uri: str | None) -> bool:
+    return split_uri(uri)[1] == POST_COLLECTION
+
+
+class BlueskyReader(Reader):
+    """Bluesky post views (search, feeds, threads) and raw post records (Jetstream, listRecords)."""
+
+    name = "bluesky"
+    platform = PLATFORM
+    description = "Bluesky post views (searchPosts, feeds, getPostThread) and app.bsky.feed.post records (Jetstream)"
+
+    def sniff(self, head: Head) -> bool:
+        if head.framing == "jsonl":
+            return any(_looks_bluesky(sample) for sample in head.samples[:5])
+        if head.framing == "json":
+            if head_names_platform(head.data, PLATFORM):
+                return True
+            text = head.data[:65536]
+            return b'"at://did:' in text and (b'"app.bsky.feed.post"' in text or b"app.bsky.feed.defs#" in text)
+        return False
+
+    def parse(self, record: RawRecord, sink: Sink) -> None:
+        if record.value is not None:
+            doc = convert(record.value, _Doc)
+            if doc is None:
+                self._parse_lenient(record.value, record, sink)
+                return
+        else:
+            try:
+                doc = _decoder.decode(record.raw)
+            except msgspec.ValidationError:
+                value = decode_any(record, sink)
+                if value is not REJECTED:
+                    self._parse_lenient(value, record, sink)
+                return
+            except msgspec.DecodeError as exc:
+                sink.reject(record, "invalid_json", str(exc))
+                return
+            except UnicodeDecodeError as exc:
+                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
+                return
+        envelope = None
+        if doc.envelope is not None:
+            envelope = doc.envelope
+            if doc.body is None:
+                sink.reject(record, "missing_field", "collector envelope without a body")
+                return
+            doc = doc.body
+        _Builder(record, sink, envelope).document(doc)
+
+    def _parse_lenient(self, value: Any, record: RawRecord, sink: Sink) -> None:
+        """A value of the wrong type somewhere: keep the items that convert, reject the others."""
+        envelope = None
+        if envelope_platform(value) == PLATFORM:
+            envelope = convert(value.get(ENVELOPE_KEY), Envelope)
+            value = value.get("body")
+        if not isinstance(value, dict):
+            sink.reject(record, "not_a_post", f"a JSON {type(value).__name__}, not an object")
+            return
+        builder = _Builder(record, sink, envelope)
+        for key, kind in (("posts", _PostView), ("feed", _FeedItem), ("records", _EmbedRecord)):
+            items = value.get(key)
+            if isinstance(items, list):
+                good = []
+                for index, item in enumerate(items, 1):
+                    converted = convert_or_reject(item, kind, record, sink, index)
+                    if converted is not None:
+                        good.append(converted)
+                builder.document(_Doc(**{key: good}))
+                return
+        sink.reject(record, "invalid_value", "a Bluesky object with a field of the wrong type")
+
+
+class _Builder:
+    """Turns one decoded document into posts, accounts, rejects and thread gaps."""
+
+    def __init__(self, record: RawRecord, sink: Sink, envelope: Envelope | None) -> None:
+        self.record = record
+        self.sink = sink
+        self.envelope = envelope
+        self.observed = observed(envelope, sink)
+
+    def document(self, doc: _Doc) -> None:
+        if doc.posts is not None:
+            for index, view in enumerate(doc.posts, 1):
+                self._match_view(view, index)
+        elif doc.feed is not None:
+            for index, item in enumerate(doc.feed, 1):
+                self._feed_item(item, index)
+        elif doc.thread is not None:
+            self._thread(doc.thread)
+        elif doc.records is not None:
+            for index, item in enumerate(doc.records, 1):
+                self._repo_record(item.uri, item.value, index)
+        elif doc.did is not None and (doc.commit is not None or doc.kind is not None):
+            if doc.time_us and self.envelope is None:
+                self.observed = time_us_to_datetime(doc.time_us)
+            self._firehose(doc)
+        elif doc.uri is not None and doc.value is not None:
+            self._repo_record(doc.uri, doc.value, 1)
+        elif doc.uri is not None and doc.record is not None:
+            view = _PostView(uri=doc.uri, author=doc.author, record=doc.record, embed=doc.embed,
+                             replyCount=doc.replyCount, repostCount=doc.repostCount, likeCount=doc.likeCount,
+                             quoteCount=doc.quoteCount)
+            self._match_view(view, 1)
+        else:
+            self.sink.reject(self.record, "not_a_post", "a Bluesky object that holds no post")
+
+    # --- shapes ---------------------------------------------------------------------------
+
+    def _match_view(self, view: _PostView, index: int) -> None:
+        if not view.uri or view.record is None:
+            self.sink.reject(self.record, "missing_field", "post view without uri or record", item=index)
+            return
+        self.sink.matches.append(self._view_post(view, is_context=False))
+
+    def _feed_item(self, item: _FeedItem, index: int) -> None:
+        view = item.post
+        if view is None or not view.uri or view.record is None:
+            self.sink.reject(self.record, "missing_field", "feed item without a post", item=index)
+            return
+        if item.reply is not None:
+            for ref in (item.reply.root, item.reply.parent):
+                if ref is not None:
+                    self._context_view(ref)
+        reason = item.reason
+        if reason is not None and reason.type == "app.bsky.feed.defs#reasonRepost" and reason.by is not None:
+            self._context_view(view)
+            self.sink.matches.append(self._repost(view, reason))
+        else:
+            self.sink.matches.append(self._view_post(view, is_context=False))
+
+    def _thread(self, thread: _Thread) -> None:
+        if thread.post is None:
+            self._gap(thread)
+            return
+        parent = thread.parent
+        while parent is not None:
+            if parent.post is not None:
+                self._context_view(parent.post)
+            else:
+                self._gap(parent)
+            parent = parent.parent
+        stack = [thread]
+        while stack:
+            node = stack.pop()
+            view = node.post
+            if view is None:
+                self._gap(node)
+                continue
+            if view.uri and view.record is not None:
+                self.sink.matches.append(self._view_post(view, is_context=False))
+            if node.replies is None:
+                if view.replyCount:
+                    self._error("replies_not_loaded", view.uri, "depth limit",
+                                f"{view.replyCount} replies not loaded: the thread was cut at its depth limit")
+            else:
+                stack.extend(reversed(node.replies))
+
+    def _gap(self, node: _Thread) -> None:
+        kind = "blocked" if node.blocked or (node.type or "").endswith("blockedPost") else "not_found"
+        self._error(kind, node.uri, "blocked post" if kind == "blocked" else "post not found",
+                    "the thread references a post the API did not return")
+
+    def _repo_record(self, uri: str | None, value: _Record | None, index: int) -> None:
+        did, collection, _ = split_uri(uri)
+        if value is None or not uri:
+            self.sink.reject(self.record, "missing_field", "record without uri or value", item=index)
+        elif collection == POST_COLLECTION or (collection is None and value.type == POST_COLLECTION):
+            self.sink.matches.append(self._post(uri, did, None, value, None, _PostView(), is_context=False))
+        elif collection == REPOST_COLLECTION:
+            self.sink.matches.append(self._repost_record(uri, did, value))
+        else:
+            self.sink.reject(self.record, "not_a_post", f"a {collection or value.type} record", item=index)
+
+    def _firehose(self, doc: _Doc) -> None:
+        commit = doc.commit
+        if commit is None or (doc.kind not in (None, "commit")):
+            self.sink.reject(self.record, "control_message", f"a firehose {doc.kind or 'event'} event")
+            return
+        operation = commit.operation or {"c": "create", "u": "update", "d": "delete"}.get(commit.type or "", "")
+        if operation == "delete":
+            self.sink.reject(self.record, "control_message", f"a firehose delete of {commit.collection}")
+            return
+        if not doc.did or not commit.collection or not commit.rkey:
+            self.sink.reject(self.record, "missing_field", "firehose commit without did, collection or rkey")
+            return
+        uri = f"at://{doc.did}/{commit.collection}/{commit.rkey}"
+        self._repo_record(uri, commit.record, 1)
+
+    # --- records --------------------------------------------------------------------------
+
+    def _context_view(self, view: _PostView) -> None:
+        if view.uri and view.record is not None:
+            self._note(view)
+            self.sink.defer("context", PLATFORM, view.uri, self.observed, self.record.line, self._context_built, view)
+        elif view.uri and (view.notFound or view.blocked):
+            self._error("blocked" if view.blocked else "not_found", view.uri,
+                        "blocked post" if view.blocked else "post not found",
+                        "a reply's root or parent the API did not return")
+
+    def _context_built(self, view: _PostView, _: Any = None) -> Post:
+        return self._built_view(view, is_context=True)
+
+    def _note(self, view: _PostView) -> None:
+        """Defer what a view brings along: its author, the post it quotes and that post's author.
+        (Done here, never inside a deferred build, which runs while the sink iterates.)"""
+        author = view.author
+        if author is not None and author.did:
+            self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
+        quoted = _quoted_view(view.embed)
+        if quoted is not None:
+            self.sink.defer("context", PLATFORM, quoted.uri or "", self.observed, self.record.line,
+                            self._quoted_built, quoted)
+            if quoted.author is not None and quoted.author.did:
+                self.sink.defer("account", PLATFORM, quoted.author.did, self.observed, self.record.line,
+                                self._account, quoted.author)
+
+    def _view_post(self, view: _PostView, *, is_context: bool) -> Post:
+        self._note(view)
+        return self._built_view(view, is_context=is_context)
+
+    def _built_view(self, view: _PostView, *, is_context: bool) -> Post:
+        author = view.author
+        did = author.did if author is not None else split_uri(view.uri)[0]
+        return self._post(view.uri or "", did, author.handle if author is not None else None,
+                          view.record or _Record(), view.embed, view, is_context=is_context)
+
+    def _quoted_built(self, embedded: _EmbedRecord, _: Any = None) -> Post:
+        author = embedded.author
+        embed = embedded.embeds[0] if embedded.embeds else None
+        view = _PostView(uri=embedded.uri, replyCount=embedded.replyCount, repostCount=embedded.repostCount,
+                         likeCount=embedded.likeCount, quoteCount=embedded.quoteCount)
+        did = author.did if author is not None else split_uri(embedded.uri)[0]
+        return self._post(embedded.uri or "", did, author.handle if author is not None else None,
+                          embedded.value or _Record(), embed, view, is_context=True)
+
+    def _post(self, uri: str, did: str | None, handle: str | None, record: _Record, view_embed: _Embed | None,
+              counts: _PostView, *, is_context: bool) -> Post:
+        text = record.text or ""
+        hashtags, mentions, mention_ids, urls = _facets(text, record)
+        embed = view_embed or record.embed
+        quoted = _quoted_uri(embed) or _quoted_uri(record.embed)
+        external = _external_uri(embed) or _external_uri(record.embed)
+        if external and external not in urls:
+            urls.append(external)
+        reply = record.reply
+        parent = reply.parent.uri if reply is not None and reply.parent is not None else None
+        root = reply.root.uri if reply is not None and reply.root is not None else None
+        kind = "reply" if parent else ("quote" if quoted else "post")
+        _, _, rkey = split_uri(uri)
+        return Post(
+            platform=PLATFORM,
+            id=uri,
+            author_id=did,
+            author_handle=handle,
+            created_at=utc(record.createdAt),
+            text=text,
+            lang=record.langs[0] if record.langs else None,
+            kind=kind,
+            in_reply_to_id=parent,
+            in_reply_to_author_id=split_uri(parent)[0] if parent else None,
+            conversation_id=(root or parent) if parent else uri,
+            quoted_id=quoted,
+            hashtags=hashtags,
+            mentions=mentions,
+            urls=urls,
+            media_count=_media_count(embed),
+            like_count=counts.likeCount,
+            repost_count=counts.repostCount,
+            reply_count=counts.replyCount,
+            quote_count=counts.quoteCount,
+            observed_at=self.observed,
+            is_context=is_context,
+            source_file=self.sink.source_file,
+            source_line=self.record.line,
+            mention_ids=mention_ids,
+            url=f"https://bsky.app/profile/{handle or did}/post/{rkey}" if rkey and (handle or did) else None,
+        )
+
+    def _repost(self, view: _PostView, reason: _Reason) -> Post:
+        by = reason.by or _Profile()
+        if by.did:
+            self.sink.defer("account", PLATFORM, by.did, self.observed, self.record.line, self._account, by)
+        original = view.author or _Profile()
+        uri = reason.uri or f"{view.uri}#repost-by-{by.did}"
+        record = view.record or _Record()
+        hashtags, mentions, mention_ids, _ = _facets(record.text or "", record)
+        if original.handle:
+            mentions = [original.handle] + [m for m in mentions if m != original.handle]
+        if original.did:
+            mention_ids = [original.did] + [m for m in mention_ids if m != original.did]
+        return Post(
+            platform=PLATFORM, id=uri, author_id=by.did, author_handle=by.handle,
+            created_at=utc(reason.indexedAt), text=record.text or "",
+            lang=record.langs[0] if record.langs else None, kind="repost", conversation_id=uri,
+            reposted_id=view.uri, hashtags=hashtags, mentions=mentions, mention_ids=mention_ids,
+            observed_at=self.observed, source_file=self.sink.source_file, source_line=self.record.line,
+        )
+
+    def _repost_record(self, uri: str, did: str | None, value: _Record) -> Post:
+        subject = value.subject.uri if value.subject is not None else None
+        return Post(
+            platform=PLATFORM, id=uri, author_id=did, created_at=utc(value.createdAt), kind="repost",
+            conversation_id=uri, reposted_id=subject, observed_at=self.observed,
+            source_file=self.sink.source_file, source_line=self.record.line,
+        )
+
+    def _account(self, profile: _Profile, _: Any = None) -> Account:
+        return Account(
+            platform=PLATFORM,
+            id=profile.did or "",
+            handle=profile.handle,
+            name=profile.displayName or None,
+            created_at=utc(profile.createdAt),
+            followers_count=profile.followersCount,
+            following_count=profile.followsCount,
+            posts_count=profile.postsCount,
+            description=profile.description,
+            observed_at=self.observed,
+            url=f"https://bsky.app/profile/{profile.handle or profile.did}",
+        )
+
+    def _error(self, kind: str, uri: str | None, title: str, detail: str) -> None:
+        self.sink.api_errors.append(ApiError(source_file=self.sink.source_file, source_line=self.record.line,
+                                             resource_type=kind, resource_id=uri, title=title, detail=detail))
+
+
+def _facets(text: str, record: _Record) -> tuple[list[str], list[str], list[str], list[str]]:
+    hashtags: list[str] = []
+    mentions: list[str] = []
+    mention_ids: list[str] = []
+    urls: list[str] = []
+    encoded: bytes | None = None
+    for facet in record.facets or ():
+        for feature in facet.features or ():
+            kind = feature.type or ""
+            if kind.endswith("#tag") and feature.tag:
+                if feature.tag not in hashtags:
+                    hashtags.append(feature.tag)
+            elif kind.endswith("#link") and feature.uri:
+                urls.append(feature.uri)
+            elif kind.endswith("#mention") and feature.did:
+                mention_ids.append(feature.did)
+                index = facet.index
+                if index is not None and index.byteStart is not None and index.byteEnd is not None:
+                    if encoded is None:
+                        encoded = text.encode("utf-8")
+                    handle = encoded[index.byteStart:index.byteEnd].decode("utf-8", "replace").lstrip("@")
+                    if handle:
+                        mentions.append(handle)
+    for tag in record.tags or ():
+        if tag and tag not in hashtags:
+            hashtags.append(tag)
+    return hashtags, mentions, mention_ids, urls
+
+
+def _embedded_record(embed: _Embed | None) -> _EmbedRecord | None:
+    """The quoted record of a record or recordWithMedia embed (view or record form)."""
+    if embed is None or embed.record is None:
+        return None
+    inner = embed.record
+    if inner.record is not None and (embed.type or "").startswith("app.bsky.embed.recordWithMedia"):
+        inner = inner.record
+    return inner
+
+
+def _quoted_uri(embed: _Embed | None) -> str | None:
+    inner = _embedded_record(embed)
+    if inner is None or not _is_post_uri(inner.uri):
+        return None
+    return inner.uri
+
+
+def _quoted_view(embed: _Embed | None) -> _EmbedRecord | None:
+    inner = _embedded_record(embed)
+    if inner is None or not _is_post_uri(inner.uri) or inner.value is None or inner.author is None:
+        return None
+    return inner
+
+
+def _external_uri(embed: _Embed | None) -> str | None:
+    if embed is None:
+        return None
+    if embed.external is not None and embed.external.uri:
+        return embed.external.uri
+    return _external_uri(embed.media) if embed.media is not None else None
+
+
+def _media_count(embed: _Embed | None) -> int:
+    if embed is None:
+        return 0
+    if embed.images is not None:
+        return len(embed.images)
+    if embed.video is not None or embed.playlist is not None:
+        return 1
+    return _media_count(embed.media) if embed.media is not None else 0
+
+
+def time_us_to_datetime(value: int) -> datetime:
+    """Jetstream's ``time_us`` (microseconds since the epoch) as an aware datetime."""
+    return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
