@@ -19,6 +19,7 @@ import click
 import msgspec
 
 from askscope._version import __version__
+from askscope.collect.command import collect_command
 from askscope.errors import AskscopeError, UsageError
 from askscope.info import format_info, store_info
 from askscope.ingestion import ingest as run_ingest
@@ -232,6 +233,9 @@ def formats() -> None:
     """List the input formats askscope recognises."""
     for reader in READERS:
         click.echo(f"{reader.name:<8} {reader.description}")
+
+
+cli.add_command(collect_command, "collect")
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:

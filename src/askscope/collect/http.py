@@ -51,6 +51,8 @@ class Request:
     url: str
     params: dict[str, str] = field(default_factory=dict)
     data: dict[str, str] | None = None
+    #: A JSON body (sessions); never stored in a checkpoint.
+    json: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "params": self.params, "data": self.data}
@@ -132,7 +134,7 @@ class HttpClient:
             self._wait_until(self._not_before, "rate limit: no requests left until the reset")
             try:
                 raw = self._client.request(request.method, request.url, params=request.params or None,
-                                           data=request.data, headers=self._headers)
+                                           data=request.data, json=request.json, headers=self._headers)
                 body = raw.read()
             except httpx.TimeoutException:
                 last = "timed out"
