@@ -109,7 +109,7 @@ class BlueskyThread(Plan):
     def start(self) -> State:
         match = _WEB.search(self.post)
         if match and not match.group(1).startswith("did:"):
-            resolve = Request("GET", f"{self.api_url}/xrpc/com.atproto.identity.resolveHandle",
+            resolve = Request("GET", "/xrpc/com.atproto.identity.resolveHandle",
                               params={"handle": match.group(1)})
             return {**queue_state([resolve]), "rkey": match.group(2)}
         return queue_state([self._thread(self._uri(match))])
@@ -120,11 +120,11 @@ class BlueskyThread(Plan):
         return f"at://{did or match.group(1)}/app.bsky.feed.post/{match.group(2)}"
 
     def _thread(self, uri: str) -> Request:
-        return Request("GET", f"{self.api_url}/xrpc/app.bsky.feed.getPostThread",
+        return Request("GET", "/xrpc/app.bsky.feed.getPostThread",
                        params={"uri": uri, "depth": str(DEPTH), "parentHeight": str(DEPTH)})
 
     def next_request(self, state: State) -> Request | None:
-        return queue_next(state)
+        return queue_next(state, self.api_url)
 
     def advance(self, state: State, request: Request, response: Response) -> State:
         value = response.value if isinstance(response.value, dict) else {}

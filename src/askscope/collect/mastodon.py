@@ -103,11 +103,11 @@ class MastodonContext(Plan):
                          {"instance": self.base, "status": self.status})
 
     def start(self) -> State:
-        base = f"{self.base}/api/v1/statuses/{self.status}"
-        return queue_state([Request("GET", base), Request("GET", f"{base}/context")])
+        path = f"/api/v1/statuses/{self.status}"
+        return queue_state([Request("GET", path), Request("GET", f"{path}/context")])
 
     def next_request(self, state: State) -> Request | None:
-        return queue_next(state)
+        return queue_next(state, self.base)
 
     def advance(self, state: State, request: Request, response: Response) -> State:
         return queue_advance(state, [])

@@ -57,13 +57,19 @@ class Plan(ABC):
 
 
 def queue_state(requests: list[Request]) -> State:
-    """The state of a plan that works through a queue of requests (threads)."""
+    """The state of a plan that works through a queue of requests (threads). Their URLs are
+    paths, resolved against the API base URL when fetched (:func:`queue_next`), so a resume may
+    use another base (a new loopback port, OAuth instead of the public host)."""
     return {"queue": [r.as_dict() for r in requests], "seen": sorted(_key(r) for r in requests), "fetched": 0}
 
 
-def queue_next(state: State) -> Request | None:
+def queue_next(state: State, base: str) -> Request | None:
     queue = state.get("queue") or []
-    return Request.from_dict(queue[0]) if queue else None
+    if not queue:
+        return None
+    request = Request.from_dict(queue[0])
+    request.url = base + request.url
+    return request
 
 
 def queue_advance(state: State, found: list[Request]) -> State:

@@ -66,7 +66,7 @@ class RedditThread(Plan):
         return queue_state([self._thread_request(None)])
 
     def next_request(self, state: State) -> Request | None:
-        return queue_next(state)
+        return queue_next(state, self.api_url)
 
     def advance(self, state: State, request: Request, response: Response) -> State:
         found: list[Request] = []
@@ -74,7 +74,7 @@ class RedditThread(Plan):
             children = [c for c in stub.get("children") or [] if isinstance(c, str)]
             if children:
                 for i in range(0, len(children), CHUNK):
-                    found.append(Request("GET", f"{self.api_url}/api/morechildren.json", params={
+                    found.append(Request("GET", "/api/morechildren.json", params={
                         "api_type": "json", "link_id": f"t3_{self.id}", "children": ",".join(children[i:i + CHUNK]),
                         "sort": "confidence", "raw_json": "1"}))
             elif isinstance(stub.get("parent_id"), str) and stub["parent_id"].startswith("t1_"):
@@ -83,7 +83,7 @@ class RedditThread(Plan):
 
     def _thread_request(self, comment: str | None) -> Request:
         path = f"/comments/{self.id}/.json" if comment is None else f"/comments/{self.id}/_/{comment}/.json"
-        return Request("GET", self.api_url + path, params={"limit": str(self.limit), "sort": "confidence",
+        return Request("GET", path, params={"limit": str(self.limit), "sort": "confidence",
                                                            "raw_json": "1"})
 
 
