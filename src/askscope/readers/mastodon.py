@@ -156,6 +156,8 @@ def _looks_mastodon(obj: Any) -> bool:
 def _local_host(status: _Status) -> str | None:
     """The instance of a status that is local to the server that returned it."""
     account = status.account
+    if account is None and status.acct is not None:  # an account in an account list
+        account = _Account(acct=status.acct)
     if account is None or not account.acct or "@" in account.acct:
         return None
     for link in (status.uri, status.url):
@@ -180,6 +182,9 @@ class MastodonReader(Reader):
     name = "mastodon"
     platform = PLATFORM
     description = "Mastodon API statuses (timelines, hashtag timelines, context, search)"
+    #: Records are read in one process, in order: the instance found in the input's first records
+    #: (see :meth:`records`) qualifies the ids of the records after them.
+    parallel = False
 
     def __init__(self, instance: str | None = None) -> None:
         #: The instance host every id is qualified with when a record does not say.
@@ -200,9 +205,16 @@ class MastodonReader(Reader):
         return False
 
     def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
-        if self.instance is None:
-            self.instance = _instance_in_head(head)
-        return super().records(stream, head)
+        records = super().records(stream, head)
+        if self.instance is not None:
+            return records
+        if head.framing == "json":
+            # A document is decoded whole anyway: look for a local status in all of it.
+            items = list(records)
+            self.instance = _instance_in_values([item.value for item in items])
+            return iter(items)
+        self.instance = _instance_in_values(head.samples)
+        return records
 
     def raw_header(self) -> bytes | None:
         return self.instance.encode("utf-8") if self.instance else None
@@ -294,9 +306,10 @@ def _has_account_items(value: Any) -> bool:
     return isinstance(value, list) and any(s.account is None and s.acct is not None for s in value)
 
 
-def _instance_in_head(head: Head) -> str | None:
-    """The instance of the first local status among the decoded samples (JSON lines)."""
-    for sample in head.samples:
+def _instance_in_values(values: list[Any]) -> str | None:
+    """The instance of the first local status among decoded records (JSON lines samples, the
+    elements of a document)."""
+    for sample in values:
         statuses = convert(sample, list[_Status] | _Doc)
         if statuses is None:
             continue
@@ -362,7 +375,7 @@ class _Builder:
         self.statuses(descendants, matches=True, root=root)
 
     def account_items(self, items: list[Any], first: int = 1) -> None:
-        self._resolve_host([])
+        self._resolve_host([s for s in (convert(item, _Status) for item in items) if s is not None])
         for index, item in enumerate(items, first):
             account = convert(item, _Account)
             if account is None or not account.id:
