@@ -7,6 +7,7 @@ stopping half-way and resuming gives the same; nothing is stored twice.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 import askscope
-from askscope.collect.bluesky import BlueskySearch
+from askscope.collect.bluesky import BlueskySearch, BlueskyThread
 from askscope.collect.completeness import completeness
 from askscope.collect.http import CredentialsError, HttpClient, Limits, Request
 from askscope.collect.mastodon import MastodonContext, MastodonHashtag
@@ -25,7 +26,9 @@ from askscope.collect.plan import Plan
 from askscope.collect.reddit import RedditThread
 from askscope.collect.runner import collect
 from askscope.collect.x import XSearch
+from conftest import fixture as fixture_path
 from conftest import one, rows, run_cli
+from conftest import shared as shared_path
 from loopback import Reply, ReplayServer, Seen
 from recorded_apis import (
     BLUESKY_QUERY,
@@ -286,3 +289,53 @@ def test_cli_collects_and_reports(tmp_path):
     assert "17 of 18 'more' stubs expanded (2 comments not loaded)" in proc.stdout
     status = run_cli("collect", "status", path)
     assert "reddit:thread:3hahrw: done, 19 responses, 542 new posts" in status.stdout
+
+
+def test_bluesky_thread_resolves_the_handle_and_fetches_branches_cut_at_the_depth_limit(tmp_path):
+    nested = open(fixture_path("bluesky", "thread_nested.json"), "rb").read()
+    root = json.loads(nested)["thread"]["post"]
+    leaf = json.loads(nested)["thread"]["replies"][0]["replies"][0]["post"]
+    # The branch fetched again: the leaf with its parents; its one reply is not among the
+    # recorded posts, so the API is made to answer with none (as for a deleted reply).
+    branch = json.dumps({"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": leaf, "replies": []}})
+
+    def routes(seen: Seen) -> Reply | None:
+        if seen.path == "/xrpc/com.atproto.identity.resolveHandle" and seen.query["handle"] == "jemu.name":
+            return Reply(body=json.dumps({"did": root["author"]["did"]}).encode())
+        if seen.path == "/xrpc/app.bsky.feed.getPostThread":
+            return Reply(body=nested if seen.query["uri"] == root["uri"] else branch.encode())
+        return None
+
+    path = str(tmp_path / "thread.duckdb")
+    with ReplayServer(routes) as server:
+        client = fast_client("bluesky")
+        result = collect(path, BlueskyThread("https://bsky.app/profile/jemu.name/post/3lmubto55bc2n", api_url=server.url),
+                         client)
+        client.close()
+        asked = [(s.path.rsplit(".", 1)[-1], s.query.get("uri") or s.query.get("handle")) for s in server.seen]
+    assert asked == [("resolveHandle", "jemu.name"), ("getPostThread", root["uri"]), ("getPostThread", leaf["uri"])]
+    assert result.done and result.counts.new == 3
+    c = result.completeness
+    assert (c.replies, c.orphans, c.depth_limited, c.depth_limited_open) == (2, 0, 1, 1)
+
+
+def test_x_conversation_fetches_the_first_post_then_searches(tmp_path):
+    page = open(shared_path("fixtures", "x-v2", "cotweet.jsonl"), "rb").readline()
+
+    def routes(seen: Seen) -> Reply | None:
+        if seen.path == "/2/tweets" and seen.query.get("ids") == "1577318900085186562":
+            return Reply(body=page)
+        if seen.path == "/2/tweets/search/recent" and seen.query["query"] == "conversation_id:1577318900085186562":
+            return Reply(body=b'{"meta":{"result_count":0}}')
+        return None
+
+    path = str(tmp_path / "conversation.duckdb")
+    with ReplayServer(routes) as server:
+        client = fast_client("x")
+        result = collect(path, XSearch(None, conversation="1577318900085186562", api_url=server.url), client)
+        client.close()
+    assert result.done and result.responses == 2
+    with askscope.open_store(path, read_only=True) as store:
+        assert rows(store, "SELECT id, conversation_id FROM posts WHERE NOT is_context") == [
+            ("1577318900085186562", "1577318900085186562")]
+        assert one(store, "SELECT count(*) FROM raw") == 2

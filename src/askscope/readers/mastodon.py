@@ -12,8 +12,9 @@ Shapes handled (each with a fixture test):
 
 Status ids are only unique on the instance that served them, so every id is
 ``<instance host>:<id>``. The instance is, in order: the envelope's URL, the instance found in the
-first 256 KB of the input (the host of a *local* status, one whose ``acct`` has no ``@domain``),
-a local status in the same record, else ``unknown``.
+input's first records (the host of a *local* status or account, one whose ``acct`` has no
+``@domain``; JSON lines: the first 20 lines, a document: all of it; kept for ``reparse``), a
+local status in the same record, else ``unknown``.
 
 Quirks: a reblog is a ``repost`` whose text is its original's, and the original is kept as a
 context post; ``quote`` (Mastodon 4.5: ``{"state", "quoted_status"}``; older forks: a status or
