@@ -339,3 +339,18 @@ def test_x_conversation_fetches_the_first_post_then_searches(tmp_path):
         assert rows(store, "SELECT id, conversation_id FROM posts WHERE NOT is_context") == [
             ("1577318900085186562", "1577318900085186562")]
         assert one(store, "SELECT count(*) FROM raw") == 2
+
+
+def test_giving_up_exits_with_a_hint_and_the_next_run_resumes(clean, tmp_path):
+    path = str(tmp_path / "gave-up.duckdb")
+    with ReplayServer(reddit_thread(), {2: "503", 3: "502"}) as server:
+        proc = cli("collect", "reddit", path, REDDIT_THREAD, "--api-url", server.url, "--tries", "2",
+                   env={"ASKSCOPE_COLLECT_BACKOFF": "0.01"})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "Error: reddit: /comments/3hahrw/_/cu61zil/.json failed 2 times (last: HTTP 502)" in proc.stderr
+    assert "Hint: the API or the network is failing; run the same command again later" in proc.stderr
+    with askscope.open_store(path, read_only=True) as store:
+        assert rows(store, "SELECT status, read FROM ingests") == [("failed", 1)]
+    result = run("reddit", path)
+    assert result.resumed and result.done and result.responses == 18
+    assert snapshot(path) == clean["reddit"][1]

@@ -130,6 +130,13 @@ class CollectionWriter:
             finish_ingests(self.store, [self.run], status="done", sha256=None, bytes_read=None, transaction=False)
             self._save(state, "done" if done else "paused")
 
+    def fail(self, status: str) -> None:
+        """Close the session's run as ``failed`` or ``interrupted``; the checkpoint stays where the
+        last stored response left it, so the same command resumes from there."""
+        if self.run is None:
+            return
+        finish_ingests(self.store, [self.run], status=status, sha256=None, bytes_read=None)
+
     def _save(self, state: dict[str, Any], status: str) -> None:
         now = now_utc()
         self.store.con.execute(

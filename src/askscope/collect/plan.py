@@ -33,6 +33,7 @@ class Plan(ABC):
 
     def authenticate(self, client: HttpClient) -> None:
         """Exchange credentials for a session before the first request (default: nothing)."""
+        return None
 
     @abstractmethod
     def start(self) -> State:

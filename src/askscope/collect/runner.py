@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from askscope.collect.checkpoint import CollectionWriter, load
+from askscope.collect.checkpoint import CollectionWriter, ensure_table, load
 from askscope.collect.completeness import Completeness, completeness
 from askscope.collect.http import HttpClient
 from askscope.collect.plan import Plan
@@ -58,8 +58,6 @@ def collect(
     own = not isinstance(store, Store)
     db = open_store(store) if own else store  # type: ignore[arg-type]
     try:
-        from askscope.collect.checkpoint import ensure_table
-
         ensure_table(db)
         previous = load(db, plan.task)
         if previous is None:
@@ -70,19 +68,26 @@ def collect(
             state = previous.state
         result = CollectResult(task=plan.task, platform=plan.platform,
                                resumed=previous is not None and previous.status != "done", done=False)
+        plan.authenticate(client)  # refused credentials stop here, before anything is written
         writer = CollectionWriter(db, task=plan.task, platform=plan.platform, reader=plan.reader, query=plan.query)
         writer.open(state, previous)
-        plan.authenticate(client)
-        request = plan.next_request(state)
-        while request is not None and (max_requests is None or result.responses < max_requests):
-            response = client.fetch(request)
-            retrieved = clock()
-            state = plan.advance(state, request, response)
-            writer.write(plan.record(request, response, retrieved), state, retrieved)
-            result.responses += 1
-            if progress is not None:
-                progress(result.responses, writer.counts.new, request.url)
+        try:
             request = plan.next_request(state)
+            while request is not None and (max_requests is None or result.responses < max_requests):
+                response = client.fetch(request)
+                retrieved = clock()
+                state = plan.advance(state, request, response)
+                writer.write(plan.record(request, response, retrieved), state, retrieved)
+                result.responses += 1
+                if progress is not None:
+                    progress(result.responses, writer.counts.new, request.url)
+                request = plan.next_request(state)
+        except KeyboardInterrupt:
+            writer.fail("interrupted")
+            raise
+        except Exception:
+            writer.fail("failed")
+            raise
         result.done = request is None
         writer.close(state, result.done)
         result.counts = writer.counts
