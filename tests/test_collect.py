@@ -350,7 +350,7 @@ def test_giving_up_exits_with_a_hint_and_the_next_run_resumes(clean, tmp_path):
     assert "Error: reddit: /comments/3hahrw/_/cu61zil/.json failed 2 times (last: HTTP 502)" in proc.stderr
     assert "Hint: the API or the network is failing; run the same command again later" in proc.stderr
     with askscope.open_store(path, read_only=True) as store:
-        assert rows(store, "SELECT status, read FROM ingests") == [("failed", 1)]
+        assert rows(store, "SELECT status, read FROM ingests") == [("failed", 477)]  # the first page's posts
     result = run("reddit", path)
     assert result.resumed and result.done and result.responses == 18
     assert snapshot(path) == clean["reddit"][1]
