@@ -354,3 +354,30 @@ def test_giving_up_exits_with_a_hint_and_the_next_run_resumes(clean, tmp_path):
     result = run("reddit", path)
     assert result.resumed and result.done and result.responses == 18
     assert snapshot(path) == clean["reddit"][1]
+
+
+def test_bluesky_app_password_opens_a_session_and_is_never_stored(tmp_path):
+    posts = json.loads(open(fixture_path("bluesky", "search.json"), "rb").read())["posts"]
+
+    def routes(seen: Seen) -> Reply | None:
+        if seen.path == "/xrpc/com.atproto.server.createSession":
+            if seen.form == {"identifier": "me.bsky.social", "password": "app-pass-1234"}:
+                return Reply(body=b'{"accessJwt": "jwt-abc", "refreshJwt": "r", "did": "did:plc:me"}')
+            return Reply(401, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}')
+        if seen.path == "/xrpc/app.bsky.feed.searchPosts" and seen.headers.get("authorization") == "Bearer jwt-abc":
+            return Reply(body=json.dumps({"posts": posts[:3]}).encode())
+        return None
+
+    path = str(tmp_path / "session.duckdb")
+    with ReplayServer(routes) as server:
+        bad = cli("collect", "bluesky", path, "--search", "x", "--handle", "me.bsky.social", "--api-url", server.url,
+                  "--pds-url", server.url, env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "wrong-pass"})
+        good = cli("collect", "bluesky", path, "--search", "x", "--handle", "me.bsky.social", "--api-url", server.url,
+                   "--pds-url", server.url, env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "app-pass-1234"})
+    assert bad.returncode == 1 and "Error: bluesky: the API refused the credentials (HTTP 401" in bad.stderr
+    assert "wrong-pass" not in bad.stderr + bad.stdout
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.splitlines()[1].startswith("read 3 = new 3 + updated 0 + rejected 0")
+    with open(path, "rb") as handle:
+        stored = handle.read()
+    assert b"app-pass-1234" not in stored and b"jwt-abc" not in stored

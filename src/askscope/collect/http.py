@@ -224,8 +224,9 @@ class HttpClient:
         if status == 401:
             return True
         text = body[:2000].lower()
-        # 403 is also "not allowed for this resource" (a private thread, an X access level).
-        return any(word in text for word in (b"token", b"credential", b"unauthorized", b"authenticat", b"forbidden"))
+        # 403 also means "this resource is not for you" (a private subreddit): only a message
+        # about tokens or authentication makes it a credentials failure (X's access levels do).
+        return any(word in text for word in (b"token", b"credential", b"unauthorized", b"authenticat"))
 
 
 def _number(value: str | None) -> float | None:
