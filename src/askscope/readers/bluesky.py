@@ -7,6 +7,8 @@ Shapes handled (each with a fixture test):
   and ``reply.parent`` post views are kept as context posts; an item with a ``reasonRepost`` is
   a ``repost`` by ``reason.by`` (id: the repost record's URI when the API gives it, else
   ``<post uri>#repost-by-<did>``) and its post becomes context;
+* ``{"notifications": [...]}``: mentions, replies and quotes are posts, reposts repost records;
+  likes and follows are left out;
 * ``{"thread": ...}``: ``getPostThread``: the post and its nested ``replies`` are matches, the
   ``parent`` chain context posts. A branch cut by the depth limit (``replies`` missing while
   ``replyCount`` > 0) and posts the thread could not show (``notFoundPost``, ``blockedPost``) are
@@ -105,7 +107,7 @@ class _Record(msgspec.Struct):
     embed: _Embed | None = None
     facets: list[_Facet] | None = None
     tags: list[str] | None = None
-    subject: _Ref | None = None  # reposts
+    subject: _Ref | str | None = None  # reposts and likes: a strong ref; follows, blocks: a DID
 
 
 class _Profile(msgspec.Struct):
@@ -188,10 +190,17 @@ class _Commit(msgspec.Struct):
     record: _Record | None = None
 
 
+class _Notification(msgspec.Struct):
+    uri: str | None = None
+    author: _Profile | None = None
+    record: _Record | None = None
+
+
 class _Doc(msgspec.Struct):
     """Any top-level object: a page, a thread, a record, a post view, a firehose line."""
 
     posts: list[_PostView] | None = None
+    notifications: list[_Notification] | None = None
     feed: list[_FeedItem] | None = None
     thread: _Thread | None = None
     records: list[_EmbedRecord] | None = None
@@ -226,7 +235,7 @@ def _looks_bluesky(obj: Any) -> bool:
     uri = obj.get("uri")
     if isinstance(uri, str) and uri.startswith("at://"):
         return True
-    for key in ("posts", "feed"):
+    for key in ("posts", "feed", "notifications"):
         items = obj.get(key)
         if isinstance(items, list) and items:
             first = items[0].get("post", items[0]) if isinstance(items[0], dict) else None
@@ -310,7 +319,8 @@ class BlueskyReader(Reader):
             sink.reject(record, "not_a_post", f"a JSON {type(value).__name__}, not an object")
             return
         builder = _Builder(record, sink, envelope)
-        for key, kind in (("posts", _PostView), ("feed", _FeedItem), ("records", _EmbedRecord)):
+        for key, kind in (("posts", _PostView), ("feed", _FeedItem), ("records", _EmbedRecord),
+                          ("notifications", _Notification)):
             items = value.get(key)
             if isinstance(items, list):
                 good = []
@@ -341,6 +351,9 @@ class _Builder:
                 self._feed_item(item, index)
         elif doc.thread is not None:
             self._thread(doc.thread)
+        elif doc.notifications is not None:
+            for note in doc.notifications:
+                self._notification(note)
         elif doc.records is not None:
             for index, item in enumerate(doc.records, 1):
                 self._repo_record(item.uri, item.value, index)
@@ -408,6 +421,23 @@ class _Builder:
                                 f"{view.replyCount} replies not loaded: the thread was cut at its depth limit")
             else:
                 stack.extend(reversed(node.replies))
+
+    def _notification(self, note: _Notification) -> None:
+        """Mentions, replies and quotes carry the post; reposts the repost record; likes and
+        follows are not posts (a notification list is one record: they are left out, not rejected)."""
+        _, collection, _ = split_uri(note.uri)
+        if note.record is None or not note.uri:
+            return
+        author = note.author or _Profile()
+        if author.did:
+            self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
+        if collection == POST_COLLECTION:
+            self.sink.matches.append(self._post(note.uri, author.did, author.handle, note.record, None, _PostView(),
+                                                is_context=False))
+        elif collection == REPOST_COLLECTION:
+            post = self._repost_record(note.uri, author.did, note.record)
+            post.author_handle = author.handle
+            self.sink.matches.append(post)
 
     def _gap(self, node: _Thread) -> None:
         kind = "blocked" if node.blocked or (node.type or "").endswith("blockedPost") else "not_found"
@@ -551,7 +581,7 @@ class _Builder:
         )
 
     def _repost_record(self, uri: str, did: str | None, value: _Record) -> Post:
-        subject = value.subject.uri if value.subject is not None else None
+        subject = value.subject.uri if isinstance(value.subject, _Ref) else None
         return Post(
             platform=PLATFORM, id=uri, author_id=did, created_at=utc(value.createdAt), kind="repost",
             conversation_id=uri, reposted_id=subject, observed_at=self.observed,
