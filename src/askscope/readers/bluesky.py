@@ -37,12 +37,11 @@ from askscope.post import Account, ApiError, Count, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink, utc
 from askscope.readers.collected import (
     ENVELOPE_KEY,
-    REJECTED,
     Envelope,
     Skipped,
     convert,
+    decode_typed,
     convert_or_reject,
-    decode_any,
     envelope_platform,
     head_names_platform,
     observed,
@@ -281,25 +280,9 @@ class BlueskyReader(Reader):
         return False
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
-        if record.value is not None:
-            doc = convert(record.value, _Doc)
-            if doc is None:
-                self._parse_lenient(record.value, record, sink)
-                return
-        else:
-            try:
-                doc = _decoder.decode(record.raw)
-            except msgspec.ValidationError:
-                value = decode_any(record, sink)
-                if value is not REJECTED:
-                    self._parse_lenient(value, record, sink)
-                return
-            except msgspec.DecodeError as exc:
-                sink.reject(record, "invalid_json", str(exc))
-                return
-            except UnicodeDecodeError as exc:
-                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
-                return
+        doc = decode_typed(record, sink, _decoder, _Doc, self._parse_lenient)
+        if doc is None:
+            return
         envelope = None
         if doc.envelope is not None:
             envelope = doc.envelope

@@ -14,6 +14,7 @@ The URL never carries credentials (they travel in headers, which are not kept).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,6 +91,30 @@ def decode_any(record: RawRecord, sink: Sink) -> Any:
     except UnicodeDecodeError as exc:
         sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
     return REJECTED
+
+
+def decode_typed(record: RawRecord, sink: Sink, decoder: msgspec.json.Decoder[Any], kind: Any,
+                 lenient: Callable[[Any, RawRecord, Sink], None]) -> Any:
+    """The record decoded as ``kind`` (with ``decoder`` from bytes, or converted when the framing
+    already decoded it), or None when it was handled otherwise: JSON that is broken is rejected,
+    JSON with a value of the wrong type somewhere goes to ``lenient`` (which keeps what it can,
+    item by item)."""
+    if record.value is not None:
+        value = convert(record.value, kind)
+        if value is None:
+            lenient(record.value, record, sink)
+        return value
+    try:
+        return decoder.decode(record.raw)
+    except msgspec.ValidationError:
+        generic = decode_any(record, sink)
+        if generic is not REJECTED:
+            lenient(generic, record, sink)
+    except msgspec.DecodeError as exc:
+        sink.reject(record, "invalid_json", str(exc))
+    except UnicodeDecodeError as exc:
+        sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
+    return None
 
 
 def convert(value: Any, kind: Any) -> Any:

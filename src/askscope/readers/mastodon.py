@@ -41,6 +41,7 @@ from askscope.readers.collected import (
     Envelope,
     Skipped,
     convert,
+    decode_typed,
     convert_or_reject,
     decode_any,
     envelope_platform,
@@ -225,25 +226,9 @@ class MastodonReader(Reader):
         self.instance = header.decode("utf-8") or None
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
-        if record.value is not None:
-            value: Any = convert(record.value, list[_Status] | _Doc)
-            if value is None:
-                self._parse_lenient(record.value, record, sink)
-                return
-        else:
-            try:
-                value = _decoder.decode(record.raw)
-            except msgspec.ValidationError:
-                generic = decode_any(record, sink)
-                if generic is not REJECTED:
-                    self._parse_lenient(generic, record, sink)
-                return
-            except msgspec.DecodeError as exc:
-                sink.reject(record, "invalid_json", str(exc))
-                return
-            except UnicodeDecodeError as exc:
-                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
-                return
+        value = decode_typed(record, sink, _decoder, list[_Status] | _Doc, self._parse_lenient)
+        if value is None:
+            return
         if _has_account_items(value):
             generic = decode_any(record, sink)
             if generic is not REJECTED:

@@ -35,12 +35,11 @@ from askscope.post import Account, ApiError, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink
 from askscope.readers.collected import (
     ENVELOPE_KEY,
-    REJECTED,
     Envelope,
     Skipped,
     convert,
+    decode_typed,
     convert_or_reject,
-    decode_any,
     envelope_platform,
     head_names_platform,
     observed,
@@ -170,25 +169,9 @@ class RedditReader(Reader):
         return False
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
-        if record.value is not None:
-            value: Any = convert(record.value, list[_Listing] | _Doc)
-            if value is None:
-                self._parse_lenient(record.value, record, sink)
-                return
-        else:
-            try:
-                value = _decoder.decode(record.raw)
-            except msgspec.ValidationError:
-                generic = decode_any(record, sink)
-                if generic is not REJECTED:
-                    self._parse_lenient(generic, record, sink)
-                return
-            except msgspec.DecodeError as exc:
-                sink.reject(record, "invalid_json", str(exc))
-                return
-            except UnicodeDecodeError as exc:
-                sink.reject(record, "invalid_encoding", f"not valid UTF-8: {exc}")
-                return
+        value = decode_typed(record, sink, _decoder, list[_Listing] | _Doc, self._parse_lenient)
+        if value is None:
+            return
         envelope = None
         if isinstance(value, _Doc) and value.envelope is not None:
             envelope = value.envelope
