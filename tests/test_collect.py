@@ -381,3 +381,31 @@ def test_bluesky_app_password_opens_a_session_and_is_never_stored(tmp_path):
     with open(path, "rb") as handle:
         stored = handle.read()
     assert b"app-pass-1234" not in stored and b"jwt-abc" not in stored
+
+
+def test_reddit_app_credentials_get_a_token_used_for_every_request(tmp_path):
+    thread = reddit_thread()
+    tokens: list[str] = []
+
+    def routes(seen: Seen) -> Reply | None:
+        if seen.path == "/api/v1/access_token":
+            # Basic base64("my-id:my-secret"); PRAW's recorded token answer.
+            if seen.headers.get("authorization") == "Basic bXktaWQ6bXktc2VjcmV0" and \
+                    seen.form == {"grant_type": "client_credentials"}:
+                return Reply(body=b'{"access_token": "tok-42", "token_type": "bearer", "expires_in": 3600, "scope": "*"}')
+            return Reply(401, b'{"message": "Unauthorized", "error": 401}')
+        tokens.append(seen.headers.get("authorization", ""))
+        return thread(seen)
+
+    path = str(tmp_path / "oauth.duckdb")
+    with ReplayServer(routes) as server:
+        good = cli("collect", "reddit", path, REDDIT_THREAD, "--api-url", server.url, "--token-url",
+                   server.url + "/api/v1/access_token",
+                   env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "my-secret"})
+        bad = cli("collect", "reddit", str(tmp_path / "bad.duckdb"), REDDIT_THREAD, "--api-url", server.url,
+                  "--token-url", server.url + "/api/v1/access_token",
+                  env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "wrong"})
+    assert good.returncode == 0, good.stderr
+    assert len(tokens) == 19 and set(tokens) == {"bearer tok-42"}
+    assert bad.returncode == 1 and "Error: reddit: the API refused the credentials (HTTP 401" in bad.stderr
+    assert "Hint: check ASKSCOPE_REDDIT_CLIENT_ID" in bad.stderr and "wrong" not in bad.stderr + bad.stdout

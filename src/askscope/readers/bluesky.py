@@ -33,12 +33,13 @@ from typing import Any
 
 import msgspec
 
-from askscope.post import Account, ApiError, Count, Post
+from askscope.post import Account, ApiError, Post
+from askscope.readers import bluesky_shapes as shapes
 from askscope.readers.base import Head, RawRecord, Reader, Sink, utc
+from askscope.readers.bluesky_shapes import POST_COLLECTION, REPOST_COLLECTION, split_uri
 from askscope.readers.collected import (
     ENVELOPE_KEY,
     Envelope,
-    Skipped,
     convert,
     decode_typed,
     convert_or_reject,
@@ -48,182 +49,9 @@ from askscope.readers.collected import (
 )
 
 PLATFORM = "bluesky"
-POST_COLLECTION = "app.bsky.feed.post"
-REPOST_COLLECTION = "app.bsky.feed.repost"
 
 
-class _Ref(msgspec.Struct):
-    uri: str | None = None
-    cid: str | None = None
-
-
-class _ReplyRef(msgspec.Struct):
-    root: _Ref | None = None
-    parent: _Ref | None = None
-
-
-class _Feature(msgspec.Struct):
-    type: str | None = msgspec.field(default=None, name="$type")
-    uri: str | None = None
-    did: str | None = None
-    tag: str | None = None
-
-
-class _ByteSlice(msgspec.Struct):
-    byteStart: int | None = None
-    byteEnd: int | None = None
-
-
-class _Facet(msgspec.Struct):
-    index: _ByteSlice | None = None
-    features: list[_Feature] | None = None
-
-
-class _External(msgspec.Struct):
-    uri: str | None = None
-
-
-class _Embed(msgspec.Struct):
-    """An embed, as a record holds it or as a view shows it."""
-
-    type: str | None = msgspec.field(default=None, name="$type")
-    images: list[Skipped] | None = None
-    external: _External | None = None
-    record: _EmbedRecord | None = None
-    media: _Embed | None = None
-    video: Skipped | None = None
-    playlist: str | None = None
-
-
-class _Record(msgspec.Struct):
-    """An ``app.bsky.feed.post`` (or ``app.bsky.feed.repost``) record."""
-
-    type: str | None = msgspec.field(default=None, name="$type")
-    text: str | None = None
-    createdAt: datetime | None = None
-    langs: list[str] | None = None
-    reply: _ReplyRef | None = None
-    embed: _Embed | None = None
-    facets: list[_Facet] | None = None
-    tags: list[str] | None = None
-    subject: _Ref | str | None = None  # reposts and likes: a strong ref; follows, blocks: a DID
-
-
-class _Profile(msgspec.Struct):
-    did: str | None = None
-    handle: str | None = None
-    displayName: str | None = None
-    description: str | None = None
-    createdAt: datetime | None = None
-    followersCount: Count | None = None
-    followsCount: Count | None = None
-    postsCount: Count | None = None
-
-
-class _EmbedRecord(msgspec.Struct):
-    """A strong ref (record embeds), a ``viewRecord``/``viewNotFound`` (views), or the
-    ``{"record": ...}`` wrapper of ``recordWithMedia``."""
-
-    type: str | None = msgspec.field(default=None, name="$type")
-    uri: str | None = None
-    cid: str | None = None
-    author: _Profile | None = None
-    value: _Record | None = None
-    record: _EmbedRecord | None = None
-    embeds: list[_Embed] | None = None
-    likeCount: Count | None = None
-    repostCount: Count | None = None
-    replyCount: Count | None = None
-    quoteCount: Count | None = None
-    notFound: bool | None = None
-    blocked: bool | None = None
-
-
-class _PostView(msgspec.Struct):
-    type: str | None = msgspec.field(default=None, name="$type")
-    uri: str | None = None
-    author: _Profile | None = None
-    record: _Record | None = None
-    embed: _Embed | None = None
-    replyCount: Count | None = None
-    repostCount: Count | None = None
-    likeCount: Count | None = None
-    quoteCount: Count | None = None
-    notFound: bool | None = None
-    blocked: bool | None = None
-
-
-class _Reason(msgspec.Struct):
-    type: str | None = msgspec.field(default=None, name="$type")
-    by: _Profile | None = None
-    indexedAt: datetime | None = None
-    uri: str | None = None
-
-
-class _FeedReply(msgspec.Struct):
-    root: _PostView | None = None
-    parent: _PostView | None = None
-
-
-class _FeedItem(msgspec.Struct):
-    post: _PostView | None = None
-    reply: _FeedReply | None = None
-    reason: _Reason | None = None
-
-
-class _Thread(msgspec.Struct):
-    type: str | None = msgspec.field(default=None, name="$type")
-    post: _PostView | None = None
-    parent: _Thread | None = None
-    replies: list[_Thread] | None = None
-    uri: str | None = None
-    notFound: bool | None = None
-    blocked: bool | None = None
-
-
-class _Commit(msgspec.Struct):
-    operation: str | None = None
-    type: str | None = None  # Jetstream v0: "c", "u", "d"
-    collection: str | None = None
-    rkey: str | None = None
-    record: _Record | None = None
-
-
-class _Notification(msgspec.Struct):
-    uri: str | None = None
-    author: _Profile | None = None
-    record: _Record | None = None
-
-
-class _Doc(msgspec.Struct):
-    """Any top-level object: a page, a thread, a record, a post view, a firehose line."""
-
-    posts: list[_PostView] | None = None
-    notifications: list[_Notification] | None = None
-    feed: list[_FeedItem] | None = None
-    thread: _Thread | None = None
-    records: list[_EmbedRecord] | None = None
-    # A bare post view (record) or repo record (value).
-    uri: str | None = None
-    author: _Profile | None = None
-    record: _Record | None = None
-    value: _Record | None = None
-    embed: _Embed | None = None
-    replyCount: Count | None = None
-    repostCount: Count | None = None
-    likeCount: Count | None = None
-    quoteCount: Count | None = None
-    # Jetstream.
-    did: str | None = None
-    time_us: int | None = None
-    kind: str | None = None
-    commit: _Commit | None = None
-    # The collector's envelope.
-    envelope: Envelope | None = msgspec.field(default=None, name=ENVELOPE_KEY)
-    body: _Doc | None = None
-
-
-_decoder = msgspec.json.Decoder(_Doc)
+_decoder = msgspec.json.Decoder(shapes.Doc)
 
 
 def _looks_bluesky(obj: Any) -> bool:
@@ -250,18 +78,6 @@ def _looks_bluesky(obj: Any) -> bool:
     return isinstance(obj.get("did"), str) and "time_us" in obj and (isinstance(commit, dict) or "kind" in obj)
 
 
-def split_uri(uri: str | None) -> tuple[str | None, str | None, str | None]:
-    """``at://did/collection/rkey`` -> (did, collection, rkey)."""
-    if not uri or not uri.startswith("at://"):
-        return None, None, None
-    parts = uri[5:].split("/")
-    return parts[0] or None, parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
-
-
-def _is_post_uri(uri: str | None) -> bool:
-    return split_uri(uri)[1] == POST_COLLECTION
-
-
 class BlueskyReader(Reader):
     """Bluesky post views (search, feeds, threads) and raw post records (Jetstream, listRecords)."""
 
@@ -280,7 +96,7 @@ class BlueskyReader(Reader):
         return False
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
-        doc = decode_typed(record, sink, _decoder, _Doc, self._parse_lenient)
+        doc = decode_typed(record, sink, _decoder, shapes.Doc, self._parse_lenient)
         if doc is None:
             return
         envelope = None
@@ -302,8 +118,8 @@ class BlueskyReader(Reader):
             sink.reject(record, "not_a_post", f"a JSON {type(value).__name__}, not an object")
             return
         builder = _Builder(record, sink, envelope)
-        for key, kind in (("posts", _PostView), ("feed", _FeedItem), ("records", _EmbedRecord),
-                          ("notifications", _Notification)):
+        for key, kind in (("posts", shapes.PostView), ("feed", shapes.FeedItem), ("records", shapes.EmbedRecord),
+                          ("notifications", shapes.Notification)):
             items = value.get(key)
             if isinstance(items, list):
                 good = []
@@ -311,7 +127,7 @@ class BlueskyReader(Reader):
                     converted = convert_or_reject(item, kind, record, sink, index)
                     if converted is not None:
                         good.append(converted)
-                builder.document(_Doc(**{key: good}))
+                builder.document(shapes.Doc(**{key: good}))
                 return
         sink.reject(record, "invalid_value", "a Bluesky object with a field of the wrong type")
 
@@ -325,7 +141,7 @@ class _Builder:
         self.envelope = envelope
         self.observed = observed(envelope, sink)
 
-    def document(self, doc: _Doc) -> None:
+    def document(self, doc: shapes.Doc) -> None:
         if doc.posts is not None:
             for index, view in enumerate(doc.posts, 1):
                 self._match_view(view, index)
@@ -347,7 +163,7 @@ class _Builder:
         elif doc.uri is not None and doc.value is not None:
             self._repo_record(doc.uri, doc.value, 1)
         elif doc.uri is not None and doc.record is not None:
-            view = _PostView(uri=doc.uri, author=doc.author, record=doc.record, embed=doc.embed,
+            view = shapes.PostView(uri=doc.uri, author=doc.author, record=doc.record, embed=doc.embed,
                              replyCount=doc.replyCount, repostCount=doc.repostCount, likeCount=doc.likeCount,
                              quoteCount=doc.quoteCount)
             self._match_view(view, 1)
@@ -356,13 +172,13 @@ class _Builder:
 
     # --- shapes ---------------------------------------------------------------------------
 
-    def _match_view(self, view: _PostView, index: int) -> None:
+    def _match_view(self, view: shapes.PostView, index: int) -> None:
         if not view.uri or view.record is None:
             self.sink.reject(self.record, "missing_field", "post view without uri or record", item=index)
             return
         self.sink.matches.append(self._view_post(view, is_context=False))
 
-    def _feed_item(self, item: _FeedItem, index: int) -> None:
+    def _feed_item(self, item: shapes.FeedItem, index: int) -> None:
         view = item.post
         if view is None or not view.uri or view.record is None:
             self.sink.reject(self.record, "missing_field", "feed item without a post", item=index)
@@ -378,7 +194,7 @@ class _Builder:
         else:
             self.sink.matches.append(self._view_post(view, is_context=False))
 
-    def _thread(self, thread: _Thread) -> None:
+    def _thread(self, thread: shapes.Thread) -> None:
         if thread.post is None:
             self._gap(thread)
             return
@@ -405,40 +221,40 @@ class _Builder:
             else:
                 stack.extend(reversed(node.replies))
 
-    def _notification(self, note: _Notification) -> None:
+    def _notification(self, note: shapes.Notification) -> None:
         """Mentions, replies and quotes carry the post; reposts the repost record; likes and
         follows are not posts (a notification list is one record: they are left out, not rejected)."""
         _, collection, _ = split_uri(note.uri)
         if note.record is None or not note.uri:
             return
-        author = note.author or _Profile()
+        author = note.author or shapes.Profile()
         if author.did:
             self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
         if collection == POST_COLLECTION:
-            self.sink.matches.append(self._post(note.uri, author.did, author.handle, note.record, None, _PostView(),
+            self.sink.matches.append(self._post(note.uri, author.did, author.handle, note.record, None, shapes.PostView(),
                                                 is_context=False))
         elif collection == REPOST_COLLECTION:
             post = self._repost_record(note.uri, author.did, note.record)
             post.author_handle = author.handle
             self.sink.matches.append(post)
 
-    def _gap(self, node: _Thread) -> None:
+    def _gap(self, node: shapes.Thread) -> None:
         kind = "blocked" if node.blocked or (node.type or "").endswith("blockedPost") else "not_found"
         self._error(kind, node.uri, "blocked post" if kind == "blocked" else "post not found",
                     "the thread references a post the API did not return")
 
-    def _repo_record(self, uri: str | None, value: _Record | None, index: int) -> None:
+    def _repo_record(self, uri: str | None, value: shapes.Record | None, index: int) -> None:
         did, collection, _ = split_uri(uri)
         if value is None or not uri:
             self.sink.reject(self.record, "missing_field", "record without uri or value", item=index)
         elif collection == POST_COLLECTION or (collection is None and value.type == POST_COLLECTION):
-            self.sink.matches.append(self._post(uri, did, None, value, None, _PostView(), is_context=False))
+            self.sink.matches.append(self._post(uri, did, None, value, None, shapes.PostView(), is_context=False))
         elif collection == REPOST_COLLECTION:
             self.sink.matches.append(self._repost_record(uri, did, value))
         else:
             self.sink.reject(self.record, "not_a_post", f"a {collection or value.type} record", item=index)
 
-    def _firehose(self, doc: _Doc) -> None:
+    def _firehose(self, doc: shapes.Doc) -> None:
         commit = doc.commit
         if commit is None or (doc.kind not in (None, "commit")):
             self.sink.reject(self.record, "control_message", f"a firehose {doc.kind or 'event'} event")
@@ -455,7 +271,7 @@ class _Builder:
 
     # --- records --------------------------------------------------------------------------
 
-    def _context_view(self, view: _PostView) -> None:
+    def _context_view(self, view: shapes.PostView) -> None:
         if view.uri and view.record is not None:
             self._note(view)
             self.sink.defer("context", PLATFORM, view.uri, self.observed, self.record.line, self._context_built, view)
@@ -464,16 +280,16 @@ class _Builder:
                         "blocked post" if view.blocked else "post not found",
                         "a reply's root or parent the API did not return")
 
-    def _context_built(self, view: _PostView, _: Any = None) -> Post:
+    def _context_built(self, view: shapes.PostView, _: Any = None) -> Post:
         return self._built_view(view, is_context=True)
 
-    def _note(self, view: _PostView) -> None:
+    def _note(self, view: shapes.PostView) -> None:
         """Defer what a view brings along: its author, the post it quotes and that post's author.
         (Done here, never inside a deferred build, which runs while the sink iterates.)"""
         author = view.author
         if author is not None and author.did:
             self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
-        quoted = _quoted_view(view.embed)
+        quoted = shapes.quoted_view(view.embed)
         if quoted is not None:
             self.sink.defer("context", PLATFORM, quoted.uri or "", self.observed, self.record.line,
                             self._quoted_built, quoted)
@@ -481,32 +297,32 @@ class _Builder:
                 self.sink.defer("account", PLATFORM, quoted.author.did, self.observed, self.record.line,
                                 self._account, quoted.author)
 
-    def _view_post(self, view: _PostView, *, is_context: bool) -> Post:
+    def _view_post(self, view: shapes.PostView, *, is_context: bool) -> Post:
         self._note(view)
         return self._built_view(view, is_context=is_context)
 
-    def _built_view(self, view: _PostView, *, is_context: bool) -> Post:
+    def _built_view(self, view: shapes.PostView, *, is_context: bool) -> Post:
         author = view.author
         did = author.did if author is not None else split_uri(view.uri)[0]
         return self._post(view.uri or "", did, author.handle if author is not None else None,
-                          view.record or _Record(), view.embed, view, is_context=is_context)
+                          view.record or shapes.Record(), view.embed, view, is_context=is_context)
 
-    def _quoted_built(self, embedded: _EmbedRecord, _: Any = None) -> Post:
+    def _quoted_built(self, embedded: shapes.EmbedRecord, _: Any = None) -> Post:
         author = embedded.author
         embed = embedded.embeds[0] if embedded.embeds else None
-        view = _PostView(uri=embedded.uri, replyCount=embedded.replyCount, repostCount=embedded.repostCount,
+        view = shapes.PostView(uri=embedded.uri, replyCount=embedded.replyCount, repostCount=embedded.repostCount,
                          likeCount=embedded.likeCount, quoteCount=embedded.quoteCount)
         did = author.did if author is not None else split_uri(embedded.uri)[0]
         return self._post(embedded.uri or "", did, author.handle if author is not None else None,
-                          embedded.value or _Record(), embed, view, is_context=True)
+                          embedded.value or shapes.Record(), embed, view, is_context=True)
 
-    def _post(self, uri: str, did: str | None, handle: str | None, record: _Record, view_embed: _Embed | None,
-              counts: _PostView, *, is_context: bool) -> Post:
+    def _post(self, uri: str, did: str | None, handle: str | None, record: shapes.Record, view_embed: shapes.Embed | None,
+              counts: shapes.PostView, *, is_context: bool) -> Post:
         text = record.text or ""
         hashtags, mentions, mention_ids, urls = _facets(text, record)
         embed = view_embed or record.embed
-        quoted = _quoted_uri(embed) or _quoted_uri(record.embed)
-        external = _external_uri(embed) or _external_uri(record.embed)
+        quoted = shapes.quoted_uri(embed) or shapes.quoted_uri(record.embed)
+        external = shapes.external_uri(embed) or shapes.external_uri(record.embed)
         if external and external not in urls:
             urls.append(external)
         reply = record.reply
@@ -530,7 +346,7 @@ class _Builder:
             hashtags=hashtags,
             mentions=mentions,
             urls=urls,
-            media_count=_media_count(embed),
+            media_count=shapes.media_count(embed),
             like_count=counts.likeCount,
             repost_count=counts.repostCount,
             reply_count=counts.replyCount,
@@ -543,13 +359,13 @@ class _Builder:
             url=f"https://bsky.app/profile/{handle or did}/post/{rkey}" if rkey and (handle or did) else None,
         )
 
-    def _repost(self, view: _PostView, reason: _Reason) -> Post:
-        by = reason.by or _Profile()
+    def _repost(self, view: shapes.PostView, reason: shapes.Reason) -> Post:
+        by = reason.by or shapes.Profile()
         if by.did:
             self.sink.defer("account", PLATFORM, by.did, self.observed, self.record.line, self._account, by)
-        original = view.author or _Profile()
+        original = view.author or shapes.Profile()
         uri = reason.uri or f"{view.uri}#repost-by-{by.did}"
-        record = view.record or _Record()
+        record = view.record or shapes.Record()
         hashtags, mentions, mention_ids, _ = _facets(record.text or "", record)
         if original.handle:
             mentions = [original.handle] + [m for m in mentions if m != original.handle]
@@ -563,15 +379,15 @@ class _Builder:
             observed_at=self.observed, source_file=self.sink.source_file, source_line=self.record.line,
         )
 
-    def _repost_record(self, uri: str, did: str | None, value: _Record) -> Post:
-        subject = value.subject.uri if isinstance(value.subject, _Ref) else None
+    def _repost_record(self, uri: str, did: str | None, value: shapes.Record) -> Post:
+        subject = value.subject.uri if isinstance(value.subject, shapes.Ref) else None
         return Post(
             platform=PLATFORM, id=uri, author_id=did, created_at=utc(value.createdAt), kind="repost",
             conversation_id=uri, reposted_id=subject, observed_at=self.observed,
             source_file=self.sink.source_file, source_line=self.record.line,
         )
 
-    def _account(self, profile: _Profile, _: Any = None) -> Account:
+    def _account(self, profile: shapes.Profile, _: Any = None) -> Account:
         return Account(
             platform=PLATFORM,
             id=profile.did or "",
@@ -591,7 +407,7 @@ class _Builder:
                                              resource_type=kind, resource_id=uri, title=title, detail=detail))
 
 
-def _facets(text: str, record: _Record) -> tuple[list[str], list[str], list[str], list[str]]:
+def _facets(text: str, record: shapes.Record) -> tuple[list[str], list[str], list[str], list[str]]:
     hashtags: list[str] = []
     mentions: list[str] = []
     mention_ids: list[str] = []
@@ -618,48 +434,6 @@ def _facets(text: str, record: _Record) -> tuple[list[str], list[str], list[str]
         if tag and tag not in hashtags:
             hashtags.append(tag)
     return hashtags, mentions, mention_ids, urls
-
-
-def _embedded_record(embed: _Embed | None) -> _EmbedRecord | None:
-    """The quoted record of a record or recordWithMedia embed (view or record form)."""
-    if embed is None or embed.record is None:
-        return None
-    inner = embed.record
-    if inner.record is not None and (embed.type or "").startswith("app.bsky.embed.recordWithMedia"):
-        inner = inner.record
-    return inner
-
-
-def _quoted_uri(embed: _Embed | None) -> str | None:
-    inner = _embedded_record(embed)
-    if inner is None or not _is_post_uri(inner.uri):
-        return None
-    return inner.uri
-
-
-def _quoted_view(embed: _Embed | None) -> _EmbedRecord | None:
-    inner = _embedded_record(embed)
-    if inner is None or not _is_post_uri(inner.uri) or inner.value is None or inner.author is None:
-        return None
-    return inner
-
-
-def _external_uri(embed: _Embed | None) -> str | None:
-    if embed is None:
-        return None
-    if embed.external is not None and embed.external.uri:
-        return embed.external.uri
-    return _external_uri(embed.media) if embed.media is not None else None
-
-
-def _media_count(embed: _Embed | None) -> int:
-    if embed is None:
-        return 0
-    if embed.images is not None:
-        return len(embed.images)
-    if embed.video is not None or embed.playlist is not None:
-        return 1
-    return _media_count(embed.media) if embed.media is not None else 0
 
 
 def time_us_to_datetime(value: int) -> datetime:
