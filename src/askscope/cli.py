@@ -20,6 +20,7 @@ import click
 import msgspec
 
 from askscope._version import __version__
+from askscope.collect.command import collect_command
 from askscope.errors import AskscopeError, UsageError
 from askscope.info import format_info, store_info
 from askscope.ingestion import ingest as run_ingest
@@ -337,6 +338,7 @@ def formats() -> None:
 
 
 cli.add_command(classify_command, "classify")
+cli.add_command(collect_command, "collect")
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:
