@@ -43,7 +43,7 @@ def store_info(store: Store, top: int = TOP) -> dict[str, Any]:
     authors = [
         {"platform": p, "author_id": a, "handle": h, "posts": n}
         for p, a, h, n in rows(
-            "SELECT platform, author_id, any_value(author_handle ORDER BY observed_at DESC), count(*) AS n "
+            "SELECT platform, author_id, arg_max(author_handle, observed_at), count(*) AS n "
             "FROM posts WHERE NOT is_context AND author_id IS NOT NULL GROUP BY platform, author_id "
             "ORDER BY n DESC, author_id LIMIT ?",
             [top],

@@ -25,14 +25,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from askscope.batch import Batch, build_batch, encode_raw, iter_lines
+from askscope.batch import Batch, build_batch, iter_lines
 from askscope.errors import AskscopeError, RecordError, UnknownFormatError
 from askscope.inputs import InputSource, OpenedInput, expand_paths
 from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.framing import HEAD_BYTES
-from askscope.readers.x_v2 import XV2Reader
-from askscope.readers.x_v2_fast import parse_pages
 from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
 from askscope.write import begin_ingests, finish_ingests, write_batch, write_group
 
@@ -40,8 +38,6 @@ from askscope.write import begin_ingests, finish_ingests, write_batch, write_gro
 BLOCK_BYTES = 8 << 20
 #: Records per batch for inputs read record by record (JSON documents, CSV).
 BATCH_RECORDS = 20_000
-#: Use the vectorised path for X v2 pages (False: always the reader, for comparisons).
-FAST_PATH = os.environ.get("ASKSCOPE_FAST_PATH", "1") != "0"
 #: Inputs up to this size are written in groups (one transaction for many files).
 SMALL_INPUT_BYTES = 2 << 20
 GROUP_INPUTS = 2000
@@ -461,15 +457,7 @@ def parse_block(
     strict: bool = False,
 ) -> Batch:
     """Parse one block of JSON lines into a batch (runs in a worker process or inline). The
-    block is kept verbatim as the raw payload. X v2 pages take the vectorised path when they
-    can (:mod:`askscope.readers.x_v2_fast`); it gives the reader's result, faster."""
-    if FAST_PATH and not strict and isinstance(reader, XV2Reader):
-        fast = parse_pages(reader, source_file, block, first_line, offset, observed)
-        if fast is not None:
-            lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-            fast.raw_block = encode_raw(block=(first_line, offset, block))
-            fast.raw_first_line, fast.raw_last_line, fast.raw_records = first_line, first_line + lines - 1, lines
-            return fast
+    block is kept verbatim as the raw payload."""
     sink = Sink(source_file=source_file, default_observed_at=observed)
     first = last = 0
     count = 0

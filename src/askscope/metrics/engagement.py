@@ -185,15 +185,20 @@ def _depth(inp: LensInput) -> dict[str, Any]:
 
 def _audience(inp: LensInput) -> dict[str, Any]:
     con = inp.store.con
+    # one language per participant: the most frequent of their posts' labels, ties to the first
+    # code in alphabetical order (deterministic, unlike SQL mode())
     authors = con.execute(
-        "SELECT p.platform, p.author_id, count(*) AS posts, "
-        "mode(coalesce(l.label, p.lang)) AS language, any_value(a.followers_count) AS followers, "
-        "any_value(lower(trim(a.location))) AS location "
+        "WITH per_post AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language "
         "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
         "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
-        "LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id "
-        "WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL "
-        "GROUP BY p.platform, p.author_id ORDER BY p.platform, p.author_id").fetchall()
+        "WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL), "
+        "langs AS (SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL "
+        "GROUP BY platform, author_id, language QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1), "
+        "posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL) "
+        "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, lower(trim(a.location)) "
+        "FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id "
+        "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id "
+        "ORDER BY pp.platform, pp.author_id").fetchall()
     posts = np.asarray([a[2] for a in authors], dtype=float)
     followers = [a[4] for a in authors if a[4] is not None]
     languages = Counter(a[3] for a in authors if a[3] and a[3] not in ("und", "zxx"))

@@ -44,7 +44,7 @@ matched AS (
     FROM refs r JOIN known k ON k.platform = r.platform
      AND (k.author_id = r.value OR lower(k.handle) = lower(r.value))
 )
-SELECT platform, author_id, any_value(handle ORDER BY handle) AS handle, min(role) AS role, min(ref) AS ref
+SELECT platform, author_id, min(handle) AS handle, min(role) AS role, min(ref) AS ref
 FROM matched WHERE author_id IS NOT NULL GROUP BY platform, author_id
 UNION ALL
 SELECT r.platform, NULL, r.value, r.role, r.value FROM refs r

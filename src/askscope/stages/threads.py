@@ -61,9 +61,9 @@ GROUP BY t.platform, t.root_id
 MISSING_SQL = """
 CREATE OR REPLACE TABLE missing_parents AS
 SELECT t.platform, t.parent_id, count(*) AS replies, min(t.post_id) AS first_reply_id,
-       any_value(e.title) AS api_error, any_value(e.detail) AS api_detail
+       min(e.title) AS api_error, min(e.detail) AS api_detail
 FROM threads t
-LEFT JOIN (SELECT resource_id, any_value(title) AS title, any_value(detail) AS detail FROM api_errors
+LEFT JOIN (SELECT resource_id, min(title) AS title, min(detail) AS detail FROM api_errors
            WHERE resource_type = 'tweet' GROUP BY resource_id) e ON e.resource_id = t.parent_id
 WHERE t.parent_missing
 GROUP BY t.platform, t.parent_id
