@@ -32,7 +32,7 @@ from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.framing import HEAD_BYTES
 from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
-from askscope.write import begin_ingests, finish_ingests, write_batch, write_group
+from askscope.write import AccountStage, begin_ingests, finish_ingests, save_counts, write_batch, write_group
 
 #: Input bytes per block (one worker task, one transaction).
 BLOCK_BYTES = 8 << 20
@@ -229,6 +229,7 @@ def _ingest_one(
     con.execute("BEGIN TRANSACTION")
     in_transaction = True
     record: IngestRecord | None = None
+    stage: AccountStage | None = None
     status = "failed"
     try:
         record = db.begin_ingest(
@@ -241,6 +242,7 @@ def _ingest_one(
             options="{}",
             transaction=False,
         )
+        stage = AccountStage(db, record)
         with opened:
             pending = _batches(plan, opened, record.started_at, workers=workers, strict=strict)
             batch = next(pending, None)
@@ -249,12 +251,14 @@ def _ingest_one(
                 if not in_transaction:
                     con.execute("BEGIN TRANSACTION")
                     in_transaction = True
-                db.write_batch(record, batch, transaction=False)
+                db.write_batch(record, batch, transaction=False, stage=stage)
                 if first:
                     con.execute("UPDATE ingests SET options = ? WHERE id = ?",
                                 [_options_json(reader, options, plan.framing), record.id])
                     first = False
                 if strict and batch.rejects.num_rows:
+                    stage.flush()
+                    save_counts(db, [record])
                     con.execute("COMMIT")
                     in_transaction = False
                     bad = batch.rejects.slice(0, 1).to_pylist()[0]
@@ -275,11 +279,14 @@ def _ingest_one(
             if opened.damage is not None:
                 db.write_batch(record, _damage_batch(source.name, opened), transaction=False)
                 if strict:
+                    stage.flush()
+                    save_counts(db, [record])
                     con.execute("COMMIT")
                     in_transaction = False
                     raise RecordError(f"{source.name}: {opened.damage}",
                                       "re-create or re-download the file; without --strict the readable part is kept",
                                       source_file=source.name, source_line=0, reason="truncated_input")
+            stage.flush()
             db.finish_ingest(record, status="done", sha256=opened.sha256(), bytes_read=opened.bytes_read,
                              options=_options_json(reader, options, plan.framing), transaction=False)
             con.execute("COMMIT")
@@ -299,6 +306,8 @@ def _ingest_one(
     finally:
         if in_transaction:
             con.execute("ROLLBACK")
+        if stage is not None:
+            stage.discard()
         if status != "done" and record is not None:
             # Record the failure if the run's row was committed (it was, after its first batch).
             db.finish_ingest(record, status=status, sha256=None, bytes_read=opened.bytes_read)

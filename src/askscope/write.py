@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from askscope._version import __version__
 from askscope.batch import Batch
-from askscope.post import ACCOUNT_FIELDS, POST_FIELDS
+from askscope.post import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, POST_FIELDS
 from askscope.store import BatchCounts, IngestRecord, Store, now_utc
 
 # Columns an upsert keeps from the newer observation (or fills when missing).
@@ -253,9 +253,10 @@ def _account_count(store: Store) -> int:
 
 
 def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: bool = True,
-                transaction: bool = True, save: bool = True) -> BatchCounts:
+                transaction: bool = True, save: bool = True, stage: AccountStage | None = None) -> BatchCounts:
     """Write one batch atomically (in its own transaction unless ``transaction`` is false, when
-    the caller holds one) and return what it did."""
+    the caller holds one) and return what it did. With ``stage``, the accounts that came along
+    with posts are staged and merged once at the end of the input (:class:`AccountStage`)."""
     counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows,
                          api_errors=batch.api_errors.num_rows)
     with _in_transaction(store, transaction):
@@ -278,12 +279,16 @@ def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: b
         if batch.account_records.num_rows:
             upsert_accounts(store, batch.account_records)
         accounts1 = _account_count(store)
-        if batch.accounts.num_rows:
+        if batch.accounts.num_rows and stage is not None:
+            stage.add(batch.accounts)
+        elif batch.accounts.num_rows:
             upsert_accounts(store, batch.accounts)
         accounts2 = _account_count(store)
         new_account_records = accounts1 - accounts0
         counts.accounts_new = accounts2 - accounts0
-        counts.accounts_updated = batch.account_records.num_rows + batch.accounts.num_rows - counts.accounts_new
+        staged = batch.accounts.num_rows if stage is not None else 0
+        counts.accounts_updated = (batch.account_records.num_rows + batch.accounts.num_rows - staged
+                                   - counts.accounts_new)
 
         counts.new = new_matches + new_account_records
         counts.updated = batch.match_records + batch.account_record_count - counts.new
@@ -292,6 +297,64 @@ def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: b
         if save:
             save_counts(store, [ingest])
     return counts
+
+
+class AccountStage:
+    """Accounts that come along with posts, staged for one input and merged once at its end.
+
+    The same authors appear on page after page of a collection; upserting them with every batch
+    costs more than the posts themselves. Staged rows go to a temporary table (lost in a crash,
+    which is harmless: a re-run stages them again) and :meth:`flush` merges the latest
+    observation of each account (later rows winning ties, as batch by batch) in the input's final
+    transaction, counting what was new.
+    """
+
+    def __init__(self, store: Store, ingest: IngestRecord) -> None:
+        self.store = store
+        self.ingest = ingest
+        self.table = f"_staged_accounts_{ingest.id}_{uuid.uuid4().hex[:6]}"
+        self.rows = 0
+        columns = ", ".join(f'"{c}" {t}' for c, t in ACCOUNT_COLUMNS).replace(" NOT NULL", "")
+        store.con.execute(f"CREATE TEMP TABLE {self.table} ({columns}, _seq BIGINT)")
+
+    def add(self, table: pa.Table) -> None:
+        seq = pa.array(range(self.rows, self.rows + table.num_rows), pa.int64())
+        view = _view_name("stage")
+        self.store.con.register(view, table.append_column("_seq", seq))
+        try:
+            self.store.con.execute(f"INSERT INTO {self.table} SELECT * FROM {view}")
+        finally:
+            self.store.con.unregister(view)
+        self.rows += table.num_rows
+
+    def flush(self) -> BatchCounts:
+        """Merge the staged accounts (inside the caller's transaction) and drop the stage."""
+        counts = BatchCounts()
+        con = self.store.con
+        if self.rows:
+            before = _account_count(self.store)
+            latest = _arrow(con, f"SELECT * EXCLUDE (_seq) FROM {self.table} QUALIFY row_number() OVER "
+                                 f"(PARTITION BY platform, id ORDER BY observed_at DESC NULLS LAST, _seq DESC) = 1 "
+                                 f"ORDER BY platform, id")
+            upsert_accounts(self.store, latest)
+            counts.accounts_new = _account_count(self.store) - before
+            counts.accounts_updated = self.rows - counts.accounts_new
+        con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.ingest.counts.add(counts)
+        self.rows = 0
+        return counts
+
+    def discard(self) -> None:
+        try:
+            self.store.con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        except Exception:  # noqa: BLE001 - the connection may be mid-rollback; temp tables die with it
+            pass
+
+
+def _arrow(con: Any, query: str) -> pa.Table:
+    relation = con.sql(query)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
 
 
 def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], keep_raw: bool) -> None:
