@@ -1,0 +1,173 @@
+"""Co-action networks: accounts that did the same thing within τ, computed inside DuckDB.
+
+An *action* is ``(uid, pid, k)``: account ``uid`` did something with object ``k`` in post
+``pid`` (reposted post ``k``, posted text ``k``, shared URL ``k``, replied to post ``k``, or for
+co_similar fell in LSH band bucket ``k``); its time comes from a separate ``(pid, t)`` table so
+the null model can swap times without touching actions. Edges are directed as in the QUT
+toolkit: ``weight(A → B)`` = number of distinct posts of A that share an object with a post of B
+posted within τ (inclusive), A ≠ B. Both directions exist whenever one does.
+
+The band join never compares all pairs: actions are bucketed by ``t // τ`` and each action meets
+only the actions of the same object in its own and the two neighbouring buckets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from askscope.authenticity import minhash
+from askscope.authenticity.population import POPULATION
+from askscope.authenticity.settings import AuthenticitySettings
+from askscope.authenticity.text import TOKEN_PATTERN, add_normalised
+
+NORMALISED = "auth_norm"
+TOKENS = "auth_tokens"
+
+
+@dataclass
+class Edges:
+    """Directed edges of one network: parallel arrays of account numbers and weights."""
+
+    source: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Edges:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32))
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    def pair_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Undirected pairs ``(a < b)`` with weight ``min(w(a→b), w(b→a))``."""
+        if len(self) == 0:
+            return self.source, self.target, self.weight
+        lo = np.minimum(self.source, self.target).astype(np.int64)
+        hi = np.maximum(self.source, self.target).astype(np.int64)
+        key = lo << 32 | hi
+        order = np.lexsort((self.weight, key))
+        key, w = key[order], self.weight[order]
+        first = np.r_[True, key[1:] != key[:-1]]
+        return (key[first] >> 32).astype(np.int32), (key[first] & 0xFFFFFFFF).astype(np.int32), w[first]
+
+
+def actions_table(network: str) -> str:
+    return f"auth_actions_{network}"
+
+
+def build_actions(con: duckdb.DuckDBPyConnection, network: str, settings: AuthenticitySettings) -> int:
+    """Write ``auth_actions_<network>(uid, pid, k)`` from the population; returns its row count."""
+    target = actions_table(network)
+    if network in ("co_post", "co_similar"):
+        _ensure_normalised(con)
+    if network == "co_repost":
+        query = f"""SELECT uid, pid, hash(platform, reposted_id) AS k FROM {POPULATION}
+                    WHERE kind = 'repost' AND reposted_id IS NOT NULL"""
+    elif network == "co_post":
+        empty = "" if settings.keep_empty_text else "AND n.norm <> ''"
+        query = f"""SELECT p.uid, p.pid, hash(p.platform, n.norm) AS k FROM {POPULATION} p
+                    JOIN {NORMALISED} n USING (pid) WHERE TRUE {empty}"""
+    elif network == "co_link":
+        query = f"""SELECT DISTINCT uid, pid, hash(platform, url) AS k FROM (
+                        SELECT uid, pid, platform, unnest(urls) AS url FROM {POPULATION} WHERE kind <> 'repost')
+                    WHERE url IS NOT NULL AND url <> ''"""
+    elif network == "co_reply":
+        query = f"""SELECT uid, pid, hash(platform, in_reply_to_id) AS k FROM {POPULATION}
+                    WHERE kind <> 'repost' AND in_reply_to_id IS NOT NULL"""
+    elif network == "co_similar":
+        return _build_similar_actions(con, settings)
+    else:  # pragma: no cover - settings.check() rejects unknown names
+        raise ValueError(network)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {query}")
+    return _count(con, target)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _ensure_normalised(con: duckdb.DuckDBPyConnection) -> None:
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
+                         [NORMALISED]).fetchone()
+    if not exists or not exists[0]:
+        add_normalised(con, POPULATION, NORMALISED)
+
+
+def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings) -> int:
+    """Token sets (≥ min_tokens distinct tokens) and their LSH band keys as actions."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {TOKENS} AS
+        SELECT pid, uid, toks, len(toks) AS n FROM (
+            SELECT p.pid, p.uid, list_sort(list_distinct(list_transform(
+                       regexp_extract_all(n.norm, '{TOKEN_PATTERN}'), lambda x: hash(x)))) AS toks
+            FROM {POPULATION} p JOIN {NORMALISED} n USING (pid))
+        WHERE len(toks) >= {int(settings.min_tokens)}
+    """)
+    docs = con.execute(f"SELECT pid, uid FROM {TOKENS} ORDER BY pid").fetchnumpy()
+    pids = np.asarray(docs["pid"], dtype=np.int32)
+    uids = np.asarray(docs["uid"], dtype=np.int32)
+    target = actions_table("co_similar")
+    if len(pids) == 0:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (uid INTEGER, pid INTEGER, k UBIGINT)")
+        return 0
+    flat = con.execute(f"SELECT pid, unnest(toks) AS h FROM {TOKENS} ORDER BY pid").fetchnumpy()
+    doc = np.searchsorted(pids, np.asarray(flat["pid"], dtype=np.int32))
+    sig = minhash.signatures(doc, np.asarray(flat["h"], dtype=np.uint64), len(pids), settings.num_perm)
+    bands, rows = minhash.band_params(settings.similarity, settings.num_perm)
+    keys = minhash.band_keys(sig, bands, rows)
+    table = pa.table({
+        "uid": pa.array(np.repeat(uids, bands)),
+        "pid": pa.array(np.repeat(pids, bands)),
+        "k": pa.array(keys.reshape(-1)),
+    })
+    con.register("_auth_bands", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_bands")
+    finally:
+        con.unregister("_auth_bands")
+    return len(pids) * bands
+
+
+def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_seconds: float,
+                  settings: AuthenticitySettings) -> Edges:
+    """Directed edges of ``network`` with the post times in ``times(pid, t)`` (epoch ms)."""
+    actions = actions_table(network)
+    tau_ms = int(round(tau_seconds * 1000))
+    width = max(tau_ms, 1)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _auth_timed AS
+        SELECT x.uid, x.pid, x.k, s.t, s.t // {width} AS b FROM {actions} x JOIN {times} s USING (pid)
+    """)
+    near = f"""
+        SELECT a1.uid AS u1, a1.pid AS p1, a2.uid AS u2, a2.pid AS p2
+        FROM (SELECT uid, pid, k, t, b + d AS bb FROM _auth_timed, (VALUES (-1), (0), (1)) AS shift(d)) a1
+        JOIN _auth_timed a2 ON a2.k = a1.k AND a2.b = a1.bb
+        WHERE a1.uid <> a2.uid AND abs(a1.t - a2.t) <= {tau_ms}
+    """
+    if network == "co_similar":
+        threshold = float(settings.similarity)
+        near = f"""
+            SELECT c.u1, c.p1, c.u2 FROM (SELECT DISTINCT u1, p1, u2, p2 FROM ({near})) c
+            JOIN {TOKENS} t1 ON t1.pid = c.p1 JOIN {TOKENS} t2 ON t2.pid = c.p2
+            WHERE len(list_intersect(t1.toks, t2.toks)) / (t1.n + t2.n - len(list_intersect(t1.toks, t2.toks)))
+                  >= {threshold!r}
+        """
+    result = con.execute(f"""
+        SELECT u1, u2, count(*)::INTEGER AS w FROM (SELECT DISTINCT u1, p1, u2 FROM ({near}))
+        GROUP BY u1, u2 ORDER BY u1, u2
+    """).fetchnumpy()
+    con.execute("DROP TABLE IF EXISTS _auth_timed")
+    return Edges(np.asarray(result["u1"], dtype=np.int32), np.asarray(result["u2"], dtype=np.int32),
+                 np.asarray(result["w"], dtype=np.int32))
+
+
+def posts_of(con: duckdb.DuckDBPyConnection, network: str) -> np.ndarray:
+    """The distinct post numbers taking part in ``network``'s actions (sorted)."""
+    return np.asarray(con.execute(f"SELECT DISTINCT pid FROM {actions_table(network)} ORDER BY pid")
+                      .fetchnumpy()["pid"], dtype=np.int32)

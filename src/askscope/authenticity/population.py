@@ -1,0 +1,86 @@
+"""Which posts the authenticity analysis looks at: the one function to adjust.
+
+With the ``relations`` stage's table: the campaign set ``P`` (``in_campaign``) plus the reposts of
+those posts (counted apart from ``P``, but actions for ``co_repost``). Without it: every matched
+post (``NOT is_context``: context posts were not observed as actions in the window) inside the
+campaign window (``campaign.start``/``end``; else the data's own range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from askscope.campaign import Campaign
+
+#: The temporary table :func:`build_population` writes.
+POPULATION = "auth_population"
+
+
+@dataclass(frozen=True)
+class Population:
+    """What :func:`build_population` selected."""
+
+    source: str  # "relations" or "window"
+    start: datetime | None
+    end: datetime | None
+    posts: int  # |P|: non-repost posts
+    reposts: int
+    authors: int
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+
+
+def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:
+    """(Re)write the temporary table ``auth_population`` and say what is in it.
+
+    Columns: ``pid`` (dense post number), ``uid`` (dense account number), ``platform``, ``id``, ``author_id``, ``author_handle``,
+    ``created_at``, ``t`` (epoch milliseconds), ``kind``, ``text``, ``reposted_id``,
+    ``in_reply_to_id``, ``urls``.
+    """
+    start = campaign.start if campaign else None
+    end = campaign.end if campaign else None
+    window = "TRUE"
+    params: list[object] = []
+    if start is not None:
+        window += " AND p.created_at >= ?"
+        params.append(start)
+    if end is not None:
+        window += " AND p.created_at <= ?"
+        params.append(end)
+    has_relations = "relations" in _tables(con)
+    if has_relations:
+        source = "relations"
+        selection = f"""
+            WITH campaign AS (SELECT DISTINCT platform, post_id FROM relations WHERE in_campaign)
+            SELECT p.* FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
+            WHERE NOT p.is_context AND p.kind <> 'repost' AND {window}
+            UNION ALL
+            SELECT p.* FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.reposted_id
+            WHERE NOT p.is_context AND p.kind = 'repost' AND {window}
+        """
+        params = params + params
+    else:
+        source = "window"
+        selection = f"SELECT p.* FROM posts p WHERE NOT p.is_context AND p.created_at IS NOT NULL AND {window}"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {POPULATION} AS
+        SELECT (row_number() OVER (ORDER BY platform, id) - 1)::INTEGER AS pid,
+               (dense_rank() OVER (ORDER BY platform, author_id) - 1)::INTEGER AS uid, platform, id, author_id, author_handle, created_at, epoch_ms(created_at) AS t, kind, text,
+               reposted_id, in_reply_to_id, urls
+        FROM ({selection}) p
+        WHERE author_id IS NOT NULL AND created_at IS NOT NULL
+        ORDER BY pid
+    """, params)
+    row = con.execute(f"""
+        SELECT count(*) FILTER (WHERE kind <> 'repost'), count(*) FILTER (WHERE kind = 'repost'),
+               count(DISTINCT (platform, author_id)), min(created_at), max(created_at)
+        FROM {POPULATION}
+    """).fetchone()
+    assert row is not None
+    return Population(source, start or row[3], end or row[4], int(row[0]), int(row[1]), int(row[2]))
