@@ -9,23 +9,35 @@ import numpy as np
 from askscope.authenticity.settings import AuthenticityError
 
 
+def component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes and undirected edges ``(a[i], b[i])``: each node's
+    label is the smallest node of its component (vectorised min-label propagation with pointer
+    jumping)."""
+    labels = np.arange(n, dtype=np.int64)
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    while len(a):
+        lowest = np.minimum(labels[a], labels[b])
+        before = labels.copy()
+        np.minimum.at(labels, a, lowest)
+        np.minimum.at(labels, b, lowest)
+        while True:  # pointer jumping: point every node at its label's label
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels, before):
+            break
+    return labels
+
+
 def components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
-    """Union-find over undirected edges ``(a[i], b[i])``: account -> its component's root."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        root = x
-        while parent.setdefault(root, root) != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for x, y in zip(a.tolist(), b.tolist()):
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-    return {x: find(x) for x in list(parent)}
+    """Account -> component label (its smallest account number) over undirected edges."""
+    if len(a) == 0:
+        return {}
+    nodes = np.unique(np.concatenate([a, b]))
+    labels = component_labels(len(nodes), np.searchsorted(nodes, a), np.searchsorted(nodes, b))
+    return {int(x): int(nodes[label]) for x, label in zip(nodes, labels)}
 
 
 def leiden(a: np.ndarray, b: np.ndarray, weight: np.ndarray, resolution: float, seed: int) -> dict[int, int]:

@@ -1,0 +1,24 @@
+"""The ``authenticity`` stage: lens 4 inside ``askscope analyze``.
+
+Settings come from ``ctx.settings["authenticity"]`` (a mapping of
+:class:`~askscope.authenticity.settings.AuthenticitySettings` fields). It requires no other
+stage: with the ``relations`` stage's table it uses the campaign set, without it the window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from askscope.authenticity.analysis import TABLES, analyze_authenticity
+from askscope.stages.base import Context, Stage, register
+
+
+@register
+class Authenticity(Stage):
+    name = "authenticity"
+    description = "co-action networks, null floor, coordinated groups, near-duplicates, bursts, account signals"
+    requires = ()
+    provides = TABLES
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        return analyze_authenticity(ctx.store, ctx.campaign, ctx.settings.get("authenticity"), progress=ctx.progress)
