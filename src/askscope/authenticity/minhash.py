@@ -1,8 +1,8 @@
 """MinHash signatures and LSH bands, vectorised with numpy (Broder 1997).
 
-A document is a set of 64-bit element hashes (tokens or character shingles, hashed in DuckDB).
-Permutation ``i`` maps an element ``h`` to ``(a_i * h + b_i) mod 2**64`` (``a_i`` odd: a
-bijection of the 64-bit integers); the signature is the minimum per permutation. Two documents'
+A document is a set of element hashes (tokens or character shingles, hashed in DuckDB, folded to
+32 bits). Permutation ``i`` maps an element ``h`` to ``(a_i * h + b_i) mod 2**32`` (``a_i`` odd:
+a bijection of the 32-bit integers); the signature is the minimum per permutation. Two documents'
 signatures agree at a position with probability close to their Jaccard similarity. LSH splits the
 signature into ``b`` bands of ``r`` rows; documents sharing any band are candidates, which callers
 verify exactly, so LSH only ever loses pairs (with the probability :func:`band_params` bounds).
@@ -12,43 +12,44 @@ from __future__ import annotations
 
 import numpy as np
 
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-#: Elements hashed per chunk (bounds memory: chunk x permutations x 8 bytes).
-_CHUNK = 1 << 20
+_ONES = np.uint32(0xFFFFFFFF)
 
 
 def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The ``a`` (odd) and ``b`` coefficients of ``num_perm`` hash permutations."""
+    """The ``a`` (odd) and ``b`` coefficients of ``num_perm`` permutations of the 32-bit integers."""
     rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    a = (rng.integers(0, 2**31, size=num_perm, dtype=np.uint64) * 2 + 1).astype(np.uint32)
+    b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32)
     return a, b
 
 
-def signatures(doc: np.ndarray, element: np.ndarray, n_docs: int, num_perm: int, seed: int = 1) -> np.ndarray:
-    """MinHash signatures, shape ``(n_docs, num_perm)``, of the sets given as parallel arrays
-    ``doc`` (document index, sorted ascending) and ``element`` (uint64 hashes). Documents without
-    elements get the all-ones signature (never a candidate with a real document)."""
-    a, b = permutations(num_perm, seed)
-    out = np.full((n_docs, num_perm), _MASK, dtype=np.uint64)
-    if len(doc) == 0:
-        return out
-    doc = np.asarray(doc, dtype=np.int64)
+def fold(element: np.ndarray) -> np.ndarray:
+    """64-bit element hashes folded to 32 bits (high half xor low half)."""
     element = np.asarray(element, dtype=np.uint64)
+    return (element ^ (element >> np.uint64(32))).astype(np.uint32)
+
+
+def signatures(doc: np.ndarray, element: np.ndarray, n_docs: int, num_perm: int, seed: int = 1) -> np.ndarray:
+    """MinHash signatures, shape ``(n_docs, num_perm)`` (uint32), of the sets given as parallel
+    arrays ``doc`` (document index, sorted ascending) and ``element`` (64-bit hashes, folded to
+    32 bits). Permutation ``i`` is ``x -> a_i * x + b_i mod 2**32`` (``a_i`` odd); it runs over all
+    elements at once (1-D, native 32-bit SIMD multiplies), one permutation at a time. Documents
+    without elements get the all-ones signature."""
+    a, b = permutations(num_perm, seed)
+    out = np.full((num_perm, n_docs), _ONES, dtype=np.uint32)
+    if len(doc) == 0:
+        return out.T.copy()
+    doc = np.asarray(doc, dtype=np.int64)
+    values = fold(element)
+    firsts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    present = doc[firsts]
+    scratch = np.empty_like(values)
     with np.errstate(over="ignore"):
-        start = 0
-        while start < len(doc):
-            stop = min(start + _CHUNK, len(doc))
-            # Extend the chunk to a document boundary so each document is reduced in one piece.
-            if stop < len(doc):
-                stop = int(np.searchsorted(doc, doc[stop - 1], side="right"))
-            d = doc[start:stop]
-            e = element[start:stop]
-            firsts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-            values = e[:, None] * a[None, :] + b[None, :]
-            out[d[firsts]] = np.minimum.reduceat(values, firsts, axis=0)
-            start = stop
-    return out
+        for i in range(num_perm):
+            np.multiply(values, a[i], out=scratch)
+            scratch += b[i]
+            out[i, present] = np.minimum.reduceat(scratch, firsts)
+    return out.T.copy()
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:
@@ -77,7 +78,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 2) -> np.ndarr
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(bands):
-            block = sig[:, j * rows:(j + 1) * rows]
+            block = sig[:, j * rows:(j + 1) * rows].astype(np.uint64)
             mixed = (block * mult[j][None, :]).sum(axis=1, dtype=np.uint64)
             mixed ^= mixed >> np.uint64(31)
             keys[:, j] = mixed * np.uint64(0x9E3779B97F4A7C15) + np.uint64(j)

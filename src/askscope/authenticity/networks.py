@@ -84,7 +84,24 @@ def build_actions(con: duckdb.DuckDBPyConnection, network: str, settings: Authen
     else:  # pragma: no cover - settings.check() rejects unknown names
         raise ValueError(network)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {query}")
-    return _count(con, target)
+    return _keep_shared(con, network)
+
+
+def _keep_shared(con: duckdb.DuckDBPyConnection, network: str) -> int:
+    """Record the network's posts (the null model permutes their times), then drop the actions on
+    objects fewer than two accounts used: they can never make an edge. Returns the action count."""
+    target = actions_table(network)
+    count = _count(con, target)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {posts_table(network)} AS SELECT DISTINCT pid FROM {target} ORDER BY pid")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {target} AS
+        SELECT * FROM {target} SEMI JOIN (SELECT k FROM {target} GROUP BY k HAVING count(DISTINCT uid) >= 2) USING (k)
+    """)
+    return count
+
+
+def posts_table(network: str) -> str:
+    return f"auth_posts_{network}"
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -115,7 +132,7 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
     target = actions_table("co_similar")
     if len(pids) == 0:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (uid INTEGER, pid INTEGER, k UBIGINT)")
-        return 0
+        return _keep_shared(con, "co_similar")
     flat = con.execute(f"SELECT pid, unnest(toks) AS h FROM {TOKENS} ORDER BY pid").fetchnumpy()
     doc = np.searchsorted(pids, np.asarray(flat["pid"], dtype=np.int32))
     sig = minhash.signatures(doc, np.asarray(flat["h"], dtype=np.uint64), len(pids), settings.num_perm)
@@ -131,7 +148,7 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
         con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_bands")
     finally:
         con.unregister("_auth_bands")
-    return len(pids) * bands
+    return _keep_shared(con, "co_similar")
 
 
 def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_seconds: float,
@@ -168,6 +185,6 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
 
 
 def posts_of(con: duckdb.DuckDBPyConnection, network: str) -> np.ndarray:
-    """The distinct post numbers taking part in ``network``'s actions (sorted)."""
-    return np.asarray(con.execute(f"SELECT DISTINCT pid FROM {actions_table(network)} ORDER BY pid")
+    """The distinct post numbers of ``network``'s actions before unshared objects were dropped (sorted)."""
+    return np.asarray(con.execute(f"SELECT pid FROM {posts_table(network)} ORDER BY pid")
                       .fetchnumpy()["pid"], dtype=np.int32)
