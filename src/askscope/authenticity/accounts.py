@@ -60,13 +60,13 @@ def _summary(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, Any]:
                avg(created_in_30_days_before::INTEGER), avg(created_in_window::INTEGER),
                median(age_days_at_first_post), median(lifetime_posts_per_day), median(follower_ratio)
         FROM account_signals WHERE {where}
-    """).fetchone()
+    """).fetchall()[0]
     assert row is not None
     top = con.execute(f"""
         WITH r AS (SELECT posts, row_number() OVER (ORDER BY posts DESC, platform, author_id) AS rk,
                           count(*) OVER () AS n FROM account_signals WHERE {where})
         SELECT sum(posts) FILTER (WHERE rk <= greatest(ceil(n / 100.0), 1)) / nullif(sum(posts), 0) FROM r
-    """).fetchone()
+    """).fetchall()[0]
 
     def num(value: Any, digits: int = 4) -> float | None:
         return None if value is None else round(float(value), digits)

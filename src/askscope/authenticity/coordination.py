@@ -172,7 +172,7 @@ def _write_accounts_share(con: duckdb.DuckDBPyConnection, results: dict[str, Net
             SELECT count(*) FROM {POPULATION} p SEMI JOIN coordinated_accounts c
                 ON c.platform = p.platform AND c.author_id = p.author_id AND c.network = ?
             WHERE p.kind <> 'repost'
-        """, [network]).fetchone()
+        """, [network]).fetchall()[0]
         result.coordinated_posts = int(row[0]) if row else 0
         result.coordinated_share = result.coordinated_posts / population.posts if population.posts else 0.0
         floor = result.floor or NullFloor(0, 0)
@@ -190,6 +190,6 @@ def any_network_share(con: duckdb.DuckDBPyConnection, population: Population) ->
                count(*) FROM {POPULATION} p SEMI JOIN coordinated_accounts c
                ON c.platform = p.platform AND c.author_id = p.author_id
         WHERE p.kind <> 'repost'
-    """).fetchone()
+    """).fetchall()[0]
     accounts, posts = (int(row[0]), int(row[1])) if row else (0, 0)
     return accounts, posts, posts / population.posts if population.posts else 0.0

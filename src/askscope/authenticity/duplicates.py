@@ -36,7 +36,7 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
         CREATE OR REPLACE TEMP TABLE _auth_docs AS
         SELECT (row_number() OVER (ORDER BY ct) - 1)::INTEGER AS tid, ct FROM (SELECT DISTINCT ct FROM _auth_ctext WHERE ct <> '')
     """)
-    n_docs = int(con.execute("SELECT count(*) FROM _auth_docs").fetchone()[0])  # type: ignore[index]
+    n_docs = int(con.execute("SELECT count(*) FROM _auth_docs").fetchall()[0][0])  # type: ignore[index]
     labels = np.zeros(0, dtype=np.int64)
     if n_docs:
         flat = con.execute(f"""
@@ -99,7 +99,7 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
         FROM _auth_dup d JOIN _auth_dup_ranked r USING (label) GROUP BY r.cluster_id ORDER BY r.cluster_id
     """)
     row = con.execute("""SELECT count(*), coalesce(sum(size), 0), coalesce(max(size), 0),
-                                count(*) FILTER (WHERE accounts >= 2) FROM duplicate_clusters""").fetchone()
+                                count(*) FILTER (WHERE accounts >= 2) FROM duplicate_clusters""").fetchall()[0]
     assert row is not None
     return {"clusters": int(row[0]), "posts_in_clusters": int(row[1]), "largest": int(row[2]),
             "multi_account_clusters": int(row[3]), "threshold": settings.cluster_threshold,

@@ -28,7 +28,7 @@ def estimate_tau(con: duckdb.DuckDBPyConnection, network: str, q: float, p: floa
         fast AS (SELECT k FROM second WHERE d <= (SELECT quantile_cont(d, ?) FROM second)),
         half AS (SELECT k, min(d) AS d FROM r SEMI JOIN fast USING (k) WHERE rk / n > ? GROUP BY k)
         SELECT quantile_cont(d, ?) FROM half
-    """, [q, p, p]).fetchone()
+    """, [q, p, p]).fetchall()[0]
     if row is None or row[0] is None:
         return None
     return float(row[0]) / 1000.0

@@ -105,13 +105,13 @@ def posts_table(network: str) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     return int(row[0]) if row else 0
 
 
 def _ensure_normalised(con: duckdb.DuckDBPyConnection) -> None:
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
-                         [NORMALISED]).fetchone()
+                         [NORMALISED]).fetchall()[0]
     if not exists or not exists[0]:
         add_normalised(con, POPULATION, NORMALISED)
 

@@ -81,6 +81,6 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
         SELECT count(*) FILTER (WHERE kind <> 'repost'), count(*) FILTER (WHERE kind = 'repost'),
                count(DISTINCT (platform, author_id)), min(created_at), max(created_at)
         FROM {POPULATION}
-    """).fetchone()
+    """).fetchall()[0]
     assert row is not None
     return Population(source, start or row[3], end or row[4], int(row[0]), int(row[1]), int(row[2]))

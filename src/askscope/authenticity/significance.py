@@ -129,13 +129,16 @@ def hypergeometric_pass(con: duckdb.DuckDBPyConnection, network: str, tau_second
                         alpha: float) -> np.ndarray:
     """Which candidate pairs ``(a, b, weight)`` pass the BH-corrected hypergeometric test.
 
-    Cells are the distinct (object, τ-slot) combinations of the network's actions; an account's
-    count is the cells it used; the pair's co-occurrences are its weight."""
+    Cells are the distinct (object, τ-slot) combinations of the network's actions (for co_similar
+    the τ-slots alone); an account's count is the cells it used; the pair's co-occurrences are its
+    weight."""
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     width = max(int(round(tau_seconds * 1000)), 1)
+    # co_similar's objects are LSH band buckets (many per post): its cells are the τ-slots alone.
+    obj = "0" if network == "co_similar" else "x.k"
     cells = con.execute(f"""
-        WITH c AS (SELECT DISTINCT x.uid, x.k, p.t // {width} AS slot
+        WITH c AS (SELECT DISTINCT x.uid, {obj} AS k, p.t // {width} AS slot
                    FROM {actions_table(network)} x JOIN auth_population p USING (pid))
         SELECT uid, count(*) AS n, (SELECT count(*) FROM (SELECT DISTINCT k, slot FROM c)) AS total
         FROM c GROUP BY uid
