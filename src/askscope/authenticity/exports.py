@@ -140,8 +140,8 @@ def export(con: duckdb.DuckDBPyConnection, folder: str | Path, networks: tuple[s
         ("coordinated_accounts.parquet", "SELECT * FROM coordinated_accounts ORDER BY ALL"),
     ):
         path = out / name
-        cursor = con.execute(query)
-        fetch = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table  # DuckDB 2 renamed it
+        relation = con.sql(query)
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # DuckDB 2 renamed it
         pq.write_table(fetch(), path)
         written.append(str(path))
     return written
