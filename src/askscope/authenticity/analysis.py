@@ -44,6 +44,7 @@ def analyze_authenticity(store: Store, campaign: Campaign | None = None,
         settings = AuthenticitySettings.from_mapping(settings)
     say = progress or (lambda _: None)
     con = store.con
+    hostile = _hostile_table(con, settings, hostile_ids)  # first: a bad query fails before the work
     population = build_population(con, campaign)
     say(f"authenticity: {population.posts:,} posts, {population.reposts:,} reposts, {population.authors:,} accounts")
     results = run_coordination(con, population, settings, say)
@@ -51,7 +52,6 @@ def analyze_authenticity(store: Store, campaign: Campaign | None = None,
     say("authenticity: near-duplicate clusters")
     clusters = near_duplicate_clusters(con, settings)
     say("authenticity: bursts")
-    hostile = _hostile_table(con, settings, hostile_ids)
     burst_summary = _bursts(con, settings, hostile)
     say("authenticity: account signals")
     signals = account_signals(con, population.start)
