@@ -55,7 +55,7 @@ def analyze_authenticity(store: Store, campaign: Campaign | None = None,
     burst_summary = _bursts(con, settings, hostile)
     say("authenticity: account signals")
     signals = account_signals(con, population.start)
-    for table in ("auth_norm", "auth_tokens", "_auth_ctext", "_auth_docs", "_auth_dup", "_auth_dup_ranked"):
+    for table in ("auth_norm", "auth_tokens", "auth_token_sets", "_auth_ctext", "_auth_docs", "_auth_dup", "_auth_dup_ranked"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return {
         "population": {"source": population.source, "start": _iso(population.start), "end": _iso(population.end),

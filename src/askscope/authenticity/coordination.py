@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from askscope.authenticity import groups as grouping
 from askscope.authenticity.interval import estimate_tau
-from askscope.authenticity.networks import Edges, build_actions, compute_edges, posts_of
+from askscope.authenticity.networks import Edges, build_actions, compute_edges, posts_and_times
 from askscope.authenticity.population import POPULATION, Population
 from askscope.authenticity.settings import NETWORKS, AuthenticitySettings
 from askscope.authenticity.significance import NullFloor, hypergeometric_pass, null_floor, threshold_weight
@@ -65,21 +65,20 @@ def run_coordination(con: duckdb.DuckDBPyConnection, population: Population, set
                     GROUP BY ALL ORDER BY uid""")
     authors = con.execute(f"SELECT platform, author_id FROM {AUTHORS} ORDER BY uid").fetchall()
     order_key = [f"{p}\x00{a}" for p, a in authors]
-    times_all = np.asarray(con.execute(f"SELECT t FROM {POPULATION} ORDER BY pid").fetchnumpy()["t"], dtype=np.int64)
     _create_tables(con)
     results: dict[str, NetworkResult] = {}
     for stream, network in enumerate(NETWORKS):
         if network not in settings.networks:
             continue
         say(f"authenticity: {network}")
-        result = _one_network(con, network, stream, settings, times_all, order_key, population)
+        result = _one_network(con, network, stream, settings, order_key, population)
         results[network] = result
     _write_accounts_share(con, results, population)
     return results
 
 
 def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, settings: AuthenticitySettings,
-                 times_all: np.ndarray, order_key: list[str], population: Population) -> NetworkResult:
+                 order_key: list[str], population: Population) -> NetworkResult:
     actions = build_actions(con, network, settings)
     if settings.tau is not None:
         tau, source = float(settings.tau), "fixed"
@@ -94,8 +93,8 @@ def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, sett
     edges = compute(POPULATION) if actions else Edges.empty()
     a, b, w = edges.pair_weights()
     result.edges, result.pairs = len(edges), len(w)
-    pids = posts_of(con, network) if actions else np.zeros(0, np.int32)
-    result.floor = null_floor(con, network, times_all[pids], pids, compute, settings.null_runs, settings.seed, stream) \
+    pids, times = posts_and_times(con, network) if actions else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    result.floor = null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream) \
         if len(edges) else NullFloor(settings.null_runs, settings.seed)
     result.threshold_weight = threshold_weight(w, result.floor, settings.min_weight, settings.fdr)
     significant = np.zeros(len(w), dtype=bool) if result.threshold_weight is None else w >= result.threshold_weight

@@ -85,6 +85,31 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 2) -> np.ndarr
     return keys
 
 
+def candidate_pairs(keys: np.ndarray, max_bucket: int = 200) -> np.ndarray:
+    """Distinct document pairs ``(i < j)`` sharing a band key, shape ``(m, 2)``. A bucket of more
+    than ``max_bucket`` documents links each to the bucket's first document only (a star), so a
+    huge bucket costs linear, not quadratic, work."""
+    parts: list[np.ndarray] = []
+    for j in range(keys.shape[1]):
+        order = np.argsort(keys[:, j], kind="stable")
+        sorted_keys = keys[order, j]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        for size in np.unique(sizes[sizes > 1]):
+            firsts = starts[sizes == size]
+            members = order[firsts[:, None] + np.arange(size)[None, :]]  # (buckets, size)
+            if size <= max_bucket:
+                left, right = np.triu_indices(size, k=1)
+                parts.append(np.stack([members[:, left].ravel(), members[:, right].ravel()], axis=1))
+            else:
+                parts.append(np.stack([np.repeat(members[:, 0], size - 1), members[:, 1:].ravel()], axis=1))
+    if not parts:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(parts).astype(np.int64)
+    pairs = np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1)
+    return np.unique(pairs, axis=0)
+
+
 def estimate_similarity(sig: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of document pairs ``(left[i], right[i])``."""
     if len(left) == 0:

@@ -26,6 +26,7 @@ from askscope.authenticity.text import TOKEN_PATTERN, add_normalised
 
 NORMALISED = "auth_norm"
 TOKENS = "auth_tokens"
+SETS = "auth_token_sets"
 
 
 @dataclass
@@ -117,7 +118,15 @@ def _ensure_normalised(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings) -> int:
-    """Token sets (≥ min_tokens distinct tokens) and their LSH band keys as actions."""
+    """co_similar's actions, with similarity settled once, independently of time.
+
+    Posts with the same token set (≥ min_tokens distinct tokens) share the object ``('set', s)``.
+    MinHash-LSH over the *distinct* token sets proposes pairs of sets; each is checked exactly
+    (Jaccard ≥ similarity) and a verified pair ``(s1, s2)`` becomes the object ``('pair', s1, s2)``
+    of every post of either set. Two posts then share an object exactly when their sets are
+    identical or a verified similar pair, so the band join (and every null run) needs no further
+    text comparison.
+    """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {TOKENS} AS
         SELECT pid, uid, toks, len(toks) AS n FROM (
@@ -126,28 +135,42 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
             FROM {POPULATION} p JOIN {NORMALISED} n USING (pid))
         WHERE len(toks) >= {int(settings.min_tokens)}
     """)
-    docs = con.execute(f"SELECT pid, uid FROM {TOKENS} ORDER BY pid").fetchnumpy()
-    pids = np.asarray(docs["pid"], dtype=np.int32)
-    uids = np.asarray(docs["uid"], dtype=np.int32)
-    target = actions_table("co_similar")
-    if len(pids) == 0:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (uid INTEGER, pid INTEGER, k UBIGINT)")
-        return _keep_shared(con, "co_similar")
-    flat = con.execute(f"SELECT pid, unnest(toks) AS h FROM {TOKENS} ORDER BY pid").fetchnumpy()
-    doc = np.searchsorted(pids, np.asarray(flat["pid"], dtype=np.int32))
-    sig = minhash.signatures(doc, np.asarray(flat["h"], dtype=np.uint64), len(pids), settings.num_perm)
-    bands, rows = minhash.band_params(settings.similarity, settings.num_perm)
-    keys = minhash.band_keys(sig, bands, rows)
-    table = pa.table({
-        "uid": pa.array(np.repeat(uids, bands)),
-        "pid": pa.array(np.repeat(pids, bands)),
-        "k": pa.array(keys.reshape(-1)),
-    })
-    con.register("_auth_bands", table)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {SETS} AS
+        SELECT (row_number() OVER (ORDER BY h, toks) - 1)::INTEGER AS sid, toks, len(toks) AS n, h
+        FROM (SELECT DISTINCT toks, hash(toks) AS h FROM {TOKENS})
+    """)
+    n_sets = _count(con, SETS)
+    pairs = np.zeros((0, 2), dtype=np.int64)
+    if n_sets > 1:
+        flat = con.execute(f"SELECT sid, unnest(toks) AS h FROM {SETS} ORDER BY sid").fetchnumpy()
+        sig = minhash.signatures(np.asarray(flat["sid"]), np.asarray(flat["h"], dtype=np.uint64), n_sets,
+                                 settings.num_perm)
+        del flat
+        bands, rows = minhash.band_params(settings.similarity, settings.num_perm)
+        pairs = minhash.candidate_pairs(minhash.band_keys(sig, bands, rows))
+    con.register("_auth_candidates", pa.table({"s1": pa.array(pairs[:, 0].astype(np.int32)),
+                                               "s2": pa.array(pairs[:, 1].astype(np.int32))}))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_bands")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _auth_similar_sets AS
+            SELECT c.s1, c.s2 FROM _auth_candidates c JOIN {SETS} a ON a.sid = c.s1 JOIN {SETS} b ON b.sid = c.s2
+            WHERE len(list_intersect(a.toks, b.toks)) / (a.n + b.n - len(list_intersect(a.toks, b.toks)))
+                  >= {float(settings.similarity)!r}
+        """)
     finally:
-        con.unregister("_auth_bands")
+        con.unregister("_auth_candidates")
+    target = actions_table("co_similar")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {target} AS
+        WITH post_sets AS (SELECT t.uid, t.pid, s.sid FROM {TOKENS} t JOIN {SETS} s ON s.h = hash(t.toks) AND s.toks = t.toks)
+        SELECT uid, pid, hash('set', sid) AS k FROM post_sets
+        UNION ALL
+        SELECT p.uid, p.pid, hash('pair', c.s1, c.s2) AS k
+        FROM post_sets p JOIN (SELECT s1, s2, s1 AS sid FROM _auth_similar_sets
+                               UNION ALL SELECT s1, s2, s2 FROM _auth_similar_sets) c USING (sid)
+    """)
+    con.execute("DROP TABLE IF EXISTS _auth_similar_sets")
     return _keep_shared(con, "co_similar")
 
 
@@ -167,14 +190,6 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
         JOIN _auth_timed a2 ON a2.k = a1.k AND a2.b = a1.bb
         WHERE a1.uid <> a2.uid AND abs(a1.t - a2.t) <= {tau_ms}
     """
-    if network == "co_similar":
-        threshold = float(settings.similarity)
-        near = f"""
-            SELECT c.u1, c.p1, c.u2 FROM (SELECT DISTINCT u1, p1, u2, p2 FROM ({near})) c
-            JOIN {TOKENS} t1 ON t1.pid = c.p1 JOIN {TOKENS} t2 ON t2.pid = c.p2
-            WHERE len(list_intersect(t1.toks, t2.toks)) / (t1.n + t2.n - len(list_intersect(t1.toks, t2.toks)))
-                  >= {threshold!r}
-        """
     result = con.execute(f"""
         SELECT u1, u2, count(*)::INTEGER AS w FROM (SELECT DISTINCT u1, p1, u2 FROM ({near}))
         GROUP BY u1, u2 ORDER BY u1, u2
@@ -184,7 +199,14 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
                  np.asarray(result["w"], dtype=np.int32))
 
 
+def posts_and_times(con: duckdb.DuckDBPyConnection, network: str) -> tuple[np.ndarray, np.ndarray]:
+    """The posts of ``network`` (see :func:`posts_of`) and their times (epoch ms), by post."""
+    data = con.execute(f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) ORDER BY pid"
+                       ).fetchnumpy()
+    return np.asarray(data["pid"], dtype=np.int64), np.asarray(data["t"], dtype=np.int64)
+
+
 def posts_of(con: duckdb.DuckDBPyConnection, network: str) -> np.ndarray:
     """The distinct post numbers of ``network``'s actions before unshared objects were dropped (sorted)."""
     return np.asarray(con.execute(f"SELECT pid FROM {posts_table(network)} ORDER BY pid")
-                      .fetchnumpy()["pid"], dtype=np.int32)
+                      .fetchnumpy()["pid"], dtype=np.int64)

@@ -17,6 +17,8 @@ from askscope.campaign import Campaign
 
 #: The temporary table :func:`build_population` writes.
 POPULATION = "auth_population"
+COLUMNS = ", ".join(f"p.{c}" for c in ("platform", "id", "author_id", "author_handle", "created_at", "kind", "text",
+                                       "reposted_id", "in_reply_to_id", "urls"))
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:
     """(Re)write the temporary table ``auth_population`` and say what is in it.
 
-    Columns: ``pid`` (dense post number), ``uid`` (dense account number), ``platform``, ``id``, ``author_id``, ``author_handle``,
+    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique and stable), ``uid`` (dense account number), ``platform``, ``id``, ``author_id``, ``author_handle``,
     ``created_at``, ``t`` (epoch milliseconds), ``kind``, ``text``, ``reposted_id``,
     ``in_reply_to_id``, ``urls``.
     """
@@ -58,28 +60,29 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
         source = "relations"
         selection = f"""
             WITH campaign AS (SELECT DISTINCT platform, post_id FROM relations WHERE in_campaign)
-            SELECT p.* FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
+            SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
             WHERE NOT p.is_context AND p.kind <> 'repost' AND {window}
             UNION ALL
-            SELECT p.* FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.reposted_id
+            SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c
+                ON c.platform = p.platform AND c.post_id = p.reposted_id
             WHERE NOT p.is_context AND p.kind = 'repost' AND {window}
         """
         params = params + params
     else:
         source = "window"
-        selection = f"SELECT p.* FROM posts p WHERE NOT p.is_context AND p.created_at IS NOT NULL AND {window}"
+        selection = f"SELECT p.rowid AS pid, {COLUMNS} FROM posts p WHERE NOT p.is_context AND {window}"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {POPULATION} AS
-        SELECT (row_number() OVER (ORDER BY platform, id) - 1)::INTEGER AS pid,
-               (dense_rank() OVER (ORDER BY platform, author_id) - 1)::INTEGER AS uid, platform, id, author_id, author_handle, created_at, epoch_ms(created_at) AS t, kind, text,
-               reposted_id, in_reply_to_id, urls
-        FROM ({selection}) p
-        WHERE author_id IS NOT NULL AND created_at IS NOT NULL
-        ORDER BY pid
+        WITH selected AS (SELECT * FROM ({selection}) WHERE author_id IS NOT NULL AND created_at IS NOT NULL),
+        authors AS (SELECT platform, author_id, (row_number() OVER (ORDER BY platform, author_id) - 1)::INTEGER AS uid
+                    FROM (SELECT DISTINCT platform, author_id FROM selected))
+        SELECT s.pid, a.uid, s.platform, s.id, s.author_id, s.author_handle, s.created_at,
+               epoch_ms(s.created_at) AS t, s.kind, s.text, s.reposted_id, s.in_reply_to_id, s.urls
+        FROM selected s JOIN authors a USING (platform, author_id)
     """, params)
     row = con.execute(f"""
         SELECT count(*) FILTER (WHERE kind <> 'repost'), count(*) FILTER (WHERE kind = 'repost'),
-               count(DISTINCT (platform, author_id)), min(created_at), max(created_at)
+               coalesce(max(uid) + 1, 0), min(created_at), max(created_at)
         FROM {POPULATION}
     """).fetchall()[0]
     assert row is not None
