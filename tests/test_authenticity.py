@@ -99,6 +99,8 @@ def test_null_floor_is_reported_and_beaten(store):
     reply = summary["networks"]["co_reply"]
     floor = reply["null_floor"]
     assert floor["runs"] == 5 and floor["seed"] == 9
+    # the floor in accounts: what the same threshold flags on shuffled data
+    assert reply["null_accounts_flagged"] <= 0.01 * summary["population"]["accounts"]
     w = reply["threshold_weight"]
     assert w is not None and w >= 3
     # at the threshold the floor expects at most 5% of the observed pairs

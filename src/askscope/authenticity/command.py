@@ -87,15 +87,17 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Population ({pop['source']}): {pop['posts']:,} posts, {pop['reposts']:,} reposts, "
              f"{pop['accounts']:,} accounts, {pop['start']} .. {pop['end']}", "",
              f"{'network':<11} {'tau s':>7} {'edges':>9} {'pairs':>9} {'floor':>8} {'w*':>4} {'signif.':>8} "
-             f"{'accounts':>8} {'groups':>6} {'share':>7}"]
+             f"{'accounts':>8} {'(null)':>7} {'groups':>6} {'share':>7}"]
     for name, n in summary["networks"].items():
         floor = n["null_floor"]["pairs_mean"] if n["null_floor"] else 0
         threshold = "-" if n["threshold_weight"] is None else str(n["threshold_weight"])
         lines.append(f"{name:<11} {n['tau_seconds']:>7.1f} {n['edges']:>9,} {n['pairs']:>9,} {floor:>8.1f} "
-                     f"{threshold:>4} {n['significant_pairs']:>8,} {n['coordinated_accounts']:>8,} {n['groups']:>6,} "
+                     f"{threshold:>4} {n['significant_pairs']:>8,} {n['coordinated_accounts']:>8,} "
+                     f"{n['null_accounts_flagged']:>7.1f} {n['groups']:>6,} "
                      f"{n['coordinated_share']:>7.2%}")
     c = summary["coordinated"]
-    lines += ["", f"Coordinated in any network: {c['accounts']:,} accounts ({c['share_of_accounts']:.2%}), "
+    lines += ["(floor: mean pairs on shuffled data; w*: significance threshold; (null): accounts it flags there)",
+              "", f"Coordinated in any network: {c['accounts']:,} accounts ({c['share_of_accounts']:.2%}), "
                   f"{c['posts']:,} posts ({c['share']:.2%} of posts)"]
     d = summary["near_duplicates"]
     lines.append(f"Near-duplicate clusters: {d['clusters']:,} ({d['posts_in_clusters']:,} posts, largest "

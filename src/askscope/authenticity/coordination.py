@@ -44,6 +44,7 @@ class NetworkResult:
     coordinated_posts: int = 0
     posts: int = 0
     coordinated_share: float = 0.0
+    null_accounts_flagged: float = 0.0
     membership: dict[int, int] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -53,6 +54,7 @@ class NetworkResult:
             "significant_pairs": self.significant_pairs, "coordinated_accounts": self.coordinated_accounts,
             "groups": self.groups, "coordinated_posts": self.coordinated_posts, "posts": self.posts,
             "coordinated_share": round(self.coordinated_share, 6),
+            "null_accounts_flagged": round(self.null_accounts_flagged, 4),
             "null_floor": self.floor.as_dict() if self.floor else None,
         }
 
@@ -97,6 +99,7 @@ def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, sett
     result.floor = null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream) \
         if len(edges) else NullFloor(settings.null_runs, settings.seed)
     result.threshold_weight = threshold_weight(w, result.floor, settings.min_weight, settings.fdr)
+    result.null_accounts_flagged = result.floor.accounts_flagged(result.threshold_weight)
     significant = np.zeros(len(w), dtype=bool) if result.threshold_weight is None else w >= result.threshold_weight
     if settings.hypergeometric and significant.any():
         idx = np.flatnonzero(significant)
@@ -125,7 +128,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
                    tau_source VARCHAR, actions BIGINT, edges BIGINT, pairs BIGINT, null_runs INTEGER,
                    null_pairs_mean DOUBLE, null_max_weight INTEGER, threshold_weight INTEGER,
                    significant_pairs BIGINT, coordinated_accounts BIGINT, groups BIGINT, coordinated_posts BIGINT,
-                   posts BIGINT, coordinated_share DOUBLE)""")
+                   posts BIGINT, coordinated_share DOUBLE, null_accounts_flagged DOUBLE)""")
 
 
 def _write_edges(con: duckdb.DuckDBPyConnection, network: str, edges: Edges, sa: np.ndarray, sb: np.ndarray) -> None:
@@ -175,11 +178,11 @@ def _write_accounts_share(con: duckdb.DuckDBPyConnection, results: dict[str, Net
         result.coordinated_posts = int(row[0]) if row else 0
         result.coordinated_share = result.coordinated_posts / population.posts if population.posts else 0.0
         floor = result.floor or NullFloor(0, 0)
-        con.execute("INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             network, result.tau_seconds, result.tau_source, result.actions, result.edges, result.pairs, floor.runs,
             floor.pairs_mean, floor.max_weight, result.threshold_weight, result.significant_pairs,
             result.coordinated_accounts, result.groups, result.coordinated_posts, result.posts,
-            result.coordinated_share])
+            result.coordinated_share, result.null_accounts_flagged])
 
 
 def any_network_share(con: duckdb.DuckDBPyConnection, population: Population) -> tuple[int, int, float]:

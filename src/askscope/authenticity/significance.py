@@ -36,6 +36,16 @@ class NullFloor:
     max_weight: int = 0
     #: mean number of pairs with weight ≥ w, for w = 1 .. max_weight
     at_least: dict[int, float] = field(default_factory=dict)
+    #: each run's pairs (a, b, weight), to count the accounts a threshold would flag by chance
+    run_pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+
+    def accounts_flagged(self, weight: int | None) -> float:
+        """Mean number of accounts in null pairs of weight ≥ ``weight``: the accounts the detector
+        flags on shuffled data (0 when there is no threshold)."""
+        if weight is None or not self.run_pairs:
+            return 0.0
+        counts = [len(np.unique(np.concatenate([a[w >= weight], b[w >= weight]]))) for a, b, w in self.run_pairs]
+        return float(np.mean(counts))
 
     def expected(self, weight: int) -> float:
         return self.at_least.get(weight, 0.0) if weight >= 1 else self.pairs_mean
@@ -63,7 +73,8 @@ def null_floor(con: duckdb.DuckDBPyConnection, network: str, times: np.ndarray, 
             edges = compute("_auth_null_times")
         finally:
             con.unregister("_auth_null_times")
-        _, _, weights = edges.pair_weights()
+        a, b, weights = edges.pair_weights()
+        floor.run_pairs.append((a, b, weights))
         pairs_total += len(weights)
         if len(weights):
             counts = np.bincount(weights)
