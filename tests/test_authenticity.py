@@ -211,6 +211,15 @@ def test_hostile_bursts_from_ids_from_a_table_or_skipped(store):
     assert summary["bursts"]["hostile"]["posts"] == one(store, "SELECT count(*) FROM posts WHERE kind = 'reply' "
                                                                "AND NOT is_context")
     store.con.execute("DROP TABLE categories")
+    # the classify stage's own shape: one row per post and task, the category in task 'discourse'
+    store.con.execute("CREATE TABLE labels AS SELECT platform, id AS post_id, 'discourse' AS task, "
+                      "CASE WHEN kind = 'post' THEN 'abuse' ELSE 'support' END AS label FROM posts "
+                      "UNION ALL SELECT platform, id, 'irony', 'mockery' FROM posts")
+    summary = analyze(store)
+    assert summary["bursts"]["hostile_source"] == "labels"
+    assert summary["bursts"]["hostile"]["posts"] == one(store, "SELECT count(*) FROM posts WHERE kind = 'post' "
+                                                               "AND NOT is_context")
+    store.con.execute("DROP TABLE labels")
     summary = analyze(store)
     assert "hostile" not in summary["bursts"] and summary["bursts"]["hostile_source"] is None
     with pytest.raises(AuthenticityError, match="hostile-posts query failed"):

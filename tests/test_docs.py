@@ -39,3 +39,12 @@ def test_every_reject_reason_is_documented():
     text = (DOCS / "schema.md").read_text()
     for reason in REJECT_REASONS:
         assert f"| `{reason}` |" in text, reason
+
+
+def test_every_stage_table_is_documented():
+    from askscope.analyze import stages
+
+    text = (DOCS / "schema.md").read_text()
+    for stage in stages():
+        for table in stage.provides:
+            assert f"### {table}" in text or f"## {table}" in text, f"{stage.name} writes {table}: not in docs/schema.md"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from pathlib import Path
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -26,6 +27,10 @@ from askscope.readers import READERS, format_names
 from askscope.readers.csv import parse_map
 from askscope.reparsing import reparse as run_reparse
 from askscope.store import open_store
+from askscope.analyze import analyze as run_analyze, stages as pipeline_stages
+from askscope.campaign import load_campaign, template as campaign_template
+from askscope.demo import run_demo
+from askscope.report import chart_files, report as make_report
 
 
 def _json_default(value: Any) -> Any:
@@ -100,7 +105,7 @@ def cli() -> None:
 @click.option("--platform", default=None, help="CSV: platform of the posts when the file has no platform column (default x).")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record (exit 1, with its file and line) instead of rejecting it and going on.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Parser processes for large JSON-lines inputs (default: one per CPU; 0: none).")
+              help="Extra parser processes for large JSON-lines inputs (default: one per CPU but one; 0: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr (terminals only).")
 def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ...], platform: str | None,
@@ -225,6 +230,102 @@ def reparse(db: str, as_json: bool) -> None:
     click.echo(f"Reparsed {result.blocks:,} raw blocks of {result.ingests:,} ingests: read {c.read:,} = "
                f"new {c.new:,} + updated {c.updated:,} + rejected {c.rejected:,}; posts "
                f"{result.posts_before:,} -> {result.posts_after:,}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the campaign file (default: NAME.toml; - for stdout).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(name: str, output: str | None, force: bool) -> None:
+    """Write a commented campaign file template for campaign NAME (hosts, hashtags, window,
+    frames) to edit before analyze."""
+    text = campaign_template(name)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output or (name.strip().lstrip("#").replace(" ", "-") or "campaign") + ".toml")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists", "choose another name with -o, or overwrite with --force")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}: edit the hosts, hashtags and frames, then run: askscope analyze DB --campaign {path}")
+
+
+@cli.command()
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option("--campaign", "campaign_path", required=True, type=click.Path(dir_okay=False),
+              help="The campaign file (TOML: hosts, hashtags, window, frames; see askscope init).")
+@click.option("--only", "only", multiple=True, metavar="STAGE",
+              help="Re-run only this stage (repeatable); its inputs must exist from an earlier run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap intervals.")
+@click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON.")
+def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, as_json: bool) -> None:
+    """Run the analysis stages on the store DB for a campaign: threads, relations, classify,
+    answers, lenses (askscope stages lists them)."""
+    campaign = load_campaign(campaign_path)
+    summaries = run_analyze(db, campaign, only=list(only) or None, settings={"seed": seed},
+                            progress=lambda message: click.echo(message, err=True))
+    if as_json:
+        click.echo(dumps(summaries))
+        return
+    for name, summary in summaries.items():
+        click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, (dict, list))))
+    click.echo(f"Report: askscope report {db} -o report.html")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the pipeline as JSON.")
+def stages(as_json: bool) -> None:
+    """Print the analysis pipeline: each stage in order, what it needs and what it provides."""
+    rows = [{"name": s.name, "description": s.description, "requires": list(s.requires), "provides": list(s.provides)}
+            for s in pipeline_stages()]
+    if as_json:
+        click.echo(dumps(rows))
+        return
+    for i, row in enumerate(rows, 1):
+        needs = ", ".join(row["requires"]) or "-"
+        click.echo(f"{i}. {row['name']:<12} {row['description']}")
+        click.echo(f"   needs: {needs}; writes: {', '.join(row['provides'])}")
+
+
+@cli.command()
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default=None,
+              help="Report format (default: from the output's extension, else html).")
+@click.option("-o", "--output", default="-", show_default=True, help="Output file; - for stdout.")
+@click.option("--charts", "charts_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write every chart to this folder (for papers).")
+@click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
+              help="Format of the chart files.")
+@click.option("--pseudonymise", is_flag=True, help="Replace participants' handles with stable pseudonyms.")
+def report(db: str, fmt: str | None, output: str, charts_dir: str | None, chart_format: str, pseudonymise: bool) -> None:
+    """Write the campaign report of an analysed store DB: a self-contained offline HTML file, or
+    Markdown, or JSON with every number."""
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else ""
+        fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
+    text = make_report(db, format=fmt, pseudonymise=pseudonymise)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    if charts_dir:
+        written = chart_files(db, charts_dir, chart_format, pseudonymise=pseudonymise)
+        click.echo(f"Wrote {len(written)} charts to {charts_dir}", err=True)
+
+
+@cli.command()
+@click.option("-o", "--output", "folder", default="askscope-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the demo store, campaign file and reports.")
+def demo(folder: str) -> None:
+    """Run a whole analysis on bundled real data (@Uber_Sydney answering repliers during the
+    Sydney siege, RumourEval/PHEME) and write the reports."""
+    result = run_demo(folder, progress=lambda message: click.echo(message, err=True))
+    for lens, text in result["verdicts"].items():
+        click.echo(f"{lens.upper()}: {text}\n")
+    click.echo(f"Report: {result['reports']['html']} (also {result['reports']['md']}, {result['reports']['json']})")
+    click.echo(f"Store: {result['store']}; campaign file: {result['campaign']}")
 
 
 @cli.command()

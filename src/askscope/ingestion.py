@@ -13,6 +13,7 @@ Every record read ends in ``posts``/``accounts`` or in ``rejects``: for each inp
 from __future__ import annotations
 
 import concurrent.futures as cf
+from collections import deque
 import multiprocessing
 import os
 import sys
@@ -36,7 +37,7 @@ from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
 from askscope.write import begin_ingests, finish_ingests, write_batch, write_group
 
 #: Input bytes per block (one worker task, one transaction).
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 #: Records per batch for inputs read record by record (JSON documents, CSV).
 BATCH_RECORDS = 20_000
 #: Use the vectorised path for X v2 pages (False: always the reader, for comparisons).
@@ -48,6 +49,8 @@ GROUP_BYTES = 32 << 20
 #: DuckDB writes a checkpoint when its write-ahead log passes this size; the default (16 MB)
 #: makes every large batch checkpoint, which doubles the writes of a bulk load.
 CHECKPOINT_THRESHOLD = "256MB"
+#: DuckDB's memory during ingest (it spills beyond); keeps a 1M-post ingest under 1 GiB in all.
+MEMORY_LIMIT = "256MB"
 #: Inputs at least this large (or of unknown size) are parsed by worker processes.
 PARALLEL_MIN_BYTES = 24 << 20
 
@@ -140,8 +143,8 @@ def ingest(
     Every input is checked (exists, readable, known format) before anything is written. Bad
     records are rejected and counted; with ``strict=True`` the first one stops the ingest with a
     :class:`~askscope.errors.RecordError` naming its file and line (everything before it stays
-    stored). ``workers`` sets the parser processes for large JSON-lines inputs (default: one per
-    CPU, 0 = parse in this process).
+    stored). ``workers`` sets the parser processes for large JSON-lines inputs, besides this
+    process, which parses too when they are busy (default: one per CPU but one; 0 = parse here).
     """
     options = {"mapping": mapping or {}, "platform": platform}
     plans, skipped = _plan(paths, format, options)
@@ -149,6 +152,7 @@ def ingest(
     db = open_store(store) if own else store  # type: ignore[arg-type]
     result = IngestResult(store=db.path, skipped=skipped)
     db.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    db.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     started = time.perf_counter()
     try:
         for group in _groups(plans, strict):
@@ -165,6 +169,7 @@ def ingest(
             db.close()
         else:
             db.con.execute("RESET checkpoint_threshold")
+            db.con.execute("RESET memory_limit")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -501,7 +506,7 @@ def _worker_count(workers: int | None, size: int | None) -> int:
         return max(workers, 0)
     if size is not None and size < PARALLEL_MIN_BYTES:
         return 0
-    return os.cpu_count() or 1
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def _jsonl_batches(
@@ -521,19 +526,28 @@ def _jsonl_batches(
             if strict and batch.rejects.num_rows:
                 return
         return
+    # The main process writes and, whenever the workers are busy, parses a block itself: with
+    # one worker per spare core both cores stay busy and memory stays low (one process fewer).
     context = multiprocessing.get_context("spawn")
+    queue: deque[cf.Future[Batch] | Batch] = deque()
     with cf.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        pending: list[cf.Future[Batch]] = []
         try:
             for block, line, offset in blocks:
-                pending.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed))
-                if len(pending) > count:
-                    yield pending.pop(0).result()
-            while pending:
-                yield pending.pop(0).result()
+                busy = sum(1 for item in queue if isinstance(item, cf.Future) and not item.done())
+                if busy < count:
+                    queue.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed))
+                else:
+                    queue.append(parse_block(reader, source.name, block, line, offset, observed))
+                while queue and (not isinstance(queue[0], cf.Future) or queue[0].done() or len(queue) > count + 1):
+                    item = queue.popleft()
+                    yield item.result() if isinstance(item, cf.Future) else item
+            while queue:
+                item = queue.popleft()
+                yield item.result() if isinstance(item, cf.Future) else item
         finally:
-            for future in pending:
-                future.cancel()
+            for item in queue:
+                if isinstance(item, cf.Future):
+                    item.cancel()
 
 
 def read_posts(path: str, *, format: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Any]:

@@ -99,13 +99,17 @@ def _hostile_table(con: duckdb.DuckDBPyConnection, settings: AuthenticitySetting
         except duckdb.Error as exc:
             raise AuthenticityError(f"the hostile-posts query failed: {str(exc).splitlines()[0]}",
                                     "it must return the columns platform and post_id, e.g. "
-                                    "SELECT platform, post_id FROM categories WHERE category = 'abuse'") from exc
+                                    "SELECT platform, post_id FROM labels WHERE task = 'discourse' AND label = 'abuse'") from exc
         return "hostile_sql"
     tables = _tables(con)
+    quoted = ", ".join(f"'{c}'" for c in HOSTILE_CATEGORIES)
+    if {"platform", "post_id", "task", "label"} <= tables.get("labels", set()):
+        # the classify stage: one row per post and task; the discourse task carries the category
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
+                    f"FROM labels WHERE task = 'discourse' AND label IN ({quoted})")
+        return "labels"
     for name in ("categories", "labels"):
-        columns = tables.get(name, set())
-        if {"platform", "post_id", "category"} <= columns:
-            quoted = ", ".join(f"'{c}'" for c in HOSTILE_CATEGORIES)
+        if {"platform", "post_id", "category"} <= tables.get(name, set()):
             con.execute(f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
                         f"FROM {name} WHERE category IN ({quoted})")
             return name

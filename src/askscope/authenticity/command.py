@@ -36,7 +36,7 @@ def _say(message: str) -> None:
 @click.option("--groups", type=click.Choice(["components", "leiden"]), default="components", show_default=True,
               help="Groups: connected components or Leiden communities of significant edges.")
 @click.option("--hostile-sql", default=None,
-              help="SQL returning platform, post_id of hostile posts (default: the classify stage's table).")
+              help="SQL returning platform, post_id of hostile posts (default: the classify stage's labels).")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None,
               help="Write GEXF, GraphML and Parquet files of the networks into this folder.")
 @click.option("--significant-only", is_flag=True, help="Export only significant edges.")

@@ -1,9 +1,11 @@
 """Which posts the authenticity analysis looks at: the one function to adjust.
 
-With the ``relations`` stage's table: the campaign set ``P`` (``in_campaign``) plus the reposts of
-those posts (counted apart from ``P``, but actions for ``co_repost``). Without it: every matched
+With the ``relations`` stage's table: the campaign set ``P`` (``in_campaign``) plus the reposts
+that amplify the campaign (``relation = 'repost'`` with ``amplifies`` set, in the window; without
+those columns: the reposts of posts of ``P``), counted apart from ``P`` but actions for
+``co_repost``; the window is then ``campaign_window``'s when the campaign file gives none. Without it: every matched
 post (``NOT is_context``: context posts were not observed as actions in the window) inside the
-campaign window (``campaign.start``/``end``; else the data's own range).
+campaign window (``[campaign.start, campaign.end)``, as the relations stage reads it; else the data's own range).
 """
 
 from __future__ import annotations
@@ -33,16 +35,19 @@ class Population:
     authors: int
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                     "WHERE table_schema = 'main'").fetchall():
+        out.setdefault(table, set()).add(column)
+    return out
 
 
 def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:
     """(Re)write the temporary table ``auth_population`` and say what is in it.
 
-    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique and stable), ``uid`` (dense account number), ``platform``, ``id``, ``author_id``, ``author_handle``,
-    ``created_at``, ``t`` (epoch milliseconds), ``kind``, ``text``, ``reposted_id``,
+    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique and stable), ``uid`` (dense account
+    number), ``platform``, ``id``, ``author_id``, ``author_handle``, ``created_at``, ``t`` (epoch milliseconds), ``kind``, ``text``, ``reposted_id``,
     ``in_reply_to_id``, ``urls``.
     """
     start = campaign.start if campaign else None
@@ -53,21 +58,36 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
         window += " AND p.created_at >= ?"
         params.append(start)
     if end is not None:
-        window += " AND p.created_at <= ?"
+        window += " AND p.created_at < ?"
         params.append(end)
-    has_relations = "relations" in _tables(con)
-    if has_relations:
+    columns = _columns(con)
+    relations = columns.get("relations", set())
+    if {"platform", "post_id", "in_campaign"} <= relations:
         source = "relations"
+        if {"relation", "amplifies"} <= relations:
+            # the relations stage says what each repost amplifies (a host or a campaign post)
+            in_window = " AND in_window" if "in_window" in relations else ""
+            amplifying = f"""SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN (
+                                 SELECT platform, post_id FROM relations
+                                 WHERE relation = 'repost' AND amplifies IS NOT NULL{in_window}) r
+                             ON r.platform = p.platform AND r.post_id = p.id
+                             WHERE NOT p.is_context AND p.kind = 'repost' AND {window}"""
+        else:
+            amplifying = f"""SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c
+                             ON c.platform = p.platform AND c.post_id = p.reposted_id
+                             WHERE NOT p.is_context AND p.kind = 'repost' AND {window}"""
         selection = f"""
             WITH campaign AS (SELECT DISTINCT platform, post_id FROM relations WHERE in_campaign)
             SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
             WHERE NOT p.is_context AND p.kind <> 'repost' AND {window}
             UNION ALL
-            SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c
-                ON c.platform = p.platform AND c.post_id = p.reposted_id
-            WHERE NOT p.is_context AND p.kind = 'repost' AND {window}
+            {amplifying}
         """
         params = params + params
+        if start is None and end is None and {"start", "end"} <= columns.get("campaign_window", set()):
+            found = con.execute('SELECT "start", "end" FROM campaign_window LIMIT 1').fetchall()
+            if found:
+                start, end = found[0][0], found[0][1]
     else:
         source = "window"
         selection = f"SELECT p.rowid AS pid, {COLUMNS} FROM posts p WHERE NOT p.is_context AND {window}"

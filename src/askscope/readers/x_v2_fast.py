@@ -97,7 +97,7 @@ _local = threading.local()
 def _connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
-        con = duckdb.connect(":memory:", config={"threads": 1})
+        con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "160MB"})
         con.execute("SET TimeZone = 'UTC'")
         _local.con = con
     return con
@@ -338,6 +338,8 @@ def _merge(con: duckdb.DuckDBPyConnection, slow: Sink, fast_matches: pa.Table, f
     finally:
         for name in ("_fm", "_sm", "_fc", "_sc", "_fa", "_sa", "_ar"):
             con.unregister(name)
+        for table in ("_pages", "_ok", "_data", "_inc", "_users", "_ctx_rows", "_m", "_c", "_a", "_mf"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     slow_errors = _table(slow.api_errors, API_ERROR_SCHEMA)
     errors = pa.concat_tables([fast_errors.cast(API_ERROR_SCHEMA), slow_errors])
     if slow_errors.num_rows:

@@ -1,0 +1,45 @@
+"""Run the analysis stages on a store: ``askscope.analyze(store, campaign)``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from askscope.campaign import Campaign, load_campaign
+from askscope.stages import base
+from askscope.stages.base import Context, run_stages
+from askscope.store import Store, open_store
+
+
+def _register_builtin_stages() -> None:
+    # Importing the modules registers the stages, in pipeline order.
+    from askscope.stages import answers, classify, lenses, relations, threads  # noqa: F401
+
+
+def analyze(
+    store: Store | str | os.PathLike[str],
+    campaign: Campaign | str | os.PathLike[str],
+    *,
+    only: Iterable[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run every stage (or ``only`` some, whose inputs must exist) and return their summaries."""
+    _register_builtin_stages()
+    if not isinstance(campaign, Campaign):
+        campaign = load_campaign(campaign)
+    own = not isinstance(store, Store)
+    db = open_store(store, create=False) if own else store  # type: ignore[arg-type]
+    try:
+        ctx = Context(store=db, campaign=campaign, settings=dict(settings or {}), progress=progress)
+        return run_stages(ctx, only=only)
+    finally:
+        if own:
+            db.close()
+
+
+def stages() -> list[type[base.Stage]]:
+    """The registered stages in pipeline order."""
+    _register_builtin_stages()
+    return base.pipeline()

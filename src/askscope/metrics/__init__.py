@@ -1,0 +1,1 @@
+"""Metric computations shared by the lenses and the report."""

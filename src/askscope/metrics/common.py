@@ -1,0 +1,96 @@
+"""What every lens reads: the campaign set, its categories, the error rates of the labels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from askscope.store import Store
+
+HOSTILE = ("question_critical", "mockery", "abuse")
+CATEGORIES = ("question_genuine", "question_critical", "mockery", "abuse", "support", "other")
+
+#: Without a validated confusion matrix for a category, the task whose error rates stand in.
+CATEGORY_PROXY = {"mockery": ("irony", "irony"), "abuse": ("offensive", "offensive")}
+
+# The audience's posts of P, with category and engagement (one row per post).
+AUDIENCE_SQL = """
+SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at, p.kind,
+       coalesce(p.repost_count, 0) AS reposts, coalesce(p.like_count, 0) AS likes,
+       coalesce(p.reply_count, 0) AS replies, coalesce(p.quote_count, 0) AS quotes,
+       d.label AS category, q.label AS question, lg.label AS language, p.lang AS platform_lang
+FROM relations r
+JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
+LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse'
+LEFT JOIN labels q ON q.platform = r.platform AND q.post_id = r.post_id AND q.task = 'question'
+LEFT JOIN labels lg ON lg.platform = r.platform AND lg.post_id = r.post_id AND lg.task = 'language'
+WHERE r.in_campaign AND r.relation <> 'host'
+ORDER BY r.platform, r.post_id
+"""
+
+
+@dataclass
+class LensInput:
+    """The campaign data the lenses work on, read once."""
+
+    store: Store
+    seed: int
+    window_start: datetime | None
+    window_end: datetime | None
+    rates: dict[str, dict[str, Any]]
+    labeled: bool
+
+    def rate(self, task: str, label: str) -> dict[str, Any] | None:
+        classes = self.rates.get(task, {}).get("classes", {})
+        value = classes.get(label)
+        return value if value and "tpr" in value and "fpr" in value else None
+
+    def confusion(self, task: str) -> dict[str, Any] | None:
+        return self.rates.get(task, {}).get("confusion")
+
+
+def load_input(store: Store, seed: int) -> LensInput:
+    con = store.con
+    window = con.execute('SELECT start, "end" FROM campaign_window').fetchall()
+    start, end = window[0] if window else (None, None)
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    rates: dict[str, dict[str, Any]] = {}
+    if "label_models" in tables:
+        for task, raw in con.execute("SELECT task, error_rates FROM label_models").fetchall():
+            rates[task] = normalise_rates(json.loads(raw or "{}"))
+    labeled = "labels" in tables and con.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    return LensInput(store=store, seed=seed, window_start=start, window_end=end, rates=rates, labeled=labeled)
+
+
+def normalise_rates(raw: dict[str, Any]) -> dict[str, Any]:
+    """Error rates in one shape: ``{"classes": {label: {tpr, fpr, support?, negatives?}},
+    "confusion": {"labels": [...], "matrix": [[...]]}?}``."""
+    if "classes" in raw or "confusion" in raw:
+        return raw
+    classes = {k: v for k, v in raw.items() if isinstance(v, dict) and "tpr" in v}
+    return {"classes": classes}
+
+
+def bucket_for(start: datetime | None, end: datetime | None) -> str:
+    """A time bucket that gives a readable number of points for the window's length."""
+    if start is None or end is None:
+        return "1 hour"
+    hours = (end - start).total_seconds() / 3600
+    if hours <= 6:
+        return "10 minutes"
+    if hours <= 48:
+        return "1 hour"
+    if hours <= 24 * 14:
+        return "6 hours"
+    return "1 day"
+
+
+def campaign_span(store: Store) -> tuple[datetime | None, datetime | None]:
+    """First and last post of P: the span time series are bucketed over."""
+    row = store.con.execute(
+        "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
+        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign").fetchall()[0]
+    return row[0], row[1]

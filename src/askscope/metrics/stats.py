@@ -1,0 +1,227 @@
+"""Uncertainty for every number: Wilson intervals for shares, seeded bootstrap intervals for
+means, medians, ratios and classifier-corrected shares, and the adjusted classify-and-count
+correction (Forman 2005).
+
+Every function returns plain dicts with stable keys (``value``, ``ci`` = [low, high], ``n``,
+``method``) so the lenses, the JSON report and the ``metrics`` table share one shape. The
+bootstrap is seeded: the same data and settings give the same intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+Z95 = 1.959963984540054
+BOOTSTRAP = 2000
+CONFIDENCE = 0.95
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return round(float(value), digits)
+
+
+def wilson(k: int, n: int) -> dict[str, Any]:
+    """A share k/n with its 95% Wilson score interval."""
+    if n <= 0:
+        return {"value": None, "ci": [None, None], "k": int(k), "n": int(n), "method": "wilson"}
+    p = k / n
+    denom = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
+    return {"value": _round(p), "ci": [_round(max(0.0, centre - half)), _round(min(1.0, centre + half))],
+            "k": int(k), "n": int(n), "method": "wilson"}
+
+
+def rng_for(seed: int, name: str) -> np.random.Generator:
+    """A generator per metric, so adding a metric never shifts another's interval."""
+    digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
+    return np.random.default_rng([seed, digest])
+
+
+def _resamples(n: int) -> int:
+    """Fewer resamples for very large samples (their intervals are narrow and stable)."""
+    return int(max(200, min(BOOTSTRAP, 200_000_000 // max(n, 1))))
+
+
+def bootstrap_means(values: Sequence[float] | np.ndarray, *, seed: int, name: str) -> np.ndarray:
+    """Bootstrap replicates of the mean (vectorised, chunked to bound memory)."""
+    data = np.asarray(values, dtype=np.float64)
+    n = len(data)
+    resamples = _resamples(n)
+    rng = rng_for(seed, name)
+    out = np.empty(resamples)
+    chunk = max(1, 4_000_000 // max(n, 1))
+    done = 0
+    while done < resamples:
+        size = min(chunk, resamples - done)
+        out[done:done + size] = data[rng.integers(0, n, size=(size, n))].mean(axis=1)
+        done += size
+    return out
+
+
+def _interval(draws: np.ndarray) -> list[float | None]:
+    finite = draws[np.isfinite(draws)]
+    if not len(finite):
+        return [None, None]
+    low, high = np.quantile(finite, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2])
+    return [_round(low), _round(high)]
+
+
+def mean(values: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+    """A mean with a percentile bootstrap interval."""
+    data = np.asarray(values, dtype=np.float64)
+    if len(data) == 0:
+        return {"value": None, "ci": [None, None], "n": 0, "method": "mean, bootstrap"}
+    return {"value": _round(float(data.mean())), "ci": _interval(bootstrap_means(data, seed=seed, name=name)),
+            "n": len(data), "method": "mean, bootstrap"}
+
+
+def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
+    """A quantile with its distribution-free interval from order statistics."""
+    data = np.sort(np.asarray(values, dtype=np.float64))
+    n = len(data)
+    method = f"quantile {q:g}, order-statistic interval"
+    if n == 0:
+        return {"value": None, "ci": [None, None], "n": 0, "method": method}
+    value = float(np.quantile(data, q))
+    half = Z95 * math.sqrt(n * q * (1 - q))
+    lo = max(0, int(math.floor(n * q - half)) - 1)
+    hi = min(n - 1, int(math.ceil(n * q + half)))
+    return {"value": _round(value), "ci": [_round(data[lo]), _round(data[hi])], "n": n, "method": method}
+
+
+def ratio_of_means(a: Sequence[float], b: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+    """mean(a) / mean(b) with a bootstrap interval (groups resampled independently)."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    method = "ratio of means, bootstrap"
+    if len(x) == 0 or len(y) == 0 or y.mean() == 0:
+        return {"value": None, "ci": [None, None], "n": [len(x), len(y)], "method": method}
+    draws_x = bootstrap_means(x, seed=seed, name=name + ":a")
+    draws_y = bootstrap_means(y, seed=seed, name=name + ":b")
+    size = min(len(draws_x), len(draws_y))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = draws_x[:size] / draws_y[:size]
+    return {"value": _round(float(x.mean() / y.mean())), "ci": _interval(ratios), "n": [len(x), len(y)],
+            "method": method}
+
+
+def weighted_share(weights_in: Sequence[float], weights_all: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+    """sum(weights of the subset) / sum(all weights), with a bootstrap over items.
+    ``weights_in`` holds the weight of every item if it is in the subset, else 0."""
+    inside = np.asarray(weights_in, dtype=np.float64)
+    total = np.asarray(weights_all, dtype=np.float64)
+    n = len(total)
+    method = "weighted share, bootstrap"
+    if n == 0 or total.sum() == 0:
+        return {"value": None, "ci": [None, None], "n": n, "method": method}
+    rng = rng_for(seed, name)
+    resamples = _resamples(n)
+    draws = np.empty(resamples)
+    chunk = max(1, 4_000_000 // n)
+    done = 0
+    while done < resamples:
+        size = min(chunk, resamples - done)
+        idx = rng.integers(0, n, size=(size, n))
+        draws[done:done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
+        done += size
+    return {"value": _round(float(inside.sum() / total.sum())), "ci": _interval(draws), "n": n, "method": method}
+
+
+def adjusted_share(p: float, tpr: float, fpr: float) -> float:
+    """Adjusted classify-and-count: (p - fpr) / (tpr - fpr), clipped to [0, 1]."""
+    if tpr - fpr <= 1e-9:
+        return float("nan")
+    return min(1.0, max(0.0, (p - fpr) / (tpr - fpr)))
+
+
+def _rate_samples(rng: np.random.Generator, rate: dict[str, Any], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of (tpr, fpr) reflecting their validation uncertainty (exact when no support)."""
+    tpr, fpr = float(rate["tpr"]), float(rate["fpr"])
+    pos, neg = rate.get("support"), rate.get("negatives")
+    if pos:
+        tprs = rng.beta(tpr * pos + 0.5, (1 - tpr) * pos + 0.5, size=size)
+    else:
+        tprs = np.full(size, tpr)
+    if neg:
+        fprs = rng.beta(fpr * neg + 0.5, (1 - fpr) * neg + 0.5, size=size)
+    else:
+        fprs = np.full(size, fpr)
+    return tprs, fprs
+
+
+def corrected_share(k: int, n: int, rate: dict[str, Any] | None, *, seed: int, name: str,
+                    resamples: int = BOOTSTRAP) -> dict[str, Any] | None:
+    """A classifier-based share k/n corrected with one-vs-rest error rates, with a bootstrap
+    interval over the posts (and over the rates' validation uncertainty when their support is
+    known). None when no rates are known."""
+    if rate is None or n <= 0:
+        return None
+    value = adjusted_share(k / n, rate["tpr"], rate["fpr"])
+    rng = rng_for(seed, name + ":corrected")
+    ks = rng.binomial(n, k / n, size=resamples) / n
+    tprs, fprs = _rate_samples(rng, rate, resamples)
+    ok = (tprs - fprs) > 1e-9
+    draws = np.clip((ks[ok] - fprs[ok]) / (tprs[ok] - fprs[ok]), 0.0, 1.0)
+    if not len(draws) or math.isnan(value):
+        return {"value": None, "ci": [None, None], "n": int(n), "method": "adjusted classify-and-count",
+                "rates": {"tpr": rate["tpr"], "fpr": rate["fpr"]}}
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return {"value": _round(value), "ci": [_round(low), _round(high)], "n": int(n),
+            "method": "adjusted classify-and-count (Forman 2005), bootstrap",
+            "rates": {"tpr": _round(rate["tpr"]), "fpr": _round(rate["fpr"])}}
+
+
+def corrected_shares_matrix(counts: dict[str, int], labels: list[str], matrix: list[list[float]], *, seed: int,
+                            name: str, resamples: int = BOOTSTRAP) -> dict[str, dict[str, Any]]:
+    """Corrected shares of every class from a full confusion matrix (rows = true class,
+    columns = label given, rows summing to 1): solve ``observed = C^T pi`` for the true shares,
+    projected on the simplex, with a multinomial bootstrap."""
+    n = sum(counts.get(c, 0) for c in labels)
+    if n <= 0:
+        return {}
+    c = np.asarray(matrix, dtype=np.float64)
+    c = c / c.sum(axis=1, keepdims=True)
+    observed = np.asarray([counts.get(label, 0) / n for label in labels])
+
+    def solve(p: np.ndarray) -> np.ndarray:
+        pi, *_ = np.linalg.lstsq(c.T, p, rcond=None)
+        pi = np.clip(pi, 0.0, None)
+        total = pi.sum()
+        return pi / total if total > 0 else np.full(len(labels), 1.0 / len(labels))
+
+    point = solve(observed)
+    rng = rng_for(seed, name + ":matrix")
+    draws = np.array([solve(d / n) for d in rng.multinomial(n, observed, size=resamples)])
+    out = {}
+    for i, label in enumerate(labels):
+        low, high = np.quantile(draws[:, i], [0.025, 0.975])
+        out[label] = {"value": _round(point[i]), "ci": [_round(low), _round(high)], "n": int(n),
+                      "method": "adjusted classify-and-count, confusion-matrix inversion, bootstrap"}
+    return out
+
+
+def gini(values: Sequence[float]) -> float | None:
+    data = np.sort(np.asarray(values, dtype=np.float64))
+    n = len(data)
+    if n == 0 or data.sum() == 0:
+        return None
+    index = np.arange(1, n + 1)
+    return float((2 * np.sum(index * data) / (n * data.sum())) - (n + 1) / n)
+
+
+def entropy(counts: Sequence[int]) -> dict[str, Any]:
+    """Normalised Shannon entropy -sum p ln p / ln K over categories with counts."""
+    data = np.asarray([c for c in counts if c > 0], dtype=np.float64)
+    k = len(data)
+    if k == 0:
+        return {"value": None, "categories": 0, "n": 0}
+    if k == 1:
+        return {"value": 0.0, "categories": 1, "n": int(data.sum())}
+    p = data / data.sum()
+    return {"value": _round(float(-(p * np.log(p)).sum() / math.log(k))), "categories": k, "n": int(data.sum())}

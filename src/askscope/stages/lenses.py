@@ -1,0 +1,67 @@
+"""The ``lenses`` stage: backfire, engagement and framing metrics, every share with an interval.
+
+Results go to ``lens_results`` (one JSON document: what the report shows) and ``metrics`` (one
+row per number, for SQL users). Deterministic: the bootstrap is seeded (setting ``seed``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from askscope.metrics.backfire import backfire
+from askscope.metrics.common import bucket_for, campaign_span, load_input
+from askscope.metrics.framing_lens import framing
+from askscope.metrics.engagement import engagement
+from askscope.stages.base import Context, Stage, register
+
+
+def flatten(prefix: str, value: Any, out: list[tuple[Any, ...]]) -> None:
+    """Rows (lens, path, value, ci_low, ci_high, n, method) for every number in a result."""
+    if isinstance(value, dict):
+        if "value" in value and ("ci" in value or "method" in value or "n" in value):
+            ci = value.get("ci") or [None, None]
+            n = value.get("n")
+            out.append((prefix, _num(value["value"]), ci[0], ci[1], n if isinstance(n, int) else None,
+                        value.get("method")))
+            for key, inner in value.items():
+                if isinstance(inner, dict):
+                    flatten(f"{prefix}.{key}", inner, out)
+            return
+        for key, inner in value.items():
+            flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append((prefix, float(value), None, None, None, None))
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@register
+class Lenses(Stage):
+    name = "lenses"
+    description = "backfire, engagement and framing metrics with intervals; shares corrected for classifier error"
+    requires = ("answers",)
+    provides = ("lens_results", "metrics")
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        seed = int(ctx.settings.get("seed", 0))
+        inp = load_input(ctx.store, seed)
+        results = {"backfire": backfire(inp), "engagement": engagement(inp),
+                   "framing": framing(inp, bucket_for(*campaign_span(ctx.store)))}
+        rows: list[tuple[Any, ...]] = []
+        for lens, value in results.items():
+            flat: list[tuple[Any, ...]] = []
+            flatten("", value, flat)
+            rows += [(lens, *row) for row in flat]
+        con = ctx.store.con
+        con.execute("CREATE OR REPLACE TABLE lens_results AS SELECT ? AS results, ? AS seed",
+                    [json.dumps(results, sort_keys=True), seed])
+        con.execute("CREATE OR REPLACE TABLE metrics (lens VARCHAR, metric VARCHAR, value DOUBLE, ci_low DOUBLE, "
+                    "ci_high DOUBLE, n BIGINT, method VARCHAR)")
+        if rows:
+            con.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        hostile = results["backfire"]["hostile_share"]
+        return {"metrics": len(rows), "hostile_share": hostile["value"],
+                "answer_rate": results["engagement"]["answer_rate"]["value"]}
