@@ -150,3 +150,24 @@ def test_tables_and_command_are_documented(tmp_path):
             assert f"`{column}`" in section, f"{table}.{column}"
         assert table in guide, table
     assert "## authenticity" in (DOCS / "cli.md").read_text()
+
+
+def test_inside_analyze_with_the_relations_stage(store_copy, tmp_path):
+    """The lead's pipeline: threads and relations first, then authenticity uses P and the reposts
+    that amplify it (the campaign: RumourEval's Germanwings threads, hosted by a real account)."""
+    from askscope.analyze import analyze
+
+    with askscope.open_store(store_copy) as store:
+        host = one(store, "SELECT author_handle FROM posts WHERE NOT is_context AND kind = 'post' "
+                          "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")
+    campaign = tmp_path / "c.toml"
+    campaign.write_text(f'name = "Germanwings"\nhosts = ["{host}"]\nhashtags = ["Germanwings", "4U9525"]\n')
+    summaries = analyze(store_copy, str(campaign), only=["threads", "relations", "authenticity"],
+                        settings={"authenticity": {"null_runs": 2}})
+    population = summaries["authenticity"]["population"]
+    assert population["source"] == "relations"
+    with askscope.open_store(store_copy, read_only=True) as store:
+        assert population["posts"] == one(store, "SELECT count(*) FROM relations r JOIN posts p "
+                                                 "ON p.platform = r.platform AND p.id = r.post_id "
+                                                 "WHERE r.in_campaign AND NOT p.is_context")
+        assert one(store, "SELECT count(*) FROM stage_runs WHERE stage = 'authenticity'") == 1
