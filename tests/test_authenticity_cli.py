@@ -13,6 +13,7 @@ import askscope
 from askscope.authenticity import analyze_authenticity
 from askscope.authenticity.analysis import TABLES
 from askscope.authenticity.planting import plant_groups
+from askscope.authenticity.stage import Authenticity  # registers the stage
 from askscope.stages import REGISTRY, Context, run_stages
 from askscope.campaign import Campaign
 from conftest import fixture, one, run_cli, shared
@@ -121,7 +122,7 @@ def test_a_tiny_store_works(tmp_path):
 
 
 def test_registered_stage_runs_in_the_pipeline(store_copy):
-    assert "authenticity" in REGISTRY
+    assert REGISTRY["authenticity"] is Authenticity
     stage = REGISTRY["authenticity"]
     assert stage.requires == () and set(stage.provides) == set(TABLES)
     with askscope.open_store(store_copy) as store:

@@ -8,12 +8,12 @@
     with askscope.open_store("campaign.duckdb", read_only=True) as store:
         accounts = coordinated_account_set(store, "co_repost")  # {(platform, author_id), ...}
 
-Importing this package registers the ``authenticity`` stage (as the CLI does).
+Importing :mod:`askscope.authenticity.stage` registers the ``authenticity`` stage (``askscope
+authenticity`` does; ``askscope.analyze`` does once it is listed among its built-in stages).
 """
 
 from askscope.authenticity.analysis import TABLES, analyze_authenticity, coordinated_account_set
 from askscope.authenticity.settings import NETWORKS, AuthenticityError, AuthenticitySettings
-from askscope.authenticity.stage import Authenticity  # registers the stage
 
-__all__ = ["NETWORKS", "TABLES", "Authenticity", "AuthenticityError", "AuthenticitySettings", "analyze_authenticity",
+__all__ = ["NETWORKS", "TABLES", "AuthenticityError", "AuthenticitySettings", "analyze_authenticity",
            "coordinated_account_set"]
