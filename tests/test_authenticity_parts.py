@@ -264,8 +264,9 @@ def test_exports_escape_untrusted_handles(tmp_path):
     store.con.execute("UPDATE posts SET author_handle = ? WHERE author_id = 'acct0'", [nasty])
     with store.transaction():
         analyze_authenticity(store, None, {"networks": ["co_post"], "null_runs": 2})
-    written = export(store.con, tmp_path / "out", ("co_post",))
     store.close()
+    with askscope.open_store(tmp_path / "s.duckdb", read_only=True) as reopened:  # from the tables alone
+        written = export(reopened.con, tmp_path / "out", ("co_post",))
     assert sorted(Path(p).name for p in written) == ["co_post.gexf", "co_post.graphml", "coaction_edges.parquet",
                                                      "coordinated_accounts.parquet"]
     gexf = nx.read_gexf(tmp_path / "out" / "co_post.gexf")

@@ -49,7 +49,6 @@ def authenticity_command(db: str, campaign_file: str | None, networks: str, tau:
     co_similar, co_link, co_reply) within tau, their false-positive floor from shuffled
     timestamps, coordinated groups and their share of the posts, near-duplicate clusters, bursts
     and account signals. Writes the tables coaction_edges, coordinated_accounts, ... into DB."""
-    from askscope.authenticity.analysis import analyze_authenticity  # noqa: F401  (registers nothing)
     from askscope.authenticity.exports import export
     from askscope.authenticity.settings import AuthenticityError
     from askscope.authenticity.stage import Authenticity

@@ -59,8 +59,7 @@ def _graph(con: duckdb.DuckDBPyConnection, network: str, significant_only: bool
     nodes = con.execute(f"""
         WITH ids AS (SELECT platform, source_id AS id FROM coaction_edges WHERE network = $1 {where}
                      UNION SELECT platform, target_id FROM coaction_edges WHERE network = $1 {where}),
-        posts AS (SELECT platform, author_id AS id, max(author_handle) AS handle,
-                         count(*) FILTER (WHERE kind <> 'repost') AS posts FROM {POPULATION} GROUP BY ALL)
+        posts AS (SELECT platform, author_id AS id, handle, posts FROM account_signals)
         SELECT ids.platform || ':' || ids.id, coalesce(posts.handle, ''), coalesce(posts.posts, 0),
                coalesce(c.group_id, 0)
         FROM ids LEFT JOIN posts USING (platform, id)
@@ -119,7 +118,8 @@ def write_graphml(path: Path, network: str, nodes: list[tuple[Any, ...]], edges:
 
 def export(con: duckdb.DuckDBPyConnection, folder: str | Path, networks: tuple[str, ...],
            significant_only: bool = False) -> list[str]:
-    """Write GEXF, GraphML and Parquet files into ``folder`` (created if missing); returns the paths."""
+    """Write GEXF, GraphML and Parquet files into ``folder`` (created if missing) from the tables
+    of the last authenticity run; returns the paths."""
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise AuthenticityError(f"{out} is a file, not a folder", "give --export a folder path")
