@@ -59,7 +59,7 @@ def test_unknown_format_names_the_formats_tried(tmp_path):
     proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "tweets_compliance.jsonl"))
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[0] == (
-        f"Error: {fixture('x-v2', 'tweets_compliance.jsonl')}: unrecognised format (tried x-v2, x-v1, csv)")
+        f"Error: {fixture('x-v2', 'tweets_compliance.jsonl')}: unrecognised format (tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv)")
     assert proc.stderr.splitlines()[1].startswith("Hint: askscope formats")
     assert proc.stdout == ""
 
@@ -171,4 +171,4 @@ def test_help_and_version():
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("askscope, version ")
     formats = run_cli("formats")
-    assert [line.split()[0] for line in formats.stdout.splitlines()] == ["x-v2", "x-v1", "csv"]
+    assert [line.split()[0] for line in formats.stdout.splitlines()] == ["cassette", "mastodon", "bluesky", "reddit", "x-v2", "x-v1", "csv"]

@@ -130,7 +130,7 @@ def test_counts_and_lists_are_rejected_as_not_posts(store_path):
 def test_compliance_file_is_not_a_known_format(store_path):
     import pytest
 
-    with pytest.raises(askscope.UnknownFormatError, match=r"tried x-v2, x-v1, csv"):
+    with pytest.raises(askscope.UnknownFormatError, match=r"tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv"):
         ingest(store_path, fixture("x-v2", "tweets_compliance.jsonl"))
 
 

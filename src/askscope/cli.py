@@ -20,6 +20,7 @@ import click
 import msgspec
 
 from askscope._version import __version__
+from askscope.collect.command import collect_command
 from askscope.errors import AskscopeError, UsageError
 from askscope.info import format_info, store_info
 from askscope.ingestion import ingest as run_ingest
@@ -29,6 +30,7 @@ from askscope.reparsing import reparse as run_reparse
 from askscope.store import open_store
 from askscope.analyze import analyze as run_analyze, stages as pipeline_stages
 from askscope.campaign import load_campaign, template as campaign_template
+from askscope.classify.command import classify_command
 from askscope.demo import run_demo
 from askscope.report import chart_files, report as make_report
 
@@ -333,6 +335,10 @@ def formats() -> None:
     """List the input formats askscope recognises."""
     for reader in READERS:
         click.echo(f"{reader.name:<8} {reader.description}")
+
+
+cli.add_command(classify_command, "classify")
+cli.add_command(collect_command, "collect")
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:

@@ -58,11 +58,13 @@ def reparse(store: Store) -> ReparseResult:
         for ingest_id, source_file, fmt, options_json, started_at in ingests:
             options: dict[str, Any] = msgspec.json.decode(options_json or "{}")
             reader = reader_for(fmt, {"mapping": options.get("mapping"), "platform": options.get("platform")})
+            header = options.get("header")
             if isinstance(reader, CsvReader):
-                header = options.get("header")
                 if header is None:
                     continue  # the ingest never got past its header
                 reader.configure_from_header(header.encode("utf-8"))
+            elif header is not None and hasattr(reader, "configure_from_header"):
+                reader.configure_from_header(header.encode("utf-8"))  # e.g. the Mastodon instance
             record = IngestRecord(id=ingest_id, source_file=source_file, format=fmt, started_at=started_at)
             blocks = con.execute(
                 "SELECT payload FROM raw WHERE ingest_id = ? ORDER BY block", [ingest_id]

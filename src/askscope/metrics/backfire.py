@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from askscope.metrics import stats
-from askscope.metrics.common import AUDIENCE_SQL, CATEGORIES, CATEGORY_PROXY, HOSTILE, LensInput
+from askscope.metrics.common import AUDIENCE_SQL, CATEGORIES, HOSTILE, LensInput
 
 ROLLING = timedelta(hours=1)
 BACKLASH_MIN_POSTS = 10
@@ -40,15 +40,10 @@ def _category_shares(inp: LensInput, categories: list[str | None]) -> dict[str, 
         share = stats.wilson(counts[category], n)
         corrected = matrix_corrected.get(category)
         if corrected is None:
+            # Only the discourse labels' own error rates can correct their shares: the rule's
+            # decisions are not any single task's, so another task's rates would mislead.
             rate = inp.rate("discourse", category)
-            proxy = None
-            if rate is None and category in CATEGORY_PROXY:
-                task, label = CATEGORY_PROXY[category]
-                rate = inp.rate(task, label)
-                proxy = task
             corrected = stats.corrected_share(counts[category], n, rate, seed=inp.seed, name=f"share:{category}")
-            if corrected is not None and proxy:
-                corrected["rates_from"] = f"{proxy} task (no validated error rates for the discourse rule)"
         share["corrected"] = corrected
         out[category] = share
     return out

@@ -12,9 +12,6 @@ from askscope.store import Store
 HOSTILE = ("question_critical", "mockery", "abuse")
 CATEGORIES = ("question_genuine", "question_critical", "mockery", "abuse", "support", "other")
 
-#: Without a validated confusion matrix for a category, the task whose error rates stand in.
-CATEGORY_PROXY = {"mockery": ("irony", "irony"), "abuse": ("offensive", "offensive")}
-
 # The audience's posts of P, with category and engagement (one row per post).
 AUDIENCE_SQL = """
 SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at, p.kind,

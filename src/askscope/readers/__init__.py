@@ -11,13 +11,21 @@ from typing import Any
 
 from askscope.errors import UnknownFormatError, UsageError
 from askscope.readers.base import Head, RawRecord, Reader, Sink
+from askscope.readers.bluesky import BlueskyReader
+from askscope.readers.cassette import CassetteReader
 from askscope.readers.csv import CsvReader
 from askscope.readers.framing import make_head
+from askscope.readers.mastodon import MastodonReader
+from askscope.readers.reddit import RedditReader
 from askscope.readers.x_v1 import XV1Reader
 from askscope.readers.x_v2 import XV2Reader
 
-#: Reader classes in sniffing order.
-READERS: tuple[type[Reader], ...] = (XV2Reader, XV1Reader, CsvReader)
+#: Reader classes in sniffing order. Cassettes (recorded HTTP exchanges) are unwrapped first; the
+#: Mastodon, Bluesky and Reddit readers come next: their
+#: sniffers need platform-specific fields, while the X readers accept any object with an id and a
+#: text (a deleted Mastodon status has both).
+READERS: tuple[type[Reader], ...] = (CassetteReader, MastodonReader, BlueskyReader, RedditReader, XV2Reader, XV1Reader,
+                                     CsvReader)
 
 __all__ = ["READERS", "Head", "RawRecord", "Reader", "Sink", "detect", "make_head", "reader_for", "format_names"]
 

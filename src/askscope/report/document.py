@@ -272,7 +272,12 @@ def _caveats(doc: dict[str, Any]) -> list[str]:
     if not doc["window"]["from_campaign_file"]:
         notes.append("The window was taken from the data (first to last campaign post); "
                      "give start and end in the campaign file to fix it.")
-    notes.append("Discourse categories come from a classifier; shares are given as counted and corrected for the "
-                 "classifier's validation error rates, each with a 95% interval.")
+    corrected = doc["lenses"]["backfire"]["hostile_share"].get("corrected")
+    if corrected:
+        notes.append("Discourse categories come from a classifier; shares are given as counted and corrected for the "
+                     "classifier's validation error rates, each with a 95% interval.")
+    else:
+        notes.append("Discourse categories come from a classifier whose category rule has no validated error rates: "
+                     "shares are as counted (95% intervals cover sampling, not classifier error). See the model cards.")
     notes.append("Reach sums the followers of participants: an upper bound, audiences overlap.")
     return notes

@@ -1,0 +1,52 @@
+"""Language identification of short posts, with py3langid (langid.py's maintained fork).
+
+py3langid ships its naive Bayes model (97 languages) inside the package, runs on numpy and is
+deterministic. Mentions, links and the ``#`` of hashtags are removed first: they carry no
+language and confuse the n-gram model on short posts.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from askscope.classify.text import normalise
+
+UNDETERMINED = "und"
+# Varieties the model names separately, folded into their macro-language.
+MACRO = {code: "ar" for code in ("arz", "ary", "apc", "acm", "ajp", "aeb", "ars", "arq", "afb")}
+_NOISE = re.compile(r"@user|\bhttp\b|\bRT\b|[#_]")
+
+
+def strip_noise(text: str) -> str:
+    return re.sub(r"\s+", " ", _NOISE.sub(" ", normalise(text))).strip()
+
+
+@cache
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
+    """For each post, its ``top`` most likely ISO 639-1 codes with probabilities.
+
+    Arabic varieties (``arz``, ``ary``, ...) are folded into ``ar``.
+
+    A post with no letters left after cleaning gets ``[("und", 1.0)]``.
+    """
+    identifier = _identifier()
+    out: list[list[tuple[str, float]]] = []
+    for text in texts:
+        clean = strip_noise(text)
+        if not any(ch.isalpha() for ch in clean):
+            out.append([(UNDETERMINED, 1.0)])
+            continue
+        merged: dict[str, float] = {}
+        for code, p in identifier.rank(clean)[: top + 4]:
+            code = MACRO.get(code, code)
+            merged[code] = merged.get(code, 0.0) + float(p)
+        ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:top]
+        out.append([(code, round(p, 6)) for code, p in ranked])
+    return out

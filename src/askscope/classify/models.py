@@ -1,0 +1,28 @@
+"""Where the bundled model files live, and their lazy, cached loading."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from askscope.classify.encoder import Encoder
+from askscope.classify.ngrams import NgramLinear
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+@cache
+def card(task: str) -> dict:
+    """The model card data of one task (``models/<task>.json``)."""
+    return json.loads((MODELS_DIR / f"{task}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def encoder() -> Encoder:
+    return Encoder(MODELS_DIR)
+
+
+@cache
+def ngram_model(name: str) -> NgramLinear:
+    return NgramLinear.load(MODELS_DIR / name)

@@ -1,0 +1,89 @@
+"""Export the fine-tuned multi-task model to ONNX and quantise it to int8.
+
+Usage: python -m training.export WORK_DIR MODELS_DIR
+
+Reads ``WORK_DIR/multitask.pt`` (from ``training.finetune``), writes ``WORK_DIR/encoder-fp32.onnx``
+and the bundled ``MODELS_DIR/encoder.onnx`` (dynamic int8 quantisation of every MatMul and of
+the embedding tables), plus ``MODELS_DIR/tokenizer.json`` and ``MODELS_DIR/encoder.json``
+(head layout). The graph's outputs: ``logits`` (all heads side by side) and ``pooled``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from training.finetune import MultiTask, base_model_dir
+
+
+class Exported(nn.Module):
+    def __init__(self, model: MultiTask) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        pooled = self.model.pooled(input_ids, attention_mask)
+        logits = torch.cat([head(pooled) for head in self.model.heads.values()], dim=1)
+        return logits, pooled
+
+
+def export(work: Path, models: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    checkpoint = torch.load(work / "multitask.pt", map_location="cpu")
+    # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime fuses into Attention.
+    encoder = AutoModel.from_pretrained(base_model_dir(), attn_implementation="eager")
+    model = MultiTask(encoder, checkpoint["heads"])
+    model.load_state_dict(checkpoint["state_dict"])
+    model.eval()
+    fp32 = work / "encoder-fp32.onnx"
+    ids = torch.ones((2, 16), dtype=torch.long)
+    torch.onnx.export(
+        Exported(model), (ids, torch.ones_like(ids)), str(fp32),
+        input_names=["input_ids", "attention_mask"], output_names=["logits", "pooled"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
+                      "logits": {0: "batch"}, "pooled": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    # Fuse attention, GELU and skip-LayerNorm for ONNX Runtime's CPU kernels. The embedding
+    # LayerNorm is left unfused so that the embedding tables stay plain Gathers and can be
+    # quantised (they are 45 MB in fp32).
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.enable_embed_layer_norm = False
+    fused = work / "encoder-fused.onnx"
+    optimize_model(str(fp32), model_type="bert", num_heads=12, hidden_size=384, opt_level=1,
+                   optimization_options=options).save_model_to_file(str(fused))
+    models.mkdir(parents=True, exist_ok=True)
+    quantize_dynamic(str(fused), str(models / "encoder.onnx"), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul", "Attention", "Gather"], per_channel=False,
+                     extra_options={"DefaultTensorType": 1})
+    shutil.copy(base_model_dir() / "tokenizer.json", models / "tokenizer.json")
+    layout, start = {}, 0
+    for name, k in checkpoint["heads"].items():
+        layout[name] = [start, start + k]
+        start += k
+    (models / "encoder.json").write_text(json.dumps(
+        {"base_model": "sentence-transformers/all-MiniLM-L6-v2", "max_length": checkpoint["max_length"],
+         "heads": layout, "pooling": "mean", "quantisation": "onnxruntime dynamic int8 (MatMul, Attention, Gather) after BERT fusions"},
+        indent=2) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("work", type=Path)
+    parser.add_argument("models", type=Path)
+    args = parser.parse_args()
+    export(args.work, args.models)
+
+
+if __name__ == "__main__":
+    main()
