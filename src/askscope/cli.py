@@ -373,5 +373,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
+from askscope.authenticity.command import authenticity_command  # noqa: E402
+
+cli.add_command(authenticity_command, "authenticity")
+
+
 if __name__ == "__main__":
     main()
