@@ -206,7 +206,7 @@ def test_analyze_and_report_cli(tmp_path):
     assert again.returncode == 1 and "exists" in again.stderr
     stages = run_cli("stages")
     assert [line.split()[1] for line in stages.stdout.splitlines() if line[0].isdigit()] == [
-        "threads", "relations", "classify", "answers", "lenses"]
+        "threads", "relations", "classify", "authenticity", "answers", "lenses"]
     charts = run_cli("report", db, "-o", str(tmp_path / "r.md"), "--charts", str(tmp_path / "charts"),
                      "--chart-format", "png")
     assert charts.returncode == 0
@@ -222,3 +222,31 @@ def test_pseudonymised_report_hides_participants_not_hosts(tmp_path):
     assert authors and all(a.startswith("participant-") for a in authors)
     assert all(a["author"] == "HostHandle" for a in doc["top"]["host_answers"])
     assert "@u0" not in json.dumps(doc["top"])
+
+
+def test_authenticity_lens_finds_planted_groups_and_recomputes_the_lenses_without_them(tmp_path):
+    from askscope.authenticity.planting import plant_groups
+    from askscope.store import open_store
+
+    path = str(tmp_path / "planted.duckdb")
+    spec = SimulationSpec(seed=3, posts=1500)
+    write_campaign(path, spec, shared())
+    with open_store(path) as store:
+        plant = plant_groups(store, behaviours=("co_post",), events=8, seed=1)
+        # planted posts carry the campaign hashtag so that they belong to the campaign set P
+        store.con.execute("UPDATE posts SET hashtags = ['AskSimHost'] WHERE id LIKE 'planted-%'")
+    analyze(path, parse_campaign(campaign_file(spec)), settings={"labeler": RuleLabeler(), "seed": 3})
+    doc = json.loads(report(path, format="json"))
+    lens = doc["lenses"]["authenticity"]
+    assert lens["coordinated_accounts"] == len(plant.accounts) == 16
+    share = lens["coordinated_share"]["any"]
+    assert share["k"] == plant.posts and share["ci"][0] < share["value"] < share["ci"][1]
+    assert lens["networks"]["co_post"]["groups"] == 2
+    without, full = lens["without_coordinated"]["backfire"], doc["lenses"]["backfire"]
+    assert without["audience_posts"] == full["volume"]["audience_posts"] - plant.posts
+    assert without["authors"] == full["volume"]["authors"] - 16
+    assert "16 accounts in significant co-action groups" in doc["verdicts"]["authenticity"]
+    html = report(path, format="html")
+    assert "The other lenses without the coordinated accounts" in html and "planted_g1" not in html
+    md = report(path, format="md")
+    assert "| co post | 16 (2) |" in md

@@ -14,6 +14,7 @@ from askscope.store import Store, open_store
 
 def _register_builtin_stages() -> None:
     # Importing the modules registers the stages, in pipeline order.
+    from askscope.authenticity import stage as authenticity  # noqa: F401
     from askscope.stages import answers, classify, lenses, relations, threads  # noqa: F401
 
 

@@ -324,8 +324,8 @@ def demo(folder: str) -> None:
     """Run a whole analysis on bundled real data (@Uber_Sydney answering repliers during the
     Sydney siege, RumourEval/PHEME) and write the reports."""
     result = run_demo(folder, progress=lambda message: click.echo(message, err=True))
-    for lens, text in result["verdicts"].items():
-        click.echo(f"{lens.upper()}: {text}\n")
+    for lens in ("backfire", "engagement", "framing", "authenticity"):
+        click.echo(f"{lens.upper()}: {result['verdicts'][lens]}\n")
     click.echo(f"Report: {result['reports']['html']} (also {result['reports']['md']}, {result['reports']['json']})")
     click.echo(f"Store: {result['store']}; campaign file: {result['campaign']}")
 

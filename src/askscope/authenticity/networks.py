@@ -200,9 +200,11 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
 
 
 def posts_and_times(con: duckdb.DuckDBPyConnection, network: str) -> tuple[np.ndarray, np.ndarray]:
-    """The posts of ``network`` (see :func:`posts_of`) and their times (epoch ms), by post."""
-    data = con.execute(f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) ORDER BY pid"
-                       ).fetchnumpy()
+    """The posts of ``network`` (see :func:`posts_of`) and their times (epoch ms), ordered by
+    ``(platform, id)``: not by ``pid``, a rowid that depends on the order of ingestion, so that the
+    seeded null permutation gives the same floor for the same posts however they were ingested."""
+    data = con.execute(f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) "
+                       "ORDER BY platform, id").fetchnumpy()
     return np.asarray(data["pid"], dtype=np.int64), np.asarray(data["t"], dtype=np.int64)
 
 

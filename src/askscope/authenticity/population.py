@@ -46,9 +46,10 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:
     """(Re)write the temporary table ``auth_population`` and say what is in it.
 
-    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique and stable), ``uid`` (dense account
-    number), ``platform``, ``id``, ``author_id``, ``author_handle``, ``created_at``, ``t`` (epoch milliseconds), ``kind``, ``text``, ``reposted_id``,
-    ``in_reply_to_id``, ``urls``.
+    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique within the store, but ordered by
+    ingestion, so nothing random may be keyed on its order), ``uid`` (dense account number),
+    ``platform``, ``id``, ``author_id``, ``author_handle``, ``created_at``, ``t`` (epoch
+    milliseconds), ``kind``, ``text``, ``reposted_id``, ``in_reply_to_id``, ``urls``.
     """
     start = campaign.start if campaign else None
     end = campaign.end if campaign else None

@@ -22,7 +22,7 @@ BACKLASH_MIN_POSTS = 10
 
 def audience_table(inp: LensInput) -> pa.Table:
     con = inp.store.con
-    relation = con.sql(AUDIENCE_SQL)
+    relation = con.sql(AUDIENCE_SQL.format(filter=inp.authors_filter("p")))
     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
 

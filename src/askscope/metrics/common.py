@@ -23,7 +23,7 @@ JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
 LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse'
 LEFT JOIN labels q ON q.platform = r.platform AND q.post_id = r.post_id AND q.task = 'question'
 LEFT JOIN labels lg ON lg.platform = r.platform AND lg.post_id = r.post_id AND lg.task = 'language'
-WHERE r.in_campaign AND r.relation <> 'host'
+WHERE r.in_campaign AND r.relation <> 'host' AND {filter}
 ORDER BY r.platform, r.post_id
 """
 
@@ -38,6 +38,15 @@ class LensInput:
     window_end: datetime | None
     rates: dict[str, dict[str, Any]]
     labeled: bool
+    #: A table of (platform, author_id) whose posts the lenses leave out (coordinated accounts).
+    exclude: str | None = None
+
+    def authors_filter(self, alias: str, author: str = "author_id") -> str:
+        """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
+        if self.exclude is None:
+            return "true"
+        return (f"NOT EXISTS (SELECT 1 FROM {self.exclude} x WHERE x.platform = {alias}.platform "
+                f"AND x.author_id = {alias}.{author})")
 
     def rate(self, task: str, label: str) -> dict[str, Any] | None:
         classes = self.rates.get(task, {}).get("classes", {})

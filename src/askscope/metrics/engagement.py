@@ -27,8 +27,8 @@ COLLABORATION = re.compile(
 
 def _answer_rates(inp: LensInput) -> dict[str, Any]:
     con = inp.store.con
-    rows = con.execute("SELECT answer_id IS NOT NULL, question_reposts, category FROM answers "
-                       "ORDER BY platform, question_id").fetchall()
+    rows = con.execute("SELECT answer_id IS NOT NULL, question_reposts, category FROM answers a "
+                       f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id").fetchall()
     answered = [a for a, _, _ in rows]
     k, n = sum(answered), len(answered)
     weights_all = [1 + r for _, r, _ in rows]
@@ -76,7 +76,9 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     rate = inp.rate("question", "question")
     if rate is None:
         return None
-    rows = inp.store.con.execute("SELECT is_question, answered FROM answered_posts WHERE addressed").fetchall()
+    rows = inp.store.con.execute(
+        "SELECT ap.is_question, ap.answered FROM answered_posts ap JOIN posts p ON p.platform = ap.platform "
+        f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}").fetchall()
     n = len(rows)
     if n == 0:
         return None
@@ -100,7 +102,8 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
 
 def _latency(inp: LensInput) -> dict[str, Any]:
     latencies = [r[0] for r in inp.store.con.execute(
-        "SELECT latency_s FROM answers WHERE latency_s IS NOT NULL ORDER BY latency_s").fetchall()]
+        f"SELECT latency_s FROM answers a WHERE latency_s IS NOT NULL AND {inp.authors_filter('a', 'asker_id')} "
+        "ORDER BY latency_s").fetchall()]
     within = sum(1 for x in latencies if x <= 3600)
     return {
         "answered": len(latencies),
@@ -261,6 +264,14 @@ def _newcomers(inp: LensInput) -> dict[str, Any]:
     share = stats.wilson(int(rows[1]), int(rows[0]))
     share["note"] = "participants with no reply to or mention of a host in the 30 days before the start"
     return share
+
+
+def engagement_core(inp: LensInput) -> dict[str, Any]:
+    """The answer rates and latency alone (what the lenses report again without coordinated
+    accounts)."""
+    out = _answer_rates(inp)
+    out["answer_latency"] = _latency(inp)
+    return out
 
 
 def engagement(inp: LensInput) -> dict[str, Any]:

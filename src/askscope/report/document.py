@@ -72,6 +72,11 @@ def build(store: Store, *, pseudonymise: bool = False) -> dict[str, Any]:
     window = _rows(store, 'SELECT start, "end", end_inclusive, from_campaign_file FROM campaign_window')[0]
     hosts = _rows(store, "SELECT platform, author_id, handle, role FROM hosts ORDER BY role, handle")
     names = Pseudonyms(pseudonymise, {h["handle"] for h in hosts if h["handle"]}, campaign.get("name", ""))
+    if pseudonymise:
+        for cluster in (results.get("authenticity") or {}).get("largest_duplicate_clusters", []):
+            cluster["first_author_id"] = None
+            cluster["first_post_id"] = None
+            cluster["text"] = names.text(cluster.get("text"))
     bucket = bucket_for(*campaign_span(store))
     doc: dict[str, Any] = {
         "askscope_version": __version__,
@@ -93,8 +98,6 @@ def build(store: Store, *, pseudonymise: bool = False) -> dict[str, Any]:
         "stages": {name: {"summary": {k: v for k, v in run["summary"].items() if k not in VOLATILE}}
                    for name, run in sorted(runs.items())},
     }
-    if "authenticity" in results:
-        doc["lenses"]["authenticity"] = results["authenticity"]
     doc["verdicts"] = verdicts(doc)
     doc["caveats"] = _caveats(doc)
     return doc

@@ -128,6 +128,26 @@ def to_markdown(doc: dict[str, Any]) -> str:
             lines.append(f"| {_md_escape(name)} | {interval(f['host'])} | {interval(f['participants'])} |")
     else:
         lines.append("No frames were declared.")
+    a = doc["lenses"].get("authenticity")
+    lines += ["", "## Authenticity", ""]
+    if a:
+        lines += ["| co-action network | accounts (groups) | share of campaign posts | 95% interval |", "|---|---:|---:|---|"]
+        for name, n in sorted(a["networks"].items()):
+            share = a["coordinated_share"][name]
+            lines.append(f"| {name.replace('_', ' ')} | {n['coordinated_accounts']} ({n['groups']}) | "
+                         f"{pct(share['value'])} | {_ci(share)} |")
+        share = a["coordinated_share"]["any"]
+        lines.append(f"| any network | {a['coordinated_accounts']} | {pct(share['value'])} | {_ci(share)} |")
+        if a.get("without_coordinated"):
+            w, f = a["without_coordinated"], a["with_all"]
+            lines += ["", "| metric | all participants | without coordinated |", "|---|---:|---:|"]
+            for label, lens, key in (("hostile share", "backfire", "hostile_share"),
+                                     ("mockery share", "backfire", "mockery_share"),
+                                     ("answer rate", "engagement", "answer_rate"),
+                                     ("hostile answer rate", "engagement", "hostile_answer_rate")):
+                lines.append(f"| {label} | {interval(f[lens][key])} | {interval(w[lens][key])} |")
+    else:
+        lines.append("Not measured.")
     lines += ["", "## Methods and caveats", ""] + [f"- {_md_escape(c)}" for c in doc["caveats"]]
     lines += ["", f"askscope {doc['askscope_version']}; every number is in the JSON report.", ""]
     return "\n".join(lines)

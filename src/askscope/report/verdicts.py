@@ -10,7 +10,13 @@ from typing import Any
 
 
 def pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
+    """A share as a percentage: whole percent, one decimal below 1% and above 99% so that a small
+    but non-zero share (or interval bound) does not print as 0% (or 100%)."""
+    if value is None:
+        return "n/a"
+    if 0 < value < 0.01 or 0.99 < value < 1:
+        return f"{100 * value:.1f}%"
+    return f"{100 * value:.0f}%"
 
 
 def interval(share: dict[str, Any] | None) -> str:
@@ -114,11 +120,19 @@ def authenticity(doc: dict[str, Any]) -> str:
     lens = doc["lenses"].get("authenticity")
     if not lens:
         return "Coordination was not measured (run the authenticity stage)."
-    share = lens.get("coordinated_share", {}).get("any") if isinstance(lens.get("coordinated_share"), dict) else None
-    if share and share.get("value") is not None:
-        return (f"{interval(share)} of campaign posts came from accounts in significant co-action groups. "
-                "Coordination is not inauthenticity: open mobilisation is coordinated too.")
-    return "No significant coordinated groups were found above the shuffled-time null model."
+    share = lens.get("coordinated_share", {}).get("any")
+    if not share or share.get("n") in (None, 0):
+        return "There were no campaign posts to test for coordination."
+    if not lens.get("coordinated_accounts"):
+        return (f"No account formed a co-action group above the shuffled-time null floor: 0 of {share['n']:,} "
+                f"campaign posts (95% CI up to {pct(share['ci'][1])}).")
+    text = (f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in significant "
+            "co-action groups.")
+    without = lens.get("without_coordinated")
+    if without:
+        text += (f" Without them the hostile share is {interval(without['backfire']['hostile_share'])} and the answer "
+                 f"rate {interval(without['engagement']['answer_rate'])}.")
+    return text + " Coordination is not inauthenticity: open mobilisation is coordinated too."
 
 
 def verdicts(doc: dict[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from askscope.metrics.authenticity_lens import authenticity
 from askscope.metrics.backfire import backfire
 from askscope.metrics.common import bucket_for, campaign_span, load_input
 from askscope.metrics.framing_lens import framing
@@ -41,8 +42,9 @@ def _num(value: Any) -> float | None:
 @register
 class Lenses(Stage):
     name = "lenses"
-    description = "backfire, engagement and framing metrics with intervals; shares corrected for classifier error"
-    requires = ("answers",)
+    description = ("backfire, engagement, framing and authenticity metrics with intervals; "
+                   "shares corrected for classifier error")
+    requires = ("answers", "authenticity")
     provides = ("lens_results", "metrics")
 
     def run(self, ctx: Context) -> dict[str, Any]:
@@ -50,6 +52,9 @@ class Lenses(Stage):
         inp = load_input(ctx.store, seed)
         results = {"backfire": backfire(inp), "engagement": engagement(inp),
                    "framing": framing(inp, bucket_for(*campaign_span(ctx.store)))}
+        lens4 = authenticity(inp, results)
+        if lens4 is not None:
+            results["authenticity"] = lens4
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
