@@ -172,3 +172,25 @@ def test_help_and_version():
     assert version.returncode == 0 and version.stdout.startswith("askscope, version ")
     formats = run_cli("formats")
     assert [line.split()[0] for line in formats.stdout.splitlines()] == ["cassette", "mastodon", "bluesky", "reddit", "x-v2", "x-v1", "csv"]
+
+
+def test_a_failing_store_is_a_clean_error_and_a_rerun_completes(tmp_path, monkeypatch):
+    """DuckDB out of memory mid-ingest (a real 1 MB limit): Error and hint, exit 1, no traceback;
+    the same command afterwards gives what a clean run gives."""
+    path = str(tmp_path / "c.duckdb")
+    monkeypatch.setenv("ASKSCOPE_INGEST_MEMORY", "1MB")
+    proc = run_cli("ingest", path, *FILES)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: the campaign store failed: Out of Memory Error"), proc.stderr
+    assert "Traceback" not in proc.stderr and "Hint: " in proc.stderr
+    monkeypatch.setenv("ASKSCOPE_INGEST_MEMORY", "banana")
+    bad = run_cli("ingest", path, *FILES)
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines()[0] == "Error: ASKSCOPE_INGEST_MEMORY='banana' is not a memory size"
+    monkeypatch.delenv("ASKSCOPE_INGEST_MEMORY")
+    again = run_cli("ingest", path, *FILES, "--json")
+    assert again.returncode == 0, again.stderr
+    clean = str(tmp_path / "clean.duckdb")
+    assert run_cli("ingest", clean, *FILES).returncode == 0
+    query = "SELECT platform, id, is_context, text FROM posts ORDER BY ALL"
+    assert run_cli("sql", path, query, "--json").stdout == run_cli("sql", clean, query, "--json").stdout

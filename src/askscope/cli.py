@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 import click
+import duckdb
 import msgspec
 
 from askscope._version import __version__
@@ -354,6 +355,11 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="askscope", standalone_mode=False)
     except AskscopeError as exc:
         _fail(exc.message, exc.hint)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _fail(f"the campaign store failed: {first}",
+              "what was committed before the failure is kept; free memory or disk space and run the "
+              "same command again (re-running is safe: nothing is stored twice)")
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(0)

@@ -16,6 +16,7 @@ import concurrent.futures as cf
 from collections import deque
 import multiprocessing
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
+import duckdb
 import msgspec
 
 from askscope.batch import Batch, build_batch, iter_lines
-from askscope.errors import AskscopeError, RecordError, UnknownFormatError
+from askscope.errors import AskscopeError, RecordError, UnknownFormatError, UsageError
 from askscope.inputs import InputSource, OpenedInput, expand_paths
 from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink
@@ -45,8 +47,19 @@ GROUP_BYTES = 32 << 20
 #: DuckDB writes a checkpoint when its write-ahead log passes this size; the default (16 MB)
 #: makes every large batch checkpoint, which doubles the writes of a bulk load.
 CHECKPOINT_THRESHOLD = "256MB"
-#: DuckDB's memory during ingest (it spills beyond); keeps a 1M-post ingest under 1 GiB in all.
-MEMORY_LIMIT = "256MB"
+#: DuckDB's memory during ingest (it spills beyond). 256 MB made the checkpoints of a 1M-post
+#: input fail ("failed to pin block"); see docs/benchmarks.md for the peak RSS this gives.
+#: The environment variable ``ASKSCOPE_INGEST_MEMORY`` (e.g. ``1GB``) overrides it.
+MEMORY_LIMIT = "512MB"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
+def _memory_limit() -> str:
+    value = os.environ.get("ASKSCOPE_INGEST_MEMORY", "").strip() or MEMORY_LIMIT
+    if not _MEMORY_SIZE.fullmatch(value):
+        raise UsageError(f"ASKSCOPE_INGEST_MEMORY={value!r} is not a memory size",
+                         "give a size such as 512MB or 2GB, or unset it")
+    return value
 #: Inputs at least this large (or of unknown size) are parsed by worker processes.
 PARALLEL_MIN_BYTES = 24 << 20
 
@@ -142,13 +155,14 @@ def ingest(
     stored). ``workers`` sets the parser processes for large JSON-lines inputs, besides this
     process, which parses too when they are busy (default: one per CPU but one; 0 = parse here).
     """
+    memory = _memory_limit()
     options = {"mapping": mapping or {}, "platform": platform}
     plans, skipped = _plan(paths, format, options)
     own = not isinstance(store, Store)
     db = open_store(store) if own else store  # type: ignore[arg-type]
     result = IngestResult(store=db.path, skipped=skipped)
     db.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
-    db.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    db.con.execute(f"SET memory_limit = '{memory}'")  # checked: digits and a unit
     started = time.perf_counter()
     try:
         for group in _groups(plans, strict):
@@ -304,13 +318,19 @@ def _ingest_one(
             damage=opened.damage,
         )
     finally:
-        if in_transaction:
-            con.execute("ROLLBACK")
-        if stage is not None:
-            stage.discard()
-        if status != "done" and record is not None:
-            # Record the failure if the run's row was committed (it was, after its first batch).
-            db.finish_ingest(record, status=status, sha256=None, bytes_read=opened.bytes_read)
+        try:
+            if in_transaction:
+                con.execute("ROLLBACK")
+            if stage is not None:
+                stage.discard()
+            if status != "done" and record is not None:
+                # Record the failure if the run's row was committed (it was, after its first batch).
+                db.finish_ingest(record, status=status, sha256=None, bytes_read=opened.bytes_read)
+        except duckdb.Error:
+            if status == "done":
+                raise
+            # The store itself failed (out of memory or disk; DuckDB then refuses every further
+            # statement): the error already on its way says why; committed batches stay stored.
 
 
 # --- many small inputs -------------------------------------------------------------------------

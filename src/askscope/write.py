@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from askscope._version import __version__
@@ -144,7 +145,7 @@ def begin_ingests(store: Store, runs: list[dict[str, Any]]) -> list[IngestRecord
             f"'{__version__}' FROM {view}"
         )
     finally:
-        store.con.unregister(view)
+        _unregister(store.con, view)
     return [IngestRecord(id=first + i, source_file=r["source_file"], format=r["format"], started_at=started)
             for i, r in enumerate(runs)]
 
@@ -163,7 +164,7 @@ def save_counts(store: Store, records: list[IngestRecord]) -> None:
         sets = ", ".join(f'"{n}" = c."{n}"' for n in BatchCounts.__slots__)  # type: ignore[attr-defined]
         store.con.execute(f"UPDATE ingests SET {sets} FROM {view} c WHERE ingests.id = c.id")
     finally:
-        store.con.unregister(view)
+        _unregister(store.con, view)
 
 
 def finish_ingests(
@@ -201,7 +202,7 @@ def finish_ingests(
                 [status, now_utc()],
             )
         finally:
-            con.unregister(view)
+            _unregister(con, view)
         save_counts(store, records)
         if status != "done":
             return
@@ -231,7 +232,7 @@ def finish_ingests(
                 f"FROM {view} s WHERE ingests.id = s.id"
             )
         finally:
-            con.unregister(view)
+            _unregister(con, view)
 
 
 def _view_name(prefix: str) -> str:
@@ -294,9 +295,15 @@ def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: b
         counts.updated = batch.match_records + batch.account_record_count - counts.new
         _write_side_tables(store, [(ingest, batch)], keep_raw)
         ingest.counts.add(counts)
+        if stage is not None and stage.rows >= STAGE_ROWS:
+            stage.flush(final=False)  # bounds the stage (memory, and the size of the last commit)
         if save:
             save_counts(store, [ingest])
     return counts
+
+
+#: Staged account rows merged early, so that the stage of a large input stays small.
+STAGE_ROWS = 250_000
 
 
 class AccountStage:
@@ -324,11 +331,12 @@ class AccountStage:
         try:
             self.store.con.execute(f"INSERT INTO {self.table} SELECT * FROM {view}")
         finally:
-            self.store.con.unregister(view)
+            _unregister(self.store.con, view)
         self.rows += table.num_rows
 
-    def flush(self) -> BatchCounts:
-        """Merge the staged accounts (inside the caller's transaction) and drop the stage."""
+    def flush(self, final: bool = True) -> BatchCounts:
+        """Merge the staged accounts (inside the caller's transaction) and empty the stage (drop
+        it when ``final``). Counts go to the ingest run."""
         counts = BatchCounts()
         con = self.store.con
         if self.rows:
@@ -339,7 +347,7 @@ class AccountStage:
             upsert_accounts(self.store, latest)
             counts.accounts_new = _account_count(self.store) - before
             counts.accounts_updated = self.rows - counts.accounts_new
-        con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        con.execute(f"DROP TABLE IF EXISTS {self.table}" if final else f"DELETE FROM {self.table}")
         self.ingest.counts.add(counts)
         self.rows = 0
         return counts
@@ -349,6 +357,15 @@ class AccountStage:
             self.store.con.execute(f"DROP TABLE IF EXISTS {self.table}")
         except Exception:  # noqa: BLE001 - the connection may be mid-rollback; temp tables die with it
             pass
+
+
+def _unregister(con: Any, view: str) -> None:
+    """Unregister a view in a ``finally``: when DuckDB has aborted the transaction (out of memory,
+    disk full) unregistering fails too, and must not hide the error that says why."""
+    try:
+        con.unregister(view)
+    except duckdb.Error:
+        pass
 
 
 def _arrow(con: Any, query: str) -> pa.Table:
@@ -375,7 +392,7 @@ def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], ke
         try:
             con.execute(f"INSERT INTO {table_name} ({columns}, ingest_id) SELECT {columns}, ingest_id FROM {view}")
         finally:
-            con.unregister(view)
+            _unregister(con, view)
     if not keep_raw:
         return
     raws = [(ingest, batch) for ingest, batch in items if batch.raw_block is not None]
@@ -393,7 +410,7 @@ def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], ke
         try:
             con.execute(f"INSERT INTO raw SELECT * FROM {view}")
         finally:
-            con.unregister(view)
+            _unregister(con, view)
         for ingest, _ in raws:
             ingest.raw_blocks += 1
 
@@ -413,7 +430,7 @@ def _upsert(store: Store, table: pa.Table, view: str, target: str, insert_sql: s
         if inserted < table.num_rows:
             con.execute(merge_sql)
     finally:
-        con.unregister(view)
+        _unregister(con, view)
 
 
 def upsert_posts(store: Store, table: pa.Table) -> None:
@@ -499,7 +516,7 @@ def _existing(store: Store, table_name: str, keys: set[tuple[str, str]], with_co
             f"ON t.platform = k.platform AND t.id = k.id"
         ).fetchall()
     finally:
-        store.con.unregister(view)
+        _unregister(store.con, view)
     return {(p, i): bool(c) for p, i, c in rows}
 
 
