@@ -82,7 +82,10 @@ def run(path: Path, posts: int) -> dict:
     copy.unlink(missing_ok=True)
     if proc.returncode:
         raise SystemExit(err.decode()[-3000:])
-    result = json.loads(out.decode().strip().splitlines()[-1])
+    lines = [line for line in out.decode().splitlines() if line.startswith('{"analyze_s"')]
+    if not lines:
+        raise SystemExit(f"no result from the child; its output:\n{out.decode()[-3000:]}\n{err.decode()[-3000:]}")
+    result = json.loads(lines[-1])
     result["peak_rss_mb"] = peak / 2**20
     return result
 
@@ -103,14 +106,17 @@ def main() -> None:
         rows.append((posts, result, classify))
         print(f"{posts:>9,} posts: analyze {result['analyze_s']:.1f}s (classify stage {classify:.1f}s), "
               f"report {result['report_s']:.1f}s, peak RSS {result['peak_rss_mb']:.0f} MB", file=sys.stderr)
-    print("| posts | threads | relations | classify (labels, reported apart) | answers | lenses | report (json+md+html) "
-          "| analyze + report without classify | peak RSS (MB) | seconds per 100k posts |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out = ROOT / "bench" / "results" / "analyze.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([{"posts": p, **r} for p, r, _ in rows], indent=2))
+    print("| posts | threads | relations | classify (labels, reported apart) | authenticity | answers | lenses "
+          "| report (json+md+html) | analyze + report without classify | peak RSS (MB) | seconds per 100k posts |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for posts, result, classify in rows:
         s = result["stages"]
         total = result["analyze_s"] - classify + result["report_s"]
         print(f"| {posts:,} | {s.get('threads', 0):.1f} | {s.get('relations', 0):.1f} | {classify:.1f} | "
-              f"{s.get('answers', 0):.1f} | {s.get('lenses', 0):.1f} | {result['report_s']:.1f} | {total:.1f} | "
+              f"{s.get('authenticity', 0):.1f} | {s.get('answers', 0):.1f} | {s.get('lenses', 0):.1f} | {result['report_s']:.1f} | {total:.1f} | "
               f"{result['peak_rss_mb']:.0f} | {100_000 * total / posts:.1f} |")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,31 @@ def test_unknown_setting_is_a_typed_error(store):
 def test_coordinated_account_set_needs_a_run(store):
     with pytest.raises(AuthenticityError, match="no coordinated_accounts"):
         coordinated_account_set(store)
+
+
+def test_crowds_make_no_edges_and_are_counted(store):
+    """60 accounts (SYNTHETIC, added to the real store) reply to each of three real posts within
+    30 seconds: a crowd. By default those replies make no co_reply edges and are counted as
+    crowded; with max_crowd=None (the toolkit's rule) every pair of them is an edge of weight 3."""
+    targets = store.con.execute(
+        "SELECT id, created_at FROM posts WHERE platform = 'x' AND NOT is_context AND created_at IS NOT NULL "
+        "ORDER BY id LIMIT 3").fetchall()
+    rows = []
+    for n, (target, at) in enumerate(targets):
+        start = at + timedelta(minutes=5)
+        for i in range(60):
+            rows.append((f"crowd-{n}-{i}", f"crowd{i}", f"crowd_{i}", start + timedelta(seconds=i // 2),
+                         f"what about this, number {n} {i}?", target))
+    store.con.executemany(
+        "INSERT INTO posts (platform, id, author_id, author_handle, created_at, text, kind, in_reply_to_id, "
+        "urls, is_context) VALUES ('x', ?, ?, ?, ?, ?, 'reply', ?, [], false)", rows)
+    crowd_edges = ("SELECT count(*) FROM coaction_edges WHERE network = 'co_reply' "
+                   "AND source_id LIKE 'crowd%' AND target_id LIKE 'crowd%'")
+    summary = analyze(store, networks="co_reply", null_runs=2)
+    assert summary["networks"]["co_reply"]["crowded_actions"] >= 180
+    assert one(store, crowd_edges) == 0
+    assert one(store, "SELECT crowded_actions FROM coordination_networks WHERE network = 'co_reply'") >= 180
+    summary = analyze(store, networks="co_reply", null_runs=2, max_crowd=None)
+    assert summary["networks"]["co_reply"]["crowded_actions"] == 0
+    assert one(store, crowd_edges) == 60 * 59
+    assert one(store, crowd_edges + " AND weight = 3") == 60 * 59

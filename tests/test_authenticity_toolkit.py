@@ -50,7 +50,8 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _ours(store: askscope.Store, tau: float, keep_empty_text: bool) -> dict[str, dict[tuple[str, str], int]]:
     population = build_population(store.con, None)
-    settings = AuthenticitySettings(networks=SHARED, tau=tau, keep_empty_text=keep_empty_text, null_runs=1)
+    settings = AuthenticitySettings(networks=SHARED, tau=tau, keep_empty_text=keep_empty_text, null_runs=1,
+                                    max_crowd=None)  # every pair, as the toolkit
     run_coordination(store.con, population, settings)
     edges: dict[str, dict[tuple[str, str], int]] = {n: {} for n in SHARED}
     for network, platform, source, target, weight in store.con.execute(

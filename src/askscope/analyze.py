@@ -9,7 +9,12 @@ from typing import Any
 from askscope.campaign import Campaign, load_campaign
 from askscope.stages import base
 from askscope.stages.base import Context, run_stages
-from askscope.store import Store, open_store
+from askscope.store import Store, memory_limit, memory_setting, open_store
+
+
+#: DuckDB's memory during analyze (its default, 80% of RAM, lets its cache take what the stages'
+#: numpy arrays need).
+MEMORY_LIMIT = "1536MB"
 
 
 def _register_builtin_stages() -> None:
@@ -26,15 +31,20 @@ def analyze(
     settings: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run every stage (or ``only`` some, whose inputs must exist) and return their summaries."""
+    """Run every stage (or ``only`` some, whose inputs must exist) and return their summaries.
+
+    DuckDB gets ``MEMORY_LIMIT`` (environment variable ``ASKSCOPE_ANALYZE_MEMORY``) meanwhile and
+    spills beyond it; the stages' own arrays come on top (see docs/benchmarks.md)."""
     _register_builtin_stages()
+    limit = memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
     own = not isinstance(store, Store)
     db = open_store(store, create=False) if own else store  # type: ignore[arg-type]
     try:
         ctx = Context(store=db, campaign=campaign, settings=dict(settings or {}), progress=progress)
-        return run_stages(ctx, only=only)
+        with memory_limit(db, limit):
+            return run_stages(ctx, only=only)
     finally:
         if own:
             db.close()

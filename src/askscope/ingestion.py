@@ -16,7 +16,6 @@ import concurrent.futures as cf
 from collections import deque
 import multiprocessing
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,12 +27,12 @@ import duckdb
 import msgspec
 
 from askscope.batch import Batch, build_batch, iter_lines
-from askscope.errors import AskscopeError, RecordError, UnknownFormatError, UsageError
+from askscope.errors import AskscopeError, RecordError, UnknownFormatError
 from askscope.inputs import InputSource, OpenedInput, expand_paths
 from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.framing import HEAD_BYTES
-from askscope.store import BatchCounts, IngestRecord, Store, now_utc, open_store
+from askscope.store import BatchCounts, IngestRecord, Store, memory_setting, now_utc, open_store
 from askscope.write import AccountStage, begin_ingests, finish_ingests, save_counts, write_batch, write_group
 
 #: Input bytes per block (one worker task, one transaction).
@@ -51,15 +50,10 @@ CHECKPOINT_THRESHOLD = "256MB"
 #: input fail ("failed to pin block"); see docs/benchmarks.md for the peak RSS this gives.
 #: The environment variable ``ASKSCOPE_INGEST_MEMORY`` (e.g. ``1GB``) overrides it.
 MEMORY_LIMIT = "512MB"
-_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
 def _memory_limit() -> str:
-    value = os.environ.get("ASKSCOPE_INGEST_MEMORY", "").strip() or MEMORY_LIMIT
-    if not _MEMORY_SIZE.fullmatch(value):
-        raise UsageError(f"ASKSCOPE_INGEST_MEMORY={value!r} is not a memory size",
-                         "give a size such as 512MB or 2GB, or unset it")
-    return value
+    return memory_setting("ASKSCOPE_INGEST_MEMORY", MEMORY_LIMIT)
 #: Inputs at least this large (or of unknown size) are parsed by worker processes.
 PARALLEL_MIN_BYTES = 24 << 20
 

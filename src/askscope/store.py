@@ -17,6 +17,7 @@ Guarantees:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import duckdb
 
 from askscope._version import __version__
 from askscope.batch import Batch
-from askscope.errors import QueryError, StoreError, StoreVersionError
+from askscope.errors import QueryError, StoreError, StoreVersionError, UsageError
 from askscope.schema import MIGRATIONS, OLDEST_MIGRATABLE, SCHEMA_VERSION, create_statements
 
 @dataclass(slots=True)
@@ -138,6 +139,31 @@ class Store:
             if self.read_only and ("read-only" in message.lower() or "read only" in message.lower()):
                 hint = "askscope sql opens the store read-only; use the library or duckdb to change it"
             raise QueryError(f"query failed: {message}", hint) from exc
+
+
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
+def memory_setting(variable: str, default: str) -> str:
+    """DuckDB's memory limit for a long job: the environment variable ``variable`` (a size such
+    as ``2GB``) or ``default``. Checked, so it can go into a ``SET`` statement."""
+    value = os.environ.get(variable, "").strip() or default
+    if not _MEMORY_SIZE.fullmatch(value):
+        raise UsageError(f"{variable}={value!r} is not a memory size", "give a size such as 512MB or 2GB, or unset it")
+    return value
+
+
+@contextmanager
+def memory_limit(store: Store, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit set to ``limit`` (from :func:`memory_setting`) for a block."""
+    store.con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        try:
+            store.con.execute("RESET memory_limit")
+        except duckdb.Error:
+            pass  # the connection failed; the error on its way says why
 
 
 def _is_duckdb_file(path: str) -> bool:

@@ -29,6 +29,9 @@ def _say(message: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the null model.")
 @click.option("--min-weight", type=click.IntRange(min=1), default=3, show_default=True,
               help="Fewest co-actions for an edge to be significant.")
+@click.option("--max-crowd", type=click.IntRange(min=0), default=50, show_default=True,
+              help="An action makes no edges when more than this many actions on the same object lie within "
+                   "tau of it (a crowd); 0 keeps every pair, as the QUT toolkit does.")
 @click.option("--fdr", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True,
               help="Largest expected share of null edges among the significant ones.")
 @click.option("--hypergeometric", is_flag=True,
@@ -42,7 +45,7 @@ def _say(message: str) -> None:
 @click.option("--significant-only", is_flag=True, help="Export only significant edges.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def authenticity_command(db: str, campaign_file: str | None, networks: str, tau: str, similarity: float,
-                         null_runs: int, seed: int, min_weight: int, fdr: float, hypergeometric: bool, groups: str,
+                         null_runs: int, seed: int, min_weight: int, max_crowd: int, fdr: float, hypergeometric: bool, groups: str,
                          hostile_sql: str | None, export_dir: str | None, significant_only: bool,
                          as_json: bool) -> None:
     """Coordinated and automated participation (lens 4): co-action networks (co_repost, co_post,
@@ -67,7 +70,7 @@ def authenticity_command(db: str, campaign_file: str | None, networks: str, tau:
                                     "for example: --tau 60") from None
     settings = AuthenticitySettings.from_mapping({
         "networks": networks, "tau": tau_value, "similarity": similarity, "null_runs": null_runs, "seed": seed,
-        "min_weight": min_weight, "fdr": fdr, "hypergeometric": hypergeometric, "groups": groups,
+        "min_weight": min_weight, "max_crowd": max_crowd or None, "fdr": fdr, "hypergeometric": hypergeometric, "groups": groups,
         "hostile_sql": hostile_sql,
     })
     campaign = load_campaign(campaign_file) if campaign_file else Campaign(name="(no campaign file)", hosts=())

@@ -45,6 +45,7 @@ class NetworkResult:
     posts: int = 0
     coordinated_share: float = 0.0
     null_accounts_flagged: float = 0.0
+    crowded_actions: int = 0
     membership: dict[int, int] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -55,6 +56,7 @@ class NetworkResult:
             "groups": self.groups, "coordinated_posts": self.coordinated_posts, "posts": self.posts,
             "coordinated_share": round(self.coordinated_share, 6),
             "null_accounts_flagged": round(self.null_accounts_flagged, 4),
+            "crowded_actions": self.crowded_actions,
             "null_floor": self.floor.as_dict() if self.floor else None,
         }
 
@@ -92,7 +94,9 @@ def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, sett
     def compute(times: str) -> Edges:
         return compute_edges(con, network, times, tau, settings)
 
-    edges = compute(POPULATION) if actions else Edges.empty()
+    stats: dict[str, int] = {}
+    edges = compute_edges(con, network, POPULATION, tau, settings, stats) if actions else Edges.empty()
+    result.crowded_actions = stats.get("crowded_actions", 0)
     a, b, w = edges.pair_weights()
     result.edges, result.pairs = len(edges), len(w)
     pids, times = posts_and_times(con, network) if actions else (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -128,7 +132,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
                    tau_source VARCHAR, actions BIGINT, edges BIGINT, pairs BIGINT, null_runs INTEGER,
                    null_pairs_mean DOUBLE, null_max_weight INTEGER, threshold_weight INTEGER,
                    significant_pairs BIGINT, coordinated_accounts BIGINT, groups BIGINT, coordinated_posts BIGINT,
-                   posts BIGINT, coordinated_share DOUBLE, null_accounts_flagged DOUBLE)""")
+                   posts BIGINT, coordinated_share DOUBLE, null_accounts_flagged DOUBLE, crowded_actions BIGINT)""")
 
 
 def _write_edges(con: duckdb.DuckDBPyConnection, network: str, edges: Edges, sa: np.ndarray, sb: np.ndarray) -> None:
@@ -178,11 +182,11 @@ def _write_accounts_share(con: duckdb.DuckDBPyConnection, results: dict[str, Net
         result.coordinated_posts = int(row[0]) if row else 0
         result.coordinated_share = result.coordinated_posts / population.posts if population.posts else 0.0
         floor = result.floor or NullFloor(0, 0)
-        con.execute("INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        con.execute("INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             network, result.tau_seconds, result.tau_source, result.actions, result.edges, result.pairs, floor.runs,
             floor.pairs_mean, floor.max_weight, result.threshold_weight, result.significant_pairs,
             result.coordinated_accounts, result.groups, result.coordinated_posts, result.posts,
-            result.coordinated_share, result.null_accounts_flagged])
+            result.coordinated_share, result.null_accounts_flagged, result.crowded_actions])
 
 
 def any_network_share(con: duckdb.DuckDBPyConnection, population: Population) -> tuple[int, int, float]:

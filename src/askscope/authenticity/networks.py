@@ -175,8 +175,10 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
 
 
 def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_seconds: float,
-                  settings: AuthenticitySettings) -> Edges:
-    """Directed edges of ``network`` with the post times in ``times(pid, t)`` (epoch ms)."""
+                  settings: AuthenticitySettings, stats: dict[str, int] | None = None) -> Edges:
+    """Directed edges of ``network`` with the post times in ``times(pid, t)`` (epoch ms). Actions
+    in crowds (more than ``settings.max_crowd`` actions on the same object within τ of them, the
+    action itself included) make no edges; their number goes to ``stats["crowded_actions"]``."""
     actions = actions_table(network)
     tau_ms = int(round(tau_seconds * 1000))
     width = max(tau_ms, 1)
@@ -184,6 +186,17 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
         CREATE OR REPLACE TEMP TABLE _auth_timed AS
         SELECT x.uid, x.pid, x.k, s.t, s.t // {width} AS b FROM {actions} x JOIN {times} s USING (pid)
     """)
+    if settings.max_crowd is not None:
+        crowded = con.execute(f"""
+            WITH around AS (
+                SELECT pid, k, count(*) OVER (PARTITION BY k ORDER BY t
+                                              RANGE BETWEEN {tau_ms} PRECEDING AND {tau_ms} FOLLOWING) AS n
+                FROM _auth_timed)
+            DELETE FROM _auth_timed t USING around c
+            WHERE t.pid = c.pid AND t.k = c.k AND c.n > {int(settings.max_crowd)}
+        """).fetchall()[0][0]
+        if stats is not None:
+            stats["crowded_actions"] = int(crowded)
     near = f"""
         SELECT a1.uid AS u1, a1.pid AS p1, a2.uid AS u2, a2.pid AS p2
         FROM (SELECT uid, pid, k, t, b + d AS bb FROM _auth_timed, (VALUES (-1), (0), (1)) AS shift(d)) a1

@@ -49,6 +49,12 @@ class AuthenticitySettings:
     num_perm: int = 128
     #: co_post: keep posts whose normalised text is empty (the toolkit does; askscope skips them).
     keep_empty_text: bool = False
+    #: Crowds: when more than ``max_crowd`` actions on the same object (the same parent post, for
+    #: co_reply) lie within τ of an action, acting there is what the crowd does, not evidence of
+    #: coordination; those actions make no edges (observed and null runs alike), and their count
+    #: is reported. This keeps the cost linear where thousands reply to the host's post at once.
+    #: ``None`` keeps every pair (the QUT toolkit's behaviour; quadratic in crowd size).
+    max_crowd: int | None = 50
     #: Null model: runs with timestamps shuffled within the window, and their seed.
     null_runs: int = 10
     seed: int = 0
@@ -111,6 +117,8 @@ class AuthenticitySettings:
                 raise AuthenticityError(f"{name} must be in (0, 1), not {value}", "for example 0.05")
         if self.num_perm < 16 or self.num_perm > 1024:
             raise AuthenticityError(f"num_perm must be between 16 and 1024, not {self.num_perm}", "for example 128")
+        if self.max_crowd is not None and self.max_crowd < 2:
+            raise AuthenticityError(f"max_crowd must be at least 2 (or None), not {self.max_crowd}", "for example 50")
         if self.null_runs < 1 or self.null_runs > 1000:
             raise AuthenticityError(f"null_runs must be between 1 and 1000, not {self.null_runs}", "for example 10")
         if self.min_weight < 1:

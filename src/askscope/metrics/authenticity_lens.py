@@ -95,4 +95,5 @@ def _extra(inp: LensInput) -> dict[str, Any]:
         summary = json.loads(runs[0][0])
         out["account_signals"] = summary.get("accounts")
         out["population"] = summary.get("population")
+        out["max_crowd"] = (summary.get("settings") or {}).get("max_crowd")
     return out

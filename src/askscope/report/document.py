@@ -282,5 +282,13 @@ def _caveats(doc: dict[str, Any]) -> list[str]:
     else:
         notes.append("Discourse categories come from a classifier whose category rule has no validated error rates: "
                      "shares are as counted (95% intervals cover sampling, not classifier error). See the model cards.")
+    authenticity = doc["lenses"].get("authenticity") or {}
+    crowded = {name: n for name, n in (authenticity.get("networks") or {}).items() if n.get("crowded_actions")}
+    if crowded:
+        parts = ", ".join(f"{name.replace('_', ' ')} {n['crowded_actions']:,} of {n['actions']:,}"
+                          for name, n in sorted(crowded.items()))
+        notes.append("Co-action networks leave out actions made inside crowds (more than "
+                     f"{authenticity.get('max_crowd') or 'max_crowd'} actions on the same object within the coordination interval), which show "
+                     f"joining a crowd, not coordination: {parts}. Coordination only inside crowds is not seen there.")
     notes.append("Reach sums the followers of participants: an upper bound, audiences overlap.")
     return notes
