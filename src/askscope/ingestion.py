@@ -50,14 +50,14 @@ CHECKPOINT_THRESHOLD = "256MB"
 #: input fail ("failed to pin block"); see docs/benchmarks.md for the peak RSS this gives.
 #: The environment variable ``ASKSCOPE_INGEST_MEMORY`` (e.g. ``1GB``) overrides it.
 MEMORY_LIMIT = "512MB"
-
-
-def _memory_limit() -> str:
-    return memory_setting("ASKSCOPE_INGEST_MEMORY", MEMORY_LIMIT)
 #: Inputs at least this large (or of unknown size) are parsed by worker processes.
 PARALLEL_MIN_BYTES = 24 << 20
 
 ProgressCallback = Callable[[str, int, int | None], None]
+
+
+def _memory_limit() -> str:
+    return memory_setting("ASKSCOPE_INGEST_MEMORY", MEMORY_LIMIT)
 
 
 @dataclass
