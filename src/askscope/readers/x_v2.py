@@ -26,6 +26,7 @@ import msgspec
 
 from askscope.post import Account, ApiError, Count, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of, utc
+from askscope.readers.collected import convert
 
 PLATFORM = "x"
 
@@ -266,12 +267,12 @@ class XV2Reader(Reader):
                 else:
                     sink.reject(record, "invalid_value", str(exc), item=index, excerpt=_excerpt_item(item))
                 good.append(None)
-        includes = _convert_lenient(value.get("includes"), _Includes)
+        includes = convert(value.get("includes"), _Includes)
         if includes is None:
             raw_includes = value.get("includes")
             includes = _lenient_includes(raw_includes) if isinstance(raw_includes, dict) else _Includes()
-        errors = _convert_lenient(value.get("errors"), list[_Error]) or []
-        twarc = _convert_lenient(value.get("__twarc"), _Twarc)
+        errors = convert(value.get("errors"), list[_Error]) or []
+        twarc = convert(value.get("__twarc"), _Twarc)
         page = _Page(data=[g for g in good if g is not None], includes=includes, errors=errors, twarc=twarc)
         # Item numbers must follow the original positions for rejects inside the builder.
         positions = [i for i, g in enumerate(good, 1) if g is not None]
@@ -303,21 +304,12 @@ def _wrap(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _convert_lenient(value: Any, kind: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return msgspec.convert(value, kind)
-    except (msgspec.ValidationError, TypeError, OverflowError):
-        return None
-
-
 def _lenient_includes(value: dict[str, Any]) -> _Includes:
     """The includes that validate, one object at a time (bad ones are left out)."""
     users_in = value.get("users")
     tweets_in = value.get("tweets")
-    users = [u for u in (_convert_lenient(x, _User) for x in (users_in if isinstance(users_in, list) else [])) if u]
-    tweets = [t for t in (_convert_lenient(x, _Tweet) for x in (tweets_in if isinstance(tweets_in, list) else [])) if t]
+    users = [u for u in (convert(x, _User) for x in (users_in if isinstance(users_in, list) else [])) if u]
+    tweets = [t for t in (convert(x, _Tweet) for x in (tweets_in if isinstance(tweets_in, list) else [])) if t]
     return _Includes(users=users, tweets=tweets)
 
 
@@ -583,7 +575,7 @@ def _user_items(value: Any) -> dict[str, _User]:
         data = [data]
     users: dict[str, _User] = {}
     for item in data or []:
-        user = _convert_lenient(item, _User)
+        user = convert(item, _User)
         if user is not None and user.id:
             users[user.id] = user
     return users
