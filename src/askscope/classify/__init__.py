@@ -12,10 +12,10 @@ fine-tuned multi-task MiniLM encoder in ONNX (int8) plus n-gram models, loaded o
 
 from askscope.classify.calibration import adjusted_share
 from askscope.classify.info import error_rates, model_info
-from askscope.classify.predict import TaskResult, classify, discourse_categories
+from askscope.classify.predict import TaskResult, classify, discourse_categories, embed
 from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
 
 __all__ = [
     "DISCOURSE_CATEGORIES", "MODEL_TASKS", "TASKS", "TaskResult", "UnknownTaskError",
-    "adjusted_share", "classify", "discourse_categories", "error_rates", "model_info",
+    "adjusted_share", "classify", "discourse_categories", "embed", "error_rates", "model_info",
 ]

@@ -50,10 +50,12 @@ class Encoder:
             str(folder / "encoder.onnx"), options, providers=["CPUExecutionProvider"]
         )
 
-    def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Raw logits of every head, ``{head: array (len(texts), n_classes)}``."""
+    def run(self, texts: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Raw logits of every head, ``{head: array (len(texts), n_classes)}``, and the pooled
+        sentence vector of every post (``(len(texts), 384)``, mean pooling, not normalised)."""
         width = max(stop for _, stop in self.heads.values())
         out = np.zeros((len(texts), width), dtype=np.float32)
+        pooled_out: np.ndarray | None = None
         if texts:
             encodings = self.tokenizer.encode_batch([normalise(t) for t in texts])
             rows = [e.ids for e in encodings]
@@ -66,6 +68,22 @@ class Encoder:
                 for j, i in enumerate(chosen):
                     ids[j, : len(rows[i])] = rows[i]
                     mask[j, : len(rows[i])] = 1
-                logits, _ = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+                logits, pooled = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+                if pooled_out is None:
+                    pooled_out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
                 out[chosen] = logits
-        return {head: out[:, a:b] for head, (a, b) in self.heads.items()}
+                pooled_out[chosen] = pooled
+        if pooled_out is None:
+            pooled_out = np.zeros((0, 384), dtype=np.float32)
+        return {head: out[:, a:b] for head, (a, b) in self.heads.items()}, pooled_out
+
+    def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Raw logits of every head, ``{head: array (len(texts), n_classes)}``."""
+        return self.run(texts)[0]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length sentence vectors (the encoder's mean-pooled output), one row per post."""
+        pooled = self.run(texts)[1]
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (pooled / norms).astype(np.float32)

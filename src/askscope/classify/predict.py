@@ -55,6 +55,12 @@ def _language_task(texts: list[str], ranked: list[list[tuple[str, float]]]) -> T
     return TaskResult("language", (), codes, codes, None, [dict(r) for r in ranked])
 
 
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length sentence vectors of posts from the bundled encoder (its mean-pooled output,
+    384 wide), one row per post; the same encoder pass that feeds the classifier heads."""
+    return models.encoder().embed([str(t) for t in texts])
+
+
 def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> dict[str, TaskResult]:
     """Classify posts with the bundled models.
 
