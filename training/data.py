@@ -161,3 +161,44 @@ def rumoureval(data: Path, split: str) -> Split:
         texts.append(json.loads(path.read_text(encoding="utf-8"))["text"])
         labels.append(int(annotations[tweet_id] == "query"))
     return Split(texts, labels)
+
+
+def stance(data: Path, target: str, split: str) -> Split:
+    """SemEval-2016 stance (TweetEval), one target: 0 none, 1 against, 2 favor.
+
+    The tweets end in the collection tag ``#SemST``; it is stripped here (it is an artefact of
+    the data set, not of the posts).
+    """
+    folder = data / "tweeteval" / "stance" / target
+    texts = [t.replace("#SemST", "").rstrip() for t in _lines(folder / f"{split}_text.txt")]
+    labels = [int(x) for x in _lines(folder / f"{split}_labels.txt")]
+    assert len(texts) == len(labels), folder
+    return Split(texts, labels)
+
+
+STANCE_TARGETS = ("abortion", "atheism", "climate", "feminist", "hillary")
+AIRLINE_SENTIMENT = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def airline(data: Path) -> Split:
+    """Twitter US Airline Sentiment: tweets to six airlines, label 0 negative, 1 neutral, 2 positive."""
+    with (data / "airline" / "Tweets.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [(r["text"], AIRLINE_SENTIMENT[r["airline_sentiment"]]) for r in csv.DictReader(handle) if r["text"]]
+    return Split([t for t, _ in rows], [y for _, y in rows])
+
+
+def complaints(data: Path) -> Split:
+    """Tweets addressed to companies (Preotiuc-Pietro et al. 2019), label 1 = complaint.
+
+    The CSV has no header: ``id, text, label, domain``.
+    """
+    with (data / "complaints" / "complaints-data.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [(r[1], int(r[2])) for r in csv.reader(handle) if len(r) >= 3 and r[1]]
+    return Split([t for t, _ in rows], [y for _, y in rows])
+
+
+def isarcasm_arabic(data: Path) -> Split:
+    """iSarcasmEval Arabic train (author-labelled sarcasm, label 1 = sarcastic); never trained on."""
+    with (data / "isarcasmeval" / "train.Ar.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [(r["text"], int(r["sarcastic"])) for r in csv.DictReader(handle) if r["text"]]
+    return Split([t for t, _ in rows], [y for _, y in rows])
