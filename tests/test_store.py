@@ -108,7 +108,7 @@ def test_gzip_and_plain_of_the_same_content_are_the_same_input(tmp_path, store_p
 def test_reparse_rebuilds_the_same_tables(store_path):
     files = [fixture("x-v2", f) for f in V2] + [fixture("x-v1", "search_tweets.json"), fixture("x-v1", "streaming.jsonl"),
                                                   fixture("csv", "mentions_tweet.csv")]
-    ingest(store_path, *files)
+    ingested = ingest(store_path, *files)
     tables = {
         "posts": "SELECT * FROM posts ORDER BY platform, id",
         "accounts": "SELECT * FROM accounts ORDER BY platform, id",
@@ -121,7 +121,11 @@ def test_reparse_rebuilds_the_same_tables(store_path):
         store.con.execute("UPDATE posts SET text = 'damaged'")
         result = askscope.reparse(store)
         after = {name: rows(store, sql) for name, sql in tables.items()}
-    assert result.counts.read == sum(1 for _ in before["posts"]) * 0 + result.counts.read  # counted
+    # the replay reads every record the ingests read (206 here: 9 files, 173 of them rejects) and
+    # sorts each one the same way: as new, updated or rejected
+    totals = {key: sum(getattr(f.counts, key) for f in ingested.files) for key in ("read", "new", "updated", "rejected")}
+    assert totals["read"] == 206
+    assert {key: getattr(result.counts, key) for key in totals} == totals
     assert result.counts.read == result.counts.new + result.counts.updated + result.counts.rejected
     for name in tables:
         assert after[name] == before[name], name
@@ -133,15 +137,23 @@ def test_reparse_applies_a_fixed_reader(store_path, monkeypatch):
 
     original_post = x_v2._PageBuilder._post
 
-    def shouting(self, tweet, *, is_context):
+    def marking(self, tweet, *, is_context):
+        # a visible change to every post's text (the fixture's texts are already upper case, so
+        # upper-casing them would change nothing and prove nothing)
         p = original_post(self, tweet, is_context=is_context)
-        p.text = p.text.upper()
+        p.text = f"fixed: {p.text}"
         return p
 
-    monkeypatch.setattr(x_v2._PageBuilder, "_post", shouting)
+    with askscope.open_store(store_path) as store:
+        texts_before = dict(rows(store, "SELECT id, text FROM posts ORDER BY id"))
+    assert texts_before["1394735776701816833"] == "#POIUYTREWQ"
+    monkeypatch.setattr(x_v2._PageBuilder, "_post", marking)
     with askscope.open_store(store_path) as store:
         askscope.reparse(store)
-        assert post(store, "1394735776701816833")["text"] == "#POIUYTREWQ".upper()
+        texts_after = dict(rows(store, "SELECT id, text FROM posts ORDER BY id"))
+    # every post (the retweet and its context original) now carries the fixed reader's text
+    assert texts_after == {i: f"fixed: {t}" for i, t in texts_before.items()}
+    assert len(texts_after) == 2
 
 
 def test_schema_version_newer_is_refused(store_path):
