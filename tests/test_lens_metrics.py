@@ -1,0 +1,328 @@
+"""Every lens metric of METRICS.md (lenses 1-3 and ``coordinated_share``) on a tiny real store
+whose expected values are worked out by hand from the table of posts in ``lens_campaign.py``.
+
+The campaign (window 10:00-12:00, host @Host = 900), audience posts of P (in the window, not by
+the host; reposts apart):
+
+    id    author time  relation      category           '?'  RT  lang
+    2001  101    10:05 direct_reply  question_critical  yes   4  en
+    2002  102    10:10 direct_reply  question_genuine   yes   0  en
+    2003  103    10:15 direct_reply  mockery            yes   2  en
+    2004  104    10:20 direct_reply  support            no    1  en
+    2005  105    10:25 hashtag_only  mockery            no    6  fr
+    2006  101    10:30 hashtag_only  abuse              no    0  en
+    2007  106    10:35 hashtag_only  support            no    3  de
+    2008  107    10:40 mention       question_genuine   yes   0  en
+    2009  102    10:45 thread_reply  other              no    0  en
+    2010  101    11:00 direct_reply  other              no    0  en
+    2011  102    11:15 direct_reply  other              no    0  en
+
+Host posts in P: 1000 (10:00, opening, #AskT), 3001 (10:50, answers 2001), 3002 (11:10, answers
+2002), 3003 (11:50, answers 2008), 3004 (11:20, answers the follow-up 2010), 3005 (11:30, "Join
+us ... freedom #AskT"). Outside P: 2100 (a repost of 1000) and 2012 (12:30, after the window).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone
+
+import networkx as nx
+import pyarrow as pa
+import pytest
+
+import askscope
+from askscope.analyze import analyze
+from askscope.campaign import parse_campaign
+from askscope.metrics.backfire import _time_to_backlash
+from askscope.metrics.common import LensInput
+from askscope.report import report
+from lens_campaign import CAMPAIGN, HISTORY, POSTS, MarkerLabeler, write_page
+
+QUESTION_RATES = {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}}}}
+
+
+class RatedLabeler(MarkerLabeler):
+    """The same labels, with the question label's validation error rates known."""
+
+    def error_rates(self):
+        return QUESTION_RATES
+
+
+def _build(tmp_path, rows, labeler) -> tuple[str, dict]:
+    db = str(tmp_path / "campaign.duckdb")
+    result = askscope.ingest(db, [str(write_page(tmp_path / "page.jsonl", rows))])
+    assert result.files[0].counts.new == len(rows)
+    analyze(db, parse_campaign(CAMPAIGN), settings={"labeler": labeler, "seed": 7})
+    return db, json.loads(report(db, format="json"))["lenses"]
+
+
+@pytest.fixture(scope="module")
+def lenses(tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("lens"), POSTS, MarkerLabeler())
+
+
+@pytest.fixture(scope="module")
+def with_history(tmp_path_factory):
+    """The same campaign plus posts from before it, and the question label's error rates."""
+    return _build(tmp_path_factory.mktemp("history"), POSTS + HISTORY, RatedLabeler())
+
+
+def share(value: dict) -> tuple[int, int, float]:
+    return value["k"], value["n"], value["value"]
+
+
+def test_volume(lenses):
+    volume = lenses[1]["backfire"]["volume"]
+    # |P| = 11 audience posts + 6 host posts = 17 (the repost 2100 and 2012, after the window, are
+    # not in P); the window is 2 h, so 17 / 2 = 8.5 posts per hour
+    assert (volume["posts"], volume["audience_posts"], volume["host_posts"]) == (17, 11, 6)
+    assert (volume["hours"], volume["posts_per_hour"]) == (2.0, 8.5)
+    # peak hour 10:00-11:00: 1000, 2001-2009 and 3001 = 11 posts (11:00-12:00 holds the other 6)
+    assert volume["peak_hour"] == {"start": "2021-05-18T10:00:00Z", "posts": 11}
+    # |U| = authors 101-107 (108 only reposted); one repost of a host post
+    assert (volume["authors"], volume["reposts"]) == (7, 1)
+
+
+def test_hostile_mockery_and_category_shares(lenses):
+    backfire = lenses[1]["backfire"]
+    # hostile = critical 2001 + mockery 2003, 2005 + abuse 2006 = 4 of 11
+    assert share(backfire["hostile_share"]) == (4, 11, round(4 / 11, 6))
+    assert share(backfire["mockery_share"]) == (2, 11, round(2 / 11, 6))
+    expected = {"question_critical": 1, "question_genuine": 2, "mockery": 2, "abuse": 1, "support": 2, "other": 3}
+    assert {c: (v["k"], v["n"]) for c, v in backfire["category_shares"].items()} == {
+        c: (k, 11) for c, k in expected.items()}
+    # no error rates for the discourse labels: nothing to correct
+    assert backfire["hostile_share"]["corrected"] is None
+
+
+def test_virality_gap(lenses):
+    gap = lenses[1]["backfire"]["virality_gap"]
+    # hostile posts' reposts 4, 2, 6, 0 (mean 3); supportive 1, 3 (mean 2): gap 3 / 2 = 1.5
+    assert gap["mean_reposts_hostile"]["value"] == 3.0 and gap["mean_reposts_supportive"]["value"] == 2.0
+    assert gap["ratio"]["value"] == 1.5 and gap["ratio"]["n"] == [4, 2]
+    # repost-weighted: sum over hostile of 1 + RT = 5 + 3 + 7 + 1 = 16; over all 11 posts
+    # 11 + (4 + 2 + 1 + 6 + 3) = 27; 16 / 27
+    assert gap["repost_weighted_hostile_share"]["value"] == round(16 / 27, 6)
+    low, high = gap["ratio"]["ci"]
+    assert low < 1.5 < high
+
+
+def test_host_ratio(lenses):
+    ratio = lenses[1]["backfire"]["host_ratio"]
+    # Rep / (L + RT): 1000 9/(1+5) = 1.5; 3001 1/(2+3) = 0.2; 3002 1/0 = inf (replies, no
+    # endorsement); 3003 0/0 left out (no engagement); 3004 0/4 = 0; 3005 2/(1+1) = 1.0.
+    # Sorted 0, 0.2, 1.0, 1.5, inf: median 1.0; above 1: 1.5 and inf = 2 of 5
+    assert (ratio["host_posts"], ratio["with_engagement"]) == (6, 5)
+    assert ratio["median"]["value"] == 1.0
+    assert share(ratio["share_above_1"]) == (2, 5, 0.4)
+
+
+def test_capture(lenses):
+    capture = lenses[1]["backfire"]["capture"]
+    # hashtag_only and not supportive: 2005 (mockery), 2006 (abuse); 2007 is support: 2 of 11
+    assert share(capture["hashtag_only_not_supportive"]) == (2, 11, round(2 / 11, 6))
+    # tagged posts in the window (reposts apart): 1000, 2005, 2006, 2007, 3005; the host's: 1000, 3005
+    assert share(capture["host_share_of_hashtag"]) == (2, 5, 0.4)
+
+
+def test_time_to_backlash_in_the_campaign(lenses):
+    # at most 10 audience posts in any hour, of which never more than 4 hostile (10:05-11:00:
+    # 2001-2010, hostile 2001, 2003, 2005, 2006 = 0.4): no backlash
+    backlash = lenses[1]["backfire"]["time_to_backlash"]
+    assert backlash["at"] is None and backlash["minutes_after_start"] is None
+
+
+START = datetime(2021, 5, 18, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("events, expected", [
+    # 10 posts 5 min apart, the first 4 supportive then hostile: at the 10th post (45 min) the hour
+    # holds 10 posts, 6 hostile (0.6 > 0.5): backlash at 45 min
+    ([(5 * i, i >= 4) for i in range(10)], 45.0),
+    # 5 hostile of 10: exactly one half is not more than half
+    ([(5 * i, i >= 5) for i in range(10)], None),
+    # 9 posts, all hostile: fewer than the 10 posts a rolling hour needs
+    ([(5 * i, True) for i in range(9)], None),
+    # 11 hostile posts 7 min apart (0..70 min): an hour ending at a post keeps the posts at most
+    # 60 min older, so at 63 min it holds 7..63 (9 posts) and at 70 min 14..70 (9): never 10
+    ([(7 * i, True) for i in range(11)], None),
+    # posts before the start count in the rolling hour but backlash is only reported after it:
+    # 10 hostile posts at -45..0 min: the 10th, at 0 min, qualifies: 0 minutes after the start
+    ([(-45 + 5 * i, True) for i in range(10)], 0.0),
+    # 12 posts 5 min apart: the first 6 support, then hostile. At 50 min: 11 posts, 5 hostile; at
+    # 55 min: 12 posts, 6 hostile (0.5, not more); none later: None
+    ([(5 * i, i >= 6) for i in range(12)], None),
+    # the same with a 13th hostile post at 60 min: the hour 0..60 holds 13 posts (both ends in),
+    # 7 hostile > 6.5: backlash at 60 min
+    ([(5 * i, i >= 6) for i in range(13)], 60.0),
+])
+def test_time_to_backlash_table(events, expected):
+    times = [START + timedelta(minutes=m) for m, _ in events]
+    categories = ["mockery" if hostile else "support" for _, hostile in events]
+    table = pa.table({"created_at": times})
+    inp = LensInput(store=None, seed=0, window_start=START, window_end=START + timedelta(hours=3), rates={},
+                    labeled=True)  # type: ignore[arg-type]
+    result = _time_to_backlash(inp, table, categories)
+    assert result["minutes_after_start"] == expected
+    if expected is not None:
+        assert result["at"] == (START + timedelta(minutes=expected)).isoformat().replace("+00:00", "Z")
+
+
+def test_answer_rates(lenses):
+    engagement = lenses[1]["engagement"]
+    # Q = questions addressed to the host: 2001, 2002, 2003, 2008 (2009 is no question and names
+    # nobody); answered: 2001 (3001), 2002 (3002), 2008 (3003): 3 of 4
+    assert share(engagement["answer_rate"]) == (3, 4, 0.75)
+    # weighted by 1 + RT: answered 5 + 1 + 1 = 7 of 5 + 1 + 3 + 1 = 10
+    assert engagement["answer_rate_weighted"]["value"] == 0.7
+    # hostile questions (critical, mocking): 2001 answered, 2003 not: 1 of 2; ratio 0.5 / 0.75
+    assert share(engagement["hostile_answer_rate"]) == (1, 2, 0.5)
+    assert engagement["hostile_to_overall_ratio"]["value"] == round(0.5 / 0.75, 6)
+    assert {c: (v["k"], v["n"]) for c, v in engagement["by_category"].items()} == {
+        "question_critical": (1, 1), "question_genuine": (2, 2), "mockery": (0, 1)}
+    assert engagement["answer_rate"]["corrected"] is None  # no question error rates
+
+
+def test_answer_rate_corrected_for_question_errors(with_history):
+    rate = with_history[1]["engagement"]["answer_rate"]
+    # E = addressed audience posts: the 6 direct replies, the mention 2008 and the 3 hashtag_only
+    # posts (2009 names nobody) = 10. D = labelled questions = 4; A = answered posts = 2001, 2002,
+    # 2008 and 2010 (3004 replies to it) = 4; A_D = 3. With tpr 0.9, fpr 0.1:
+    # T = (4 - 0.1 * 10) / 0.8 = 3.75, A_T = (3 - 0.1 * 4) / 0.8 = 3.25, rate = 3.25 / 3.75
+    assert rate["corrected"]["value"] == round(3.25 / 3.75, 6)
+    assert rate["corrected"]["n"] == 10
+
+
+def test_answer_latency(lenses):
+    latency = lenses[1]["engagement"]["answer_latency"]
+    # 2001 -> 3001: 45 min; 2002 -> 3002: 60 min; 2008 -> 3003: 70 min
+    assert latency["answered"] == 3
+    assert latency["median_s"]["value"] == 3600.0
+    # p90 by linear interpolation: position 0.9 * (3 - 1) = 1.8: 3600 + 0.8 * (4200 - 3600) = 4080
+    assert latency["p90_s"]["value"] == 4080.0
+    # within 60 min (inclusive): 2700 and 3600: 2 of 3
+    assert share(latency["within_60_min"]) == (2, 3, round(2 / 3, 6))
+
+
+def test_host_reply_share_interactions_and_layers(lenses):
+    engagement = lenses[1]["engagement"]
+    # host posts in the window: 1000 (original), 3001-3004 (replies), 3005 (original): 4 of 6
+    assert share(engagement["host_reply_share"]) == (4, 6, round(4 / 6, 6))
+    # RT + L + Rep + QT: 1000 5+1+9 = 15; 3001 3+2+1 = 6; 3002 1; 3003 0; 3004 4; 3005 1+1+2 = 4
+    # -> 30 / 6 = 5
+    assert engagement["host_interactions"]["value"] == 5.0
+    layers = engagement["host_output_layers"]
+    # dialogue: the 4 replies; collaboration: 3005 ("Join us"); broadcast: 1000; no reposts
+    assert {layer: layers[layer]["k"] for layer in layers} == {
+        "broadcast": 1, "dialogue": 4, "collaboration": 1, "amplification": 0}
+
+
+def _reply_graph() -> nx.DiGraph:
+    """The campaign's directed reply graph rebuilt from the table of posts (independently of the
+    store): an edge from each in-window reply's author to its parent's author."""
+    by_id = {r[0]: r for r in POSTS}
+    graph = nx.DiGraph()
+    for post_id, author, when, parent, *_ in POSTS:
+        if parent is not None and len(when) == 5 and "10:00" <= when < "12:00" and by_id[parent][1] != author:
+            graph.add_edge(author, by_id[parent][1])
+    return graph
+
+
+def test_reciprocity_against_networkx(lenses):
+    reciprocity = lenses[1]["engagement"]["reciprocity"]
+    # edges: 101->900, 102->900, 103->900, 104->900, 102->101, 900->101, 900->102, 900->107 = 8;
+    # mutual: 101<->900 and 102<->900 = 4 edges: 4 / 8. Touching the host: all but 102->101: 4 / 7
+    assert share(reciprocity["all"]) == (4, 8, 0.5)
+    assert share(reciprocity["touching_host"]) == (4, 7, round(4 / 7, 6))
+    graph = _reply_graph()
+    assert reciprocity["all"]["value"] == pytest.approx(nx.reciprocity(graph))
+    touching = graph.edge_subgraph([e for e in graph.edges if "900" in e])
+    assert reciprocity["touching_host"]["value"] == pytest.approx(nx.reciprocity(touching), abs=1e-6)
+
+
+def test_dialogue_depth_and_follow_ups(lenses):
+    depth = lenses[1]["engagement"]["dialogue_depth"]
+    # threads with posts in P: 1000 (1000 > 2001 > 3001 > 2010 > 3004: depth 4), 2008 (> 3003: 1),
+    # and the single posts 2005, 2006, 2007, 3005 (0): mean 5 / 6, max 4
+    assert depth["threads"] == 6
+    assert depth["mean_depth"]["value"] == round(5 / 6, 6)
+    assert depth["max_depth"] == 4
+    # follow-ups: 2010 (to 3001, answered by 3004) and 2011 (to 3002, unanswered): 1 of 2
+    assert share(depth["follow_up_rate"]) == (1, 2, 0.5)
+
+
+def test_audience_size_and_diversity(lenses):
+    engagement = lenses[1]["engagement"]
+    size = engagement["audience_size"]
+    # followers of 101-106: 10 + 20 + 30 + 40 + 50 + 0 = 150; 107 has no count
+    assert (size["authors"], size["potential_reach"], size["authors_with_follower_counts"]) == (7, 150, 6)
+    diversity = engagement["diversity"]
+    # languages: en x5 (101-104, 107), fr (105), de (106):
+    # -(5/7 ln 5/7 + 2/7 ln 1/7) / ln 3 = (0.240337 + 0.555974) / 1.098612 = 0.724834
+    assert diversity["language"]["value"] == 0.724834 and diversity["language"]["categories"] == 3
+    # locations: "Paris" and " paris " are one place, "London": (2, 1):
+    # -(2/3 ln 2/3 + 1/3 ln 1/3) / ln 2 = 0.918296
+    assert diversity["location"]["value"] == 0.918296 and diversity["location"]["authors_with_location"] == 3
+    # posts per author: 101: 3, 102: 3, the other five: 1 (11 posts). Gini = sum |xi - xj| /
+    # (2 n^2 mean) = (2 * 2 * 5 * 2) / (2 * 49 * 11/7) = 40 / 154
+    assert diversity["gini_posts_per_author"] == round(40 / 154, 6)
+    # the top 1% of 7 authors is 1 author (at least one): 3 of 11 posts
+    assert diversity["top_1pct_share_of_posts"] == round(3 / 11, 6)
+
+
+def test_newcomer_share_not_measurable_without_history(lenses):
+    newcomers = lenses[1]["engagement"]["newcomer_share"]
+    # the store's earliest post is the campaign's own (10:00): no 30-day history
+    assert newcomers["value"] is None and newcomers["note"].startswith("not measurable")
+
+
+def test_newcomer_share_with_history(with_history):
+    newcomers = with_history[1]["engagement"]["newcomer_share"]
+    # horizon = start - 30 days = 2021-04-18. 101 mentioned the host on 04-25 (inside): not new;
+    # 102's reply to the host on 04-01 is older than the horizon and 103's post of 05-08 does
+    # not address the host: both new. Newcomers: 6 of the 7 participants
+    assert share(newcomers) == (6, 7, round(6 / 7, 6))
+
+
+def test_framing_shares(lenses):
+    frame = lenses[1]["framing"]["frames"]["freedom"]
+    # keyword "freedom": host 3005 (1 of the 6 host posts), participants 2004 (1 of 11) in the
+    # window; after the window 2012 uses it (1 of 1)
+    assert share(frame["host"]) == (1, 6, round(1 / 6, 6))
+    assert share(frame["participants"]) == (1, 11, round(1 / 11, 6))
+    assert share(frame["participants_by_period"]["after"]) == (1, 1, 1.0)
+    assert "before" not in frame["participants_by_period"] and set(frame["host_by_period"]) == {"during"}
+    # over time (10-minute buckets for a 2 h campaign): 2004 (10:20) and 2005 (10:25) share one
+    over_time = {point["t"]: (point["n"], point["value"]) for point in frame["participants_over_time"]}
+    assert over_time["2021-05-18T10:20:00Z"] == (2, 0.5)
+    assert sum(n for n, _ in over_time.values()) == 11
+
+
+def test_coordinated_share_and_lenses_without_coordinated_accounts(tmp_path):
+    db, _ = _build(tmp_path, POSTS, MarkerLabeler())
+    with askscope.open_store(db) as store:
+        # 101 is in two networks (counted once), 105 in one
+        store.con.execute("INSERT INTO coordinated_accounts VALUES ('x', '101', 'co_post', 1), "
+                          "('x', '101', 'co_reply', 2), ('x', '105', 'co_link', 3)")
+        analyze(store, parse_campaign(CAMPAIGN), only=["lenses"], settings={"seed": 7})
+    lens = json.loads(report(db, format="json"))["lenses"]["authenticity"]
+    shares = lens["coordinated_share"]
+    # 101 wrote 2001, 2006, 2010; 105 wrote 2005: any = 4 of 11; per network 3, 3, 1, 0, 0
+    assert share(shares["any"]) == (4, 11, round(4 / 11, 6))
+    assert {k: v["k"] for k, v in shares.items()} == {"any": 4, "co_post": 3, "co_reply": 3, "co_link": 1,
+                                                     "co_repost": 0, "co_similar": 0}
+    assert lens["coordinated_accounts"] == 2
+    without = lens["without_coordinated"]
+    # without 101 and 105: 7 posts by 5 authors; hostile only 2003 (1 of 7)
+    assert (without["backfire"]["audience_posts"], without["backfire"]["authors"]) == (7, 5)
+    assert share(without["backfire"]["hostile_share"]) == (1, 7, round(1 / 7, 6))
+    assert share(without["backfire"]["mockery_share"]) == (1, 7, round(1 / 7, 6))
+    # questions without 101's 2001: 2002, 2003, 2008, answered 2002 and 2008; latencies 3600, 4200
+    engagement = without["engagement"]
+    assert share(engagement["answer_rate"]) == (2, 3, round(2 / 3, 6))
+    assert share(engagement["hostile_answer_rate"]) == (0, 1, 0.0)
+    assert engagement["answer_latency"]["median_s"]["value"] == 3900.0
+    assert lens["with_all"]["backfire"]["audience_posts"] == 11
+    assert math.isclose(lens["with_all"]["backfire"]["hostile_share"]["value"], 4 / 11, abs_tol=1e-6)
