@@ -1,0 +1,132 @@
+"""Validated estimates: every label's share three ways, side by side.
+
+* ``ppi``: prediction-powered (the model's labels on every post of the frame, rectified by the
+  coded sample, design-weighted when stratified; :mod:`askscope.coding.ppi`). Valid whatever the
+  model's errors, as long as the coded posts are a probability sample of the frame.
+* ``coded_only``: the share among the coded posts alone (design-weighted, Wilson interval).
+* ``model_only``: classify-and-count over the frame (Wilson interval over its posts): the interval
+  covers the sampling of posts only, not the model's errors, so it can be narrow and wrong.
+
+The code of a post is the share of its coders who gave each label, or the adjudicator's code
+(:func:`askscope.coding.agreement.code_fractions`): a post two coders split on counts ½ for each
+label until it is adjudicated, so the estimate is that of the average coder. Which sample: the one given, or the task's sample with the most coded
+posts (ties: the latest drawn). Posts of the sample left uncoded are treated as missing at random
+within their stratum, so code the sample in its file order (a random order) and code it whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from askscope.coding.agreement import code_fractions, consensus, read_codes
+from askscope.coding.codebook import get_task
+from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
+from askscope.coding.tables import CodingError, frame_labels, table_names
+from askscope.store import Store
+
+
+@dataclass
+class Estimates:
+    """The three estimates of every label (and of any label groups asked for)."""
+
+    task: str
+    sample_id: str
+    stratify_by: str | None
+    n_coded: int
+    n_total: int
+    n_ties: int
+    coders: list[str]
+    shares: dict[str, dict[str, Interval]]
+    lam: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON of ``askscope code estimate --json`` (the shape issue 11 fixed)."""
+        return {"task": self.task, "n_coded": self.n_coded, "n_total": self.n_total,
+                "shares": {label: {kind: _rounded(i) for kind, i in kinds.items()}
+                           for label, kinds in self.shares.items()}}
+
+
+def _rounded(interval: Interval) -> dict[str, float | None]:
+    return {k: (None if not np.isfinite(v) else round(float(v), 6)) for k, v in interval.as_dict().items()}
+
+
+def choose_sample(store: Store, task: str, sample_id: str | None = None) -> tuple[str, str | None]:
+    """The sample the estimates rest on, and what it was stratified by."""
+    if "code_samples" not in table_names(store) or "codes" not in table_names(store):
+        raise CodingError(f"{store.path} has no coded sample",
+                          f"draw a sample (askscope code sample {store.path} --task {task} -o s.csv), code it, "
+                          "and import it (askscope code import)")
+    rows = store.con.execute(
+        """
+        SELECT s.sample_id, any_value(s.stratify_by), max(s.drawn_at),
+               count(DISTINCT c.platform || ':' || c.post_id) FILTER (WHERE c.code IS NOT NULL) AS coded
+        FROM code_samples s LEFT JOIN codes c ON c.sample_id = s.sample_id AND c.platform = s.platform
+             AND c.post_id = s.post_id AND c.task = s.task
+        WHERE s.task = ? GROUP BY s.sample_id ORDER BY coded DESC, 3 DESC, 1
+        """, [task]).fetchall()
+    if sample_id is not None:
+        rows = [r for r in rows if r[0] == sample_id]
+        if not rows:
+            raise CodingError(f"no {task} sample {sample_id} in {store.path}",
+                              f"list them: askscope sql {store.path} \"SELECT DISTINCT sample_id, task FROM code_samples\"")
+    if not rows or rows[0][3] == 0:
+        raise CodingError(f"no {task} codes in {store.path}" + (f" for sample {sample_id}" if sample_id else ""),
+                          f"import a coder's file: askscope code import {store.path} FILE.csv --coder NAME")
+    return rows[0][0], rows[0][1]
+
+
+def estimate(store: Store, task: str, sample_id: str | None = None,
+             groups: Mapping[str, Sequence[str]] | None = None) -> Estimates:
+    """The ``ppi``, ``coded_only`` and ``model_only`` share of every label of ``task`` (and of
+    each group of labels in ``groups``, e.g. ``{"hostile": HOSTILE}``)."""
+    labels = get_task(task).label_names
+    sample_id, stratify_by = choose_sample(store, task, sample_id)
+    codes = read_codes(store, task, sample_id)
+    fractions = code_fractions(codes)
+    _, ties = consensus(codes)
+    design = {(p, i): (stratum, size) for p, i, stratum, size in store.con.execute(
+        "SELECT platform, post_id, stratum, stratum_size FROM code_samples WHERE sample_id = ?",
+        [sample_id]).fetchall()}
+    sizes = {stratum: int(size) for stratum, size in design.values()}
+    frame = frame_labels(store, task)
+    model = {(p, i): label for p, i, label in frame}
+    coded = sorted(fractions)
+    notes = []
+    strata = np.array([design[k][0] for k in coded]) if stratify_by else None
+    if stratify_by:
+        missing = sorted(set(sizes) - set(strata.tolist()))
+        if missing:
+            raise CodingError(f"sample {sample_id} has strata without coded posts: {', '.join(missing)}",
+                              "code at least two posts of every stratum (the file lists each post's stratum)")
+        thin = sorted(s for s in sizes if int((strata == s).sum()) < 2)
+        if thin:
+            notes.append("strata with one coded post add no variance (intervals too narrow): " + ", ".join(thin))
+    frame_size = sum(sizes.values())
+    if frame_size != len(frame):
+        notes.append(f"the frame has {len(frame)} posts, the sample was drawn from {frame_size}: "
+                     "the campaign changed since; draw a new sample")
+    targets: dict[str, tuple[str, ...]] = {label: (label,) for label in labels}
+    for name, members in (groups or {}).items():
+        unknown = [m for m in members if m not in labels]
+        if unknown:
+            raise CodingError(f"group {name} names labels {task} does not have: {', '.join(unknown)}",
+                              "labels: " + ", ".join(labels))
+        targets[name] = tuple(members)
+    shares: dict[str, dict[str, Interval]] = {}
+    lams: dict[str, float] = {}
+    all_labels = [label for _, _, label in frame]
+    for name, members in targets.items():
+        y = np.array([sum(fractions[k].get(m, 0.0) for m in members) for k in coded], dtype=float)
+        yhat = np.array([model.get(k) in members for k in coded], dtype=float)
+        yhat_all = np.array([label in members for label in all_labels], dtype=float)
+        ppi, lam = ppi_share(y, yhat, yhat_all, strata, sizes if stratify_by else None)
+        lams[name] = lam
+        shares[name] = {"ppi": ppi, "coded_only": coded_share(y, strata, sizes if stratify_by else None),
+                        "model_only": wilson(float(yhat_all.mean()), len(yhat_all))}
+    coders = sorted({c for by in codes.values() for c in by})
+    return Estimates(task, sample_id, stratify_by, len(coded), len(frame), len(ties), coders, shares, lams, notes)
