@@ -383,6 +383,10 @@ from askscope.authenticity.command import authenticity_command  # noqa: E402
 
 cli.add_command(authenticity_command, "authenticity")
 
+from askscope.coding.command import code_command  # noqa: E402
+
+cli.add_command(code_command, "code")
+
 
 if __name__ == "__main__":
     main()
