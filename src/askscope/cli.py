@@ -174,11 +174,14 @@ def info(db: str, as_json: bool, top: int) -> None:
 def sql(db: str, query: str, as_json: bool, as_csv: bool, params: tuple[str, ...]) -> None:
     """Run a read-only SQL QUERY on the store DB (DuckDB SQL).
 
+    The query sees only the store: it cannot read or write other files, install or load
+    extensions, or change settings.
+
     Example: askscope sql campaign.duckdb "SELECT kind, count(*) FROM posts GROUP BY kind"
     """
     if as_json and as_csv:
         raise UsageError("--json and --csv exclude each other", "choose one output format")
-    with open_store(db, read_only=True) as store:
+    with open_store(db, read_only=True, locked=True) as store:
         columns, rows = store.query(query, list(params))
     if as_json:
         click.echo(dumps([dict(zip(columns, row)) for row in rows]))

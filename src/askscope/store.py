@@ -138,6 +138,9 @@ class Store:
             hint = "the tables are listed by: askscope sql DB \"SHOW TABLES\""
             if self.read_only and ("read-only" in message.lower() or "read only" in message.lower()):
                 hint = "askscope sql opens the store read-only; use the library or duckdb to change it"
+            elif isinstance(exc, duckdb.PermissionException) or "configuration" in message.lower():
+                hint = ("askscope sql reads only the store itself: other files, extensions and the "
+                        "network are shut off, and so is changing settings")
             raise QueryError(f"query failed: {message}", hint) from exc
 
 
@@ -175,8 +178,31 @@ def _is_duckdb_file(path: str) -> bool:
     return len(header) >= 12 and header[8:12] == b"DUCK"
 
 
-def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> Store:
+#: Settings that confine a connection to the store it opened: no other file read or written
+#: (COPY, EXPORT, read_csv, ATTACH, ...), no extension installed or loaded (no network), and the
+#: configuration locked so that a query cannot switch them back on.
+LOCKDOWN = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """Confine ``con`` to its own database (see :data:`LOCKDOWN`); irreversible for ``con``."""
+    for statement in LOCKDOWN:
+        con.execute(statement)
+
+
+def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
+               locked: bool = False) -> Store:
     """Open (or create) a campaign store.
+
+    ``locked``: confine the connection to the store file (:func:`lock_down`), for connections that
+    run SQL written by a user (``askscope sql``, the web app): reading and writing other files,
+    installing or loading extensions and changing those settings back all fail.
 
     Raises :class:`StoreError` when ``path`` is not a DuckDB file, is locked by another process
     or is not an askscope store, and :class:`StoreVersionError` when its schema is newer than this
@@ -210,6 +236,8 @@ def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: 
     store = Store(path, con, read_only)
     try:
         _prepare(store, new=not exists or os.path.getsize(path) == 0)
+        if locked:
+            lock_down(con)
     except BaseException:
         con.close()
         raise
