@@ -9,7 +9,11 @@ Host ``Host`` (id 900) answers questions in ``#AskT`` between 10:00 and 12:00 UT
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +162,63 @@ class MarkerLabeler:
 
     def error_rates(self) -> dict[str, Any]:
         return {}
+
+
+class QuestionRatedLabeler(MarkerLabeler):
+    """The same labels, with the question label's validation error rates known (tpr 0.9, fpr 0.1)."""
+
+    name = "markers-rated"
+
+    def error_rates(self) -> dict[str, Any]:
+        return {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}}}}
+
+
+class NoVectors:
+    """An embedder for keyword-only frames: the frames here have no examples, so no vector is ever
+    compared; this spares loading the bundled encoder to embed the background posts."""
+
+    name = "none (keyword-only frames)"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+
+SEED = 7
+#: the stores the tests read: (posts, labeler)
+VARIANTS = {"campaign": (POSTS, MarkerLabeler), "history": (POSTS + HISTORY, QuestionRatedLabeler)}
+
+
+def _source_digest() -> str:
+    """A digest of askscope's code and of this file: a cached store is rebuilt when either changes."""
+    import askscope
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    root = Path(askscope.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def analysed_store(variant: str) -> Path:
+    """The variant's store, ingested and analysed by every stage, built once per version of the
+    code and kept in the temporary folder (the lens tests copy it; mutation testing runs the
+    tests thousands of times and would otherwise rebuild it each time)."""
+    import askscope
+    from askscope.analyze import analyze
+    from askscope.campaign import parse_campaign
+
+    folder = Path(tempfile.gettempdir()) / "askscope-test-lens-campaign" / _source_digest()
+    path = folder / f"{variant}.duckdb"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder))
+    rows, labeler = VARIANTS[variant]
+    db = work / f"{variant}.duckdb"
+    result = askscope.ingest(str(db), [str(write_page(work / "page.jsonl", rows))])
+    assert result.files[0].counts.new == len(rows), result.files[0].counts
+    analyze(str(db), parse_campaign(CAMPAIGN), settings={"labeler": labeler(), "seed": SEED, "embedder": NoVectors()})
+    os.replace(db, path)  # atomic: a parallel run never sees half a store
+    shutil.rmtree(work, ignore_errors=True)
+    return path

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import networkx as nx
@@ -35,38 +36,44 @@ import pytest
 import askscope
 from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
-from askscope.metrics.backfire import _time_to_backlash
-from askscope.metrics.common import LensInput
+from askscope.metrics.authenticity_lens import authenticity
+from askscope.metrics.backfire import _time_to_backlash, backfire
+from askscope.metrics.common import LensInput, load_input
+from askscope.metrics.engagement import engagement
+from askscope.metrics.framing_lens import framing
 from askscope.report import report
-from lens_campaign import CAMPAIGN, HISTORY, POSTS, MarkerLabeler, write_page
-
-QUESTION_RATES = {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}}}}
+from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
 
 
-class RatedLabeler(MarkerLabeler):
-    """The same labels, with the question label's validation error rates known."""
+@pytest.fixture
+def open_store(tmp_path):
+    """Opens a fresh copy of an analysed store (``"campaign"`` or ``"history"``)."""
+    opened = []
 
-    def error_rates(self):
-        return QUESTION_RATES
+    def _open(variant: str = "campaign") -> askscope.Store:
+        path = tmp_path / f"{variant}.duckdb"
+        shutil.copyfile(analysed_store(variant), path)
+        store = askscope.open_store(str(path))
+        opened.append(store)
+        return store
 
-
-def _build(tmp_path, rows, labeler) -> tuple[str, dict]:
-    db = str(tmp_path / "campaign.duckdb")
-    result = askscope.ingest(db, [str(write_page(tmp_path / "page.jsonl", rows))])
-    assert result.files[0].counts.new == len(rows)
-    analyze(db, parse_campaign(CAMPAIGN), settings={"labeler": labeler, "seed": 7})
-    return db, json.loads(report(db, format="json"))["lenses"]
-
-
-@pytest.fixture(scope="module")
-def lenses(tmp_path_factory):
-    return _build(tmp_path_factory.mktemp("lens"), POSTS, MarkerLabeler())
+    yield _open
+    for store in opened:
+        store.close()
 
 
-@pytest.fixture(scope="module")
-def with_history(tmp_path_factory):
-    """The same campaign plus posts from before it, and the question label's error rates."""
-    return _build(tmp_path_factory.mktemp("history"), POSTS + HISTORY, RatedLabeler())
+@pytest.fixture
+def lenses(open_store):
+    """Lenses 1-3 computed now, by the code under test, on the campaign store."""
+    inp = load_input(open_store("campaign"), SEED)
+    return {"backfire": backfire(inp), "engagement": engagement(inp), "framing": framing(inp, "10 minutes")}
+
+
+@pytest.fixture
+def with_history(open_store):
+    """Lens 2 on the same campaign plus posts from before it, with the question label's error
+    rates (tpr 0.9, fpr 0.1) known."""
+    return {"engagement": engagement(load_input(open_store("history"), SEED))}
 
 
 def share(value: dict) -> tuple[int, int, float]:
@@ -74,7 +81,7 @@ def share(value: dict) -> tuple[int, int, float]:
 
 
 def test_volume(lenses):
-    volume = lenses[1]["backfire"]["volume"]
+    volume = lenses["backfire"]["volume"]
     # |P| = 11 audience posts + 6 host posts = 17 (the repost 2100 and 2012, after the window, are
     # not in P); the window is 2 h, so 17 / 2 = 8.5 posts per hour
     assert (volume["posts"], volume["audience_posts"], volume["host_posts"]) == (17, 11, 6)
@@ -86,7 +93,7 @@ def test_volume(lenses):
 
 
 def test_hostile_mockery_and_category_shares(lenses):
-    backfire = lenses[1]["backfire"]
+    backfire = lenses["backfire"]
     # hostile = critical 2001 + mockery 2003, 2005 + abuse 2006 = 4 of 11
     assert share(backfire["hostile_share"]) == (4, 11, round(4 / 11, 6))
     assert share(backfire["mockery_share"]) == (2, 11, round(2 / 11, 6))
@@ -98,7 +105,7 @@ def test_hostile_mockery_and_category_shares(lenses):
 
 
 def test_virality_gap(lenses):
-    gap = lenses[1]["backfire"]["virality_gap"]
+    gap = lenses["backfire"]["virality_gap"]
     # hostile posts' reposts 4, 2, 6, 0 (mean 3); supportive 1, 3 (mean 2): gap 3 / 2 = 1.5
     assert gap["mean_reposts_hostile"]["value"] == 3.0 and gap["mean_reposts_supportive"]["value"] == 2.0
     assert gap["ratio"]["value"] == 1.5 and gap["ratio"]["n"] == [4, 2]
@@ -110,7 +117,7 @@ def test_virality_gap(lenses):
 
 
 def test_host_ratio(lenses):
-    ratio = lenses[1]["backfire"]["host_ratio"]
+    ratio = lenses["backfire"]["host_ratio"]
     # Rep / (L + RT): 1000 9/(1+5) = 1.5; 3001 1/(2+3) = 0.2; 3002 1/0 = inf (replies, no
     # endorsement); 3003 0/0 left out (no engagement); 3004 0/4 = 0; 3005 2/(1+1) = 1.0.
     # Sorted 0, 0.2, 1.0, 1.5, inf: median 1.0; above 1: 1.5 and inf = 2 of 5
@@ -120,7 +127,7 @@ def test_host_ratio(lenses):
 
 
 def test_capture(lenses):
-    capture = lenses[1]["backfire"]["capture"]
+    capture = lenses["backfire"]["capture"]
     # hashtag_only and not supportive: 2005 (mockery), 2006 (abuse); 2007 is support: 2 of 11
     assert share(capture["hashtag_only_not_supportive"]) == (2, 11, round(2 / 11, 6))
     # tagged posts in the window (reposts apart): 1000, 2005, 2006, 2007, 3005; the host's: 1000, 3005
@@ -130,7 +137,7 @@ def test_capture(lenses):
 def test_time_to_backlash_in_the_campaign(lenses):
     # at most 10 audience posts in any hour, of which never more than 4 hostile (10:05-11:00:
     # 2001-2010, hostile 2001, 2003, 2005, 2006 = 0.4): no backlash
-    backlash = lenses[1]["backfire"]["time_to_backlash"]
+    backlash = lenses["backfire"]["time_to_backlash"]
     assert backlash["at"] is None and backlash["minutes_after_start"] is None
 
 
@@ -171,7 +178,7 @@ def test_time_to_backlash_table(events, expected):
 
 
 def test_answer_rates(lenses):
-    engagement = lenses[1]["engagement"]
+    engagement = lenses["engagement"]
     # Q = questions addressed to the host: 2001, 2002, 2003, 2008 (2009 is no question and names
     # nobody); answered: 2001 (3001), 2002 (3002), 2008 (3003): 3 of 4
     assert share(engagement["answer_rate"]) == (3, 4, 0.75)
@@ -186,7 +193,7 @@ def test_answer_rates(lenses):
 
 
 def test_answer_rate_corrected_for_question_errors(with_history):
-    rate = with_history[1]["engagement"]["answer_rate"]
+    rate = with_history["engagement"]["answer_rate"]
     # E = addressed audience posts: the 6 direct replies, the mention 2008 and the 3 hashtag_only
     # posts (2009 names nobody) = 10. D = labelled questions = 4; A = answered posts = 2001, 2002,
     # 2008 and 2010 (3004 replies to it) = 4; A_D = 3. With tpr 0.9, fpr 0.1:
@@ -196,7 +203,7 @@ def test_answer_rate_corrected_for_question_errors(with_history):
 
 
 def test_answer_latency(lenses):
-    latency = lenses[1]["engagement"]["answer_latency"]
+    latency = lenses["engagement"]["answer_latency"]
     # 2001 -> 3001: 45 min; 2002 -> 3002: 60 min; 2008 -> 3003: 70 min
     assert latency["answered"] == 3
     assert latency["median_s"]["value"] == 3600.0
@@ -207,7 +214,7 @@ def test_answer_latency(lenses):
 
 
 def test_host_reply_share_interactions_and_layers(lenses):
-    engagement = lenses[1]["engagement"]
+    engagement = lenses["engagement"]
     # host posts in the window: 1000 (original), 3001-3004 (replies), 3005 (original): 4 of 6
     assert share(engagement["host_reply_share"]) == (4, 6, round(4 / 6, 6))
     # RT + L + Rep + QT: 1000 5+1+9 = 15; 3001 3+2+1 = 6; 3002 1; 3003 0; 3004 4; 3005 1+1+2 = 4
@@ -231,7 +238,7 @@ def _reply_graph() -> nx.DiGraph:
 
 
 def test_reciprocity_against_networkx(lenses):
-    reciprocity = lenses[1]["engagement"]["reciprocity"]
+    reciprocity = lenses["engagement"]["reciprocity"]
     # edges: 101->900, 102->900, 103->900, 104->900, 102->101, 900->101, 900->102, 900->107 = 8;
     # mutual: 101<->900 and 102<->900 = 4 edges: 4 / 8. Touching the host: all but 102->101: 4 / 7
     assert share(reciprocity["all"]) == (4, 8, 0.5)
@@ -243,7 +250,7 @@ def test_reciprocity_against_networkx(lenses):
 
 
 def test_dialogue_depth_and_follow_ups(lenses):
-    depth = lenses[1]["engagement"]["dialogue_depth"]
+    depth = lenses["engagement"]["dialogue_depth"]
     # threads with posts in P: 1000 (1000 > 2001 > 3001 > 2010 > 3004: depth 4), 2008 (> 3003: 1),
     # and the single posts 2005, 2006, 2007, 3005 (0): mean 5 / 6, max 4
     assert depth["threads"] == 6
@@ -254,7 +261,7 @@ def test_dialogue_depth_and_follow_ups(lenses):
 
 
 def test_audience_size_and_diversity(lenses):
-    engagement = lenses[1]["engagement"]
+    engagement = lenses["engagement"]
     size = engagement["audience_size"]
     # followers of 101-106: 10 + 20 + 30 + 40 + 50 + 0 = 150; 107 has no count
     assert (size["authors"], size["potential_reach"], size["authors_with_follower_counts"]) == (7, 150, 6)
@@ -273,13 +280,13 @@ def test_audience_size_and_diversity(lenses):
 
 
 def test_newcomer_share_not_measurable_without_history(lenses):
-    newcomers = lenses[1]["engagement"]["newcomer_share"]
+    newcomers = lenses["engagement"]["newcomer_share"]
     # the store's earliest post is the campaign's own (10:00): no 30-day history
     assert newcomers["value"] is None and newcomers["note"].startswith("not measurable")
 
 
 def test_newcomer_share_with_history(with_history):
-    newcomers = with_history[1]["engagement"]["newcomer_share"]
+    newcomers = with_history["engagement"]["newcomer_share"]
     # horizon = start - 30 days = 2021-04-18. 101 mentioned the host on 04-25 (inside): not new;
     # 102's reply to the host on 04-01 is older than the horizon and 103's post of 05-08 does
     # not address the host: both new. Newcomers: 6 of the 7 participants
@@ -287,7 +294,7 @@ def test_newcomer_share_with_history(with_history):
 
 
 def test_framing_shares(lenses):
-    frame = lenses[1]["framing"]["frames"]["freedom"]
+    frame = lenses["framing"]["frames"]["freedom"]
     # keyword "freedom": host 3005 (1 of the 6 host posts), participants 2004 (1 of 11) in the
     # window; after the window 2012 uses it (1 of 1)
     assert share(frame["host"]) == (1, 6, round(1 / 6, 6))
@@ -300,14 +307,13 @@ def test_framing_shares(lenses):
     assert sum(n for n, _ in over_time.values()) == 11
 
 
-def test_coordinated_share_and_lenses_without_coordinated_accounts(tmp_path):
-    db, _ = _build(tmp_path, POSTS, MarkerLabeler())
-    with askscope.open_store(db) as store:
-        # 101 is in two networks (counted once), 105 in one
-        store.con.execute("INSERT INTO coordinated_accounts VALUES ('x', '101', 'co_post', 1), "
-                          "('x', '101', 'co_reply', 2), ('x', '105', 'co_link', 3)")
-        analyze(store, parse_campaign(CAMPAIGN), only=["lenses"], settings={"seed": 7})
-    lens = json.loads(report(db, format="json"))["lenses"]["authenticity"]
+def test_coordinated_share_and_lenses_without_coordinated_accounts(open_store):
+    store = open_store("campaign")
+    # 101 is in two networks (counted once), 105 in one
+    store.con.execute("INSERT INTO coordinated_accounts VALUES ('x', '101', 'co_post', 1), "
+                      "('x', '101', 'co_reply', 2), ('x', '105', 'co_link', 3)")
+    inp = load_input(store, SEED)
+    lens = authenticity(inp, {"backfire": backfire(inp), "engagement": engagement(inp)})
     shares = lens["coordinated_share"]
     # 101 wrote 2001, 2006, 2010; 105 wrote 2005: any = 4 of 11; per network 3, 3, 1, 0, 0
     assert share(shares["any"]) == (4, 11, round(4 / 11, 6))
@@ -319,10 +325,99 @@ def test_coordinated_share_and_lenses_without_coordinated_accounts(tmp_path):
     assert (without["backfire"]["audience_posts"], without["backfire"]["authors"]) == (7, 5)
     assert share(without["backfire"]["hostile_share"]) == (1, 7, round(1 / 7, 6))
     assert share(without["backfire"]["mockery_share"]) == (1, 7, round(1 / 7, 6))
+    assert without["backfire"]["category_shares"]["support"]["k"] == 2
     # questions without 101's 2001: 2002, 2003, 2008, answered 2002 and 2008; latencies 3600, 4200
-    engagement = without["engagement"]
-    assert share(engagement["answer_rate"]) == (2, 3, round(2 / 3, 6))
-    assert share(engagement["hostile_answer_rate"]) == (0, 1, 0.0)
-    assert engagement["answer_latency"]["median_s"]["value"] == 3900.0
-    assert lens["with_all"]["backfire"]["audience_posts"] == 11
-    assert math.isclose(lens["with_all"]["backfire"]["hostile_share"]["value"], 4 / 11, abs_tol=1e-6)
+    engagement_without = without["engagement"]
+    assert share(engagement_without["answer_rate"]) == (2, 3, round(2 / 3, 6))
+    assert share(engagement_without["hostile_answer_rate"]) == (0, 1, 0.0)
+    assert engagement_without["answer_latency"]["median_s"]["value"] == 3900.0
+    with_all = lens["with_all"]
+    assert with_all["backfire"]["audience_posts"] == 11
+    assert math.isclose(with_all["backfire"]["hostile_share"]["value"], 4 / 11, abs_tol=1e-6)
+    assert math.isclose(with_all["backfire"]["mockery_share"]["value"], 2 / 11, abs_tol=1e-6)
+    assert with_all["engagement"]["answer_rate"]["k"] == 3
+    # the temporary exclusion table is gone afterwards
+    assert not store.con.execute("SELECT count(*) FROM information_schema.tables "
+                                 "WHERE table_name = '_lens_coordinated'").fetchall()[0][0]
+
+
+def test_no_coordination_found(open_store):
+    inp = load_input(open_store("campaign"), SEED)
+    lens = authenticity(inp, {})
+    # nothing flagged in this campaign: 0 of the 11 audience posts, no recomputed lenses
+    assert share(lens["coordinated_share"]["any"]) == (0, 11, 0.0)
+    assert lens["coordinated_accounts"] == 0 and "without_coordinated" not in lens
+
+
+def _answers_again(store: askscope.Store) -> list[tuple]:
+    """Re-runs the answers stage (the code under test) on an analysed store."""
+    store.con.execute("DROP TABLE answers")
+    store.con.execute("DROP TABLE answered_posts")
+    analyze(store, parse_campaign(CAMPAIGN), only=["answers"])
+    return store.con.execute(
+        "SELECT question_id, answer_id, latency_s, asker_id, relation, question_reposts, answer_kind, answered_by, "
+        "follow_up_id, follow_up_answer_id, category FROM answers ORDER BY question_id").fetchall()
+
+
+def test_answers_stage(open_store):
+    store = open_store("campaign")
+    # questions addressed to the host (see the table above); the first host reply to each, its
+    # latency in seconds, the asker's follow-up to the answer and the host's reply to that
+    assert _answers_again(store) == [
+        ("2001", "3001", 2700.0, "101", "direct_reply", 4, "reply", "900", "2010", "3004", "question_critical"),
+        ("2002", "3002", 3600.0, "102", "direct_reply", 0, "reply", "900", "2011", None, "question_genuine"),
+        ("2003", None, None, "103", "direct_reply", 2, None, None, None, None, "mockery"),
+        ("2008", "3003", 4200.0, "107", "mention", 0, "reply", "900", None, None, "question_genuine"),
+    ]
+    answered = store.con.execute(
+        "SELECT post_id, relation, addressed, is_question, answered, answer_id, answer_kind, latency_s, "
+        "host_replied_directly FROM answered_posts ORDER BY post_id").fetchall()
+    # every audience post of P: addressed unless it is 2009 (a thread reply naming nobody); the
+    # host replied directly to 2001, 2002, 2008 and to the follow-up 2010 (20 min later)
+    assert answered == [
+        ("2001", "direct_reply", True, True, True, "3001", "reply", 2700.0, True),
+        ("2002", "direct_reply", True, True, True, "3002", "reply", 3600.0, True),
+        ("2003", "direct_reply", True, True, False, None, None, None, False),
+        ("2004", "direct_reply", True, False, False, None, None, None, False),
+        ("2005", "hashtag_only", True, False, False, None, None, None, False),
+        ("2006", "hashtag_only", True, False, False, None, None, None, False),
+        ("2007", "hashtag_only", True, False, False, None, None, None, False),
+        ("2008", "mention", True, True, True, "3003", "reply", 4200.0, True),
+        ("2009", "thread_reply", False, False, False, None, None, None, False),
+        ("2010", "direct_reply", True, False, True, "3004", "reply", 1200.0, True),
+        ("2011", "direct_reply", True, False, False, None, None, None, False),
+    ]
+
+
+@pytest.mark.parametrize("change, expected", [
+    # the host quotes 2003 at 10:30 instead of ignoring it: a 'quote' answer after 15 min
+    ("INSERT INTO posts (platform, id, author_id, created_at, kind, quoted_id, text, is_context) VALUES "
+     "('x', '3100', '900', TIMESTAMPTZ '2021-05-18 10:30:00+00', 'quote', '2003', 'quoting you', false)",
+     ("2003", "3100", 900.0, "quote")),
+    # 105 replies to 2003 at 10:20 and the host replies to 105 at 10:55: the host answered 2003
+    # further down its thread ('thread', 10:15 -> 10:55 = 40 min)
+    ("INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
+     "('x', '2200', '105', TIMESTAMPTZ '2021-05-18 10:20:00+00', 'reply', 'me too', false, '2003'), "
+     "('x', '3200', '900', TIMESTAMPTZ '2021-05-18 10:55:00+00', 'reply', 'to both', false, '2200')",
+     ("2003", "3200", 2400.0, "thread")),
+    # a host reply to 2003 written before it (clock skew) is no answer
+    ("INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
+     "('x', '3300', '900', TIMESTAMPTZ '2021-05-18 10:14:00+00', 'reply', 'early', false, '2003')",
+     ("2003", None, None, None)),
+])
+def test_answer_kinds(open_store, change, expected):
+    store = open_store("campaign")
+    store.con.execute(change)
+    analyze(store, parse_campaign(CAMPAIGN), only=["threads", "relations"])
+    rows = {r[0]: (r[0], r[1], r[2], r[6]) for r in _answers_again(store)}
+    assert rows["2003"] == expected
+    # the other questions keep their answers
+    assert rows["2001"] == ("2001", "3001", 2700.0, "reply")
+
+
+def test_report_shows_the_lens_results(tmp_path):
+    path = str(tmp_path / "copy.duckdb")
+    shutil.copyfile(analysed_store("campaign"), path)
+    doc = json.loads(report(path, format="json"))
+    assert share(doc["lenses"]["backfire"]["hostile_share"]) == (4, 11, round(4 / 11, 6))
+    assert share(doc["lenses"]["engagement"]["answer_rate"]) == (3, 4, 0.75)
