@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from askscope.classify import adjusted_share
 from askscope.classify.calibration import combine, decide, error_rates
 from askscope.classify.discourse import categories, soft_scores
 from askscope.classify.tasks import DISCOURSE_CATEGORIES, UnknownTaskError, resolve
@@ -43,14 +42,11 @@ def test_decide_threshold_and_class_weights() -> None:
     assert decide(p3, {"kind": "argmax", "class_weights": [1.2, 1.0, 1.0]}).tolist() == [0]
 
 
-def test_error_rates_and_adjusted_share() -> None:
+def test_error_rates() -> None:
     # 100 gold negatives (10 predicted positive), 50 gold positives (40 found).
     rates = error_rates([[90, 10], [10, 40]], ["no", "yes"])
     assert rates["yes"] == {"tpr": 0.8, "fpr": 0.1, "precision": 0.8, "support": 50}
-    # A classifier with tpr 0.8, fpr 0.1 that flags 31% of posts: true share (0.31-0.1)/0.7 = 0.3.
-    assert adjusted_share(0.31, 0.8, 0.1) == pytest.approx(0.3)
-    assert adjusted_share(0.05, 0.8, 0.1) == 0.0  # clipped
-    assert adjusted_share(0.4, 0.2, 0.3) == 0.4  # no better than chance: left as observed
+    # the one adjusted_share lives in askscope.metrics.stats (tests/test_quantify_stats.py)
 
 
 # One row per scenario: the most likely label of each task, and the category the rule must give.

@@ -10,12 +10,13 @@ fine-tuned multi-task MiniLM encoder in ONNX (int8) plus n-gram models, loaded o
 ['question']
 """
 
-from askscope.classify.calibration import adjusted_share
 from askscope.classify.info import error_rates, model_info
 from askscope.classify.predict import TaskResult, classify, discourse_categories, embed
+from askscope.classify.quantify import Shares, Validation, estimate_shares, load_validation
 from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
 
 __all__ = [
-    "DISCOURSE_CATEGORIES", "MODEL_TASKS", "TASKS", "TaskResult", "UnknownTaskError",
-    "adjusted_share", "classify", "discourse_categories", "embed", "error_rates", "model_info",
+    "DISCOURSE_CATEGORIES", "MODEL_TASKS", "TASKS", "Shares", "TaskResult", "UnknownTaskError", "Validation",
+    "classify", "discourse_categories", "embed", "error_rates", "estimate_shares", "load_validation",
+    "model_info",
 ]

@@ -1,4 +1,4 @@
-"""Turning model scores into calibrated probabilities, decisions and corrected shares.
+"""Turning model scores into calibrated probabilities and decisions (shares: :mod:`quantify`).
 
 Every task's probabilities come from one calibrated log-linear combination of its sources
 (encoder heads, n-gram models)::
@@ -94,13 +94,3 @@ def error_rates(confusion: list[list[int]], labels: list[str]) -> dict[str, dict
         }
     return rates
 
-
-def adjusted_share(observed: float, tpr: float, fpr: float) -> float:
-    """Adjusted classify-and-count (Forman 2005): ``(p - fpr) / (tpr - fpr)`` clipped to [0, 1].
-
-    Returns the observed share unchanged when the classifier is no better than chance
-    (``tpr <= fpr``), where the correction is undefined.
-    """
-    if tpr - fpr <= 1e-9:
-        return float(observed)
-    return float(min(1.0, max(0.0, (observed - fpr) / (tpr - fpr))))

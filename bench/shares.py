@@ -1,0 +1,190 @@
+"""Shares at realistic priors: does the share estimator stay right when the prior moves?
+
+    python bench/shares.py ../shared/data [--draws 40] [--posts 1000] [--choose]
+
+For every task's shipped validation set (``askscope/classify/models/validation/<task>.npz``,
+written by ``training/quantify_data.py``), split the rows in two folds (seeded, stratified by
+source and gold class). One fold is the estimator's validation set (the error rates, the
+recalibration); the other is resampled, with replacement, into campaigns of ``--posts`` posts
+whose share of the target class is 5%, 15%, 40% and the source's natural prior. Each campaign's
+share is estimated by every method (cc, acc, pacc, em; ``askscope.classify.quantify``) and
+compared with the campaign's true share. The folds then swap roles. Sets: sarcasm (iSarcasmEval
+held-out rows through the irony task), irony (TweetEval), offensive, hate, each sentiment class,
+question (RumourEval dev). Reports per set and method the mean absolute error (points) and the
+coverage of the 95% interval; ``--choose`` records the best method per task in the validation
+sidecar (lowest worst-set error among methods whose interval covers >= 80% on every set).
+
+The data folder argument is only recorded: everything is read from the shipped validation files.
+Results: ``bench/results/shares.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from askscope.classify.quantify import METHODS, VALIDATION_DIR, Validation, quantify  # noqa: E402
+
+PRIORS = (0.05, 0.15, 0.40)
+# (set name, task, source, target class)
+SETS = [
+    ("sarcasm", "irony", "isarcasmeval-heldout", "irony"),
+    ("irony", "irony", "tweeteval-irony-val", "irony"),
+    ("offensive", "offensive", None, "offensive"),
+    ("hate", "hate", None, "hate"),
+    ("sentiment:negative", "sentiment", None, "negative"),
+    ("sentiment:neutral", "sentiment", None, "neutral"),
+    ("sentiment:positive", "sentiment", None, "positive"),
+    ("question", "question", None, "question"),
+]
+TARGET_ERROR = 5.0
+TARGET_COVERAGE = 0.8
+
+
+def load(task: str) -> Validation:
+    meta = json.loads((VALIDATION_DIR / f"{task}.json").read_text(encoding="utf-8"))
+    with np.load(VALIDATION_DIR / f"{task}.npz", allow_pickle=False) as arrays:
+        return Validation(task, tuple(meta["labels"]), arrays["gold"].astype(np.int64),
+                          arrays["predicted"].astype(np.int64), arrays["probabilities"].astype(np.float64),
+                          arrays["source"].astype(str), meta.get("method", "acc"), meta.get("data", ""), meta)
+
+
+def folds(validation: Validation, seed: int) -> np.ndarray:
+    """Fold (0 or 1) of every row: half of each (source, gold) stratum, seeded."""
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(validation.gold), dtype=np.int64)
+    assert validation.source is not None
+    for source in np.unique(validation.source):
+        for c in range(validation.k):
+            rows = np.flatnonzero((validation.source == source) & (validation.gold == c))
+            rng.shuffle(rows)
+            fold[rows[len(rows) // 2:]] = 1
+    return fold
+
+
+def campaign(pool: Validation, target: int, prior: float, posts: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Rows of one simulated campaign: ``prior`` of them from the target class, the rest from the
+    other classes in their pool proportions; returns (row indices, true share of the target)."""
+    positives = np.flatnonzero(pool.gold == target)
+    negatives = np.flatnonzero(pool.gold != target)
+    k = rng.binomial(posts, prior)
+    rows = np.concatenate([rng.choice(positives, k), rng.choice(negatives, posts - k)])
+    return rows, k / posts
+
+
+def run(draws: int, posts: int, resamples: int, seed: int, tasks: set[str] | None) -> dict:
+    results: dict = {"sets": {}, "settings": {"draws": draws, "posts": posts, "resamples": resamples,
+                                              "seed": seed, "priors": list(PRIORS) + ["natural"]}}
+    cache: dict[str, tuple[Validation, np.ndarray]] = {}
+    for name, task, source, target_label in SETS:
+        if tasks and task not in tasks:
+            continue
+        if task not in cache:
+            validation = load(task)
+            cache[task] = (validation, folds(validation, seed))
+        validation, fold = cache[task]
+        target = validation.labels.index(target_label)
+        rows_of_source = np.ones(len(fold), bool) if source is None else validation.source == source
+        natural = float((validation.gold[rows_of_source] == target).mean())
+        entry: dict = {"task": task, "source": source or "all", "class": target_label,
+                       "natural_prior": round(natural, 4), "priors": {}}
+        for prior in (*PRIORS, natural):
+            label = "natural" if prior is natural else f"{prior:.2f}"
+            errors: dict[str, list[float]] = {m: [] for m in METHODS}
+            covered: dict[str, list[bool]] = {m: [] for m in METHODS}
+            widths: dict[str, list[float]] = {m: [] for m in METHODS}
+            rng = np.random.default_rng([seed, len(name), int(prior * 10_000)])
+            for draw in range(draws):
+                test_fold = draw % 2
+                fitted = validation.subset(fold != test_fold)
+                pool = validation.subset((fold == test_fold) & rows_of_source)
+                rows, truth = campaign(pool, target, prior, posts, rng)
+                for method in METHODS:
+                    shares = quantify(fitted, predicted=pool.predicted[rows], probabilities=pool.probabilities[rows],
+                                      method=method, resamples=resamples, seed=draw)
+                    low, high = shares.low[target], shares.high[target]
+                    errors[method].append(abs(float(shares.estimate[target]) - truth))
+                    covered[method].append(bool(low - 1e-9 <= truth <= high + 1e-9))
+                    widths[method].append(float(high - low))
+            entry["priors"][label] = {m: {"mae_points": round(100 * float(np.mean(errors[m])), 2),
+                                          "coverage": round(float(np.mean(covered[m])), 3),
+                                          "mean_width_points": round(100 * float(np.mean(widths[m])), 2)}
+                                      for m in METHODS}
+            print(f"{name:20s} {label:8s} " + "  ".join(
+                f"{m}:{entry['priors'][label][m]['mae_points']:5.1f}/{entry['priors'][label][m]['coverage']:.2f}"
+                for m in METHODS), flush=True)
+        results["sets"][name] = entry
+    return results
+
+
+def choose(results: dict) -> dict[str, dict]:
+    """Per task, the method with the lowest worst-set error among those covering >= 80% on every
+    set (else the lowest worst-set error)."""
+    by_task: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for entry in results["sets"].values():
+        for figures in entry["priors"].values():
+            for method, f in figures.items():
+                by_task.setdefault(entry["task"], {}).setdefault(method, []).append(
+                    (f["mae_points"], f["coverage"]))
+    choices = {}
+    for task, methods in by_task.items():
+        summary = {m: {"worst_mae_points": max(e for e, _ in v), "mean_mae_points": round(float(np.mean([e for e, _ in v])), 2),
+                       "min_coverage": min(c for _, c in v)} for m, v in methods.items()}
+        eligible = [m for m in summary if summary[m]["min_coverage"] >= TARGET_COVERAGE] or list(summary)
+        best = min(eligible, key=lambda m: (summary[m]["worst_mae_points"], summary[m]["mean_mae_points"]))
+        choices[task] = {"method": best, "summary": summary}
+    return choices
+
+
+def table(results: dict) -> str:
+    """The Markdown table of docs/benchmarks.md: MAE (points) / coverage per set, prior and method."""
+    lines = ["| set | prior | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
+    for name, entry in results["sets"].items():
+        for label, figures in entry["priors"].items():
+            shown = f"natural ({entry['natural_prior']:.2f})" if label == "natural" else label
+            lines.append(f"| {name} | {shown} | " + " | ".join(
+                f"{figures[m]['mae_points']:.1f} / {100 * figures[m]['coverage']:.0f}%" for m in METHODS) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="the shared data folder (recorded; the bench reads the shipped files)")
+    parser.add_argument("--draws", type=int, default=40, help="campaigns per set and prior (both fold directions)")
+    parser.add_argument("--posts", type=int, default=1000, help="posts per simulated campaign")
+    parser.add_argument("--resamples", type=int, default=200, help="bootstrap draws per interval")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tasks", nargs="*", help="only these tasks")
+    parser.add_argument("--choose", action="store_true", help="record each task's best method in its sidecar")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "shares.json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = run(args.draws, args.posts, args.resamples, args.seed, set(args.tasks) if args.tasks else None)
+    results["choices"] = choose(results)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print(table(results))
+    for task, choice in results["choices"].items():
+        print(f"{task:10s} best: {choice['method']}  " + json.dumps(choice["summary"][choice["method"]]))
+        if args.choose:
+            path = VALIDATION_DIR / f"{task}.json"
+            sidecar = json.loads(path.read_text(encoding="utf-8"))
+            sidecar["method"] = choice["method"]
+            sidecar["method_choice"] = {"by": "bench/shares.py", "settings": results["settings"],
+                                        "summary": choice["summary"]}
+            path.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"{results['seconds']}s; results in {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
