@@ -212,7 +212,7 @@ def load_campaign(path: str | Path) -> Campaign:
 
 
 TEMPLATE = '''# askscope campaign file: who hosts the Q&A, which hashtags, when, which framings.
-# Check it with: askscope analyze DB --campaign {slug}.toml
+# Check it with: askscope analyze DB --campaign {file}
 
 # A name for reports.
 name = "{name}"
@@ -243,8 +243,13 @@ hosts = ["HostHandle"]
 '''
 
 
-def template(name: str) -> str:
-    """A commented campaign file for ``askscope init NAME``."""
+def default_file_name(name: str) -> str:
+    """The file ``askscope init NAME`` writes when no ``-o`` is given: ``NAME.toml``."""
+    return (name.strip().lstrip("#").replace(" ", "-") or "campaign") + ".toml"
+
+
+def template(name: str, file_name: str | None = None) -> str:
+    """A commented campaign file for ``askscope init NAME``; its first lines name ``file_name``
+    (the file it is written to; by default :func:`default_file_name`)."""
     clean = name.strip().lstrip("#")
-    slug = "".join(c if c.isalnum() else "-" for c in clean.lower()).strip("-") or "campaign"
-    return TEMPLATE.format(name=clean.replace('"', ""), slug=slug)
+    return TEMPLATE.format(name=clean.replace('"', ""), file=file_name or default_file_name(name))

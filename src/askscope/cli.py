@@ -30,7 +30,7 @@ from askscope.readers.csv import parse_map
 from askscope.reparsing import reparse as run_reparse
 from askscope.store import open_store
 from askscope.analyze import analyze as run_analyze, stages as pipeline_stages
-from askscope.campaign import load_campaign, template as campaign_template
+from askscope.campaign import default_file_name, load_campaign, template as campaign_template
 from askscope.classify.command import classify_command
 from askscope.demo import run_demo
 from askscope.report import chart_files, report as make_report
@@ -246,11 +246,11 @@ def reparse(db: str, as_json: bool) -> None:
 def init(name: str, output: str | None, force: bool) -> None:
     """Write a commented campaign file template for campaign NAME (hosts, hashtags, window,
     frames) to edit before analyze."""
-    text = campaign_template(name)
     if output == "-":
-        click.echo(text, nl=False)
+        click.echo(campaign_template(name), nl=False)
         return
-    path = Path(output or (name.strip().lstrip("#").replace(" ", "-") or "campaign") + ".toml")
+    path = Path(output or default_file_name(name))
+    text = campaign_template(name, str(path))
     if path.exists() and not force:
         raise UsageError(f"{path} exists", "choose another name with -o, or overwrite with --force")
     path.write_text(text, encoding="utf-8")
@@ -298,24 +298,29 @@ def stages(as_json: bool) -> None:
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default=None,
               help="Report format (default: from the output's extension, else html).")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file; - for stdout.")
+@click.option("-o", "--output", default=None,
+              help="Output file (default: report.html, report.md or report.json in the current folder); "
+                   "- for stdout.")
 @click.option("--charts", "charts_dir", type=click.Path(file_okay=False), default=None,
               help="Also write every chart to this folder (for papers).")
 @click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
               help="Format of the chart files.")
 @click.option("--pseudonymise", is_flag=True, help="Replace participants' handles with stable pseudonyms.")
-def report(db: str, fmt: str | None, output: str, charts_dir: str | None, chart_format: str, pseudonymise: bool) -> None:
+def report(db: str, fmt: str | None, output: str | None, charts_dir: str | None, chart_format: str,
+           pseudonymise: bool) -> None:
     """Write the campaign report of an analysed store DB: a self-contained offline HTML file, or
     Markdown, or JSON with every number."""
     if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else ""
+        suffix = Path(output).suffix.lower().lstrip(".") if output not in (None, "-") else ""
         fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
+    if output is None:
+        output = f"report.{fmt}"
     text = make_report(db, format=fmt, pseudonymise=pseudonymise)
     if output == "-":
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}", err=True)
+        click.echo(f"Wrote {Path(output).resolve()}", err=True)
     if charts_dir:
         written = chart_files(db, charts_dir, chart_format, pseudonymise=pseudonymise)
         click.echo(f"Wrote {len(written)} charts to {charts_dir}", err=True)
