@@ -1,12 +1,24 @@
-"""Plain-words verdicts, one per lens, built from the numbers and their intervals.
+"""Plain-words verdicts, one per lens, whose words follow the 95% intervals, not the points.
 
-The wording follows the interval, not the point estimate alone: "most" only when the whole
-interval is above one half, "about half" when it straddles it. The same rules for every host.
+A share is "clearly more than half" only when its whole interval is above one half, "clearly
+less than half" only when it is wholly below, and "not distinguishable from half" when the
+interval holds one half; below (and, mirrored, above) half the words narrow to the band the
+interval sits in ("about a quarter", "about a third", "a small minority (under 10%)", ...). A
+ratio is "clearly above 1", "clearly below 1" or "not distinguishable from 1". A number that is
+missing is "not measurable": no words are made up for it. Every sentence cites, in brackets, the
+path in report.json of the number it rests on; a share corrected for classifier error is used
+(and cited) when the report has one, the raw share otherwise. The same rules for every host.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+NOT_MEASURABLE = "not measurable"
+# the named fractions a share's interval is described by, below one half (their mirror images
+# above it are "nine tenths", "three quarters", "two thirds")
+_BELOW = ((0.1, "a tenth"), (0.25, "a quarter"), (1 / 3, "a third"), (0.5, "half"))
+_ABOVE = {"a tenth": "nine tenths", "a quarter": "three quarters", "a third": "two thirds", "half": "half"}
 
 
 def pct(value: float | None) -> str:
@@ -28,24 +40,76 @@ def interval(share: dict[str, Any] | None) -> str:
     return f"{pct(share['value'])} (95% CI {pct(low)}–{pct(high)})"
 
 
-def _amount(share: dict[str, Any] | None) -> str:
-    if not share or share.get("value") is None:
-        return "an unknown share"
-    low, high = share.get("ci") or [share["value"], share["value"]]
-    low = share["value"] if low is None else low
-    high = share["value"] if high is None else high
+def _bounds(share: dict[str, Any], floor: float, ceiling: float) -> tuple[float, float]:
+    """The interval of a number; a missing bound is as wide as it can be (an unknown interval
+    supports no "clearly")."""
+    low, high = (list(share.get("ci") or []) + [None, None])[:2]
+    return (floor if low is None else float(low)), (ceiling if high is None else float(high))
+
+
+def _band(low: float, high: float) -> tuple[str, ...]:
+    """Where an interval wholly below one half (``high < 0.5``) lies among the named fractions:
+    ``("minority",)`` under 10%, ``("about", name)`` around a quarter or a third, ``("less", name)``
+    below a fraction, ``("between", lower, upper)`` between two."""
+    if high < 0.1:
+        return ("minority",)
+    if 0.1 <= low <= 0.25 <= high < 1 / 3:
+        return ("about", "a quarter")
+    if 0.2 <= low <= 1 / 3 <= high:
+        return ("about", "a third")
+    upper = next(name for bound, name in _BELOW if high < bound)
+    lower = [name for bound, name in _BELOW if bound <= low]
+    return ("between", lower[-1], upper) if lower else ("less", upper)
+
+
+def share_words(low: float, high: float) -> str:
+    """Words for a share whose 95% interval is [low, high] (see the module's docstring); above one
+    half the interval's mirror image below it is described with the mirrored fractions."""
+    if high < 0.5:
+        band = _band(low, high)
+        return {"minority": lambda: "a small minority (under 10%)",
+                "about": lambda: f"about {band[1]}",
+                "less": lambda: f"clearly less than {band[1]}",
+                "between": lambda: f"between {band[1]} and {band[2]}"}[band[0]]()
     if low > 0.5:
-        return "most"
-    if high < 0.5 and low > 0.25:
-        return "a large minority"
-    if high <= 0.25:
-        return "a small share"
-    return "about half"
+        band = _band(round(1 - high, 12), round(1 - low, 12))  # no float noise at the fractions
+        return {"minority": lambda: "nearly all (over 90%)",
+                "about": lambda: f"about {_ABOVE[band[1]]}",
+                "less": lambda: f"clearly more than {_ABOVE[band[1]]}",
+                "between": lambda: f"between {_ABOVE[band[2]]} and {_ABOVE[band[1]]}"}[band[0]]()
+    return "not distinguishable from half"
 
 
-def _best(share: dict[str, Any]) -> dict[str, Any]:
+def share_phrase(share: dict[str, Any] | None) -> str:
+    """The words for a share result (``value``, ``ci``), or "not measurable"."""
+    if not share or share.get("value") is None:
+        return NOT_MEASURABLE
+    return share_words(*_bounds(share, 0.0, 1.0))
+
+
+def ratio_phrase(ratio: dict[str, Any] | None) -> str:
+    """A ratio's interval against 1: "clearly above 1", "clearly below 1", "not distinguishable
+    from 1", or "not measurable"."""
+    if not ratio or ratio.get("value") is None:
+        return NOT_MEASURABLE
+    low, high = _bounds(ratio, 0.0, float("inf"))
+    if low > 1:
+        return "clearly above 1"
+    if high < 1:
+        return "clearly below 1"
+    return "not distinguishable from 1"
+
+
+def best(share: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    """The corrected share and its path when the report has one, else the share itself."""
     corrected = share.get("corrected")
-    return corrected if corrected and corrected.get("value") is not None else share
+    if corrected and corrected.get("value") is not None:
+        return corrected, f"{path}.corrected"
+    return share, path
+
+
+def _cite(path: str) -> str:
+    return f" [{path}]"
 
 
 def _minutes(seconds: float | None) -> str:
@@ -56,54 +120,70 @@ def _minutes(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _times(ratio: dict[str, Any]) -> str:
+    low, high = (ratio.get("ci") or [None, None])[:2]
+    bounds = f" (95% CI {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
+    return f"{ratio['value']:.2f}×{bounds}"
+
+
 def backfire(doc: dict[str, Any]) -> str:
     lens = doc["lenses"]["backfire"]
     volume = lens["volume"]
-    hostile = lens["hostile_share"]
-    shares = lens["category_shares"]
     n = volume["audience_posts"]
     if not n:
         return "No audience posts were found for this campaign in the window."
-    best = _best(hostile)
-    text = (f"Of {n:,} posts by {volume['authors']:,} participants, {interval(hostile)} were hostile "
-            f"(mockery, abuse or critical questions)")
-    if hostile.get("corrected") and hostile["corrected"].get("value") is not None:
-        text += f"; corrected for classifier error, {interval(hostile['corrected'])}"
-    text += (f". Mockery: {pct(shares['mockery']['value'])}, abuse: {pct(shares['abuse']['value'])}, "
-             f"critical questions: {pct(shares['question_critical']['value'])}, support: {pct(shares['support']['value'])}. "
-             f"By the press's yardstick, {_amount(best)} of the response attacked the host.")
+    path = "lenses.backfire"
+    hostile, hostile_path = best(lens["hostile_share"], f"{path}.hostile_share")
+    corrected = " (corrected for classifier error)" if hostile_path.endswith(".corrected") else ""
+    text = (f"Of {n:,} posts by {volume['authors']:,} participants{_cite(f'{path}.volume')}, the share that was hostile "
+            f"(mockery, abuse or critical questions){corrected} is {share_phrase(hostile)}: "
+            f"{interval(hostile)}{_cite(hostile_path)}.")
+    mockery, mockery_path = best(lens["mockery_share"], f"{path}.mockery_share")
+    text += f" Mockery alone: {share_phrase(mockery)}, {interval(mockery)}{_cite(mockery_path)}."
     gap = lens["virality_gap"]["ratio"]
     if gap.get("value") is not None:
-        text += f" Hostile posts were reposted {gap['value']:.1f}× as often as supportive ones."
+        text += (f" Hostile posts were reposted {_times(gap)} as often as supportive ones: "
+                 f"{ratio_phrase(gap)}{_cite(f'{path}.virality_gap.ratio')}.")
+    else:
+        text += f" The virality gap is {NOT_MEASURABLE}{_cite(f'{path}.virality_gap.ratio')}."
     return text
 
 
 def engagement(doc: dict[str, Any]) -> str:
     lens = doc["lenses"]["engagement"]
+    path = "lenses.engagement"
     rate = lens["answer_rate"]
     questions = rate.get("n") or 0
     if not questions:
-        return "No questions addressed to the host were found; the answer rate cannot be measured."
+        return (f"No questions addressed to the host were found; the answer rate is {NOT_MEASURABLE}"
+                f"{_cite(f'{path}.answer_rate')}.")
+    shown, rate_path = best(rate, f"{path}.answer_rate")
+    corrected = " (corrected for question-detection error)" if rate_path.endswith(".corrected") else ""
+    text = (f"The host answered {rate['k']:,} of {questions:,} questions; the share answered{corrected} is "
+            f"{share_phrase(shown)}: {interval(shown)}{_cite(rate_path)}.")
     hostile = lens["hostile_answer_rate"]
-    latency = lens["answer_latency"]
-    text = (f"The host answered {rate['k']:,} of {questions:,} questions, {interval(rate)}")
-    if rate.get("corrected") and rate["corrected"].get("value") is not None:
-        text += f" (corrected for question-detection error: {interval(rate['corrected'])})"
-    text += "."
     if hostile.get("n"):
-        text += f" Of {hostile['n']:,} critical or mocking questions it answered {interval(hostile)}."
+        text += (f" Of {hostile['n']:,} critical or mocking questions it answered {share_phrase(hostile)}: "
+                 f"{interval(hostile)}{_cite(f'{path}.hostile_answer_rate')}.")
+        ratio = lens.get("hostile_to_overall_ratio")
+        if ratio and ratio.get("value") is not None:
+            text += (f" Hostile questions were answered {_times(ratio)} as often as questions overall: "
+                     f"{ratio_phrase(ratio)}{_cite(f'{path}.hostile_to_overall_ratio')}.")
+    latency = lens["answer_latency"]
     if latency["answered"]:
-        text += (f" Median time to answer: {_minutes(latency['median_s']['value'])}; "
-                 f"{pct(latency['within_60_min']['value'])} within an hour.")
+        within = latency["within_60_min"]
+        text += (f" Median time to answer: {_minutes(latency['median_s']['value'])}"
+                 f"{_cite(f'{path}.answer_latency.median_s')}; answered within an hour: {share_phrase(within)}, "
+                 f"{interval(within)}{_cite(f'{path}.answer_latency.within_60_min')}.")
     share = lens["host_reply_share"]
     if share.get("n"):
-        text += f" {pct(share['value'])} of the host's {share['n']:,} posts were replies (dialogue rather than broadcast)."
+        text += (f" Of the host's {share['n']:,} posts, the share that were replies (dialogue rather than broadcast) "
+                 f"is {share_phrase(share)}: {interval(share)}{_cite(f'{path}.host_reply_share')}.")
     size = lens["audience_size"]
     text += f" {size['authors']:,} people took part"
     if size.get("potential_reach"):
         text += f", with up to {size['potential_reach']:,} followers between them"
-    text += "."
-    return text
+    return text + f"{_cite(f'{path}.audience_size')}."
 
 
 def framing(doc: dict[str, Any]) -> str:
@@ -112,7 +192,9 @@ def framing(doc: dict[str, Any]) -> str:
         return "No frames were declared in the campaign file, so framing was not measured."
     parts = []
     for name, result in sorted(frames.items()):
-        parts.append(f"“{name}”: host {interval(result['host'])}, participants {interval(result['participants'])}")
+        path = f"lenses.framing.frames.{name}"
+        parts.append(f"“{name}”: host {interval(result['host'])}{_cite(f'{path}.host')}, participants "
+                     f"{interval(result['participants'])}{_cite(f'{path}.participants')}")
     return "Share of posts using each frame — " + "; ".join(parts) + "."
 
 
@@ -120,18 +202,21 @@ def authenticity(doc: dict[str, Any]) -> str:
     lens = doc["lenses"].get("authenticity")
     if not lens:
         return "Coordination was not measured (run the authenticity stage)."
+    path = "lenses.authenticity.coordinated_share.any"
     share = lens.get("coordinated_share", {}).get("any")
     if not share or share.get("n") in (None, 0):
-        return "There were no campaign posts to test for coordination."
+        return f"There were no campaign posts to test for coordination{_cite(path)}."
     if not lens.get("coordinated_accounts"):
         return (f"No account formed a co-action group above the shuffled-time null floor: 0 of {share['n']:,} "
-                f"campaign posts (95% CI up to {pct(share['ci'][1])}).")
+                f"campaign posts (95% CI up to {pct(share['ci'][1])}){_cite(path)}.")
     text = (f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in significant "
-            "co-action groups.")
+            f"co-action groups: {share_phrase(share)}{_cite(path)}.")
     without = lens.get("without_coordinated")
     if without:
-        text += (f" Without them the hostile share is {interval(without['backfire']['hostile_share'])} and the answer "
-                 f"rate {interval(without['engagement']['answer_rate'])}.")
+        w = "lenses.authenticity.without_coordinated"
+        text += (f" Without them the hostile share is {interval(without['backfire']['hostile_share'])}"
+                 f"{_cite(f'{w}.backfire.hostile_share')} and the answer rate "
+                 f"{interval(without['engagement']['answer_rate'])}{_cite(f'{w}.engagement.answer_rate')}.")
     return text + " Coordination is not inauthenticity: open mobilisation is coordinated too."
 
 
