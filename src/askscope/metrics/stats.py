@@ -83,7 +83,12 @@ def mean(values: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
 
 
 def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
-    """A quantile with its distribution-free interval from order statistics."""
+    """A quantile with its distribution-free interval from order statistics.
+
+    A bound whose order statistic would lie beyond the sample (few values, or a quantile near 0
+    or 1: the 90th percentile of 20 values has no 95% upper bound, since the largest value is
+    below it one time in eight) is None, not the sample's extreme, which would cover less than
+    95%."""
     data = np.sort(np.asarray(values, dtype=np.float64))
     n = len(data)
     method = f"quantile {q:g}, order-statistic interval"
@@ -91,9 +96,11 @@ def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
         return {"value": None, "ci": [None, None], "n": 0, "method": method}
     value = float(np.quantile(data, q))
     half = Z95 * math.sqrt(n * q * (1 - q))
-    lo = max(0, int(math.floor(n * q - half)) - 1)
-    hi = min(n - 1, int(math.ceil(n * q + half)))
-    return {"value": _round(value), "ci": [_round(data[lo]), _round(data[hi])], "n": n, "method": method}
+    lo = int(math.floor(n * q - half)) - 1
+    hi = int(math.ceil(n * q + half))
+    low = _round(data[lo]) if lo >= 0 else None
+    high = _round(data[hi]) if hi <= n - 1 else None
+    return {"value": _round(value), "ci": [low, high], "n": n, "method": method}
 
 
 def ratio_of_means(a: Sequence[float], b: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
