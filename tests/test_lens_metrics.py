@@ -38,7 +38,7 @@ from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
 from askscope.metrics.authenticity_lens import authenticity
 from askscope.metrics.backfire import _time_to_backlash, backfire
-from askscope.metrics.common import LensInput, load_input
+from askscope.metrics.common import LensInput, bucket_for, campaign_span, load_input
 from askscope.metrics.engagement import engagement
 from askscope.metrics.framing_lens import framing
 from askscope.report import report
@@ -421,3 +421,22 @@ def test_report_shows_the_lens_results(tmp_path):
     doc = json.loads(report(path, format="json"))
     assert share(doc["lenses"]["backfire"]["hostile_share"]) == (4, 11, round(4 / 11, 6))
     assert share(doc["lenses"]["engagement"]["answer_rate"]) == (3, 4, 0.75)
+
+
+@pytest.mark.parametrize("hours, bucket", [
+    (None, "1 hour"), (0.5, "10 minutes"), (6, "10 minutes"), (6.01, "1 hour"), (48, "1 hour"), (48.5, "6 hours"),
+    (24 * 14, "6 hours"), (24 * 14 + 1, "1 day"),
+])
+def test_time_buckets_follow_the_window_length(hours, bucket):
+    end = None if hours is None else START + timedelta(hours=hours)
+    assert bucket_for(START if hours is not None else None, end) == bucket
+
+
+def test_campaign_span_and_window(open_store):
+    store = open_store("campaign")
+    # P's first post is the host's opening (10:00), its last the answer 3003 (11:50)
+    assert campaign_span(store) == (START, START + timedelta(minutes=110))
+    inp = load_input(store, SEED)
+    assert (inp.window_start, inp.window_end) == (START, START + timedelta(hours=2))
+    assert inp.labeled and inp.exclude is None
+    assert inp.authors_filter("p") == "true"

@@ -1,0 +1,114 @@
+"""Frame scoring (metrics/framing.py) with hand-checkable vectors: keyword matching, the
+threshold calibrated between the background and the examples, and the hashed n-gram vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from askscope.campaign import Frame
+from askscope.metrics import framing
+from askscope.metrics.framing import NgramEmbedder, calibrate, score
+
+
+class TableEmbedder:
+    """Vectors looked up in a table: the test decides every similarity."""
+
+    name = "table"
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        self.table = table
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = np.asarray([self.table[t] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _unit(angle_degrees: float) -> list[float]:
+    a = np.radians(angle_degrees)
+    return [float(np.cos(a)), float(np.sin(a))]
+
+
+# background posts at 90, 80, ..., 0 degrees from the x axis; examples near the x axis
+BACKGROUND = [f"b{i}" for i in range(10)]
+TABLE = {f"b{i}": _unit(90 - 10 * i) for i in range(10)} | {
+    "e1": _unit(-5), "e2": _unit(5), "far": _unit(60), "near": _unit(2), "edge": _unit(20)}
+
+
+def test_keywords_match_whole_words_in_any_case():
+    frame = Frame("liberation", keywords=("liberation", "free people"))
+    (calibrated,) = calibrate((frame,), TableEmbedder(TABLE), background=BACKGROUND)
+    texts = ["A LIBERATION movement", "liberationist", "we are free people!", "free-people", "free  people", ""]
+    uses, sims = score(texts, [calibrated], TableEmbedder(TABLE))["liberation"]
+    # whole words only (not inside "liberationist" or across a hyphen... "free-people" has no space)
+    assert uses == [True, False, True, False, False, False]
+    assert all(np.isnan(s) for s in sims)  # no examples: no similarity
+    assert calibrated.describe() == {"keywords": ["liberation", "free people"], "examples": 0, "threshold": None,
+                                     "examples_similarity": None, "background_p95": None}
+
+
+def test_threshold_between_background_and_examples():
+    frame = Frame("f", examples=("e1", "e2"))
+    (calibrated,) = calibrate((frame,), TableEmbedder(TABLE), background=BACKGROUND)
+    # centroid of e1, e2 (at -5 and +5 degrees): the x axis. Leave-one-out similarity: each
+    # example against the other: cos 10 degrees = 0.984808. Background similarities cos(0..90):
+    # their 95th percentile (linear) lies between cos 10 (0.984808, 9th of 10) and cos 0 (1):
+    # position 0.95 * 9 = 8.55 -> 0.984808 + 0.55 * (1 - 0.984808) = 0.993163. The examples do
+    # not stand above the background, so the threshold is its 99th percentile:
+    # 0.984808 + 0.91 * 0.015192 = 0.998633
+    assert calibrated.examples_similarity == pytest.approx(np.cos(np.radians(10)), abs=1e-6)
+    assert calibrated.background_p95 == pytest.approx(0.993163, abs=1e-5)
+    assert calibrated.threshold == pytest.approx(0.998633, abs=1e-5)
+    np.testing.assert_allclose(calibrated.centroid, [1.0, 0.0], atol=1e-6)
+
+
+def test_threshold_half_way_when_the_examples_stand_out():
+    background = [f"b{i}" for i in range(8)]  # 90 .. 20 degrees: cos 20 = 0.939693 at most
+    frame = Frame("f", keywords=("freedom",), examples=("e1", "e2"))
+    (calibrated,) = calibrate((frame,), TableEmbedder(TABLE), background=background)
+    # background p95: position 0.95 * 7 = 6.65 between cos 30 (0.866025) and cos 20 (0.939693):
+    # 0.866025 + 0.65 * 0.073668 = 0.913909; threshold (0.913909 + 0.984808) / 2 = 0.949358
+    assert calibrated.background_p95 == pytest.approx(0.913909, abs=1e-5)
+    assert calibrated.threshold == pytest.approx(0.949358, abs=1e-5)
+    uses, sims = score(["near", "edge", "far", "freedom"], [calibrated],
+                       TableEmbedder(TABLE | {"freedom": _unit(70)}))["f"]
+    # near: cos 2 = 0.999391 >= threshold; edge: cos 20 = 0.939693 < threshold; far: cos 60 = 0.5;
+    # "freedom" is far (cos 70) but names the keyword
+    assert uses == [True, False, False, True]
+    assert sims == pytest.approx([0.999391, 0.939693, 0.5, 0.342020], abs=1e-5)
+    assert calibrated.describe()["threshold"] == round(calibrated.threshold, 4)
+
+
+def test_one_example_is_compared_with_itself():
+    (calibrated,) = calibrate((Frame("f", examples=("e1",)),), TableEmbedder(TABLE), background=BACKGROUND)
+    assert calibrated.examples_similarity == pytest.approx(1.0, abs=1e-6)
+
+
+def test_ngram_vectors():
+    embedder = NgramEmbedder()
+    vectors = embedder.embed(["Free the people http://x.y/z @someone", "free the   PEOPLE", "", "something else"])
+    assert vectors.shape == (4, framing.DIM)
+    norms = np.linalg.norm(vectors, axis=1)
+    assert norms == pytest.approx([1.0, 1.0, 0.0, 1.0], abs=1e-6)
+    # links and mentions are dropped, case and spaces normalised: the same text
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(1.0, abs=1e-6)
+    assert float(vectors[0] @ vectors[3]) < 0.5
+    # " ab " has the 3-grams " ab", "ab " and the 4-gram " ab ": three n-grams of weight 1
+    single = embedder.embed(["ab"])[0]
+    assert np.count_nonzero(single) == 3 and single[single > 0] == pytest.approx([3 ** -0.5] * 3)
+    # repeated n-grams weigh 1 + ln(count): "aaaaa" padded " aaaaa ": 3-grams " aa", "aaa" x3, "aa "
+    weights = sorted(embedder.embed(["aaaaa"])[0][embedder.embed(["aaaaa"])[0] > 0])
+    raw = sorted([1, 1 + np.log(3), 1, 1, 1 + np.log(2), 1, 1, 1, 1])  # 3-, 4-, 5-grams
+    assert weights == pytest.approx(sorted(np.array(raw) / np.linalg.norm(raw)), abs=1e-6)
+
+
+def test_long_inputs_are_embedded_in_blocks():
+    embedder = NgramEmbedder()
+    texts = [f"post number {i}" for i in range(2001)]
+    vectors = embedder.embed(texts)
+    assert vectors.shape == (2001, framing.DIM)
+    np.testing.assert_allclose(vectors[2000], embedder.embed([texts[2000]])[0])
+
+
+def test_normalise():
+    assert framing._normalise("  Ａ  Link https://t.co/x  @Who   SAYS ") == "a link says"
