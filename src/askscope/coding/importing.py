@@ -88,21 +88,31 @@ def unescape(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
-def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], dict[str, str]]:
-    """``(line, row)`` for every non-empty row (line = the row's first physical line, header = 1)
-    and the dialect found."""
+def read_rows(data: bytes) -> tuple[list[tuple[str, dict[str, str]]], dict[str, str]]:
+    """``(where, row)`` for every non-empty row and the dialect found. ``where`` names the row's
+    first physical line (header = line 1), and its spreadsheet row when a cell with line breaks
+    above it makes the two differ."""
     text, encoding = decode(data)
+    ends = "CRLF" if "\r\n" in text else ("CR" if "\r" in text else "LF")
+    if ends == "CR":  # classic Mac line ends: the csv module wants \n or \r\n
+        text = text.replace("\r", "\n")
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
     rows = []
     line = reader.line_num + 1
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            rows.append((line, {name: unescape(record[i].strip()) if i < len(record) else ""
-                                for i, name in enumerate(header) if name}))
-        line = reader.line_num + 1
-    ends = "CRLF" if "\r\n" in text else ("CR" if "\r" in text else "LF")
+    record_number = 1
+    try:
+        for record in reader:
+            record_number += 1
+            if any(cell.strip() for cell in record):
+                where = f"line {line}" + (f" (spreadsheet row {record_number})" if record_number != line else "")
+                rows.append((where, {name: unescape(record[i].strip()) if i < len(record) else ""
+                                     for i, name in enumerate(header) if name}))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise CodingError(f"line {line}: not readable as CSV ({exc})",
+                          "save the file again from the spreadsheet as CSV, or check that line's quotes") from exc
     return rows, {"encoding": encoding, "delimiter": {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter],
                   "line_ends": ends}
 
@@ -129,7 +139,7 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
             "SELECT sample_id, platform, post_id FROM code_samples").fetchall():
         members[(sample_id, f"{platform}:{post_id}")] = {"platform": platform, "post_id": post_id}
     errors: list[str] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], str] = {}
     codes: list[tuple[str, str, str, str]] = []  # platform, post_id, code, sample_id
     skipped = 0
     samples_in_file = {r.get("sample_id", "") for _, r in rows if r.get("sample_id")}
@@ -153,26 +163,26 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
         sample_id = row.get("sample_id") or (task_samples[0] if len(task_samples) == 1 else "")
         key = row.get("key") or (f"{row.get('platform') or 'x'}:{row['post_id']}" if row.get("post_id") else "")
         if not key:
-            errors.append(f"line {line}: no post (the key and post_id cells are empty)")
+            errors.append(f"{line}: no post (the key and post_id cells are empty)")
             continue
         if not sample_id:
-            errors.append(f"line {line}: no sample_id, and task {task} has several samples")
+            errors.append(f"{line}: no sample_id, and task {task} has several samples")
             continue
         if sample_id in unknown_samples:
-            errors.append(f"line {line}: sample {sample_id} is not in the store")
+            errors.append(f"{line}: sample {sample_id} is not in the store")
             continue
         if sample_tasks[sample_id] != task:
-            errors.append(f"line {line}: sample {sample_id} is a {sample_tasks[sample_id]} sample, not {task}")
+            errors.append(f"{line}: sample {sample_id} is a {sample_tasks[sample_id]} sample, not {task}")
             continue
         member = members.get((sample_id, key))
         if member is None:
             known = con.execute("SELECT count(*) FROM posts WHERE platform || ':' || id = ?", [key]).fetchall()[0][0]
             why = "is not in sample " + sample_id if known else "is not in the store (unknown post)"
             hint = " (a spreadsheet may have rounded a long id: keep the key column)" if "e+" in key.lower() else ""
-            errors.append(f"line {line}: post {key} {why}{hint}")
+            errors.append(f"{line}: post {key} {why}{hint}")
             continue
         if (sample_id, key) in seen:
-            errors.append(f"line {line}: post {key} again (first on line {seen[(sample_id, key)]}): duplicate row")
+            errors.append(f"{line}: post {key} again (first on {seen[(sample_id, key)]}): duplicate row")
             continue
         seen[(sample_id, key)] = line
         code = row.get("code", "").strip()
@@ -180,7 +190,7 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
             skipped += 1
             continue
         if code.lower() not in labels:
-            errors.append(f"line {line}: code {code!r} is not a {task} label ({', '.join(labels.values())})")
+            errors.append(f"{line}: code {code!r} is not a {task} label ({', '.join(labels.values())})")
             continue
         codes.append((member["platform"], member["post_id"], labels[code.lower()], sample_id))
     if errors:

@@ -114,7 +114,7 @@ def coded_share(y: np.ndarray, strata: np.ndarray | None = None,
     groups = _strata(strata, n)
     weights = _weights(strata, stratum_sizes)
     p = sum(w * float(y[g].mean()) for w, g in zip(weights, groups))
-    variance = sum(w * w * float(np.var(y[g], ddof=1 if len(g) > 1 else 0)) / len(g) for w, g in zip(weights, groups))
+    variance = sum(w * w * float(np.var(y[g])) / len(g) for w, g in zip(weights, groups))
     n_eff = p * (1 - p) / variance if variance > 0 and 0 < p < 1 else float(n)
     return wilson(p, n_eff)
 
