@@ -8,8 +8,9 @@ labels drawn through a known confusion matrix (right with probability ``accuracy
 of the other five categories at random). A coder codes a sample of ``--n`` posts with the truth;
 the prediction-powered interval of each category's share (and of the hostile share) is checked
 against the frame's true share, and its width compared with the coded-only interval. Simple
-random samples and samples stratified by the model's label (proportional allocation, as
-``askscope code sample --stratify-by label`` draws them), for a good and a weaker model.
+random samples, samples stratified by the model's label and samples stratified by a covariate
+that shifts the category mix (three strata, think of the relation to the host), with proportional
+allocation as ``askscope code sample --stratify-by`` draws them, for a good and a weaker model.
 
 Part 2, speed: a SYNTHETIC campaign of ``--posts`` posts (askscope.synthetic.campaign, labelled
 through the simulator's confusion matrix), then ``askscope code sample`` (300 posts), ``import``
@@ -37,7 +38,11 @@ MIX = np.array([0.20, 0.15, 0.25, 0.08, 0.12, 0.20])
 HOSTILE = (1, 2, 3)
 
 
-def simulate(seeds: int, frame: int, n: int, accuracy: float, stratified: bool) -> dict[str, object]:
+DESIGNS = {"srs": "simple random sample", "label": "stratified by model label",
+           "covariate": "stratified by a covariate"}
+
+
+def simulate(seeds: int, frame: int, n: int, accuracy: float, design: str) -> dict[str, object]:
     from askscope.coding.ppi import coded_share, ppi_share
     from askscope.coding.sampling import allocate
 
@@ -47,15 +52,22 @@ def simulate(seeds: int, frame: int, n: int, accuracy: float, stratified: bool) 
     ratios: dict[str, list[float]] = {t: [] for t in targets}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
-        truth = rng.choice(len(CATEGORIES), size=frame, p=MIX / MIX.sum())
+        # a covariate with three values (think: relation to the host) that shifts the category mix
+        covariate = rng.choice(3, size=frame, p=[0.5, 0.3, 0.2])
+        truth = np.empty(frame, dtype=int)
+        for value in range(3):
+            mix = np.roll(MIX, 2 * value)
+            where = np.flatnonzero(covariate == value)
+            truth[where] = rng.choice(len(CATEGORIES), size=len(where), p=mix / mix.sum())
         wrong = (truth + rng.integers(1, len(CATEGORIES), size=frame)) % len(CATEGORIES)
         model = np.where(rng.random(frame) < accuracy, truth, wrong)
-        if stratified:
-            sizes = {str(k): int((model == k).sum()) for k in range(len(CATEGORIES))}
+        if design != "srs":
+            key = model if design == "label" else covariate
+            sizes = {str(k): int((key == k).sum()) for k in sorted(set(key.tolist()))}
             alloc = allocate(sizes, n)
-            idx = np.concatenate([rng.choice(np.flatnonzero(model == int(k)), alloc[k], replace=False)
+            idx = np.concatenate([rng.choice(np.flatnonzero(key == int(k)), alloc[k], replace=False)
                                   for k in sorted(sizes)])
-            strata = model[idx].astype(str)
+            strata = key[idx].astype(str)
         else:
             idx = rng.choice(frame, size=n, replace=False)
             strata, sizes = None, None
@@ -71,7 +83,7 @@ def simulate(seeds: int, frame: int, n: int, accuracy: float, stratified: bool) 
             ratios[name].append((ppi.high - ppi.low) / (coded.high - coded.low))
     all_ratios = [r for values in ratios.values() for r in values]
     return {
-        "design": "stratified by model label" if stratified else "simple random sample",
+        "design": DESIGNS[design],
         "model_accuracy": accuracy, "seeds": seeds, "frame": frame, "n": n,
         "ppi_coverage": {t: covered[t] / seeds for t in targets},
         "ppi_coverage_all": sum(covered.values()) / (seeds * len(targets)),
@@ -145,8 +157,8 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, object] = {"simulation": []}
     for accuracy in (0.8, 0.6):
-        for stratified in (False, True):
-            row = simulate(args.seeds, args.frame, args.n, accuracy, stratified)
+        for design in DESIGNS:
+            row = simulate(args.seeds, args.frame, args.n, accuracy, design)
             results["simulation"].append(row)  # type: ignore[attr-defined]
             print(f"{row['design']:<28} model {accuracy:.0%} right: PPI coverage {row['ppi_coverage_all']:.3f} "
                   f"(min {min(row['ppi_coverage'].values()):.3f}), coded-only coverage "

@@ -14,6 +14,7 @@ from askscope.coding.codebook import CODEBOOK, codebook_markdown
 from askscope.coding.estimates import estimate
 from askscope.coding.importing import import_codes
 from askscope.coding.sampling import allocate, draw_sample, write_sample
+from askscope.metrics.validated import validated_shares
 from askscope.store import open_store
 from askscope.synthetic.campaign import CATEGORIES
 from coding_helpers import build_campaign, coded, copy_store, read_sample, truth, write_dialect
@@ -107,11 +108,10 @@ def test_stratified_sample_keeps_the_weights(db, tmp_path):
 
 
 def test_allocation_is_proportional_with_two_per_stratum():
-    # 100 posts over sizes 700/200/95/5 of 1000: quotas 70, 20, 9.5, 0.5; the smallest stratum gets
-    # its floor of 2, which leaves 98 for the others: 70, 20, 9 (+ -1 taken from the largest
-    # surplus: 9.5 -> 9 loses to... worked out: floors 70, 20, 9, 2 = 101 > 100, so the allocation
-    # furthest above its quota gives one back: d's 2 - 0.5 = 1.5 is at its floor, c's 9 - 9.5 < 0,
-    # b's 20 - 20 = 0, a's 70 - 70 = 0; ties by name: b (the max of (0, 'a') and (0, 'b')).
+    # 100 posts over strata of 700/200/95/5 (1,000 posts): quotas 70, 20, 9.5, 0.5. Rounded down,
+    # with d raised to its floor of 2: 70 + 20 + 9 + 2 = 101, one too many. The stratum furthest
+    # above its quota gives one back: a and b are 0 above, c is 0.5 below, d is at its floor; the
+    # tie between a and b goes to the later name, b. Result: 70, 19, 9, 2.
     assert allocate({"a": 700, "b": 200, "c": 95, "d": 5}, 100) == {"a": 70, "b": 19, "c": 9, "d": 2}
     assert allocate({"a": 3, "b": 1}, 10) == {"a": 3, "b": 1}  # more asked than there are: all
 
@@ -291,6 +291,8 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
     sample = _sample(db, tmp_path / "s.csv", "--n", "300", "--seed", "11")
     header, rows = coded(sample, db)
     write_dialect(tmp_path / "ana.csv", header, rows)
+    with open_store(db, read_only=True) as store:
+        assert validated_shares(store) is None  # a sample, but no codes yet
     assert run_cli("code", "import", db, str(tmp_path / "ana.csv"), "--coder", "ana").returncode == 0
     proc = run_cli("code", "estimate", db, "--task", "discourse", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -313,6 +315,14 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
         assert kinds["model_only"]["estimate"] == pytest.approx(model_share, abs=1e-6)
         narrower += (ppi["high"] - ppi["low"]) < (kinds["coded_only"]["high"] - kinds["coded_only"]["low"])
     assert narrower == len(CATEGORIES)
+    # what the lenses get: the same shares, the hostile share estimated as one, and the basis
+    with open_store(db, read_only=True) as store:
+        validated = validated_shares(store)
+    assert validated is not None and validated["basis"] == "validated against 300 hand-coded posts (1 coder)"
+    assert validated["shares"]["mockery"] == result["shares"]["mockery"] and validated["alpha"] is None
+    hostile_truth = sum(t in ("question_critical", "mockery", "abuse") for t, _ in frame) / len(frame)
+    hostile = validated["shares"]["hostile"]["ppi"]
+    assert hostile["low"] <= hostile_truth <= hostile["high"]
     text = run_cli("code", "estimate", db, "--task", "discourse")
     assert text.returncode == 0 and "prediction-powered" in text.stdout and "300 coded of" in text.stdout
 
@@ -350,6 +360,16 @@ def test_user_errors_exit_1_with_a_hint(db, tmp_path):
     assert run_cli("ingest", str(empty), fixture("x-v2", "two_tweets.jsonl")).returncode == 0
     proc = run_cli("code", "sample", str(empty), "--task", "discourse", "-o", str(tmp_path / "s.csv"))
     assert proc.returncode == 1 and "askscope analyze" in proc.stderr
+
+
+def test_docs_document_every_coding_column():
+    from askscope.coding.tables import CODING_TABLES
+
+    text = (DOCS / "coding.md").read_text()
+    for table, columns in CODING_TABLES.items():
+        section = text.split(f"### {table}", 1)[1].split("\n#", 1)[0]
+        for column in columns:
+            assert f"`{column}`" in section, (table, column)
 
 
 def test_docs_codebook_is_generated_from_the_code():

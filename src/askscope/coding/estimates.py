@@ -97,8 +97,11 @@ def estimate(store: Store, task: str, sample_id: str | None = None,
     model = {(p, i): label for p, i, label in frame}
     coded = sorted(fractions)
     notes = []
+    if not frame:
+        raise CodingError(f"the {task} frame of {store.path} is empty (no campaign posts)",
+                          f"run: askscope analyze {store.path} --campaign CAMPAIGN.toml")
     strata = np.array([design[k][0] for k in coded]) if stratify_by else None
-    if stratify_by:
+    if strata is not None:
         missing = sorted(set(sizes) - set(strata.tolist()))
         if missing:
             raise CodingError(f"sample {sample_id} has strata without coded posts: {', '.join(missing)}",
