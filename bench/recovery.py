@@ -6,6 +6,13 @@ For each seed: simulate a SYNTHETIC campaign (askscope.synthetic.campaign), labe
 known confusion matrix (TruthLabeler), run every stage, and check whether the reported interval
 of the hostile share (corrected), the answer rate (corrected for question-detection error) and
 the median answer latency contains the campaign's realised truth. Prints the coverage of each.
+
+The lenses never see the labeler's confusion matrix: the labeler hands them a simulated
+validation set drawn from it (100 posts per true category, 100 questions and 100 other posts),
+and the corrected shares go through the quantification estimator exactly as in a real run
+(askscope.classify.quantify: adjusted classify-and-count, the interval bootstrapping the posts and
+the validation set). The answer rate's correction uses the question error rates measured on that
+validation set.
 """
 
 from __future__ import annotations

@@ -128,6 +128,38 @@ def load_validation(task: str) -> Validation | None:
     return _load(task)
 
 
+def validation_rates(validation: Validation) -> dict[str, Any]:
+    """Per class one-vs-rest ``tpr``/``fpr`` with their ``support``/``negatives``, and the
+    confusion matrix (rows = gold, columns = predicted), of a validation set's decisions."""
+    k = validation.k
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (validation.gold, validation.predicted), 1)
+    total = int(matrix.sum())
+    classes = {}
+    for i, label in enumerate(validation.labels):
+        positives = int(matrix[i].sum())
+        negatives = total - positives
+        classes[label] = {"tpr": float(matrix[i, i] / positives),
+                          "fpr": float((matrix[:, i].sum() - matrix[i, i]) / negatives) if negatives else 0.0,
+                          "support": positives, "negatives": negatives}
+    return {"classes": classes, "confusion": {"labels": list(validation.labels), "matrix": matrix.tolist()}}
+
+
+def validation_from_record(task: str, record: dict[str, Any]) -> Validation | None:
+    """A :class:`Validation` from what ``label_models.validation`` stored: the package's file
+    (``package``) or the rows themselves. ``None`` when the package file is gone or changed labels."""
+    if "package" in record:
+        data = load_validation(task)
+        if data is None or list(data.labels) != list(record["labels"]):
+            return None
+        return data
+    probabilities = record.get("probabilities")
+    return Validation(task, tuple(record["labels"]), np.asarray(record["gold"], dtype=np.int64),
+                      np.asarray(record["predicted"], dtype=np.int64),
+                      None if probabilities is None else np.asarray(probabilities, dtype=np.float64),
+                      None, record.get("method", "acc"), record.get("data", ""))
+
+
 # --- the estimators, vectorised over draws ---------------------------------------------------
 
 

@@ -3,6 +3,12 @@
 Shares of discourse categories are taken over the audience's posts of P (P without the hosts'
 own posts: they measure the response to the host) *(ours: METRICS.md leaves the host's posts in
 P; counting them would dilute the audience's shares with the host's answers)*.
+
+Every share is given as counted (a Wilson interval) and, when the discourse labels have
+validation data, as estimated by the quantification estimator (``corrected``: adjusted
+classify-and-count, its probabilistic form or EM, with an interval that bootstraps both the
+posts and the validation data; :mod:`askscope.classify.quantify`). Without validation data
+``corrected`` is None and ``correction`` says why: a counted share is never presented as corrected.
 """
 
 from __future__ import annotations
@@ -10,11 +16,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
+from askscope.classify.quantify import Shares
 from askscope.metrics import stats
-from askscope.metrics.common import AUDIENCE_SQL, CATEGORIES, HOSTILE, LensInput
+from askscope.metrics.common import AUDIENCE_SQL, CATEGORIES, HOSTILE, LensInput, quantified
 
 ROLLING = timedelta(hours=1)
 BACKLASH_MIN_POSTS = 10
@@ -27,62 +33,38 @@ def audience_table(inp: LensInput) -> pa.Table:
     return fetch()
 
 
-def _category_shares(inp: LensInput, categories: list[str | None]) -> dict[str, Any]:
+NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
+
+
+def _category_shares(inp: LensInput, categories: list[str | None],
+                     estimated: Shares | None) -> dict[str, Any]:
+    """Each category's counted share (Wilson) and, when the discourse labels have validation
+    data, its share estimated by the quantification estimator (``corrected``)."""
     n = len(categories)
     counts = {c: sum(1 for x in categories if x == c) for c in CATEGORIES}
     out: dict[str, Any] = {}
-    confusion = inp.confusion("discourse")
-    matrix_corrected = {}
-    if confusion and n:
-        matrix_corrected = stats.corrected_shares_matrix(counts, list(confusion["labels"]), confusion["matrix"],
-                                                         seed=inp.seed, name="category_shares")
     for category in CATEGORIES:
         share = stats.wilson(counts[category], n)
-        corrected = matrix_corrected.get(category)
-        if corrected is None:
-            # Only the discourse labels' own error rates can correct their shares: the rule's
-            # decisions are not any single task's, so another task's rates would mislead.
-            rate = inp.rate("discourse", category)
-            corrected = stats.corrected_share(counts[category], n, rate, seed=inp.seed, name=f"share:{category}")
-        share["corrected"] = corrected
+        if estimated is not None and category in estimated.labels:
+            share["corrected"] = quantified(estimated, [category])
+        else:
+            share["corrected"] = None
+            share["correction"] = NOT_CORRECTED
         out[category] = share
     return out
 
 
-def _hostile(inp: LensInput, categories: list[str | None], shares: dict[str, Any]) -> dict[str, Any]:
+def _hostile(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
+    """The hostile share: counted, and estimated as the union of the hostile categories (the sum
+    of their shares in every bootstrap draw, so the interval is that of the sum)."""
     n = len(categories)
     k = sum(1 for c in categories if c in HOSTILE)
     share = stats.wilson(k, n)
-    confusion = inp.confusion("discourse")
-    if confusion and n:
-        # the union of hostile categories, corrected by inverting the full confusion matrix
-        labels = list(confusion["labels"])
-        counts = {c: sum(1 for x in categories if x == c) for c in labels}
-        matrix = np.asarray(confusion["matrix"], dtype=float)
-        matrix = matrix / matrix.sum(axis=1, keepdims=True)
-        observed = np.asarray([counts[c] / n for c in labels])
-        hostile_idx = [labels.index(c) for c in HOSTILE if c in labels]
-
-        def solve(p: np.ndarray) -> float:
-            pi, *_ = np.linalg.lstsq(matrix.T, p, rcond=None)
-            pi = np.clip(pi, 0, None)
-            return float(pi[hostile_idx].sum() / pi.sum()) if pi.sum() > 0 else float("nan")
-
-        rng = stats.rng_for(inp.seed, "hostile:matrix")
-        draws = np.array([solve(d / n) for d in rng.multinomial(n, observed, size=stats.BOOTSTRAP)])
-        share["corrected"] = {"value": stats._round(solve(observed)), "ci": stats._interval(draws), "n": n,
-                              "method": "adjusted classify-and-count, confusion-matrix inversion, bootstrap"}
+    if estimated is not None and all(c in estimated.labels for c in HOSTILE):
+        share["corrected"] = quantified(estimated, list(HOSTILE))
     else:
-        parts = [shares[c]["corrected"] for c in HOSTILE]
-        if all(p is not None and p["value"] is not None for p in parts):
-            # sum of per-category corrected shares; interval by adding the half-widths (conservative)
-            value = min(1.0, sum(p["value"] for p in parts))
-            low = max(0.0, value - sum(p["value"] - p["ci"][0] for p in parts))
-            high = min(1.0, value + sum(p["ci"][1] - p["value"] for p in parts))
-            share["corrected"] = {"value": stats._round(value), "ci": [stats._round(low), stats._round(high)],
-                                  "n": n, "method": "sum of per-category adjusted shares (conservative interval)"}
-        else:
-            share["corrected"] = None
+        share["corrected"] = None
+        share["correction"] = NOT_CORRECTED
     return share
 
 
@@ -185,10 +167,12 @@ def backfire(inp: LensInput) -> dict[str, Any]:
     table = audience_table(inp)
     categories = table.column("category").to_pylist()
     reposts = table.column("reposts").to_pylist()
-    shares = _category_shares(inp, categories)
+    estimated = inp.shares("discourse", categories, table.column("category_probabilities").to_pylist(),
+                           name="category_shares")
+    shares = _category_shares(inp, categories, estimated)
     return {
         "volume": _volume(inp, table),
-        "hostile_share": _hostile(inp, categories, shares),
+        "hostile_share": _hostile(inp, categories, estimated),
         "category_shares": shares,
         "mockery_share": shares["mockery"],
         "virality_gap": _virality(inp, categories, reposts),

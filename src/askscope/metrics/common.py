@@ -1,12 +1,17 @@
-"""What every lens reads: the campaign set, its categories, the error rates of the labels."""
+"""What every lens reads: the campaign set, its categories, the error rates of the labels and the
+validation data their shares are estimated with."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from askscope.classify.quantify import METHOD_NAMES, Shares, Validation, quantify, validation_from_record
 from askscope.store import Store
 
 HOSTILE = ("question_critical", "mockery", "abuse")
@@ -17,7 +22,7 @@ AUDIENCE_SQL = """
 SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at, p.kind,
        coalesce(p.repost_count, 0) AS reposts, coalesce(p.like_count, 0) AS likes,
        coalesce(p.reply_count, 0) AS replies, coalesce(p.quote_count, 0) AS quotes,
-       d.label AS category, q.label AS question, lg.label AS language, p.lang AS platform_lang
+       d.label AS category, d.probabilities AS category_probabilities, q.label AS question, lg.label AS language, p.lang AS platform_lang
 FROM relations r
 JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
 LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse'
@@ -40,6 +45,8 @@ class LensInput:
     labeled: bool
     #: A table of (platform, author_id) whose posts the lenses leave out (coordinated accounts).
     exclude: str | None = None
+    #: Per task, the validation data its shares are estimated with (``label_models.validation``).
+    validations: dict[str, Validation] = field(default_factory=dict)
 
     def authors_filter(self, alias: str, author: str = "author_id") -> str:
         """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
@@ -56,6 +63,31 @@ class LensInput:
     def confusion(self, task: str) -> dict[str, Any] | None:
         return self.rates.get(task, {}).get("confusion")
 
+    def shares(self, task: str, labels: Sequence[str | None], probabilities: Sequence[Any] | None = None,
+               *, name: str) -> Shares | None:
+        """The estimated class shares of posts from their labels (and probability vectors), with
+        the task's validation data (:mod:`askscope.classify.quantify`); ``None`` when the task has
+        no validation data or no post is labelled. Unlabelled posts are left out."""
+        validation = self.validations.get(task)
+        if validation is None:
+            return None
+        index = {label: i for i, label in enumerate(validation.labels)}
+        keep = [i for i, label in enumerate(labels) if label in index]
+        if not keep:
+            return None
+        predicted = np.asarray([index[labels[i]] for i in keep], dtype=np.int64)
+        method = validation.method
+        matrix = None
+        if probabilities is not None and method in ("pacc", "em"):
+            rows = [probabilities[i] for i in keep]
+            if all(r is not None and len(r) == validation.k for r in rows):
+                matrix = np.asarray(rows, dtype=np.float64)
+        if matrix is None and method in ("pacc", "em"):
+            method = "acc"  # labels without probabilities: the label-count form of the estimator
+        digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
+        return quantify(validation, predicted=predicted, probabilities=matrix, method=method,
+                        seed=self.seed * 1_000_003 + digest)
+
 
 def load_input(store: Store, seed: int) -> LensInput:
     con = store.con
@@ -68,7 +100,33 @@ def load_input(store: Store, seed: int) -> LensInput:
         for task, raw in con.execute("SELECT task, error_rates FROM label_models").fetchall():
             rates[task] = normalise_rates(json.loads(raw or "{}"))
     labeled = "labels" in tables and con.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
-    return LensInput(store=store, seed=seed, window_start=start, window_end=end, rates=rates, labeled=labeled)
+    return LensInput(store=store, seed=seed, window_start=start, window_end=end, rates=rates, labeled=labeled,
+                     validations=load_validations(store) if "label_models" in tables else {})
+
+
+def load_validations(store: Store) -> dict[str, Validation]:
+    """Each task's validation data as ``label_models.validation`` recorded it (none for a store
+    classified before the column existed: its shares are reported as not corrected)."""
+    columns = {r[0] for r in store.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'label_models'").fetchall()}
+    if "validation" not in columns:
+        return {}
+    found = {}
+    for task, raw in store.con.execute(
+            "SELECT task, validation FROM label_models WHERE validation IS NOT NULL ORDER BY task").fetchall():
+        validation = validation_from_record(task, json.loads(raw))
+        if validation is not None:
+            found[task] = validation
+    return found
+
+
+def quantified(shares: Shares, labels: Sequence[str]) -> dict[str, Any]:
+    """One corrected share (the union of ``labels``) in the lenses' shape: ``value``, ``ci``,
+    ``n``, ``method`` and the ``validation`` data it rests on."""
+    value, low, high = shares.combined(labels)
+    return {"value": round(value, 6), "ci": [round(low, 6), round(high, 6)], "n": shares.n,
+            "method": f"{shares.method}: {METHOD_NAMES[shares.method]}, bootstrap of posts and validation data",
+            "validation": shares.validation}
 
 
 def normalise_rates(raw: dict[str, Any]) -> dict[str, Any]:

@@ -2,14 +2,17 @@
 label.
 
 Labels are long: one row per post and task (``sentiment``, ``irony``, ``offensive``, ``hate``,
-``emotion``, ``question``, ``language``, ``discourse``), with the probability of the chosen label
-and the model that gave it. A re-run classifies only posts whose text or model changed. The error
-rates the lenses use to correct shares are stored in ``label_models`` so a report can always say
-which rates it used.
+``emotion``, ``question``, ``language``, ``discourse``), with the probability of the chosen label,
+the full probability vector over the task's classes (what the share estimator needs) and the
+model that gave it. A re-run classifies only posts whose text or model changed. What the lenses
+use to estimate shares is stored in ``label_models``: the error rates, and the validation data
+(``validation``: a reference to the package's validation set of the task, or the labeler's own
+validation rows inline) so a report can always say which data its corrected shares rest on.
 
 Who labels is pluggable (a :class:`Labeler`): the bundled classifiers by default; a simulated
-campaign can use its known truth passed through a known confusion matrix
-(:mod:`askscope.synthetic.campaign`), which lets tests check the corrections end to end.
+campaign can use its known truth passed through a known confusion matrix, with a validation set
+drawn from that matrix (:mod:`askscope.synthetic.campaign`), which lets tests check the
+corrections end to end through the same estimator as real runs.
 """
 
 from __future__ import annotations
@@ -29,15 +32,22 @@ BATCH = 2048
 
 
 class Labeler(Protocol):
-    """Gives every task's label and probability for texts, and the error rates of each task."""
+    """Gives every task's label and probability for texts, and the error rates of each task.
+
+    ``label`` returns per task ``(names, probability of each chosen label)`` or, to let the
+    share estimator use probabilities, ``(names, chosen, probabilities)`` with an (n, k) array
+    over the task's classes (``None`` where there is none). A labeler may also have
+    ``validation() -> {task: askscope.classify.Validation}``: the validation data its shares are
+    corrected with (tasks without one are reported as not corrected).
+    """
 
     name: str
 
     def versions(self) -> dict[str, str]:
         """Model name and version per task (what goes in ``labels.model``)."""
 
-    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[list[str], np.ndarray]]:
-        """Per task: label names and the probability of each chosen label."""
+    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
+        """Per task: label names, the probability of each chosen label (and optionally all)."""
 
     def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
         """Per task, per class: ``tpr`` and ``fpr`` on validation data (for corrected shares)."""
@@ -63,23 +73,41 @@ class BundledLabeler:
             out[task] = f"askscope-{task}@{info.get('version', 'rule')}"
         return out
 
-    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[list[str], np.ndarray]]:
+    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
         results = self._models.classify(texts, tasks=list(TASKS))
-        out: dict[str, tuple[list[str], np.ndarray]] = {}
+        out: dict[str, tuple[Any, ...]] = {}
         for task in TASKS:
             result = results[task]
             probabilities = getattr(result, "probabilities", None)
             labels = np.asarray(getattr(result, "labels", []))
+            full = None
             if probabilities is not None and len(np.shape(probabilities)) == 2 and len(labels):
-                chosen = np.asarray(probabilities)[np.arange(len(labels)), labels.astype(int)]
+                full = np.asarray(probabilities, dtype=np.float64)
+                chosen = full[np.arange(len(labels)), labels.astype(int)]
             else:
                 chosen = np.full(len(texts), np.nan)
-            out[task] = (list(result.names), chosen.astype(np.float64))
+            out[task] = (list(result.names), chosen.astype(np.float64), full)
         return out
 
-    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
-        rates = {}
+    def validation(self) -> dict[str, Any]:
+        """The package's validation set of every task that has one (discourse: when shipped)."""
+        found = {}
         for task in TASKS:
+            data = self._models.load_validation(task)
+            if data is not None:
+                found[task] = data
+        return found
+
+    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per class tpr/fpr (with their support) from each task's validation data."""
+        from askscope.classify.quantify import validation_rates
+
+        rates: dict[str, Any] = {}
+        for task, data in self.validation().items():
+            rates[task] = validation_rates(data)
+        for task in TASKS:
+            if task in rates:
+                continue
             try:
                 rates[task] = self._models.error_rates(task)
             except Exception:  # noqa: BLE001 - rules and language id have no validation matrix
@@ -99,9 +127,36 @@ def get_labeler(spec: Any) -> Labeler:
 LABELS_DDL = """
 CREATE TABLE IF NOT EXISTS labels (
     platform VARCHAR, post_id VARCHAR, task VARCHAR, label VARCHAR, probability DOUBLE, model VARCHAR,
-    text_hash VARCHAR
+    text_hash VARCHAR, probabilities FLOAT[]
 )
 """
+LABEL_COLUMNS = ("platform", "post_id", "task", "label", "probability", "model", "text_hash", "probabilities")
+
+
+def _ensure_labels_table(con: Any) -> None:
+    """Create ``labels``; a store from before per-class probabilities gets the column, and its
+    labels are dropped once so that every post is classified again with them."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+    if columns and "probabilities" not in columns:
+        con.execute("ALTER TABLE labels ADD COLUMN probabilities FLOAT[]")
+        con.execute("DELETE FROM labels")
+    con.execute(LABELS_DDL)
+
+
+def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
+    """What ``label_models.validation`` keeps of a task's validation data: a reference to the
+    package's file (bundled labeler) or the rows themselves (any other labeler)."""
+    record: dict[str, Any] = {"labels": list(data.labels), "method": data.method, "data": data.data,
+                              "n": int(len(data.gold))}
+    if bundled:
+        record["package"] = f"askscope/classify/models/validation/{data.task}.npz"
+        return record
+    record["gold"] = [int(x) for x in data.gold]
+    record["predicted"] = [int(x) for x in data.predicted]
+    if data.probabilities is not None:
+        record["probabilities"] = np.round(np.asarray(data.probabilities, dtype=np.float64), 5).tolist()
+    return record
 
 
 def _hash(text: str) -> str:
@@ -119,7 +174,7 @@ class Classify(Stage):
         con = ctx.store.con
         labeler = get_labeler(ctx.settings.get("labeler"))
         versions = labeler.versions()
-        con.execute(LABELS_DDL)
+        _ensure_labels_table(con)
         # drop labels of posts that left P, changed text, or came from another model version
         posts = con.execute(
             "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
@@ -147,9 +202,10 @@ class Classify(Stage):
         for start in range(0, len(todo), BATCH):
             chunk = todo[start:start + BATCH]
             results = labeler.label([t for _, _, t in chunk], [(p, i) for p, i, _ in chunk])
-            columns: dict[str, list[Any]] = {k: [] for k in ("platform", "post_id", "task", "label", "probability",
-                                                             "model", "text_hash")}
-            for task, (names, probabilities) in results.items():
+            columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
+            for task, given in results.items():
+                names, probabilities = given[0], given[1]
+                full = given[2] if len(given) > 2 else None
                 n = len(chunk)
                 columns["platform"] += [c[0] for c in chunk]
                 columns["post_id"] += [c[1] for c in chunk]
@@ -158,18 +214,27 @@ class Classify(Stage):
                 columns["probability"] += [None if np.isnan(x) else float(x) for x in probabilities]
                 columns["model"] += [versions[task]] * n
                 columns["text_hash"] += [_hash(c[2]) for c in chunk]
-            con.register("_new_labels", pa.table(columns))
+                columns["probabilities"] += ([None] * n if full is None
+                                             else [[float(v) for v in row] for row in np.asarray(full)])
+            table = pa.table({k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v)
+                              for k, v in columns.items()})
+            con.register("_new_labels", table)
             try:
-                con.execute("INSERT INTO labels SELECT * FROM _new_labels")
+                con.execute(f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) "
+                            f"SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels")
             finally:
                 con.unregister("_new_labels")
             ctx.say(f"classified {min(start + BATCH, len(todo)):,} of {len(todo):,} posts")
+        validation = labeler.validation() if hasattr(labeler, "validation") else {}
+        bundled = isinstance(labeler, BundledLabeler)
         con.execute(
             "CREATE OR REPLACE TABLE label_models AS SELECT unnest($tasks) AS task, unnest($models) AS model, "
-            "unnest($rates) AS error_rates, $labeler AS labeler",
+            "unnest($rates) AS error_rates, $labeler AS labeler, unnest($validation) AS validation",
             {"tasks": list(versions), "models": list(versions.values()),
              "rates": [json.dumps(labeler.error_rates().get(t, {}), sort_keys=True) for t in versions],
-             "labeler": labeler.name},
+             "labeler": labeler.name,
+             "validation": [json.dumps(validation_record(validation[t], bundled), sort_keys=True)
+                            if t in validation else None for t in versions]},
         )
         counts = dict(con.execute(
             "SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())

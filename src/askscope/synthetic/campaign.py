@@ -15,7 +15,10 @@ The model:
   a log-normal latency (median ``latency_median_min``), and the asker sometimes follows up.
 * :class:`TruthLabeler` labels the posts from their truth passed through a known confusion
   matrix (``label_noise``), so the corrected shares, answer rates and intervals of the lenses
-  can be checked against the truth.
+  can be checked against the truth. The lenses never see that matrix: like the bundled models,
+  the labeler hands them a validation set (``validation_per_class`` posts of each true class,
+  labelled through the same matrix), and the shares go through the same estimator as in real
+  runs, with the validation set's own sampling error.
 
 ``write_campaign(path, spec)`` writes a campaign store (source ``synthetic:...``) plus the truth
 tables ``sim_truth`` and ``sim_spec``; ``spec_truth(path)`` reads the realised truth back.
@@ -29,7 +32,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +41,9 @@ from askscope.post import Account, Post
 from askscope.readers.base import Sink
 from askscope.store import Store, open_store
 from askscope.write import begin_ingest, finish_ingests, write_batch
+
+if TYPE_CHECKING:
+    from askscope.classify.quantify import Validation
 
 CATEGORIES = ("question_genuine", "question_critical", "mockery", "abuse", "support", "other")
 HOSTILE = ("question_critical", "mockery", "abuse")
@@ -72,6 +78,7 @@ class SimulationSpec:
     label_noise: dict[str, dict[str, float]] | None = None
     question_tpr: float = 0.9  # P(labelled question | a question in form)
     question_fpr: float = 0.05  # P(labelled question | not a question)
+    validation_per_class: int = 100  # simulated validation posts per true class (discourse, question)
     languages: dict[str, float] = field(default_factory=lambda: {"en": 0.8, "ar": 0.08, "es": 0.06, "fr": 0.06})
     host_handle: str = "SimHost"
     hashtag: str = "AskSimHost"
@@ -423,21 +430,33 @@ class TruthLabeler:
         out["language"] = ([self.langs.get(pid, "und") for _, pid in keys], ones)
         return out
 
-    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
+    def validation(self) -> dict[str, Validation]:
+        """A simulated validation set per task, drawn from the spec's confusion matrices:
+        ``validation_per_class`` posts of each true discourse category (and as many questions and
+        non-questions), each labelled through the same noise as the campaign's posts. Seeded."""
+        from askscope.classify.quantify import Validation
+
+        rng = np.random.default_rng([self.spec.seed, 1_000_003])
+        per = self.spec.validation_per_class
         noise = self.spec.noise()
-        mix = {c: self.spec.category_mix[c] / sum(self.spec.category_mix.values()) for c in CATEGORIES}
-        discourse = {}
-        for k in CATEGORIES:
-            row_total = {j: sum(noise[j].values()) for j in CATEGORIES}
-            tpr = noise[k][k] / row_total[k]
-            others = sum(mix[j] for j in CATEGORIES if j != k)
-            fpr = sum(mix[j] * noise[j][k] / row_total[j] for j in CATEGORIES if j != k) / others
-            discourse[k] = {"tpr": tpr, "fpr": fpr}
-        question = {"question": {"tpr": self.spec.question_tpr, "fpr": self.spec.question_fpr},
-                    "not-question": {"tpr": 1 - self.spec.question_fpr, "fpr": 1 - self.spec.question_tpr}}
-        matrix = [[noise[true][label] / sum(noise[true].values()) for label in CATEGORIES] for true in CATEGORIES]
-        return {"discourse": {"classes": discourse, "confusion": {"labels": list(CATEGORIES), "matrix": matrix}},
-                "question": {"classes": question}}
+        gold, predicted = [], []
+        for i, true in enumerate(CATEGORIES):
+            row = np.asarray([noise[true].get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
+            gold += [i] * per
+            predicted += rng.choice(len(CATEGORIES), size=per, p=row / row.sum()).tolist()
+        discourse = Validation("discourse", CATEGORIES, np.asarray(gold), np.asarray(predicted), method="acc",
+                               data=f"simulated: {per} posts per category through the spec's confusion matrix")
+        is_question = np.asarray([0] * per + [1] * per)
+        flagged = rng.random(2 * per) < np.where(is_question == 1, self.spec.question_tpr, self.spec.question_fpr)
+        question = Validation("question", ("not-question", "question"), is_question, flagged.astype(np.int64),
+                              method="acc", data=f"simulated: {per} questions and {per} other posts")
+        return {"discourse": discourse, "question": question}
+
+    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Error rates as measured on the simulated validation sets (not the spec's exact ones)."""
+        from askscope.classify.quantify import validation_rates
+
+        return {task: validation_rates(data) for task, data in self.validation().items()}
 
 
 # --- writing a campaign store ------------------------------------------------------------------
