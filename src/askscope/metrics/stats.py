@@ -141,76 +141,12 @@ def weighted_share(weights_in: Sequence[float], weights_all: Sequence[float], *,
 
 
 def adjusted_share(p: float, tpr: float, fpr: float) -> float:
-    """Adjusted classify-and-count: (p - fpr) / (tpr - fpr), clipped to [0, 1]."""
+    """Adjusted classify-and-count: (p - fpr) / (tpr - fpr), clipped to [0, 1]; NaN when the
+    classifier is no better than chance (tpr <= fpr). The binary point formula only: shares with
+    intervals come from :mod:`askscope.classify.quantify` (validation data resampled too)."""
     if tpr - fpr <= 1e-9:
         return float("nan")
     return min(1.0, max(0.0, (p - fpr) / (tpr - fpr)))
-
-
-def _rate_samples(rng: np.random.Generator, rate: dict[str, Any], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of (tpr, fpr) reflecting their validation uncertainty (exact when no support)."""
-    tpr, fpr = float(rate["tpr"]), float(rate["fpr"])
-    pos, neg = rate.get("support"), rate.get("negatives")
-    if pos:
-        tprs = rng.beta(tpr * pos + 0.5, (1 - tpr) * pos + 0.5, size=size)
-    else:
-        tprs = np.full(size, tpr)
-    if neg:
-        fprs = rng.beta(fpr * neg + 0.5, (1 - fpr) * neg + 0.5, size=size)
-    else:
-        fprs = np.full(size, fpr)
-    return tprs, fprs
-
-
-def corrected_share(k: int, n: int, rate: dict[str, Any] | None, *, seed: int, name: str,
-                    resamples: int = BOOTSTRAP) -> dict[str, Any] | None:
-    """A classifier-based share k/n corrected with one-vs-rest error rates, with a bootstrap
-    interval over the posts (and over the rates' validation uncertainty when their support is
-    known). None when no rates are known."""
-    if rate is None or n <= 0:
-        return None
-    value = adjusted_share(k / n, rate["tpr"], rate["fpr"])
-    rng = rng_for(seed, name + ":corrected")
-    ks = rng.binomial(n, k / n, size=resamples) / n
-    tprs, fprs = _rate_samples(rng, rate, resamples)
-    ok = (tprs - fprs) > 1e-9
-    draws = np.clip((ks[ok] - fprs[ok]) / (tprs[ok] - fprs[ok]), 0.0, 1.0)
-    if not len(draws) or math.isnan(value):
-        return {"value": None, "ci": [None, None], "n": int(n), "method": "adjusted classify-and-count",
-                "rates": {"tpr": rate["tpr"], "fpr": rate["fpr"]}}
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return {"value": _round(value), "ci": [_round(low), _round(high)], "n": int(n),
-            "method": "adjusted classify-and-count (Forman 2005), bootstrap",
-            "rates": {"tpr": _round(rate["tpr"]), "fpr": _round(rate["fpr"])}}
-
-
-def corrected_shares_matrix(counts: dict[str, int], labels: list[str], matrix: list[list[float]], *, seed: int,
-                            name: str, resamples: int = BOOTSTRAP) -> dict[str, dict[str, Any]]:
-    """Corrected shares of every class from a full confusion matrix (rows = true class,
-    columns = label given, rows summing to 1): solve ``observed = C^T pi`` for the true shares,
-    projected on the simplex, with a multinomial bootstrap."""
-    n = sum(counts.get(c, 0) for c in labels)
-    if n <= 0:
-        return {}
-    c = np.asarray(matrix, dtype=np.float64)
-    c = c / c.sum(axis=1, keepdims=True)
-    observed = np.asarray([counts.get(label, 0) / n for label in labels])
-
-    def solve(p: np.ndarray) -> np.ndarray:
-        pi, *_ = np.linalg.lstsq(c.T, p, rcond=None)
-        pi = np.clip(pi, 0.0, None)
-        total = pi.sum()
-        return pi / total if total > 0 else np.full(len(labels), 1.0 / len(labels))
-
-    point = solve(observed)
-    rng = rng_for(seed, name + ":matrix")
-    draws = np.array([solve(d / n) for d in rng.multinomial(n, observed, size=resamples)])
-    out = {}
-    for i, label in enumerate(labels):
-        low, high = np.quantile(draws[:, i], [0.025, 0.975])
-        out[label] = {"value": _round(point[i]), "ci": [_round(low), _round(high)], "n": int(n),
-                      "method": "adjusted classify-and-count, confusion-matrix inversion, bootstrap"}
-    return out
 
 
 def gini(values: Sequence[float]) -> float | None:
