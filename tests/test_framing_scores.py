@@ -112,3 +112,58 @@ def test_long_inputs_are_embedded_in_blocks():
 
 def test_normalise():
     assert framing._normalise("  Ａ  Link https://t.co/x  @Who   SAYS ") == "a link says"
+
+
+class CountingEmbedder(TableEmbedder):
+    """Vectors from the table (the x axis for texts it does not know), counting the calls."""
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        super().__init__(table)
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return super().embed(texts) if all(t in self.table for t in texts) else np.tile([1.0, 0.0], (len(texts), 1))
+
+
+def test_the_bundled_background_is_used_by_default():
+    background = framing.background_texts()
+    # ordinary posts shipped with askscope, one per line, none empty
+    assert len(background) == 400 and all(line.strip() for line in background)
+    assert background[0] == "Dark Souls 3 April Launch Date Confirmed With New Trailer: Embrace the darkness."
+    assert "\ufffd" not in "".join(background)  # read as UTF-8
+    embedder = CountingEmbedder(TABLE)
+    (calibrated,) = calibrate((Frame("f", examples=("e1", "e2")),), embedder)
+    # every background post is on the x axis: p95 = 1, above the examples: the threshold is p99
+    assert calibrated.background_p95 == pytest.approx(1.0) and calibrated.threshold == pytest.approx(1.0)
+    # no frames: nothing is embedded, not even the background
+    counting = CountingEmbedder(TABLE)
+    assert calibrate((), counting) == [] and counting.calls == 0
+
+
+def test_frames_with_only_examples_or_only_keywords_side_by_side():
+    frames = (Frame("words", keywords=("straße",)), Frame("vectors", examples=("e1", "e2")))
+    calibrated = calibrate(frames, TableEmbedder(TABLE), background=BACKGROUND[:8])
+    texts = ["near", "edge"]
+    table = TableEmbedder(TABLE | {"Die Straße": _unit(45)})
+    result = score(texts + ["Die Straße"], calibrated, table)
+    # the keyword frame knows nothing of vectors; its keyword is matched as written (ß is not SS)
+    assert result["words"][0] == [False, False, True]
+    assert all(np.isnan(s) for s in result["words"][1])
+    # the example frame has no keywords: only similarity counts (threshold 0.949358, see above)
+    assert result["vectors"][0] == [True, False, False]
+    described = calibrated[1].describe()
+    assert described == {"keywords": [], "examples": 2, "threshold": 0.9494, "examples_similarity": 0.9848,
+                         "background_p95": 0.9139}
+
+
+@pytest.mark.parametrize("threshold, uses", [
+    (1.0, True),    # a similarity equal to the threshold uses the frame
+    (None, True),   # no threshold: 1.0, which the example itself reaches
+    (0.5, True),
+])
+def test_similarity_at_the_threshold(threshold, uses):
+    frame = framing.CalibratedFrame(Frame("f", examples=("e",)), None, np.array([1.0, 0.0], dtype=np.float32),
+                                    threshold, 1.0, 0.5)
+    embedder = TableEmbedder({"x": [1.0, 0.0], "y": [0.0, 1.0]})
+    assert score(["x", "y"], [frame], embedder)["f"][0] == [uses, False]
