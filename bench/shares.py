@@ -145,6 +145,28 @@ def choose(results: dict) -> dict[str, dict]:
     return choices
 
 
+def speed(posts: int, seed: int) -> dict[str, dict[str, float]]:
+    """Seconds per estimate (default 1,000 bootstrap draws) for a campaign of ``posts`` posts made
+    by resampling the irony (2 classes) and sentiment (3 classes) validation rows."""
+    from askscope.classify.quantify import RESAMPLES
+
+    out: dict[str, dict[str, float]] = {}
+    rng = np.random.default_rng(seed)
+    for task in ("irony", "sentiment"):
+        validation = load(task)
+        assert validation.probabilities is not None
+        rows = rng.integers(0, len(validation.gold), posts)
+        out[task] = {}
+        for method in METHODS:
+            started = time.perf_counter()
+            quantify(validation, predicted=validation.predicted[rows], probabilities=validation.probabilities[rows],
+                     method=method, resamples=RESAMPLES, seed=seed)
+            out[task][method] = round(time.perf_counter() - started, 2)
+        print(f"speed {task:10s} {posts:,} posts: " + "  ".join(f"{m} {t:.2f}s" for m, t in out[task].items()),
+              flush=True)
+    return out
+
+
 def table(results: dict) -> str:
     """The Markdown table of docs/benchmarks.md: MAE (points) / coverage per set, prior and method."""
     lines = ["| set | prior | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
@@ -166,10 +188,14 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
     parser.add_argument("--choose", action="store_true", help="record each task's best method in its sidecar")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "shares.json")
+    parser.add_argument("--speed", type=int, default=100_000, metavar="POSTS",
+                        help="also time one estimate per method on a campaign of POSTS posts (0: skip)")
     args = parser.parse_args()
     started = time.perf_counter()
+    timings = speed(args.speed, args.seed) if args.speed else {}
     results = run(args.draws, args.posts, args.resamples, args.seed, set(args.tasks) if args.tasks else None)
     results["choices"] = choose(results)
+    results["speed_seconds"] = {"posts": args.speed, "tasks": timings}
     results["seconds"] = round(time.perf_counter() - started, 1)
     print(table(results))
     for task, choice in results["choices"].items():

@@ -107,3 +107,29 @@ def test_probabilities_are_used_when_the_method_needs_them() -> None:
     assert without is not None and without.method == "acc"
     # the posts' probability vectors are those of their gold class in validation: pacc is exact
     assert with_probabilities.estimate[CATEGORIES.index("support")] == pytest.approx(0.30, abs=1e-6)
+
+
+def test_capture_corrected_through_the_estimator() -> None:
+    import pyarrow as pa
+
+    from askscope.metrics.backfire import _capture
+
+    class Store:
+        class con:  # noqa: N801 - a stand-in for the DuckDB connection
+            @staticmethod
+            def execute(sql: str):  # the host's share of the hashtag: not under test here
+                return type("R", (), {"fetchall": staticmethod(lambda: [(10, 1)])})()
+
+    # 20 posts: 10 hashtag_only (4 labelled support, 6 other), 10 direct replies (support)
+    categories = ["support"] * 4 + ["other"] * 6 + ["support"] * 10
+    relations = ["hashtag_only"] * 10 + ["direct_reply"] * 10
+    table = pa.table({"relation": relations, "category_probabilities": [None] * 20})
+    inp = lens_input(discourse_validation(0))
+    inp.store = Store()  # type: ignore[assignment]
+    capture = _capture(inp, table, categories)["hashtag_only_not_supportive"]
+    # counted: 6 of 20; corrected with a perfect validation set: 10/20 x (1 - 4/10) = 0.3
+    assert (capture["k"], capture["n"]) == (6, 20)
+    assert capture["corrected"]["value"] == pytest.approx(0.3)
+    inp_none = lens_input(None)
+    inp_none.store = Store()  # type: ignore[assignment]
+    assert _capture(inp_none, table, categories)["hashtag_only_not_supportive"]["correction"] == NOT_CORRECTED

@@ -133,8 +133,26 @@ def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> d
     tag_posts, host_tag_posts = inp.store.con.execute(
         "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_window AND has_tag "
         "AND relation <> 'repost'").fetchall()[0]
+    share = stats.wilson(k, len(categories))
+    share["corrected"] = None
+    # corrected: (hashtag_only posts / all) x (1 - estimated supportive share among them); the
+    # relation is not a classifier's, so only the category part is estimated
+    hashtag_only = [i for i, r in enumerate(relations) if r == "hashtag_only"]
+    probabilities = table.column("category_probabilities").to_pylist()
+    estimated = inp.shares("discourse", [categories[i] for i in hashtag_only],
+                           [probabilities[i] for i in hashtag_only], name="capture") if hashtag_only else None
+    if estimated is not None and "support" in estimated.labels:
+        fraction = len(hashtag_only) / len(categories)
+        support = estimated.labels.index("support")
+        value = fraction * (1 - float(estimated.estimate[support]))
+        low, high = stats._interval(fraction * (1 - estimated.draws[:, support]))
+        share["corrected"] = {"value": stats._round(value), "ci": [low, high], "n": len(categories),
+                              "method": f"hashtag_only share x (1 - estimated supportive share among them; "
+                                        f"{estimated.method})", "validation": estimated.validation}
+    else:
+        share["correction"] = NOT_CORRECTED
     return {
-        "hashtag_only_not_supportive": stats.wilson(k, len(categories)),
+        "hashtag_only_not_supportive": share,
         "host_share_of_hashtag": stats.wilson(int(host_tag_posts), int(tag_posts)),
     }
 
