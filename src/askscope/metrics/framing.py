@@ -8,8 +8,17 @@ examples' own leave-one-out similarity (when the examples do not stand above the
 background's 99th percentile). Shares are reported for participants and for the host, over
 time, and before / during / after the window when the corpus has those periods.
 
-Vectors: the bundled sentence encoder when present (``askscope.classify.embed``), otherwise
-hashed character n-gram vectors (language-independent, lexical; the docs say which was used).
+Vectors: the bundled sentence encoder (``askscope.classify.embed``, the mean-pooled output of the
+classifiers' fine-tuned MiniLM), with links and @-mentions removed first (they say nothing about a
+frame and move the encoder's vectors: the demo host's reply "@nicholasderoose Uber trips out of
+the CBD today are free ... See http://t.co/..." has cosine 0.85 to the demo frame's example
+sentence, 0.95 without the mention and the link). When the encoder cannot load (its files or ONNX
+Runtime missing or broken), hashed character n-gram vectors instead (language-independent,
+lexical); ``frame_calibration.embedder`` and the lens's ``embedder`` say which was used and why.
+
+The calibration rule compares quantiles of similarities measured in the same vector space, so it
+carries over to the encoder's scale (background posts at cosine ~0.3 to a frame, where n-grams
+give ~0.05); measured on stance data and on the demo in docs/benchmarks.md (bench/framing.py).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import numpy as np
 from askscope.campaign import Frame
 
 DIM = 2**16
+DIM_ENCODER = 384  # the bundled encoder's width (MiniLM), for an all-empty input
 NGRAMS = (3, 4, 5)
 
 
@@ -67,22 +77,59 @@ class NgramEmbedder:
         return rows / norms
 
 
-def default_embedder() -> Embedder:
-    try:
-        from askscope.classify import embed  # type: ignore[attr-defined]
-    except ImportError:
-        return NgramEmbedder()
+def _strip(text: str) -> str:
+    """Links and @-mentions removed, spaces collapsed; case and punctuation kept for the encoder."""
+    text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"@\w+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
 
-    class _Bundled:
-        name = "bundled sentence encoder"
 
-        def embed(self, texts: list[str]) -> np.ndarray:
-            vectors = np.asarray(embed(texts), dtype=np.float32)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+class BundledEmbedder:
+    """The bundled sentence encoder's unit-length vectors of the posts without links and mentions.
+
+    Loads the encoder when built, so that a missing or broken model fails here (and
+    :func:`default_embedder` can fall back) rather than half-way through scoring."""
+
+    name = "bundled sentence encoder"
+
+    def __init__(self) -> None:
+        from askscope.classify import models
+
+        models.encoder()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from askscope.classify import embed
+
+        stripped = [_strip(t or "") for t in texts]
+        kept = [i for i, t in enumerate(stripped) if t]
+        found = np.asarray(embed([stripped[i] for i in kept]), dtype=np.float32) if kept else None
+        vectors = np.zeros((len(texts), DIM_ENCODER if found is None else found.shape[1]), dtype=np.float32)
+        if found is not None:
+            norms = np.linalg.norm(found, axis=1, keepdims=True)
             norms[norms == 0] = 1.0
-            return vectors / norms
+            vectors[kept] = found / norms
+        # a post that is only links and mentions keeps a zero vector: similarity 0 to every frame
+        return vectors
 
-    return _Bundled()
+
+class FallbackNgramEmbedder(NgramEmbedder):
+    """Hashed n-grams standing in for the encoder that could not load; its name says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.name = f"{NgramEmbedder.name} (the bundled sentence encoder could not load: {reason})"
+
+
+def default_embedder() -> Embedder:
+    """The bundled sentence encoder, or hashed n-grams (named with the reason) when it cannot load.
+
+    Any failure to load counts (missing model files, a missing or broken ONNX Runtime or
+    tokenizer, a corrupt graph): the frames are still scored, and the stored embedder name
+    carries the error so that the report says which vectors were used and why."""
+    try:
+        return BundledEmbedder()
+    except Exception as exc:  # noqa: BLE001 - any load failure; the reason goes in the embedder's name
+        return FallbackNgramEmbedder(f"{type(exc).__name__}: {exc}")
 
 
 def background_texts() -> list[str]:
@@ -147,7 +194,7 @@ def score(texts: list[str], calibrated: list[CalibratedFrame], embedder: Embedde
         keyword = [bool(c.pattern.search(t or "")) for t in texts] if c.pattern else [False] * len(texts)
         if vectors is not None and c.centroid is not None:
             sims = (vectors @ c.centroid).astype(float)
-            uses = [k or s >= (c.threshold or 1.0) for k, s in zip(keyword, sims)]
+            uses = [bool(k or s >= (c.threshold or 1.0)) for k, s in zip(keyword, sims)]
             out[c.frame.name] = (uses, [float(s) for s in sims])
         else:
             out[c.frame.name] = (keyword, [float("nan")] * len(texts))
