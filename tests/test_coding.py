@@ -16,7 +16,9 @@ from askscope.coding.importing import import_codes
 from askscope.coding.sampling import allocate, draw_sample, write_sample
 from askscope.metrics.validated import validated_shares
 from askscope.store import open_store
-from askscope.synthetic.campaign import CATEGORIES
+from askscope.analyze import analyze
+from askscope.campaign import parse_campaign
+from askscope.synthetic.campaign import CATEGORIES, SimulationSpec, campaign_file
 from coding_helpers import build_campaign, coded, copy_store, read_sample, truth, write_dialect
 from conftest import fixture, run_cli
 
@@ -323,6 +325,12 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
     hostile_truth = sum(t in ("question_critical", "mockery", "abuse") for t, _ in frame) / len(frame)
     hostile = validated["shares"]["hostile"]["ppi"]
     assert hostile["low"] <= hostile_truth <= hostile["high"]
+    # the lenses stage puts them in its results (and so in the report's JSON)
+    analyze(db, parse_campaign(campaign_file(SimulationSpec(seed=7, posts=2000))), only=["lenses"],
+            settings={"seed": 7})
+    with open_store(db, read_only=True) as store:
+        lenses = json.loads(store.con.execute("SELECT results FROM lens_results").fetchall()[0][0])
+    assert lenses["validation"] == json.loads(json.dumps(validated))
     text = run_cli("code", "estimate", db, "--task", "discourse")
     assert text.returncode == 0 and "prediction-powered" in text.stdout and "300 coded of" in text.stdout
 
@@ -388,3 +396,42 @@ def test_docs_cover_every_code_subcommand_and_option():
             if param.param_type_name == "option":
                 assert param.help, (name, param.opts)
                 assert any(flag in text for flag in param.opts if flag.startswith("--")), (name, param.opts)
+
+
+def test_estimate_uses_the_stored_class_probabilities_as_ppi_python_would(db, tmp_path):
+    # The classify stage may store every class's probability (labels.probabilities); PPI then uses
+    # them as the prediction. Give every post 0.75 on its label and 0.05 on each other class, code a
+    # sample with the truth, and compare with ppi-python fed the same arrays.
+    from ppi_py import ppi_mean_ci
+
+    with open_store(db) as store:
+        columns = {r[0] for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+        if "probabilities" not in columns:
+            store.con.execute("ALTER TABLE labels ADD COLUMN probabilities FLOAT[]")
+        store.con.execute(
+            "UPDATE labels SET probabilities = list_transform($labels, lambda c: CASE WHEN c = label THEN 0.75 ELSE 0.05 END)"
+            "::FLOAT[] WHERE task = 'discourse'", {"labels": list(CATEGORIES)})
+    sample = _draw(db, tmp_path / "s.csv", 200, seed=9)
+    header, rows = coded(sample, db)
+    _import(db, write_dialect(tmp_path / "ana.csv", header, rows), "ana")
+    true = truth(db)
+    with open_store(db, read_only=True) as store:
+        result = estimate(store, "discourse")
+        frame = store.con.execute(
+            "SELECT r.post_id, l.label FROM relations r JOIN labels l ON l.post_id = r.post_id AND "
+            "l.task = 'discourse' WHERE r.in_campaign AND r.relation <> 'host' ORDER BY r.post_id").fetchall()
+    coded_ids = [r[header.index("post_id")] for r in rows]
+    model = dict(frame)
+    for label in CATEGORIES:
+        probability = {p: 0.75 if m == label else 0.05 for p, m in frame}
+        y = np.array([true[p] == label for p in sorted(coded_ids)], dtype=float)
+        yhat = np.array([probability[p] for p in sorted(coded_ids)])
+        yhat_all = np.array([probability[p] for p, _ in frame])
+        low, high = ppi_mean_ci(y, yhat, yhat_all, alpha=0.05)
+        ours = result.shares[label]["ppi"]
+        assert (ours.low, ours.high) == pytest.approx((max(0.0, float(low[0])), min(1.0, float(high[0]))), abs=1e-6)
+        # model-only stays classify-and-count
+        assert ours is not result.shares[label]["model_only"]
+        assert result.shares[label]["model_only"].estimate == pytest.approx(
+            sum(m == label for m in model.values()) / len(model))

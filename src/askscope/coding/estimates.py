@@ -7,6 +7,9 @@
 * ``model_only``: classify-and-count over the frame (Wilson interval over its posts): the interval
   covers the sampling of posts only, not the model's errors, so it can be narrow and wrong.
 
+The model's prediction for PPI is its class probability where the classify stage stored one
+(``labels.probabilities``), otherwise its label (1 for the chosen label, 0 for the others).
+
 The code of a post is the share of its coders who gave each label, or the adjudicator's code
 (:func:`askscope.coding.agreement.code_fractions`): a post two coders split on counts ½ for each
 label until it is adjudicated, so the estimate is that of the average coder. Which sample: the one given, or the task's sample with the most coded
@@ -55,6 +58,23 @@ def _rounded(interval: Interval) -> dict[str, float | None]:
     return {k: (None if not np.isfinite(v) else round(float(v), 6)) for k, v in interval.as_dict().items()}
 
 
+def _predictions(frame: Sequence[tuple[str, str, str | None, Sequence[float] | None]],
+                 labels: Sequence[str]) -> np.ndarray:
+    """The model's prediction of every label for every post of the frame, an (N, k) array: the
+    class probabilities where the store has them, else 1 for the chosen label (0 everywhere for
+    a post without a label). Either is a fixed function of the post, which is all PPI needs; the
+    probabilities usually track the codes more closely and give narrower intervals."""
+    index = {label: j for j, label in enumerate(labels)}
+    out = np.zeros((len(frame), len(labels)))
+    for row, (_, _, label, probabilities) in enumerate(frame):
+        if probabilities is not None and len(probabilities) == len(labels) and all(
+                p is not None and np.isfinite(p) for p in probabilities):
+            out[row] = probabilities
+        elif label in index:
+            out[row, index[label]] = 1.0
+    return out
+
+
 def choose_sample(store: Store, task: str, sample_id: str | None = None) -> tuple[str, str | None]:
     """The sample the estimates rest on, and what it was stratified by."""
     if "code_samples" not in table_names(store) or "codes" not in table_names(store):
@@ -94,7 +114,9 @@ def estimate(store: Store, task: str, sample_id: str | None = None,
         [sample_id]).fetchall()}
     sizes = {stratum: int(size) for stratum, size in design.values()}
     frame = frame_labels(store, task)
-    model = {(p, i): label for p, i, label in frame}
+    model = {(p, i): label for p, i, label, _ in frame}
+    predictions = _predictions(frame, labels)
+    row_of = {(p, i): n for n, (p, i, _, _) in enumerate(frame)}
     coded = sorted(fractions)
     notes = []
     if not frame:
@@ -122,14 +144,17 @@ def estimate(store: Store, task: str, sample_id: str | None = None,
         targets[name] = tuple(members)
     shares: dict[str, dict[str, Interval]] = {}
     lams: dict[str, float] = {}
-    all_labels = [label for _, _, label in frame]
+    all_labels = [label for _, _, label, _ in frame]
+    index = {label: j for j, label in enumerate(labels)}
     for name, members in targets.items():
         y = np.array([sum(fractions[k].get(m, 0.0) for m in members) for k in coded], dtype=float)
-        yhat = np.array([model.get(k) in members for k in coded], dtype=float)
-        yhat_all = np.array([label in members for label in all_labels], dtype=float)
+        yhat_all = predictions[:, [index[m] for m in members]].sum(axis=1)
+        # a coded post no longer in the frame (the campaign changed) counts as predicted 0
+        yhat = np.array([yhat_all[row_of[k]] if k in row_of else 0.0 for k in coded], dtype=float)
+        counted = np.array([label in members for label in all_labels], dtype=float)
         ppi, lam = ppi_share(y, yhat, yhat_all, strata, sizes if stratify_by else None)
         lams[name] = lam
         shares[name] = {"ppi": ppi, "coded_only": coded_share(y, strata, sizes if stratify_by else None),
-                        "model_only": wilson(float(yhat_all.mean()), len(yhat_all))}
+                        "model_only": wilson(float(counted.mean()), len(counted))}
     coders = sorted({c for by in codes.values() for c in by})
     return Estimates(task, sample_id, stratify_by, len(coded), len(frame), len(ties), coders, shares, lams, notes)

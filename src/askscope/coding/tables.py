@@ -93,9 +93,14 @@ def frame_sql(task: str, columns: str, extra_where: str = "true") -> str:
     """
 
 
-def frame_labels(store: Store, task: str) -> list[tuple[str, str, str | None]]:
-    """``(platform, post_id, model label or None)`` for every post of the task's frame, sorted."""
+def frame_labels(store: Store, task: str) -> list[tuple[str, str, str | None, list[float] | None]]:
+    """``(platform, post_id, model label or None, class probabilities or None)`` for every post
+    of the task's frame, sorted. The probabilities are the classify stage's ``probabilities``
+    (every class of the task, in the order of its labels) where the store has them."""
     require_analysis(store, task)
+    columns = {r[0] for r in store.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+    probabilities = "m.probabilities" if "probabilities" in columns else "NULL"
     return store.con.execute(
-        frame_sql(task, "r.platform, r.post_id, m.label") + " ORDER BY r.platform, r.post_id",
+        frame_sql(task, f"r.platform, r.post_id, m.label, {probabilities}") + " ORDER BY r.platform, r.post_id",
         {"task": task}).fetchall()

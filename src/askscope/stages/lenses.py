@@ -1,7 +1,9 @@
 """The ``lenses`` stage: backfire, engagement and framing metrics, every share with an interval.
 
 Results go to ``lens_results`` (one JSON document: what the report shows) and ``metrics`` (one
-row per number, for SQL users). Deterministic: the bootstrap is seeded (setting ``seed``).
+row per number, for SQL users). Deterministic: the bootstrap is seeded (setting ``seed``). When
+the store holds hand codes of the discourse categories (``askscope code``), ``validation`` holds
+the validated (prediction-powered) shares and their basis.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from askscope.metrics.authenticity_lens import authenticity
 from askscope.metrics.backfire import backfire
 from askscope.metrics.common import bucket_for, campaign_span, load_input
 from askscope.metrics.framing_lens import framing
+from askscope.metrics.validated import validated_shares
 from askscope.metrics.engagement import engagement
 from askscope.stages.base import Context, Stage, register
 
@@ -55,6 +58,10 @@ class Lenses(Stage):
         lens4 = authenticity(inp, results)
         if lens4 is not None:
             results["authenticity"] = lens4
+        # a hand-coded sample of the campaign: prediction-powered shares beside the model's (issue 11)
+        validation = validated_shares(ctx.store, "discourse", seed=seed)
+        if validation is not None:
+            results["validation"] = validation
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
