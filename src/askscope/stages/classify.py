@@ -269,7 +269,7 @@ def score_frames(ctx: Context) -> dict[str, Any]:
     for start in range(0, len(rows), 20_000):
         chunk = rows[start:start + 20_000]
         scores = score([t or "" for _, _, t in chunk], calibrated, embedder)
-        table = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
+        table: dict[str, list[Any]] = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
         for name, (uses, sims) in scores.items():
             table["platform"] += [c[0] for c in chunk]
             table["post_id"] += [c[1] for c in chunk]
