@@ -56,12 +56,50 @@ def test_strict_stops_at_the_first_bad_record_with_its_location(tmp_path):
 
 
 def test_unknown_format_names_the_formats_tried(tmp_path):
-    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "tweets_compliance.jsonl"))
+    unknown = fixture("x-v2", "tweets_compliance.jsonl")
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), unknown)
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[0] == (
-        f"Error: {fixture('x-v2', 'tweets_compliance.jsonl')}: unrecognised format (tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv)")
-    assert proc.stderr.splitlines()[1].startswith("Hint: askscope formats")
-    assert proc.stdout == ""
+    assert proc.stderr.splitlines()[-2] == (
+        f"Error: 1 input(s) not recognised, the others ingested: {unknown}: unrecognised format "
+        "(tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv)")
+    assert proc.stderr.splitlines()[-1].startswith("Hint: askscope formats")
+    assert proc.stdout.splitlines()[0] == f"{unknown} [unknown]: read 1 = new 0 + updated 0 + rejected 1"
+
+
+def test_one_rule_for_unrecognised_inputs_named_or_in_a_folder(tmp_path):
+    # An unrecognised file is a file-level reject (line 0, the formats tried) whether it is named
+    # or found in a folder; the other inputs are ingested; the command exits 1 with a summary.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not posts at all\n")
+    named = tmp_path / "readme.md"
+    named.write_text("# also not posts\n")
+    db = str(tmp_path / "c.duckdb")
+    proc = run_cli("ingest", db, str(named), FILES[0], str(folder), "--json")
+    assert proc.returncode == 1
+    out = json.loads(proc.stdout)
+    assert (out["read"], out["new"], out["rejected"]) == (3, 1, 2) and out["reconciles"]
+    assert "2 input(s) not recognised, the others ingested" in proc.stderr
+    stored = run_cli("sql", db, "SELECT source_file, source_line, reason FROM rejects ORDER BY 1", "--csv")
+    assert stored.stdout.splitlines()[1:] == [f"{folder / 'notes.txt'},0,unknown_format",
+                                             f"{named},0,unknown_format"]
+    # the same inputs again: nothing doubles (the new runs supersede the old)
+    assert run_cli("ingest", db, str(named), FILES[0], str(folder)).returncode == 1
+    again = run_cli("sql", db, "SELECT count(*) AS n FROM rejects", "--csv")
+    assert again.stdout == "n\n2\n"
+    # --strict stops at once, before anything is written
+    strict = run_cli("ingest", str(tmp_path / "s.duckdb"), FILES[0], str(named), "--strict")
+    assert strict.returncode == 1 and strict.stderr.startswith(f"Error: {named}: unrecognised format")
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_an_input_whose_every_record_is_rejected_exits_1_with_the_reason(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,created_at\n1,hello,yesterday\n2,hi,tomorrow\n")
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), str(bad))
+    assert proc.returncode == 1
+    assert "  2 rejected as invalid_value, e.g. created_at is not a v1.1 date: " in proc.stderr
+    assert f"Error: every record of {bad} was rejected (invalid_value: created_at is not a v1.1 date: " in proc.stderr
 
 
 def test_missing_input_file(tmp_path):

@@ -69,8 +69,12 @@ def test_folder_is_expanded_sorted_and_hidden_files_skipped(tmp_path):
     (folder / ".hidden.jsonl").write_bytes(b"garbage")
     (folder / "notes.txt").write_text("not posts at all\n")
     result = askscope.ingest(str(tmp_path / "s.duckdb"), [str(folder)], workers=0)
-    assert [os.path.basename(f.source_file) for f in result.files] == ["b.jsonl", "a.jsonl"]
+    read = [f for f in result.files if f.format != "unknown"]
+    assert [os.path.basename(f.source_file) for f in read] == ["b.jsonl", "a.jsonl"]
+    # the one rule for unrecognised inputs: a file-level reject, the others read
     assert [os.path.basename(name) for name, _ in result.skipped] == ["notes.txt"]
+    (unknown,) = [f for f in result.files if f.format == "unknown"]
+    assert (unknown.counts.read, unknown.counts.rejected) == (1, 1) and result.reconciles
 
 
 def test_missing_and_unreadable_paths(tmp_path):
@@ -84,11 +88,15 @@ def test_missing_and_unreadable_paths(tmp_path):
     assert not (tmp_path / "s.duckdb").exists()
 
 
-def test_empty_file_is_an_error(tmp_path):
+def test_empty_file_is_a_file_level_reject_or_with_strict_an_error(tmp_path):
     path = tmp_path / "empty.json"
     path.write_bytes(b"")
+    result = askscope.ingest(str(tmp_path / "s.duckdb"), [str(path)])
+    assert len(result.skipped) == 1 and "is empty" in result.skipped[0][1]
+    with askscope.open_store(str(tmp_path / "s.duckdb")) as store:
+        assert store.con.execute("SELECT source_line, reason FROM rejects").fetchall() == [(0, "unknown_format")]
     with pytest.raises(askscope.UnknownFormatError, match="is empty"):
-        askscope.ingest(str(tmp_path / "s.duckdb"), [str(path)])
+        askscope.ingest(str(tmp_path / "t.duckdb"), [str(path)], strict=True)
 
 
 def test_damaged_gzip_keeps_the_readable_part_and_says_so(tmp_path):

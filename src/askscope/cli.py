@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 from datetime import date, datetime
@@ -109,28 +110,57 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Stop at the first bad record (exit 1, with its file and line) instead of rejecting it and going on.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Extra parser processes for large JSON-lines inputs (default: one per CPU but one; 0: none).")
+@click.option("--day-first/--month-first", "day_first", default=None,
+              help="CSV: read numeric dates such as 05/12/2014 as day/month (or month/day). Without it a date "
+                   "whose order is clear (15/12/2014) is read and an ambiguous one is rejected.")
+@click.option("--date-format", default=None, metavar="FORMAT",
+              help="CSV: read every date with this strptime format, e.g. '%d.%m.%Y %H:%M' (UTC unless it has %z).")
+@click.option("--max-record-size", "max_record", default="64MB", show_default=True, metavar="SIZE",
+              help="The largest record (JSON line or document, CSV row) read; a larger one is rejected "
+                   "(record_too_large) and the rest of its input is read on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr (terminals only).")
 def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ...], platform: str | None,
-           strict: bool, workers: int | None, as_json: bool, progress: bool) -> None:
+           strict: bool, workers: int | None, day_first: bool | None, date_format: str | None, max_record: str,
+           as_json: bool, progress: bool) -> None:
     """Ingest PATHS (files, folders, zip archives, - for stdin) into the store DB.
 
     Formats are recognised from the content: X API v1.1 and v2 (twarc2 pages and flattened
-    lines), CSV (twarc2 csv and other exports); gzip, bz2, xz, zstd and zip are opened as they
-    come. Re-ingesting adds nothing twice. Prints read = new + updated + rejected.
+    lines), CSV (twarc2 csv and other exports, --map for any columns), Mastodon, Bluesky and
+    Reddit API responses, and recorded HTTP sessions (cassettes); askscope formats lists them.
+    gzip, bz2, xz, zstd and zip are opened as they come. Re-ingesting adds nothing twice.
+    Prints read = new + updated + rejected.
     """
     mapping = parse_map(maps)
+    limit = parse_size(max_record, "--max-record-size")
     with _Progress(progress) as bar:
         result = run_ingest(db, list(paths), format=fmt, mapping=mapping, platform=platform, strict=strict,
-                            workers=workers, progress=bar)
+                            workers=workers, progress=bar, max_record_bytes=limit,
+                            date_order=None if day_first is None else ("dmy" if day_first else "mdy"),
+                            date_format=date_format)
     for f in result.files:
         if f.damage:
             click.echo(f"Warning: {f.source_file}: {f.damage}", err=True)
-    for name, why in result.skipped:
-        click.echo(f"Skipped {why}", err=True)
     if as_json:
         click.echo(dumps(result.as_dict()))
-        return
+    else:
+        _print_ingest(db, result)
+    if result.skipped:
+        names = "; ".join(f"{why}" for _, why in result.skipped[:3])
+        more = f" and {len(result.skipped) - 3} more" if len(result.skipped) > 3 else ""
+        raise UsageError(f"{len(result.skipped)} input(s) not recognised, the others ingested: {names}{more}",
+                         "askscope formats lists what askscope reads (--format forces one); the files are "
+                         f"in: askscope sql {db} \"SELECT * FROM rejects WHERE reason = 'unknown_format'\"")
+    if result.all_rejected:
+        names = ", ".join(f.source_file for f in result.all_rejected[:3])
+        example = result.reject_reasons[0] if result.reject_reasons else ("", 0, "")
+        raise UsageError(f"every record of {names} was rejected ({example[0]}: {example[2]})",
+                         "for a spreadsheet export, map its columns with --map COLUMN=FIELD and give its date "
+                         "form with --day-first, --month-first or --date-format; see the rejects "
+                         f"with: askscope sql {db} \"SELECT * FROM rejects\"")
+
+
+def _print_ingest(db: str, result: Any) -> None:
     if len(result.files) <= LIST_INPUTS:
         for f in result.files:
             c = f.counts
@@ -150,6 +180,8 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     click.echo(f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
                f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s")
     if t.rejected:
+        for reason, count, example in result.reject_reasons[:3]:
+            click.echo(f"  {count:,} rejected as {reason}, e.g. {example}", err=True)
         click.echo(f"See the rejects: askscope sql {db} \"SELECT * FROM rejects\"", err=True)
 
 
@@ -194,6 +226,18 @@ def sql(db: str, query: str, as_json: bool, as_csv: bool, params: tuple[str, ...
         click.echo(buffer.getvalue(), nl=False)
     else:
         click.echo(_table(columns, rows))
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", re.IGNORECASE)
+
+
+def parse_size(value: str, option: str) -> int:
+    """Bytes of a size such as ``64MB``, ``1.5GB`` or ``4096`` (units of 1024)."""
+    match = _SIZE.fullmatch(value)
+    if not match:
+        raise UsageError(f"{option} {value!r} is not a size", "give a size such as 64MB, 512KB or 2GB")
+    factor = 1024 ** " KMGT".index(match.group(2).upper() or " ")
+    return int(float(match.group(1)) * factor)
 
 
 def _cell(value: Any, csv_mode: bool = False) -> str:
@@ -267,7 +311,7 @@ def init(name: str, output: str | None, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON.")
 def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, as_json: bool) -> None:
     """Run the analysis stages on the store DB for a campaign: threads, relations, classify,
-    answers, lenses (askscope stages lists them)."""
+    authenticity, answers, lenses (askscope stages lists them with what each needs and writes)."""
     campaign = load_campaign(campaign_path)
     summaries = run_analyze(db, campaign, only=list(only) or None, settings={"seed": seed},
                             progress=lambda message: click.echo(message, err=True))

@@ -13,6 +13,7 @@ Every record read ends in ``posts``/``accounts`` or in ``rejects``: for each inp
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 from collections import deque
 import multiprocessing
 import os
@@ -30,13 +31,17 @@ from askscope.batch import Batch, build_batch, iter_lines
 from askscope.errors import AskscopeError, RecordError, UnknownFormatError
 from askscope.inputs import InputSource, OpenedInput, expand_paths
 from askscope.readers import Reader, detect, make_head, reader_for
-from askscope.readers.base import RawRecord, Sink
+from askscope.readers.base import RawRecord, Sink, excerpt_of
 from askscope.readers.framing import HEAD_BYTES
 from askscope.store import BatchCounts, IngestRecord, Store, memory_setting, now_utc, open_store
 from askscope.write import AccountStage, begin_ingests, finish_ingests, save_counts, write_batch, write_group
 
 #: Input bytes per block (one worker task, one transaction).
 BLOCK_BYTES = 8 << 20
+#: The largest record (one JSON line, one JSON document, one CSV row) read by default. A larger
+#: one is rejected (``record_too_large``) without being held in memory whole, and the rest of
+#: the input is read on; ``--max-record-size`` raises it.
+MAX_RECORD_BYTES = 64 << 20
 #: Records per batch for inputs read record by record (JSON documents, CSV).
 BATCH_RECORDS = 20_000
 #: Inputs up to this size are written in groups (one transaction for many files).
@@ -94,9 +99,18 @@ class IngestResult:
 
     store: str
     files: list[FileResult] = field(default_factory=list)
-    #: Files found in folders whose format is unknown: (name, why), not read.
+    #: Inputs whose format no reader recognised: (name, why). Each is also in ``files`` as a
+    #: run of format ``unknown`` with one file-level reject (line 0, ``unknown_format``).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: The commonest reasons for rejects in this call: (reason, count, an example's detail).
+    reject_reasons: list[tuple[str, int, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def all_rejected(self) -> list[FileResult]:
+        """Inputs that were read but of which not one record was stored."""
+        return [f for f in self.files if f.format != "unknown" and f.counts.read and
+                f.counts.rejected == f.counts.read]
 
     @property
     def totals(self) -> BatchCounts:
@@ -118,6 +132,7 @@ class IngestResult:
             "seconds": round(self.seconds, 3),
             "files": [f.as_dict() for f in self.files],
             "skipped": [{"source_file": name, "reason": why} for name, why in self.skipped],
+            "reject_reasons": [{"reason": r, "count": n, "example": d} for r, n, d in self.reject_reasons],
         }
 
 
@@ -140,6 +155,9 @@ def ingest(
     strict: bool = False,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    date_order: str | None = None,
+    date_format: str | None = None,
 ) -> IngestResult:
     """Ingest ``paths`` (files, folders, zip archives, ``-`` for stdin) into ``store``.
 
@@ -148,13 +166,20 @@ def ingest(
     :class:`~askscope.errors.RecordError` naming its file and line (everything before it stays
     stored). ``workers`` sets the parser processes for large JSON-lines inputs, besides this
     process, which parses too when they are busy (default: one per CPU but one; 0 = parse here).
+    CSV dates: ``date_order`` (``dmy`` or ``mdy``) or ``date_format`` (strptime) read spreadsheet
+    dates such as ``15/12/2014 14:20``. A record larger than ``max_record_bytes`` is rejected as ``record_too_large`` and the rest of
+    its input is read on; memory stays bounded by that size.
     """
+    if max_record_bytes < 1024:
+        raise AskscopeError(f"a record size limit of {max_record_bytes} bytes is too small",
+                            "give at least 1KB, e.g. --max-record-size 256MB")
     memory = _memory_limit()
-    options = {"mapping": mapping or {}, "platform": platform}
-    plans, skipped = _plan(paths, format, options)
+    options = {"mapping": mapping or {}, "platform": platform, "max_record_bytes": max_record_bytes,
+               "date_order": date_order, "date_format": date_format}
+    plans, unknown = _plan(paths, format, options, strict)
     own = not isinstance(store, Store)
     db = open_store(store) if own else store  # type: ignore[arg-type]
-    result = IngestResult(store=db.path, skipped=skipped)
+    result = IngestResult(store=db.path, skipped=[(u.source.name, u.why) for u in unknown])
     db.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     db.con.execute(f"SET memory_limit = '{memory}'")  # checked: digits and a unit
     started = time.perf_counter()
@@ -165,6 +190,11 @@ def ingest(
                                                 progress=progress))
             else:
                 result.files.extend(_ingest_group(db, group, options, progress=progress))
+        for item in unknown:
+            result.files.append(_reject_unknown(db, item))
+        result.reject_reasons = [(r, int(n), d or "") for r, n, d in db.con.execute(
+            "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) "
+            "GROUP BY reason ORDER BY n DESC, reason LIMIT 5", [[f.ingest_id for f in result.files]]).fetchall()]
     finally:
         for plan in plans:
             if plan.opened is not None:
@@ -178,12 +208,23 @@ def ingest(
     return result
 
 
-def _plan(paths: Sequence[str], format: str | None,
-          options: dict[str, Any]) -> tuple[list[_Plan], list[tuple[str, str]]]:
+@dataclass
+class _Unknown:
+    """An input no reader recognised: stored as a file-level reject, the others read on."""
+
+    source: InputSource
+    why: str
+    head: bytes
+
+
+def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any],
+          strict: bool = False) -> tuple[list[_Plan], list[_Unknown]]:
+    """What to read and how. An input of unknown format, named or found in a folder, is set
+    aside (``--strict``: an error at once) so that the others are still read."""
     if not paths:
         raise AskscopeError("no input given", "give one or more files, folders or - for stdin")
     plans: list[_Plan] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[_Unknown] = []
     for source in expand_paths(list(paths)):
         opened = OpenedInput(source, HEAD_BYTES)
         try:
@@ -194,10 +235,10 @@ def _plan(paths: Sequence[str], format: str | None,
                                          "leave out --format to let askscope recognise it")
         except UnknownFormatError as exc:
             opened.close()
-            if source.from_folder:
-                skipped.append((source.name, exc.message))
-                continue
-            raise
+            if strict:
+                raise
+            skipped.append(_Unknown(source, exc.message, opened.head[:400]))
+            continue
         except BaseException:
             opened.close()
             raise
@@ -207,11 +248,39 @@ def _plan(paths: Sequence[str], format: str | None,
     return plans, skipped
 
 
+def _reject_unknown(db: Store, item: _Unknown) -> FileResult:
+    """Record an unrecognised input as a run of format ``unknown`` holding one file-level reject
+    (line 0, ``unknown_format``, the formats tried); the same file again supersedes it."""
+    source = item.source
+    digest = hashlib.sha256()
+    if source.path and source.member is None and not source.is_stdin:
+        with open(source.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    else:
+        digest.update(item.head)
+    with db.transaction():
+        record = db.begin_ingest(source_file=source.name, source_path=source.path if source.member is None
+                                 else f"{source.path}:{source.member}", source_size=source.size, source_mtime=None,
+                                 format="unknown", compression=None, options="{}", transaction=False)
+        sink = Sink(source_file=source.name)
+        sink.reject(RawRecord(0, 0, item.head), "unknown_format", item.why, excerpt=excerpt_of(item.head))
+        db.write_batch(record, build_batch(sink), transaction=False)
+        db.finish_ingest(record, status="done", sha256=digest.hexdigest(), bytes_read=0, transaction=False)
+    return FileResult(source_file=source.name, format="unknown", ingest_id=record.id, status="unrecognised",
+                      counts=record.counts, sha256=digest.hexdigest())
+
+
 def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
     data: dict[str, Any] = {"framing": framing}
+    if options.get("max_record_bytes", MAX_RECORD_BYTES) != MAX_RECORD_BYTES:
+        data["max_record_bytes"] = options["max_record_bytes"]
     if reader.name == "csv":
         data["mapping"] = options.get("mapping") or {}
         data["platform"] = options.get("platform") or "x"
+        for key in ("date_order", "date_format"):
+            if options.get(key):
+                data[key] = options[key]
     header = reader.raw_header()
     if header is not None:
         data["header"] = header.decode("utf-8")
@@ -252,7 +321,8 @@ def _ingest_one(
         )
         stage = AccountStage(db, record)
         with opened:
-            pending = _batches(plan, opened, record.started_at, workers=workers, strict=strict)
+            pending = _batches(plan, opened, record.started_at, workers=workers, strict=strict,
+                               max_record=options.get("max_record_bytes", MAX_RECORD_BYTES))
             batch = next(pending, None)
             first = True
             while batch is not None:
@@ -378,7 +448,8 @@ def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
         damages: list[str | None] = []
         for plan, record in zip(plans, records):
             with OpenedInput(plan.source, HEAD_BYTES) as opened:
-                batches = list(_batches(plan, opened, record.started_at, workers=0, strict=False))
+                batches = list(_batches(plan, opened, record.started_at, workers=0, strict=False,
+                                        max_record=options.get("max_record_bytes", MAX_RECORD_BYTES)))
                 if opened.damage is not None:
                     batches.append(_damage_batch(plan.source.name, opened))
                 shas.append(opened.sha256())
@@ -407,12 +478,51 @@ def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
 
 
 def _batches(plan: _Plan, opened: OpenedInput, observed: datetime, *, workers: int | None,
-             strict: bool) -> Iterator[Batch]:
+             strict: bool, max_record: int = MAX_RECORD_BYTES) -> Iterator[Batch]:
     """The batches of one opened input, by the framing its format uses."""
     head = make_head(opened.head)
     if plan.framing == "jsonl" and plan.reader.parallel and plan.reader.name != "csv":
-        return _jsonl_batches(opened.stream, plan.reader, plan.source, observed, workers, strict)
-    return _record_batches(opened.stream, head, plan.reader, plan.source.name, observed, strict)
+        return _jsonl_batches(opened.stream, plan.reader, plan.source, observed, workers, strict, max_record)
+    if plan.framing == "json":
+        stream: BinaryIO = _CappedStream(opened.stream, max_record)
+    else:
+        stream = opened.stream
+    return _record_batches(stream, head, plan.reader, plan.source.name, observed, strict, max_record)
+
+
+class _CappedStream:
+    """A JSON document's stream that refuses to be read whole past ``limit`` bytes: the document
+    is then one oversized record (see :func:`_record_batches`)."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream, self.limit, self.size, self.over = stream, limit, 0, False
+
+    def read(self, size: int = -1) -> bytes:
+        want = self.limit + 1 - self.size if size is None or size < 0 else min(size, self.limit + 1 - self.size)
+        data = self.stream.read(max(want, 0)) if want > 0 else b""
+        self.size += len(data)
+        if self.size > self.limit:
+            self.over = True
+            while self.stream.read(BLOCK_BYTES):  # drain, counting, without keeping it
+                pass
+            return b""
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _too_large(source_file: str, line: int, offset: int, size: int, limit: int, excerpt: bytes,
+               observed: datetime | None = None) -> Batch:
+    """A batch holding only the reject of one record over the size limit."""
+    sink = Sink(source_file=source_file, default_observed_at=observed)
+    sink.reject(RawRecord(line, offset, excerpt), "record_too_large",
+                f"a record of {size:,}{'+' if size > limit else ''} bytes is over the limit of {limit:,} bytes",
+                excerpt=excerpt_of(excerpt))
+    return build_batch(sink)
 
 
 def _damage_batch(source_file: str, opened: OpenedInput) -> Batch:
@@ -427,13 +537,22 @@ def _damage_batch(source_file: str, opened: OpenedInput) -> Batch:
 
 
 def _record_batches(
-    stream: BinaryIO, head: Any, reader: Reader, source_file: str, observed: datetime, strict: bool
+    stream: BinaryIO, head: Any, reader: Reader, source_file: str, observed: datetime, strict: bool,
+    max_record: int = MAX_RECORD_BYTES,
 ) -> Iterator[Batch]:
     sink = Sink(source_file=source_file, default_observed_at=observed)
     for raw in reader.records(stream, head):
         before, mark = len(sink.rejects), sink.mark()
-        reader.parse(raw, sink)
-        sink.raw.append((raw.line, raw.offset, raw.raw))
+        if isinstance(stream, _CappedStream) and stream.over:
+            sink.reject(RawRecord(raw.line, raw.offset, raw.raw), "record_too_large",
+                        f"a JSON document of {stream.size - 1:,}+ bytes is over the limit of {max_record:,} bytes",
+                        excerpt=excerpt_of(head.data[:400]))
+        elif len(raw.raw) > max_record:
+            sink.reject(raw, "record_too_large",
+                        f"a record of {len(raw.raw):,} bytes is over the limit of {max_record:,} bytes")
+        else:
+            reader.parse(raw, sink)
+        sink.raw.append((raw.line, raw.offset, raw.raw if len(raw.raw) <= max_record else b""))
         if strict and len(sink.rejects) > before:
             sink.undo(mark)  # in strict mode a record is stored whole or not at all
             yield build_batch(sink)
@@ -448,26 +567,56 @@ def _record_batches(
 # --- JSON-lines blocks, optionally parsed by worker processes --------------------------------
 
 
-def _blocks(stream: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
-    """Whole-line blocks of about :data:`BLOCK_BYTES`: (bytes, first line number, byte offset)."""
+@dataclass
+class _Oversized:
+    """A line over the size limit, skipped by :func:`_blocks` without being kept whole."""
+
+    line: int
+    offset: int
+    size: int
+    excerpt: bytes
+
+
+def _blocks(stream: BinaryIO, max_record: int = MAX_RECORD_BYTES,
+            chunk_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, int, int] | _Oversized]:
+    """Whole-line blocks of about ``chunk_bytes``: (bytes, first line number, byte offset), and an
+    :class:`_Oversized` for each line longer than ``max_record``, which is read past (never held
+    whole), so memory stays bounded by the limit whatever the input."""
     line = 1
     offset = 0
-    carry = b""
+    carry = bytearray()  # the line under way; grown and cut in place (no copies of a long line)
     while True:
-        chunk = stream.read(BLOCK_BYTES)
+        chunk = stream.read(chunk_bytes)
         if not chunk:
             break
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
-            continue
-        block, carry = data[:cut], data[cut:]
-        yield block, line, offset
-        line += block.count(b"\n")
-        offset += len(block)
+        carry += chunk
+        cut = carry.rfind(b"\n") + 1
+        if cut:
+            block = bytes(carry[:cut])
+            del carry[:cut]
+            yield block, line, offset
+            line += block.count(b"\n")
+            offset += len(block)
+            del block
+        if len(carry) > max_record:
+            # the line under way is too long: skip to its end, counting its bytes
+            excerpt, size = bytes(carry[:400]), len(carry)
+            carry = bytearray()
+            while True:
+                more = stream.read(chunk_bytes)
+                if not more:
+                    break
+                end = more.find(b"\n")
+                if end >= 0:
+                    size += end + 1
+                    carry += more[end + 1:]
+                    break
+                size += len(more)
+            yield _Oversized(line, offset, size, excerpt)
+            line += 1
+            offset += size
     if carry:
-        yield carry, line, offset
+        yield bytes(carry), line, offset
 
 
 def parse_block(
@@ -478,6 +627,7 @@ def parse_block(
     offset: int,
     observed: datetime,
     strict: bool = False,
+    max_record: int = MAX_RECORD_BYTES,
 ) -> Batch:
     """Parse one block of JSON lines into a batch (runs in a worker process or inline). The
     block is kept verbatim as the raw payload."""
@@ -487,7 +637,11 @@ def parse_block(
     for line_no, position, content in iter_lines(block, first_line, offset):
         record = RawRecord(line_no, position, content)
         before, mark = (len(sink.rejects), sink.mark()) if strict else (0, ())
-        reader.parse(record, sink)
+        if len(content) > max_record:
+            sink.reject(record, "record_too_large",
+                        f"a record of {len(content):,} bytes is over the limit of {max_record:,} bytes")
+        else:
+            reader.parse(record, sink)
         first = first or line_no
         last = line_no
         count += 1
@@ -527,12 +681,17 @@ def _jsonl_batches(
     observed: datetime,
     workers: int | None,
     strict: bool,
+    max_record: int = MAX_RECORD_BYTES,
 ) -> Iterator[Batch]:
     count = 0 if strict else _worker_count(workers, source.size)
-    blocks = _blocks(stream)
+    blocks = _blocks(stream, max_record)
     if count == 0:
-        for block, line, offset in blocks:
-            batch = parse_block(reader, source.name, block, line, offset, observed, strict)
+        for item in blocks:
+            if isinstance(item, _Oversized):
+                batch = _too_large(source.name, item.line, item.offset, item.size, max_record, item.excerpt, observed)
+            else:
+                block, line, offset = item
+                batch = parse_block(reader, source.name, block, line, offset, observed, strict, max_record)
             yield batch
             if strict and batch.rejects.num_rows:
                 return
@@ -543,12 +702,18 @@ def _jsonl_batches(
     queue: deque[cf.Future[Batch] | Batch] = deque()
     with cf.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
         try:
-            for block, line, offset in blocks:
+            for piece in blocks:
                 busy = sum(1 for item in queue if isinstance(item, cf.Future) and not item.done())
+                if isinstance(piece, _Oversized):
+                    queue.append(_too_large(source.name, piece.line, piece.offset, piece.size, max_record,
+                                            piece.excerpt, observed))
+                    continue
+                block, line, offset = piece
                 if busy < count:
-                    queue.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed))
+                    queue.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed,
+                                             False, max_record))
                 else:
-                    queue.append(parse_block(reader, source.name, block, line, offset, observed))
+                    queue.append(parse_block(reader, source.name, block, line, offset, observed, False, max_record))
                 while queue and (not isinstance(queue[0], cf.Future) or queue[0].done() or len(queue) > count + 1):
                     item = queue.popleft()
                     yield item.result() if isinstance(item, cf.Future) else item

@@ -121,6 +121,8 @@ REJECT_REASONS: Final = {
     "missing_field": "a field every post needs (id) is missing or empty",
     "invalid_value": "a field has a value of the wrong type or form",
     "truncated_input": "the input's compressed data ends early or is damaged; what follows is lost (line 0)",
+    "record_too_large": "one record (line, document, row) is over the size limit (--max-record-size)",
+    "unknown_format": "no reader recognises the input; the whole file is one reject (line 0)",
 }
 
 # Column definitions: (name, DuckDB type). Order = table order.

@@ -57,7 +57,9 @@ def reparse(store: Store) -> ReparseResult:
             con.execute(f"DELETE FROM {table}")
         for ingest_id, source_file, fmt, options_json, started_at in ingests:
             options: dict[str, Any] = msgspec.json.decode(options_json or "{}")
-            reader = reader_for(fmt, {"mapping": options.get("mapping"), "platform": options.get("platform")})
+            reader = reader_for(fmt, {"mapping": options.get("mapping"), "platform": options.get("platform"),
+                                      "date_order": options.get("date_order"),
+                                      "date_format": options.get("date_format")})
             header = options.get("header")
             if isinstance(reader, CsvReader):
                 if header is None:

@@ -45,7 +45,8 @@ def reader_for(name: str, options: dict[str, Any] | None = None) -> Reader:
 
 def _make(cls: type[Reader], options: dict[str, Any]) -> Reader:
     if cls is CsvReader:
-        return CsvReader(mapping=options.get("mapping"), platform=options.get("platform") or "x")
+        return CsvReader(mapping=options.get("mapping"), platform=options.get("platform") or "x",
+                         date_order=options.get("date_order"), date_format=options.get("date_format"))
     return cls()
 
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import msgspec
 
 from askscope.errors import InputError
-from askscope.readers.base import Head, RawRecord, Reader, Sink
+from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of
 from askscope.readers.bluesky import BlueskyReader
 from askscope.readers.collected import wrap
 from askscope.readers.framing import make_head
@@ -39,6 +39,7 @@ from askscope.readers.x_v2 import XV2Reader
 
 _WRAPPED = ("mastodon", "bluesky", "reddit")
 SKIPPED = "__askscope_skipped"
+BROKEN = "__askscope_broken_cassette"
 _SECRET = re.compile(r"token|key|secret|password|passwd|auth|sig|session|code", re.I)
 
 
@@ -63,7 +64,15 @@ class CassetteReader(Reader):
 
     def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
         data = stream.read()
-        for number, (method, url, recorded, status, body) in enumerate(_exchanges(data, head.framing), 1):
+        try:
+            recorded_exchanges = list(_exchanges(data, head.framing))
+        except InputError as exc:
+            # A damaged cassette is one bad record (rejected with the decoder's message), not an
+            # error that stops the other inputs.
+            reason = "invalid_value" if head.framing == "text" else "invalid_json"
+            yield RawRecord(1, 0, msgspec.json.encode({BROKEN: [reason, exc.message, excerpt_of(data)]}))
+            return
+        for number, (method, url, recorded, status, body) in enumerate(recorded_exchanges, 1):
             url = _safe_url(url)
             reader = self._reader_for(body) if 200 <= status < 300 else None
             if reader is None:
@@ -76,6 +85,10 @@ class CassetteReader(Reader):
             yield RawRecord(number, 0, body)
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
+        if record.raw.startswith(b'{"' + BROKEN.encode()):
+            reason, detail, excerpt = msgspec.json.decode(record.raw)[BROKEN]
+            sink.reject(record, reason, detail, excerpt=excerpt)
+            return
         if record.raw.startswith(b'{"' + SKIPPED.encode()):
             note = msgspec.json.decode(record.raw).get(SKIPPED, "")
             sink.reject(record, "not_a_post", f"a recorded response that holds no posts: {note}", excerpt="")

@@ -105,6 +105,13 @@ ALIASES: dict[str, str] = {
     "quote_count": "quote_count",
     "platform": "platform",
     "kind": "kind",
+    # a post's own address: its id (and platform) when the export has no id column
+    "url": "url",
+    "tweet_url": "url",
+    "status_url": "url",
+    "post_url": "url",
+    "permalink": "url",
+    "link": "url",
 }
 TWARC_MARKERS = ("referenced_tweets.replied_to.id", "public_metrics.like_count", "__twarc.retrieved_at")
 LIST_FIELDS = {"hashtags", "mentions", "urls", "edit_ids", "withheld", "mention_ids"}
@@ -148,9 +155,11 @@ class CsvReader(Reader):
     platform = "x"
     description = "CSV (twarc2 csv columns, common aliases, or --map col=field)"
 
-    def __init__(self, mapping: dict[str, str] | None = None, platform: str = "x") -> None:
+    def __init__(self, mapping: dict[str, str] | None = None, platform: str = "x",
+                 date_order: str | None = None, date_format: str | None = None) -> None:
         self.mapping = dict(mapping or {})
         self.default_platform = platform
+        self.dates = DateParser(date_order, date_format)
         self.header: list[str] = []
         self.delimiter = ","
         self.targets: list[str | None] = []
@@ -185,7 +194,7 @@ class CsvReader(Reader):
         missing = [c for c in self.mapping if c not in header]
         if missing:
             return False
-        return "id" in targets and "text" in targets
+        return ("id" in targets or "url" in targets) and "text" in targets
 
     def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -239,8 +248,11 @@ class CsvReader(Reader):
             sink.reject(record, "invalid_csv", f"{len(row)} fields where the header has {len(self.header)}")
             return
         id_columns = [cell for target, cell in zip(self.targets, row) if target == "id"]
-        if not any(cell.strip() for cell in id_columns):
-            sink.reject(record, "missing_field", "the id column is empty")
+        url_columns = [cell for target, cell in zip(self.targets, row) if target == "url"]
+        if not any(cell.strip() for cell in id_columns) and not any(
+                post_address(cell) for cell in url_columns):
+            sink.reject(record, "missing_field", "the id column is empty" if id_columns else
+                        "no id column, and the url column holds no post address (…/status/ID)")
             return
         try:
             post, account = self._row(row, record, sink)
@@ -259,11 +271,15 @@ class CsvReader(Reader):
             if target is None or cell == "":
                 continue
             if target.startswith("account."):
-                account[target[8:]] = _account_value(target[8:], cell)
+                account[target[8:]] = _account_value(target[8:], cell, self.dates)
             elif target.startswith("_"):
                 extra[target] = cell
             else:
-                values[target] = _post_value(target, cell)
+                values[target] = _post_value(target, cell, self.dates)
+        address = post_address(values.get("url") or "")
+        if address is not None and not values.get("id"):
+            values["id"] = address[1]
+            values.setdefault("platform", address[0])
         platform = values.pop("platform", None) or self.default_platform
         if self.is_twarc and isinstance(values.get("text"), str):
             # twarc-csv writes newlines in text as a backslash and an n.
@@ -320,7 +336,7 @@ def _quote(value: str, delimiter: str) -> str:
     return value
 
 
-def _post_value(field: str, cell: str) -> Any:
+def _post_value(field: str, cell: str, dates: Any = None) -> Any:
     if field in LIST_FIELDS:
         return _list_value(field, cell)
     if field == "media_count":
@@ -330,11 +346,11 @@ def _post_value(field: str, cell: str) -> Any:
     if field in INT_FIELDS:
         return _int_value(field, cell)
     if field in DATE_FIELDS:
-        return parse_date(cell, field)
+        return (dates or parse_date)(cell, field)
     return cell
 
 
-def _account_value(field: str, cell: str) -> Any:
+def _account_value(field: str, cell: str, dates: Any = None) -> Any:
     if field in ACCOUNT_INT:
         return _int_value(field, cell)
     if field in ACCOUNT_BOOL:
@@ -345,7 +361,7 @@ def _account_value(field: str, cell: str) -> Any:
             return False
         raise InvalidValue(f"account {field} is not a boolean: {cell!r}")
     if field == "created_at":
-        return parse_date(cell, "author created_at")
+        return (dates or parse_date)(cell, "author created_at")
     return cell
 
 
@@ -381,6 +397,78 @@ def _list_value(field: str, cell: str) -> list[str]:
             raise InvalidValue(f"{field} is not a list")
         return [str(v) for v in value if v is not None]
     return [part for part in text.replace(",", " ").split() if part]
+
+
+# Where a post's id stands in its address, per platform.
+_ADDRESSES = (
+    ("x", re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/[^/]+/status(?:es)?/(\d+)")),
+    ("reddit", re.compile(r"^https?://(?:www\.|old\.)?reddit\.com/r/[^/]+/comments/\w+/[^/]*/(\w+)")),
+    ("reddit", re.compile(r"^https?://(?:www\.|old\.)?reddit\.com/r/[^/]+/comments/(\w+)")),
+)
+
+
+def post_address(url: str) -> tuple[str, str] | None:
+    """``(platform, id)`` of a post from its address (X/Twitter status and Reddit links), else None."""
+    text = url.strip()
+    for platform, pattern in _ADDRESSES:
+        match = pattern.match(text)
+        if match:
+            return platform, match.group(1)
+    return None
+
+
+# Spreadsheet date forms: 15/12/2014 14:20, 12/15/14 2:20 PM, 15.12.2014 14:20:05, 15-12-2014
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+
+
+class DateParser:
+    """Dates of a CSV file: ISO 8601, v1.1 style, Unix epoch, and spreadsheet forms with the day
+    and month as numbers (``15/12/2014 14:20``). ``order`` (``dmy`` or ``mdy``) says which comes
+    first; without it a date whose order is clear (a first number over 12 can only be a day) is
+    read, and an ambiguous one (``05/12/2014``) is rejected rather than guessed. ``format`` (a
+    :func:`datetime.strptime` format) reads every date with that format. Dates without a time
+    zone are taken as UTC."""
+
+    def __init__(self, order: str | None = None, format: str | None = None) -> None:
+        if order not in (None, "dmy", "mdy"):
+            raise UsageError(f"unknown date order {order!r}", "use dmy (--day-first) or mdy (--month-first)")
+        self.order, self.format = order, format
+
+    def __call__(self, cell: str, field: str = "created_at") -> datetime:
+        text = cell.strip()
+        if self.format:
+            try:
+                return utc(datetime.strptime(text, self.format))  # type: ignore[return-value]
+            except ValueError as exc:
+                raise InvalidValue(f"{field} does not match --date-format {self.format!r}: {cell!r}") from exc
+        match = _NUMERIC_DATE.fullmatch(text)
+        if match is None:
+            return parse_date(cell, field)
+        first, second, year, hour, minute, sec, half = match.groups()
+        a, b = int(first), int(second)
+        order = self.order
+        if order is None:
+            if a > 12 >= b:
+                order = "dmy"
+            elif b > 12 >= a:
+                order = "mdy"
+            elif a == b:
+                order = "dmy"  # the same either way
+            else:
+                raise InvalidValue(f"{field} {cell!r} could be day/month or month/day: give --day-first, "
+                                   "--month-first or --date-format")
+        day, month = (a, b) if order == "dmy" else (b, a)
+        full_year = int(year) + (2000 if len(year) == 2 else 0)
+        h = int(hour or 0)
+        if half:
+            if not 1 <= h <= 12:
+                raise InvalidValue(f"{field} has an hour {h} with {half}: {cell!r}")
+            h = h % 12 + (12 if half.lower() == "pm" else 0)
+        try:
+            return datetime(full_year, month, day, h, int(minute or 0), int(sec or 0), tzinfo=timezone.utc)
+        except ValueError as exc:
+            raise InvalidValue(f"{field} is not a date: {cell!r} ({exc})") from exc
 
 
 def parse_date(cell: str, field: str = "created_at") -> datetime:

@@ -20,8 +20,10 @@ Tables (public, see docs/schema.md): ``hosts``, ``relations``, ``campaign_window
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
+from askscope.campaign import CampaignError
 from askscope.stages.base import Context, Stage, register
 
 RELATION_ORDER = ("host", "repost", "direct_reply", "thread_reply", "quote", "mention", "hashtag_only", "none")
@@ -102,6 +104,7 @@ class Relations(Stage):
                [(r.platform, r.value, "representative") for r in campaign.representatives]
         con.execute(HOSTS_SQL, {"platforms": [r[0] for r in refs], "values": [r[1] for r in refs],
                                 "roles": [r[2] for r in refs]})
+        _check_matches(ctx)
         con.execute(RELATIONS_SQL, {"tags": list(campaign.hashtags_lower)})
         start, end = campaign.start, campaign.end
         if start is None or end is None:
@@ -109,6 +112,12 @@ class Relations(Stage):
                 "SELECT min(created_at), max(created_at) FROM relations WHERE relation IN "
                 "(SELECT unnest($r::VARCHAR[])) AND relation <> 'host'", {"r": list(IN_CAMPAIGN)}
             ).fetchall()[0]
+            # The host's posts that open the campaign (the posts the audience answers, quotes or
+            # continues, and its posts with a campaign hashtag) belong in the window: without
+            # them the opening post, minutes before the first reply, would fall outside.
+            opening = con.execute(OPENING_SQL).fetchall()[0][0]
+            if lo is not None and opening is not None:
+                lo = min(lo, opening)
             start = start or lo
             if end is None and hi is not None:
                 end = hi  # inclusive for a data-derived window
@@ -151,8 +160,61 @@ class Relations(Stage):
             "by_relation": {k: int(counts.get(k, 0)) for k in RELATION_ORDER if k != "none"},
         }
         if unresolved:
-            ctx.say("hosts not found in the store (matched by handle in mentions only): " + ", ".join(unresolved))
+            ctx.say("representatives not found in the store: " + ", ".join(unresolved))
+        if not summary["campaign_posts"]:
+            raise CampaignError(
+                f"campaign {campaign.name!r} matches no post in the window "
+                f"{_iso(start) or 'open'} to {_iso(end) or 'open'}",
+                "check the window (start, end) in the campaign file against the store's time range: "
+                "askscope info DB")
         return summary
+
+
+# The host's posts that open the campaign: those the audience's replies, quotes and threads point
+# to, and those with a campaign hashtag (their earliest time).
+OPENING_SQL = """
+SELECT min(h.created_at) FROM relations h
+WHERE h.relation = 'host' AND (h.has_tag OR EXISTS (
+    SELECT 1 FROM relations a JOIN posts p ON p.platform = a.platform AND p.id = a.post_id
+    LEFT JOIN threads t ON t.platform = a.platform AND t.post_id = a.post_id
+    WHERE a.relation IN ('direct_reply', 'thread_reply', 'quote') AND a.platform = h.platform
+      AND h.post_id IN (p.in_reply_to_id, p.quoted_id, t.root_id, p.conversation_id)))
+"""
+
+
+def _check_matches(ctx: Context) -> None:
+    """Refuse a campaign whose hosts, or all of whose hashtags, match nothing in the store,
+    naming what was not found and the closest handles or the commonest hashtags there."""
+    con, campaign = ctx.store.con, ctx.campaign
+    missing = [ref for ref, author, role in con.execute(
+        "SELECT ref, author_id, role FROM hosts ORDER BY ref").fetchall() if author is None and role == "host"]
+    if missing:
+        handles = [h for (h,) in con.execute(
+            "SELECT DISTINCT handle FROM (SELECT handle FROM accounts UNION ALL SELECT author_handle FROM posts) "
+            "WHERE handle IS NOT NULL").fetchall()]
+        lowered = {h.lower(): h for h in handles}
+        close = sorted({lowered[m] for ref in missing
+                        for m in difflib.get_close_matches(ref.lower(), list(lowered), n=3, cutoff=0.5)})
+        busiest = [h for (h,) in con.execute(
+            "SELECT author_handle FROM posts WHERE author_handle IS NOT NULL AND NOT is_context "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5").fetchall()]
+        instead = (f"closest handles in the store: {', '.join(close)}" if close
+                   else f"the store's most active accounts: {', '.join(busiest) or 'none'}")
+        raise CampaignError(
+            f"host{'s' if len(missing) > 1 else ''} not found in the store: {', '.join(missing)} ({instead})",
+            "put the host's handle or account id in `hosts` of the campaign file (prefix the platform "
+            "when several are stored, e.g. \"x:Handle\")")
+    tags = list(campaign.hashtags_lower)
+    if tags and not con.execute(
+            "SELECT count(*) FROM posts WHERE len(list_intersect(list_transform(hashtags, lambda _h: lower(_h)), "
+            "$tags::VARCHAR[])) > 0", {"tags": tags}).fetchall()[0][0]:
+        top = [f"#{t} ({n:,})" for t, n in con.execute(
+            "SELECT h, count(*) AS n FROM (SELECT unnest(hashtags) AS h FROM posts) GROUP BY h "
+            "ORDER BY n DESC, h LIMIT 5").fetchall()]
+        raise CampaignError(
+            f"no post in the store carries the campaign hashtags {', '.join('#' + t for t in tags)}"
+            f" (commonest hashtags there: {', '.join(top) or 'none'})",
+            "correct `hashtags` in the campaign file, or remove it to follow the hosts only")
 
 
 def _iso(value: Any) -> str | None:
