@@ -8,8 +8,9 @@ deterministic: fixed fonts and hash salt, no dates in the metadata.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -17,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 matplotlib.rcParams.update({
     "svg.hashsalt": "askscope",
@@ -25,7 +27,19 @@ matplotlib.rcParams.update({
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "legend.fontsize": 8,
 })
+
+#: Resolution of PNG charts (for papers); SVG is resolution-free.
+PNG_DPI = 300
+#: A time bucket with fewer audience posts than this has no hostile share drawn: a share of 1-3
+#: posts (0% or 100%) says nothing and would swing the line.
+MIN_POSTS_FOR_SHARE = 10
+_BUCKETS = {"10 minutes": timedelta(minutes=10), "1 hour": timedelta(hours=1), "6 hours": timedelta(hours=6),
+            "1 day": timedelta(days=1)}
 
 COLOURS = {
     "question_genuine": "#4c78a8", "question_critical": "#f58518", "mockery": "#e45756", "abuse": "#9d1c1c",
@@ -41,7 +55,7 @@ def _time(value: str) -> datetime:
 def _save(fig: Any, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata, dpi=150)
+    fig.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata, dpi=PNG_DPI if fmt == "png" else 150)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -63,26 +77,55 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
     if any(host):
         ax.plot(times, host, color=COLOURS["host"], marker=".", linewidth=1, label="host posts")
     ax.set_ylabel("posts per " + doc["series"]["bucket"])
-    ax.legend(fontsize=7, ncol=4, frameon=False, loc="upper right")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %H:%M"))
+    ax.legend(ncol=4, frameon=False, loc="upper right")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))
     fig.autofmt_xdate()
     return _save(fig, fmt)
 
 
+def hostile_series(doc: dict[str, Any], min_posts: int = MIN_POSTS_FOR_SHARE) -> list[tuple[datetime, float, float, float]]:
+    """(time, share, low, high) per time bucket from the first to the last bucket with posts, NaN
+    where a bucket has fewer than ``min_posts`` audience posts (empty buckets included), so the
+    line breaks there instead of joining distant hours or plotting 0% for one post."""
+    points = {p["t"]: p for p in doc["series"]["timeline"]}
+    step = _BUCKETS.get(doc["series"].get("bucket", ""), None)
+    times = sorted(_time(t) for t in points)
+    if not times:
+        return []
+    if step is not None:
+        filled, t = [], times[0]
+        while t <= times[-1]:
+            filled.append(t)
+            t += step
+        times = sorted(set(filled) | set(times))
+    nan = math.nan
+    out = []
+    for t in times:
+        p = points.get(t.isoformat().replace("+00:00", "Z")) or points.get(t.isoformat())
+        if p is None or p.get("hostile_share") is None or (p.get("posts") or 0) < min_posts:
+            out.append((t, nan, nan, nan))
+        else:
+            out.append((t, p["hostile_share"], p["hostile_ci"][0], p["hostile_ci"][1]))
+    return out
+
+
 def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
-    points = [p for p in doc["series"]["timeline"] if p.get("hostile_share") is not None]
-    if not points:
+    series = hostile_series(doc)
+    if not series or all(math.isnan(v) for _, v, _, _ in series):
         return None
     fig, ax = plt.subplots(figsize=(8, 2.6))
-    times = [_time(p["t"]) for p in points]
-    ax.fill_between(times, [p["hostile_ci"][0] for p in points], [p["hostile_ci"][1] for p in points],
+    times = [t for t, _, _, _ in series]
+    ax.fill_between(times, [lo for _, _, lo, _ in series], [hi for _, _, _, hi in series],
                     color=COLOURS["mockery"], alpha=0.2, linewidth=0, label="95% interval")
-    ax.plot(times, [p["hostile_share"] for p in points], color=COLOURS["mockery"], marker=".", label="hostile share")
+    ax.plot(times, [v for _, v, _, _ in series], color=COLOURS["mockery"], marker=".", label="hostile share")
     ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--")
+    ax.text(times[0], 0.52, "half of the posts", fontsize=7, color="#666666")
     ax.set_ylim(0, 1)
     ax.set_ylabel("hostile share")
-    ax.legend(fontsize=7, frameon=False)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %H:%M"))
+    ax.set_title(f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7,
+                 loc="left", color="#666666")
+    ax.legend(frameon=False)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))
     fig.autofmt_xdate()
     return _save(fig, fmt)
 
@@ -111,7 +154,8 @@ def answered(doc: dict[str, Any], fmt: str) -> bytes | None:
     ax.barh(names, answered_counts, color=COLOURS["support"], label="answered")
     ax.barh(names, unanswered, left=answered_counts, color=COLOURS["other"], label="unanswered")
     ax.set_xlabel("questions")
-    ax.legend(fontsize=7, frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(frameon=False)
     return _save(fig, fmt)
 
 
@@ -121,8 +165,9 @@ def languages(doc: dict[str, Any], fmt: str) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(6, 2.6))
     ax.bar([r["language"] for r in rows], [r["participants"] for r in rows], color=COLOURS["question_genuine"])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("participants")
-    ax.set_xlabel("language of their posts")
+    ax.set_xlabel("main language of their posts")
     return _save(fig, fmt)
 
 
@@ -131,7 +176,9 @@ def depth(doc: dict[str, Any], fmt: str) -> bytes | None:
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.bar([str(r["depth"]) for r in rows], [r["threads"] for r in rows], color=COLOURS["other"])
+    ax.bar([str(r["depth"]) for r in rows], [r["threads"] for r in rows], width=0.6, color=COLOURS["other"])
+    ax.set_xlim(-0.75, max(len(rows), 4) - 0.25)  # one depth is one narrow bar, not the full width
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # threads are counted in whole numbers
     ax.set_xlabel("thread depth (longest reply chain)")
     ax.set_ylabel("threads")
     return _save(fig, fmt)
@@ -152,7 +199,7 @@ def framing(doc: dict[str, Any], fmt: str) -> bytes | None:
                yerr=[lows, highs], capsize=2, error_kw={"linewidth": 0.8})
     ax.set_xticks(list(positions), names)
     ax.set_ylabel("share of posts using the frame")
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(frameon=False)
     return _save(fig, fmt)
 
 

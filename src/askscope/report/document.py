@@ -172,12 +172,18 @@ def _series(store: Store, bucket: str) -> dict[str, Any]:
         count = sum(1 for x in latencies if x / 60 >= lower and (upper is None or x / 60 < upper))
         histogram.append({"from_min": lower, "to_min": upper, "answers": count})
         lower = upper if upper is not None else lower
+    # Each participant counted once, under the language most of their posts are in (ties: the
+    # first by name), so the participants add up to the audience.
     languages = _rows(
         store,
-        "SELECT coalesce(l.label, p.lang, 'und') AS language, count(DISTINCT p.author_id) AS participants, "
-        "count(*) AS posts FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "WITH per AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang, 'und') AS language, count(*) AS posts "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
         "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
-        "WHERE r.in_campaign AND r.relation <> 'host' GROUP BY 1 ORDER BY participants DESC, language")
+        "WHERE r.in_campaign AND r.relation <> 'host' GROUP BY ALL), "
+        "ranked AS (SELECT *, row_number() OVER (PARTITION BY platform, author_id ORDER BY posts DESC, language) AS k, "
+        "sum(posts) OVER (PARTITION BY platform, author_id) AS all_posts FROM per) "
+        "SELECT language, count(*) AS participants, sum(all_posts)::BIGINT AS posts FROM ranked WHERE k = 1 "
+        "GROUP BY 1 ORDER BY participants DESC, language")
     depth = _rows(
         store,
         "SELECT tr.max_depth AS depth, count(*) AS threads FROM thread_roots tr WHERE tr.root_id IN "
