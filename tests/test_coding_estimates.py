@@ -110,7 +110,7 @@ def test_a_stratum_without_codes_is_refused():
 def test_consensus_and_fractions():
     codes = {("x", "1"): {"ana": "mockery", "bo": "mockery", "cy": "abuse"},   # 2 of 3: mockery
              ("x", "2"): {"ana": "mockery", "bo": "abuse"},                    # a tie: no consensus
-             ("x", "3"): {"ana": "mockery", "bo": "abuse", "adjudication": "abuse"}}
+             ("x", "3"): {"ana": "mockery", "bo": "mockery", "adjudication": "abuse"}}  # adjudicated
     agreed, ties = consensus(codes)
     assert agreed == {("x", "1"): "mockery", ("x", "3"): "abuse"} and ties == [("x", "2")]
     fractions = code_fractions(codes)
