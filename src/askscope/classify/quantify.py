@@ -464,6 +464,7 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
         onehot_pred = np.eye(k)[validation.predicted]
         estimate = adjust(counted, _class_rates(validation, full_weights, onehot_pred))[0]
         observed = rng.multinomial(n, counted, size=resamples) / n
+        assert val_weights is not None
         draws = adjust(observed, _class_rates(validation, val_weights, onehot_pred))
     else:
         assert probabilities is not None and validation.probabilities is not None
@@ -473,6 +474,7 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
             rates_point = _class_rates(validation, full_weights, validation.probabilities)
             estimate = adjust(probabilities.mean(axis=0), rates_point)[0]
             observed = post_weights @ reps / n
+            assert val_weights is not None
             draws = adjust(observed, _class_rates(validation, val_weights, validation.probabilities))
         else:
             log_val = _log(validation.probabilities)

@@ -72,10 +72,11 @@ class LensInput:
         if validation is None:
             return None
         index = {label: i for i, label in enumerate(validation.labels)}
-        keep = [i for i, label in enumerate(labels) if label in index]
+        ids = [index.get(label) if label is not None else None for label in labels]
+        keep = [i for i, label_id in enumerate(ids) if label_id is not None]
         if not keep:
             return None
-        predicted = np.asarray([index[labels[i]] for i in keep], dtype=np.int64)
+        predicted = np.asarray([ids[i] for i in keep], dtype=np.int64)
         method = validation.method
         matrix = None
         if probabilities is not None and method in ("pacc", "em"):

@@ -120,7 +120,7 @@ def get_labeler(spec: Any) -> Labeler:
     if spec is None or spec == "bundled":
         return BundledLabeler()
     if hasattr(spec, "label") and hasattr(spec, "error_rates"):
-        return spec  # type: ignore[no-any-return]
+        return spec
     raise AskscopeError(f"unknown labeler {spec!r}", "use 'bundled'")
 
 

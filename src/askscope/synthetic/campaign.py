@@ -262,11 +262,11 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
         event_ids.append(pid)
         is_repost = draw_repost[k] < spec.repost_share and k > 0
         if is_repost:
-            target = event_ids[parent] if parent >= 0 else opening.id
-            target_post = posts_by_id.get(target, opening)
-            target = target_post.id
+            target_id = event_ids[parent] if parent >= 0 else opening.id
+            target_post = posts_by_id.get(target_id, opening)
+            target_id = target_post.id
             posts.append(Post(platform=PLATFORM, id=pid, author_id=author, author_handle=_handle(author), created_at=when,
-                              text=target_post.text, lang=target_post.lang, kind="repost", reposted_id=target,
+                              text=target_post.text, lang=target_post.lang, kind="repost", reposted_id=target_id,
                               hashtags=list(target_post.hashtags), mentions=[target_post.author_handle or ""],
                               like_count=0, repost_count=0, reply_count=0, quote_count=0, observed_at=observed,
                               source_file=f"synthetic:seed{spec.seed}", source_line=k + 1))
