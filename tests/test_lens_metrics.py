@@ -308,7 +308,10 @@ def test_newcomer_share_with_history(with_history):
 
 
 def test_framing_shares(lenses):
+    assert lenses["framing"]["embedder"] == "none (keyword-only frames)"  # the one the store was scored with
     frame = lenses["framing"]["frames"]["freedom"]
+    assert frame["calibration"] == {"keywords": ["freedom"], "examples": 0, "threshold": None,
+                                    "examples_similarity": None, "background_p95": None}
     # keyword "freedom": host 3005 (1 of the 6 host posts), participants 2004 (1 of 11) in the
     # window; after the window 2012 uses it (1 of 1)
     assert share(frame["host"]) == (1, 6, round(1 / 6, 6))
@@ -319,6 +322,12 @@ def test_framing_shares(lenses):
     over_time = {point["t"]: (point["n"], point["value"]) for point in frame["participants_over_time"]}
     assert over_time["2021-05-18T10:20:00Z"] == (2, 0.5)
     assert sum(n for n, _ in over_time.values()) == 11
+    # the host's posts, one per bucket: 3005 (11:30) uses the frame
+    host_over_time = {point["t"]: (point["n"], point["value"]) for point in frame["host_over_time"]}
+    assert host_over_time == {"2021-05-18T10:00:00Z": (1, 0.0), "2021-05-18T10:50:00Z": (1, 0.0),
+                              "2021-05-18T11:10:00Z": (1, 0.0), "2021-05-18T11:20:00Z": (1, 0.0),
+                              "2021-05-18T11:30:00Z": (1, 1.0), "2021-05-18T11:50:00Z": (1, 0.0)}
+    assert set(frame["participants_over_time"][0]) == {"t", "value", "ci", "n"}
 
 
 def test_coordinated_share_and_lenses_without_coordinated_accounts(open_store):
@@ -454,3 +463,13 @@ def test_campaign_span_and_window(open_store):
     assert (inp.window_start, inp.window_end) == (START, START + timedelta(hours=2))
     assert inp.labeled and inp.exclude is None
     assert inp.authors_filter("p") == "true"
+
+
+def test_framing_before_the_window(with_history):
+    frame = with_history["framing"]["frames"]["freedom"]
+    # before the start: the participants' 0001 (a mention) and 0002 (a reply to the host's 0003),
+    # neither using "freedom"; the host's 0003. 0004 addresses nobody: not scored
+    assert share(frame["participants_by_period"]["before"]) == (0, 2, 0.0)
+    assert share(frame["host_by_period"]["before"]) == (0, 1, 0.0)
+    # the window's shares are those of the campaign alone
+    assert share(frame["participants"]) == (1, 11, round(1 / 11, 6))
