@@ -16,6 +16,10 @@ Part 2, speed: a SYNTHETIC campaign of ``--posts`` posts (askscope.synthetic.cam
 through the simulator's confusion matrix), then ``askscope code sample`` (300 posts), ``import``
 (the sample coded with the truth) and ``estimate`` timed as commands (wall time including the
 interpreter's start) and as library calls.
+
+Part 3 (``--real K``), real posts: the TweetEval irony validation tweets become a campaign
+analysed with the bundled classifiers; K samples of 300 posts are coded with the tweets' own
+labels, and the irony share's PPI interval is checked against the true share.
 """
 
 from __future__ import annotations
@@ -146,12 +150,64 @@ def speed(posts: int, data: Path, folder: Path) -> dict[str, object]:
             "library_s": {"sample": round(t1 - t0, 2), "import": round(t2 - t1, 2), "estimate": round(t3 - t2, 2)}}
 
 
+def real(seeds: int, data: Path, folder: Path) -> dict[str, object]:
+    """Part 3: the 955 TweetEval irony validation tweets as a campaign (hashtag #AskTest, one host
+    post), analysed with the bundled classifiers; for each seed a 300-post sample coded with the
+    tweets' own labels. Whether the PPI interval of the irony share covers the true share, and
+    its width beside the coded-only one."""
+    from askscope.analyze import analyze
+    from askscope.campaign import parse_campaign
+    from askscope.coding import draw_sample, estimate, import_codes, write_sample
+    from askscope.ingestion import ingest
+    from askscope.store import open_store
+
+    texts = (data / "tweeteval" / "irony" / "val_text.txt").read_text(encoding="utf-8").splitlines()
+    gold = (data / "tweeteval" / "irony" / "val_labels.txt").read_text().split()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "author_id", "author.username", "created_at", "text"])
+    writer.writerow([str(10**17 + 10**6), "4999", "TestHost", "2020-01-01T09:00:00.000Z", "Ask us anything #AskTest"])
+    truth = {}
+    for i, (text, label) in enumerate(zip(texts, gold)):
+        post_id = str(10**17 + i)
+        truth[post_id] = "irony" if label == "1" else "non_irony"
+        writer.writerow([post_id, str(5000 + i % 400), f"user{i % 400}",
+                         f"2020-01-01T{10 + i // 400:02d}:{(i // 7) % 60:02d}:00.000Z", f"{text} #AskTest"])
+    (folder / "posts.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    path = folder / "real.duckdb"
+    ingest(str(path), [str(folder / "posts.csv")])
+    analyze(path, parse_campaign({"name": "TweetEval irony val", "hosts": ["TestHost"], "hashtags": ["AskTest"],
+                                  "start": "2020-01-01T00:00:00+00:00", "end": "2020-01-02T00:00:00+00:00"}))
+    true_share = sum(v == "irony" for v in truth.values()) / len(truth)
+    frame_truth = sum(v == "irony" for v in truth.values()) / (len(truth) + 1)  # + the host's post
+    rows = []
+    with open_store(path) as store:
+        for seed in range(1, seeds + 1):
+            sample = draw_sample(store, "irony", 300, seed=seed)
+            for row in sample.rows:
+                row["code"] = truth.get(row["post_id"], "non_irony")  # the host's post: not ironic
+            write_sample(sample, folder / "coded.csv")
+            import_codes(store, folder / "coded.csv", "gold")
+            result = estimate(store, "irony", sample.sample_id).shares["irony"]
+            ppi, coded, model = result["ppi"], result["coded_only"], result["model_only"]
+            rows.append({"seed": seed, "ppi": ppi.as_dict(), "coded_only": coded.as_dict(),
+                         "covers": ppi.low <= frame_truth <= ppi.high,
+                         "width_ratio": (ppi.high - ppi.low) / (coded.high - coded.low)})
+        model_only = model.as_dict()
+    return {"posts": len(truth) + 1, "true_irony_share_of_tweets": true_share,
+            "true_irony_share_of_frame": frame_truth, "model_only": model_only,
+            "ppi_coverage": sum(r["covers"] for r in rows) / len(rows),
+            "width_ratio": float(np.mean([r["width_ratio"] for r in rows])), "seeds": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=200, help="simulated seeds (part 1; 0: skip)")
     parser.add_argument("--frame", type=int, default=20_000, help="posts per simulated frame (part 1)")
     parser.add_argument("--n", type=int, default=300, help="coded posts per seed (part 1)")
     parser.add_argument("--posts", type=int, default=100_000, help="posts of the timed campaign (part 2; 0: skip)")
+    parser.add_argument("--real", type=int, default=0,
+                        help="seeds of the real-posts check (part 3: TweetEval irony validation, bundled models; 0: skip)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
@@ -169,6 +225,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="askscope-coding-") as folder:
             results["speed"] = speed(args.posts, args.data, Path(folder))
         print(json.dumps(results["speed"]))
+    if args.real:
+        with tempfile.TemporaryDirectory(prefix="askscope-coding-real-") as folder:
+            results["real"] = real(args.real, args.data, Path(folder))
+        summary = {k: v for k, v in results["real"].items() if k != "seeds"}  # type: ignore[union-attr]
+        print(json.dumps(summary))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
