@@ -210,3 +210,20 @@ def test_interval_and_round_drop_what_is_not_a_number():
     assert stats._interval(draws) == [2.5, 97.5]
     assert stats._round(None) is None and stats._round(float("nan")) is None and stats._round(float("inf")) is None
     assert stats._round(1 / 3) == 0.333333 and stats._round(2 / 3, 2) == 0.67
+
+
+@pytest.mark.parametrize("p, tpr, fpr, expected", [
+    (0.5, 0.9, 0.1, 0.5),             # (0.5 - 0.1) / 0.8
+    (0.3, 0.8, 0.1, 2 / 7),           # (0.3 - 0.1) / 0.7
+    (0.05, 0.9, 0.1, 0.0),            # below the false-positive rate: clipped to 0
+    (0.95, 0.9, 0.1, 1.0),            # above the true-positive rate: clipped to 1
+    (0.1, 0.9, 0.1, 0.0),
+    (0.9, 0.9, 0.1, 1.0),
+])
+def test_adjusted_share(p, tpr, fpr, expected):
+    assert stats.adjusted_share(p, tpr, fpr) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("tpr, fpr", [(0.5, 0.5), (0.4, 0.6), (0.5 + 1e-10, 0.5)])
+def test_adjusted_share_of_a_chance_classifier_is_not_a_number(tpr, fpr):
+    assert math.isnan(stats.adjusted_share(0.5, tpr, fpr))
