@@ -382,6 +382,16 @@ def _answers_again(store: askscope.Store) -> list[tuple]:
         "follow_up_id, follow_up_answer_id, category FROM answers ORDER BY question_id").fetchall()
 
 
+def test_answers_stage_summary(open_store):
+    store = open_store("campaign")
+    store.con.execute("DROP TABLE answers")
+    summary = analyze(store, parse_campaign(CAMPAIGN), only=["answers"])["answers"]
+    # 4 questions, 3 answered (latencies 2700, 3600, 4200: median 3600), all by direct reply;
+    # follow-ups 2010 (answered by 3004) and 2011
+    assert summary == {"questions": 4, "answered": 3, "median_latency_s": 3600.0,
+                       "by_kind": {"reply": 3, "quote": 0, "thread": 0}, "follow_ups": 2, "follow_ups_answered": 1}
+
+
 def test_answers_stage(open_store):
     store = open_store("campaign")
     # questions addressed to the host (see the table above); the first host reply to each, its
