@@ -380,6 +380,16 @@ def test_docs_document_every_coding_column():
             assert f"`{column}`" in section, (table, column)
 
 
+def test_codebook_labels_are_the_models_labels():
+    # the codes of every task must be exactly the labels the model gives (same names, same order:
+    # the order of labels.probabilities), or codes and predictions could not be compared
+    import askscope.classify as models
+
+    for task, entry in CODEBOOK.items():
+        assert list(entry.label_names) == list(models.model_info(task)["labels"]), task
+    assert "language" not in CODEBOOK  # open label set: not codable
+
+
 def test_docs_codebook_is_generated_from_the_code():
     assert (DOCS / "codebook.md").read_text() == codebook_markdown()
 
