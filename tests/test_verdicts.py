@@ -123,6 +123,15 @@ def test_pct(value, text):
     assert pct(value) == text
 
 
+@pytest.mark.parametrize("seconds, text", [
+    (None, "n/a"), (0, "0 min"), (90, "2 min"), (3540, "59 min"), (3599, "60 min"), (3600, "1.0 h"), (5400, "1.5 h"),
+])
+def test_minutes(seconds, text):
+    from askscope.report.verdicts import _minutes
+
+    assert _minutes(seconds) == text
+
+
 def test_interval_text():
     assert interval(None) == "n/a"
     assert interval({"value": None}) == "n/a"
@@ -194,8 +203,9 @@ def test_backfire_uses_the_corrected_share_when_there_is_one():
     doc["lenses"]["backfire"]["hostile_share"]["corrected"] = {"value": 0.62, "ci": [0.55, 0.7]}
     doc["lenses"]["backfire"]["virality_gap"]["ratio"] = {"value": None, "ci": [None, None]}
     text = backfire(doc)
+    # [55%, 70%] mirrors to [30%, 45%]: about a third, so about two thirds
     assert ("the share that was hostile (mockery, abuse or critical questions) (corrected for classifier error) is "
-            "about two thirds: 62% (95% CI 55%–70%) [lenses.backfire.hostile_share.corrected].")  # mirror: 30-45% in text
+            "about two thirds: 62% (95% CI 55%–70%) [lenses.backfire.hostile_share.corrected].") in text
     assert "The virality gap is not measurable [lenses.backfire.virality_gap.ratio]." in text
     doc["lenses"]["backfire"]["volume"]["audience_posts"] = 0
     assert backfire(doc) == "No audience posts were found for this campaign in the window."
