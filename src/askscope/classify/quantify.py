@@ -232,15 +232,28 @@ def sld(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndarray | N
     prior = np.broadcast_to(prior, (draws, prior.shape[1]))
     prior = (prior + 1e-12) / (prior + 1e-12).sum(axis=1, keepdims=True)
     total = w.sum(axis=1, keepdims=True)
+
+    def step(q: np.ndarray) -> np.ndarray:
+        ratio = q / prior  # (B, k)
+        unnorm = p * ratio[:, None, :] if p.ndim == 3 else p[None, :, :] * ratio[:, None, :]
+        post = unnorm / unnorm.sum(axis=2, keepdims=True)
+        return np.asarray(np.einsum("bn,bnk->bk", w, post) / total)
+
+    # EM steps accelerated by squared extrapolation (SQUAREM, Varadhan & Roland 2008): the same
+    # fixed point in far fewer passes when the classes overlap; a step that would leave the
+    # simplex or lower the likelihood's progress falls back to the plain EM step.
     q = prior.copy()
     for _ in range(max_iter):
-        ratio = q / prior  # (B, k)
-        if p.ndim == 3:
-            unnorm = p * ratio[:, None, :]
-        else:
-            unnorm = p[None, :, :] * ratio[:, None, :]
-        post = unnorm / unnorm.sum(axis=2, keepdims=True)
-        new = np.einsum("bn,bnk->bk", w, post) / total
+        q1 = step(q)
+        q2 = step(q1)
+        r = q1 - q
+        v = q2 - q1 - r
+        norm_v = np.sqrt((v**2).sum(axis=1, keepdims=True))
+        alpha = -np.sqrt((r**2).sum(axis=1, keepdims=True)) / np.where(norm_v > 0, norm_v, 1.0)
+        alpha = np.minimum(alpha, -1.0)
+        jump = q - 2 * alpha * r + alpha**2 * v
+        jump = np.where((jump > 0).all(axis=1, keepdims=True) & (norm_v > 0), jump, q2)
+        new = step(jump / jump.sum(axis=1, keepdims=True))
         done = np.abs(new - q).max() < tolerance
         q = new
         if done:
@@ -272,7 +285,8 @@ def fit_calibration(log_p: np.ndarray, onehot: np.ndarray, weights: np.ndarray,
         s /= s.sum(axis=2, keepdims=True)  # (B, n, k)
         ws = weights[:, :, None] * s
         grad = (ws - weights[:, :, None] * onehot[None]).reshape(draws, n * k) @ jac_flat
-        sj = np.einsum("bnj,njp->bnp", s, jac, optimize=True)  # (B, n, p): s^T J per row
+        sj = s.copy()  # (B, n, p): s^T J per row (J's first column is log_p, the rest the identity)
+        sj[:, :, 0] = (s * log_p[None]).sum(axis=2)
         hess = (ws.reshape(draws, n * k) @ outer).reshape(draws, k, k)
         hess -= np.matmul((weights[:, :, None] * sj).transpose(0, 2, 1), sj)
         hess += 1e-9 * np.eye(k)
@@ -334,8 +348,8 @@ def _bins(probabilities: np.ndarray, coarse: bool = False) -> tuple[np.ndarray, 
     """
     k = probabilities.shape[1]
     grid = {2: 500, 3: 40, 4: 16}.get(k, 8) if not coarse else {2: 100, 3: 20, 4: 10}.get(k, 6)
-    keys = np.round(probabilities * grid).astype(np.int64)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    keys = np.round(probabilities * grid).astype(np.int64) @ ((grid + 1) ** np.arange(k, dtype=np.int64))
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     sums = np.zeros((len(counts), k))
     np.add.at(sums, inverse, probabilities)
@@ -468,7 +482,8 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
         draws = adjust(observed, _class_rates(validation, val_weights, onehot_pred))
     else:
         assert probabilities is not None and validation.probabilities is not None
-        reps, counts = _bins(probabilities)
+        # the draws resample the posts through coarse bins; EM's point estimate uses fine ones
+        reps, counts = _bins(probabilities, coarse=True)
         post_weights = rng.multinomial(n, counts / n, size=resamples)  # (B, U)
         if method == "pacc":
             rates_point = _class_rates(validation, full_weights, validation.probabilities)
@@ -481,12 +496,14 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
             onehot = np.eye(k)[validation.gold]
             prior = np.bincount(validation.gold, minlength=k) / len(validation.gold)
             theta = fit_calibration(log_val, onehot, full_weights)
-            estimate = _em(_recalibrated(_log(probabilities), theta), prior[None, :], np.ones((1, n)))[0]
+            # the point estimate on fine bins: each bin's posts share its mean probability vector
+            fine, fine_counts = _bins(probabilities)
+            estimate = _em(_recalibrated(_log(fine), theta), prior[None, :], fine_counts[None, :].astype(np.float64))[0]
             draws = np.empty((resamples, k))
             chunk = max(1, 2_000_000 // max(len(reps) * k, 1))
             # the validation draws, on bins of the validation rows (per gold class) for speed
             bin_probs, bin_gold, bin_weights = _validation_bins(validation, resamples, rng)
-            thetas = fit_calibration(_log(bin_probs), np.eye(k)[bin_gold], bin_weights, iterations=8, start=theta)
+            thetas = fit_calibration(_log(bin_probs), np.eye(k)[bin_gold], bin_weights, iterations=4, start=theta)
             log_reps = _log(reps)
             for start in range(0, resamples, chunk):
                 part = slice(start, start + chunk)
