@@ -168,13 +168,3 @@ def test_similarity_at_the_threshold(threshold, uses):
     embedder = TableEmbedder({"x": [1.0, 0.0], "y": [0.0, 1.0]})
     assert score(["x", "y"], [frame], embedder)["f"][0] == [uses, False]
 
-
-def test_examples_level_with_the_background_do_not_stand_above_it():
-    # two orthogonal examples: each has similarity 0 with the other (leave-one-out 0); centroid
-    # along (1, 1). 96 background posts orthogonal to it (similarity 0) and 4 along it (1): the
-    # 95th percentile is 0, level with the examples, so the threshold is the 99th percentile, 1
-    table = {"x": [1.0, 0.0], "y": [0.0, 1.0], "off": [1.0, -1.0], "on": [1.0, 1.0]}
-    background = ["off"] * 96 + ["on"] * 4
-    (calibrated,) = calibrate((Frame("f", examples=("x", "y")),), TableEmbedder(table), background=background)
-    assert (calibrated.examples_similarity, calibrated.background_p95) == (0.0, 0.0)
-    assert calibrated.threshold == pytest.approx(1.0)
