@@ -38,9 +38,9 @@ def analyze(
     _register_builtin_stages()
     limit = memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)
     if not isinstance(campaign, Campaign):
-        campaign = load_campaign(campaign)
+        campaign = load_campaign(os.fspath(campaign))
     own = not isinstance(store, Store)
-    db = open_store(store, create=False) if own else store  # type: ignore[arg-type]
+    db = store if isinstance(store, Store) else open_store(store, create=False)
     try:
         ctx = Context(store=db, campaign=campaign, settings=dict(settings or {}), progress=progress)
         with memory_limit(db, limit):

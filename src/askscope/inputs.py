@@ -75,6 +75,7 @@ class _HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # typeshed types the argument as any writable buffer; io always passes a memoryview
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         if self.damage is not None:
             return 0
@@ -101,6 +102,7 @@ class _PrefixedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # typeshed types the argument as any writable buffer; io always passes a memoryview
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         if len(self._prefix):
             n = min(len(buffer), len(self._prefix))
@@ -124,8 +126,8 @@ class OpenedInput:
         raw, self._position = self._open_raw(source)
         magic = raw.read(8)
         self.compression = compression_of(magic)
-        raw = _PrefixedReader(magic, raw)  # type: ignore[assignment]
-        decompressed = self._decompress(io.BufferedReader(raw, READ_BUFFER), self.compression)
+        prefixed = _PrefixedReader(magic, raw)
+        decompressed = self._decompress(io.BufferedReader(prefixed, READ_BUFFER), self.compression)
         self._hashing = _HashingReader(decompressed, self._hasher)
         buffered = io.BufferedReader(self._hashing, READ_BUFFER)
         head = buffered.read(head_bytes)
@@ -145,6 +147,7 @@ class OpenedInput:
         if source.is_stdin:
             stdin = sys.stdin.buffer
             counter = _CountingReader(stdin)
+            # a binary file object, but typeshed's io/zip/compression classes are not typing.BinaryIO
             return counter, lambda: counter.count  # type: ignore[return-value]
         assert source.path is not None
         try:
@@ -153,6 +156,7 @@ class OpenedInput:
                 self._closers.append(archive.close)
                 handle = archive.open(source.member)
                 self._closers.append(handle.close)
+                # a binary file object, but typeshed's io/zip/compression classes are not typing.BinaryIO
                 return handle, handle.tell if hasattr(handle, "tell") else (lambda: 0)  # type: ignore[return-value]
             handle = open(source.path, "rb")  # noqa: SIM115
         except OSError as exc:
@@ -163,13 +167,16 @@ class OpenedInput:
 
     def _decompress(self, raw: BinaryIO, compression: str | None) -> BinaryIO:
         if compression == "gzip":
+            # a binary file object, but typeshed's io/zip/compression classes are not typing.BinaryIO
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         if compression == "bz2":
+            # a binary file object, but typeshed's io/zip/compression classes are not typing.BinaryIO
             return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
         if compression == "xz":
+            # a binary file object, but typeshed's io/zip/compression classes are not typing.BinaryIO
             return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
         if compression == "zstd":
-            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         if compression == "zip":
             raise InputError(f"{self.source.name} is a zip archive inside another input",
                              "unpack the nested archive first")
@@ -216,6 +223,7 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # typeshed types the argument as any writable buffer; io always passes a memoryview
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._inner.read(len(buffer))
         n = len(data)

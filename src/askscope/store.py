@@ -47,11 +47,11 @@ class BatchCounts:
     api_errors: int = 0
 
     def add(self, other: BatchCounts) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return int(self.con.execute("SELECT schema_version FROM meta").fetchall()[0][0])  # type: ignore[index]
+        return int(self.con.execute("SELECT schema_version FROM meta").fetchall()[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -156,12 +156,12 @@ def save_counts(store: Store, records: list[IngestRecord]) -> None:
         return
     table = pa.table({
         "id": [r.id for r in records],
-        **{name: [getattr(r.counts, name) for r in records] for name in BatchCounts.__slots__},  # type: ignore[attr-defined]
+        **{name: [getattr(r.counts, name) for r in records] for name in BatchCounts.__slots__},
     })
     view = _view_name("counts")
     store.con.register(view, table)
     try:
-        sets = ", ".join(f'"{n}" = c."{n}"' for n in BatchCounts.__slots__)  # type: ignore[attr-defined]
+        sets = ", ".join(f'"{n}" = c."{n}"' for n in BatchCounts.__slots__)
         store.con.execute(f"UPDATE ingests SET {sets} FROM {view} c WHERE ingests.id = c.id")
     finally:
         _unregister(store.con, view)

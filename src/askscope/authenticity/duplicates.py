@@ -36,7 +36,7 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
         CREATE OR REPLACE TEMP TABLE _auth_docs AS
         SELECT (row_number() OVER (ORDER BY ct) - 1)::INTEGER AS tid, ct FROM (SELECT DISTINCT ct FROM _auth_ctext WHERE ct <> '')
     """)
-    n_docs = int(con.execute("SELECT count(*) FROM _auth_docs").fetchall()[0][0])  # type: ignore[index]
+    n_docs = int(con.execute("SELECT count(*) FROM _auth_docs").fetchall()[0][0])
     labels = np.zeros(0, dtype=np.int64)
     if n_docs:
         flat = con.execute(f"""

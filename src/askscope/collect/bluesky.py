@@ -81,7 +81,8 @@ class BlueskySearch(Plan):
 
     def advance(self, state: State, request: Request, response: Response) -> State:
         value = response.value if isinstance(response.value, dict) else {}
-        posts = value.get("posts") if isinstance(value.get("posts"), list) else []
+        found = value.get("posts")
+        posts = found if isinstance(found, list) else []
         times = [p.get("indexedAt") for p in posts if isinstance(p, dict) and isinstance(p.get("indexedAt"), str)]
         newest = max([t for t in times + [state.get("newest")] if t], default=None)
         cursor = value.get("cursor") if isinstance(value.get("cursor"), str) else None

@@ -78,11 +78,12 @@ class MastodonHashtag(Plan):
     def advance(self, state: State, request: Request, response: Response) -> State:
         value = response.value
         newest = _newest(value, state.get("newest_id"))
-        next_max = None
+        next_max: str | None = None
         link = response.headers.get("link") or ""
         match = _NEXT.search(link)
         if match:
-            next_max = (parse_qs(urlsplit(match.group(1)).query).get("max_id") or [None])[0]
+            max_ids = parse_qs(urlsplit(match.group(1)).query).get("max_id")
+            next_max = max_ids[0] if max_ids else None
         if next_max is None and link == "":
             next_max = _oldest(value)  # servers without Link headers: page by the oldest id
         done = not isinstance(value, list) or not value or next_max is None or next_max == state.get("max_id")

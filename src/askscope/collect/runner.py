@@ -56,7 +56,7 @@ def collect(
     """Run ``plan`` into ``store`` until it is complete (or ``max_requests`` responses were
     stored), resuming from the store's checkpoint of the same task."""
     own = not isinstance(store, Store)
-    db = open_store(store) if own else store  # type: ignore[arg-type]
+    db = store if isinstance(store, Store) else open_store(store)
     try:
         ensure_table(db)
         previous = load(db, plan.task)

@@ -74,7 +74,8 @@ class XSearch(Plan):
         value = response.value if isinstance(response.value, dict) else {}
         if state.get("lookup"):
             return {**state, "lookup": False}
-        meta = value.get("meta") if isinstance(value.get("meta"), dict) else {}
+        found = value.get("meta")
+        meta = found if isinstance(found, dict) else {}
         token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
         newest = meta.get("newest_id") if isinstance(meta.get("newest_id"), str) else None
         known = state.get("newest_id")

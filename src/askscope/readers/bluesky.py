@@ -127,7 +127,8 @@ class BlueskyReader(Reader):
                     converted = convert_or_reject(item, kind, record, sink, index)
                     if converted is not None:
                         good.append(converted)
-                builder.document(shapes.Doc(**{key: good}))
+                fields: dict[str, Any] = {key: good}
+                builder.document(shapes.Doc(**fields))
                 return
         sink.reject(record, "invalid_value", "a Bluesky object with a field of the wrong type")
 
@@ -154,8 +155,8 @@ class _Builder:
             for note in doc.notifications:
                 self._notification(note)
         elif doc.records is not None:
-            for index, item in enumerate(doc.records, 1):
-                self._repo_record(item.uri, item.value, index)
+            for index, entry in enumerate(doc.records, 1):
+                self._repo_record(entry.uri, entry.value, index)
         elif doc.did is not None and (doc.commit is not None or doc.kind is not None):
             if doc.time_us and self.envelope is None:
                 self.observed = time_us_to_datetime(doc.time_us)

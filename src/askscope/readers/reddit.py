@@ -113,7 +113,9 @@ class _Doc(_Data):
     json: _MoreJson | None = None
     envelope: Envelope | None = msgspec.field(default=None, name=ENVELOPE_KEY)
     #: A comment's text in a dump line; the response inside the collector's envelope.
-    body: str | list[_Listing] | _Doc | None = None
+    # wider than _Data.body (msgspec decodes the union; a _Doc is never passed where a _Data is
+    # expected, it only shares the dump line's fields), hence the ignore
+    body: str | list[_Listing] | _Doc | None = None  # type: ignore[assignment]
 
 
 _decoder = msgspec.json.Decoder(list[_Listing] | _Doc)
@@ -341,7 +343,7 @@ class _Builder:
             quoted = data.crosspost_parent
             post_kind = "quote" if quoted else "post"
             parent = None
-            conversation = fullname
+            conversation: str | None = fullname
         else:
             text = data.body or ""
             if text in _GONE:

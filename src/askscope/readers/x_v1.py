@@ -291,7 +291,7 @@ class XV1Reader(Reader):
                 mention_id = _sid(mention.id_str, mention.id)
                 if mention_id:
                     mention_ids.append(mention_id)
-        urls = [u.expanded_url or u.url for u in entities.urls if u.expanded_url or u.url]
+        urls = [url for url in (u.expanded_url or u.url for u in entities.urls) if url]
 
         reply_to = _sid(tweet.in_reply_to_status_id_str, tweet.in_reply_to_status_id)
         quoted_id = _sid(tweet.quoted_status_id_str, tweet.quoted_status_id)

@@ -351,6 +351,8 @@ class _PageBuilder:
 
     def run(self) -> None:
         page, sink = self.page, self.sink
+        if page is None:  # run() lets the page go at its end; a builder runs once
+            raise RuntimeError("the page builder ran twice")
         data = page.data
         items = [data] if isinstance(data, _Tweet) else (data or [])
         includes = page.includes
@@ -476,8 +478,8 @@ class _PageBuilder:
                 if (mention.username and mention.username not in mentions
                         and all(mention.username != e.username for e in extra)):
                     extra.append(mention)
-            mentions = [e.username for e in extra] + mentions
-            mention_ids = [e.id for e in extra if e.id] + mention_ids
+            mentions = [u for u in (e.username for e in extra) if u] + mentions  # each has a username (above)
+            mention_ids = [i for i in (e.id for e in extra) if i] + mention_ids
         metrics = tweet.public_metrics
         attachments = content.attachments
         author = self.users.get(tweet.author_id or "")

@@ -143,10 +143,10 @@ def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dic
         chosen = list(only)
         stages = [s for s in pipeline(chosen) if s.name in chosen]
         done = last_runs(store)
-        for stage in stages:
-            for required in stage.requires:
+        for needing in stages:
+            for required in needing.requires:
                 if required not in done and required not in chosen:
-                    raise StageError(f"stage {stage.name!r} needs {required!r}, which has not run on this store",
+                    raise StageError(f"stage {needing.name!r} needs {required!r}, which has not run on this store",
                                      "run the whole pipeline once: askscope analyze DB --campaign FILE")
     else:
         stages = pipeline()

@@ -321,6 +321,7 @@ def write_twarc2(
     own = not hasattr(out, "write")
     handle: Any
     if own:
+        # `out` is a path here (it has no write()), which hasattr() does not tell mypy
         handle = gzip.open(out, "wb") if gzip_output else open(out, "wb")  # type: ignore[arg-type]  # noqa: SIM115
     else:
         handle = out
