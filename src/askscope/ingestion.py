@@ -178,7 +178,7 @@ def ingest(
                "date_order": date_order, "date_format": date_format}
     plans, unknown = _plan(paths, format, options, strict)
     own = not isinstance(store, Store)
-    db = open_store(store) if own else store  # type: ignore[arg-type]
+    db = store if isinstance(store, Store) else open_store(store)
     result = IngestResult(store=db.path, skipped=[(u.source.name, u.why) for u in unknown])
     db.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     db.con.execute(f"SET memory_limit = '{memory}'")  # checked: digits and a unit
@@ -484,7 +484,8 @@ def _batches(plan: _Plan, opened: OpenedInput, observed: datetime, *, workers: i
     if plan.framing == "jsonl" and plan.reader.parallel and plan.reader.name != "csv":
         return _jsonl_batches(opened.stream, plan.reader, plan.source, observed, workers, strict, max_record)
     if plan.framing == "json":
-        stream: BinaryIO = _CappedStream(opened.stream, max_record)
+        # a proxy that caps read() and hands every other attribute to the stream (__getattr__)
+        stream: BinaryIO = _CappedStream(opened.stream, max_record)  # type: ignore[assignment]
     else:
         stream = opened.stream
     return _record_batches(stream, head, plan.reader, plan.source.name, observed, strict, max_record)
@@ -715,15 +716,15 @@ def _jsonl_batches(
                 else:
                     queue.append(parse_block(reader, source.name, block, line, offset, observed, False, max_record))
                 while queue and (not isinstance(queue[0], cf.Future) or queue[0].done() or len(queue) > count + 1):
-                    item = queue.popleft()
-                    yield item.result() if isinstance(item, cf.Future) else item
+                    ready = queue.popleft()
+                    yield ready.result() if isinstance(ready, cf.Future) else ready
             while queue:
-                item = queue.popleft()
-                yield item.result() if isinstance(item, cf.Future) else item
+                ready = queue.popleft()
+                yield ready.result() if isinstance(ready, cf.Future) else ready
         finally:
-            for item in queue:
-                if isinstance(item, cf.Future):
-                    item.cancel()
+            for pending in queue:
+                if isinstance(pending, cf.Future):
+                    pending.cancel()
 
 
 def read_posts(path: str, *, format: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Any]:

@@ -47,7 +47,7 @@ def reparse(store: Store) -> ReparseResult:
     """Re-derive posts, accounts, rejects and API errors from ``raw``; returns what it did."""
     result = ReparseResult()
     con = store.con
-    result.posts_before = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])  # type: ignore[index]
+    result.posts_before = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     ingests = con.execute(
         "SELECT id, source_file, format, options, started_at FROM ingests "
         "WHERE superseded_by IS NULL ORDER BY id"
@@ -77,7 +77,7 @@ def reparse(store: Store) -> ReparseResult:
                 result.blocks += 1
             result.counts.add(record.counts)
             result.ingests += 1
-    result.posts_after = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])  # type: ignore[index]
+    result.posts_after = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     return result
 
 

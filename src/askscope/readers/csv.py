@@ -439,7 +439,7 @@ class DateParser:
         text = cell.strip()
         if self.format:
             try:
-                return utc(datetime.strptime(text, self.format))  # type: ignore[return-value]
+                return utc(datetime.strptime(text, self.format))  # type: ignore[return-value]  # utc() is None only for None
             except ValueError as exc:
                 raise InvalidValue(f"{field} does not match --date-format {self.format!r}: {cell!r}") from exc
         match = _NUMERIC_DATE.fullmatch(text)
@@ -480,12 +480,12 @@ def parse_date(cell: str, field: str = "created_at") -> datetime:
             seconds /= 1000.0
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     if text[:3].isalpha():
-        return parse_v1_date(text)  # type: ignore[return-value]
+        return parse_v1_date(text)  # type: ignore[return-value]  # parse_v1_date() is None only for None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError as exc:
         raise InvalidValue(f"{field} is not a date: {cell!r}") from exc
-    return utc(value)  # type: ignore[return-value]
+    return utc(value)  # type: ignore[return-value]  # utc() is None only for None
 
 
 class _LineTracker:
