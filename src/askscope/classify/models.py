@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from askscope.classify.encoder import Encoder
+from askscope.classify.heads import LinearHead
 from askscope.classify.ngrams import NgramLinear
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -26,3 +27,9 @@ def encoder() -> Encoder:
 @cache
 def ngram_model(name: str) -> NgramLinear:
     return NgramLinear.load(MODELS_DIR / name)
+
+
+@cache
+def linear_head(name: str) -> LinearHead:
+    """A small numpy head over the encoder's outputs (``models/<name>``, see ``classify/heads.py``)."""
+    return LinearHead.load(MODELS_DIR / name)

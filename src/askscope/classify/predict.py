@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from askscope.classify import calibration, discourse, language, models
+from askscope.classify import calibration, discourse, language, models, questions
 from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, resolve
 
 
@@ -32,19 +32,28 @@ def _distributions(classes: Sequence[str], probabilities: np.ndarray) -> list[di
     return [{c: round(float(p), 6) for c, p in zip(classes, row)} for row in probabilities]
 
 
+def source_scores(source: dict, texts: list[str], encoded: dict[str, np.ndarray] | None,
+                  pooled: np.ndarray | None) -> np.ndarray:
+    """The raw scores of one card source: an encoder head's logits, an n-gram model's scores, or a
+    linear head's ``[0, z]`` logits over the encoder outputs and rule features."""
+    if source["kind"] == "encoder":
+        assert encoded is not None
+        return encoded[source["head"]]
+    if source["kind"] == "head":
+        assert encoded is not None and pooled is not None
+        return models.linear_head(source["file"]).scores(texts, encoded, pooled)
+    return models.ngram_model(source["file"]).scores(texts)
+
+
 def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | None,
-                languages: list[str] | None) -> TaskResult:
+                pooled: np.ndarray | None, languages: list[str] | None) -> TaskResult:
     card = models.card(task)
-    sources = []
-    for source in card["sources"]:
-        if source["kind"] == "encoder":
-            assert encoded is not None
-            sources.append(encoded[source["head"]])
-        else:
-            sources.append(models.ngram_model(source["file"]).scores(texts))
+    sources = [source_scores(source, texts, encoded, pooled) for source in card["sources"]]
     route = calibration.route_of(languages) if languages is not None else None
     probabilities = calibration.combine_card(sources, card["calibration"], route)
     ids = calibration.decide(probabilities, card["decision"], route)
+    if "rule_floor" in card["decision"]:
+        ids = np.maximum(ids, questions.rule_floor(texts, card["decision"]["rule_floor"], route))
     classes = tuple(card["labels"])
     return TaskResult(task, classes, ids.tolist(), [classes[i] for i in ids], probabilities,
                       _distributions(classes, probabilities))
@@ -74,9 +83,10 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
     needed = set(chosen) - {"language", "discourse"}
     if "discourse" in chosen:
         needed |= set(discourse.REQUIRED)
-    uses_encoder = any(s["kind"] == "encoder" for t in needed for s in models.card(t)["sources"])
-    encoded = models.encoder().logits(texts) if uses_encoder and texts else None
-    routed = any("routes" in models.card(t)["calibration"] for t in needed)
+    uses_encoder = any(s["kind"] in ("encoder", "head") for t in needed for s in models.card(t)["sources"])
+    encoded, pooled = models.encoder().run(texts) if uses_encoder and texts else (None, None)
+    routed = any("routes" in models.card(t)["calibration"] or "rule_floor" in models.card(t)["decision"]
+                 for t in needed)
     ranked = language.identify(texts) if texts and ("language" in chosen or routed) else None
     languages = [r[0][0] for r in ranked] if ranked is not None else None
     results: dict[str, TaskResult] = {}
@@ -86,7 +96,7 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
                 classes = tuple(models.card(task)["labels"])
                 results[task] = TaskResult(task, classes, [], [], np.zeros((0, len(classes))), [])
             else:
-                results[task] = _model_task(task, texts, encoded, languages)
+                results[task] = _model_task(task, texts, encoded, pooled, languages)
     if "language" in chosen:
         results["language"] = _language_task(texts, ranked or [])
     if "discourse" in chosen:

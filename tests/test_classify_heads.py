@@ -1,0 +1,72 @@
+"""The small numpy heads on the frozen encoder (irony, question): maths, files, and no torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from askscope.classify.heads import LinearHead, input_block
+from askscope.classify.models import MODELS_DIR
+
+
+def test_linear_head_margin_and_scores_by_hand(tmp_path: Path) -> None:
+    # Two input columns: the question head's margin and the 6 question rule features (7 columns).
+    head = LinearHead(("margin:question", "rules:questions"),
+                      mean=np.array([1.0] + [0.0] * 6), scale=np.array([2.0] + [1.0] * 6),
+                      coef=np.array([0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]), intercept=-1.0)
+    logits = {"question": np.array([[0.0, 3.0], [1.0, 0.0]])}
+    texts = ["is it true?", "fine."]
+    # Post 1: margin 3 - 0 = 3, standardised (3 - 1) / 2 = 1 -> 0.5 * 1; question mark 1 -> 1.0 * 1.
+    #         z = -1 + 0.5 + 1 = 0.5.
+    # Post 2: margin 0 - 1 = -1, standardised (-1 - 1) / 2 = -1 -> -0.5; no question mark. z = -1.5.
+    assert head.scores(texts, logits, np.zeros((2, 384))).tolist() == [[0.0, 0.5], [0.0, -1.5]]
+    path = tmp_path / "h.npz"
+    head.save(path)
+    again = LinearHead.load(path)
+    assert again.inputs == head.inputs
+    assert np.allclose(again.scores(texts, logits, np.zeros((2, 384))), [[0.0, 0.5], [0.0, -1.5]])
+
+
+def test_pooled_input_is_unit_length_and_zero_safe() -> None:
+    pooled = np.array([[3.0, 4.0], [0.0, 0.0]])
+    assert input_block("pooled", ["a", "b"], {}, pooled).tolist() == [[0.6, 0.8], [0.0, 0.0]]
+    with pytest.raises(ValueError, match="unknown head input"):
+        input_block("bogus", ["a"], {}, pooled)
+
+
+@pytest.mark.parametrize("task", ["irony", "question"])
+def test_card_names_a_shipped_head_whose_inputs_are_known(task: str) -> None:
+    card = json.loads((MODELS_DIR / f"{task}.json").read_text(encoding="utf-8"))
+    files = [s["file"] for s in card["sources"] if s["kind"] == "head"]
+    assert files, "the task is served by a linear head"
+    layout = json.loads((MODELS_DIR / "encoder.json").read_text())["heads"]
+    logits = {h: np.zeros((1, stop - start)) for h, (start, stop) in layout.items()}
+    for name in files:
+        head = LinearHead.load(MODELS_DIR / name)
+        width = sum(input_block(n, ["x"], logits, np.ones((1, 384))).shape[1] for n in head.inputs)
+        assert head.coef.shape == head.mean.shape == head.scale.shape == (width,)
+        assert (MODELS_DIR / name).stat().st_size < 64 * 1024
+
+
+NO_TORCH = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'sklearn', 'transformers'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+from askscope.classify import classify
+out = classify(['Tell us why you raised prices', 'Thanks for the update.'], ['irony', 'question'])
+print(out['question'].names[0], out['irony'].probabilities.shape, sorted(m for m in ('torch', 'sklearn') if m in sys.modules))
+"""
+
+
+def test_heads_run_without_torch_or_scikit_learn() -> None:
+    done = subprocess.run([sys.executable, "-c", NO_TORCH], capture_output=True, text=True, check=True)
+    # An imperative request is a question (the request floor of the question card), whatever the model says.
+    assert done.stdout.split("\n")[0] == "question (2, 2) []"
