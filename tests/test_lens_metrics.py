@@ -30,12 +30,15 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 import networkx as nx
+import numpy as np
 import pyarrow as pa
 import pytest
 
 import askscope
 from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
+from askscope.metrics import authenticity_lens as authenticity_module
+from askscope.metrics import engagement as engagement_module
 from askscope.metrics.authenticity_lens import authenticity
 from askscope.metrics.backfire import _time_to_backlash, backfire
 from askscope.metrics.common import LensInput, bucket_for, campaign_span, load_input
@@ -178,6 +181,8 @@ START = datetime(2021, 5, 18, 10, 0, tzinfo=timezone.utc)
     # the same with a 13th hostile post at 60 min: the hour 0..60 holds 13 posts (both ends in),
     # 7 hostile > 6.5: backlash at 60 min
     ([(5 * i, i >= 6) for i in range(13)], 60.0),
+    # the first row 20 s later: 45 min 20 s after the start, reported to two decimals (45.33)
+    ([(5 * i + 1 / 3, i >= 4) for i in range(10)], 45.33),
 ])
 def test_time_to_backlash_table(events, expected):
     times = [START + timedelta(minutes=m) for m, _ in events]
@@ -187,8 +192,12 @@ def test_time_to_backlash_table(events, expected):
                     labeled=True)  # type: ignore[arg-type]
     result = _time_to_backlash(inp, table, categories)
     assert result["minutes_after_start"] == expected
+    assert (result["rolling_window_minutes"], result["min_posts"]) == (60, 10)
     if expected is not None:
-        assert result["at"] == (START + timedelta(minutes=expected)).isoformat().replace("+00:00", "Z")
+        at = next(t for t in times if round((t - START).total_seconds() / 60, 2) == expected)
+        assert result["at"] == at.isoformat().replace("+00:00", "Z")
+    else:
+        assert result["at"] is None
 
 
 def test_answer_rates(lenses):
@@ -198,6 +207,11 @@ def test_answer_rates(lenses):
     assert share(engagement["answer_rate"]) == (3, 4, 0.75)
     # weighted by 1 + RT: answered 5 + 1 + 1 = 7 of 5 + 1 + 3 + 1 = 10
     assert engagement["answer_rate_weighted"]["value"] == 0.7
+    # its interval: a bootstrap over the 4 questions seeded by the metric's name
+    weights = np.array([5.0, 1.0, 3.0, 1.0])
+    answered = weights * np.array([1, 1, 0, 1])
+    idx = _generator(SEED, "answer_rate_w").integers(0, 4, size=(2000, 4))
+    assert engagement["answer_rate_weighted"]["ci"] == _percentiles(answered[idx].sum(axis=1) / weights[idx].sum(axis=1))
     # hostile questions (critical, mocking): 2001 answered, 2003 not: 1 of 2; ratio 0.5 / 0.75
     assert share(engagement["hostile_answer_rate"]) == (1, 2, 0.5)
     assert engagement["hostile_to_overall_ratio"]["value"] == round(0.5 / 0.75, 6)
@@ -483,3 +497,123 @@ def test_framing_before_the_window(with_history):
     assert share(frame["host_by_period"]["before"]) == (0, 1, 0.0)
     # the window's shares are those of the campaign alone
     assert share(frame["participants"]) == (1, 11, round(1 / 11, 6))
+
+
+def _generator(seed: int, name: str) -> np.random.Generator:
+    """The per-metric seeding of stats.rng_for, written out again (sum of (position + 1) * byte)."""
+    return np.random.default_rng([seed, sum((i + 1) * b for i, b in enumerate(name.encode()))])
+
+
+def _percentiles(draws: np.ndarray) -> list[float]:
+    finite = draws[np.isfinite(draws)]
+    return [round(float(x), 6) for x in np.percentile(finite, [2.5, 97.5])]
+
+
+def _bootstrap_mean_ci(values: list[float], seed: int, name: str) -> list[float]:
+    data = np.asarray(values, dtype=float)
+    return _percentiles(data[_generator(seed, name).integers(0, len(data), size=(2000, len(data)))].mean(axis=1))
+
+
+def test_virality_intervals_are_the_seeded_bootstraps(lenses):
+    gap = lenses["backfire"]["virality_gap"]
+    hostile, support = [4, 2, 6, 0], [1, 3]
+    # each interval is a percentile bootstrap seeded by the metric's own name (seed 7)
+    assert gap["mean_reposts_hostile"]["ci"] == _bootstrap_mean_ci(hostile, SEED, "reposts:hostile")
+    assert gap["mean_reposts_supportive"]["ci"] == _bootstrap_mean_ci(support, SEED, "reposts:support")
+    a = np.asarray(hostile, float)[_generator(SEED, "virality_gap:a").integers(0, 4, size=(2000, 4))].mean(axis=1)
+    b = np.asarray(support, float)[_generator(SEED, "virality_gap:b").integers(0, 2, size=(2000, 2))].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert gap["ratio"]["ci"] == _percentiles(a / b)
+    assert gap["ratio"]["method"] == "ratio of means, bootstrap"
+
+
+def test_hostile_to_overall_ratio_interval(lenses):
+    ratio = lenses["engagement"]["hostile_to_overall_ratio"]
+    # parametric bootstrap: hostile answered 1 of 2, all 3 of 4, binomial draws from one generator
+    rng = _generator(SEED, "hostile_answer_ratio")
+    hostile = rng.binomial(2, 0.5, size=2000) / 2
+    overall = rng.binomial(4, 0.75, size=2000) / 4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = _percentiles(hostile / overall)
+    assert ratio == {"value": round(0.5 / 0.75, 6), "ci": expected, "n": [2, 4],
+                     "method": "ratio of shares, parametric bootstrap"}
+
+
+def test_host_output_layers_of_every_kind(open_store):
+    inp = load_input(open_store("campaign"), SEED)
+    # (id, kind, text, mentions, RT, likes, replies, quotes, quoted id)
+    rows = [
+        ("1", "post", "Join us tomorrow", 0, 1, 0, 0, 0, None),     # a call to act together: collaboration
+        ("2", "repost", "RT something", 0, 0, 2, 0, 0, None),      # amplification
+        ("3", "quote", "our answer", 0, 0, 0, 3, 0, "99"),         # a quote of a question: dialogue
+        ("4", "quote", "a quote of nothing", 0, 0, 0, 0, 4, None),  # no quoted post: broadcast
+        ("5", "reply", "help us, please", 1, 0, 0, 0, 0, None),    # a reply (even with a call): dialogue
+    ]
+    out = engagement_module._host_output(inp, rows)
+    assert out["host_posts"] == 5
+    assert share(out["host_reply_share"]) == (1, 5, 0.2)  # replies only
+    assert {layer: value["k"] for layer, value in out["host_output_layers"].items()} == {
+        "broadcast": 1, "dialogue": 2, "collaboration": 1, "amplification": 1}
+    # interactions 1, 2, 3, 4, 0: mean 2
+    assert out["host_interactions"]["value"] == 2.0
+
+
+def test_undetermined_languages_are_left_out(open_store):
+    store = open_store("campaign")
+    store.con.execute("UPDATE labels SET label = 'und' WHERE task = 'language' AND post_id = '2008'")
+    language = engagement(load_input(store, SEED))["diversity"]["language"]
+    # 107's only post is 'und': en 4 (101-104), fr, de: -(4/6 ln 4/6 + 2/6 ln 1/6) / ln 3
+    # = (0.666667 * 0.405465 + 0.333333 * 1.791759) / 1.098612 = 0.867563 / 1.098612 = 0.789690
+    assert language["top"] == {"en": 4, "fr": 1, "de": 1}
+    assert language["value"] == pytest.approx(0.789690, abs=1e-6)
+
+
+def test_audience_fields(lenses):
+    engagement_lens = lenses["engagement"]
+    assert engagement_lens["audience_size"]["note"] == "reach is an upper bound: audiences overlap"
+    assert engagement_lens["diversity"]["language"]["top"] == {"en": 5, "fr": 1, "de": 1}
+    # the reply network (101, 102, 103, 104, 107 and the host; 6 accounts) is one community
+    community = engagement_lens["diversity"]["reply_community"]
+    assert (community["value"], community["categories"], community["n"], community["largest_community_share"]) == (
+        0.0, 1, 6, 1.0)
+    assert engagement_lens["host_posts"] == 6 and lenses["backfire"]["labeled"] is True
+    assert lenses["engagement"]["newcomer_share"]["note"] == (
+        "not measurable: the store holds no posts from the 30 days before the start")
+
+
+def test_newcomer_note_with_history(with_history):
+    assert with_history["engagement"]["newcomer_share"]["note"] == (
+        "participants with no reply to or mention of a host in the 30 days before the start")
+
+
+def test_authenticity_extras(open_store):
+    store = open_store("campaign")
+    store.con.execute("INSERT INTO duplicate_clusters VALUES (1, 2, 2, 'x', '2005', '105', "
+                      "TIMESTAMPTZ '2021-05-18 10:25:00+00', TIMESTAMPTZ '2021-05-18 10:25:30+00', 30, 'lol')")
+    store.con.execute("INSERT INTO bursts VALUES ('hostile', 1, TIMESTAMPTZ '2021-05-18 10:05:00+00', "
+                      "TIMESTAMPTZ '2021-05-18 10:35:00+00', 4, 8.0)")
+    extra = authenticity_module._extra(load_input(store, SEED))
+    assert extra["largest_duplicate_clusters"] == [{
+        "cluster_id": 1, "size": 2, "accounts": 2, "first_platform": "x", "first_post_id": "2005",
+        "first_author_id": "105", "first_at": "2021-05-18T10:25:00+00:00", "last_at": "2021-05-18T10:25:30+00:00",
+        "spread_seconds": 30, "text": "lol"}]
+    assert extra["bursts"] == [{"series": "hostile", "level": 1, "start": "2021-05-18T10:05:00+00:00",
+                                "end": "2021-05-18T10:35:00+00:00", "posts": 4}]
+    # burstiness (sigma - mu) / (sigma + mu) of the gaps: hostile posts at 10:05, 10:15, 10:25,
+    # 10:30: gaps 600, 600, 300 s, mean 500, sd 141.421 -> -358.579 / 641.421 = -0.559038. All 17
+    # posts of P: sixteen gaps (twelve of 5 min, three of 10, one of 20): mean 412.5 s, sd 234.187
+    # -> -178.313 / 646.687 = -0.275732
+    assert extra["burstiness"] == {"all": {"posts": 17, "burstiness": -0.275732},
+                                   "hostile": {"posts": 4, "burstiness": -0.559038}}
+    assert extra["max_crowd"] == 50 and extra["population"]["posts"] == 17
+    assert extra["account_signals"]["all"]["accounts"] == 9
+
+
+def test_a_coordinated_host_does_not_count_among_campaign_posts(open_store):
+    store = open_store("campaign")
+    store.con.execute("INSERT INTO coordinated_accounts VALUES ('x', '900', 'co_post', 1)")
+    inp = load_input(store, SEED)
+    lens = authenticity(inp, {"backfire": backfire(inp), "engagement": engagement(inp)})
+    # the coordinated share is over the audience's posts: the host's own posts are not among them
+    assert share(lens["coordinated_share"]["any"]) == (0, 11, 0.0)
+    assert lens["coordinated_accounts"] == 1
