@@ -70,3 +70,23 @@ def test_heads_run_without_torch_or_scikit_learn() -> None:
     done = subprocess.run([sys.executable, "-c", NO_TORCH], capture_output=True, text=True, check=True)
     # An imperative request is a question (the request floor of the question card), whatever the model says.
     assert done.stdout.split("\n")[0] == "question (2, 2) []"
+
+
+def test_sincere_thanks_are_not_ironic() -> None:
+    """Real sincere thanks: airline tweets labelled positive that open with thanks, from the half of
+    the airline data the irony head never trained on (``training.irony_head.ordinary_halves``), and
+    the demo's thanks. v1.0.0 labelled most effusive praise ironic; 1.5% of these (4 of 274) are
+    flagged now, so 5% leaves room for a retrain and fails if praise reads as irony again."""
+    from askscope.classify import classify
+    from conftest import shared
+    from training import data as d
+    from training.irony_head import ordinary_halves, unaddressed
+
+    tweets = d.airline(shared())
+    check = ~ordinary_halves(len(tweets), "airline")
+    thanks = [t for t, y, keep in zip(tweets.texts, tweets.labels, check)
+              if keep and y == 2 and unaddressed([t])[0].lower().startswith(("thank", "thx"))]
+    assert len(thanks) > 200
+    labels = classify(thanks + ["Thank you for making rides free tonight."], ["irony"])["irony"].names
+    assert sum(n == "irony" for n in labels[:-1]) / len(thanks) <= 0.05
+    assert labels[-1] == "non_irony"

@@ -8,6 +8,8 @@ Steps (each also runnable alone as ``python -m training.<step>``):
   2. export          ONNX export + int8 dynamic quantisation -> encoder.onnx
   3. ngrams          n-gram sentiment model -> sentiment_ngrams.npz
   4. calibrate       calibration, decision rules, confusion matrices -> <task>.json
+     irony_head      irony head at realistic priors -> irony_head.npz, irony.json
+     question_head   question head + rule features -> question_head.npz, question.json
   5. language_card   language-id accuracy on UMSAB val -> language.json
   6. evaluate        official validation figures through the installed package
 """
@@ -40,6 +42,8 @@ def main() -> None:
     run("export", work, models)
     run("ngrams", data, models)
     run("calibrate", data, models)
+    run("irony_head", data, models)
+    run("question_head", data, models)
     run("language_card", data, models)
     run("evaluate", data, "--out", str(Path(work) / "val_report.json"))
 

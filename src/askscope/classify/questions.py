@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -139,12 +140,18 @@ def post_features(text: str) -> dict[str, bool]:
     }
 
 
+@lru_cache(maxsize=16384)
+def _row(text: str) -> tuple[bool, ...]:
+    # Cached: the question head and the rule floor read the same posts in one classify() call.
+    row = post_features(text)
+    return tuple(row[name] for name in FEATURES)
+
+
 def features(texts: Sequence[str]) -> np.ndarray:
     """Rule features of each post, shape ``(n, len(FEATURES))``, 0/1 in :data:`FEATURES` order."""
     out = np.zeros((len(texts), len(FEATURES)), dtype=np.float32)
     for i, text in enumerate(texts):
-        row = post_features(text)
-        out[i] = [row[name] for name in FEATURES]
+        out[i] = _row(text)
     return out
 
 
