@@ -617,3 +617,19 @@ def test_a_coordinated_host_does_not_count_among_campaign_posts(open_store):
     # the coordinated share is over the audience's posts: the host's own posts are not among them
     assert share(lens["coordinated_share"]["any"]) == (0, 11, 0.0)
     assert lens["coordinated_accounts"] == 1
+
+
+def test_lens_input_rates_and_exclusion():
+    rates = {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}, "partial": {"tpr": 0.9}}},
+             "discourse": {"classes": {}, "confusion": {"labels": ["a", "b"], "matrix": [[1, 0], [0, 1]]}}}
+    inp = LensInput(store=None, seed=0, window_start=None, window_end=None, rates=rates, labeled=True,
+                    exclude="_gone")  # type: ignore[arg-type]
+    assert inp.rate("question", "question") == {"tpr": 0.9, "fpr": 0.1}
+    assert inp.rate("question", "partial") is None     # an fpr is needed too
+    assert inp.rate("question", "absent") is None
+    assert inp.rate("irony", "irony") is None          # a task without rates
+    assert inp.confusion("discourse") == {"labels": ["a", "b"], "matrix": [[1, 0], [0, 1]]}
+    assert inp.confusion("question") is None and inp.confusion("irony") is None
+    assert inp.authors_filter("p") == ("NOT EXISTS (SELECT 1 FROM _gone x WHERE x.platform = p.platform "
+                                       "AND x.author_id = p.author_id)")
+    assert inp.authors_filter("a", "asker_id").endswith("AND x.author_id = a.asker_id)")
