@@ -633,3 +633,36 @@ def test_lens_input_rates_and_exclusion():
     assert inp.authors_filter("p") == ("NOT EXISTS (SELECT 1 FROM _gone x WHERE x.platform = p.platform "
                                        "AND x.author_id = p.author_id)")
     assert inp.authors_filter("a", "asker_id").endswith("AND x.author_id = a.asker_id)")
+
+
+def test_corrected_answer_rate_without_excluded_authors_and_when_not_estimable(open_store):
+    from dataclasses import replace
+
+    store = open_store("history")
+    store.con.execute("CREATE TEMP TABLE _gone AS SELECT 'x' AS platform, '101' AS author_id")
+    inp = replace(load_input(store, SEED), exclude="_gone")
+    rate = engagement_module.engagement_core(inp)["answer_rate"]["corrected"]
+    # without 101 (2001, 2006, 2010): E = 7 addressed posts, D = 3 questions (2002, 2003, 2008),
+    # A = 2 answered (2002, 2008), A_D = 2. T = (3 - 0.1 * 7) / 0.8 = 2.875,
+    # A_T = (2 - 0.1 * 2) / 0.8 = 2.25: 2.25 / 2.875
+    assert rate["value"] == round(2.25 / 2.875, 6) and rate["n"] == 7
+    # a false-positive rate so high that the questions' count is not above it: no estimate
+    noisy = replace(load_input(store, SEED), rates={"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.5}}}})
+    # T = (4 - 0.5 * 10) / 0.4 < 0
+    assert engagement_module._corrected_answer_rate(noisy)["value"] is None
+
+
+@pytest.mark.parametrize("end, hours, per_hour", [
+    (timedelta(seconds=30), round(1 / 60, 6), 1020.0),   # under a minute counts as one: 17 * 60
+    (timedelta(minutes=30), 0.5, 34.0),
+    (None, None, None),                                    # no window end: no rate
+])
+def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hour):
+    from dataclasses import replace
+
+    from askscope.metrics.backfire import _volume, audience_table
+
+    inp = load_input(open_store("campaign"), SEED)
+    inp = replace(inp, window_end=None if end is None else START + end)
+    volume = _volume(inp, audience_table(inp))
+    assert (volume["hours"], volume["posts_per_hour"]) == (hours, per_hour)
