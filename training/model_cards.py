@@ -1,10 +1,13 @@
 """Write the model cards ``docs/models/<task>.md`` from the bundled cards and the benchmark.
 
-Usage: python -m training.model_cards MODELS_DIR BENCH_JSON DOCS_DIR
+Usage: python -m training.model_cards MODELS_DIR BENCH_JSON DOCS_DIR [--shares bench/results/shares.json]
 
-The figures come from ``MODELS_DIR/<task>.json`` (written by ``training.calibrate``) and the
-benchmark results (``bench/classify.py --json``); the prose on data, attempts and failure modes
-comes from ``training/card_notes.py``.
+The figures come from ``MODELS_DIR/<task>.json`` (written by ``training.calibrate``,
+``training.irony_head``, ``training.question_head``), the benchmark results
+(``bench/classify.py --json``) and, for the error of estimated shares at realistic priors, the
+share benchmark (``bench/shares.py``, default ``bench/results/shares.json``; without it the card
+says so and shows the card's own classify-and-count figures where it has them); the prose on data,
+attempts and failure modes comes from ``training/card_notes.py``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,16 @@ def figures_table(card: dict) -> list[str]:
     blocks = [(card["validation"]["data"], card["validation"])] + list(card.get("validation_extra", {}).items())
     for name, block in blocks:
         lines.append(f"| {name} | {block['n']} | {block['metric']} | {block['cross_fitted']:.1f} | {block['in_sample']:.1f} |")
+    main = card["validation"]
+    if "cross_fitted_mean_of_20_splits" in main:
+        lines.append(f"| {main['data']}, mean (sd) of 20 seeded two-fold splits | {main['n']} | {main['metric']} | "
+                     f"{main['cross_fitted_mean_of_20_splits']:.1f} ({main['cross_fitted_sd_of_20_splits']:.1f}) | |")
+    for name, value in main.get("baselines", {}).items():
+        lines.append(f"| {main['data']}, baseline: {name} | {main['n']} | {main['metric']} | {value:.1f} | |")
+    if "ordinary_flagged_share" in card.get("realistic_priors", {}):
+        o = card["realistic_priors"]["ordinary_flagged_share"]
+        lines.append(f"| ordinary posts (check half; assumed not ironic) | {o['n']} | share labelled ironic | "
+                     f"{100 * o['cross_fitted']:.1f}% | {100 * o['in_sample']:.1f}% |")
     umsab = [b for n, b in blocks if n.startswith("umsab")]
     if len(umsab) == 8:
         cross = sum(b["cross_fitted"] for b in umsab) / 8
@@ -49,7 +62,37 @@ def figures_table(card: dict) -> list[str]:
     return lines
 
 
-def render(task: str, card: dict, bench: dict, models: Path) -> str:
+def shares_section(task: str, card: dict, shares: dict | None) -> list[str]:
+    """Absolute error of the estimated share at priors 5/15/40%/natural, per validation set."""
+    out = ["## Shares at realistic priors", ""]
+    sets = {n: e for n, e in (shares or {}).get("sets", {}).items() if e["task"] == task}
+    if sets:
+        chosen = shares.get("choices", {}).get(task, {}).get("method", "acc")
+        settings = shares.get("settings", {})
+        out += [f"Mean absolute error of the estimated share (points) and the 95% interval's coverage, over "
+                f"{settings.get('draws', '?')} simulated campaigns of {settings.get('posts', '?')} real validation "
+                f"posts per set and prior (`bench/shares.py`: rates from one fold, campaign drawn from the other). "
+                f"`{chosen}` is the method the estimator uses for this task; `cc` counts labels (no correction).", "",
+                "| set (class) | prior | " + f"{chosen} error / coverage | cc error |", "|---|---|---|---|"]
+        for name, entry in sets.items():
+            for label, figures in entry["priors"].items():
+                shown = f"natural ({entry['natural_prior']:.2f})" if label == "natural" else label
+                out.append(f"| {name} (`{entry['class']}`) | {shown} | {figures[chosen]['mae_points']:.1f} / "
+                           f"{100 * figures[chosen]['coverage']:.0f}% | {figures['cc']['mae_points']:.1f} |")
+        return out + [""]
+    table = card.get("realistic_priors", {}).get("table")
+    out.append("`bench/shares.py` had not been run when this card was written: no estimated-share errors here.")
+    if table:
+        out += ["Classify-and-count (labels counted, no correction), from each set's cross-fitted true and "
+                "false positive rates at each prior:", "",
+                "| set @ prior | expected F1 | share of posts labelled | absolute error (points) |", "|---|---|---|---|"]
+        for key, row in table.items():
+            out.append(f"| {key} | {row['f1']:.1f} | {100 * row['flagged_share']:.1f}% | "
+                       f"{100 * row['abs_error_classify_and_count']:.1f} |")
+    return out + [""]
+
+
+def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None = None) -> str:
     notes = NOTES[task]
     files = card["model"]["files"]
     speed = bench["results"].get(task, {})
@@ -67,7 +110,8 @@ def render(task: str, card: dict, bench: dict, models: Path) -> str:
         f"- Labels (the data set's own ids): "
         + ", ".join(f"{i} = `{name}`" for i, name in enumerate(card["labels"])) + ".",
         f"- Calibration: {card['calibration']['method']}; {calibration_params(card['calibration'])}.",
-        f"- Decision: {json.dumps(card['decision'])} (tuned on validation for the official metric).",
+        f"- Decision: {json.dumps(card['decision'])} (tuned on validation data: for the official metric "
+        "unless `chosen_for` says otherwise; `rule_floor`: rule features that make a post positive per language route).",
         "",
         "## Training data", "",
         *[f"- {d}" for d in card["training_data"]],
@@ -95,7 +139,10 @@ def render(task: str, card: dict, bench: dict, models: Path) -> str:
         out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
                    f"posts per CPU-second, about {2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores; "
                    f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`.")
-    out += ["", "## What was tried", "", notes["tried"], "", "## Known failure modes and biases", "",
+    out += ["", *shares_section(task, card, shares)]
+    if notes.get("definition"):
+        out += ["## What the label means", "", notes["definition"], ""]
+    out += ["## What was tried", "", notes["tried"], "", "## Known failure modes and biases", "",
             notes["failures"], "", "## Caveats", "", notes.get("caveats", CAVEATS), ""]
     return "\n".join(out)
 
@@ -113,12 +160,15 @@ def main() -> None:
     parser.add_argument("models", type=Path)
     parser.add_argument("bench", type=Path)
     parser.add_argument("docs", type=Path)
+    parser.add_argument("--shares", type=Path, default=Path(__file__).resolve().parent.parent / "bench" / "results"
+                        / "shares.json", help="bench/shares.py results (optional)")
     args = parser.parse_args()
     bench = json.loads(args.bench.read_text())
+    shares = json.loads(args.shares.read_text()) if args.shares.is_file() else None
     args.docs.mkdir(parents=True, exist_ok=True)
     for task in GOALS:
         card = json.loads((args.models / f"{task}.json").read_text(encoding="utf-8"))
-        (args.docs / f"{task}.md").write_text(render(task, card, bench, args.models), encoding="utf-8")
+        (args.docs / f"{task}.md").write_text(render(task, card, bench, args.models, shares), encoding="utf-8")
 
 
 if __name__ == "__main__":
