@@ -36,7 +36,6 @@ def authenticity(inp: LensInput, full: dict[str, Any]) -> dict[str, Any] | None:
     campaign_posts = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
     shares: dict[str, Any] = {}
     for network in [None, *sorted(networks)]:
-        where = "" if network is None else "WHERE c.network = ?"
         params = [] if network is None else [network]
         k = con.execute(
             "SELECT count(*) FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
