@@ -357,6 +357,9 @@ def test_coordinated_share_and_lenses_without_coordinated_accounts(open_store):
     assert {k: v["k"] for k, v in shares.items()} == {"any": 4, "co_post": 3, "co_reply": 3, "co_link": 1,
                                                      "co_repost": 0, "co_similar": 0}
     assert lens["coordinated_accounts"] == 2
+    # the networks' rows as the authenticity stage wrote them (the fixed 60 s window here)
+    assert set(lens["networks"]) == {"co_repost", "co_post", "co_similar", "co_link", "co_reply"}
+    assert lens["networks"]["co_post"]["tau_seconds"] == 60.0 and "network" not in lens["networks"]["co_post"]
     without = lens["without_coordinated"]
     # without 101 and 105: 7 posts by 5 authors; hostile only 2003 (1 of 7)
     assert (without["backfire"]["audience_posts"], without["backfire"]["authors"]) == (7, 5)
