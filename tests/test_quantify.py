@@ -172,3 +172,9 @@ def test_shipped_validation_data(task: str) -> None:
     assert validation.probabilities.shape == (len(validation.gold), validation.k)
     assert np.allclose(validation.probabilities.sum(1), 1.0, atol=5e-3)  # float16 rows
     assert validation.method in METHODS
+    # made with the shipped model: after retraining, run training/quantify_data.py again
+    from askscope.classify.quantify import model_digest
+
+    assert validation.meta.get("model_sha256") == model_digest(task), (
+        f"models/validation/{task}.npz was written for another {task} model: "
+        f"python -m training.quantify_data ../shared/data {task}")

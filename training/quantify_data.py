@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from askscope.classify import classify, model_info
-from askscope.classify.quantify import VALIDATION_DIR
+from askscope.classify.quantify import VALIDATION_DIR, model_digest
 from askscope.classify.tasks import MODEL_TASKS
 from training import data as d
 
@@ -74,6 +74,7 @@ def export(data: Path, task: str, out: Path = VALIDATION_DIR) -> dict:
         "task": task,
         "labels": list(info["labels"]),
         "model_version": info.get("version"),
+        "model_sha256": model_digest(task),
         "data": "; ".join(f"{DESCRIPTIONS.get(name, name)} ({len(split)})" for name, split in sources),
         "sources": {name: len(split) for name, split in sources},
         "n": int(len(gold)),

@@ -123,6 +123,21 @@ def _load(task: str) -> Validation | None:
             method=meta.get("method", "acc"), data=meta.get("data", ""), meta=meta)
 
 
+def model_digest(task: str) -> str:
+    """A digest of the model a task's labels come from: its card and the files its sources name
+    (the encoder is shared and versioned by the cards). A validation set whose recorded digest
+    differs was made with another model and must be written again (training/quantify_data.py)."""
+    import hashlib
+
+    models_dir = VALIDATION_DIR.parent
+    card_path = models_dir / f"{task}.json"
+    digest = hashlib.sha256(card_path.read_bytes())
+    for source in json.loads(card_path.read_text(encoding="utf-8")).get("sources", []):
+        if "file" in source:
+            digest.update((models_dir / source["file"]).read_bytes())
+    return digest.hexdigest()
+
+
 def load_validation(task: str) -> Validation | None:
     """The shipped validation set of a task, or ``None`` when the package has none."""
     return _load(task)
