@@ -168,3 +168,47 @@ def test_similarity_at_the_threshold(threshold, uses):
     embedder = TableEmbedder({"x": [1.0, 0.0], "y": [0.0, 1.0]})
     assert score(["x", "y"], [frame], embedder)["f"][0] == [uses, False]
 
+
+
+def test_strip_keeps_case_and_punctuation():
+    assert framing._strip("  Hi @you, see https://x.y/z?a=1  NOW! ") == "Hi , see NOW!"
+    assert framing._strip("@only https://t.co/x") == ""
+
+
+def test_bundled_embedder_normalises_and_gives_empty_posts_a_zero_vector(monkeypatch):
+    import askscope.classify
+    from askscope.classify import models
+
+    seen: list[list[str]] = []
+
+    def fake_embed(texts):
+        seen.append(list(texts))
+        return [[3.0, 4.0], [0.0, 0.0]][:len(texts)]
+
+    monkeypatch.setattr(models, "encoder", lambda: None)
+    monkeypatch.setattr(askscope.classify, "embed", fake_embed, raising=False)
+    embedder = framing.BundledEmbedder()
+    vectors = embedder.embed(["a @x", "@only https://t.co/x", None, "b"])
+    # only the posts with words left are embedded, stripped; (3, 4) becomes (0.6, 0.8); a zero
+    # vector from the encoder stays zero; the empty posts are zero
+    assert seen == [["a", "b"]]
+    np.testing.assert_allclose(vectors, [[0.6, 0.8], [0, 0], [0, 0], [0, 0]], atol=1e-6)
+    assert vectors.dtype == np.float32
+    empty = embedder.embed(["@x", ""])
+    assert empty.shape == (2, framing.DIM_ENCODER) and not empty.any()
+
+
+def test_default_embedder_falls_back_with_the_reason(monkeypatch):
+    from askscope.classify import models
+
+    def broken():
+        raise FileNotFoundError("encoder.onnx")
+
+    monkeypatch.setattr(models, "encoder", broken)
+    embedder = framing.default_embedder()
+    assert isinstance(embedder, framing.FallbackNgramEmbedder)
+    assert embedder.reason == "FileNotFoundError: encoder.onnx"
+    assert embedder.name == ("hashed character 3-5-grams (the bundled sentence encoder could not load: "
+                             "FileNotFoundError: encoder.onnx)")
+    monkeypatch.setattr(models, "encoder", lambda: None)
+    assert isinstance(framing.default_embedder(), framing.BundledEmbedder)
