@@ -183,16 +183,16 @@ def test_bundled_embedder_normalises_and_gives_empty_posts_a_zero_vector(monkeyp
 
     def fake_embed(texts):
         seen.append(list(texts))
-        return [[3.0, 4.0], [0.0, 0.0]][:len(texts)]
+        return [[3.0, 4.0], [0.0, 2.0], [0.0, 0.0]][:len(texts)]
 
     monkeypatch.setattr(models, "encoder", lambda: None)
     monkeypatch.setattr(askscope.classify, "embed", fake_embed, raising=False)
     embedder = framing.BundledEmbedder()
-    vectors = embedder.embed(["a @x", "@only https://t.co/x", None, "b"])
-    # only the posts with words left are embedded, stripped; (3, 4) becomes (0.6, 0.8); a zero
-    # vector from the encoder stays zero; the empty posts are zero
-    assert seen == [["a", "b"]]
-    np.testing.assert_allclose(vectors, [[0.6, 0.8], [0, 0], [0, 0], [0, 0]], atol=1e-6)
+    vectors = embedder.embed(["a @x", "@only https://t.co/x", None, "b", "c"])
+    # only the posts with words left are embedded, stripped; each row to unit length: (3, 4) ->
+    # (0.6, 0.8), (0, 2) -> (0, 1); a zero vector from the encoder stays zero; empty posts are zero
+    assert seen == [["a", "b", "c"]]
+    np.testing.assert_allclose(vectors, [[0.6, 0.8], [0, 0], [0, 0], [0, 1], [0, 0]], atol=1e-6)
     assert vectors.dtype == np.float32
     empty = embedder.embed(["@x", ""])
     assert empty.shape == (2, framing.DIM_ENCODER) and not empty.any()
