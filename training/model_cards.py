@@ -162,11 +162,12 @@ def main() -> None:
     parser.add_argument("docs", type=Path)
     parser.add_argument("--shares", type=Path, default=Path(__file__).resolve().parent.parent / "bench" / "results"
                         / "shares.json", help="bench/shares.py results (optional)")
+    parser.add_argument("--tasks", nargs="*", default=list(GOALS), help="only these cards (default: all six)")
     args = parser.parse_args()
     bench = json.loads(args.bench.read_text())
     shares = json.loads(args.shares.read_text()) if args.shares.is_file() else None
     args.docs.mkdir(parents=True, exist_ok=True)
-    for task in GOALS:
+    for task in args.tasks:
         card = json.loads((args.models / f"{task}.json").read_text(encoding="utf-8"))
         (args.docs / f"{task}.md").write_text(render(task, card, bench, args.models, shares), encoding="utf-8")
 
