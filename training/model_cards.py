@@ -137,7 +137,9 @@ def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None
                    f"peak RSS {speed['peak_rss_mib']:.0f} MiB, model load {speed['load_seconds']:.1f} s.")
     if stack:
         out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
-                   f"posts per CPU-second, about {2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores; "
+                   f"posts per CPU-second (load average {stack.get('loadavg_1min_after', float('nan')):.1f} on 2 cores "
+                   "while measured: per-CPU-second figures fall under heavy load too), about "
+                   f"{2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores at that rate; "
                    f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`.")
     out += ["", *shares_section(task, card, shares)]
     if notes.get("definition"):
