@@ -74,13 +74,13 @@ def test_heads_run_without_torch_or_scikit_learn() -> None:
 
 def test_sincere_thanks_are_not_ironic() -> None:
     """Real sincere thanks: airline tweets labelled positive that open with thanks, from the half of
-    the airline data the irony head never trained on (``training.irony_head.ordinary_halves``), and
+    the airline data the irony head never trained on (``training.data.ordinary_halves``), and
     the demo's thanks. v1.0.0 labelled most effusive praise ironic; 1.5% of these (4 of 274) are
     flagged now, so 5% leaves room for a retrain and fails if praise reads as irony again."""
     from askscope.classify import classify
     from conftest import shared
     from training import data as d
-    from training.irony_head import ordinary_halves, unaddressed
+    from training.data import ordinary_halves, unaddressed
 
     tweets = d.airline(shared())
     check = ~ordinary_halves(len(tweets), "airline")

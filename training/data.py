@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from askscope.classify.text import normalise
 
 _NOISE = re.compile(r"@user|\bhttp\b")
@@ -202,3 +204,22 @@ def isarcasm_arabic(data: Path) -> Split:
     with (data / "isarcasmeval" / "train.Ar.csv").open(encoding="utf-8", newline="") as handle:
         rows = [(r["text"], int(r["sarcastic"])) for r in csv.DictReader(handle) if r["text"]]
     return Split([t for t, _ in rows], [y for _, y in rows])
+
+
+ORDINARY_SEED = 11
+_LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[:,]?\s+)+")
+
+
+def ordinary_halves(n: int, name: str) -> np.ndarray:
+    """Seeded split of an ordinary set (stance, airline, complaints, sentiment val) of ``n`` rows,
+    named as in ``training.embed_cache.SPLITS``: True = the *fit* half (trains the irony head),
+    False = the *check* half (never trained on; checks that ordinary posts are rarely ironic)."""
+    rng = np.random.default_rng([ORDINARY_SEED, sum(map(ord, name))])
+    return rng.permutation(n) % 2 == 0
+
+
+def unaddressed(texts: list[str]) -> list[str]:
+    """The posts without their leading @mentions: every airline and complaint tweet opens with
+    the company's handle, the ironic training tweets mostly do not, so without these copies the
+    irony head learns 'addressed to a company = sincere' and reads unaddressed thanks as irony."""
+    return [_LEADING_MENTIONS.sub("", t) for t in texts]

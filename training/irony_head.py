@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from askscope.classify import calibration
 from askscope.classify.heads import LinearHead, inputs
 from training import data as d
+from training.data import ordinary_halves, unaddressed
 from training.embed_cache import ROOT, SPLITS, encode, load_split
 from training.metrics import confusion
 
@@ -66,25 +66,9 @@ PRAISE_SETS = ("airline", "tweeteval-sentiment-val")  # label 2 = positive in bo
 ADDRESSED_SETS = ("airline", "complaints")  # tweets that open with the company's handle
 
 
-def ordinary_halves(n: int, name: str) -> np.ndarray:
-    """Seeded split of an ordinary set: True = *fit* half (trains the head), False = *check* half."""
-    rng = np.random.default_rng([SEED, sum(map(ord, name))])
-    return rng.permutation(n) % 2 == 0
-
-
 def _block(data: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     split, logits, pooled = load_split(data, name)
     return inputs(INPUTS, split.texts, logits, pooled), np.asarray(split.labels), split.texts
-
-
-_LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[:,]?\s+)+")
-
-
-def unaddressed(texts: list[str]) -> list[str]:
-    """The posts without their leading @mentions: every airline and complaint tweet opens with
-    the company's handle, the ironic training tweets mostly do not, so without these copies the
-    head learns 'addressed to a company = sincere' and reads unaddressed thanks as irony."""
-    return [_LEADING_MENTIONS.sub("", t) for t in texts]
 
 
 def _unaddressed_block(data: Path, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
