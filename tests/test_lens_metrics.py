@@ -669,3 +669,30 @@ def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hou
     inp = replace(inp, window_end=None if end is None else START + end)
     volume = _volume(inp, audience_table(inp))
     assert (volume["hours"], volume["posts_per_hour"]) == (hours, per_hour)
+
+
+def test_bursts_with_open_ends(open_store):
+    store = open_store("campaign")
+    store.con.execute("INSERT INTO bursts VALUES ('all', 1, NULL, TIMESTAMPTZ '2021-05-18 10:35:00+00', 3, 6.0), "
+                      "('all', 2, TIMESTAMPTZ '2021-05-18 10:05:00+00', NULL, 4, 8.0)")
+    bursts = authenticity_module._extra(load_input(store, SEED))["bursts"]
+    # ordered by series, start (NULL last), level; a missing end or start stays missing
+    assert bursts == [
+        {"series": "all", "level": 2, "start": "2021-05-18T10:05:00+00:00", "end": None, "posts": 4},
+        {"series": "all", "level": 1, "start": None, "end": "2021-05-18T10:35:00+00:00", "posts": 3}]
+
+
+def test_reply_communities_without_igraph(open_store, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "leidenalg", None)  # importing it now fails
+    inp = load_input(open_store("campaign"), SEED)
+    assert engagement_module._communities(inp) == {"value": None, "categories": 0, "n": 0,
+                                                   "method": "igraph/leidenalg not installed"}
+
+
+def test_newcomers_without_a_campaign_start(open_store):
+    from dataclasses import replace
+
+    inp = replace(load_input(open_store("campaign"), SEED), window_start=None)
+    assert engagement_module._newcomers(inp) == {"value": None, "note": "not measurable: no campaign start"}

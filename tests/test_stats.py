@@ -227,3 +227,18 @@ def test_adjusted_share(p, tpr, fpr, expected):
 @pytest.mark.parametrize("tpr, fpr", [(0.5, 0.5), (0.4, 0.6), (0.5 + 1e-10, 0.5)])
 def test_adjusted_share_of_a_chance_classifier_is_not_a_number(tpr, fpr):
     assert math.isnan(stats.adjusted_share(0.5, tpr, fpr))
+
+
+def test_results_without_data_keep_their_shape():
+    assert stats.quantile([], 0.9) == {"value": None, "ci": [None, None], "n": 0,
+                                       "method": "quantile 0.9, order-statistic interval"}
+    assert stats.ratio_of_means([1.0], [0.0], seed=0, name="r") == {
+        "value": None, "ci": [None, None], "n": [1, 1], "method": "ratio of means, bootstrap"}
+    assert stats.weighted_share([0.0], [0.0], seed=0, name="w") == {
+        "value": None, "ci": [None, None], "n": 1, "method": "weighted share, bootstrap"}
+
+
+def test_ratio_of_means_when_the_denominator_mean_is_one():
+    # mean(a) = 3, mean(b) = 1: 3; b never varies, so the interval is a's over 1
+    result = stats.ratio_of_means([2.0, 4.0], [1.0, 1.0], seed=0, name="r")
+    assert result["value"] == 3.0 and 2.0 <= result["ci"][0] <= result["ci"][1] <= 4.0
