@@ -99,6 +99,11 @@ MAPPING: tuple[Mapping, ...] = (
             "a complaint without a question mark: a statement, a request, sarcasm or abuse"),
     Mapping("complaints", "not_complaint", True, (QG,),
             "a question to the company that is not a complaint: a genuine question (composed)"),
+    # TweetEval sentiment val (SemEval-2017), the 1,451 tweets the encoder never saw: sentiment only.
+    Mapping("sentiment", "positive", None, (QG, SUPPORT, OTHER),
+            "positive: support, other or a friendly question; assumed not sarcastic (SemEval's "
+            "annotators label a post by its intended sentiment, so sarcastic praise reads negative)"),
+    Mapping("sentiment", "negative", None, but(SUPPORT), "negative: anything but support"),
     # Twitter US Airline Sentiment: posts addressed to airlines, sentiment by annotators.
     Mapping("airline", "positive", False, (SUPPORT,),
             "positive and not a question: thanks and praise of the addressee"),
@@ -115,7 +120,8 @@ MAPPING: tuple[Mapping, ...] = (
     Mapping("airline", "negative", False, (QC, MOCK, ABUSE, OTHER),
             "a negative statement: a complaint, sarcasm, abuse or a request; the data set does not say"),
 )
-# Left out: RumourEval source posts (the news posts replied to, not replies), HatEval non-hate
+# Left out: RumourEval source posts (the news posts replied to, not replies), neutral sentiment
+# posts (any category), the 549 TweetEval sentiment val posts the encoder trained on, HatEval non-hate
 # (may still be offensive), complaints' non-complaints without a question mark (thanks, chatter,
 # requests: no category is implied), SemEval stance sets (stance toward a topic, not toward the
 # addressee of the post).
@@ -127,6 +133,7 @@ _LABEL_NAMES = {
     "sarcasm": ("not_sarcastic", "sarcastic"),
     "complaints": ("not_complaint", "complaint"),
     "airline": ("negative", "neutral", "positive"),
+    "sentiment": ("negative", "neutral", "positive"),
 }
 
 
@@ -192,6 +199,9 @@ def raw_sources(data: Path, with_seen: bool = True) -> list[Raw]:
         _named("complaints", "complaints", d.complaints(data)),
         _named("airline", "airline", d.airline(data)),
     ]
+    sentiment = _named("tweeteval-sentiment-val", "sentiment", d.tweeteval(data, "sentiment", "val"))
+    sentiment.keep = d.sentiment_unseen(data, sentiment.texts)
+    out.append(sentiment)
     return out
 
 
@@ -230,29 +240,34 @@ def assemble(raws: list[Raw]) -> Assembled:
     rng = random.Random(SEED)
     mapped: dict[str, set[tuple[str, ...]]] = {}
     for raw in raws:
-        for i, (text, label) in enumerate(zip(raw.texts, raw.labels)):
-            row = lookup(raw.source, label, text) if raw.keep[i] else None
+        for i, (text, own) in enumerate(zip(raw.texts, raw.labels)):
+            row = lookup(raw.source, own, text) if raw.keep[i] else None
             if row is not None:
                 mapped.setdefault(d.text_key(text), set()).add(row.allowed)
     seen_keys = {key for key, sets in mapped.items() if len(sets) > 1 or not key}
     chosen: dict[tuple[str, int], list[tuple[Raw, int]]] = {}
     for raw in raws:
-        for i, (text, label) in enumerate(zip(raw.texts, raw.labels)):
+        for i, (text, own) in enumerate(zip(raw.texts, raw.labels)):
             if not raw.keep[i]:
                 continue
-            row = lookup(raw.source, label, text)
+            row = lookup(raw.source, own, text)
             key = d.text_key(text)
             if row is None or key in seen_keys:
                 continue
             seen_keys.add(key)
             chosen.setdefault((raw.split, MAPPING.index(row)), []).append((raw, i))
     picked: list[tuple[Raw, int]] = []
-    for key in sorted(chosen, key=lambda k: (k[0], k[1])):
-        rows = chosen[key]
-        if len(rows) > CAP:
-            rows = sorted(rng.sample(rows, CAP), key=lambda r: r[1])
-        picked += rows
-    texts, source, label, allowed, group, seen = [], [], [], [], [], []
+    for mapping_row in sorted(chosen):
+        members = chosen[mapping_row]
+        if len(members) > CAP:
+            members = sorted(rng.sample(members, CAP), key=lambda r: r[1])
+        picked += members
+    texts: list[str] = []
+    source: list[str] = []
+    label: list[str] = []
+    allowed: list[list[bool]] = []
+    group: list[str] = []
+    seen: list[bool] = []
     split_rows: dict[str, list[int]] = {}
     for raw, i in picked:
         row = lookup(raw.source, raw.labels[i], raw.texts[i])

@@ -102,8 +102,7 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
     if "discourse" in chosen:
         probabilities = {t: results[t].probabilities for t in discourse.REQUIRED}
         if texts:
-            ids = discourse.categories(probabilities)
-            soft = discourse.soft_scores(probabilities)
+            ids, soft = discourse.predict(probabilities, texts, pooled)
         else:
             ids, soft = np.zeros(0, dtype=np.int64), np.zeros((0, len(DISCOURSE_CATEGORIES)))
         results["discourse"] = TaskResult(
