@@ -81,7 +81,9 @@ def shares_section(task: str, card: dict, shares: dict | None) -> list[str]:
                            f"{100 * figures[chosen]['coverage']:.0f}% | {figures['cc']['mae_points']:.1f} |")
         return out + [""]
     table = card.get("realistic_priors", {}).get("table")
-    out.append("`bench/shares.py` had not been run when this card was written: no estimated-share errors here.")
+    out.append("`bench/shares.py` had not been run when this card was written: no estimated-share errors here."
+               if shares is None else "`bench/shares.py` has no validation set for this task: no estimated-share "
+               "errors here (the share estimator has no validation data for it).")
     if table:
         out += ["Classify-and-count (labels counted, no correction), from each set's cross-fitted true and "
                 "false positive rates at each prior:", "",
@@ -110,8 +112,10 @@ def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None
         f"- Labels (the data set's own ids): "
         + ", ".join(f"{i} = `{name}`" for i, name in enumerate(card["labels"])) + ".",
         f"- Calibration: {card['calibration']['method']}; {calibration_params(card['calibration'])}.",
-        f"- Decision: {json.dumps(card['decision'])} (tuned on validation data: for the official metric "
-        "unless `chosen_for` says otherwise; `rule_floor`: rule features that make a post positive per language route).",
+        f"- Decision: {json.dumps(card['decision'])} (tuned on validation data: "
+        + (f"{card['decision']['chosen_for']}" if "chosen_for" in card["decision"] else "for the official metric")
+        + ("; `rule_floor`: rule features that make a post positive whatever the model says, per language route"
+           if "rule_floor" in card["decision"] else "") + ").",
         "",
         "## Training data", "",
         *[f"- {d}" for d in card["training_data"]],
