@@ -133,3 +133,7 @@ def test_capture_corrected_through_the_estimator() -> None:
     inp_none = lens_input(None)
     inp_none.store = Store()  # type: ignore[assignment]
     assert _capture(inp_none, table, categories)["hashtag_only_not_supportive"]["correction"] == NOT_CORRECTED
+    # no hashtag_only post at all: 0, whatever the labels' errors (not "no validation data")
+    replies = pa.table({"relation": ["direct_reply"] * 20, "category_probabilities": [None] * 20})
+    none_tagged = _capture(inp_none, replies, categories)["hashtag_only_not_supportive"]
+    assert none_tagged["corrected"]["value"] == 0.0 and "correction" not in none_tagged

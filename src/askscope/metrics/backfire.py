@@ -141,7 +141,11 @@ def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> d
     probabilities = table.column("category_probabilities").to_pylist()
     estimated = inp.shares("discourse", [categories[i] for i in hashtag_only],
                            [probabilities[i] for i in hashtag_only], name="capture") if hashtag_only else None
-    if estimated is not None and "support" in estimated.labels:
+    if not hashtag_only and categories:
+        # no post used the hashtag alone: the share is 0 whatever the classifier's errors
+        share["corrected"] = {"value": 0.0, "ci": [0.0, 0.0], "n": len(categories),
+                              "method": "no hashtag_only posts: nothing to estimate"}
+    elif estimated is not None and "support" in estimated.labels:
         fraction = len(hashtag_only) / len(categories)
         support = estimated.labels.index("support")
         value = fraction * (1 - float(estimated.estimate[support]))
