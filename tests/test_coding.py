@@ -331,6 +331,14 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
     with open_store(db, read_only=True) as store:
         lenses = json.loads(store.con.execute("SELECT results FROM lens_results").fetchall()[0][0])
     assert lenses["validation"] == json.loads(json.dumps(validated))
+    # and the backfire lens uses them: each share carries its validated (prediction-powered) value
+    backfire = lenses["backfire"]
+    for share, name in ((backfire["hostile_share"], "hostile"), (backfire["mockery_share"], "mockery"),
+                        *((backfire["category_shares"][c], c) for c in CATEGORIES)):
+        ppi = validated["shares"][name]["ppi"]
+        assert share["validated"]["value"] == pytest.approx(ppi["estimate"])
+        assert share["validated"]["ci"] == pytest.approx([ppi["low"], ppi["high"]])
+        assert share["validated"]["basis"] == validated["basis"]
     text = run_cli("code", "estimate", db, "--task", "discourse")
     assert text.returncode == 0 and "prediction-powered" in text.stdout and "300 coded of" in text.stdout
 

@@ -42,6 +42,30 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def attach_validated(backfire: dict[str, Any], validation: dict[str, Any]) -> None:
+    """Put the prediction-powered share of a hand-coded sample (``validation``) beside the model's
+    shares of the backfire lens, as ``validated`` (the value the verdicts then use: valid
+    whatever the classifier's errors), for the hostile share, the mockery share and every
+    discourse category."""
+    shares = validation.get("shares") or {}
+    if validation.get("error") or not shares:
+        return
+
+    def block(name: str) -> dict[str, Any] | None:
+        ppi = (shares.get(name) or {}).get("ppi") or {}
+        if ppi.get("estimate") is None:
+            return None
+        return {"value": ppi["estimate"], "ci": [ppi.get("low"), ppi.get("high")], "n": validation["n_coded"],
+                "method": validation["method"], "basis": validation["basis"]}
+
+    for target, name in ((backfire.get("hostile_share"), "hostile"), (backfire.get("mockery_share"), "mockery")):
+        if isinstance(target, dict) and block(name) is not None:
+            target["validated"] = block(name)
+    for name, share in (backfire.get("category_shares") or {}).items():
+        if isinstance(share, dict) and block(name) is not None:
+            share["validated"] = block(name)
+
+
 @register
 class Lenses(Stage):
     name = "lenses"
@@ -62,6 +86,7 @@ class Lenses(Stage):
         validation = validated_shares(ctx.store, "discourse", seed=seed)
         if validation is not None:
             results["validation"] = validation
+            attach_validated(results["backfire"], validation)
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
