@@ -68,8 +68,11 @@ def test_generic_export_with_map_and_bad_rows(store_path):
 
 
 def test_generic_export_without_map_is_an_error_naming_the_fix(store_path):
+    # a file-level reject whose reason names the fix; with --strict, the error itself
+    result = ingest(store_path, fixture("csv", "export.csv"))
+    assert len(result.skipped) == 1 and "--map" in result.skipped[0][1]
     with pytest.raises(askscope.UnknownFormatError) as info:
-        ingest(store_path, fixture("csv", "export.csv"))
+        askscope.ingest(store_path + ".strict", [fixture("csv", "export.csv")], strict=True)
     assert "--map" in (info.value.hint or "")
 
 

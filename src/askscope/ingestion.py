@@ -237,7 +237,8 @@ def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any],
             opened.close()
             if strict:
                 raise
-            skipped.append(_Unknown(source, exc.message, opened.head[:400]))
+            why = f"{exc.message}; {exc.hint}" if exc.hint and "--map" in exc.hint else exc.message
+            skipped.append(_Unknown(source, why, opened.head[:400]))
             continue
         except BaseException:
             opened.close()
