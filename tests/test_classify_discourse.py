@@ -90,7 +90,8 @@ MAPPED = [
      "'@FC_Help i need to check my order', not a complaint, no '?': no category implied, left out"),
     ("airline", lambda: airline("570285904809598977"), (SUPPORT,), "'@VirginAmerica Thanks!', positive"),
     ("airline", lambda: airline("570265883513384960"), (QC,), "negative, 'why are your fares ...???'"),
-    ("airline", lambda: airline("570306133677760513"), (OTHER,), "'What @dhepburn said.', neutral, no '?'"),
+    ("airline", lambda: airline("570306133677760513"), (OTHER, SUPPORT, QG),
+     "'What @dhepburn said.', neutral, no '?': the set's neutral holds praise and requests too, so partial"),
     ("airline", lambda: airline("569961398890991617"), (QC,),
      "negative, 'Anyone home?? ...': a critical question (a mocking tone counts as critical here)"),
 ]

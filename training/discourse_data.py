@@ -111,9 +111,10 @@ MAPPING: tuple[Mapping, ...] = (
             "positive with a question mark: thanks with a question, or praise as a rhetorical question"),
     Mapping("airline", "neutral", True, (QG,),
             "a neutral question to the airline: a genuine question (composed: sentiment + rule)"),
-    Mapping("airline", "neutral", False, (OTHER,),
-            "neutral, no question mark: other; requests without a question mark ('please DM me') "
-            "are questions for askscope, so some of these are question_genuine"),
+    Mapping("airline", "neutral", False, (OTHER, SUPPORT, QG),
+            "neutral, no question mark: other, or support (the set's 'neutral' holds much praise: "
+            "'All were entertaining', '@AmericanAir Thanks so much!'), or a request without a "
+            "question mark ('please DM me', a question for askscope)"),
     Mapping("airline", "negative", True, (QC,),
             "a negative question to the airline: a critical question (composed); mocking questions "
             "('Anyone home??') count as critical here"),
