@@ -130,8 +130,11 @@ def test_counts_and_lists_are_rejected_as_not_posts(store_path):
 def test_compliance_file_is_not_a_known_format(store_path):
     import pytest
 
+    # a file-level reject naming the formats tried (the others would be read); --strict: the error
+    result = ingest(store_path, fixture("x-v2", "tweets_compliance.jsonl"))
+    assert "tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv" in result.skipped[0][1]
     with pytest.raises(askscope.UnknownFormatError, match=r"tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv"):
-        ingest(store_path, fixture("x-v2", "tweets_compliance.jsonl"))
+        askscope.ingest(store_path + ".strict", [fixture("x-v2", "tweets_compliance.jsonl")], strict=True)
 
 
 def test_withheld_content_and_api_errors(store_path):

@@ -100,7 +100,7 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
     if "language" in chosen:
         results["language"] = _language_task(texts, ranked or [])
     if "discourse" in chosen:
-        probabilities = {t: results[t].probabilities for t in discourse.REQUIRED}
+        probabilities = {t: p for t in discourse.REQUIRED if (p := results[t].probabilities) is not None}
         if texts:
             ids, soft = discourse.predict(probabilities, texts, pooled)
         else:

@@ -124,7 +124,7 @@ def _host_posts(inp: LensInput) -> list[tuple[Any, ...]]:
 def _host_output(inp: LensInput, host_posts: list[tuple[Any, ...]]) -> dict[str, Any]:
     n = len(host_posts)
     replies = sum(1 for p in host_posts if p[1] == "reply")
-    layers = Counter()
+    layers: Counter[str] = Counter()
     for _, kind, text, mentions, *_rest, quoted in host_posts:
         if kind in ("reply",) or (kind == "quote" and quoted):
             layers["dialogue"] += 1
@@ -217,7 +217,7 @@ def _audience(inp: LensInput) -> dict[str, Any]:
             "language": {**stats.entropy(list(languages.values())), "top": dict(languages.most_common(8))},
             "location": {**stats.entropy(list(locations.values())), "authors_with_location": sum(locations.values())},
             "reply_community": communities,
-            "gini_posts_per_author": stats._round(stats.gini(posts)),
+            "gini_posts_per_author": stats._round(stats.gini(list(posts))),
             "top_1pct_share_of_posts": stats._round(top_share),
         },
         "newcomer_share": _newcomers(inp),

@@ -17,13 +17,10 @@ __all__ = ["FORMATS", "ReportError", "build", "chart_files", "document", "report
 
 def document(store: Store | str | os.PathLike[str], *, pseudonymise: bool = False) -> dict:
     """The report document (every number, stable keys) of an analysed store."""
-    own = not isinstance(store, Store)
-    db = open_store(store, read_only=True) if own else store  # type: ignore[arg-type]
-    try:
+    if isinstance(store, Store):
+        return build(store, pseudonymise=pseudonymise)
+    with open_store(store, read_only=True) as db:
         return build(db, pseudonymise=pseudonymise)
-    finally:
-        if own:
-            db.close()
 
 
 def report(store: Store | str | os.PathLike[str], *, format: str = "html", pseudonymise: bool = False) -> str:

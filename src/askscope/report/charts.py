@@ -65,8 +65,9 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
     if not points:
         return None
     fig, ax = plt.subplots(figsize=(8, 3))
-    times = [_time(p["t"]) for p in points]
-    width = (times[1] - times[0]) * 0.9 if len(times) > 1 else 0.02
+    # matplotlib's date numbers (days): its typed API takes floats
+    times = mdates.date2num([_time(p["t"]) for p in points])
+    width = float(times[1] - times[0]) * 0.9 if len(times) > 1 else 0.02
     bottom = [0] * len(points)
     for category in ORDER:
         values = [p["counts"].get(category, 0) for p in points]
@@ -114,12 +115,12 @@ def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
     if not series or all(math.isnan(v) for _, v, _, _ in series):
         return None
     fig, ax = plt.subplots(figsize=(8, 2.6))
-    times = [t for t, _, _, _ in series]
+    times = mdates.date2num([t for t, _, _, _ in series])
     ax.fill_between(times, [lo for _, _, lo, _ in series], [hi for _, _, _, hi in series],
                     color=COLOURS["mockery"], alpha=0.2, linewidth=0, label="95% interval")
     ax.plot(times, [v for _, v, _, _ in series], color=COLOURS["mockery"], marker=".", label="hostile share")
     ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--")
-    ax.text(times[0], 0.52, "half of the posts", fontsize=7, color="#666666")
+    ax.text(float(times[0]), 0.52, "half of the posts", fontsize=7, color="#666666")
     ax.set_ylim(0, 1)
     ax.set_ylabel("hostile share")
     ax.set_title(f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7,

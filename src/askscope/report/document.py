@@ -249,7 +249,7 @@ def _classifiers(store: Store) -> dict[str, Any]:
         entry: dict[str, Any] = {"model": model, "labeler": labeler}
         if labeler == "bundled":
             try:
-                from askscope.classify import model_info  # type: ignore[attr-defined]
+                from askscope.classify import model_info
 
                 info = model_info(task)
                 validation = info.get("validation", {})
