@@ -113,6 +113,11 @@ def test_best_prefers_the_corrected_share():
     assert best(empty, "a.b") == (empty, "a.b")
     corrected = {"value": 0.2, "ci": [0.1, 0.3]}
     assert best({**raw, "corrected": corrected}, "a.b") == (corrected, "a.b.corrected")
+    # a hand-coded sample's (prediction-powered) share comes before the model's corrected one
+    validated = {"value": 0.25, "ci": [0.2, 0.3], "basis": "validated against 300 hand-coded posts"}
+    assert best({**raw, "corrected": corrected, "validated": validated}, "a.b") == (validated, "a.b.validated")
+    unset = {"value": None, "ci": [None, None]}
+    assert best({**raw, "corrected": corrected, "validated": unset}, "a.b") == (corrected, "a.b.corrected")
 
 
 @pytest.mark.parametrize("value, text", [
@@ -209,6 +214,18 @@ def test_backfire_uses_the_corrected_share_when_there_is_one():
     assert "The virality gap is not measurable [lenses.backfire.virality_gap.ratio]." in text
     doc["lenses"]["backfire"]["volume"]["audience_posts"] = 0
     assert backfire(doc) == "No audience posts were found for this campaign in the window."
+
+
+def test_backfire_rests_on_the_validated_share_and_says_its_basis():
+    doc = copy.deepcopy(DOC)
+    doc["lenses"]["backfire"]["hostile_share"]["corrected"] = {"value": 0.62, "ci": [0.55, 0.7]}
+    doc["lenses"]["backfire"]["hostile_share"]["validated"] = {
+        "value": 0.4, "ci": [0.3, 0.45], "basis": "validated against 300 hand-coded posts (2 coders), α = 0.81"}
+    text = backfire(doc)
+    # [30%, 45%] lies below one half and holds a third: about a third
+    assert ("the share that was hostile (mockery, abuse or critical questions) (validated against 300 hand-coded "
+            "posts (2 coders), α = 0.81) is about a third: 40% (95% CI 30%–45%) "
+            "[lenses.backfire.hostile_share.validated].") in text
 
 
 def test_engagement_words_follow_the_intervals():

@@ -101,11 +101,22 @@ def ratio_phrase(ratio: dict[str, Any] | None) -> str:
 
 
 def best(share: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
-    """The corrected share and its path when the report has one, else the share itself."""
-    corrected = share.get("corrected")
-    if corrected and corrected.get("value") is not None:
-        return corrected, f"{path}.corrected"
+    """The share a verdict rests on, with its path: the validated (prediction-powered, from a
+    hand-coded sample) share when there is one, else the corrected share, else the share itself."""
+    for key in ("validated", "corrected"):
+        better = share.get(key)
+        if better and better.get("value") is not None:
+            return better, f"{path}.{key}"
     return share, path
+
+
+def _basis(path: str, share: dict[str, Any]) -> str:
+    """The words saying what a share was adjusted with (its ``best`` path tells which)."""
+    if path.endswith(".validated"):
+        return f" ({share.get('basis') or 'validated against hand-coded posts'})"
+    if path.endswith(".corrected"):
+        return " (corrected for classifier error)"
+    return ""
 
 
 def _cite(path: str) -> str:
@@ -134,7 +145,7 @@ def backfire(doc: dict[str, Any]) -> str:
         return "No audience posts were found for this campaign in the window."
     path = "lenses.backfire"
     hostile, hostile_path = best(lens["hostile_share"], f"{path}.hostile_share")
-    corrected = " (corrected for classifier error)" if hostile_path.endswith(".corrected") else ""
+    corrected = _basis(hostile_path, hostile)
     text = (f"Of {n:,} posts by {volume['authors']:,} participants{_cite(f'{path}.volume')}, the share that was hostile "
             f"(mockery, abuse or critical questions){corrected} is {share_phrase(hostile)}: "
             f"{interval(hostile)}{_cite(hostile_path)}.")
