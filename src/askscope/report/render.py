@@ -149,6 +149,18 @@ def to_markdown(doc: dict[str, Any]) -> str:
     else:
         lines.append("Not measured.")
     lines += ["", "## Methods and caveats", ""] + [f"- {_md_escape(c)}" for c in doc["caveats"]]
+    validation = doc["lenses"].get("validation") or {}
+    if validation.get("shares"):
+        lines += ["", "### Validated against human coding", "",
+                  f"{_md_escape(validation['basis'])}; {_md_escape(validation['method'])}. Posts coded: "
+                  f"{validation['n_coded']:,} of {validation['n_total']:,}.", "",
+                  "| share | validated (prediction-powered) | coded sample only | model only |", "|---|---|---|---|"]
+        for label, kinds in sorted(validation["shares"].items()):
+            cells = [f"{pct(kinds[k]['estimate'])} ({pct(kinds[k]['low'])}–{pct(kinds[k]['high'])})"
+                     for k in ("ppi", "coded_only", "model_only")]
+            lines.append(f"| {label.replace('_', ' ')} | " + " | ".join(cells) + " |")
+    elif validation.get("error"):
+        lines += ["", f"Human coding: {_md_escape(validation['error'])} ({_md_escape(validation.get('hint'))})"]
     lines += ["", f"askscope {doc['askscope_version']}; every number is in the JSON report.", ""]
     return "\n".join(lines)
 
