@@ -87,6 +87,9 @@ def test_one_rule_for_unrecognised_inputs_named_or_in_a_folder(tmp_path):
     assert run_cli("ingest", db, str(named), FILES[0], str(folder)).returncode == 1
     again = run_cli("sql", db, "SELECT count(*) AS n FROM rejects", "--csv")
     assert again.stdout == "n\n2\n"
+    # reparse replays what it can and keeps the file-level rejects
+    assert run_cli("reparse", db).returncode == 0
+    assert run_cli("sql", db, "SELECT count(*) AS n FROM rejects", "--csv").stdout == "n\n2\n"
     # --strict stops at once, before anything is written
     strict = run_cli("ingest", str(tmp_path / "s.duckdb"), FILES[0], str(named), "--strict")
     assert strict.returncode == 1 and strict.stderr.startswith(f"Error: {named}: unrecognised format")

@@ -81,6 +81,13 @@ def test_the_limit_applies_to_lines_documents_and_can_be_raised(tmp_path):
         assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted([
             (one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")])
         assert rows(store, "SELECT count(*) FROM posts WHERE NOT is_context")[0][0] == 1
+    # reparse keeps the rejects it cannot replay (the oversized records are not kept) and parses
+    # nothing it rejected at ingest
+    assert run_cli("reparse", db).returncode == 0
+    with askscope.open_store(db) as store:
+        assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted([
+            (one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")])
+        assert rows(store, "SELECT count(*) FROM posts WHERE NOT is_context")[0][0] == 1
     again = run_cli("ingest", str(tmp_path / "d.duckdb"), one_line, str(document), "--max-record-size", "1MB")
     assert again.returncode == 0 and "rejected 0" in again.stdout.splitlines()[-1]
 

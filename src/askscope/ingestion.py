@@ -554,7 +554,8 @@ def _record_batches(
                         f"a record of {len(raw.raw):,} bytes is over the limit of {max_record:,} bytes")
         else:
             reader.parse(raw, sink)
-        sink.raw.append((raw.line, raw.offset, raw.raw if len(raw.raw) <= max_record else b""))
+        if len(raw.raw) <= max_record and not (isinstance(stream, _CappedStream) and stream.over):
+            sink.raw.append((raw.line, raw.offset, raw.raw))  # an oversized record is not kept (see reparse)
         if strict and len(sink.rejects) > before:
             sink.undo(mark)  # in strict mode a record is stored whole or not at all
             yield build_batch(sink)
@@ -562,7 +563,7 @@ def _record_batches(
         if sink.records >= BATCH_RECORDS:
             yield build_batch(sink)
             sink = Sink(source_file=source_file, default_observed_at=observed)
-    if sink.raw:
+    if sink.raw or sink.rejects:
         yield build_batch(sink)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from askscope.batch import build_batch, decode_raw
+from askscope.ingestion import MAX_RECORD_BYTES
 from askscope.readers import reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.csv import CsvReader
@@ -23,6 +24,9 @@ from askscope.store import BatchCounts, IngestRecord, Store
 from askscope.write import write_batch
 
 _REBUILT = ("posts", "accounts", "rejects", "api_errors")
+#: Rejects whose records are not in ``raw`` (a whole unrecognised file, a damaged compressed tail,
+#: a record over the size limit): nothing can replay them, so they are kept as they are.
+KEPT_REJECTS = ("unknown_format", "truncated_input", "record_too_large")
 
 
 @dataclass
@@ -54,9 +58,16 @@ def reparse(store: Store) -> ReparseResult:
     ).fetchall()
     with store.transaction():
         for table in _REBUILT:
-            con.execute(f"DELETE FROM {table}")
+            if table == "rejects":
+                con.execute("DELETE FROM rejects WHERE reason NOT IN (SELECT unnest(?::VARCHAR[]))",
+                            [list(KEPT_REJECTS)])
+            else:
+                con.execute(f"DELETE FROM {table}")
         for ingest_id, source_file, fmt, options_json, started_at in ingests:
+            if fmt == "unknown":
+                continue  # an unrecognised input: its one reject is kept, there is nothing to replay
             options: dict[str, Any] = msgspec.json.decode(options_json or "{}")
+            limit = int(options.get("max_record_bytes") or MAX_RECORD_BYTES)
             reader = reader_for(fmt, {"mapping": options.get("mapping"), "platform": options.get("platform"),
                                       "date_order": options.get("date_order"),
                                       "date_format": options.get("date_format")})
@@ -72,7 +83,7 @@ def reparse(store: Store) -> ReparseResult:
                 "SELECT payload FROM raw WHERE ingest_id = ? ORDER BY block", [ingest_id]
             ).fetchall()
             for (payload,) in blocks:
-                sink = _replay(reader, source_file, started_at, decode_raw(payload))
+                sink = _replay(reader, source_file, started_at, decode_raw(payload), limit)
                 write_batch(store, record, build_batch(sink, compress=False), keep_raw=False, transaction=False)
                 result.blocks += 1
             result.counts.add(record.counts)
@@ -81,8 +92,11 @@ def reparse(store: Store) -> ReparseResult:
     return result
 
 
-def _replay(reader: Any, source_file: str, observed: datetime, records: list[tuple[int, int, bytes]]) -> Sink:
+def _replay(reader: Any, source_file: str, observed: datetime, records: list[tuple[int, int, bytes]],
+            limit: int = MAX_RECORD_BYTES) -> Sink:
     sink = Sink(source_file=source_file, default_observed_at=observed)
     for line, offset, raw in records:
+        if len(raw) > limit:
+            continue  # rejected at ingest as record_too_large; that reject is kept
         reader.parse(RawRecord(line, offset, raw), sink)
     return sink
