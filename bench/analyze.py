@@ -68,8 +68,9 @@ def build(posts: int, folder: Path, data: Path) -> Path:
 def run(path: Path, posts: int) -> dict:
     copy = path.with_suffix(".run.duckdb")
     copy.write_bytes(path.read_bytes())
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(copy), str(posts)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(copy), str(posts)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     peak = 0
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -104,20 +105,27 @@ def main() -> None:
         stages = result["stages"]
         classify = stages.get("classify", 0.0)
         rows.append((posts, result, classify))
-        print(f"{posts:>9,} posts: analyze {result['analyze_s']:.1f}s (classify stage {classify:.1f}s), "
-              f"report {result['report_s']:.1f}s, peak RSS {result['peak_rss_mb']:.0f} MB", file=sys.stderr)
+        print(
+            f"{posts:>9,} posts: analyze {result['analyze_s']:.1f}s (classify stage {classify:.1f}s), "
+            f"report {result['report_s']:.1f}s, peak RSS {result['peak_rss_mb']:.0f} MB",
+            file=sys.stderr,
+        )
     out = ROOT / "bench" / "results" / "analyze.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([{"posts": p, **r} for p, r, _ in rows], indent=2))
-    print("| posts | threads | relations | classify (labels, reported apart) | authenticity | answers | lenses "
-          "| report (json+md+html) | analyze + report without classify | peak RSS (MB) | seconds per 100k posts |")
+    print(
+        "| posts | threads | relations | classify (labels, reported apart) | authenticity | answers | lenses "
+        "| report (json+md+html) | analyze + report without classify | peak RSS (MB) | seconds per 100k posts |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for posts, result, classify in rows:
         s = result["stages"]
         total = result["analyze_s"] - classify + result["report_s"]
-        print(f"| {posts:,} | {s.get('threads', 0):.1f} | {s.get('relations', 0):.1f} | {classify:.1f} | "
-              f"{s.get('authenticity', 0):.1f} | {s.get('answers', 0):.1f} | {s.get('lenses', 0):.1f} | {result['report_s']:.1f} | {total:.1f} | "
-              f"{result['peak_rss_mb']:.0f} | {100_000 * total / posts:.1f} |")
+        print(
+            f"| {posts:,} | {s.get('threads', 0):.1f} | {s.get('relations', 0):.1f} | {classify:.1f} | "
+            f"{s.get('authenticity', 0):.1f} | {s.get('answers', 0):.1f} | {s.get('lenses', 0):.1f} | {result['report_s']:.1f} | {total:.1f} | "
+            f"{result['peak_rss_mb']:.0f} | {100_000 * total / posts:.1f} |"
+        )
 
 
 if __name__ == "__main__":

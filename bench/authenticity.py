@@ -84,10 +84,16 @@ def full_analysis(store_path: Path, work: Path) -> dict[str, object]:
     for (message, _), (_, seconds) in zip(steps, steps[1:]):
         timings[message.replace("authenticity: ", "")] = round(seconds, 2)
     copy.unlink()
-    return {"seconds": round(total, 2), "steps": timings, "population": summary["population"],
-            "networks": {n: {k: v[k] for k in ("edges", "pairs", "threshold_weight", "significant_pairs",
-                                                "coordinated_accounts")} for n, v in summary["networks"].items()},
-            "near_duplicates": summary["near_duplicates"]}
+    return {
+        "seconds": round(total, 2),
+        "steps": timings,
+        "population": summary["population"],
+        "networks": {
+            n: {k: v[k] for k in ("edges", "pairs", "threshold_weight", "significant_pairs", "coordinated_accounts")}
+            for n, v in summary["networks"].items()
+        },
+        "near_duplicates": summary["near_duplicates"],
+    }
 
 
 def compare_with_toolkit(store_path: Path, work: Path) -> dict[str, object]:
@@ -126,32 +132,43 @@ def compare_with_toolkit(store_path: Path, work: Path) -> dict[str, object]:
         "co_link": lambda: toolkit.compute_co_link_network(db, 60, n_threads=2),
         "co_reply": lambda: toolkit.compute_co_reply_network(db, 60, n_threads=2),
         "co_similar": lambda: toolkit.compute_co_similar_tweet(
-            db, 60, n_threads=2, similarity_threshold=0.8,
-            similarity_function=get_similarity_fn_from_min_size(5)),
+            db, 60, n_threads=2, similarity_threshold=0.8, similarity_function=get_similarity_fn_from_min_size(5)
+        ),
     }
     import sqlite3
 
-    tables = {"co_repost": "co_retweet_network", "co_post": "co_tweet_network", "co_link": "co_link_network",
-              "co_reply": "co_reply_network", "co_similar": "co_similar_tweet_network"}
+    tables = {
+        "co_repost": "co_retweet_network",
+        "co_post": "co_tweet_network",
+        "co_link": "co_link_network",
+        "co_reply": "co_reply_network",
+        "co_similar": "co_similar_tweet_network",
+    }
     for network, call in calls.items():
         clock = time.perf_counter()
         call()
         results[network]["toolkit_seconds"] = round(time.perf_counter() - clock, 3)
         with sqlite3.connect(db) as con:
             results[network]["toolkit_edges"] = con.execute(
-                f"SELECT count(*) FROM {tables[network]} WHERE user_1 != user_2").fetchone()[0]
+                f"SELECT count(*) FROM {tables[network]} WHERE user_1 != user_2"
+            ).fetchone()[0]
     ours = prepared + sum(r["askscope_seconds"] for r in results.values())
     theirs = toolkit_preprocess + sum(r["toolkit_seconds"] for r in results.values())
     shared = ("co_repost", "co_post", "co_link", "co_reply")
     ours_shared = prepared + sum(results[n]["askscope_seconds"] for n in shared)
     theirs_shared = toolkit_preprocess + sum(results[n]["toolkit_seconds"] for n in shared)
     copy.unlink()
-    return {"posts": len(rows), "networks": results, "askscope_prepare_seconds": round(prepared, 3),
-            "toolkit_preprocess_seconds": round(toolkit_preprocess, 3),
-            "askscope_seconds": round(ours, 2), "toolkit_seconds": round(theirs, 2),
-            "speedup_all_five": round(theirs / ours, 1),
-            "speedup_shared_four": round(theirs_shared / ours_shared, 1),
-            "askscope_with_null_runs_seconds": round(results_all_with_nulls + prepared, 2)}
+    return {
+        "posts": len(rows),
+        "networks": results,
+        "askscope_prepare_seconds": round(prepared, 3),
+        "toolkit_preprocess_seconds": round(toolkit_preprocess, 3),
+        "askscope_seconds": round(ours, 2),
+        "toolkit_seconds": round(theirs, 2),
+        "speedup_all_five": round(theirs / ours, 1),
+        "speedup_shared_four": round(theirs_shared / ours_shared, 1),
+        "askscope_with_null_runs_seconds": round(results_all_with_nulls + prepared, 2),
+    }
 
 
 def main() -> None:
@@ -163,8 +180,9 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true", help="only the toolkit comparison")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    result: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                             "platform": platform.platform()}}
+    result: dict[str, object] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    }
     with tempfile.TemporaryDirectory(dir=args.cache) as work:
         compare_store = campaign_store(args.cache, args.compare, args.data)
         result["toolkit_comparison"] = compare_with_toolkit(compare_store, Path(work))
@@ -179,14 +197,22 @@ def main() -> None:
     print(f"\n| network ({comparison['posts']:,} posts) | askscope s | toolkit s | edges (askscope / toolkit) |")
     print("|---|---:|---:|---|")
     for network, r in comparison["networks"].items():
-        print(f"| {network} | {r['askscope_seconds']} | {r['toolkit_seconds']} | {r['edges']:,} / {r['toolkit_edges']:,} |")
-    print(f"| input preparation | {comparison['askscope_prepare_seconds']} | {comparison['toolkit_preprocess_seconds']} | |")
-    print(f"| **total** | **{comparison['askscope_seconds']}** | **{comparison['toolkit_seconds']}** | "
-          f"speed-up {comparison['speedup_all_five']}x (shared four: {comparison['speedup_shared_four']}x) |")
+        print(
+            f"| {network} | {r['askscope_seconds']} | {r['toolkit_seconds']} | {r['edges']:,} / {r['toolkit_edges']:,} |"
+        )
+    print(
+        f"| input preparation | {comparison['askscope_prepare_seconds']} | {comparison['toolkit_preprocess_seconds']} | |"
+    )
+    print(
+        f"| **total** | **{comparison['askscope_seconds']}** | **{comparison['toolkit_seconds']}** | "
+        f"speed-up {comparison['speedup_all_five']}x (shared four: {comparison['speedup_shared_four']}x) |"
+    )
     if "full" in result:
         full = result["full"]
-        print(f"\nFull analysis on {full['population']['posts'] + full['population']['reposts']:,} posts: "
-              f"{full['seconds']} s")
+        print(
+            f"\nFull analysis on {full['population']['posts'] + full['population']['reposts']:,} posts: "
+            f"{full['seconds']} s"
+        )
         for name, seconds in full["steps"].items():
             print(f"| {name} | {seconds} |")
     print(f"\npeak RSS {result['peak_rss_mb']} MB; wrote {out}")

@@ -28,8 +28,9 @@ TASKS = ("sentiment", "irony", "offensive", "hate", "emotion", "question", "lang
 def load_posts(data: Path, n: int) -> list[str]:
     posts: list[str] = []
     for path in sorted((data / "semeval2017-sentiment").glob("twitter-*-A.txt")):
-        posts += [line.split("\t", 2)[2] for line in path.read_text(encoding="utf-8").splitlines()
-                  if line.count("\t") >= 2]
+        posts += [
+            line.split("\t", 2)[2] for line in path.read_text(encoding="utf-8").splitlines() if line.count("\t") >= 2
+        ]
     posts = posts[:10_000]
     posts += (data / "tweeteval/offensive/train_text.txt").read_text(encoding="utf-8").split("\n")[:2_000]
     for language in ("arabic", "english", "french", "german", "hindi", "italian", "portuguese", "spanish"):
@@ -76,10 +77,17 @@ def measure(kind: str, posts: list[str], threads: int) -> dict:
     run(posts)
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_started
-    return {"kind": kind, "posts": len(posts), "seconds": round(seconds, 2),
-            "posts_per_second": round(len(posts) / seconds, 1), "cpu_seconds": round(cpu, 2),
-            "posts_per_cpu_second": round(len(posts) / cpu, 1), "load_seconds": round(load_seconds, 2),
-            "peak_rss_mib": round(peak_rss_mib(), 1), "threads": threads}
+    return {
+        "kind": kind,
+        "posts": len(posts),
+        "seconds": round(seconds, 2),
+        "posts_per_second": round(len(posts) / seconds, 1),
+        "cpu_seconds": round(cpu, 2),
+        "posts_per_cpu_second": round(len(posts) / cpu, 1),
+        "load_seconds": round(load_seconds, 2),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "threads": threads,
+    }
 
 
 def main() -> None:
@@ -99,16 +107,31 @@ def main() -> None:
     results = {}
     load_before = os.getloadavg()[0]
     for kind in kinds:
-        out = subprocess.run([sys.executable, __file__, str(args.data), "--n", str(args.n),
-                              "--threads", str(args.threads), "--one", kind],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                str(args.data),
+                "--n",
+                str(args.n),
+                "--threads",
+                str(args.threads),
+                "--one",
+                kind,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
         r = results[kind]
         r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
-        print(f"{kind:10s} {r['posts_per_second']:9.1f} posts/s  {r['posts_per_cpu_second']:8.1f} posts/CPU-s  "
-              f"model load {r['load_seconds']:5.2f} s  "
-              f"peak RSS {r['peak_rss_mib']:7.1f} MiB  (machine load average {r['loadavg_1min_after']:.1f})",
-              flush=True)
+        print(
+            f"{kind:10s} {r['posts_per_second']:9.1f} posts/s  {r['posts_per_cpu_second']:8.1f} posts/CPU-s  "
+            f"model load {r['load_seconds']:5.2f} s  "
+            f"peak RSS {r['peak_rss_mib']:7.1f} MiB  (machine load average {r['loadavg_1min_after']:.1f})",
+            flush=True,
+        )
         if args.json:
             write(args.json, posts, args.threads, load_before, results)
     if "stack" in results:
@@ -120,9 +143,19 @@ def main() -> None:
 
 
 def write(path: Path, posts: list[str], threads: int, load_before: float, results: dict) -> None:
-    path.write_text(json.dumps({"posts": len(posts), "threads": threads, "cpus": os.cpu_count(),
-                                "loadavg_1min_before": round(load_before, 2), "results": results},
-                               indent=2) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "posts": len(posts),
+                "threads": threads,
+                "cpus": os.cpu_count(),
+                "loadavg_1min_before": round(load_before, 2),
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ MIX = np.array([0.20, 0.15, 0.25, 0.08, 0.12, 0.20])
 HOSTILE = (1, 2, 3)
 
 
-DESIGNS = {"srs": "simple random sample", "label": "stratified by model label",
-           "covariate": "stratified by a covariate"}
+DESIGNS = {
+    "srs": "simple random sample",
+    "label": "stratified by model label",
+    "covariate": "stratified by a covariate",
+}
 
 
 def simulate(seeds: int, frame: int, n: int, accuracy: float, design: str) -> dict[str, object]:
@@ -69,8 +72,9 @@ def simulate(seeds: int, frame: int, n: int, accuracy: float, design: str) -> di
             key = model if design == "label" else covariate
             sizes = {str(k): int((key == k).sum()) for k in sorted(set(key.tolist()))}
             alloc = allocate(sizes, n)
-            idx = np.concatenate([rng.choice(np.flatnonzero(key == int(k)), alloc[k], replace=False)
-                                  for k in sorted(sizes)])
+            idx = np.concatenate(
+                [rng.choice(np.flatnonzero(key == int(k)), alloc[k], replace=False) for k in sorted(sizes)]
+            )
             strata = key[idx].astype(str)
         else:
             idx = rng.choice(frame, size=n, replace=False)
@@ -88,7 +92,10 @@ def simulate(seeds: int, frame: int, n: int, accuracy: float, design: str) -> di
     all_ratios = [r for values in ratios.values() for r in values]
     return {
         "design": DESIGNS[design],
-        "model_accuracy": accuracy, "seeds": seeds, "frame": frame, "n": n,
+        "model_accuracy": accuracy,
+        "seeds": seeds,
+        "frame": frame,
+        "n": n,
         "ppi_coverage": {t: covered[t] / seeds for t in targets},
         "ppi_coverage_all": sum(covered.values()) / (seeds * len(targets)),
         "coded_only_coverage_all": sum(covered_coded.values()) / (seeds * len(targets)),
@@ -123,8 +130,9 @@ def speed(posts: int, data: Path, folder: Path) -> dict[str, object]:
     cli_sample, _ = _cli("code", "sample", str(path), "--task", "discourse", "--n", "300", "-o", str(sample))
     with open_store(path, read_only=True) as store:
         truth = dict(store.con.execute("SELECT post_id, category FROM sim_truth").fetchall())
-        frame = store.con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'"
-                                  ).fetchall()[0][0]
+        frame = store.con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[
+            0
+        ][0]
     rows = list(csv.reader(io.StringIO(sample.read_bytes().decode("utf-8-sig"), newline="")))
     header = rows[0]
     for row in rows[1:]:
@@ -144,10 +152,15 @@ def speed(posts: int, data: Path, folder: Path) -> dict[str, object]:
         t2 = time.perf_counter()
         estimate(store, "discourse")
         t3 = time.perf_counter()
-    return {"posts": posts, "frame": frame, "n_coded": result["n_coded"], "n_total": result["n_total"],
-            "build_and_analyze_s": round(build, 1),
-            "cli_s": {"sample": round(cli_sample, 2), "import": round(cli_import, 2), "estimate": round(cli_estimate, 2)},
-            "library_s": {"sample": round(t1 - t0, 2), "import": round(t2 - t1, 2), "estimate": round(t3 - t2, 2)}}
+    return {
+        "posts": posts,
+        "frame": frame,
+        "n_coded": result["n_coded"],
+        "n_total": result["n_total"],
+        "build_and_analyze_s": round(build, 1),
+        "cli_s": {"sample": round(cli_sample, 2), "import": round(cli_import, 2), "estimate": round(cli_estimate, 2)},
+        "library_s": {"sample": round(t1 - t0, 2), "import": round(t2 - t1, 2), "estimate": round(t3 - t2, 2)},
+    }
 
 
 def real(seeds: int, data: Path, folder: Path) -> dict[str, object]:
@@ -171,13 +184,30 @@ def real(seeds: int, data: Path, folder: Path) -> dict[str, object]:
     for i, (text, label) in enumerate(zip(texts, gold)):
         post_id = str(10**17 + i)
         truth[post_id] = "irony" if label == "1" else "non_irony"
-        writer.writerow([post_id, str(5000 + i % 400), f"user{i % 400}",
-                         f"2020-01-01T{10 + i // 400:02d}:{(i // 7) % 60:02d}:00.000Z", f"{text} #AskTest"])
+        writer.writerow(
+            [
+                post_id,
+                str(5000 + i % 400),
+                f"user{i % 400}",
+                f"2020-01-01T{10 + i // 400:02d}:{(i // 7) % 60:02d}:00.000Z",
+                f"{text} #AskTest",
+            ]
+        )
     (folder / "posts.csv").write_text(buffer.getvalue(), encoding="utf-8")
     path = folder / "real.duckdb"
     ingest(str(path), [str(folder / "posts.csv")])
-    analyze(path, parse_campaign({"name": "TweetEval irony val", "hosts": ["TestHost"], "hashtags": ["AskTest"],
-                                  "start": "2020-01-01T00:00:00+00:00", "end": "2020-01-02T00:00:00+00:00"}))
+    analyze(
+        path,
+        parse_campaign(
+            {
+                "name": "TweetEval irony val",
+                "hosts": ["TestHost"],
+                "hashtags": ["AskTest"],
+                "start": "2020-01-01T00:00:00+00:00",
+                "end": "2020-01-02T00:00:00+00:00",
+            }
+        ),
+    )
     true_share = sum(v == "irony" for v in truth.values()) / len(truth)
     frame_truth = sum(v == "irony" for v in truth.values()) / (len(truth) + 1)  # + the host's post
     rows = []
@@ -190,14 +220,25 @@ def real(seeds: int, data: Path, folder: Path) -> dict[str, object]:
             import_codes(store, folder / "coded.csv", "gold")
             result = estimate(store, "irony", sample.sample_id).shares["irony"]
             ppi, coded, model = result["ppi"], result["coded_only"], result["model_only"]
-            rows.append({"seed": seed, "ppi": ppi.as_dict(), "coded_only": coded.as_dict(),
-                         "covers": ppi.low <= frame_truth <= ppi.high,
-                         "width_ratio": (ppi.high - ppi.low) / (coded.high - coded.low)})
+            rows.append(
+                {
+                    "seed": seed,
+                    "ppi": ppi.as_dict(),
+                    "coded_only": coded.as_dict(),
+                    "covers": ppi.low <= frame_truth <= ppi.high,
+                    "width_ratio": (ppi.high - ppi.low) / (coded.high - coded.low),
+                }
+            )
         model_only = model.as_dict()
-    return {"posts": len(truth) + 1, "true_irony_share_of_tweets": true_share,
-            "true_irony_share_of_frame": frame_truth, "model_only": model_only,
-            "ppi_coverage": sum(r["covers"] for r in rows) / len(rows),
-            "width_ratio": float(np.mean([r["width_ratio"] for r in rows])), "seeds": rows}
+    return {
+        "posts": len(truth) + 1,
+        "true_irony_share_of_tweets": true_share,
+        "true_irony_share_of_frame": frame_truth,
+        "model_only": model_only,
+        "ppi_coverage": sum(r["covers"] for r in rows) / len(rows),
+        "width_ratio": float(np.mean([r["width_ratio"] for r in rows])),
+        "seeds": rows,
+    }
 
 
 def main() -> None:
@@ -206,21 +247,33 @@ def main() -> None:
     parser.add_argument("--frame", type=int, default=20_000, help="posts per simulated frame (part 1)")
     parser.add_argument("--n", type=int, default=300, help="coded posts per seed (part 1)")
     parser.add_argument("--posts", type=int, default=100_000, help="posts of the timed campaign (part 2; 0: skip)")
-    parser.add_argument("--real", type=int, default=0,
-                        help="seeds of the real-posts check (part 3: TweetEval irony validation, bundled models; 0: skip)")
+    parser.add_argument(
+        "--real",
+        type=int,
+        default=0,
+        help="seeds of the real-posts check (part 3: TweetEval irony validation, bundled models; 0: skip)",
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     results: dict[str, object] = {"simulation": []}
-    for accuracy in ((0.8, 0.6) if args.seeds else ()):
+    for accuracy in (0.8, 0.6) if args.seeds else ():
         for design in DESIGNS:
             row = simulate(args.seeds, args.frame, args.n, accuracy, design)
             results["simulation"].append(row)  # type: ignore[attr-defined]
-            print(f"{row['design']:<28} model {accuracy:.0%} right: PPI coverage {row['ppi_coverage_all']:.3f} "
-                  f"(min {min(row['ppi_coverage'].values()):.3f}), coded-only coverage "
-                  f"{row['coded_only_coverage_all']:.3f}, width PPI/coded {row['width_ratio_all']:.2f}", flush=True)
-            print("    " + ", ".join(f"{k} {row['ppi_coverage'][k]:.3f}/{row['width_ratio'][k]:.2f}"
-                                     for k in row["ppi_coverage"]), flush=True)
+            print(
+                f"{row['design']:<28} model {accuracy:.0%} right: PPI coverage {row['ppi_coverage_all']:.3f} "
+                f"(min {min(row['ppi_coverage'].values()):.3f}), coded-only coverage "
+                f"{row['coded_only_coverage_all']:.3f}, width PPI/coded {row['width_ratio_all']:.2f}",
+                flush=True,
+            )
+            print(
+                "    "
+                + ", ".join(
+                    f"{k} {row['ppi_coverage'][k]:.3f}/{row['width_ratio'][k]:.2f}" for k in row["ppi_coverage"]
+                ),
+                flush=True,
+            )
     if args.posts:
         with tempfile.TemporaryDirectory(prefix="askscope-coding-") as folder:
             results["speed"] = speed(args.posts, args.data, Path(folder))

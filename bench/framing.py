@@ -53,7 +53,7 @@ class Cached:
     def embed(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self.cache})
         for start in range(0, len(missing), 500):
-            block = missing[start:start + 500]
+            block = missing[start : start + 500]
             vectors = self.inner.embed(block)
             self.width = vectors.shape[1]
             for text, vector in zip(block, vectors):
@@ -71,8 +71,13 @@ def prf(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     precision = tp / pred.sum() if pred.sum() else 0.0
     recall = tp / truth.sum() if truth.sum() else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "flagged": float(pred.mean()),
-            "truth": float(truth.mean())}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "flagged": float(pred.mean()),
+        "truth": float(truth.mean()),
+    }
 
 
 def mean(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -117,9 +122,14 @@ def stance(data: Path, split: str, embedders: dict[str, Cached]) -> dict:
 
 def demo(embedders: dict[str, Cached]) -> dict:
     package = resources.files("askscope.demo")
-    labels = {r["post_id"]: r for r in csv.DictReader(
-        line for line in (HERE / "framing_demo_labels.csv").read_text(encoding="utf-8").splitlines()
-        if not line.startswith("#"))}
+    labels = {
+        r["post_id"]: r
+        for r in csv.DictReader(
+            line
+            for line in (HERE / "framing_demo_labels.csv").read_text(encoding="utf-8").splitlines()
+            if not line.startswith("#")
+        )
+    }
     import askscope
 
     with tempfile.TemporaryDirectory() as folder, resources.as_file(package.joinpath("uber_sydney.zip")) as zipped:
@@ -141,14 +151,20 @@ def demo(embedders: dict[str, Cached]) -> dict:
             scores = score(texts, calibrated, embedder)
             for c in calibrated:
                 truth = np.array([labels[i][c.frame.name] == "1" for i, _ in rows])
-                keyword = np.array([bool(c.pattern.search(t)) for t in texts]) if c.pattern else np.zeros(len(texts), bool)
+                keyword = (
+                    np.array([bool(c.pattern.search(t)) for t in texts]) if c.pattern else np.zeros(len(texts), bool)
+                )
                 uses, sims = scores[c.frame.name]
                 similar = np.array(sims) >= (c.threshold or 1.0)
                 out[f"{variant}, {c.frame.name}, {name}"] = {
-                    "keywords only": mean([prf(truth, keyword)]), "keywords + similarity": mean([prf(truth, np.array(uses))]),
+                    "keywords only": mean([prf(truth, keyword)]),
+                    "keywords + similarity": mean([prf(truth, np.array(uses))]),
                     "similarity only": mean([prf(truth, similar)]),
-                    "added by similarity": {"posts": int((similar & ~keyword).sum()),
-                                            "correct": int((similar & ~keyword & truth).sum())}}
+                    "added by similarity": {
+                        "posts": int((similar & ~keyword).sum()),
+                        "correct": int((similar & ~keyword & truth).sum()),
+                    },
+                }
     return out
 
 

@@ -51,9 +51,11 @@ def main() -> None:
             source_scores(source, posts, encoded, pooled)
     questions.rule_floor(posts, models.card("question")["decision"]["rule_floor"], None)
     heads_ms = 1000 * (cpu_seconds() - started) / len(posts)
-    print(f"{len(posts)} posts, load average {os.getloadavg()[0]:.1f}: encoder pass {encoder_ms:.2f} ms CPU/post; "
-          f"irony + question heads, rules and rule floor {heads_ms:.3f} ms CPU/post "
-          f"({100 * heads_ms / encoder_ms:.1f}% of the encoder)")
+    print(
+        f"{len(posts)} posts, load average {os.getloadavg()[0]:.1f}: encoder pass {encoder_ms:.2f} ms CPU/post; "
+        f"irony + question heads, rules and rule floor {heads_ms:.3f} ms CPU/post "
+        f"({100 * heads_ms / encoder_ms:.1f}% of the encoder)"
+    )
 
 
 if __name__ == "__main__":

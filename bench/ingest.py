@@ -116,22 +116,30 @@ def main() -> None:
             cmd = make_cmd(target)
             seconds, peak, out, cpu = measure(cmd)
             if best is None or seconds < best["seconds"]:
-                best = {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak / 2**20,
-                        "output": out.strip()[-200:]}
+                best = {
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "peak_rss_mb": peak / 2**20,
+                    "output": out.strip()[-200:],
+                }
             for leftover in work.glob(f"{name}-{i}*"):
                 leftover.unlink() if leftover.is_file() else shutil.rmtree(leftover)
         assert best is not None
         best["posts_per_s"] = args.posts / best["seconds"]
         best["mb_per_s"] = size / 2**20 / best["seconds"]
         results[name] = best
-        print(f"  {name:<14} {best['seconds']:8.2f} s  {best['posts_per_s']:10,.0f} posts/s  "
-              f"{best['mb_per_s']:7.1f} MB/s  CPU {best['cpu_seconds']:7.1f} s  peak RSS {best['peak_rss_mb']:7.0f} MB",
-              file=sys.stderr)
+        print(
+            f"  {name:<14} {best['seconds']:8.2f} s  {best['posts_per_s']:10,.0f} posts/s  "
+            f"{best['mb_per_s']:7.1f} MB/s  CPU {best['cpu_seconds']:7.1f} s  peak RSS {best['peak_rss_mb']:7.0f} MB",
+            file=sys.stderr,
+        )
 
     workers = [] if args.workers is None else ["--workers", str(args.workers)]
     print(f"{args.posts:,} posts, {size / 2**20:.0f} MB: {path}", file=sys.stderr)
-    run("askscope", lambda t: [python, "-m", "askscope", "ingest", f"{t}.duckdb", str(path), "--json",
-                               "--no-progress", *workers])
+    run(
+        "askscope",
+        lambda t: [python, "-m", "askscope", "ingest", f"{t}.duckdb", str(path), "--json", "--no-progress", *workers],
+    )
     if "duckdb" not in args.skip:
         run("duckdb", lambda t: [python, "-c", DUCKDB_SCRIPT, f"{t}.duckdb", str(path)])
     if "duckdb-unnest" not in args.skip:
@@ -150,8 +158,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio = mine / r["posts_per_s"]
-        print(f"| {name} | {r['seconds']:.2f} | {r['posts_per_s']:,.0f} | {r['mb_per_s']:.1f} | "
-              f"{r['cpu_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {ratio:.2f}x |")
+        print(
+            f"| {name} | {r['seconds']:.2f} | {r['posts_per_s']:,.0f} | {r['mb_per_s']:.1f} | "
+            f"{r['cpu_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {ratio:.2f}x |"
+        )
     summary = {
         "posts": args.posts,
         "bytes": size,

@@ -134,8 +134,10 @@ def score(args: argparse.Namespace) -> None:
         detected = counts["killed"] + counts["timeout"]
         other = n - detected - counts["survived"] - counts["no tests"]
         low, high = _wilson(detected, n)
-        print(f"| {module} | {n} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
-              f"{counts['no tests']} | {other} | {100 * detected / n:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |")
+        print(
+            f"| {module} | {n} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
+            f"{counts['no tests']} | {other} | {100 * detected / n:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |"
+        )
 
 
 def main() -> None:

@@ -113,17 +113,35 @@ def main() -> None:
     for name in names:
         responses, records = corpora[name]
         nbytes = sum(len(r) for r in records)
-        results[name] = {"responses": responses, "mb": round(nbytes / 1e6, 2), "seconds": round(best[name], 3),
-                         "mb_per_s": round(nbytes / 1e6 / best[name], 2), "posts_per_s": round(posts[name] / best[name])}
+        results[name] = {
+            "responses": responses,
+            "mb": round(nbytes / 1e6, 2),
+            "seconds": round(best[name], 3),
+            "mb_per_s": round(nbytes / 1e6 / best[name], 2),
+            "posts_per_s": round(posts[name] / best[name]),
+        }
     reference = results["x-v2"]["mb_per_s"]
     print(f"{'reader':<10} {'responses':>9} {'MB':>6} {'MB/s':>7} {'posts/s':>9} {'vs x-v2':>8}")
     for name, r in results.items():
         r["vs_x_v2"] = round(r["mb_per_s"] / reference, 2)
-        print(f"{name:<10} {r['responses']:>9} {r['mb']:>6} {r['mb_per_s']:>7} {r['posts_per_s']:>9} {r['vs_x_v2']:>7}x")
+        print(
+            f"{name:<10} {r['responses']:>9} {r['mb']:>6} {r['mb_per_s']:>7} {r['posts_per_s']:>9} {r['vs_x_v2']:>7}x"
+        )
     out = ROOT / "bench" / "results" / "readers.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                               "mb": args.mb, "runs": args.runs, "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "machine": platform.platform(),
+                "python": platform.python_version(),
+                "mb": args.mb,
+                "runs": args.runs,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -49,12 +49,14 @@ def run_seed(seed: int, posts: int, data: Path, folder: Path) -> dict[str, bool 
     hostile = results["backfire"]["hostile_share"]["corrected"]
     rate = results["engagement"]["answer_rate"]["corrected"]
     latency = results["engagement"]["answer_latency"]["median_s"]
-    return {"hostile_share": inside(truth["hostile_share"], hostile),
-            "answer_rate": inside(truth["answer_rate"], rate),
-            "latency_median": inside(truth["latency_median_s"], latency),
-            "hostile_error": hostile["value"] - truth["hostile_share"],
-            "answer_rate_error": rate["value"] - truth["answer_rate"],
-            "latency_error_s": latency["value"] - truth["latency_median_s"]}
+    return {
+        "hostile_share": inside(truth["hostile_share"], hostile),
+        "answer_rate": inside(truth["answer_rate"], rate),
+        "latency_median": inside(truth["latency_median_s"], latency),
+        "hostile_error": hostile["value"] - truth["hostile_share"],
+        "answer_rate_error": rate["value"] - truth["answer_rate"],
+        "latency_error_s": latency["value"] - truth["latency_median_s"],
+    }
 
 
 def main() -> None:

@@ -56,9 +56,17 @@ TARGET_COVERAGE = 0.8
 def load(task: str) -> Validation:
     meta = json.loads((VALIDATION_DIR / f"{task}.json").read_text(encoding="utf-8"))
     with np.load(VALIDATION_DIR / f"{task}.npz", allow_pickle=False) as arrays:
-        return Validation(task, tuple(meta["labels"]), arrays["gold"].astype(np.int64),
-                          arrays["predicted"].astype(np.int64), arrays["probabilities"].astype(np.float64),
-                          arrays["source"].astype(str), meta.get("method", "acc"), meta.get("data", ""), meta)
+        return Validation(
+            task,
+            tuple(meta["labels"]),
+            arrays["gold"].astype(np.int64),
+            arrays["predicted"].astype(np.int64),
+            arrays["probabilities"].astype(np.float64),
+            arrays["source"].astype(str),
+            meta.get("method", "acc"),
+            meta.get("data", ""),
+            meta,
+        )
 
 
 def folds(validation: Validation, seed: int) -> np.ndarray:
@@ -70,12 +78,13 @@ def folds(validation: Validation, seed: int) -> np.ndarray:
         for c in range(validation.k):
             rows = np.flatnonzero((validation.source == source) & (validation.gold == c))
             rng.shuffle(rows)
-            fold[rows[len(rows) // 2:]] = 1
+            fold[rows[len(rows) // 2 :]] = 1
     return fold
 
 
-def campaign(pool: Validation, target: int, prior: float, posts: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def campaign(
+    pool: Validation, target: int, prior: float, posts: int, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
     """Rows of one simulated campaign, drawn without replacement from the pool (so the campaign
     is a sample of distinct real posts, as a real one is): ``prior`` of them from the target class,
     the rest from the other classes. Its size is ``posts`` or as many as the pool allows at that
@@ -89,8 +98,16 @@ def campaign(pool: Validation, target: int, prior: float, posts: int,
 
 
 def run(draws: int, posts: int, resamples: int, seed: int, tasks: set[str] | None) -> dict:
-    results: dict = {"sets": {}, "settings": {"draws": draws, "posts": posts, "resamples": resamples,
-                                              "seed": seed, "priors": list(PRIORS) + ["natural"]}}
+    results: dict = {
+        "sets": {},
+        "settings": {
+            "draws": draws,
+            "posts": posts,
+            "resamples": resamples,
+            "seed": seed,
+            "priors": list(PRIORS) + ["natural"],
+        },
+    }
     cache: dict[str, Validation] = {}
     for name, task, source, target_label in SETS:
         if tasks and task not in tasks:
@@ -101,8 +118,13 @@ def run(draws: int, posts: int, resamples: int, seed: int, tasks: set[str] | Non
         target = validation.labels.index(target_label)
         rows_of_source = np.ones(len(validation.gold), bool) if source is None else validation.source == source
         natural = float((validation.gold[rows_of_source] == target).mean())
-        entry: dict = {"task": task, "source": source or "all", "class": target_label,
-                       "natural_prior": round(natural, 4), "priors": {}}
+        entry: dict = {
+            "task": task,
+            "source": source or "all",
+            "class": target_label,
+            "natural_prior": round(natural, 4),
+            "priors": {},
+        }
         for prior in (*PRIORS, natural):
             label = "natural" if prior is natural else f"{prior:.2f}"
             errors: dict[str, list[float]] = {m: [] for m in METHODS}
@@ -117,20 +139,35 @@ def run(draws: int, posts: int, resamples: int, seed: int, tasks: set[str] | Non
                 rows, truth = campaign(pool, target, prior, posts, rng)
                 sizes.append(len(rows))
                 for method in METHODS:
-                    shares = quantify(fitted, predicted=pool.predicted[rows], probabilities=pool.probabilities[rows],
-                                      method=method, resamples=resamples, seed=draw)
+                    shares = quantify(
+                        fitted,
+                        predicted=pool.predicted[rows],
+                        probabilities=pool.probabilities[rows],
+                        method=method,
+                        resamples=resamples,
+                        seed=draw,
+                    )
                     low, high = shares.low[target], shares.high[target]
                     errors[method].append(abs(float(shares.estimate[target]) - truth))
                     covered[method].append(bool(low - 1e-9 <= truth <= high + 1e-9))
                     widths[method].append(float(high - low))
-            entry["priors"][label] = {m: {"mae_points": round(100 * float(np.mean(errors[m])), 2),
-                                          "coverage": round(float(np.mean(covered[m])), 3),
-                                          "mean_width_points": round(100 * float(np.mean(widths[m])), 2)}
-                                      for m in METHODS}
+            entry["priors"][label] = {
+                m: {
+                    "mae_points": round(100 * float(np.mean(errors[m])), 2),
+                    "coverage": round(float(np.mean(covered[m])), 3),
+                    "mean_width_points": round(100 * float(np.mean(widths[m])), 2),
+                }
+                for m in METHODS
+            }
             entry["priors"][label]["posts"] = round(float(np.mean(sizes)))
-            print(f"{name:20s} {label:8s} n={entry['priors'][label]['posts']:4d} " + "  ".join(
-                f"{m}:{entry['priors'][label][m]['mae_points']:5.1f}/{entry['priors'][label][m]['coverage']:.2f}"
-                for m in METHODS), flush=True)
+            print(
+                f"{name:20s} {label:8s} n={entry['priors'][label]['posts']:4d} "
+                + "  ".join(
+                    f"{m}:{entry['priors'][label][m]['mae_points']:5.1f}/{entry['priors'][label][m]['coverage']:.2f}"
+                    for m in METHODS
+                ),
+                flush=True,
+            )
         results["sets"][name] = entry
     return results
 
@@ -144,12 +181,17 @@ def choose(results: dict) -> dict[str, dict]:
             for method, f in figures.items():
                 if method not in METHODS:
                     continue
-                by_task.setdefault(entry["task"], {}).setdefault(method, []).append(
-                    (f["mae_points"], f["coverage"]))
+                by_task.setdefault(entry["task"], {}).setdefault(method, []).append((f["mae_points"], f["coverage"]))
     choices = {}
     for task, methods in by_task.items():
-        summary = {m: {"worst_mae_points": max(e for e, _ in v), "mean_mae_points": round(float(np.mean([e for e, _ in v])), 2),
-                       "min_coverage": min(c for _, c in v)} for m, v in methods.items()}
+        summary = {
+            m: {
+                "worst_mae_points": max(e for e, _ in v),
+                "mean_mae_points": round(float(np.mean([e for e, _ in v])), 2),
+                "min_coverage": min(c for _, c in v),
+            }
+            for m, v in methods.items()
+        }
         corrections = [m for m in summary if m != "cc"]  # cc is the uncorrected baseline
         eligible = [m for m in corrections if summary[m]["min_coverage"] >= TARGET_COVERAGE] or corrections
         best = min(eligible, key=lambda m: (summary[m]["worst_mae_points"], summary[m]["mean_mae_points"]))
@@ -171,11 +213,18 @@ def speed(posts: int, seed: int) -> dict[str, dict[str, float]]:
         out[task] = {}
         for method in METHODS:
             started = time.perf_counter()
-            quantify(validation, predicted=validation.predicted[rows], probabilities=validation.probabilities[rows],
-                     method=method, resamples=RESAMPLES, seed=seed)
+            quantify(
+                validation,
+                predicted=validation.predicted[rows],
+                probabilities=validation.probabilities[rows],
+                method=method,
+                resamples=RESAMPLES,
+                seed=seed,
+            )
             out[task][method] = round(time.perf_counter() - started, 2)
-        print(f"speed {task:10s} {posts:,} posts: " + "  ".join(f"{m} {t:.2f}s" for m, t in out[task].items()),
-              flush=True)
+        print(
+            f"speed {task:10s} {posts:,} posts: " + "  ".join(f"{m} {t:.2f}s" for m, t in out[task].items()), flush=True
+        )
     return out
 
 
@@ -185,8 +234,11 @@ def table(results: dict) -> str:
     for name, entry in results["sets"].items():
         for label, figures in entry["priors"].items():
             shown = f"natural ({entry['natural_prior']:.2f})" if label == "natural" else label
-            lines.append(f"| {name} | {shown} | {figures['posts']} | " + " | ".join(
-                f"{figures[m]['mae_points']:.1f} / {100 * figures[m]['coverage']:.0f}%" for m in METHODS) + " |")
+            lines.append(
+                f"| {name} | {shown} | {figures['posts']} | "
+                + " | ".join(f"{figures[m]['mae_points']:.1f} / {100 * figures[m]['coverage']:.0f}%" for m in METHODS)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -200,8 +252,13 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
     parser.add_argument("--choose", action="store_true", help="record each task's best method in its sidecar")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "shares.json")
-    parser.add_argument("--speed", type=int, default=100_000, metavar="POSTS",
-                        help="also time one estimate per method on a campaign of POSTS posts (0: skip)")
+    parser.add_argument(
+        "--speed",
+        type=int,
+        default=100_000,
+        metavar="POSTS",
+        help="also time one estimate per method on a campaign of POSTS posts (0: skip)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     timings = speed(args.speed, args.seed) if args.speed else {}
@@ -216,8 +273,11 @@ def main() -> None:
             path = VALIDATION_DIR / f"{task}.json"
             sidecar = json.loads(path.read_text(encoding="utf-8"))
             sidecar["method"] = choice["method"]
-            sidecar["method_choice"] = {"by": "bench/shares.py", "settings": results["settings"],
-                                        "summary": choice["summary"]}
+            sidecar["method_choice"] = {
+                "by": "bench/shares.py",
+                "settings": results["settings"],
+                "summary": choice["summary"],
+            }
             path.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

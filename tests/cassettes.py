@@ -63,12 +63,14 @@ def exchanges(path: str | Path) -> list[Exchange]:
         request, response = item["request"], item["response"]
         status = response.get("status")
         code = status.get("code") if isinstance(status, dict) else int(status)
-        out.append(Exchange(
-            method=request["method"].upper(),
-            url=request["uri"],
-            status=int(code),
-            body=_text(response.get("body")).encode("utf-8"),
-            request_body=_text(request.get("body")),
-            headers=_headers(response.get("headers")),
-        ))
+        out.append(
+            Exchange(
+                method=request["method"].upper(),
+                url=request["uri"],
+                status=int(code),
+                body=_text(response.get("body")).encode("utf-8"),
+                request_body=_text(request.get("body")),
+                headers=_headers(response.get("headers")),
+            )
+        )
     return out

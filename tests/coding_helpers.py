@@ -9,19 +9,24 @@ import random
 import shutil
 from pathlib import Path
 
+from conftest import shared
+
 from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
 from askscope.store import open_store
 from askscope.synthetic.campaign import CATEGORIES, SimulationSpec, campaign_file, truth_labeler, write_campaign
-from conftest import shared
+
 
 def build_campaign(path: Path, seed: int = 7, posts: int = 2000) -> str:
     """A simulated, analysed campaign store: its posts' true categories are in ``sim_truth``; the
     model labels came through the simulation's known confusion matrix (80% right)."""
     spec = SimulationSpec(seed=seed, posts=posts)
     write_campaign(str(path), spec, shared())
-    analyze(str(path), parse_campaign(campaign_file(spec)),
-            settings={"labeler": truth_labeler(str(path), spec), "seed": seed})
+    analyze(
+        str(path),
+        parse_campaign(campaign_file(spec)),
+        settings={"labeler": truth_labeler(str(path), spec), "seed": seed},
+    )
     return str(path)
 
 
@@ -56,12 +61,21 @@ def coded(sample: str | Path, db: str, flip: float = 0.0, seed: int = 0) -> tupl
     return header, rows
 
 
-def write_dialect(path: Path, header: list[str], rows: list[list[str]], *, delimiter: str = ",",
-                  encoding: str = "utf-8-sig", line_end: str = "\r\n", quote_all: bool = False) -> Path:
+def write_dialect(
+    path: Path,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+    line_end: str = "\r\n",
+    quote_all: bool = False,
+) -> Path:
     """A file as a spreadsheet saves it: separator, encoding (BOM or not), line ends, quoting."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end,
-                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer = csv.writer(
+        buffer, delimiter=delimiter, lineterminator=line_end, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
     writer.writerow(header)
     writer.writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding, errors="replace"))

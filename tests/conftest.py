@@ -21,8 +21,10 @@ def shared(*parts: str) -> Path:
     """A path inside ../shared/data; fails loudly (never skips) when the folder is missing."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.fail(f"{path} is missing: the tests need ../shared/data next to the checkout "
-                    "(or ASKSCOPE_SHARED_DATA pointing at it)")
+        pytest.fail(
+            f"{path} is missing: the tests need ../shared/data next to the checkout "
+            "(or ASKSCOPE_SHARED_DATA pointing at it)"
+        )
     return path
 
 
@@ -53,13 +55,18 @@ def store_path(tmp_path: Path) -> str:
     return str(tmp_path / "campaign.duckdb")
 
 
-def run_cli(*args: str, input: bytes | None = None, cwd: str | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, input: bytes | None = None, cwd: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``askscope`` command (``python -m askscope``) and capture its output."""
     env = dict(os.environ, PYTHONIOENCODING="utf-8", COLUMNS="200")
     proc = subprocess.run(
         [sys.executable, "-m", "askscope", *args],
-        input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env,
+        input=input,
+        capture_output=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
     )
     return subprocess.CompletedProcess(
         proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")

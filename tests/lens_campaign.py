@@ -20,15 +20,32 @@ from typing import Any
 import numpy as np
 
 DAY = "2021-05-18"
-HOST = {"id": "900", "username": "Host", "name": "The Host", "created_at": "2015-01-01T00:00:00.000Z",
-        "public_metrics": {"followers_count": 5000, "following_count": 1, "tweet_count": 10, "listed_count": 0}}
+HOST = {
+    "id": "900",
+    "username": "Host",
+    "name": "The Host",
+    "created_at": "2015-01-01T00:00:00.000Z",
+    "public_metrics": {"followers_count": 5000, "following_count": 1, "tweet_count": 10, "listed_count": 0},
+}
 #: audience accounts: id -> (followers or None when the API gave no count, declared location)
 USERS = {
-    "101": (10, "Paris"), "102": (20, " paris "), "103": (30, "London"), "104": (40, None),
-    "105": (50, None), "106": (0, None), "107": (None, None), "108": (5, None),
+    "101": (10, "Paris"),
+    "102": (20, " paris "),
+    "103": (30, "London"),
+    "104": (40, None),
+    "105": (50, None),
+    "106": (0, None),
+    "107": (None, None),
+    "108": (5, None),
 }
-CAMPAIGN = {"name": "AskT", "hosts": ["Host"], "hashtags": ["AskT"], "start": f"{DAY}T10:00:00Z",
-            "end": f"{DAY}T12:00:00Z", "frames": {"freedom": {"keywords": ["freedom"]}}}
+CAMPAIGN = {
+    "name": "AskT",
+    "hosts": ["Host"],
+    "hashtags": ["AskT"],
+    "start": f"{DAY}T10:00:00Z",
+    "end": f"{DAY}T12:00:00Z",
+    "frames": {"freedom": {"keywords": ["freedom"]}},
+}
 
 # id, author, time (HH:MM on DAY, or a full date-time), replies to, text, (RT, replies, likes, quotes), kind
 #
@@ -85,7 +102,11 @@ def _when(value: str) -> str:
 def _tweet(row: tuple[Any, ...], by_id: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
     post_id, author, when, parent, text, (rt, rep, lk, qt), kind = row
     tweet: dict[str, Any] = {
-        "id": post_id, "text": text, "author_id": author, "created_at": _when(when), "lang": "en",
+        "id": post_id,
+        "text": text,
+        "author_id": author,
+        "created_at": _when(when),
+        "lang": "en",
         "public_metrics": {"retweet_count": rt, "reply_count": rep, "like_count": lk, "quote_count": qt},
         "conversation_id": post_id,
     }
@@ -114,11 +135,19 @@ def _user(uid: str) -> dict[str, Any]:
     if uid == "900":
         return HOST
     followers, location = USERS[uid]
-    user: dict[str, Any] = {"id": uid, "username": f"u{uid}", "name": f"User {uid}",
-                            "created_at": "2015-01-01T00:00:00.000Z"}
+    user: dict[str, Any] = {
+        "id": uid,
+        "username": f"u{uid}",
+        "name": f"User {uid}",
+        "created_at": "2015-01-01T00:00:00.000Z",
+    }
     if followers is not None:
-        user["public_metrics"] = {"followers_count": followers, "following_count": 1, "tweet_count": 1,
-                                  "listed_count": 0}
+        user["public_metrics"] = {
+            "followers_count": followers,
+            "following_count": 1,
+            "tweet_count": 1,
+            "listed_count": 0,
+        }
     if location is not None:
         user["location"] = location
     return user
@@ -129,17 +158,29 @@ def write_page(path: Path, rows: list[tuple[Any, ...]]) -> Path:
     by_id = {r[0]: r for r in POSTS + HISTORY}
     tweets = [_tweet(r, by_id) for r in rows]
     users = [_user(u) for u in sorted({r[1] for r in rows} | {"900"})]
-    page = {"data": tweets, "includes": {"users": users},
-            "meta": {"result_count": len(tweets)},
-            "__twarc": {"url": "https://api.twitter.com/2/tweets/search/recent", "version": "2.14.0",
-                        "retrieved_at": "2021-05-19T00:00:00+00:00"}}
+    page = {
+        "data": tweets,
+        "includes": {"users": users},
+        "meta": {"result_count": len(tweets)},
+        "__twarc": {
+            "url": "https://api.twitter.com/2/tweets/search/recent",
+            "version": "2.14.0",
+            "retrieved_at": "2021-05-19T00:00:00+00:00",
+        },
+    }
     path.write_text(json.dumps(page) + "\n")
     return path
 
 
 TASKS = ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")
-MARKERS = {"[crit]": "question_critical", "[genq]": "question_genuine", "[mock]": "mockery", "[abuse]": "abuse",
-           "[sup]": "support", "[oth]": "other"}
+MARKERS = {
+    "[crit]": "question_critical",
+    "[genq]": "question_genuine",
+    "[mock]": "mockery",
+    "[abuse]": "abuse",
+    "[sup]": "support",
+    "[oth]": "other",
+}
 
 
 class MarkerLabeler:

@@ -47,8 +47,15 @@ Routes = Callable[[Seen], Reply | None]
 
 
 class ReplayServer:
-    def __init__(self, routes: Routes, faults: dict[int, str] | None = None, *, slow_seconds: float = 1.0,
-                 delay: float = 0.0, port: int = 0) -> None:
+    def __init__(
+        self,
+        routes: Routes,
+        faults: dict[int, str] | None = None,
+        *,
+        slow_seconds: float = 1.0,
+        delay: float = 0.0,
+        port: int = 0,
+    ) -> None:
         self.routes = routes
         self.faults = dict(faults or {})
         self.slow_seconds = slow_seconds
@@ -102,8 +109,13 @@ class ReplayServer:
         form = dict(parse_qsl(raw.decode("utf-8", "replace"))) if raw and not raw.startswith(b"{") else {}
         if raw.startswith(b"{"):
             form = {k: str(v) for k, v in json.loads(raw).items()}
-        seen = Seen(handler.command, parts.path, dict(parse_qsl(parts.query)), form,
-                    {k.lower(): v for k, v in handler.headers.items()})
+        seen = Seen(
+            handler.command,
+            parts.path,
+            dict(parse_qsl(parts.query)),
+            form,
+            {k.lower(): v for k, v in handler.headers.items()},
+        )
         with self.lock:
             self.seen.append(seen)
             number = len(self.seen)
@@ -123,8 +135,11 @@ class ReplayServer:
         if reply is None:
             reply = Reply(404, b'{"error":"Not Found"}')
         if fault == "ratelimit":
-            reply = Reply(reply.status, reply.body, {**reply.headers, "x-rate-limit-remaining": "0",
-                                                     "x-rate-limit-reset": str(int(time.time()) + 1)})
+            reply = Reply(
+                reply.status,
+                reply.body,
+                {**reply.headers, "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(time.time()) + 1)},
+            )
         if fault == "truncated":
             handler.send_response(reply.status)
             handler.send_header("Content-Type", "application/json")

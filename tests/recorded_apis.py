@@ -24,8 +24,11 @@ REDDIT_THREAD = "3hahrw"
 
 
 def reddit_thread() -> Any:
-    recorded = [e for e in exchanges(shared("fixtures", "reddit", "TestCommentForest.test_replace__all.json"))
-                if "access_token" not in e.url]
+    recorded = [
+        e
+        for e in exchanges(shared("fixtures", "reddit", "TestCommentForest.test_replace__all.json"))
+        if "access_token" not in e.url
+    ]
     pages: dict[str, bytes] = {}
     more: dict[frozenset[str], bytes] = {}
     for e in recorded:
@@ -87,8 +90,10 @@ def mastodon(base: str) -> Any:
             page = statuses[:MASTODON_PAGE]
             headers = {"X-RateLimit-Remaining": "299", "X-RateLimit-Reset": "2026-08-01T14:00:00.000Z"}
             if page:
-                headers["Link"] = (f'<{base}/api/v1/timelines/tag/{MASTODON_TAG}?max_id={page[-1]["id"]}>; rel="next", '
-                                   f'<{base}/api/v1/timelines/tag/{MASTODON_TAG}?min_id={page[0]["id"]}>; rel="prev"')
+                headers["Link"] = (
+                    f'<{base}/api/v1/timelines/tag/{MASTODON_TAG}?max_id={page[-1]["id"]}>; rel="next", '
+                    f'<{base}/api/v1/timelines/tag/{MASTODON_TAG}?min_id={page[0]["id"]}>; rel="prev"'
+                )
             return Reply(body=json.dumps(page).encode(), headers=headers)
         if seen.path == f"/api/v1/statuses/{MASTODON_ROOT}":
             return Reply(body=root)
@@ -110,11 +115,12 @@ def bluesky() -> Any:
         if seen.path != "/xrpc/app.bsky.feed.searchPosts" or seen.query.get("q") != BLUESKY_QUERY:
             return None
         start = int(seen.query.get("cursor") or 0)
-        page: dict[str, Any] = {"posts": posts[start:start + BLUESKY_PAGE]}
+        page: dict[str, Any] = {"posts": posts[start : start + BLUESKY_PAGE]}
         if start + BLUESKY_PAGE < len(posts):
             page["cursor"] = str(start + BLUESKY_PAGE)
-        return Reply(body=json.dumps(page).encode(), headers={"RateLimit-Remaining": "2900",
-                                                              "RateLimit-Reset": "1747676784"})
+        return Reply(
+            body=json.dumps(page).encode(), headers={"RateLimit-Remaining": "2900", "RateLimit-Reset": "1747676784"}
+        )
 
     return routes
 
@@ -141,7 +147,9 @@ def x_search() -> Any:
         if "since_id" in seen.query:  # nothing newer than the recorded pages
             return Reply(body=b'{"meta":{"result_count":0}}')
         page = pages[1] if seen.query.get("next_token") == first_token else pages[0]
-        return Reply(body=json.dumps(page).encode(), headers={"x-rate-limit-remaining": "440",
-                                                              "x-rate-limit-reset": "1632300000"})
+        return Reply(
+            body=json.dumps(page).encode(),
+            headers={"x-rate-limit-remaining": "440", "x-rate-limit-reset": "1632300000"},
+        )
 
     return routes

@@ -8,15 +8,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import fixture, one, run_cli, shared
 
 import askscope
 from askscope.authenticity import analyze_authenticity
 from askscope.authenticity.analysis import TABLES
 from askscope.authenticity.planting import plant_groups
 from askscope.authenticity.stage import Authenticity  # registers the stage
-from askscope.stages import REGISTRY, Context, run_stages
 from askscope.campaign import Campaign
-from conftest import fixture, one, run_cli, shared
+from askscope.stages import REGISTRY, Context, run_stages
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -51,7 +51,8 @@ def test_text_report_json_and_exports(store_copy, tmp_path):
     assert summary["coordinated"]["accounts"] >= 0.9 * 40
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{n}.{s}" for n in summary["networks"] for s in ("gexf", "graphml")]
-        + ["coaction_edges.parquet", "coordinated_accounts.parquet"])
+        + ["coaction_edges.parquet", "coordinated_accounts.parquet"]
+    )
     with askscope.open_store(store_copy, read_only=True) as store:
         assert one(store, "SELECT count(*) FROM stage_runs WHERE stage = 'authenticity' AND status = 'done'") == 2
         for table in TABLES:
@@ -68,13 +69,36 @@ def test_the_same_json_twice(store_copy):
 
 def test_campaign_window_and_options(store_copy, tmp_path):
     campaign = tmp_path / "c.toml"
-    campaign.write_text('name = "Germanwings"\nhosts = ["nobody"]\nstart = 2015-03-24T00:00:00Z\n'
-                        'end = 2015-03-27T00:00:00Z\n')
-    result = run_cli("authenticity", store_copy, "--campaign", str(campaign), "--json", "--tau", "auto",
-                     "--null-runs", "2", "--hypergeometric", "--groups", "leiden", "--min-weight", "2",
-                     "--fdr", "0.1", "--similarity", "0.9", "--seed", "3", "--significant-only",
-                     "--hostile-sql", "SELECT platform, id AS post_id FROM posts WHERE kind = 'reply'",
-                     "--export", str(tmp_path / "e"))
+    campaign.write_text(
+        'name = "Germanwings"\nhosts = ["nobody"]\nstart = 2015-03-24T00:00:00Z\nend = 2015-03-27T00:00:00Z\n'
+    )
+    result = run_cli(
+        "authenticity",
+        store_copy,
+        "--campaign",
+        str(campaign),
+        "--json",
+        "--tau",
+        "auto",
+        "--null-runs",
+        "2",
+        "--hypergeometric",
+        "--groups",
+        "leiden",
+        "--min-weight",
+        "2",
+        "--fdr",
+        "0.1",
+        "--similarity",
+        "0.9",
+        "--seed",
+        "3",
+        "--significant-only",
+        "--hostile-sql",
+        "SELECT platform, id AS post_id FROM posts WHERE kind = 'reply'",
+        "--export",
+        str(tmp_path / "e"),
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["population"]["start"] == "2015-03-24T00:00:00Z"
@@ -82,13 +106,16 @@ def test_campaign_window_and_options(store_copy, tmp_path):
     assert summary["settings"]["seed"] == 3 and summary["settings"]["tau"] is None
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--tau", "soon"], "--tau must be a number of seconds or 'auto'"),
-    (["--networks", "co_like"], "unknown network 'co_like'"),
-    (["--tau", "-5"], "tau must be between 0 and 604800"),
-    (["--hostile-sql", "SELECT 1 FROM nowhere"], "the hostile-posts query failed"),
-    (["--export", "EXPORT_FILE"], "is a file"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--tau", "soon"], "--tau must be a number of seconds or 'auto'"),
+        (["--networks", "co_like"], "unknown network 'co_like'"),
+        (["--tau", "-5"], "tau must be between 0 and 604800"),
+        (["--hostile-sql", "SELECT 1 FROM nowhere"], "the hostile-posts query failed"),
+        (["--export", "EXPORT_FILE"], "is a file"),
+    ],
+)
 def test_user_errors_exit_1_without_traceback(store_copy, tmp_path, args, message):
     exported = tmp_path / "a-file"
     exported.write_text("x")
@@ -138,9 +165,16 @@ def test_tables_and_command_are_documented(tmp_path):
     with askscope.open_store(path) as store:
         with store.transaction():
             analyze_authenticity(store, None, {"null_runs": 1})
-        columns = {table: [r[0] for r in store.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            [table]).fetchall()] for table in TABLES}
+        columns = {
+            table: [
+                r[0]
+                for r in store.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                    [table],
+                ).fetchall()
+            ]
+            for table in TABLES
+        }
     schema = (DOCS / "schema.md").read_text()
     guide = (DOCS / "authenticity.md").read_text()
     for table in TABLES:
@@ -159,16 +193,26 @@ def test_inside_analyze_with_the_relations_stage(store_copy, tmp_path):
     from askscope.analyze import analyze
 
     with askscope.open_store(store_copy) as store:
-        host = one(store, "SELECT author_handle FROM posts WHERE NOT is_context AND kind = 'post' "
-                          "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")
+        host = one(
+            store,
+            "SELECT author_handle FROM posts WHERE NOT is_context AND kind = 'post' "
+            "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1",
+        )
     campaign = tmp_path / "c.toml"
     campaign.write_text(f'name = "Germanwings"\nhosts = ["{host}"]\nhashtags = ["Germanwings", "4U9525"]\n')
-    summaries = analyze(store_copy, str(campaign), only=["threads", "relations", "authenticity"],
-                        settings={"authenticity": {"null_runs": 2}})
+    summaries = analyze(
+        store_copy,
+        str(campaign),
+        only=["threads", "relations", "authenticity"],
+        settings={"authenticity": {"null_runs": 2}},
+    )
     population = summaries["authenticity"]["population"]
     assert population["source"] == "relations"
     with askscope.open_store(store_copy, read_only=True) as store:
-        assert population["posts"] == one(store, "SELECT count(*) FROM relations r JOIN posts p "
-                                                 "ON p.platform = r.platform AND p.id = r.post_id "
-                                                 "WHERE r.in_campaign AND NOT p.is_context")
+        assert population["posts"] == one(
+            store,
+            "SELECT count(*) FROM relations r JOIN posts p "
+            "ON p.platform = r.platform AND p.id = r.post_id "
+            "WHERE r.in_campaign AND NOT p.is_context",
+        )
         assert one(store, "SELECT count(*) FROM stage_runs WHERE stage = 'authenticity'") == 1

@@ -7,13 +7,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from conftest import rows, shared
 
 import askscope
 from askscope.authenticity import analyze_authenticity, minhash
@@ -27,9 +28,8 @@ from askscope.authenticity.settings import AuthenticitySettings
 from askscope.authenticity.significance import NullFloor, benjamini_hochberg, hypergeometric_sf, threshold_weight
 from askscope.authenticity.text import normalise
 from askscope.synthetic.twarc2 import load_texts
-from conftest import rows, shared
 
-T0 = datetime(2015, 3, 13, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2015, 3, 13, 12, 0, tzinfo=UTC)
 
 
 def tokens(text: str) -> set[str]:
@@ -50,8 +50,10 @@ def _sets_to_arrays(sets: list[set[str]]) -> tuple[np.ndarray, np.ndarray]:
     for i, s in enumerate(sets):
         for token in sorted(s):
             doc.append(i)
-            element.append(int.from_bytes(token.encode("utf-8")[:8].ljust(8, b"\0"), "little") * 0x9E3779B97F4A7C15
-                           % 2**64 ^ len(token) * 0x632BE59BD9B4E019 % 2**64)
+            element.append(
+                int.from_bytes(token.encode("utf-8")[:8].ljust(8, b"\0"), "little") * 0x9E3779B97F4A7C15 % 2**64
+                ^ len(token) * 0x632BE59BD9B4E019 % 2**64
+            )
     return np.array(doc), np.array(element, dtype=np.uint64)
 
 
@@ -104,7 +106,8 @@ def _store_with_posts(path: Path, posts: list[tuple[str, str, datetime, str]]) -
     store.con.executemany(
         "INSERT INTO posts (platform, id, author_id, author_handle, created_at, text, kind, urls, is_context) "
         "VALUES ('x', ?, ?, ?, ?, ?, 'post', [], false)",
-        [(i, a, "h_" + a, t, text) for i, a, t, text in posts])
+        [(i, a, "h_" + a, t, text) for i, a, t, text in posts],
+    )
     return store
 
 
@@ -119,8 +122,14 @@ def test_co_similar_equals_exact_pairs_within_tau(tmp_path, texts):
         if rng.random() < 0.4:  # a near-copy, sometimes inside τ, sometimes not
             words = text.split()
             words.pop(int(rng.integers(len(words))))
-            posts.append((f"c{i}", f"u{rng.integers(0, 120)}", at + timedelta(seconds=int(rng.integers(0, 120))),
-                          " ".join(words)))
+            posts.append(
+                (
+                    f"c{i}",
+                    f"u{rng.integers(0, 120)}",
+                    at + timedelta(seconds=int(rng.integers(0, 120))),
+                    " ".join(words),
+                )
+            )
     store = _store_with_posts(tmp_path / "s.duckdb", posts)
     with store.transaction():
         analyze_authenticity(store, None, {"networks": ["co_similar"], "null_runs": 1})
@@ -129,8 +138,13 @@ def test_co_similar_equals_exact_pairs_within_tau(tmp_path, texts):
     matched: dict[tuple[str, str], set[str]] = {}
     for (p1, a1, t1, _), (p2, a2, t2, _) in itertools.permutations(posts, 2):
         s1, s2 = token_sets[p1], token_sets[p2]
-        if a1 != a2 and len(s1) >= 5 and len(s2) >= 5 and abs((t1 - t2).total_seconds()) <= 60 \
-                and jaccard(s1, s2) >= 0.8:
+        if (
+            a1 != a2
+            and len(s1) >= 5
+            and len(s2) >= 5
+            and abs((t1 - t2).total_seconds()) <= 60
+            and jaccard(s1, s2) >= 0.8
+        ):
             matched.setdefault((a1, a2), set()).add(p1)
     exact = {pair: len(ps) for pair, ps in matched.items()}
     assert len(exact) >= 20
@@ -155,11 +169,14 @@ def _brute_force_states(gaps: np.ndarray, s: float, gamma: float, k: int) -> tup
     return best
 
 
-@pytest.mark.parametrize("gaps", [
-    [10.0, 9.0, 0.5, 0.4, 0.6, 11.0],     # a short burst in the middle
-    [5.0, 5.0, 5.0, 5.0, 5.0],            # regular: no burst
-    [1.0, 0.2, 0.2, 8.0, 0.1, 0.1, 9.0],  # two bursts
-])
+@pytest.mark.parametrize(
+    "gaps",
+    [
+        [10.0, 9.0, 0.5, 0.4, 0.6, 11.0],  # a short burst in the middle
+        [5.0, 5.0, 5.0, 5.0, 5.0],  # regular: no burst
+        [1.0, 0.2, 0.2, 8.0, 0.1, 0.1, 9.0],  # two bursts
+    ],
+)
 def test_kleinberg_viterbi_is_exact(gaps):
     gaps_arr = np.array(gaps)
     times = np.r_[0.0, np.cumsum(gaps_arr)]
@@ -199,14 +216,24 @@ def test_coornet_tau_by_hand(tmp_path):
     u3 (3 shares at +0, +50, +60 s), u4 once. Second-share delays 10, 100, 50; their 0.5 quantile
     is 50, so u1 and u3 are the quickest. Time to more than half of the shares: u1 → rank 3 (20 s),
     u3 → rank 2 (50 s). τ = median(20, 50) = 35 s."""
-    shares = [("u1", 0), ("u1", 10), ("u1", 20), ("u1", 300), ("u2", 0), ("u2", 100), ("u3", 0), ("u3", 50),
-              ("u3", 60), ("u4", 0)]
+    shares = [
+        ("u1", 0),
+        ("u1", 10),
+        ("u1", 20),
+        ("u1", 300),
+        ("u2", 0),
+        ("u2", 100),
+        ("u3", 0),
+        ("u3", 50),
+        ("u3", 60),
+        ("u4", 0),
+    ]
     store = askscope.open_store(tmp_path / "s.duckdb")
     store.con.executemany(
         "INSERT INTO posts (platform, id, author_id, created_at, text, kind, urls, is_context) "
         "VALUES ('x', ?, ?, ?, 'x', 'post', [?], false)",
-        [(f"p{i}", f"a{i}", T0 + timedelta(seconds=s), f"https://e.org/{u}")
-         for i, (u, s) in enumerate(shares)])
+        [(f"p{i}", f"a{i}", T0 + timedelta(seconds=s), f"https://e.org/{u}") for i, (u, s) in enumerate(shares)],
+    )
     build_population(store.con, None)
     build_actions(store.con, "co_link", AuthenticitySettings())
     assert estimate_tau(store.con, "co_link", q=0.5, p=0.5) == pytest.approx(35.0)
@@ -216,8 +243,9 @@ def test_coornet_tau_by_hand(tmp_path):
 def test_hypergeometric_tail_and_bh():
     for total, n_a, n_b in [(30, 7, 9), (12, 5, 5), (100, 3, 40)]:
         for k in range(0, min(n_a, n_b) + 2):
-            exact = sum(math.comb(n_a, x) * math.comb(total - n_a, n_b - x)
-                        for x in range(k, min(n_a, n_b) + 1)) / math.comb(total, n_b)
+            exact = sum(
+                math.comb(n_a, x) * math.comb(total - n_a, n_b - x) for x in range(k, min(n_a, n_b) + 1)
+            ) / math.comb(total, n_b)
             assert hypergeometric_sf(k, total, n_a, n_b) == pytest.approx(exact, rel=1e-9, abs=1e-15)
     adjusted = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.2]), 4)
     assert adjusted == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.2])
@@ -245,8 +273,11 @@ def test_components_and_groups():
     numbered = number_groups(membership, keys)
     assert numbered[5] == numbered[6] == numbered[7] == 1  # largest first
     assert numbered[1] == 2 and numbered[9] == 3  # ties by smallest member
-    two_cliques = [(i, j) for i, j in itertools.combinations(range(5), 2)] + \
-                  [(i, j) for i, j in itertools.combinations(range(5, 10), 2)] + [(4, 5)]
+    two_cliques = (
+        [(i, j) for i, j in itertools.combinations(range(5), 2)]
+        + [(i, j) for i, j in itertools.combinations(range(5, 10), 2)]
+        + [(4, 5)]
+    )
     la, lb = np.array([x for x, _ in two_cliques]), np.array([y for _, y in two_cliques])
     communities = leiden(la, lb, np.ones(len(la)), 1.0, seed=0)
     assert len({communities[i] for i in range(5)}) == 1 and communities[0] != communities[9]
@@ -267,8 +298,12 @@ def test_exports_escape_untrusted_handles(tmp_path):
     store.close()
     with askscope.open_store(tmp_path / "s.duckdb", read_only=True) as reopened:  # from the tables alone
         written = export(reopened.con, tmp_path / "out", ("co_post",))
-    assert sorted(Path(p).name for p in written) == ["co_post.gexf", "co_post.graphml", "coaction_edges.parquet",
-                                                     "coordinated_accounts.parquet"]
+    assert sorted(Path(p).name for p in written) == [
+        "co_post.gexf",
+        "co_post.graphml",
+        "coaction_edges.parquet",
+        "coordinated_accounts.parquet",
+    ]
     gexf = nx.read_gexf(tmp_path / "out" / "co_post.gexf")
     graphml = nx.read_graphml(tmp_path / "out" / "co_post.graphml")
     for graph in (gexf, graphml):
@@ -278,5 +313,11 @@ def test_exports_escape_untrusted_handles(tmp_path):
     assert all(d["significant"] for _, _, d in graphml.edges(data=True))
     assert {d["group"] for _, d in graphml.nodes(data=True)} == {1}
     table = pq.read_table(tmp_path / "out" / "coaction_edges.parquet")
-    assert table.num_rows == 6 and set(table.column_names) == {"network", "platform", "source_id", "target_id",
-                                                                "weight", "significant"}
+    assert table.num_rows == 6 and set(table.column_names) == {
+        "network",
+        "platform",
+        "source_id",
+        "target_id",
+        "weight",
+        "significant",
+    }

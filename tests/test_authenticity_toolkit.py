@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import shared
 from coordination_network_toolkit import compute_networks as toolkit
 from coordination_network_toolkit.preprocess import preprocess_data
 from coordination_network_toolkit.similarity import message_preprocessor
@@ -27,13 +28,14 @@ from askscope.authenticity.population import build_population
 from askscope.authenticity.settings import AuthenticitySettings
 from askscope.authenticity.text import normalise
 from askscope.synthetic.twarc2 import load_texts, write_twarc2
-from conftest import shared
 
 SHARED = ("co_repost", "co_post", "co_link", "co_reply")
-TABLES = {"co_repost": ("co_retweet_network", toolkit.compute_co_retweet_parallel),
-          "co_post": ("co_tweet_network", toolkit.compute_co_tweet_network),
-          "co_link": ("co_link_network", toolkit.compute_co_link_network),
-          "co_reply": ("co_reply_network", toolkit.compute_co_reply_network)}
+TABLES = {
+    "co_repost": ("co_retweet_network", toolkit.compute_co_retweet_parallel),
+    "co_post": ("co_tweet_network", toolkit.compute_co_tweet_network),
+    "co_link": ("co_link_network", toolkit.compute_co_link_network),
+    "co_reply": ("co_reply_network", toolkit.compute_co_reply_network),
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +52,21 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _ours(store: askscope.Store, tau: float, keep_empty_text: bool) -> dict[str, dict[tuple[str, str], int]]:
     population = build_population(store.con, None)
-    settings = AuthenticitySettings(networks=SHARED, tau=tau, keep_empty_text=keep_empty_text, null_runs=1,
-                                    max_crowd=None)  # every pair, as the toolkit
+    settings = AuthenticitySettings(
+        networks=SHARED, tau=tau, keep_empty_text=keep_empty_text, null_runs=1, max_crowd=None
+    )  # every pair, as the toolkit
     run_coordination(store.con, population, settings)
     edges: dict[str, dict[tuple[str, str], int]] = {n: {} for n in SHARED}
     for network, platform, source, target, weight in store.con.execute(
-            "SELECT network, platform, source_id, target_id, weight FROM coaction_edges").fetchall():
+        "SELECT network, platform, source_id, target_id, weight FROM coaction_edges"
+    ).fetchall():
         edges[network][(f"{platform}:{source}", f"{platform}:{target}")] = weight
     return edges
 
 
-def _theirs(store: askscope.Store, folder: Path, tau: float, keep: object = None) -> dict[str, dict[tuple[str, str], int]]:
+def _theirs(
+    store: askscope.Store, folder: Path, tau: float, keep: object = None
+) -> dict[str, dict[tuple[str, str], int]]:
     db = str(folder / f"toolkit-{tau}.db")
     rows = list(toolkit_messages(store.con))
     if keep is not None:
@@ -70,16 +76,21 @@ def _theirs(store: askscope.Store, folder: Path, tau: float, keep: object = None
     with sqlite3.connect(db) as con:
         for network, (table, compute) in TABLES.items():
             compute(db, tau, n_threads=2)
-            out[network] = {(a, b): w for a, b, w in con.execute(f"SELECT user_1, user_2, weight FROM {table} "
-                                                                  "WHERE user_1 != user_2")}
+            out[network] = {
+                (a, b): w
+                for a, b, w in con.execute(f"SELECT user_1, user_2, weight FROM {table} WHERE user_1 != user_2")
+            }
     return out
 
 
-@pytest.mark.parametrize("tau", [
-    60,   # the literature's default
-    5,    # tighter: changes which pairs fall inside the window
-    0,    # only identical timestamps
-])
+@pytest.mark.parametrize(
+    "tau",
+    [
+        60,  # the literature's default
+        5,  # tighter: changes which pairs fall inside the window
+        0,  # only identical timestamps
+    ],
+)
 def test_edges_and_weights_equal_the_toolkit(mixed_store: Path, tmp_path: Path, tau: float) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(mixed_store, copy)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import rows, run_cli
 
 import askscope
 import askscope.demo
 from askscope.analyze import analyze
 from askscope.campaign import CampaignError, parse_campaign
-from conftest import rows, run_cli
 
 OPENING_POST = "544329935943237632"  # @Uber_Sydney's tweet that the replies answer
 
@@ -41,16 +41,22 @@ def test_a_misspelt_host_gets_the_closest_handles(sydney):
 
 def test_hashtags_that_match_nothing_list_the_commonest(sydney):
     with askscope.open_store(sydney) as store:
-        (top,) = rows(store, "SELECT h FROM (SELECT unnest(hashtags) AS h FROM posts) GROUP BY h "
-                             "ORDER BY count(*) DESC, h LIMIT 1")[0]
+        (top,) = rows(
+            store,
+            "SELECT h FROM (SELECT unnest(hashtags) AS h FROM posts) GROUP BY h ORDER BY count(*) DESC, h LIMIT 1",
+        )[0]
     with pytest.raises(CampaignError, match=rf"#nosuchtag \(commonest hashtags there: #{top} \("):
-        analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"], "hashtags": ["NoSuchTag"]}),
-                only=["threads", "relations"])
+        analyze(
+            sydney,
+            parse_campaign({"name": "t", "hosts": ["Uber_Sydney"], "hashtags": ["NoSuchTag"]}),
+            only=["threads", "relations"],
+        )
 
 
 def test_a_window_with_no_post_is_an_error(sydney):
-    campaign = parse_campaign({"name": "t", "hosts": ["Uber_Sydney"], "start": "2020-01-01T00:00:00Z",
-                               "end": "2020-01-02T00:00:00Z"})
+    campaign = parse_campaign(
+        {"name": "t", "hosts": ["Uber_Sydney"], "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}
+    )
     with pytest.raises(CampaignError, match="matches no post in the window 2020-01-01T00:00:00Z"):
         analyze(sydney, campaign, only=["threads", "relations"])
 
@@ -59,7 +65,9 @@ def test_the_default_window_opens_with_the_hosts_opening_post(sydney):
     analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["threads", "relations"])
     with askscope.open_store(sydney) as store:
         opened = rows(store, "SELECT created_at FROM posts WHERE id = ?", [OPENING_POST])[0][0]
-        first_reply = rows(store, "SELECT min(created_at) FROM relations WHERE in_campaign AND relation <> 'host'")[0][0]
+        first_reply = rows(store, "SELECT min(created_at) FROM relations WHERE in_campaign AND relation <> 'host'")[0][
+            0
+        ]
         start = rows(store, "SELECT start FROM campaign_window")[0][0]
         in_campaign = rows(store, "SELECT in_campaign FROM relations WHERE post_id = ?", [OPENING_POST])[0][0]
     assert opened < first_reply  # the host posted first: the old window started at the first reply

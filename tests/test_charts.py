@@ -6,14 +6,13 @@ from __future__ import annotations
 import io
 import math
 import shutil
-from datetime import datetime, timezone
 
+from lens_campaign import analysed_store
 from PIL import Image
 
 import askscope
 from askscope.report.charts import MIN_POSTS_FOR_SHARE, hostile_series, render_all
 from askscope.report.document import build
-from lens_campaign import analysed_store
 
 
 def _doc(points, bucket="1 hour"):
@@ -64,7 +63,8 @@ def test_each_participant_is_counted_once_under_their_main_language(tmp_path):
         doc = build(store)
         authors = store.con.execute(
             "SELECT count(DISTINCT p.author_id) FROM relations r JOIN posts p ON p.id = r.post_id "
-            "WHERE r.in_campaign AND r.relation <> 'host'").fetchall()[0][0]
+            "WHERE r.in_campaign AND r.relation <> 'host'"
+        ).fetchall()[0][0]
     rows = {r["language"]: r["participants"] for r in doc["series"]["languages"]}
     assert sum(rows.values()) == authors == 7
     assert rows == {"en": 5, "fr": 1, "de": 1}

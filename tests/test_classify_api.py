@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from askscope.classify import (
-    DISCOURSE_CATEGORIES, TASKS, UnknownTaskError, classify, discourse_categories, error_rates, model_info,
+    DISCOURSE_CATEGORIES,
+    TASKS,
+    UnknownTaskError,
+    classify,
+    discourse_categories,
+    error_rates,
+    model_info,
 )
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -31,7 +37,7 @@ def test_every_task_returns_one_row_per_post(sentiment_val) -> None:
     texts = sentiment_val[0][:40]
     out = classify(texts)
     assert list(out) == list(TASKS)
-    for task, result in out.items():
+    for _task, result in out.items():
         assert len(result.labels) == len(result.names) == len(result.distributions) == len(texts)
         if result.probabilities is not None:
             assert result.probabilities.shape == (len(texts), len(result.classes))
@@ -68,9 +74,14 @@ def test_multilingual_sentiment_reads_arabic_script() -> None:
 
 
 def test_questions_are_found() -> None:
-    out = classify(["@user can you confirm the reports that the suspects were killed?",
-                    "@user what happens if he sneezes?",
-                    "Lovely sunset over the bay tonight."], "question")["question"]
+    out = classify(
+        [
+            "@user can you confirm the reports that the suspects were killed?",
+            "@user what happens if he sneezes?",
+            "Lovely sunset over the bay tonight.",
+        ],
+        "question",
+    )["question"]
     assert out.labels == [1, 1, 0]
 
 

@@ -41,12 +41,22 @@ def test_names_from_stdin_keeps_empty_lines() -> None:
 
 def test_all_tasks_jsonl_to_output_file(tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(classify_command, ["--task", "all", "--format", "jsonl", str(sample(tmp_path, 5)),
-                                                   "--output", str(output)])
+    result = CliRunner().invoke(
+        classify_command, ["--task", "all", "--format", "jsonl", str(sample(tmp_path, 5)), "--output", str(output)]
+    )
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 5
-    assert list(records[0]) == ["sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse"]
+    assert list(records[0]) == [
+        "sentiment",
+        "irony",
+        "offensive",
+        "hate",
+        "emotion",
+        "question",
+        "language",
+        "discourse",
+    ]
     sentiment = records[0]["sentiment"]
     assert set(sentiment["probabilities"]) == {"negative", "neutral", "positive"}
     assert abs(sum(sentiment["probabilities"].values()) - 1) < 1e-4
@@ -62,8 +72,9 @@ def test_unknown_task_is_a_user_error() -> None:
 
 def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
     code = "from askscope.classify.command import main; main()"
-    done = subprocess.run([sys.executable, "-c", code, "--task", "hate", str(tmp_path / "nope.txt")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--task", "hate", str(tmp_path / "nope.txt")], capture_output=True, text=True
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot read") and "Traceback" not in done.stderr
     assert done.stdout == ""
@@ -72,8 +83,9 @@ def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
 def test_real_process_pipes_stdin_to_stdout(tmp_path: Path) -> None:
     code = "from askscope.classify.command import main; main()"
     posts = sample(tmp_path, 8).read_text(encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", code, "--task", "hate"], input=posts,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--task", "hate"], input=posts, capture_output=True, text=True, check=True
+    )
     assert done.stdout.count("\n") == 8 and set(done.stdout.split()) <= {"0", "1"}
 
 

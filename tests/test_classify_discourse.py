@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askscope.classify import DISCOURSE_CATEGORIES, classify, error_rates, model_info
-from askscope.classify import discourse
+from askscope.classify import DISCOURSE_CATEGORIES, classify, discourse, error_rates, model_info
 from askscope.classify.models import MODELS_DIR
 from training import discourse_data as dd
 
@@ -41,8 +40,11 @@ def tweeteval(task: str, number: int) -> tuple[str, str]:
     folder = DATA / "tweeteval" / task
     text = (folder / "val_text.txt").read_text(encoding="utf-8").split("\n")[number - 1]
     label = int((folder / "val_labels.txt").read_text(encoding="utf-8").split("\n")[number - 1])
-    names = {"offensive": ("not-offensive", "offensive"), "hate": ("not-hate", "hate"),
-             "irony": ("non_irony", "irony")}[task]
+    names = {
+        "offensive": ("not-offensive", "offensive"),
+        "hate": ("not-hate", "hate"),
+        "irony": ("non_irony", "irony"),
+    }[task]
     return names[label], text
 
 
@@ -62,43 +64,91 @@ ANY_BUT_ABUSE = (QG, QC, MOCK, SUPPORT, OTHER)
 ANY_BUT_MOCKERY = (QG, QC, ABUSE, SUPPORT, OTHER)
 MAPPED = [
     # source, where the post is, categories it may be (one = a gold category), the working
-    ("rumoureval", lambda: rumour("580319184652890113", "580358131080925184"), (QG,),
-     "'what happened' replied to a crash report, labelled query: a genuine question"),
-    ("rumoureval", lambda: rumour("580339547269144576", "580340017886728192"), (QC,),
-     "'Signalled 911? Called Mayday would be more appropriate', deny with '?': a critical question"),
-    ("rumoureval", lambda: rumour("580339547269144576", "580341019515883521"), (QC, MOCK, ABUSE, OTHER),
-     "'... irresponsible reporting.', deny without '?': hostile or other, RumourEval cannot say which"),
-    ("rumoureval", lambda: rumour("580333763512705025", "580335772596858880"), (OTHER,),
-     "'so sad, what made it.', comment: other"),
-    ("offensive", lambda: tweeteval("offensive", 2), (ABUSE,),
-     "'I would put my money on sex with underage kids', labelled offensive: abuse"),
-    ("offensive", lambda: tweeteval("offensive", 3), ANY_BUT_ABUSE,
-     "'Help me understand what is happening', labelled not offensive: anything but abuse"),
+    (
+        "rumoureval",
+        lambda: rumour("580319184652890113", "580358131080925184"),
+        (QG,),
+        "'what happened' replied to a crash report, labelled query: a genuine question",
+    ),
+    (
+        "rumoureval",
+        lambda: rumour("580339547269144576", "580340017886728192"),
+        (QC,),
+        "'Signalled 911? Called Mayday would be more appropriate', deny with '?': a critical question",
+    ),
+    (
+        "rumoureval",
+        lambda: rumour("580339547269144576", "580341019515883521"),
+        (QC, MOCK, ABUSE, OTHER),
+        "'... irresponsible reporting.', deny without '?': hostile or other, RumourEval cannot say which",
+    ),
+    (
+        "rumoureval",
+        lambda: rumour("580333763512705025", "580335772596858880"),
+        (OTHER,),
+        "'so sad, what made it.', comment: other",
+    ),
+    (
+        "offensive",
+        lambda: tweeteval("offensive", 2),
+        (ABUSE,),
+        "'I would put my money on sex with underage kids', labelled offensive: abuse",
+    ),
+    (
+        "offensive",
+        lambda: tweeteval("offensive", 3),
+        ANY_BUT_ABUSE,
+        "'Help me understand what is happening', labelled not offensive: anything but abuse",
+    ),
     ("hate", lambda: tweeteval("hate", 11), (ABUSE,), "labelled hateful (slurs at a woman): abuse"),
-    ("hate", lambda: tweeteval("hate", 7), None,
-     "'Shut the fuck up you ... pervert' is labelled not hateful: HatEval's 'not hate' may still be "
-     "abuse, so non-hate rows are left out"),
+    (
+        "hate",
+        lambda: tweeteval("hate", 7),
+        None,
+        "'Shut the fuck up you ... pervert' is labelled not hateful: HatEval's 'not hate' may still be "
+        "abuse, so non-hate rows are left out",
+    ),
     ("irony", lambda: tweeteval("irony", 4), (MOCK,), "'Can't wait to work with the dream team again', ironic"),
     ("irony", lambda: tweeteval("irony", 2), ANY_BUT_MOCKERY, "labelled not ironic: anything but mockery"),
-    ("sarcasm", lambda: sarcasm("Friendly reminder you’re not vegan if"), (MOCK,),
-     "sarcastic by its author: mockery"),
-    ("complaints", lambda: complaint("902366794740113408"), (QC,),
-     "'@GeorgiaPower what the hell is going on?', a complaint with '?': a critical question"),
-    ("complaints", lambda: complaint("88678936799756288"), (QG,),
-     "'can I exchange ...?', not a complaint, with '?': a genuine question"),
-    ("complaints", lambda: complaint("25550410899005441"), None,
-     "'@FC_Help i need to check my order', not a complaint, no '?': no category implied, left out"),
+    ("sarcasm", lambda: sarcasm("Friendly reminder you’re not vegan if"), (MOCK,), "sarcastic by its author: mockery"),
+    (
+        "complaints",
+        lambda: complaint("902366794740113408"),
+        (QC,),
+        "'@GeorgiaPower what the hell is going on?', a complaint with '?': a critical question",
+    ),
+    (
+        "complaints",
+        lambda: complaint("88678936799756288"),
+        (QG,),
+        "'can I exchange ...?', not a complaint, with '?': a genuine question",
+    ),
+    (
+        "complaints",
+        lambda: complaint("25550410899005441"),
+        None,
+        "'@FC_Help i need to check my order', not a complaint, no '?': no category implied, left out",
+    ),
     ("airline", lambda: airline("570285904809598977"), (SUPPORT,), "'@VirginAmerica Thanks!', positive"),
     ("airline", lambda: airline("570265883513384960"), (QC,), "negative, 'why are your fares ...???'"),
-    ("airline", lambda: airline("570306133677760513"), (OTHER, SUPPORT, QG),
-     "'What @dhepburn said.', neutral, no '?': the set's neutral holds praise and requests too, so partial"),
-    ("airline", lambda: airline("569961398890991617"), (QC,),
-     "negative, 'Anyone home?? ...': a critical question (a mocking tone counts as critical here)"),
+    (
+        "airline",
+        lambda: airline("570306133677760513"),
+        (OTHER, SUPPORT, QG),
+        "'What @dhepburn said.', neutral, no '?': the set's neutral holds praise and requests too, so partial",
+    ),
+    (
+        "airline",
+        lambda: airline("569961398890991617"),
+        (QC,),
+        "negative, 'Anyone home?? ...': a critical question (a mocking tone counts as critical here)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("source", "post", "expected", "why"), MAPPED,
-                         ids=[f"{s}-{i}" for i, (s, *_) in enumerate(MAPPED)])
+@pytest.mark.parametrize(
+    ("source", "post", "expected", "why"), MAPPED, ids=[f"{s}-{i}" for i, (s, *_) in enumerate(MAPPED)]
+)
 def test_mapping_table_on_real_rows(source: str, post, expected, why: str) -> None:
     label, text = post()
     row = dd.lookup(source, label, text)
@@ -178,15 +228,22 @@ def demo_replies() -> list[tuple[str, str]]:
 
     with resources.as_file(resources.files("askscope.demo").joinpath("uber_sydney.zip")) as path:
         with zipfile.ZipFile(path) as archive:
-            posts = [json.loads(archive.read(n)) for n in archive.namelist() if n.startswith("replies/") and n.endswith(".json")]
+            posts = [
+                json.loads(archive.read(n))
+                for n in archive.namelist()
+                if n.startswith("replies/") and n.endswith(".json")
+            ]
     return [(p["user"]["screen_name"], p["text"]) for p in posts]
 
 
 def test_no_thanks_in_the_demo_is_mockery() -> None:
     # Every audience reply of the demo that thanks someone, read by hand: all nine are sincere
     # (the ninth reply with "thank", "Why don't you thank regular taxi drivers?", is a taunt).
-    thanks = [t for a, t in demo_replies() if a != "Uber_Sydney" and any(w in t.lower() for w in ("thank", "thx"))
-              and "thank regular taxi" not in t]
+    thanks = [
+        t
+        for a, t in demo_replies()
+        if a != "Uber_Sydney" and any(w in t.lower() for w in ("thank", "thx")) and "thank regular taxi" not in t
+    ]
     assert len(thanks) == 9
     names = classify(thanks, ["discourse"])["discourse"].names
     assert "mockery" not in names, list(zip(thanks, names))
@@ -214,8 +271,10 @@ def test_shipped_scorer_runs_without_torch() -> None:
 
 
 def test_predict_matches_the_card() -> None:
-    probabilities = {t: np.full((1, k), 1.0 / k) for t, k in
-                     [("sentiment", 3), ("irony", 2), ("offensive", 2), ("hate", 2), ("emotion", 4), ("question", 2)]}
+    probabilities = {
+        t: np.full((1, k), 1.0 / k)
+        for t, k in [("sentiment", 3), ("irony", 2), ("offensive", 2), ("hate", 2), ("emotion", 4), ("question", 2)]
+    }
     ids, soft = discourse.predict(probabilities, ["@user hello"], np.ones((1, 384), dtype=np.float32))
     assert soft.shape == (1, 6) and np.isclose(soft.sum(), 1.0) and ids[0] == soft[0].argmax()
     if model_info("discourse")["model"]["kind"] == "rule":
@@ -228,8 +287,8 @@ TEXT_CASES = [
     ("@user please DM me the details", {"request_start"}),
     ("Thanks so much!!", {"thanks", "exclamation"}),
     ("¿Dónde está el vuelo", {"question_mark"}),
-    ("Πού είναι η πτήση;", {"question_mark"}),            # Greek script: ';' is the question mark
-    ("one; two", set()),                                   # Latin script: ';' is a semicolon
+    ("Πού είναι η πτήση;", {"question_mark"}),  # Greek script: ';' is the question mark
+    ("one; two", set()),  # Latin script: ';' is a semicolon
     ("lol that is great", {"laughter"}),
     ("THIS IS OUTRAGEOUS", {"shouting"}),
     ("@user the train is late http://t.co/x", set()),
@@ -279,5 +338,6 @@ def test_quantification_reads_the_discourse_validation_set() -> None:
     validation = load_validation("discourse")
     assert validation is not None and validation.labels == DISCOURSE_CATEGORIES
     assert validation.meta["model_sha256"] == model_digest("discourse"), (
-        "validation/discourse.npz was written for another discourse scorer: python -m training.discourse_head ../shared/data")
+        "validation/discourse.npz was written for another discourse scorer: python -m training.discourse_head ../shared/data"
+    )
     assert validation.data == model_info("discourse")["validation"]["basis"]

@@ -16,9 +16,13 @@ from askscope.classify.models import MODELS_DIR
 
 def test_linear_head_margin_and_scores_by_hand(tmp_path: Path) -> None:
     # Two input columns: the question head's margin and the 6 question rule features (7 columns).
-    head = LinearHead(("margin:question", "rules:questions"),
-                      mean=np.array([1.0] + [0.0] * 6), scale=np.array([2.0] + [1.0] * 6),
-                      coef=np.array([0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]), intercept=-1.0)
+    head = LinearHead(
+        ("margin:question", "rules:questions"),
+        mean=np.array([1.0] + [0.0] * 6),
+        scale=np.array([2.0] + [1.0] * 6),
+        coef=np.array([0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        intercept=-1.0,
+    )
     logits = {"question": np.array([[0.0, 3.0], [1.0, 0.0]])}
     texts = ["is it true?", "fine."]
     # Post 1: margin 3 - 0 = 3, standardised (3 - 1) / 2 = 1 -> 0.5 * 1; question mark 1 -> 1.0 * 1.
@@ -77,15 +81,19 @@ def test_sincere_thanks_are_not_ironic() -> None:
     the airline data the irony head never trained on (``training.data.ordinary_halves``), and
     the demo's thanks. v1.0.0 labelled most effusive praise ironic; 1.5% of these (4 of 274) are
     flagged now, so 5% leaves room for a retrain and fails if praise reads as irony again."""
-    from askscope.classify import classify
     from conftest import shared
+
+    from askscope.classify import classify
     from training import data as d
     from training.data import ordinary_halves, unaddressed
 
     tweets = d.airline(shared())
     check = ~ordinary_halves(len(tweets), "airline")
-    thanks = [t for t, y, keep in zip(tweets.texts, tweets.labels, check)
-              if keep and y == 2 and unaddressed([t])[0].lower().startswith(("thank", "thx"))]
+    thanks = [
+        t
+        for t, y, keep in zip(tweets.texts, tweets.labels, check)
+        if keep and y == 2 and unaddressed([t])[0].lower().startswith(("thank", "thx"))
+    ]
     assert len(thanks) > 200
     labels = classify(thanks + ["Thank you for making rides free tonight."], ["irony"])["irony"].names
     assert sum(n == "irony" for n in labels[:-1]) / len(thanks) <= 0.05

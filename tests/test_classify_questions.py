@@ -12,8 +12,10 @@ from askscope.classify import questions
 # from the patterns in classify/questions.py; the comment says why.
 TABLE = [
     # English: a question mark at the end of the last sentence (a link after it is ignored).
-    ("@AskHamas where did you hear that? https://t.co/x", {"question_mark", "ends_with_question", "addressed",
-                                                          "interrogative_opener", "verification"}),
+    (
+        "@AskHamas where did you hear that? https://t.co/x",
+        {"question_mark", "ends_with_question", "addressed", "interrogative_opener", "verification"},
+    ),
     # No question mark: an interrogative opener after the leading mentions.
     ("@rConflictNews @sahla_sing what happened", {"interrogative_opener", "addressed"}),
     # Auxiliary inversion ("Have they ...") is a question without a mark.

@@ -52,18 +52,18 @@ def test_error_rates() -> None:
 # One row per scenario: the most likely label of each task, and the category the rule must give.
 RULE_TABLE = [
     # sentiment, irony, offensive, hate, emotion, question -> category   (why)
-    ((0, 0, 0, 1, 0, 0), "abuse"),              # hateful, whatever else
-    ((0, 1, 1, 0, 0, 1), "abuse"),              # offensive and not positive beats mockery
-    ((2, 0, 1, 0, 1, 0), "support"),            # profanity in praise is not abuse
-    ((1, 1, 0, 0, 1, 1), "mockery"),            # a mocking question is mockery
+    ((0, 0, 0, 1, 0, 0), "abuse"),  # hateful, whatever else
+    ((0, 1, 1, 0, 0, 1), "abuse"),  # offensive and not positive beats mockery
+    ((2, 0, 1, 0, 1, 0), "support"),  # profanity in praise is not abuse
+    ((1, 1, 0, 0, 1, 1), "mockery"),  # a mocking question is mockery
     ((0, 0, 0, 0, 3, 1), "question_critical"),  # negative question
     ((1, 0, 0, 0, 0, 1), "question_critical"),  # angry question
-    ((1, 0, 0, 0, 1, 1), "question_genuine"),   # neutral question
-    ((2, 0, 0, 0, 2, 1), "question_genuine"),   # friendly question
-    ((2, 1, 0, 0, 1, 0), "mockery"),            # ironic praise (irony probability 0.8 >= 0.75)
+    ((1, 0, 0, 0, 1, 1), "question_genuine"),  # neutral question
+    ((2, 0, 0, 0, 2, 1), "question_genuine"),  # friendly question
+    ((2, 1, 0, 0, 1, 0), "mockery"),  # ironic praise (irony probability 0.8 >= 0.75)
     ((2, 0, 0, 0, 1, 0), "support"),
     ((1, 0, 0, 0, 1, 0), "other"),
-    ((0, 0, 0, 0, 3, 0), "other"),              # negative but neither abusive nor mocking nor a question
+    ((0, 0, 0, 0, 3, 0), "other"),  # negative but neither abusive nor mocking nor a question
 ]
 
 
@@ -82,16 +82,23 @@ def test_discourse_rule_table() -> None:
 
 
 def test_praise_needs_a_strong_irony_signal_to_be_mockery() -> None:
-    positive = {"sentiment": one_hot([2, 2], 3), "offensive": one_hot([0, 0], 2), "hate": one_hot([0, 0], 2),
-                "emotion": one_hot([1, 1], 4), "question": one_hot([0, 0], 2),
-                "irony": np.array([[0.4, 0.6], [0.2, 0.8]])}
+    positive = {
+        "sentiment": one_hot([2, 2], 3),
+        "offensive": one_hot([0, 0], 2),
+        "hate": one_hot([0, 0], 2),
+        "emotion": one_hot([1, 1], 4),
+        "question": one_hot([0, 0], 2),
+        "irony": np.array([[0.4, 0.6], [0.2, 0.8]]),
+    }
     assert [DISCOURSE_CATEGORIES[i] for i in categories(positive)] == ["support", "mockery"]
 
 
 def test_discourse_soft_scores_sum_to_one() -> None:
     rng = np.random.default_rng(0)
-    probs = {t: rng.dirichlet(np.ones(k), size=50) for t, k in
-             [("sentiment", 3), ("irony", 2), ("offensive", 2), ("hate", 2), ("emotion", 4), ("question", 2)]}
+    probs = {
+        t: rng.dirichlet(np.ones(k), size=50)
+        for t, k in [("sentiment", 3), ("irony", 2), ("offensive", 2), ("hate", 2), ("emotion", 4), ("question", 2)]
+    }
     soft = soft_scores(probs)
     assert soft.shape == (50, 6)
     assert np.allclose(soft.sum(1), 1.0)

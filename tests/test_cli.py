@@ -8,12 +8,15 @@ import json
 
 import duckdb
 import pytest
-
-from askscope import schema
 from conftest import fixture, run_cli
 
-FILES = [fixture("x-v2", "two_tweets.jsonl"), fixture("x-v2", "streaming_output_with_error.jsonl"),
-         fixture("x-v1", "search_tweets.json")]
+from askscope import schema
+
+FILES = [
+    fixture("x-v2", "two_tweets.jsonl"),
+    fixture("x-v2", "streaming_output_with_error.jsonl"),
+    fixture("x-v1", "search_tweets.json"),
+]
 
 
 @pytest.fixture
@@ -45,8 +48,7 @@ def test_strict_stops_at_the_first_bad_record_with_its_location(tmp_path):
     path = str(tmp_path / "c.duckdb")
     proc = run_cli("ingest", path, FILES[1], "--strict")
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[0] == (
-        f"Error: {FILES[1]}:8: invalid_json: Input data was truncated")
+    assert proc.stderr.splitlines()[0] == (f"Error: {FILES[1]}:8: invalid_json: Input data was truncated")
     assert proc.stderr.splitlines()[1].startswith("Hint: ")
     # the seven good lines before it are stored
     out = run_cli("sql", path, "SELECT count(*) AS n FROM posts WHERE NOT is_context", "--json")
@@ -61,7 +63,8 @@ def test_unknown_format_names_the_formats_tried(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[-2] == (
         f"Error: 1 input(s) not recognised, the others ingested: {unknown}: unrecognised format "
-        "(tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv)")
+        "(tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv)"
+    )
     assert proc.stderr.splitlines()[-1].startswith("Hint: askscope formats")
     assert proc.stdout.splitlines()[0] == f"{unknown} [unknown]: read 1 = new 0 + updated 0 + rejected 1"
 
@@ -81,8 +84,7 @@ def test_one_rule_for_unrecognised_inputs_named_or_in_a_folder(tmp_path):
     assert (out["read"], out["new"], out["rejected"]) == (3, 1, 2) and out["reconciles"]
     assert "2 input(s) not recognised, the others ingested" in proc.stderr
     stored = run_cli("sql", db, "SELECT source_file, source_line, reason FROM rejects ORDER BY 1", "--csv")
-    assert stored.stdout.splitlines()[1:] == [f"{folder / 'notes.txt'},0,unknown_format",
-                                             f"{named},0,unknown_format"]
+    assert stored.stdout.splitlines()[1:] == [f"{folder / 'notes.txt'},0,unknown_format", f"{named},0,unknown_format"]
     # the same inputs again: nothing doubles (the new runs supersede the old)
     assert run_cli("ingest", db, str(named), FILES[0], str(folder)).returncode == 1
     again = run_cli("sql", db, "SELECT count(*) AS n FROM rejects", "--csv")
@@ -128,7 +130,9 @@ def test_info_text_and_json(db):
 
 
 def test_sql_outputs(db):
-    query = "SELECT id, kind, hashtags FROM posts WHERE id IN ('1394735776701816833', '1149698684646563840') ORDER BY id"
+    query = (
+        "SELECT id, kind, hashtags FROM posts WHERE id IN ('1394735776701816833', '1149698684646563840') ORDER BY id"
+    )
     table = run_cli("sql", db, query)
     assert table.returncode == 0
     lines = table.stdout.splitlines()
@@ -212,7 +216,15 @@ def test_help_and_version():
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("askscope, version ")
     formats = run_cli("formats")
-    assert [line.split()[0] for line in formats.stdout.splitlines()] == ["cassette", "mastodon", "bluesky", "reddit", "x-v2", "x-v1", "csv"]
+    assert [line.split()[0] for line in formats.stdout.splitlines()] == [
+        "cassette",
+        "mastodon",
+        "bluesky",
+        "reddit",
+        "x-v2",
+        "x-v1",
+        "csv",
+    ]
 
 
 def test_a_failing_store_is_a_clean_error_and_a_rerun_completes(tmp_path, monkeypatch):

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coding_helpers import build_campaign, coded, copy_store, read_sample, truth, write_dialect
+from conftest import fixture, run_cli
 
+from askscope.analyze import analyze
+from askscope.campaign import parse_campaign
 from askscope.coding.codebook import CODEBOOK, codebook_markdown
 from askscope.coding.estimates import estimate
 from askscope.coding.importing import import_codes
 from askscope.coding.sampling import allocate, draw_sample, write_sample
 from askscope.metrics.validated import validated_shares
 from askscope.store import open_store
-from askscope.analyze import analyze
-from askscope.campaign import parse_campaign
 from askscope.synthetic.campaign import CATEGORIES, SimulationSpec, campaign_file
-from coding_helpers import build_campaign, coded, copy_store, read_sample, truth, write_dialect
-from conftest import fixture, run_cli
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -40,8 +40,9 @@ def _codes(db: str) -> list[tuple]:
         tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
         if "codes" not in tables:
             return []
-        return store.con.execute("SELECT platform, post_id, task, coder, code, coded_at, sample_id FROM codes "
-                                 "ORDER BY ALL").fetchall()
+        return store.con.execute(
+            "SELECT platform, post_id, task, coder, code, coded_at, sample_id FROM codes ORDER BY ALL"
+        ).fetchall()
 
 
 def _sample(db: str, out: Path, *args: str) -> Path:
@@ -76,11 +77,17 @@ def test_sample_is_seeded_spreadsheet_safe_and_of_the_audience(db, tmp_path):
     assert len(set(ids)) == 120 and ids != sorted(ids)  # no repeats, shuffled for coding
     assert set(ids) != {r[1] for r in read_sample(other)[1]}
     with open_store(db, read_only=True) as store:
-        audience = {r[0] for r in store.con.execute(
-            "SELECT post_id FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()}
+        audience = {
+            r[0]
+            for r in store.con.execute(
+                "SELECT post_id FROM relations WHERE in_campaign AND relation <> 'host'"
+            ).fetchall()
+        }
         host = {r[0] for r in store.con.execute("SELECT post_id FROM relations WHERE relation = 'host'").fetchall()}
-        stored = store.con.execute("SELECT count(*), min(weight), max(weight), any_value(frame_size) "
-                                   "FROM code_samples WHERE sample_id = 'discourse-srs-n120-seed3'").fetchall()[0]
+        stored = store.con.execute(
+            "SELECT count(*), min(weight), max(weight), any_value(frame_size) "
+            "FROM code_samples WHERE sample_id = 'discourse-srs-n120-seed3'"
+        ).fetchall()[0]
     assert set(ids) <= audience and not set(ids) & host
     # a simple random sample: every post weighs frame size / n
     assert stored[0] == 120 and stored[1] == pytest.approx(len(audience) / 120) and stored[1] == stored[2]
@@ -98,10 +105,13 @@ def test_stratified_sample_keeps_the_weights(db, tmp_path):
     out = _sample(db, tmp_path / "s.csv", "--n", "100", "--stratify-by", "label")
     header, rows = read_sample(out)
     with open_store(db, read_only=True) as store:
-        sizes = dict(store.con.execute(
-            "SELECT l.label, count(*) FROM relations r JOIN labels l ON l.platform = r.platform AND "
-            "l.post_id = r.post_id AND l.task = 'discourse' WHERE r.in_campaign AND r.relation <> 'host' "
-            "GROUP BY 1").fetchall())
+        sizes = dict(
+            store.con.execute(
+                "SELECT l.label, count(*) FROM relations r JOIN labels l ON l.platform = r.platform AND "
+                "l.post_id = r.post_id AND l.task = 'discourse' WHERE r.in_campaign AND r.relation <> 'host' "
+                "GROUP BY 1"
+            ).fetchall()
+        )
     drawn = {s: sum(1 for r in rows if r[header.index("stratum")] == s) for s in sizes}
     assert drawn == allocate(sizes, 100) and sum(drawn.values()) == 100
     for row in rows:
@@ -164,12 +174,13 @@ def test_bad_files_are_refused_with_their_lines_and_change_nothing(db, tmp_path)
     before = _codes(db)
     key, code, post = header.index("key"), header.index("code"), header.index("post_id")
     bad = [list(r) for r in rows]
-    bad[3][key], bad[3][post] = "x:999", "999"           # line 5 (header is line 1): unknown post
-    bad[5][code] = "sarcasm"                            # line 7: not a discourse label
-    bad.insert(8, list(bad[1]))                         # line 10 repeats line 3
-    with open_store(db, read_only=True) as store:       # a real post of the store, not in the sample
+    bad[3][key], bad[3][post] = "x:999", "999"  # line 5 (header is line 1): unknown post
+    bad[5][code] = "sarcasm"  # line 7: not a discourse label
+    bad.insert(8, list(bad[1]))  # line 10 repeats line 3
+    with open_store(db, read_only=True) as store:  # a real post of the store, not in the sample
         outsider = store.con.execute(
-            "SELECT id FROM posts WHERE id NOT IN (SELECT post_id FROM code_samples) LIMIT 1").fetchall()[0][0]
+            "SELECT id FROM posts WHERE id NOT IN (SELECT post_id FROM code_samples) LIMIT 1"
+        ).fetchall()[0][0]
     bad[11][key], bad[11][post] = f"x:{outsider}", outsider  # spreadsheet row 13
     for row in bad[:12]:  # one line per row above it, so that lines and rows agree...
         row[header.index("text")] = row[header.index("text")].replace("\n", " ")
@@ -252,8 +263,9 @@ def test_agreement_alpha_matches_an_independent_computation(db, tmp_path):
                 r[header.index("code")] = ""
         files[coder] = write_dialect(tmp_path / f"{coder}.csv", header, rows)
         _import(db, files[coder], coder)
-    proc = run_cli("code", "agreement", db, "--task", "discourse", "--json",
-                   "--disagreements", str(tmp_path / "dis.csv"))
+    proc = run_cli(
+        "code", "agreement", db, "--task", "discourse", "--json", "--disagreements", str(tmp_path / "dis.csv")
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     by_post: dict[str, list[str]] = {}
@@ -304,7 +316,8 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
         frame = store.con.execute(
             "SELECT t.category, l.label FROM relations r JOIN sim_truth t ON t.post_id = r.post_id "
             "JOIN labels l ON l.post_id = r.post_id AND l.task = 'discourse' "
-            "WHERE r.in_campaign AND r.relation <> 'host'").fetchall()
+            "WHERE r.in_campaign AND r.relation <> 'host'"
+        ).fetchall()
     assert result["task"] == "discourse" and result["n_coded"] == 300 and result["n_total"] == len(frame)
     assert set(result["shares"]) == set(CATEGORIES)
     narrower = 0
@@ -326,15 +339,19 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
     hostile = validated["shares"]["hostile"]["ppi"]
     assert hostile["low"] <= hostile_truth <= hostile["high"]
     # the lenses stage puts them in its results (and so in the report's JSON)
-    analyze(db, parse_campaign(campaign_file(SimulationSpec(seed=7, posts=2000))), only=["lenses"],
-            settings={"seed": 7})
+    analyze(
+        db, parse_campaign(campaign_file(SimulationSpec(seed=7, posts=2000))), only=["lenses"], settings={"seed": 7}
+    )
     with open_store(db, read_only=True) as store:
         lenses = json.loads(store.con.execute("SELECT results FROM lens_results").fetchall()[0][0])
     assert lenses["validation"] == json.loads(json.dumps(validated))
     # and the backfire lens uses them: each share carries its validated (prediction-powered) value
     backfire = lenses["backfire"]
-    for share, name in ((backfire["hostile_share"], "hostile"), (backfire["mockery_share"], "mockery"),
-                        *((backfire["category_shares"][c], c) for c in CATEGORIES)):
+    for share, name in (
+        (backfire["hostile_share"], "hostile"),
+        (backfire["mockery_share"], "mockery"),
+        *((backfire["category_shares"][c], c) for c in CATEGORIES),
+    ):
         ppi = validated["shares"][name]["ppi"]
         assert share["validated"]["value"] == pytest.approx(ppi["estimate"])
         assert share["validated"]["ci"] == pytest.approx([ppi["low"], ppi["high"]])
@@ -344,8 +361,10 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
     from askscope.report.verdicts import pct
 
     mock = validated["shares"]["mockery"]
-    row = " | ".join(f"{pct(mock[k]['estimate'])} ({pct(mock[k]['low'])}–{pct(mock[k]['high'])})"
-                     for k in ("ppi", "coded_only", "model_only"))
+    row = " | ".join(
+        f"{pct(mock[k]['estimate'])} ({pct(mock[k]['low'])}–{pct(mock[k]['high'])})"
+        for k in ("ppi", "coded_only", "model_only")
+    )
     markdown = report(db, format="md")
     assert f"| mockery | {row} |" in markdown
     assert "validated against 300 hand-coded posts (1 coder)" in markdown
@@ -363,8 +382,12 @@ def test_stratified_estimate_covers_the_truth(db, tmp_path):
         result = estimate(store, "discourse").as_json()
     true = truth(db)
     with open_store(db, read_only=True) as store:
-        audience = [r[0] for r in store.con.execute(
-            "SELECT post_id FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()]
+        audience = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT post_id FROM relations WHERE in_campaign AND relation <> 'host'"
+            ).fetchall()
+        ]
     for label, kinds in result["shares"].items():
         share = sum(true[p] == label for p in audience) / len(audience)
         assert kinds["ppi"]["low"] <= share <= kinds["ppi"]["high"], label
@@ -435,13 +458,19 @@ def test_estimate_uses_the_stored_class_probabilities_as_ppi_python_would(db, tm
     from ppi_py import ppi_mean_ci
 
     with open_store(db) as store:
-        columns = {r[0] for r in store.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+        columns = {
+            r[0]
+            for r in store.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'"
+            ).fetchall()
+        }
         if "probabilities" not in columns:
             store.con.execute("ALTER TABLE labels ADD COLUMN probabilities FLOAT[]")
         store.con.execute(
             "UPDATE labels SET probabilities = list_transform($labels, lambda c: CASE WHEN c = label THEN 0.75 ELSE 0.05 END)"
-            "::FLOAT[] WHERE task = 'discourse'", {"labels": list(CATEGORIES)})
+            "::FLOAT[] WHERE task = 'discourse'",
+            {"labels": list(CATEGORIES)},
+        )
     sample = _draw(db, tmp_path / "s.csv", 200, seed=9)
     header, rows = coded(sample, db)
     _import(db, write_dialect(tmp_path / "ana.csv", header, rows), "ana")
@@ -450,7 +479,8 @@ def test_estimate_uses_the_stored_class_probabilities_as_ppi_python_would(db, tm
         result = estimate(store, "discourse")
         frame = store.con.execute(
             "SELECT r.post_id, l.label FROM relations r JOIN labels l ON l.post_id = r.post_id AND "
-            "l.task = 'discourse' WHERE r.in_campaign AND r.relation <> 'host' ORDER BY r.post_id").fetchall()
+            "l.task = 'discourse' WHERE r.in_campaign AND r.relation <> 'host' ORDER BY r.post_id"
+        ).fetchall()
     coded_ids = [r[header.index("post_id")] for r in rows]
     model = dict(frame)
     for label in CATEGORIES:
@@ -464,4 +494,5 @@ def test_estimate_uses_the_stored_class_probabilities_as_ppi_python_would(db, tm
         # model-only stays classify-and-count
         assert ours is not result.shares[label]["model_only"]
         assert result.shares[label]["model_only"].estimate == pytest.approx(
-            sum(m == label for m in model.values()) / len(model))
+            sum(m == label for m in model.values()) / len(model)
+        )

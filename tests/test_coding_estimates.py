@@ -46,8 +46,9 @@ def test_stratified_hand_worked():
     # 95%: 0.3 ± 1.959964·0.298329 = 0.3 ± 0.584714 -> [0 (clipped), 0.884714]
     yhat_all = np.array([1, 1, 1, 0, 0, 0, 1, 0, 0, 0], dtype=float)
     strata = np.array(["A", "A", "B", "B"])
-    interval, lam = ppi_share(np.array([1, 0, 1, 1.0]), np.array([1, 1, 1, 0.0]), yhat_all, strata,
-                              {"A": 6, "B": 4}, lam=1.0)
+    interval, lam = ppi_share(
+        np.array([1, 0, 1, 1.0]), np.array([1, 1, 1, 0.0]), yhat_all, strata, {"A": 6, "B": 4}, lam=1.0
+    )
     assert lam == 1.0
     assert interval.estimate == pytest.approx(0.3)
     assert interval.low == 0.0 and interval.high == pytest.approx(0.884714, abs=1e-6)
@@ -59,8 +60,9 @@ def test_stratified_point_estimate_equals_weighted_ppi_python_and_is_not_wider()
         strata_all = np.where(model == 1, "pos", "neg")  # stratified by the model's label
         sizes = {s: int((strata_all == s).sum()) for s in ("neg", "pos")}
         drawn = {"neg": 100, "pos": 100}  # disproportionate: the rarer label oversampled
-        idx = np.concatenate([rng.choice(np.flatnonzero(strata_all == s), drawn[s], replace=False)
-                              for s in ("neg", "pos")])
+        idx = np.concatenate(
+            [rng.choice(np.flatnonzero(strata_all == s), drawn[s], replace=False) for s in ("neg", "pos")]
+        )
         weights = np.array([sizes[s] / drawn[s] for s in strata_all[idx]])
         interval, _ = ppi_share(truth[idx], model[idx], model, strata_all[idx], sizes, lam=1.0)
         point = ppi_mean_pointestimate(truth[idx], model[idx], model, lam=1, w=weights)
@@ -108,9 +110,11 @@ def test_a_stratum_without_codes_is_refused():
 
 
 def test_consensus_and_fractions():
-    codes = {("x", "1"): {"ana": "mockery", "bo": "mockery", "cy": "abuse"},   # 2 of 3: mockery
-             ("x", "2"): {"ana": "mockery", "bo": "abuse"},                    # a tie: no consensus
-             ("x", "3"): {"ana": "mockery", "bo": "mockery", "adjudication": "abuse"}}  # adjudicated
+    codes = {
+        ("x", "1"): {"ana": "mockery", "bo": "mockery", "cy": "abuse"},  # 2 of 3: mockery
+        ("x", "2"): {"ana": "mockery", "bo": "abuse"},  # a tie: no consensus
+        ("x", "3"): {"ana": "mockery", "bo": "mockery", "adjudication": "abuse"},
+    }  # adjudicated
     agreed, ties = consensus(codes)
     assert agreed == {("x", "1"): "mockery", ("x", "3"): "abuse"} and ties == [("x", "2")]
     fractions = code_fractions(codes)

@@ -16,20 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-import askscope
-from askscope.collect.bluesky import BlueskySearch, BlueskyThread
-from askscope.collect.completeness import completeness
-from askscope.collect.http import CredentialsError, HttpClient, Limits, Request
-from askscope.collect.mastodon import MastodonContext, MastodonHashtag
-from askscope.collect.plan import Plan
-from askscope.collect.reddit import RedditThread
-from askscope.collect.runner import collect
-from askscope.collect.x import XSearch
 from conftest import fixture as fixture_path
 from conftest import one, rows, run_cli
 from conftest import shared as shared_path
-from loopback import Reply, ReplayServer, Seen
+from loopback import ReplayServer, Reply, Seen
 from recorded_apis import (
     BLUESKY_QUERY,
     MASTODON_ROOT,
@@ -44,16 +34,25 @@ from recorded_apis import (
     x_search,
 )
 
+import askscope
+from askscope.collect.bluesky import BlueskySearch, BlueskyThread
+from askscope.collect.completeness import completeness
+from askscope.collect.http import CredentialsError, HttpClient, Limits, Request
+from askscope.collect.mastodon import MastodonContext, MastodonHashtag
+from askscope.collect.plan import Plan
+from askscope.collect.reddit import RedditThread
+from askscope.collect.runner import collect
+from askscope.collect.x import XSearch
+
 SNAPSHOT = {
     "posts": "SELECT platform, id, author_id, author_handle, created_at, text, kind, in_reply_to_id, "
-             "in_reply_to_author_id, conversation_id, quoted_id, reposted_id, hashtags, mentions, urls, like_count, "
-             "repost_count, reply_count, is_context, withheld FROM posts ORDER BY platform, id",
+    "in_reply_to_author_id, conversation_id, quoted_id, reposted_id, hashtags, mentions, urls, like_count, "
+    "repost_count, reply_count, is_context, withheld FROM posts ORDER BY platform, id",
     "accounts": "SELECT platform, id, handle, name, followers_count FROM accounts ORDER BY platform, id",
     "stubs": "SELECT resource_type, resource_id, detail, count(*) FROM api_errors GROUP BY ALL ORDER BY ALL",
 }
 #: Every kind of fault, spread over the first requests (request numbers count retries too).
-FAULTS = {1: "429", 2: "503", 3: "slow", 5: "truncated", 7: "drop", 8: "cut", 10: "500", 12: "ratelimit",
-          14: "502"}
+FAULTS = {1: "429", 2: "503", 3: "slow", 5: "truncated", 7: "drop", 8: "cut", 10: "500", 12: "ratelimit", 14: "502"}
 
 # platform -> (routes factory taking the server URL, plan factory taking the server URL, headers)
 PlanFactory = Callable[[str], Plan]
@@ -65,8 +64,7 @@ SCENARIOS: dict[str, tuple[Callable[[str], Any], PlanFactory, dict[str, str] | N
     # 25 search results, 10 a page, cursors.
     "bluesky": (lambda url: bluesky(), lambda url: BlueskySearch(BLUESKY_QUERY, api_url=url), None),
     # Two twarc2 pages chained by next_token, bearer token required.
-    "x": (lambda url: x_search(), lambda url: XSearch(X_QUERY, api_url=url),
-          {"Authorization": f"Bearer {X_TOKEN}"}),
+    "x": (lambda url: x_search(), lambda url: XSearch(X_QUERY, api_url=url), {"Authorization": f"Bearer {X_TOKEN}"}),
 }
 
 
@@ -74,13 +72,15 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     """The real command line with extra environment variables."""
     full = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))
     proc = subprocess.run([sys.executable, "-m", "askscope", *args], capture_output=True, env=full, timeout=120)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"),
-                                       proc.stderr.decode("utf-8", "replace"))
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    )
 
 
 def fast_client(platform: str, headers: dict[str, str] | None = None, **kwargs: Any) -> HttpClient:
-    return HttpClient(platform=platform, headers=headers, limits=Limits(tries=8, backoff=0.01, timeout=0.5, max_wait=5),
-                      **kwargs)
+    return HttpClient(
+        platform=platform, headers=headers, limits=Limits(tries=8, backoff=0.01, timeout=0.5, max_wait=5), **kwargs
+    )
 
 
 _PORT = re.compile(r"127\.0\.0\.1:\d+")
@@ -100,8 +100,9 @@ def snapshot(path: str) -> dict[str, list[tuple[Any, ...]]]:
         return {name: sorted(_unport(tuple(r)) for r in rows(store, sql)) for name, sql in SNAPSHOT.items()}
 
 
-def run(platform: str, path: str, faults: dict[int, str] | None = None, max_requests: int | None = None,
-        port: int = 0) -> Any:
+def run(
+    platform: str, path: str, faults: dict[int, str] | None = None, max_requests: int | None = None, port: int = 0
+) -> Any:
     make_routes, make_plan, headers = SCENARIOS[platform]
     holder: dict[str, Any] = {}
     with ReplayServer(lambda seen: holder["routes"](seen), faults, port=port) as server:
@@ -152,8 +153,15 @@ def test_faults_end_with_exactly_the_posts_of_a_clean_run(platform, clean, tmp_p
 
 def test_every_fault_kind_is_retried(tmp_path):
     result = run("reddit", str(tmp_path / "r.duckdb"), faults=FAULTS)
-    assert set(result.retries) == {"http_429", "http_500", "http_502", "http_503", "timeout", "connection",
-                                   "truncated"}, result.retries
+    assert set(result.retries) == {
+        "http_429",
+        "http_500",
+        "http_502",
+        "http_503",
+        "timeout",
+        "connection",
+        "truncated",
+    }, result.retries
 
 
 @pytest.mark.parametrize("platform", sorted(SCENARIOS))
@@ -216,9 +224,10 @@ def test_mastodon_context_collects_the_replies(tmp_path):
     assert result.done and result.responses == 2
     with askscope.open_store(path, read_only=True) as store:
         got = rows(store, "SELECT id, kind, in_reply_to_id, conversation_id FROM posts ORDER BY id")
-    assert got == [(f"{host}:117020583245459824", "post", None, f"{host}:117020583245459824"),
-                   (f"{host}:117020583258292382", "reply", f"{host}:117020583245459824",
-                    f"{host}:117020583245459824")]
+    assert got == [
+        (f"{host}:117020583245459824", "post", None, f"{host}:117020583245459824"),
+        (f"{host}:117020583258292382", "reply", f"{host}:117020583245459824", f"{host}:117020583245459824"),
+    ]
 
 
 def test_reparse_replays_collected_responses(clean, tmp_path):
@@ -244,7 +253,9 @@ def test_rate_limit_headers_and_retry_after_are_honoured():
         return Reply(200, b'{"ok": 2}')
 
     with ReplayServer(routes) as server:
-        client = HttpClient(platform="x", limits=Limits(backoff=0.01), sleep=waits.append, clock=lambda: 1_700_000_000.0)
+        client = HttpClient(
+            platform="x", limits=Limits(backoff=0.01), sleep=waits.append, clock=lambda: 1_700_000_000.0
+        )
         assert client.fetch(Request("GET", server.url + "/a")).value == {"ok": 1}
         assert waits == [7.0]  # Retry-After, not the backoff
         assert client.fetch(Request("GET", server.url + "/b")).value == {"ok": 2}
@@ -265,15 +276,17 @@ def test_bad_credentials_fail_at_once_with_a_hint(tmp_path):
 def test_cli_bad_credentials_exit_1_and_are_never_written(tmp_path):
     path = str(tmp_path / "x.duckdb")
     with ReplayServer(x_search()) as server:
-        proc = cli("collect", "x", path, X_QUERY, "--api-url", server.url,
-                       env={"ASKSCOPE_X_BEARER_TOKEN": "secret-token-abc"})
+        proc = cli(
+            "collect", "x", path, X_QUERY, "--api-url", server.url, env={"ASKSCOPE_X_BEARER_TOKEN": "secret-token-abc"}
+        )
     assert proc.returncode == 1
     assert "Error: x: the API refused the credentials (HTTP 401" in proc.stderr
     assert "Hint: check ASKSCOPE_X_BEARER_TOKEN" in proc.stderr
     assert "Traceback" not in proc.stderr and "secret-token-abc" not in proc.stderr + proc.stdout
     with askscope.open_store(path, read_only=True) as store:
-        text = " ".join(str(r) for table in ("ingests", "collect_checkpoints")
-                        for r in rows(store, f"SELECT * FROM {table}"))
+        text = " ".join(
+            str(r) for table in ("ingests", "collect_checkpoints") for r in rows(store, f"SELECT * FROM {table}")
+        )
     assert "secret-token-abc" not in text
     missing = cli("collect", "x", path, X_QUERY, env={"ASKSCOPE_X_BEARER_TOKEN": ""})
     assert missing.returncode == 1 and "Error: no X bearer token" in missing.stderr
@@ -282,8 +295,15 @@ def test_cli_bad_credentials_exit_1_and_are_never_written(tmp_path):
 def test_cli_collects_and_reports(tmp_path):
     path = str(tmp_path / "cli.duckdb")
     with ReplayServer(reddit_thread()) as server:
-        proc = cli("collect", "reddit", path, f"https://www.reddit.com/r/x/comments/{REDDIT_THREAD}/title/",
-                       "--api-url", server.url, env={"ASKSCOPE_COLLECT_BACKOFF": "0.01"})
+        proc = cli(
+            "collect",
+            "reddit",
+            path,
+            f"https://www.reddit.com/r/x/comments/{REDDIT_THREAD}/title/",
+            "--api-url",
+            server.url,
+            env={"ASKSCOPE_COLLECT_BACKOFF": "0.01"},
+        )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == "reddit:thread:3hahrw: 19 responses stored, complete"
     assert "17 of 18 'more' stubs expanded (2 comments not loaded)" in proc.stdout
@@ -309,8 +329,9 @@ def test_bluesky_thread_resolves_the_handle_and_fetches_branches_cut_at_the_dept
     path = str(tmp_path / "thread.duckdb")
     with ReplayServer(routes) as server:
         client = fast_client("bluesky")
-        result = collect(path, BlueskyThread("https://bsky.app/profile/jemu.name/post/3lmubto55bc2n", api_url=server.url),
-                         client)
+        result = collect(
+            path, BlueskyThread("https://bsky.app/profile/jemu.name/post/3lmubto55bc2n", api_url=server.url), client
+        )
         client.close()
         asked = [(s.path.rsplit(".", 1)[-1], s.query.get("uri") or s.query.get("handle")) for s in server.seen]
     assert asked == [("resolveHandle", "jemu.name"), ("getPostThread", root["uri"]), ("getPostThread", leaf["uri"])]
@@ -337,15 +358,25 @@ def test_x_conversation_fetches_the_first_post_then_searches(tmp_path):
     assert result.done and result.responses == 2
     with askscope.open_store(path, read_only=True) as store:
         assert rows(store, "SELECT id, conversation_id FROM posts WHERE NOT is_context") == [
-            ("1577318900085186562", "1577318900085186562")]
+            ("1577318900085186562", "1577318900085186562")
+        ]
         assert one(store, "SELECT count(*) FROM raw") == 2
 
 
 def test_giving_up_exits_with_a_hint_and_the_next_run_resumes(clean, tmp_path):
     path = str(tmp_path / "gave-up.duckdb")
     with ReplayServer(reddit_thread(), {2: "503", 3: "502"}) as server:
-        proc = cli("collect", "reddit", path, REDDIT_THREAD, "--api-url", server.url, "--tries", "2",
-                   env={"ASKSCOPE_COLLECT_BACKOFF": "0.01"})
+        proc = cli(
+            "collect",
+            "reddit",
+            path,
+            REDDIT_THREAD,
+            "--api-url",
+            server.url,
+            "--tries",
+            "2",
+            env={"ASKSCOPE_COLLECT_BACKOFF": "0.01"},
+        )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "Error: reddit: /comments/3hahrw/_/cu61zil/.json failed 2 times (last: HTTP 502)" in proc.stderr
     assert "Hint: the API or the network is failing; run the same command again later" in proc.stderr
@@ -370,10 +401,34 @@ def test_bluesky_app_password_opens_a_session_and_is_never_stored(tmp_path):
 
     path = str(tmp_path / "session.duckdb")
     with ReplayServer(routes) as server:
-        bad = cli("collect", "bluesky", path, "--search", "x", "--handle", "me.bsky.social", "--api-url", server.url,
-                  "--pds-url", server.url, env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "wrong-pass"})
-        good = cli("collect", "bluesky", path, "--search", "x", "--handle", "me.bsky.social", "--api-url", server.url,
-                   "--pds-url", server.url, env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "app-pass-1234"})
+        bad = cli(
+            "collect",
+            "bluesky",
+            path,
+            "--search",
+            "x",
+            "--handle",
+            "me.bsky.social",
+            "--api-url",
+            server.url,
+            "--pds-url",
+            server.url,
+            env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "wrong-pass"},
+        )
+        good = cli(
+            "collect",
+            "bluesky",
+            path,
+            "--search",
+            "x",
+            "--handle",
+            "me.bsky.social",
+            "--api-url",
+            server.url,
+            "--pds-url",
+            server.url,
+            env={"ASKSCOPE_BLUESKY_APP_PASSWORD": "app-pass-1234"},
+        )
     assert bad.returncode == 1 and "Error: bluesky: the API refused the credentials (HTTP 401" in bad.stderr
     assert "wrong-pass" not in bad.stderr + bad.stdout
     assert good.returncode == 0, good.stderr
@@ -390,21 +445,40 @@ def test_reddit_app_credentials_get_a_token_used_for_every_request(tmp_path):
     def routes(seen: Seen) -> Reply | None:
         if seen.path == "/api/v1/access_token":
             # Basic base64("my-id:my-secret"); PRAW's recorded token answer.
-            if seen.headers.get("authorization") == "Basic bXktaWQ6bXktc2VjcmV0" and \
-                    seen.form == {"grant_type": "client_credentials"}:
-                return Reply(body=b'{"access_token": "tok-42", "token_type": "bearer", "expires_in": 3600, "scope": "*"}')
+            if seen.headers.get("authorization") == "Basic bXktaWQ6bXktc2VjcmV0" and seen.form == {
+                "grant_type": "client_credentials"
+            }:
+                return Reply(
+                    body=b'{"access_token": "tok-42", "token_type": "bearer", "expires_in": 3600, "scope": "*"}'
+                )
             return Reply(401, b'{"message": "Unauthorized", "error": 401}')
         tokens.append(seen.headers.get("authorization", ""))
         return thread(seen)
 
     path = str(tmp_path / "oauth.duckdb")
     with ReplayServer(routes) as server:
-        good = cli("collect", "reddit", path, REDDIT_THREAD, "--api-url", server.url, "--token-url",
-                   server.url + "/api/v1/access_token",
-                   env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "my-secret"})
-        bad = cli("collect", "reddit", str(tmp_path / "bad.duckdb"), REDDIT_THREAD, "--api-url", server.url,
-                  "--token-url", server.url + "/api/v1/access_token",
-                  env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "wrong"})
+        good = cli(
+            "collect",
+            "reddit",
+            path,
+            REDDIT_THREAD,
+            "--api-url",
+            server.url,
+            "--token-url",
+            server.url + "/api/v1/access_token",
+            env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "my-secret"},
+        )
+        bad = cli(
+            "collect",
+            "reddit",
+            str(tmp_path / "bad.duckdb"),
+            REDDIT_THREAD,
+            "--api-url",
+            server.url,
+            "--token-url",
+            server.url + "/api/v1/access_token",
+            env={"ASKSCOPE_REDDIT_CLIENT_ID": "my-id", "ASKSCOPE_REDDIT_CLIENT_SECRET": "wrong"},
+        )
     assert good.returncode == 0, good.stderr
     assert len(tokens) == 19 and set(tokens) == {"bearer tok-42"}
     assert bad.returncode == 1 and "Error: reddit: the API refused the credentials (HTTP 401" in bad.stderr

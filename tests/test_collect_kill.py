@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 
-import askscope
-import askscope.collect.runner
-from askscope.collect.reddit import RedditThread
 from conftest import one, rows
 from loopback import ReplayServer
 from recorded_apis import REDDIT_THREAD, reddit_thread
 from test_collect import fast_client, snapshot
+
+import askscope
+import askscope.collect.runner
+from askscope.collect.reddit import RedditThread
 
 RESPONSES = 19  # the recorded thread: 1 page, 12 morechildren, 6 "continue this thread" pages
 
@@ -31,8 +32,9 @@ def test_kill_9_while_collecting_then_resume(tmp_path):
     env = dict(os.environ, ASKSCOPE_COLLECT_BACKOFF="0.01", PYTHONIOENCODING="utf-8")
     command = [sys.executable, "-m", "askscope", "collect", "reddit", path, REDDIT_THREAD, "--no-progress"]
     with ReplayServer(reddit_thread(), delay=0.15) as server:
-        proc = subprocess.Popen([*command, "--api-url", server.url], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [*command, "--api-url", server.url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while len(server.seen) < 8 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)

@@ -47,4 +47,6 @@ def test_every_stage_table_is_documented():
     text = (DOCS / "schema.md").read_text()
     for stage in stages():
         for table in stage.provides:
-            assert f"### {table}" in text or f"## {table}" in text, f"{stage.name} writes {table}: not in docs/schema.md"
+            assert f"### {table}" in text or f"## {table}" in text, (
+                f"{stage.name} writes {table}: not in docs/schema.md"
+            )

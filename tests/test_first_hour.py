@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from askscope.campaign import load_campaign
 from conftest import run_cli
 from test_report import _xss_store
+
+from askscope.campaign import load_campaign
 
 
 def test_init_template_names_the_file_it_writes(tmp_path):

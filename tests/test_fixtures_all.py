@@ -8,20 +8,28 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-import askscope
-from askscope.collect.completeness import completeness
 from cassettes import exchanges
 from conftest import one, rows, shared
 
+import askscope
+from askscope.collect.completeness import completeness
+
 #: Mastodon.py cassettes holding binary uploads (media), which are not text: not post responses.
-BINARY = {"test_account_update_credentials.yaml", "test_account_update_credentials_no_avatar.yaml",
-          "test_account_update_credentials_no_header.yaml", "test_status_delete_media.yaml"}
+BINARY = {
+    "test_account_update_credentials.yaml",
+    "test_account_update_credentials_no_avatar.yaml",
+    "test_account_update_credentials_no_header.yaml",
+    "test_status_delete_media.yaml",
+}
 
 
 def _cassettes(platform: str) -> list[str]:
     folder = shared("fixtures", platform)
-    return sorted(str(p) for p in folder.iterdir()
-                  if p.suffix in (".yaml", ".yml", ".json") and p.name not in BINARY and p.stat().st_size > 0)
+    return sorted(
+        str(p)
+        for p in folder.iterdir()
+        if p.suffix in (".yaml", ".yml", ".json") and p.name not in BINARY and p.stat().st_size > 0
+    )
 
 
 def _walk(value: Any, visit: Any) -> None:
@@ -43,14 +51,21 @@ def _truth(platform: str) -> set[str]:
                 continue
             host = urlsplit(e.url).netloc
 
-            def visit(node: dict[str, Any]) -> None:
+            def visit(node: dict[str, Any], host: str = host) -> None:
                 if platform == "reddit" and node.get("kind") in ("t1", "t3") and isinstance(node.get("data"), dict):
                     ids.add(node["data"]["name"])
-                elif platform == "mastodon" and "content" in node and isinstance(node.get("account"), dict) \
-                        and node.get("id"):
+                elif (
+                    platform == "mastodon"
+                    and "content" in node
+                    and isinstance(node.get("account"), dict)
+                    and node.get("id")
+                ):
                     ids.add(f"{host}:{node['id']}")
-                elif platform == "bluesky" and str(node.get("uri", "")).split("/")[3:4] == ["app.bsky.feed.post"] \
-                        and (isinstance(node.get("record"), dict) or isinstance(node.get("value"), dict)):
+                elif (
+                    platform == "bluesky"
+                    and str(node.get("uri", "")).split("/")[3:4] == ["app.bsky.feed.post"]
+                    and (isinstance(node.get("record"), dict) or isinstance(node.get("value"), dict))
+                ):
                     ids.add(node["uri"])
 
             _walk(json.loads(e.body), visit)
@@ -64,8 +79,15 @@ def test_every_recorded_post_of_every_platform_is_stored(store_path):
         with askscope.open_store(store_path, read_only=True) as store:
             # Bluesky reposts are not post objects (feed reposts get made ids, notified reposts
             # are app.bsky.feed.repost records): compared apart below.
-            stored = {r[0] for r in rows(store, "SELECT id FROM posts WHERE platform = ? AND id NOT LIKE '%#repost-by-%' "
-                                                "AND id NOT LIKE '%/app.bsky.feed.repost/%'", [platform])}
+            stored = {
+                r[0]
+                for r in rows(
+                    store,
+                    "SELECT id FROM posts WHERE platform = ? AND id NOT LIKE '%#repost-by-%' "
+                    "AND id NOT LIKE '%/app.bsky.feed.repost/%'",
+                    [platform],
+                )
+            }
             reposts = one(store, "SELECT count(*) FROM posts WHERE platform = ? AND kind = 'repost'", [platform])
             reasons = {r[0] for r in rows(store, "SELECT DISTINCT reason FROM rejects")}
             tree = completeness(store, platform)

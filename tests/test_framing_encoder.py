@@ -64,14 +64,20 @@ def test_the_bundled_encoder_scores_the_frames_of_a_real_campaign(demo_store):
     assert summaries["classify"]["frames"]["embedder"] == "bundled sentence encoder"
     with askscope.open_store(store, read_only=True) as db:
         _, calibration = db.query("SELECT frame, embedder, calibration FROM frame_calibration ORDER BY frame")
-        _, scored = db.query("SELECT frame, count(*), count(similarity), count(*) FILTER (WHERE uses) "
-                             "FROM frame_scores GROUP BY 1 ORDER BY 1")
+        _, scored = db.query(
+            "SELECT frame, count(*), count(similarity), count(*) FILTER (WHERE uses) "
+            "FROM frame_scores GROUP BY 1 ORDER BY 1"
+        )
         _, posts = db.query("SELECT count(*) FROM relations WHERE relation NOT IN ('none', 'repost')")
-    assert [(f, e) for f, e, _ in calibration] == [("free_rides", "bundled sentence encoder"),
-                                                  ("price_gouging", "bundled sentence encoder")]
+    assert [(f, e) for f, e, _ in calibration] == [
+        ("free_rides", "bundled sentence encoder"),
+        ("price_gouging", "bundled sentence encoder"),
+    ]
     # every scored post has an encoder similarity (the n-gram-free path leaves none empty)
-    assert [(f, n, s) for f, n, s, _ in scored] == [("free_rides", posts[0][0], posts[0][0]),
-                                                    ("price_gouging", posts[0][0], posts[0][0])]
+    assert [(f, n, s) for f, n, s, _ in scored] == [
+        ("free_rides", posts[0][0], posts[0][0]),
+        ("price_gouging", posts[0][0], posts[0][0]),
+    ]
     # 20 of the 22 host posts say "free" or "covering the cost": the frame is used, not everywhere
     uses = {f: u for f, _, _, u in scored}
     assert 20 <= uses["free_rides"] < posts[0][0]
@@ -99,8 +105,9 @@ def test_a_paraphrase_without_keywords_is_caught_by_the_encoder(demo_store):
     free_rides = next(c for c in calibrated if c.frame.name == "free_rides")
     assert free_rides.pattern is not None and not free_rides.pattern.search(PARAPHRASE)
     # one post at a time: int8 activations are scaled per batch, so batch-mates move a vector ~1e-2
-    (uses, sims), (other_uses, other_sims) = (score([text], calibrated, encoder)["free_rides"]
-                                              for text in (PARAPHRASE, UNRELATED))
+    (uses, sims), (other_uses, other_sims) = (
+        score([text], calibrated, encoder)["free_rides"] for text in (PARAPHRASE, UNRELATED)
+    )
     assert free_rides.threshold is not None
     assert sims[0] >= free_rides.threshold > other_sims[0]
     assert uses == [True] and other_uses == [False]
@@ -112,7 +119,8 @@ def test_a_paraphrase_without_keywords_is_caught_by_the_encoder(demo_store):
 def test_links_and_mentions_are_left_out_of_the_encoder_vectors():
     encoder = BundledEmbedder()
     with_noise, post_only, empty = encoder.embed(
-        ["@Uber_Sydney @mtats free rides home http://t.co/UIwoom25Bm", "@Uber_Sydney http://t.co/x", ""])
+        ["@Uber_Sydney @mtats free rides home http://t.co/UIwoom25Bm", "@Uber_Sydney http://t.co/x", ""]
+    )
     np.testing.assert_allclose(with_noise, embed(["free rides home"])[0], atol=1e-6)
     assert np.linalg.norm(with_noise) == pytest.approx(1.0, abs=1e-5)
     # nothing left to embed: a zero vector, similarity 0 to any frame
@@ -126,7 +134,8 @@ def test_ngrams_stand_in_only_when_the_encoder_cannot_load(monkeypatch):
     monkeypatch.setattr(models, "encoder", missing)
     fallback = default_embedder()
     assert isinstance(fallback, NgramEmbedder)
-    assert fallback.name == ("hashed character 3-5-grams (the bundled sentence encoder could not load: "
-                             "FileNotFoundError: encoder.onnx)")
+    assert fallback.name == (
+        "hashed character 3-5-grams (the bundled sentence encoder could not load: FileNotFoundError: encoder.onnx)"
+    )
     vectors = fallback.embed(["free rides", "free rides"])
     assert vectors.shape == (2, framing.DIM) and float(vectors[0] @ vectors[1]) == pytest.approx(1.0)

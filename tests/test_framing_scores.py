@@ -32,7 +32,12 @@ def _unit(angle_degrees: float) -> list[float]:
 # background posts at 90, 80, ..., 0 degrees from the x axis; examples near the x axis
 BACKGROUND = [f"b{i}" for i in range(10)]
 TABLE = {f"b{i}": _unit(90 - 10 * i) for i in range(10)} | {
-    "e1": _unit(-5), "e2": _unit(5), "far": _unit(60), "near": _unit(2), "edge": _unit(20)}
+    "e1": _unit(-5),
+    "e2": _unit(5),
+    "far": _unit(60),
+    "near": _unit(2),
+    "edge": _unit(20),
+}
 
 
 def test_keywords_match_whole_words_in_any_case():
@@ -43,8 +48,13 @@ def test_keywords_match_whole_words_in_any_case():
     # whole words only (not inside "liberationist" or across a hyphen... "free-people" has no space)
     assert uses == [True, False, True, False, False, False]
     assert all(np.isnan(s) for s in sims)  # no examples: no similarity
-    assert calibrated.describe() == {"keywords": ["liberation", "free people"], "examples": 0, "threshold": None,
-                                     "examples_similarity": None, "background_p95": None}
+    assert calibrated.describe() == {
+        "keywords": ["liberation", "free people"],
+        "examples": 0,
+        "threshold": None,
+        "examples_similarity": None,
+        "background_p95": None,
+    }
 
 
 def test_threshold_between_background_and_examples():
@@ -70,8 +80,9 @@ def test_threshold_half_way_when_the_examples_stand_out():
     # 0.866025 + 0.65 * 0.073668 = 0.913909; threshold (0.913909 + 0.984808) / 2 = 0.949358
     assert calibrated.background_p95 == pytest.approx(0.913909, abs=1e-5)
     assert calibrated.threshold == pytest.approx(0.949358, abs=1e-5)
-    uses, sims = score(["near", "edge", "far", "freedom"], [calibrated],
-                       TableEmbedder(TABLE | {"freedom": _unit(70)}))["f"]
+    uses, sims = score(["near", "edge", "far", "freedom"], [calibrated], TableEmbedder(TABLE | {"freedom": _unit(70)}))[
+        "f"
+    ]
     # near: cos 2 = 0.999391 >= threshold; edge: cos 20 = 0.939693 < threshold; far: cos 60 = 0.5;
     # "freedom" is far (cos 70) but names the keyword
     assert uses == [True, False, False, True]
@@ -95,7 +106,7 @@ def test_ngram_vectors():
     assert float(vectors[0] @ vectors[3]) < 0.5
     # " ab " has the 3-grams " ab", "ab " and the 4-gram " ab ": three n-grams of weight 1
     single = embedder.embed(["ab"])[0]
-    assert np.count_nonzero(single) == 3 and single[single > 0] == pytest.approx([3 ** -0.5] * 3)
+    assert np.count_nonzero(single) == 3 and single[single > 0] == pytest.approx([3**-0.5] * 3)
     # repeated n-grams weigh 1 + ln(count): "aaaaa" padded " aaaaa ": 3-grams " aa", "aaa" x3, "aa "
     weights = sorted(embedder.embed(["aaaaa"])[0][embedder.embed(["aaaaa"])[0] > 0])
     raw = sorted([1, 1 + np.log(3), 1, 1, 1 + np.log(2), 1, 1, 1, 1])  # 3-, 4-, 5-grams
@@ -153,21 +164,29 @@ def test_frames_with_only_examples_or_only_keywords_side_by_side():
     # the example frame has no keywords: only similarity counts (threshold 0.949358, see above)
     assert result["vectors"][0] == [True, False, False]
     described = calibrated[1].describe()
-    assert described == {"keywords": [], "examples": 2, "threshold": 0.9494, "examples_similarity": 0.9848,
-                         "background_p95": 0.9139}
+    assert described == {
+        "keywords": [],
+        "examples": 2,
+        "threshold": 0.9494,
+        "examples_similarity": 0.9848,
+        "background_p95": 0.9139,
+    }
 
 
-@pytest.mark.parametrize("threshold, uses", [
-    (1.0, True),    # a similarity equal to the threshold uses the frame
-    (None, True),   # no threshold: 1.0, which the example itself reaches
-    (0.5, True),
-])
+@pytest.mark.parametrize(
+    "threshold, uses",
+    [
+        (1.0, True),  # a similarity equal to the threshold uses the frame
+        (None, True),  # no threshold: 1.0, which the example itself reaches
+        (0.5, True),
+    ],
+)
 def test_similarity_at_the_threshold(threshold, uses):
-    frame = framing.CalibratedFrame(Frame("f", examples=("e",)), None, np.array([1.0, 0.0], dtype=np.float32),
-                                    threshold, 1.0, 0.5)
+    frame = framing.CalibratedFrame(
+        Frame("f", examples=("e",)), None, np.array([1.0, 0.0], dtype=np.float32), threshold, 1.0, 0.5
+    )
     embedder = TableEmbedder({"x": [1.0, 0.0], "y": [0.0, 1.0]})
     assert score(["x", "y"], [frame], embedder)["f"][0] == [uses, False]
-
 
 
 def test_strip_keeps_case_and_punctuation():
@@ -183,7 +202,7 @@ def test_bundled_embedder_normalises_and_gives_empty_posts_a_zero_vector(monkeyp
 
     def fake_embed(texts):
         seen.append(list(texts))
-        return [[3.0, 4.0], [0.0, 2.0], [0.0, 0.0]][:len(texts)]
+        return [[3.0, 4.0], [0.0, 2.0], [0.0, 0.0]][: len(texts)]
 
     monkeypatch.setattr(models, "encoder", lambda: None)
     monkeypatch.setattr(askscope.classify, "embed", fake_embed, raising=False)
@@ -208,7 +227,8 @@ def test_default_embedder_falls_back_with_the_reason(monkeypatch):
     embedder = framing.default_embedder()
     assert isinstance(embedder, framing.FallbackNgramEmbedder)
     assert embedder.reason == "FileNotFoundError: encoder.onnx"
-    assert embedder.name == ("hashed character 3-5-grams (the bundled sentence encoder could not load: "
-                             "FileNotFoundError: encoder.onnx)")
+    assert embedder.name == (
+        "hashed character 3-5-grams (the bundled sentence encoder could not load: FileNotFoundError: encoder.onnx)"
+    )
     monkeypatch.setattr(models, "encoder", lambda: None)
     assert isinstance(framing.default_embedder(), framing.BundledEmbedder)

@@ -8,6 +8,7 @@ import json
 import os
 from typing import Any
 
+from conftest import fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,11 +19,20 @@ from askscope.readers.base import RawRecord, Sink
 from askscope.readers.csv import CsvReader
 from askscope.readers.x_v1 import XV1Reader
 from askscope.readers.x_v2 import XV2Reader
-from conftest import fixture
 
-V2_LINES = [line for name in ("two_tweets.jsonl", "quoted_edit.jsonl", "mentions_tweet.jsonl", "edited.jsonl",
-                              "streaming_output_with_error.jsonl", "counts.jsonl")
-            for line in open(fixture("x-v2", name), "rb").read().splitlines()[:3] if line.strip()]
+V2_LINES = [
+    line
+    for name in (
+        "two_tweets.jsonl",
+        "quoted_edit.jsonl",
+        "mentions_tweet.jsonl",
+        "edited.jsonl",
+        "streaming_output_with_error.jsonl",
+        "counts.jsonl",
+    )
+    for line in open(fixture("x-v2", name), "rb").read().splitlines()[:3]
+    if line.strip()
+]
 V1_LINES = [json.dumps(t).encode() for t in json.load(open(fixture("x-v1", "search_tweets.json")))["statuses"][:5]]
 V1_LINES += [open(fixture("x-v1", "status.json"), "rb").read(), open(fixture("x-v1", "lookup_users.json"), "rb").read()]
 CSV_TEXT = open(fixture("csv", "mentions_tweet.csv"), "rb").read()
@@ -66,7 +76,7 @@ def mutated_json(draw, lines: list[bytes]) -> bytes:
         return line[: draw(st.integers(0, max(len(line) - 1, 0)))]
     if kind == "flip":
         position = draw(st.integers(0, len(line) - 1))
-        return line[:position] + bytes([draw(st.integers(0, 255))]) + line[position + 1:]
+        return line[:position] + bytes([draw(st.integers(0, 255))]) + line[position + 1 :]
     if kind == "insert":
         position = draw(st.integers(0, len(line)))
         return line[:position] + draw(st.binary(min_size=1, max_size=8)) + line[position:]
@@ -85,7 +95,11 @@ def _check(reader, raw: bytes) -> Sink:
     return sink
 
 
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @FUZZ
@@ -120,8 +134,9 @@ def test_csv_reader_never_raises(cut, noise, position):
     build_batch(sink)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(mutated_json(V2_LINES + V1_LINES), min_size=1, max_size=6))
 def test_corrupted_files_reconcile_or_fail_typed(tmp_path_factory, lines):
     folder = tmp_path_factory.mktemp("fuzz")

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import json
 
+from cassettes import exchanges
+from conftest import shared
 from hypothesis import given
 from hypothesis import strategies as st
+from test_fuzz import FUZZ, _check, mutated_json
 
+from askscope.batch import build_batch
+from askscope.readers import make_head
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.bluesky import BlueskyReader
 from askscope.readers.cassette import CassetteReader
 from askscope.readers.mastodon import MastodonReader
 from askscope.readers.reddit import RedditReader
-from askscope.readers import make_head
-from askscope.batch import build_batch
-from cassettes import exchanges
-from conftest import shared
-from test_fuzz import FUZZ, _check, mutated_json
 
 MAX_BODY = 150_000
 
@@ -46,11 +46,21 @@ def _records(folder: str, names: list[str], reader) -> list[bytes]:
     return out[:12]
 
 
-MASTODON = _records("mastodon", ["test_status_reply.yaml", "test_list_timeline.yaml",
-                                 "test_status_context.yaml", "test_search.yaml"], MastodonReader())
+MASTODON = _records(
+    "mastodon",
+    ["test_status_reply.yaml", "test_list_timeline.yaml", "test_status_context.yaml", "test_search.yaml"],
+    MastodonReader(),
+)
 BLUESKY = _records("bluesky", ["a_search.yml", "f_postthread.yml", "f_autfeed.yml"], BlueskyReader())
-REDDIT = _records("reddit", ["TestComment.test_parent__chain.json", "TestSubmission.test_comments.json",
-                             "TestComment.test_refresh__deleted_comment.json"], RedditReader())
+REDDIT = _records(
+    "reddit",
+    [
+        "TestComment.test_parent__chain.json",
+        "TestSubmission.test_comments.json",
+        "TestComment.test_refresh__deleted_comment.json",
+    ],
+    RedditReader(),
+)
 
 
 @FUZZ

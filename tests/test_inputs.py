@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 import zstandard
+from conftest import fixture, one, run_cli
 
 import askscope
-from conftest import fixture, one, run_cli
 
 DATA = open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read()
 

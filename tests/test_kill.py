@@ -11,15 +11,15 @@ import sys
 import time
 
 import pytest
+from conftest import rows, shared
 
 import askscope
 from askscope.synthetic.twarc2 import load_texts, write_twarc2
-from conftest import rows, shared
 
 POSTS = 30_000
 CHECKS = {
     "posts": "SELECT platform, id, author_id, text, kind, in_reply_to_id, like_count, is_context, source_line "
-             "FROM posts ORDER BY platform, id",
+    "FROM posts ORDER BY platform, id",
     "accounts": "SELECT platform, id, handle, followers_count FROM accounts ORDER BY platform, id",
     "rejects": "SELECT source_file, source_line, reason FROM rejects ORDER BY ALL",
 }
@@ -57,9 +57,10 @@ def test_kill_at_any_moment_then_rerun_gives_the_clean_result(tmp_path, big_file
     rng = random.Random(42)
     db = str(tmp_path / "killed.duckdb")
     kills = 0
-    for attempt in range(4):
-        proc = subprocess.Popen(_ingest_cmd(db, big_file), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+    for _attempt in range(4):
+        proc = subprocess.Popen(
+            _ingest_cmd(db, big_file), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(rng.uniform(0.05, 0.9) * clean_seconds)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its parser workers

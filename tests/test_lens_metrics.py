@@ -27,12 +27,13 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import networkx as nx
 import numpy as np
 import pyarrow as pa
 import pytest
+from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
 
 import askscope
 from askscope.analyze import analyze
@@ -45,7 +46,6 @@ from askscope.metrics.common import LensInput, bucket_for, campaign_span, load_i
 from askscope.metrics.engagement import engagement
 from askscope.metrics.framing_lens import framing
 from askscope.report import report
-from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
 
 
 @pytest.fixture
@@ -116,7 +116,8 @@ def test_hostile_mockery_and_category_shares(lenses):
     assert share(backfire["mockery_share"]) == (2, 11, round(2 / 11, 6))
     expected = {"question_critical": 1, "question_genuine": 2, "mockery": 2, "abuse": 1, "support": 2, "other": 3}
     assert {c: (v["k"], v["n"]) for c, v in backfire["category_shares"].items()} == {
-        c: (k, 11) for c, k in expected.items()}
+        c: (k, 11) for c, k in expected.items()
+    }
     # no error rates for the discourse labels: nothing to correct
     assert backfire["hostile_share"]["corrected"] is None
 
@@ -158,38 +159,42 @@ def test_time_to_backlash_in_the_campaign(lenses):
     assert backlash["at"] is None and backlash["minutes_after_start"] is None
 
 
-START = datetime(2021, 5, 18, 10, 0, tzinfo=timezone.utc)
+START = datetime(2021, 5, 18, 10, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("events, expected", [
-    # 10 posts 5 min apart, the first 4 supportive then hostile: at the 10th post (45 min) the hour
-    # holds 10 posts, 6 hostile (0.6 > 0.5): backlash at 45 min
-    ([(5 * i, i >= 4) for i in range(10)], 45.0),
-    # 5 hostile of 10: exactly one half is not more than half
-    ([(5 * i, i >= 5) for i in range(10)], None),
-    # 9 posts, all hostile: fewer than the 10 posts a rolling hour needs
-    ([(5 * i, True) for i in range(9)], None),
-    # 11 hostile posts 7 min apart (0..70 min): an hour ending at a post keeps the posts at most
-    # 60 min older, so at 63 min it holds 7..63 (9 posts) and at 70 min 14..70 (9): never 10
-    ([(7 * i, True) for i in range(11)], None),
-    # posts before the start count in the rolling hour but backlash is only reported after it:
-    # 10 hostile posts at -45..0 min: the 10th, at 0 min, qualifies: 0 minutes after the start
-    ([(-45 + 5 * i, True) for i in range(10)], 0.0),
-    # 12 posts 5 min apart: the first 6 support, then hostile. At 50 min: 11 posts, 5 hostile; at
-    # 55 min: 12 posts, 6 hostile (0.5, not more); none later: None
-    ([(5 * i, i >= 6) for i in range(12)], None),
-    # the same with a 13th hostile post at 60 min: the hour 0..60 holds 13 posts (both ends in),
-    # 7 hostile > 6.5: backlash at 60 min
-    ([(5 * i, i >= 6) for i in range(13)], 60.0),
-    # the first row 20 s later: 45 min 20 s after the start, reported to two decimals (45.33)
-    ([(5 * i + 1 / 3, i >= 4) for i in range(10)], 45.33),
-])
+@pytest.mark.parametrize(
+    "events, expected",
+    [
+        # 10 posts 5 min apart, the first 4 supportive then hostile: at the 10th post (45 min) the hour
+        # holds 10 posts, 6 hostile (0.6 > 0.5): backlash at 45 min
+        ([(5 * i, i >= 4) for i in range(10)], 45.0),
+        # 5 hostile of 10: exactly one half is not more than half
+        ([(5 * i, i >= 5) for i in range(10)], None),
+        # 9 posts, all hostile: fewer than the 10 posts a rolling hour needs
+        ([(5 * i, True) for i in range(9)], None),
+        # 11 hostile posts 7 min apart (0..70 min): an hour ending at a post keeps the posts at most
+        # 60 min older, so at 63 min it holds 7..63 (9 posts) and at 70 min 14..70 (9): never 10
+        ([(7 * i, True) for i in range(11)], None),
+        # posts before the start count in the rolling hour but backlash is only reported after it:
+        # 10 hostile posts at -45..0 min: the 10th, at 0 min, qualifies: 0 minutes after the start
+        ([(-45 + 5 * i, True) for i in range(10)], 0.0),
+        # 12 posts 5 min apart: the first 6 support, then hostile. At 50 min: 11 posts, 5 hostile; at
+        # 55 min: 12 posts, 6 hostile (0.5, not more); none later: None
+        ([(5 * i, i >= 6) for i in range(12)], None),
+        # the same with a 13th hostile post at 60 min: the hour 0..60 holds 13 posts (both ends in),
+        # 7 hostile > 6.5: backlash at 60 min
+        ([(5 * i, i >= 6) for i in range(13)], 60.0),
+        # the first row 20 s later: 45 min 20 s after the start, reported to two decimals (45.33)
+        ([(5 * i + 1 / 3, i >= 4) for i in range(10)], 45.33),
+    ],
+)
 def test_time_to_backlash_table(events, expected):
     times = [START + timedelta(minutes=m) for m, _ in events]
     categories = ["mockery" if hostile else "support" for _, hostile in events]
     table = pa.table({"created_at": times})
-    inp = LensInput(store=None, seed=0, window_start=START, window_end=START + timedelta(hours=3), rates={},
-                    labeled=True)  # type: ignore[arg-type]
+    inp = LensInput(
+        store=None, seed=0, window_start=START, window_end=START + timedelta(hours=3), rates={}, labeled=True
+    )  # type: ignore[arg-type]
     result = _time_to_backlash(inp, table, categories)
     assert result["minutes_after_start"] == expected
     assert (result["rolling_window_minutes"], result["min_posts"]) == (60, 10)
@@ -211,12 +216,17 @@ def test_answer_rates(lenses):
     weights = np.array([5.0, 1.0, 3.0, 1.0])
     answered = weights * np.array([1, 1, 0, 1])
     idx = _generator(SEED, "answer_rate_w").integers(0, 4, size=(2000, 4))
-    assert engagement["answer_rate_weighted"]["ci"] == _percentiles(answered[idx].sum(axis=1) / weights[idx].sum(axis=1))
+    assert engagement["answer_rate_weighted"]["ci"] == _percentiles(
+        answered[idx].sum(axis=1) / weights[idx].sum(axis=1)
+    )
     # hostile questions (critical, mocking): 2001 answered, 2003 not: 1 of 2; ratio 0.5 / 0.75
     assert share(engagement["hostile_answer_rate"]) == (1, 2, 0.5)
     assert engagement["hostile_to_overall_ratio"]["value"] == round(0.5 / 0.75, 6)
     assert {c: (v["k"], v["n"]) for c, v in engagement["by_category"].items()} == {
-        "question_critical": (1, 1), "question_genuine": (2, 2), "mockery": (0, 1)}
+        "question_critical": (1, 1),
+        "question_genuine": (2, 2),
+        "mockery": (0, 1),
+    }
     assert engagement["answer_rate"]["corrected"] is None  # no question error rates
 
 
@@ -251,7 +261,11 @@ def test_host_reply_share_interactions_and_layers(lenses):
     layers = engagement["host_output_layers"]
     # dialogue: the 4 replies; collaboration: 3005 ("Join us"); broadcast: 1000; no reposts
     assert {layer: layers[layer]["k"] for layer in layers} == {
-        "broadcast": 1, "dialogue": 4, "collaboration": 1, "amplification": 0}
+        "broadcast": 1,
+        "dialogue": 4,
+        "collaboration": 1,
+        "amplification": 0,
+    }
 
 
 def _reply_graph() -> nx.DiGraph:
@@ -259,7 +273,7 @@ def _reply_graph() -> nx.DiGraph:
     store): an edge from each in-window reply's author to its parent's author."""
     by_id = {r[0]: r for r in POSTS}
     graph = nx.DiGraph()
-    for post_id, author, when, parent, *_ in POSTS:
+    for _post_id, author, when, parent, *_ in POSTS:
         if parent is not None and len(when) == 5 and "10:00" <= when < "12:00" and by_id[parent][1] != author:
             graph.add_edge(author, by_id[parent][1])
     return graph
@@ -324,8 +338,13 @@ def test_newcomer_share_with_history(with_history):
 def test_framing_shares(lenses):
     assert lenses["framing"]["embedder"] == "none (keyword-only frames)"  # the one the store was scored with
     frame = lenses["framing"]["frames"]["freedom"]
-    assert frame["calibration"] == {"keywords": ["freedom"], "examples": 0, "threshold": None,
-                                    "examples_similarity": None, "background_p95": None}
+    assert frame["calibration"] == {
+        "keywords": ["freedom"],
+        "examples": 0,
+        "threshold": None,
+        "examples_similarity": None,
+        "background_p95": None,
+    }
     # keyword "freedom": host 3005 (1 of the 6 host posts), participants 2004 (1 of 11) in the
     # window; after the window 2012 uses it (1 of 1)
     assert share(frame["host"]) == (1, 6, round(1 / 6, 6))
@@ -338,24 +357,37 @@ def test_framing_shares(lenses):
     assert sum(n for n, _ in over_time.values()) == 11
     # the host's posts, one per bucket: 3005 (11:30) uses the frame
     host_over_time = {point["t"]: (point["n"], point["value"]) for point in frame["host_over_time"]}
-    assert host_over_time == {"2021-05-18T10:00:00Z": (1, 0.0), "2021-05-18T10:50:00Z": (1, 0.0),
-                              "2021-05-18T11:10:00Z": (1, 0.0), "2021-05-18T11:20:00Z": (1, 0.0),
-                              "2021-05-18T11:30:00Z": (1, 1.0), "2021-05-18T11:50:00Z": (1, 0.0)}
+    assert host_over_time == {
+        "2021-05-18T10:00:00Z": (1, 0.0),
+        "2021-05-18T10:50:00Z": (1, 0.0),
+        "2021-05-18T11:10:00Z": (1, 0.0),
+        "2021-05-18T11:20:00Z": (1, 0.0),
+        "2021-05-18T11:30:00Z": (1, 1.0),
+        "2021-05-18T11:50:00Z": (1, 0.0),
+    }
     assert set(frame["participants_over_time"][0]) == {"t", "value", "ci", "n"}
 
 
 def test_coordinated_share_and_lenses_without_coordinated_accounts(open_store):
     store = open_store("campaign")
     # 101 is in two networks (counted once), 105 in one
-    store.con.execute("INSERT INTO coordinated_accounts VALUES ('x', '101', 'co_post', 1), "
-                      "('x', '101', 'co_reply', 2), ('x', '105', 'co_link', 3)")
+    store.con.execute(
+        "INSERT INTO coordinated_accounts VALUES ('x', '101', 'co_post', 1), "
+        "('x', '101', 'co_reply', 2), ('x', '105', 'co_link', 3)"
+    )
     inp = load_input(store, SEED)
     lens = authenticity(inp, {"backfire": backfire(inp), "engagement": engagement(inp)})
     shares = lens["coordinated_share"]
     # 101 wrote 2001, 2006, 2010; 105 wrote 2005: any = 4 of 11; per network 3, 3, 1, 0, 0
     assert share(shares["any"]) == (4, 11, round(4 / 11, 6))
-    assert {k: v["k"] for k, v in shares.items()} == {"any": 4, "co_post": 3, "co_reply": 3, "co_link": 1,
-                                                     "co_repost": 0, "co_similar": 0}
+    assert {k: v["k"] for k, v in shares.items()} == {
+        "any": 4,
+        "co_post": 3,
+        "co_reply": 3,
+        "co_link": 1,
+        "co_repost": 0,
+        "co_similar": 0,
+    }
     assert lens["coordinated_accounts"] == 2
     # the networks' rows as the authenticity stage wrote them (the fixed 60 s window here)
     assert set(lens["networks"]) == {"co_repost", "co_post", "co_similar", "co_link", "co_reply"}
@@ -377,8 +409,9 @@ def test_coordinated_share_and_lenses_without_coordinated_accounts(open_store):
     assert math.isclose(with_all["backfire"]["mockery_share"]["value"], 2 / 11, abs_tol=1e-6)
     assert with_all["engagement"]["answer_rate"]["k"] == 3
     # the temporary exclusion table is gone afterwards
-    assert not store.con.execute("SELECT count(*) FROM information_schema.tables "
-                                 "WHERE table_name = '_lens_coordinated'").fetchall()[0][0]
+    assert not store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = '_lens_coordinated'"
+    ).fetchall()[0][0]
 
 
 def test_no_coordination_found(open_store):
@@ -396,7 +429,8 @@ def _answers_again(store: askscope.Store) -> list[tuple]:
     analyze(store, parse_campaign(CAMPAIGN), only=["answers"])
     return store.con.execute(
         "SELECT question_id, answer_id, latency_s, asker_id, relation, question_reposts, answer_kind, answered_by, "
-        "follow_up_id, follow_up_answer_id, category FROM answers ORDER BY question_id").fetchall()
+        "follow_up_id, follow_up_answer_id, category FROM answers ORDER BY question_id"
+    ).fetchall()
 
 
 def test_answers_stage_summary(open_store):
@@ -405,8 +439,14 @@ def test_answers_stage_summary(open_store):
     summary = analyze(store, parse_campaign(CAMPAIGN), only=["answers"])["answers"]
     # 4 questions, 3 answered (latencies 2700, 3600, 4200: median 3600), all by direct reply;
     # follow-ups 2010 (answered by 3004) and 2011
-    assert summary == {"questions": 4, "answered": 3, "median_latency_s": 3600.0,
-                       "by_kind": {"reply": 3, "quote": 0, "thread": 0}, "follow_ups": 2, "follow_ups_answered": 1}
+    assert summary == {
+        "questions": 4,
+        "answered": 3,
+        "median_latency_s": 3600.0,
+        "by_kind": {"reply": 3, "quote": 0, "thread": 0},
+        "follow_ups": 2,
+        "follow_ups_answered": 1,
+    }
 
 
 def test_answers_stage(open_store):
@@ -421,7 +461,8 @@ def test_answers_stage(open_store):
     ]
     answered = store.con.execute(
         "SELECT post_id, relation, addressed, is_question, answered, answer_id, answer_kind, latency_s, "
-        "host_replied_directly FROM answered_posts ORDER BY post_id").fetchall()
+        "host_replied_directly FROM answered_posts ORDER BY post_id"
+    ).fetchall()
     # every audience post of P: addressed unless it is 2009 (a thread reply naming nobody); the
     # host replied directly to 2001, 2002, 2008 and to the follow-up 2010 (20 min later)
     assert answered == [
@@ -439,22 +480,31 @@ def test_answers_stage(open_store):
     ]
 
 
-@pytest.mark.parametrize("change, expected", [
-    # the host quotes 2003 at 10:30 instead of ignoring it: a 'quote' answer after 15 min
-    ("INSERT INTO posts (platform, id, author_id, created_at, kind, quoted_id, text, is_context) VALUES "
-     "('x', '3100', '900', TIMESTAMPTZ '2021-05-18 10:30:00+00', 'quote', '2003', 'quoting you', false)",
-     ("2003", "3100", 900.0, "quote")),
-    # 105 replies to 2003 at 10:20 and the host replies to 105 at 10:55: the host answered 2003
-    # further down its thread ('thread', 10:15 -> 10:55 = 40 min)
-    ("INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
-     "('x', '2200', '105', TIMESTAMPTZ '2021-05-18 10:20:00+00', 'reply', 'me too', false, '2003'), "
-     "('x', '3200', '900', TIMESTAMPTZ '2021-05-18 10:55:00+00', 'reply', 'to both', false, '2200')",
-     ("2003", "3200", 2400.0, "thread")),
-    # a host reply to 2003 written before it (clock skew) is no answer
-    ("INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
-     "('x', '3300', '900', TIMESTAMPTZ '2021-05-18 10:14:00+00', 'reply', 'early', false, '2003')",
-     ("2003", None, None, None)),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        # the host quotes 2003 at 10:30 instead of ignoring it: a 'quote' answer after 15 min
+        (
+            "INSERT INTO posts (platform, id, author_id, created_at, kind, quoted_id, text, is_context) VALUES "
+            "('x', '3100', '900', TIMESTAMPTZ '2021-05-18 10:30:00+00', 'quote', '2003', 'quoting you', false)",
+            ("2003", "3100", 900.0, "quote"),
+        ),
+        # 105 replies to 2003 at 10:20 and the host replies to 105 at 10:55: the host answered 2003
+        # further down its thread ('thread', 10:15 -> 10:55 = 40 min)
+        (
+            "INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
+            "('x', '2200', '105', TIMESTAMPTZ '2021-05-18 10:20:00+00', 'reply', 'me too', false, '2003'), "
+            "('x', '3200', '900', TIMESTAMPTZ '2021-05-18 10:55:00+00', 'reply', 'to both', false, '2200')",
+            ("2003", "3200", 2400.0, "thread"),
+        ),
+        # a host reply to 2003 written before it (clock skew) is no answer
+        (
+            "INSERT INTO posts (platform, id, author_id, created_at, kind, text, is_context, in_reply_to_id) VALUES "
+            "('x', '3300', '900', TIMESTAMPTZ '2021-05-18 10:14:00+00', 'reply', 'early', false, '2003')",
+            ("2003", None, None, None),
+        ),
+    ],
+)
 def test_answer_kinds(open_store, change, expected):
     store = open_store("campaign")
     store.con.execute(change)
@@ -473,10 +523,19 @@ def test_report_shows_the_lens_results(tmp_path):
     assert share(doc["lenses"]["engagement"]["answer_rate"]) == (3, 4, 0.75)
 
 
-@pytest.mark.parametrize("hours, bucket", [
-    (None, "1 hour"), (0.5, "10 minutes"), (6, "10 minutes"), (6.01, "1 hour"), (48, "1 hour"), (48.5, "6 hours"),
-    (24 * 14, "6 hours"), (24 * 14 + 1, "1 day"),
-])
+@pytest.mark.parametrize(
+    "hours, bucket",
+    [
+        (None, "1 hour"),
+        (0.5, "10 minutes"),
+        (6, "10 minutes"),
+        (6.01, "1 hour"),
+        (48, "1 hour"),
+        (48.5, "6 hours"),
+        (24 * 14, "6 hours"),
+        (24 * 14 + 1, "1 day"),
+    ],
+)
 def test_time_buckets_follow_the_window_length(hours, bucket):
     end = None if hours is None else START + timedelta(hours=hours)
     assert bucket_for(START if hours is not None else None, end) == bucket
@@ -538,25 +597,33 @@ def test_hostile_to_overall_ratio_interval(lenses):
     overall = rng.binomial(4, 0.75, size=2000) / 4
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = _percentiles(hostile / overall)
-    assert ratio == {"value": round(0.5 / 0.75, 6), "ci": expected, "n": [2, 4],
-                     "method": "ratio of shares, parametric bootstrap"}
+    assert ratio == {
+        "value": round(0.5 / 0.75, 6),
+        "ci": expected,
+        "n": [2, 4],
+        "method": "ratio of shares, parametric bootstrap",
+    }
 
 
 def test_host_output_layers_of_every_kind(open_store):
     inp = load_input(open_store("campaign"), SEED)
     # (id, kind, text, mentions, RT, likes, replies, quotes, quoted id)
     rows = [
-        ("1", "post", "Join us tomorrow", 0, 1, 0, 0, 0, None),     # a call to act together: collaboration
-        ("2", "repost", "RT something", 0, 0, 2, 0, 0, None),      # amplification
-        ("3", "quote", "our answer", 0, 0, 0, 3, 0, "99"),         # a quote of a question: dialogue
+        ("1", "post", "Join us tomorrow", 0, 1, 0, 0, 0, None),  # a call to act together: collaboration
+        ("2", "repost", "RT something", 0, 0, 2, 0, 0, None),  # amplification
+        ("3", "quote", "our answer", 0, 0, 0, 3, 0, "99"),  # a quote of a question: dialogue
         ("4", "quote", "a quote of nothing", 0, 0, 0, 0, 4, None),  # no quoted post: broadcast
-        ("5", "reply", "help us, please", 1, 0, 0, 0, 0, None),    # a reply (even with a call): dialogue
+        ("5", "reply", "help us, please", 1, 0, 0, 0, 0, None),  # a reply (even with a call): dialogue
     ]
     out = engagement_module._host_output(inp, rows)
     assert out["host_posts"] == 5
     assert share(out["host_reply_share"]) == (1, 5, 0.2)  # replies only
     assert {layer: value["k"] for layer, value in out["host_output_layers"].items()} == {
-        "broadcast": 1, "dialogue": 2, "collaboration": 1, "amplification": 1}
+        "broadcast": 1,
+        "dialogue": 2,
+        "collaboration": 1,
+        "amplification": 1,
+    }
     # interactions 1, 2, 3, 4, 0: mean 2
     assert out["host_interactions"]["value"] == 2.0
 
@@ -578,36 +645,65 @@ def test_audience_fields(lenses):
     # the reply network (101, 102, 103, 104, 107 and the host; 6 accounts) is one community
     community = engagement_lens["diversity"]["reply_community"]
     assert (community["value"], community["categories"], community["n"], community["largest_community_share"]) == (
-        0.0, 1, 6, 1.0)
+        0.0,
+        1,
+        6,
+        1.0,
+    )
     assert engagement_lens["host_posts"] == 6 and lenses["backfire"]["labeled"] is True
     assert lenses["engagement"]["newcomer_share"]["note"] == (
-        "not measurable: the store holds no posts from the 30 days before the start")
+        "not measurable: the store holds no posts from the 30 days before the start"
+    )
 
 
 def test_newcomer_note_with_history(with_history):
     assert with_history["engagement"]["newcomer_share"]["note"] == (
-        "participants with no reply to or mention of a host in the 30 days before the start")
+        "participants with no reply to or mention of a host in the 30 days before the start"
+    )
 
 
 def test_authenticity_extras(open_store):
     store = open_store("campaign")
-    store.con.execute("INSERT INTO duplicate_clusters VALUES (1, 2, 2, 'x', '2005', '105', "
-                      "TIMESTAMPTZ '2021-05-18 10:25:00+00', TIMESTAMPTZ '2021-05-18 10:25:30+00', 30, 'lol')")
-    store.con.execute("INSERT INTO bursts VALUES ('hostile', 1, TIMESTAMPTZ '2021-05-18 10:05:00+00', "
-                      "TIMESTAMPTZ '2021-05-18 10:35:00+00', 4, 8.0)")
+    store.con.execute(
+        "INSERT INTO duplicate_clusters VALUES (1, 2, 2, 'x', '2005', '105', "
+        "TIMESTAMPTZ '2021-05-18 10:25:00+00', TIMESTAMPTZ '2021-05-18 10:25:30+00', 30, 'lol')"
+    )
+    store.con.execute(
+        "INSERT INTO bursts VALUES ('hostile', 1, TIMESTAMPTZ '2021-05-18 10:05:00+00', "
+        "TIMESTAMPTZ '2021-05-18 10:35:00+00', 4, 8.0)"
+    )
     extra = authenticity_module._extra(load_input(store, SEED))
-    assert extra["largest_duplicate_clusters"] == [{
-        "cluster_id": 1, "size": 2, "accounts": 2, "first_platform": "x", "first_post_id": "2005",
-        "first_author_id": "105", "first_at": "2021-05-18T10:25:00+00:00", "last_at": "2021-05-18T10:25:30+00:00",
-        "spread_seconds": 30, "text": "lol"}]
-    assert extra["bursts"] == [{"series": "hostile", "level": 1, "start": "2021-05-18T10:05:00+00:00",
-                                "end": "2021-05-18T10:35:00+00:00", "posts": 4}]
+    assert extra["largest_duplicate_clusters"] == [
+        {
+            "cluster_id": 1,
+            "size": 2,
+            "accounts": 2,
+            "first_platform": "x",
+            "first_post_id": "2005",
+            "first_author_id": "105",
+            "first_at": "2021-05-18T10:25:00+00:00",
+            "last_at": "2021-05-18T10:25:30+00:00",
+            "spread_seconds": 30,
+            "text": "lol",
+        }
+    ]
+    assert extra["bursts"] == [
+        {
+            "series": "hostile",
+            "level": 1,
+            "start": "2021-05-18T10:05:00+00:00",
+            "end": "2021-05-18T10:35:00+00:00",
+            "posts": 4,
+        }
+    ]
     # burstiness (sigma - mu) / (sigma + mu) of the gaps: hostile posts at 10:05, 10:15, 10:25,
     # 10:30: gaps 600, 600, 300 s, mean 500, sd 141.421 -> -358.579 / 641.421 = -0.559038. All 17
     # posts of P: sixteen gaps (twelve of 5 min, three of 10, one of 20): mean 412.5 s, sd 234.187
     # -> -178.313 / 646.687 = -0.275732
-    assert extra["burstiness"] == {"all": {"posts": 17, "burstiness": -0.275732},
-                                   "hostile": {"posts": 4, "burstiness": -0.559038}}
+    assert extra["burstiness"] == {
+        "all": {"posts": 17, "burstiness": -0.275732},
+        "hostile": {"posts": 4, "burstiness": -0.559038},
+    }
     assert extra["max_crowd"] == 50 and extra["population"]["posts"] == 17
     assert extra["account_signals"]["all"]["accounts"] == 9
 
@@ -623,18 +719,20 @@ def test_a_coordinated_host_does_not_count_among_campaign_posts(open_store):
 
 
 def test_lens_input_rates_and_exclusion():
-    rates = {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}, "partial": {"tpr": 0.9}}},
-             "discourse": {"classes": {}, "confusion": {"labels": ["a", "b"], "matrix": [[1, 0], [0, 1]]}}}
-    inp = LensInput(store=None, seed=0, window_start=None, window_end=None, rates=rates, labeled=True,
-                    exclude="_gone")  # type: ignore[arg-type]
+    rates = {
+        "question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}, "partial": {"tpr": 0.9}}},
+        "discourse": {"classes": {}, "confusion": {"labels": ["a", "b"], "matrix": [[1, 0], [0, 1]]}},
+    }
+    inp = LensInput(store=None, seed=0, window_start=None, window_end=None, rates=rates, labeled=True, exclude="_gone")  # type: ignore[arg-type]
     assert inp.rate("question", "question") == {"tpr": 0.9, "fpr": 0.1}
-    assert inp.rate("question", "partial") is None     # an fpr is needed too
+    assert inp.rate("question", "partial") is None  # an fpr is needed too
     assert inp.rate("question", "absent") is None
-    assert inp.rate("irony", "irony") is None          # a task without rates
+    assert inp.rate("irony", "irony") is None  # a task without rates
     assert inp.confusion("discourse") == {"labels": ["a", "b"], "matrix": [[1, 0], [0, 1]]}
     assert inp.confusion("question") is None and inp.confusion("irony") is None
-    assert inp.authors_filter("p") == ("NOT EXISTS (SELECT 1 FROM _gone x WHERE x.platform = p.platform "
-                                       "AND x.author_id = p.author_id)")
+    assert inp.authors_filter("p") == (
+        "NOT EXISTS (SELECT 1 FROM _gone x WHERE x.platform = p.platform AND x.author_id = p.author_id)"
+    )
     assert inp.authors_filter("a", "asker_id").endswith("AND x.author_id = a.asker_id)")
 
 
@@ -655,11 +753,14 @@ def test_corrected_answer_rate_without_excluded_authors_and_when_not_estimable(o
     assert engagement_module._corrected_answer_rate(noisy)["value"] is None
 
 
-@pytest.mark.parametrize("end, hours, per_hour", [
-    (timedelta(seconds=30), round(1 / 60, 6), 1020.0),   # under a minute counts as one: 17 * 60
-    (timedelta(minutes=30), 0.5, 34.0),
-    (None, None, None),                                    # no window end: no rate
-])
+@pytest.mark.parametrize(
+    "end, hours, per_hour",
+    [
+        (timedelta(seconds=30), round(1 / 60, 6), 1020.0),  # under a minute counts as one: 17 * 60
+        (timedelta(minutes=30), 0.5, 34.0),
+        (None, None, None),  # no window end: no rate
+    ],
+)
 def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hour):
     from dataclasses import replace
 
@@ -673,13 +774,16 @@ def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hou
 
 def test_bursts_with_open_ends(open_store):
     store = open_store("campaign")
-    store.con.execute("INSERT INTO bursts VALUES ('all', 1, NULL, TIMESTAMPTZ '2021-05-18 10:35:00+00', 3, 6.0), "
-                      "('all', 2, TIMESTAMPTZ '2021-05-18 10:05:00+00', NULL, 4, 8.0)")
+    store.con.execute(
+        "INSERT INTO bursts VALUES ('all', 1, NULL, TIMESTAMPTZ '2021-05-18 10:35:00+00', 3, 6.0), "
+        "('all', 2, TIMESTAMPTZ '2021-05-18 10:05:00+00', NULL, 4, 8.0)"
+    )
     bursts = authenticity_module._extra(load_input(store, SEED))["bursts"]
     # ordered by series, start (NULL last), level; a missing end or start stays missing
     assert bursts == [
         {"series": "all", "level": 2, "start": "2021-05-18T10:05:00+00:00", "end": None, "posts": 4},
-        {"series": "all", "level": 1, "start": None, "end": "2021-05-18T10:35:00+00:00", "posts": 3}]
+        {"series": "all", "level": 1, "start": None, "end": "2021-05-18T10:35:00+00:00", "posts": 3},
+    ]
 
 
 def test_reply_communities_without_igraph(open_store, monkeypatch):
@@ -687,8 +791,12 @@ def test_reply_communities_without_igraph(open_store, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "leidenalg", None)  # importing it now fails
     inp = load_input(open_store("campaign"), SEED)
-    assert engagement_module._communities(inp) == {"value": None, "categories": 0, "n": 0,
-                                                   "method": "igraph/leidenalg not installed"}
+    assert engagement_module._communities(inp) == {
+        "value": None,
+        "categories": 0,
+        "n": 0,
+        "method": "igraph/leidenalg not installed",
+    }
 
 
 def test_newcomers_without_a_campaign_start(open_store):

@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 
 from askscope.classify.quantify import (
-    METHODS, QuantifyError, Validation, adjust, fit_calibration, load_validation, quantify, sld,
+    METHODS,
+    QuantifyError,
+    Validation,
+    _mle_binary,  # noqa: PLC2701 - the binary SLD solver
+    adjust,
+    fit_calibration,
+    load_validation,
+    quantify,
+    sld,
 )
-from askscope.classify.quantify import _mle_binary  # noqa: PLC2701 - the binary SLD solver
 
 
 def binary_validation(neg: int = 100, neg_flagged: int = 10, pos: int = 50, pos_found: int = 40) -> Validation:
@@ -46,14 +53,16 @@ def test_adjust_stays_on_the_simplex_and_matches_scipy() -> None:
     q = np.array([0.05, 0.15, 0.80])  # no true shares on the simplex give these label shares
     ours = adjust(q, m)[0]
     assert ours.min() >= 0 and ours.sum() == pytest.approx(1.0)
-    reference = minimize(lambda x: np.sum((m.T @ x - q) ** 2), np.full(3, 1 / 3), method="SLSQP",
-                         bounds=[(0, 1)] * 3, constraints={"type": "eq", "fun": lambda x: x.sum() - 1},
-                         options={"ftol": 1e-14}).x
+    reference = minimize(
+        lambda x: np.sum((m.T @ x - q) ** 2),
+        np.full(3, 1 / 3),
+        method="SLSQP",
+        bounds=[(0, 1)] * 3,
+        constraints={"type": "eq", "fun": lambda x: x.sum() - 1},
+        options={"ftol": 1e-14},
+    ).x
     assert ours == pytest.approx(reference, abs=1e-5)
     assert ours[0] == 0.0  # the solution lies on the face pi_0 = 0
-
-
-import quapy  # noqa: E402  (the reference implementation; in the test extra)
 
 
 def random_case(k: int, seed: int) -> tuple[Validation, np.ndarray, np.ndarray]:
@@ -124,8 +133,9 @@ def test_every_method_recovers_a_shifted_prior() -> None:
     campaign = np.array([rng.dirichlet([1 + 3 * (g == 0), 1 + 3 * (g == 1)]) for g in gold])
     truth = gold.mean()
     for method in METHODS:
-        shares = quantify(validation, predicted=campaign.argmax(1), probabilities=campaign, method=method,
-                          resamples=200, seed=1)
+        shares = quantify(
+            validation, predicted=campaign.argmax(1), probabilities=campaign, method=method, resamples=200, seed=1
+        )
         error = abs(shares.estimate[1] - truth)
         if method == "cc":
             assert error > 0.035, method
@@ -177,4 +187,5 @@ def test_shipped_validation_data(task: str) -> None:
 
     assert validation.meta.get("model_sha256") == model_digest(task), (
         f"models/validation/{task}.npz was written for another {task} model: "
-        f"python -m training.quantify_data ../shared/data {task}")
+        f"python -m training.quantify_data ../shared/data {task}"
+    )

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import run_cli, shared
 
 from askscope.classify.command import classify_command
-from conftest import run_cli, shared
 
 
 def hate_sample(tmp_path: Path, hateful: int = 30, other: int = 170) -> tuple[Path, float]:
@@ -36,8 +36,10 @@ def test_json_shares_on_real_posts(tmp_path: Path) -> None:
     for share in data["shares"].values():
         assert list(share) == ["estimate", "low", "high"]
         assert share["low"] <= share["estimate"] <= share["high"]
-    assert sum(s["estimate"] for s in data["shares"].values()) == 1.0 or abs(
-        sum(s["estimate"] for s in data["shares"].values()) - 1) < 1e-3
+    assert (
+        sum(s["estimate"] for s in data["shares"].values()) == 1.0
+        or abs(sum(s["estimate"] for s in data["shares"].values()) - 1) < 1e-3
+    )
     hate = data["shares"]["hate"]
     assert hate["low"] <= truth <= hate["high"]
     # the labels alone count many more hateful posts than there are (the decision was tuned where

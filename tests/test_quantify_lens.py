@@ -23,28 +23,36 @@ def test_adjusted_share_hand_worked() -> None:
 
 
 def lens_input(validation: Validation | None) -> LensInput:
-    return LensInput(store=None, seed=3, window_start=None, window_end=None, rates={}, labeled=True,  # type: ignore[arg-type]
-                     validations={"discourse": validation} if validation else {})
+    return LensInput(
+        store=None,
+        seed=3,
+        window_start=None,
+        window_end=None,
+        rates={},
+        labeled=True,  # type: ignore[arg-type]
+        validations={"discourse": validation} if validation else {},
+    )
 
 
 def discourse_validation(mockery_as_abuse: int) -> Validation:
     """10 validation posts per category, all labelled right except ``mockery_as_abuse`` of the
     mockery posts, labelled abuse."""
     gold, predicted = [], []
-    for i, category in enumerate(CATEGORIES):
+    for i, _category in enumerate(CATEGORIES):
         gold += [i] * 10
         predicted += [i] * 10
     mockery, abuse = CATEGORIES.index("mockery"), CATEGORIES.index("abuse")
     start = 10 * mockery
-    predicted[start:start + mockery_as_abuse] = [abuse] * mockery_as_abuse
+    predicted[start : start + mockery_as_abuse] = [abuse] * mockery_as_abuse
     return Validation("discourse", CATEGORIES, np.asarray(gold), np.asarray(predicted), method="acc", data="hand-made")
 
 
 def campaign() -> list[str | None]:
     # 100 labelled posts: 8 mockery, 12 abuse, 10 critical questions, 30 support, 40 other; and 5
     # posts without a label (left out of every share)
-    return (["mockery"] * 8 + ["abuse"] * 12 + ["question_critical"] * 10 + ["support"] * 30 + ["other"] * 40
-            + [None] * 5)
+    return (
+        ["mockery"] * 8 + ["abuse"] * 12 + ["question_critical"] * 10 + ["support"] * 30 + ["other"] * 40 + [None] * 5
+    )
 
 
 def test_category_shares_corrected_by_the_confusion_matrix() -> None:
@@ -68,8 +76,10 @@ def test_category_shares_corrected_by_the_confusion_matrix() -> None:
     hostile = _hostile(inp, categories, estimated)
     assert hostile["corrected"]["value"] == pytest.approx(0.30, abs=1e-6)
     # the union's interval comes from the sum in each draw: narrower than adding the parts' widths
-    parts = sum(shares[c]["corrected"]["ci"][1] - shares[c]["corrected"]["ci"][0]
-                for c in ("question_critical", "mockery", "abuse"))
+    parts = sum(
+        shares[c]["corrected"]["ci"][1] - shares[c]["corrected"]["ci"][0]
+        for c in ("question_critical", "mockery", "abuse")
+    )
     assert hostile["corrected"]["ci"][1] - hostile["corrected"]["ci"][0] < parts
 
 

@@ -4,14 +4,15 @@ expected values read from the fixtures."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from cassettes import exchanges
+from conftest import fixture, one, post, rows, shared
 
 import askscope
 from askscope.collect.bluesky import _cut_branches
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.bluesky import BlueskyReader
-from conftest import fixture, one, post, rows, shared
-from cassettes import exchanges
 
 P = "app.bsky.feed.post"
 
@@ -30,7 +31,7 @@ def test_search_posts_with_replies_facets_and_embeds(store_path):
         assert reply["in_reply_to_id"] == f"at://did:plc:7nagdvjqrzaquzk7mueohne5/{P}/3lpjzgltpa22l"
         assert reply["conversation_id"] == f"at://did:plc:7nagdvjqrzaquzk7mueohne5/{P}/3lpjy3eabqs2l"
         assert reply["in_reply_to_author_id"] == "did:plc:7nagdvjqrzaquzk7mueohne5"  # the parent URI's authority
-        assert reply["created_at"] == datetime(2025, 5, 19, 16, 46, 41, 792000, tzinfo=timezone.utc)
+        assert reply["created_at"] == datetime(2025, 5, 19, 16, 46, 41, 792000, tzinfo=UTC)
         assert reply["media_count"] == 1 and reply["like_count"] == 2
         assert reply["url"] == "https://bsky.app/profile/mcpli.bsky.social/post/3lpjzka2pzc2l"
         tagged = post(store, f"at://did:plc:7nagdvjqrzaquzk7mueohne5/{P}/3lpica7sxmk2u", "bluesky")
@@ -38,7 +39,9 @@ def test_search_posts_with_replies_facets_and_embeds(store_path):
         assert tagged["urls"] == ["https://drive.google.com/file/d/1wZ7W8GA3EuJuAhpZWL8We4AyfVe8fjki/view?usp=sharing"]
         # An external embed's URI is a link too (here the same as the text's link facet).
         linked = rows(store, "SELECT urls FROM posts WHERE id LIKE '%3lpk2r5h5ec2j'")[0][0]
-        assert linked == ["https://open.substack.com/pub/christackett/p/the-pawn-or-the-collaborator?r=92vnq&utm_medium=ios"]
+        assert linked == [
+            "https://open.substack.com/pub/christackett/p/the-pawn-or-the-collaborator?r=92vnq&utm_medium=ios"
+        ]
         assert rows(store, "SELECT lang FROM posts WHERE id LIKE '%3lpk2u6qo222m'") == [(None,)]  # no langs
 
 
@@ -67,17 +70,24 @@ def test_author_feed_reposts_reply_refs_and_missing_parents(store_path):
     with open(feed, "wb") as handle:
         handle.write(exchanges(path)[0].body)
     with ingest(store_path, feed) as store:
-        reposts = rows(store, "SELECT id, author_handle, reposted_id, text = '' FROM posts WHERE kind = 'repost' ORDER BY id")
+        reposts = rows(
+            store, "SELECT id, author_handle, reposted_id, text = '' FROM posts WHERE kind = 'repost' ORDER BY id"
+        )
         assert len(reposts) == 7 and all(r[1] == "chriskenny.bsky.social" for r in reposts)
         assert all(r[0] == f"{r[2]}#repost-by-did:plc:wpe35pganb6d4pg4ekmfy6u5" and not r[3] for r in reposts)
         # A reposted post is context, unless the author's feed also holds it.
-        assert one(store, "SELECT count(*) FROM posts p WHERE p.id IN (SELECT reposted_id FROM posts) AND is_context") >= 1
+        assert (
+            one(store, "SELECT count(*) FROM posts p WHERE p.id IN (SELECT reposted_id FROM posts) AND is_context") >= 1
+        )
         # reply.root / reply.parent views become context posts; notFoundPost refs are kept as gaps.
         root = post(store, f"at://did:plc:z4cp3uwgxiioi7uaxn2boq47/{P}/3lobj4swhjo2x", "bluesky")
         assert root["is_context"]
         assert rows(store, "SELECT DISTINCT resource_type FROM api_errors") == [("not_found",)]
         assert rows(store, "SELECT DISTINCT split_part(resource_id, '/', 5) FROM api_errors ORDER BY 1") == [
-            ("3l36gxaymic2r",), ("3l37qc2s3tj2m",), ("3l37qwkl3uf2t",)]
+            ("3l36gxaymic2r",),
+            ("3l37qc2s3tj2m",),
+            ("3l37qwkl3uf2t",),
+        ]
 
 
 def test_thread_nesting_and_the_depth_limit(store_path):
@@ -96,7 +106,10 @@ def test_thread_nesting_and_the_depth_limit(store_path):
 
 def test_thread_parents_are_context_and_a_missing_root_is_a_gap(store_path):
     with ingest(store_path, fixture("bluesky", "thread_parents.json")) as store:
-        assert rows(store, "SELECT id LIKE '%3lmujdtmgxc2a', is_context FROM posts ORDER BY 1") == [(False, True), (True, False)]
+        assert rows(store, "SELECT id LIKE '%3lmujdtmgxc2a', is_context FROM posts ORDER BY 1") == [
+            (False, True),
+            (True, False),
+        ]
         assert rows(store, "SELECT resource_type, title FROM api_errors") == [("not_found", "post not found")]
 
 
@@ -115,19 +128,40 @@ def test_jetstream_lines(store_path):
     assert result.files[0].format == "bluesky" and result.totals.read == 8 and result.reconciles
     with askscope.open_store(store_path, read_only=True) as store:
         first = post(store, f"at://did:plc:wpe35pganb6d4pg4ekmfy6u5/{P}/3lof7sovfok2h", "bluesky")
-        assert first["kind"] == "reply" and first["in_reply_to_id"] == f"at://did:plc:z4cp3uwgxiioi7uaxn2boq47/{P}/3lobj4swhjo2x"
-        assert first["observed_at"] == datetime.fromtimestamp(1725911162.329308, tz=timezone.utc)
+        assert (
+            first["kind"] == "reply"
+            and first["in_reply_to_id"] == f"at://did:plc:z4cp3uwgxiioi7uaxn2boq47/{P}/3lobj4swhjo2x"
+        )
+        assert first["observed_at"] == datetime.fromtimestamp(1725911162.329308, tz=UTC)
         repost = post(store, "at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.repost/3lprescoxks2i", "bluesky")
-        assert repost["kind"] == "repost" and repost["reposted_id"] == f"at://did:plc:5c2r73erhng4bszmxlfdtscf/{P}/3kf2577exva2x"
+        assert (
+            repost["kind"] == "repost"
+            and repost["reposted_id"] == f"at://did:plc:5c2r73erhng4bszmxlfdtscf/{P}/3kf2577exva2x"
+        )
         assert rows(store, "SELECT source_line, reason FROM rejects ORDER BY 1") == [
-            (6, "control_message"), (7, "control_message"), (8, "not_a_post")]
+            (6, "control_message"),
+            (7, "control_message"),
+            (8, "not_a_post"),
+        ]
 
 
 def test_broken_records_are_rejected_not_raised():
     sink = Sink(source_file="x")
     reader = BlueskyReader()
-    for line, raw in enumerate((b'{"posts": [{"uri": "at://a/app.bsky.feed.post/b", "record": {"text": 5}}, 3]}',
-                                b'{"feed": [{"post": null}]}', b'{"thread": {"post": {"uri": 7}}}', b'{"posts": ['), 1):
+    for line, raw in enumerate(
+        (
+            b'{"posts": [{"uri": "at://a/app.bsky.feed.post/b", "record": {"text": 5}}, 3]}',
+            b'{"feed": [{"post": null}]}',
+            b'{"thread": {"post": {"uri": 7}}}',
+            b'{"posts": [',
+        ),
+        1,
+    ):
         reader.parse(RawRecord(line, 0, raw), sink)
     assert [(r.source_line, r.reason) for r in sink.rejects] == [
-        (1, "invalid_value"), (1, "not_a_post"), (2, "missing_field"), (3, "invalid_value"), (4, "invalid_json")]
+        (1, "invalid_value"),
+        (1, "not_a_post"),
+        (2, "missing_field"),
+        (3, "invalid_value"),
+        (4, "invalid_json"),
+    ]

@@ -4,15 +4,16 @@ instance at localhost:3000), one test per quirk; expected values read from the f
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from conftest import fixture, one, post, rows
 
 import askscope
 from askscope.readers import make_head
+from askscope.readers.base import RawRecord, Sink
 from askscope.readers.collected import wrap
 from askscope.readers.mastodon import MastodonReader
 from askscope.readers.mastodon_html import html_to_text
-from askscope.readers.base import RawRecord, Sink
-from conftest import fixture, one, post, rows
 
 H = "localhost:3000"
 
@@ -29,7 +30,7 @@ def test_timeline_statuses_with_instance_qualified_ids(store_path):
         first = post(store, f"{H}:117024258897469903", "mastodon")
         assert first["author_handle"] == "admin" and first["author_id"] == f"{H}:117020617136550219"
         assert first["text"] == "you can't say that on television"  # &#39; decoded
-        assert first["created_at"] == datetime(2026, 8, 2, 5, 28, 1, 712000, tzinfo=timezone.utc)
+        assert first["created_at"] == datetime(2026, 8, 2, 5, 28, 1, 712000, tzinfo=UTC)
         assert first["kind"] == "post" and first["conversation_id"] == first["id"]
         assert first["url"] == f"http://{H}/@admin/117024258897469903"
         mention = post(store, f"{H}:117024251962941243", "mastodon")
@@ -37,7 +38,9 @@ def test_timeline_statuses_with_instance_qualified_ids(store_path):
         assert mention["mentions"] == ["mastodonpy_test"] and mention["mention_ids"] == [f"{H}:117020617404561855"]
         assert mention["urls"] == [] and (mention["like_count"], mention["reply_count"]) == (0, 0)
         assert rows(store, "SELECT id, handle, posts_count FROM accounts ORDER BY id") == [
-            (f"{H}:117020617136550219", "admin", 21), (f"{H}:117020617404561855", "mastodonpy_test", 14)]
+            (f"{H}:117020617136550219", "admin", 21),
+            (f"{H}:117020617404561855", "mastodonpy_test", 14),
+        ]
 
 
 def test_reblog_is_a_repost_of_a_context_original(store_path):
@@ -90,7 +93,8 @@ def test_html_to_text_paragraphs_breaks_hashtags_and_shortened_links():
     text, urls = html_to_text(
         '<p>Q&amp;A at 5<br />ask <a href="https://x.test/tags/ama" class="mention hashtag" rel="tag">#<span>ama</span></a>'
         '</p><p><a href="https://example.org/a/very/long/path"><span class="invisible">https://</span>'
-        '<span class="ellipsis">example.org/a/very</span><span class="invisible">/long/path</span></a></p>')
+        '<span class="ellipsis">example.org/a/very</span><span class="invisible">/long/path</span></a></p>'
+    )
     assert text == "Q&A at 5\nask #ama\n\nhttps://example.org/a/very/long/path"
     assert urls == ["https://example.org/a/very/long/path"]
 
@@ -103,13 +107,18 @@ def test_context_ancestors_are_context_with_the_root_as_conversation(store_path)
 
 
 def test_histories_sources_and_account_lists(store_path):
-    result = askscope.ingest(store_path, [fixture("mastodon", n) for n in
-                                          ("edit_history.json", "source.json", "favourited_by.json", "search.json")])
+    result = askscope.ingest(
+        store_path,
+        [fixture("mastodon", n) for n in ("edit_history.json", "source.json", "favourited_by.json", "search.json")],
+    )
     with askscope.open_store(store_path, read_only=True) as store:
-        assert rows(store, "SELECT source_file LIKE '%history%', reason, count(*) FROM rejects GROUP BY ALL ORDER BY ALL") == [
-            (False, "not_a_post", 1), (True, "not_a_post", 2)]
-        account = rows(store, "SELECT handle, name, followers_count, posts_count FROM accounts "
-                              f"WHERE id = '{H}:117020565966271181'")
+        assert rows(
+            store, "SELECT source_file LIKE '%history%', reason, count(*) FROM rejects GROUP BY ALL ORDER BY ALL"
+        ) == [(False, "not_a_post", 1), (True, "not_a_post", 2)]
+        account = rows(
+            store,
+            f"SELECT handle, name, followers_count, posts_count FROM accounts WHERE id = '{H}:117020565966271181'",
+        )
         assert account == [("mastodonpy_test", "John Lennon", 0, 10)]
     assert result.reconciles
 
@@ -119,15 +128,20 @@ def test_json_lines_take_the_instance_from_a_local_status_and_reject_bad_lines(s
     with askscope.open_store(store_path, read_only=True) as store:
         # Line 3 is a remote account's status: its local id still belongs to localhost:3000.
         assert rows(store, "SELECT id, author_handle FROM posts ORDER BY id") == [
-            (f"{H}:117024252039241798", "visitor@remote.example"), (f"{H}:117024258897469903", "admin")]
-        assert rows(store, "SELECT source_line, reason FROM rejects ORDER BY 1") == [(2, "invalid_value"), (4, "invalid_json")]
+            (f"{H}:117024252039241798", "visitor@remote.example"),
+            (f"{H}:117024258897469903", "admin"),
+        ]
+        assert rows(store, "SELECT source_line, reason FROM rejects ORDER BY 1") == [
+            (2, "invalid_value"),
+            (4, "invalid_json"),
+        ]
     assert result.totals.read == 4 and result.reconciles
     assert askscope.reparse(askscope.open_store(store_path)).posts_after == 2
 
 
 def test_collector_envelope_names_the_instance_and_the_time():
     body = open(fixture("mastodon", "hashtag_timeline.json"), "rb").read()
-    when = datetime(2026, 8, 1, 14, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
     raw = wrap("mastodon", "https://social.example/api/v1/timelines/tag/hoot", when, body)
     head = make_head(raw)
     reader = MastodonReader()
@@ -144,4 +158,10 @@ def test_broken_documents_are_rejected_not_raised():
     reader = MastodonReader(instance=H)
     for line, raw in enumerate((b'{"ancestors": 3, "descendants": []}', b"[1, 2]", b'"text"', b"{"), 1):
         reader.parse(RawRecord(line, 0, raw), sink)
-    assert [r.reason for r in sink.rejects] == ["invalid_value", "not_a_post", "not_a_post", "not_a_post", "invalid_json"]
+    assert [r.reason for r in sink.rejects] == [
+        "invalid_value",
+        "not_a_post",
+        "not_a_post",
+        "not_a_post",
+        "invalid_json",
+    ]

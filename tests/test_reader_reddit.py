@@ -6,15 +6,16 @@ set of comments the thread's author answered with the truth read straight from t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from cassettes import exchanges
+from conftest import fixture, one, post, rows, shared
+from recorded_apis import reddit_edges
 
 import askscope
 from askscope.collect.completeness import completeness
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.reddit import RedditReader
-from cassettes import exchanges
-from conftest import fixture, one, post, rows, shared
-from recorded_apis import reddit_edges
 
 
 def ingest(store_path: str, *paths: str) -> askscope.Store:
@@ -29,15 +30,25 @@ def test_thread_page_submission_and_comment_tree(store_path):
         assert submission["kind"] == "post" and submission["author_handle"] == "bboe"
         assert submission["text"].startswith("[PRAW] HTTPS enabled PRAW testing needed\n\nPRAW client developers,")
         assert (submission["like_count"], submission["reply_count"]) == (11, 2)
-        assert submission["created_at"] == datetime(2014, 9, 17, 6, 34, 31, tzinfo=timezone.utc)
+        assert submission["created_at"] == datetime(2014, 9, 17, 6, 34, 31, tzinfo=UTC)
         assert submission["conversation_id"] == "t3_2gmzqe"
         assert submission["urls"] == ["https://github.com/praw-dev/praw/issues"]  # a self post: links in the text
-        assert submission["url"] == "https://www.reddit.com/r/redditdev/comments/2gmzqe/praw_https_enabled_praw_testing_needed/"
-        assert rows(store, "SELECT id, in_reply_to_id, in_reply_to_author_id, conversation_id, author_id FROM posts "
-                           "WHERE kind = 'reply' ORDER BY id") == [
+        assert (
+            submission["url"]
+            == "https://www.reddit.com/r/redditdev/comments/2gmzqe/praw_https_enabled_praw_testing_needed/"
+        )
+        assert rows(
+            store,
+            "SELECT id, in_reply_to_id, in_reply_to_author_id, conversation_id, author_id FROM posts "
+            "WHERE kind = 'reply' ORDER BY id",
+        ) == [
             ("t1_cklfmye", "t3_2gmzqe", "bboe", "t3_2gmzqe", "paneer_burrito"),
-            ("t1_cklhv0f", "t1_cklfmye", "paneer_burrito", "t3_2gmzqe", "bboe")]
-        assert rows(store, "SELECT id, handle FROM accounts ORDER BY id") == [("bboe", "bboe"), ("paneer_burrito", "paneer_burrito")]
+            ("t1_cklhv0f", "t1_cklfmye", "paneer_burrito", "t3_2gmzqe", "bboe"),
+        ]
+        assert rows(store, "SELECT id, handle FROM accounts ORDER BY id") == [
+            ("bboe", "bboe"),
+            ("paneer_burrito", "paneer_burrito"),
+        ]
 
 
 def test_deleted_comment_stays_in_the_tree_without_author_or_text(store_path):
@@ -52,7 +63,8 @@ def test_continue_this_thread_stub_is_kept_as_a_gap(store_path):
     with ingest(store_path, fixture("reddit", "parent_chain_context.json")) as store:
         assert one(store, "SELECT count(*) FROM posts") == 11
         assert rows(store, "SELECT resource_type, resource_id, title, detail FROM api_errors") == [
-            ("more", "t1_dkk4q9z", "continue this thread", "")]
+            ("more", "t1_dkk4q9z", "continue this thread", "")
+        ]
         c = completeness(store, "reddit")
         assert (c.more_stubs, c.more_stubs_open, c.orphans) == (1, 1, 1)  # the chain's first parent is not stored
 
@@ -60,9 +72,13 @@ def test_continue_this_thread_stub_is_kept_as_a_gap(store_path):
 def test_morechildren_result_is_a_flat_list_with_parents(store_path):
     with ingest(store_path, fixture("reddit", "morechildren.json")) as store:
         assert rows(store, "SELECT id, in_reply_to_id, author_handle, like_count FROM posts ORDER BY id") == [
-            ("t1_cu5t5fm", "t1_cu5t0tk", "deepfeeld", 10), ("t1_cu5t6gf", "t1_cu5t0tk", "NotAModBro", 38),
-            ("t1_cu5tlgk", "t1_cu5t0tk", "admiraljohn", 5), ("t1_cu5x49i", "t1_cu5tlgk", "dafaq101", 0),
-            ("t1_cu62hcz", "t1_cu5t0tk", "SQUID_FUCKER", 1), ("t1_cu6889z", "t1_cu62hcz", "dafaq101", 1)]
+            ("t1_cu5t5fm", "t1_cu5t0tk", "deepfeeld", 10),
+            ("t1_cu5t6gf", "t1_cu5t0tk", "NotAModBro", 38),
+            ("t1_cu5tlgk", "t1_cu5t0tk", "admiraljohn", 5),
+            ("t1_cu5x49i", "t1_cu5tlgk", "dafaq101", 0),
+            ("t1_cu62hcz", "t1_cu5t0tk", "SQUID_FUCKER", 1),
+            ("t1_cu6889z", "t1_cu62hcz", "dafaq101", 1),
+        ]
         # Parents' authors are known only inside the same response.
         assert rows(store, "SELECT in_reply_to_author_id FROM posts WHERE id = 't1_cu6889z'") == [("SQUID_FUCKER",)]
 
@@ -70,10 +86,13 @@ def test_morechildren_result_is_a_flat_list_with_parents(store_path):
 def test_ndjson_dump_lines(store_path, tmp_path):
     with ingest(store_path, fixture("reddit", "dump.ndjson")) as store:
         assert rows(store, "SELECT id, in_reply_to_id, kind FROM posts ORDER BY id") == [
-            ("t1_cklfmye", "t3_2gmzqe", "reply"), ("t1_cklhv0f", "t1_cklfmye", "reply"), ("t3_2gmzqe", None, "post")]
+            ("t1_cklfmye", "t3_2gmzqe", "reply"),
+            ("t1_cklhv0f", "t1_cklfmye", "reply"),
+            ("t3_2gmzqe", None, "post"),
+        ]
         line2 = post(store, "t1_cklfmye", "reddit")
-        assert line2["created_at"] == datetime.fromtimestamp(1411005112, tz=timezone.utc)  # a string timestamp
-        assert line2["observed_at"] == datetime.fromtimestamp(1450000000, tz=timezone.utc)  # retrieved_on
+        assert line2["created_at"] == datetime.fromtimestamp(1411005112, tz=UTC)  # a string timestamp
+        assert line2["observed_at"] == datetime.fromtimestamp(1450000000, tz=UTC)  # retrieved_on
 
 
 def _thread_files(tmp_path):
@@ -123,21 +142,37 @@ def test_answered_set_matches_the_recorded_thread(store_path, tmp_path):
     op = authors["t3_6wmniq"]
     truth = {parents[c] for c, a in authors.items() if a == op and c in parents and parents[c].startswith("t1_")}
     with ingest(store_path, *paths) as store:
-        answered = {r[0] for r in rows(store, """
+        answered = {
+            r[0]
+            for r in rows(
+                store,
+                """
             SELECT DISTINCT reply.in_reply_to_id FROM posts reply JOIN posts thread ON thread.id = reply.conversation_id
-            WHERE reply.author_id = thread.author_id AND reply.in_reply_to_id LIKE 't1_%'""")}
+            WHERE reply.author_id = thread.author_id AND reply.in_reply_to_id LIKE 't1_%'""",
+            )
+        }
         assert set(rows(store, "SELECT in_reply_to_id, id FROM posts WHERE in_reply_to_id IS NOT NULL")) == {
-            (parent, child) for child, parent in parents.items()}
+            (parent, child) for child, parent in parents.items()
+        }
     assert answered == truth and len(truth) == 6
 
 
 def test_broken_records_are_rejected_not_raised():
     sink = Sink(source_file="x")
     reader = RedditReader()
-    for line, raw in enumerate((b'{"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"id": "a", "score": "x"}},'
-                                b' {"kind": "t1", "data": {"id": "b", "body": "fine", "parent_id": "t3_z"}}]}}',
-                                b'{"kind": "t5", "data": {"id": "c"}}', b'[{"kind": "Listing"'), 1):
+    for line, raw in enumerate(
+        (
+            b'{"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"id": "a", "score": "x"}},'
+            b' {"kind": "t1", "data": {"id": "b", "body": "fine", "parent_id": "t3_z"}}]}}',
+            b'{"kind": "t5", "data": {"id": "c"}}',
+            b'[{"kind": "Listing"',
+        ),
+        1,
+    ):
         reader.parse(RawRecord(line, 0, raw), sink)
-    assert [(r.source_line, r.reason) for r in sink.rejects] == [(1, "invalid_value"), (2, "not_a_post"),
-                                                                  (3, "invalid_json")]
+    assert [(r.source_line, r.reason) for r in sink.rejects] == [
+        (1, "invalid_value"),
+        (2, "not_a_post"),
+        (3, "invalid_json"),
+    ]
     assert [p.id for p in sink.matches] == ["t1_b"]

@@ -5,11 +5,12 @@ tests/fixtures/README.md)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from conftest import fixture, one, post, rows, shared
 
 import askscope
 from askscope.readers.x_v1 import parse_v1_date
-from conftest import fixture, one, post, rows, shared
 
 
 def ingest(store_path: str, *paths: str) -> askscope.IngestResult:
@@ -23,10 +24,10 @@ def test_single_object(store_path):
     with askscope.open_store(store_path) as store:
         p = post(store, "266367358078169089")
         assert p["author_id"] == "783214" and p["author_handle"] == "Twitter"
-        assert p["text"].startswith('RT @TwitterEng: Bolstering our infrastructure.')
+        assert p["text"].startswith("RT @TwitterEng: Bolstering our infrastructure.")
         assert p["kind"] == "post"  # a manual "RT", not a retweet object
         assert (p["repost_count"], p["like_count"]) == (211, 144)
-        assert p["created_at"] == datetime(2012, 11, 8, 2, 31, 41, tzinfo=timezone.utc)
+        assert p["created_at"] == datetime(2012, 11, 8, 2, 31, 41, tzinfo=UTC)
         assert p["urls"] == ["https://engineering.twitter.com/2012/11/bolstering-our-infrastructure.html"]
         assert p["lang"] == "en"
 
@@ -73,12 +74,31 @@ def test_users_become_account_records_and_their_status_context(store_path):
     result = ingest(store_path, fixture("x-v1", "lookup_users.json"))
     assert (result.totals.read, result.totals.new) == (2, 2)
     with askscope.open_store(store_path) as store:
-        assert rows(store, "SELECT id, handle, name, followers_count, following_count, posts_count, verified, "
-                           "created_at FROM accounts ORDER BY id") == [
-            ("6253282", "TwitterAPI", "Twitter API", 6116812, 12, 3672, True,
-             datetime(2007, 5, 23, 6, 1, 13, tzinfo=timezone.utc)),
-            ("6844292", "TwitterEng", "Twitter Engineering", 1302441, 14, 499, True,
-             datetime(2007, 6, 16, 0, 14, 36, tzinfo=timezone.utc)),
+        assert rows(
+            store,
+            "SELECT id, handle, name, followers_count, following_count, posts_count, verified, "
+            "created_at FROM accounts ORDER BY id",
+        ) == [
+            (
+                "6253282",
+                "TwitterAPI",
+                "Twitter API",
+                6116812,
+                12,
+                3672,
+                True,
+                datetime(2007, 5, 23, 6, 1, 13, tzinfo=UTC),
+            ),
+            (
+                "6844292",
+                "TwitterEng",
+                "Twitter Engineering",
+                1302441,
+                14,
+                499,
+                True,
+                datetime(2007, 6, 16, 0, 14, 36, tzinfo=UTC),
+            ),
         ]
         assert one(store, "SELECT location FROM accounts WHERE id = '6253282'") == "San Francisco, CA"
         status = post(store, "1163494716840665090")
@@ -115,7 +135,10 @@ def test_streaming_lines_with_control_messages_and_a_truncated_end(store_path):
     assert (t.read, t.new, t.rejected) == (9, 6, 3)
     with askscope.open_store(store_path) as store:
         assert rows(store, "SELECT source_line, reason FROM rejects ORDER BY source_line") == [
-            (3, "control_message"), (6, "control_message"), (9, "invalid_json")]
+            (3, "control_message"),
+            (6, "control_message"),
+            (9, "invalid_json"),
+        ]
 
 
 def test_pretty_printed_array_gives_element_lines(tmp_path, store_path):
@@ -144,5 +167,5 @@ def test_rumoureval_thread_files(store_path):
 
 
 def test_v1_date_parser():
-    assert parse_v1_date("Wed Oct 10 20:19:24 +0000 2018") == datetime(2018, 10, 10, 20, 19, 24, tzinfo=timezone.utc)
-    assert parse_v1_date("Wed Oct 10 22:19:24 +0200 2018") == datetime(2018, 10, 10, 20, 19, 24, tzinfo=timezone.utc)
+    assert parse_v1_date("Wed Oct 10 20:19:24 +0000 2018") == datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)
+    assert parse_v1_date("Wed Oct 10 22:19:24 +0200 2018") == datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)

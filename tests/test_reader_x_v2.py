@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from conftest import fixture, one, post, rows, shared
 
 import askscope
-from conftest import fixture, one, post, rows, shared
 
 
 def ingest(store_path: str, *paths: str) -> askscope.IngestResult:
@@ -25,8 +26,8 @@ def test_repost_takes_the_originals_text_and_stores_the_original_as_context(stor
         assert rt["author_handle"] == "LachiVeronica"
         assert rt["hashtags"] == ["POIUYTREWQ"]
         assert rt["mentions"] == ["bibaigna96"]
-        assert rt["created_at"] == datetime(2021, 5, 18, 19, 24, 56, tzinfo=timezone.utc)
-        assert rt["observed_at"] == datetime(2021, 5, 19, 15, 26, 17, tzinfo=timezone.utc)
+        assert rt["created_at"] == datetime(2021, 5, 18, 19, 24, 56, tzinfo=UTC)
+        assert rt["observed_at"] == datetime(2021, 5, 19, 15, 26, 17, tzinfo=UTC)
         assert (rt["repost_count"], rt["like_count"], rt["reply_count"], rt["quote_count"]) == (1, 0, 0, 0)
         assert rt["is_context"] is False
         assert rt["source_file"].endswith("two_tweets.jsonl") and rt["source_line"] == 1
@@ -83,7 +84,7 @@ def test_edited_post_keeps_latest_version_and_history(store_path):
         # counts of the latest observation (edited_after.jsonl, retrieved 18:01:17), even though
         # the older observation in edited.jsonl (18:00:12, 27 likes) was read after it
         assert (p["like_count"], p["reply_count"]) == (32, 14)
-        assert p["observed_at"] == datetime(2022, 10, 3, 18, 1, 17, tzinfo=timezone.utc)
+        assert p["observed_at"] == datetime(2022, 10, 3, 18, 1, 17, tzinfo=UTC)
 
 
 def test_older_version_after_the_latest_is_folded_into_it(store_path):
@@ -123,7 +124,9 @@ def test_counts_and_lists_are_rejected_as_not_posts(store_path):
     assert result.totals.read == result.totals.rejected == 169 + 6
     with askscope.open_store(store_path) as store:
         assert rows(store, "SELECT detail, count(*) FROM rejects GROUP BY ALL ORDER BY 1") == [
-            ("a list object", 6), ("a tweet counts bucket", 169)]
+            ("a list object", 6),
+            ("a tweet counts bucket", 169),
+        ]
         assert one(store, "SELECT count(*) FROM posts") == 0
 
 
@@ -133,7 +136,9 @@ def test_compliance_file_is_not_a_known_format(store_path):
     # a file-level reject naming the formats tried (the others would be read); --strict: the error
     result = ingest(store_path, fixture("x-v2", "tweets_compliance.jsonl"))
     assert "tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv" in result.skipped[0][1]
-    with pytest.raises(askscope.UnknownFormatError, match=r"tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv"):
+    with pytest.raises(
+        askscope.UnknownFormatError, match=r"tried cassette, mastodon, bluesky, reddit, x-v2, x-v1, csv"
+    ):
         askscope.ingest(store_path + ".strict", [fixture("x-v2", "tweets_compliance.jsonl")], strict=True)
 
 
@@ -158,8 +163,11 @@ def test_flattened_lines_inline_authors_and_referenced_tweets(store_path):
         assert rt["text"].startswith("De manera simultánea, vuelven a asediar la frontera oeste de Rusia")
         original = post(store, "1380175475545362437")
         assert original["is_context"] is True and original["author_handle"] == "williamserafino"
-        account = rows(store, "SELECT handle, name, followers_count, following_count, posts_count, location "
-                              "FROM accounts WHERE id = '2718660392'")
+        account = rows(
+            store,
+            "SELECT handle, name, followers_count, following_count, posts_count, location "
+            "FROM accounts WHERE id = '2718660392'",
+        )
         assert account == [("williamserafino", "William Serafino", 28341, 600, 7397, "Tierra Firme")]
 
 
@@ -168,8 +176,10 @@ def test_flat_and_paged_twins_give_the_same_posts(tmp_path):
     a, b = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
     ingest(a, str(shared("fixtures", "x-v2", "flat.jsonl")))
     ingest(b, str(shared("fixtures", "x-v2", "noflat.jsonl")))
-    query = ("SELECT id, kind, text, author_id, author_handle, in_reply_to_id, quoted_id, reposted_id, "
-             "hashtags, mentions, urls FROM posts WHERE NOT is_context ORDER BY id")
+    query = (
+        "SELECT id, kind, text, author_id, author_handle, in_reply_to_id, quoted_id, reposted_id, "
+        "hashtags, mentions, urls FROM posts WHERE NOT is_context ORDER BY id"
+    )
     with askscope.open_store(a) as sa, askscope.open_store(b) as sb:
         assert rows(sa, query) == rows(sb, query)
 

@@ -10,10 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import fixture, rows, run_cli
 
 import askscope
 from askscope.ingestion import _blocks, _Oversized
-from conftest import fixture, rows, run_cli
 
 GOOD = open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read().splitlines()
 
@@ -35,12 +35,15 @@ def test_blocks_skip_an_oversized_line_without_holding_it():
 def _peak_ingest(db, source) -> int:
     """Run the real CLI under a parent that reports the largest resident size (bytes) of its
     children; the ingest must succeed."""
-    probe = ("import resource, subprocess, sys; "
-             "p = subprocess.run([sys.executable, '-m', 'askscope', 'ingest', sys.argv[1], sys.argv[2], '--json'], "
-             "capture_output=True); "
-             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    proc = subprocess.run([sys.executable, "-c", probe, str(db), str(source)], capture_output=True, text=True,
-                          timeout=600)
+    probe = (
+        "import resource, subprocess, sys; "
+        "p = subprocess.run([sys.executable, '-m', 'askscope', 'ingest', sys.argv[1], sys.argv[2], '--json'], "
+        "capture_output=True); "
+        "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, str(db), str(source)], capture_output=True, text=True, timeout=600
+    )
     code, peak_kb = proc.stdout.strip().splitlines()[-1].split()
     assert code == "0", proc.stderr
     return int(peak_kb) * 1024
@@ -63,7 +66,7 @@ def test_a_huge_line_in_a_gzip_file_is_rejected_and_memory_stays_bounded(tmp_pat
     assert peak - base < 2 * (72 << 20), (peak, base)
     with askscope.open_store(str(db)) as store:
         assert rows(store, "SELECT source_line, reason FROM rejects") == [(2, "record_too_large")]
-        (detail, excerpt), = rows(store, "SELECT detail, excerpt FROM rejects")
+        ((detail, excerpt),) = rows(store, "SELECT detail, excerpt FROM rejects")
         assert "over the limit of 67,108,864 bytes" in detail and excerpt.startswith('{"data": {"id": "1"')
         assert rows(store, "SELECT count(*) FROM posts WHERE NOT is_context")[0][0] == 2
 
@@ -73,20 +76,30 @@ def test_the_limit_applies_to_lines_documents_and_can_be_raised(tmp_path):
     document = tmp_path / "pretty.json"  # the same response pretty-printed: a JSON document
     document.write_text(json.dumps(json.load(open(one_line)), indent=2))
     db = str(tmp_path / "c.duckdb")
-    proc = run_cli("ingest", db, one_line, str(document), fixture("x-v2", "two_tweets.jsonl"),
-                   "--max-record-size", "16KB", "--json")
+    proc = run_cli(
+        "ingest",
+        db,
+        one_line,
+        str(document),
+        fixture("x-v2", "two_tweets.jsonl"),
+        "--max-record-size",
+        "16KB",
+        "--json",
+    )
     # the other input is ingested; the two whose every record was rejected make the exit 1
     assert proc.returncode == 1 and "was rejected (record_too_large: " in proc.stderr, proc.stderr
     with askscope.open_store(db) as store:
-        assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted([
-            (one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")])
+        assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted(
+            [(one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")]
+        )
         assert rows(store, "SELECT count(*) FROM posts WHERE NOT is_context")[0][0] == 1
     # reparse keeps the rejects it cannot replay (the oversized records are not kept) and parses
     # nothing it rejected at ingest
     assert run_cli("reparse", db).returncode == 0
     with askscope.open_store(db) as store:
-        assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted([
-            (one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")])
+        assert sorted(rows(store, "SELECT source_file, source_line, reason FROM rejects")) == sorted(
+            [(one_line, 1, "record_too_large"), (str(document), 1, "record_too_large")]
+        )
         assert rows(store, "SELECT count(*) FROM posts WHERE NOT is_context")[0][0] == 1
     again = run_cli("ingest", str(tmp_path / "d.duckdb"), one_line, str(document), "--max-record-size", "1MB")
     assert again.returncode == 0 and "rejected 0" in again.stdout.splitlines()[-1]
@@ -94,6 +107,5 @@ def test_the_limit_applies_to_lines_documents_and_can_be_raised(tmp_path):
 
 @pytest.mark.parametrize("size", ["lots", "12XB", ""])
 def test_a_bad_size_is_a_usage_error(tmp_path, size):
-    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "two_tweets.jsonl"),
-                   "--max-record-size", size)
+    proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "two_tweets.jsonl"), "--max-record-size", size)
     assert proc.returncode == 1 and proc.stderr.startswith("Error: --max-record-size")

@@ -9,13 +9,13 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import run_cli, shared
 
 import askscope
 from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
 from askscope.report import report
 from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler, write_campaign
-from conftest import run_cli, shared
 
 TASKS = ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")
 
@@ -48,8 +48,13 @@ class RuleLabeler:
         out["discourse"] = (categories, ones)
         out["question"] = (["question" if "?" in t else "not-question" for t in texts], ones)
         out["language"] = (["en"] * len(texts), ones)
-        for task, default in (("sentiment", "neutral"), ("irony", "non_irony"), ("offensive", "not-offensive"),
-                              ("hate", "not-hate"), ("emotion", "optimism")):
+        for task, default in (
+            ("sentiment", "neutral"),
+            ("irony", "non_irony"),
+            ("offensive", "not-offensive"),
+            ("hate", "not-hate"),
+            ("emotion", "optimism"),
+        ):
             out[task] = ([default] * len(texts), ones)
         return out
 
@@ -107,51 +112,88 @@ def test_report_json_is_byte_identical_and_renders_every_format(tmp_path):
 
 XSS = [
     "<script>window.__xss = 1</script>",
-    "<img src=x onerror=\"window.__xss=2\">",
-    "\"><svg onload=window.__xss=3>",
+    '<img src=x onerror="window.__xss=2">',
+    '"><svg onload=window.__xss=3>',
     "javascript:window.__xss=4",
-    "<iframe src=\"javascript:window.__xss=5\"></iframe>",
+    '<iframe src="javascript:window.__xss=5"></iframe>',
     "</textarea><style>body{display:none}</style>",
 ]
 
 
 def _xss_store(tmp_path) -> str:
     page = json.loads(open(shared("fixtures", "x-v2", "two_tweets.jsonl")).read())
-    host = {"id": "900", "username": "HostHandle", "name": XSS[2], "created_at": "2015-01-01T00:00:00.000Z",
-            "description": XSS[0], "location": XSS[1]}
+    host = {
+        "id": "900",
+        "username": "HostHandle",
+        "name": XSS[2],
+        "created_at": "2015-01-01T00:00:00.000Z",
+        "description": XSS[0],
+        "location": XSS[1],
+    }
     tweets, users = [], [host]
-    opening = {"id": "1000", "text": "Ask me anything #AskXSS", "author_id": "900", "created_at": "2021-05-18T10:00:00.000Z",
-               "entities": {"hashtags": [{"tag": "AskXSS"}]}, "public_metrics": {"retweet_count": 5, "reply_count": 9,
-                                                                                  "like_count": 1, "quote_count": 0}}
+    opening = {
+        "id": "1000",
+        "text": "Ask me anything #AskXSS",
+        "author_id": "900",
+        "created_at": "2021-05-18T10:00:00.000Z",
+        "entities": {"hashtags": [{"tag": "AskXSS"}]},
+        "public_metrics": {"retweet_count": 5, "reply_count": 9, "like_count": 1, "quote_count": 0},
+    }
     tweets.append(opening)
     for i, payload in enumerate(XSS):
         uid = str(100 + i)
         users.append({"id": uid, "username": f"u{i}", "name": payload, "created_at": "2015-01-01T00:00:00.000Z"})
         text = f"@HostHandle {payload} why? lol http://evil.example/{i}?q=<b>x</b> #AskXSS"
-        tweets.append({"id": str(2000 + i), "text": text, "author_id": uid, "created_at": f"2021-05-18T10:{10 + i}:00.000Z",
-                       "conversation_id": "1000", "in_reply_to_user_id": "900",
-                       "referenced_tweets": [{"type": "replied_to", "id": "1000"}],
-                       "entities": {"hashtags": [{"tag": "AskXSS"}], "mentions": [{"username": "HostHandle", "id": "900"}],
-                                    "urls": [{"url": "https://t.co/x", "expanded_url": f"javascript:alert({i})//<script>"}]},
-                       "public_metrics": {"retweet_count": 10 - i, "reply_count": 1, "like_count": 0, "quote_count": 0}})
-        tweets.append({"id": str(3000 + i), "text": f"@u{i} {payload} thank you", "author_id": "900",
-                       "created_at": f"2021-05-18T10:{30 + i}:00.000Z", "conversation_id": "1000",
-                       "in_reply_to_user_id": uid, "referenced_tweets": [{"type": "replied_to", "id": str(2000 + i)}],
-                       "public_metrics": {"retweet_count": 3, "reply_count": 0, "like_count": 2, "quote_count": 0}})
+        tweets.append(
+            {
+                "id": str(2000 + i),
+                "text": text,
+                "author_id": uid,
+                "created_at": f"2021-05-18T10:{10 + i}:00.000Z",
+                "conversation_id": "1000",
+                "in_reply_to_user_id": "900",
+                "referenced_tweets": [{"type": "replied_to", "id": "1000"}],
+                "entities": {
+                    "hashtags": [{"tag": "AskXSS"}],
+                    "mentions": [{"username": "HostHandle", "id": "900"}],
+                    "urls": [{"url": "https://t.co/x", "expanded_url": f"javascript:alert({i})//<script>"}],
+                },
+                "public_metrics": {"retweet_count": 10 - i, "reply_count": 1, "like_count": 0, "quote_count": 0},
+            }
+        )
+        tweets.append(
+            {
+                "id": str(3000 + i),
+                "text": f"@u{i} {payload} thank you",
+                "author_id": "900",
+                "created_at": f"2021-05-18T10:{30 + i}:00.000Z",
+                "conversation_id": "1000",
+                "in_reply_to_user_id": uid,
+                "referenced_tweets": [{"type": "replied_to", "id": str(2000 + i)}],
+                "public_metrics": {"retweet_count": 3, "reply_count": 0, "like_count": 2, "quote_count": 0},
+            }
+        )
     page.update({"data": tweets, "includes": {"users": users}})
     source = tmp_path / "xss.jsonl"
     source.write_text(json.dumps(page) + "\n")
     db = str(tmp_path / "xss.duckdb")
     askscope.ingest(db, [str(source)])
-    campaign = parse_campaign({"name": "Ask <script>window.__xss=9</script>", "hosts": ["HostHandle"],
-                               "hashtags": ["AskXSS"],
-                               "frames": {"<b onmouseover=window.__xss=8>frame</b>": {"keywords": ["why"]}}})
+    campaign = parse_campaign(
+        {
+            "name": "Ask <script>window.__xss=9</script>",
+            "hosts": ["HostHandle"],
+            "hashtags": ["AskXSS"],
+            "frames": {"<b onmouseover=window.__xss=8>frame</b>": {"keywords": ["why"]}},
+        }
+    )
     analyze(db, campaign, settings={"labeler": RuleLabeler()})
     return db
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("ASKSCOPE_REQUIRE_BROWSER"),
-                    reason="needs Debian's chromium (.ci/run installs it and sets ASKSCOPE_REQUIRE_BROWSER)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and not os.environ.get("ASKSCOPE_REQUIRE_BROWSER"),
+    reason="needs Debian's chromium (.ci/run installs it and sets ASKSCOPE_REQUIRE_BROWSER)",
+)
 def test_xss_payloads_never_run_in_the_html_report(tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -164,12 +206,23 @@ def test_xss_payloads_never_run_in_the_html_report(tmp_path):
     assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html  # shown as text
     events: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                          "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         page.on("dialog", lambda dialog: (events.append("dialog"), dialog.dismiss()))
-        page.on("request", lambda request: events.append(request.url) if not request.url.startswith(("file:", "data:")) else None)
+        page.on(
+            "request",
+            lambda request: events.append(request.url) if not request.url.startswith(("file:", "data:")) else None,
+        )
         page.goto(out.as_uri())
         page.mouse.move(10, 10)
         for element in page.query_selector_all("td, b, div")[:200]:
@@ -206,12 +259,21 @@ def test_analyze_and_report_cli(tmp_path):
     assert again.returncode == 1 and "exists" in again.stderr
     stages = run_cli("stages")
     assert [line.split()[1] for line in stages.stdout.splitlines() if line[0].isdigit()] == [
-        "threads", "relations", "classify", "authenticity", "answers", "lenses"]
-    charts = run_cli("report", db, "-o", str(tmp_path / "r.md"), "--charts", str(tmp_path / "charts"),
-                     "--chart-format", "png")
+        "threads",
+        "relations",
+        "classify",
+        "authenticity",
+        "answers",
+        "lenses",
+    ]
+    charts = run_cli(
+        "report", db, "-o", str(tmp_path / "r.md"), "--charts", str(tmp_path / "charts"), "--chart-format", "png"
+    )
     assert charts.returncode == 0
     assert (tmp_path / "r.md").read_text().startswith("# askscope report: Ask \\<script\\>")
-    assert sorted(p.suffix for p in (tmp_path / "charts").iterdir()) == [".png"] * len(list((tmp_path / "charts").iterdir()))
+    assert sorted(p.suffix for p in (tmp_path / "charts").iterdir()) == [".png"] * len(
+        list((tmp_path / "charts").iterdir())
+    )
     assert (tmp_path / "charts" / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

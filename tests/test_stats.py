@@ -30,8 +30,10 @@ def _percentile_interval(draws: np.ndarray) -> list[float]:
     return [round(float(low), 6), round(float(high), 6)]
 
 
-@pytest.mark.parametrize("k, n", [(0, 1), (1, 1), (0, 10), (3, 10), (5, 10), (10, 10), (1, 300), (156, 300),
-                                  (274, 300), (7, 19), (49_999, 100_000)])
+@pytest.mark.parametrize(
+    "k, n",
+    [(0, 1), (1, 1), (0, 10), (3, 10), (5, 10), (10, 10), (1, 300), (156, 300), (274, 300), (7, 19), (49_999, 100_000)],
+)
 def test_wilson_matches_statsmodels(k, n):
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     result = stats.wilson(k, n)
@@ -67,8 +69,9 @@ def test_mean_matches_a_direct_percentile_bootstrap():
     assert result["ci"] == _percentile_interval(draws)
     assert result["n"] == 60
     # and close to scipy's percentile bootstrap (different draws, same method)
-    reference = scipy.stats.bootstrap((data,), np.mean, n_resamples=2000, method="percentile",
-                                      random_state=np.random.default_rng(5)).confidence_interval
+    reference = scipy.stats.bootstrap(
+        (data,), np.mean, n_resamples=2000, method="percentile", random_state=np.random.default_rng(5)
+    ).confidence_interval
     width = reference.high - reference.low
     assert abs(result["ci"][0] - reference.low) < 0.15 * width
     assert abs(result["ci"][1] - reference.high) < 0.15 * width
@@ -83,7 +86,14 @@ def test_bootstrap_resamples_shrink_for_large_samples():
     # 2000 resamples up to 100,000 values; then 200,000,000 / n, never under 200
     assert len(stats.bootstrap_means(np.ones(10), seed=0, name="a")) == 2000
     assert [stats._resamples(n) for n in (0, 1, 100_000, 100_001, 400_000, 1_000_000, 2_000_000)] == [
-        2000, 2000, 2000, 1999, 500, 200, 200]
+        2000,
+        2000,
+        2000,
+        1999,
+        500,
+        200,
+        200,
+    ]
 
 
 def test_bootstrap_in_chunks_draws_the_same_resamples():
@@ -137,8 +147,12 @@ def test_quantile_by_hand():
     assert (result["value"], result["ci"]) == (90.1, [84.0, 97.0])
     assert stats.quantile([], 0.5)["value"] is None
     # one value: ranks floor(0.5 - 0.98) = -1 and ceil(1.48) + 1 = 3 lie outside the sample
-    assert stats.quantile([7.0], 0.5) == {"value": 7.0, "ci": [None, None], "n": 1,
-                                          "method": "quantile 0.5, order-statistic interval"}
+    assert stats.quantile([7.0], 0.5) == {
+        "value": 7.0,
+        "ci": [None, None],
+        "n": 1,
+        "method": "quantile 0.5, order-statistic interval",
+    }
     # the 90th percentile of 1..20: n q = 18, half 1.959964 * sqrt(1.8) = 2.6296; lower rank
     # floor(15.37) = 15; upper rank ceil(20.63) + 1 = 22 > 20: no upper bound (the sample's
     # maximum is below the 90th percentile with probability 0.9^20 = 12%)
@@ -168,13 +182,16 @@ def _gini_mean_difference(values: list[float]) -> float:
     return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean()))
 
 
-@pytest.mark.parametrize("values", [
-    [3, 3, 1, 1, 1, 1, 1],   # by hand: 40 / 154
-    [0, 0, 0, 1],            # one has everything: (n - 1) / n = 0.75
-    [2, 2, 2],               # equality: 0
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-    list(np.random.default_rng(4).pareto(1.5, size=200) + 1),
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3, 3, 1, 1, 1, 1, 1],  # by hand: 40 / 154
+        [0, 0, 0, 1],  # one has everything: (n - 1) / n = 0.75
+        [2, 2, 2],  # equality: 0
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        list(np.random.default_rng(4).pareto(1.5, size=200) + 1),
+    ],
+)
 def test_gini_matches_the_mean_difference_formula(values):
     assert stats.gini(values) == pytest.approx(_gini_mean_difference(values), abs=1e-12)
 
@@ -185,8 +202,9 @@ def test_gini_hand_values_and_empty():
     assert stats.gini([]) is None and stats.gini([0, 0]) is None
 
 
-@pytest.mark.parametrize("counts", [[5, 1, 1], [2, 1], [1, 1, 1, 1], [10, 0, 3, 0, 7], [1, 2, 3, 4, 5, 6, 7, 8],
-                                    [99, 1]])
+@pytest.mark.parametrize(
+    "counts", [[5, 1, 1], [2, 1], [1, 1, 1, 1], [10, 0, 3, 0, 7], [1, 2, 3, 4, 5, 6, 7, 8], [99, 1]]
+)
 def test_entropy_matches_scipy(counts):
     present = [c for c in counts if c > 0]
     expected = scipy.stats.entropy(present) / math.log(len(present))
@@ -212,14 +230,17 @@ def test_interval_and_round_drop_what_is_not_a_number():
     assert stats._round(1 / 3) == 0.333333 and stats._round(2 / 3, 2) == 0.67
 
 
-@pytest.mark.parametrize("p, tpr, fpr, expected", [
-    (0.5, 0.9, 0.1, 0.5),             # (0.5 - 0.1) / 0.8
-    (0.3, 0.8, 0.1, 2 / 7),           # (0.3 - 0.1) / 0.7
-    (0.05, 0.9, 0.1, 0.0),            # below the false-positive rate: clipped to 0
-    (0.95, 0.9, 0.1, 1.0),            # above the true-positive rate: clipped to 1
-    (0.1, 0.9, 0.1, 0.0),
-    (0.9, 0.9, 0.1, 1.0),
-])
+@pytest.mark.parametrize(
+    "p, tpr, fpr, expected",
+    [
+        (0.5, 0.9, 0.1, 0.5),  # (0.5 - 0.1) / 0.8
+        (0.3, 0.8, 0.1, 2 / 7),  # (0.3 - 0.1) / 0.7
+        (0.05, 0.9, 0.1, 0.0),  # below the false-positive rate: clipped to 0
+        (0.95, 0.9, 0.1, 1.0),  # above the true-positive rate: clipped to 1
+        (0.1, 0.9, 0.1, 0.0),
+        (0.9, 0.9, 0.1, 1.0),
+    ],
+)
 def test_adjusted_share(p, tpr, fpr, expected):
     assert stats.adjusted_share(p, tpr, fpr) == pytest.approx(expected, abs=1e-12)
 
@@ -230,12 +251,24 @@ def test_adjusted_share_of_a_chance_classifier_is_not_a_number(tpr, fpr):
 
 
 def test_results_without_data_keep_their_shape():
-    assert stats.quantile([], 0.9) == {"value": None, "ci": [None, None], "n": 0,
-                                       "method": "quantile 0.9, order-statistic interval"}
+    assert stats.quantile([], 0.9) == {
+        "value": None,
+        "ci": [None, None],
+        "n": 0,
+        "method": "quantile 0.9, order-statistic interval",
+    }
     assert stats.ratio_of_means([1.0], [0.0], seed=0, name="r") == {
-        "value": None, "ci": [None, None], "n": [1, 1], "method": "ratio of means, bootstrap"}
+        "value": None,
+        "ci": [None, None],
+        "n": [1, 1],
+        "method": "ratio of means, bootstrap",
+    }
     assert stats.weighted_share([0.0], [0.0], seed=0, name="w") == {
-        "value": None, "ci": [None, None], "n": 1, "method": "weighted share, bootstrap"}
+        "value": None,
+        "ci": [None, None],
+        "n": 1,
+        "method": "weighted share, bootstrap",
+    }
 
 
 def test_ratio_of_means_when_the_denominator_mean_is_one():

@@ -6,13 +6,19 @@ import json
 
 import duckdb
 import pytest
+from conftest import fixture, one, post, rows, shared
 
 import askscope
 from askscope import schema
-from conftest import fixture, one, post, rows, shared
 
-V2 = ["two_tweets.jsonl", "mentions_tweet.jsonl", "quoted_edit.jsonl", "streaming_output_with_error.jsonl",
-      "edited.jsonl", "counts.jsonl"]
+V2 = [
+    "two_tweets.jsonl",
+    "mentions_tweet.jsonl",
+    "quoted_edit.jsonl",
+    "streaming_output_with_error.jsonl",
+    "edited.jsonl",
+    "counts.jsonl",
+]
 
 
 def ingest(store, *paths, **kw):
@@ -56,8 +62,16 @@ def test_context_post_becomes_a_match_when_matched_later(tmp_path, store_path):
     page = json.loads(open(fixture("x-v2", "two_tweets.jsonl")).read())
     original = page["includes"]["tweets"][0]
     path = tmp_path / "original.jsonl"
-    path.write_text(json.dumps({"data": [original], "includes": {"users": page["includes"]["users"]},
-                                "__twarc": {"retrieved_at": "2021-05-20T00:00:00+00:00"}}) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "data": [original],
+                "includes": {"users": page["includes"]["users"]},
+                "__twarc": {"retrieved_at": "2021-05-20T00:00:00+00:00"},
+            }
+        )
+        + "\n"
+    )
     result = ingest(store_path, str(path))
     assert (result.totals.new, result.totals.updated) == (1, 0)  # new to the matched set
     with askscope.open_store(store_path) as store:
@@ -106,8 +120,11 @@ def test_gzip_and_plain_of_the_same_content_are_the_same_input(tmp_path, store_p
 
 
 def test_reparse_rebuilds_the_same_tables(store_path):
-    files = [fixture("x-v2", f) for f in V2] + [fixture("x-v1", "search_tweets.json"), fixture("x-v1", "streaming.jsonl"),
-                                                  fixture("csv", "mentions_tweet.csv")]
+    files = [fixture("x-v2", f) for f in V2] + [
+        fixture("x-v1", "search_tweets.json"),
+        fixture("x-v1", "streaming.jsonl"),
+        fixture("csv", "mentions_tweet.csv"),
+    ]
     ingested = ingest(store_path, *files)
     tables = {
         "posts": "SELECT * FROM posts ORDER BY platform, id",
@@ -123,7 +140,9 @@ def test_reparse_rebuilds_the_same_tables(store_path):
         after = {name: rows(store, sql) for name, sql in tables.items()}
     # the replay reads every record the ingests read (206 here: 9 files, 173 of them rejects) and
     # sorts each one the same way: as new, updated or rejected
-    totals = {key: sum(getattr(f.counts, key) for f in ingested.files) for key in ("read", "new", "updated", "rejected")}
+    totals = {
+        key: sum(getattr(f.counts, key) for f in ingested.files) for key in ("read", "new", "updated", "rejected")
+    }
     assert totals["read"] == 206
     assert {key: getattr(result.counts, key) for key in totals} == totals
     assert result.counts.read == result.counts.new + result.counts.updated + result.counts.rejected
@@ -216,12 +235,48 @@ def test_foreign_files_are_refused(tmp_path):
 def test_public_tables_match_the_schema_contract(store_path):
     ingest(store_path, fixture("x-v2", "two_tweets.jsonl"))
     contract = {
-        "posts": ["platform", "id", "author_id", "author_handle", "created_at", "text", "lang", "kind",
-                  "in_reply_to_id", "in_reply_to_author_id", "conversation_id", "quoted_id", "reposted_id",
-                  "hashtags", "mentions", "urls", "media_count", "like_count", "repost_count", "reply_count",
-                  "quote_count", "view_count", "observed_at", "is_context", "source_file", "source_line"],
-        "accounts": ["platform", "id", "handle", "name", "created_at", "followers_count", "following_count",
-                     "posts_count", "verified", "location", "description", "observed_at"],
+        "posts": [
+            "platform",
+            "id",
+            "author_id",
+            "author_handle",
+            "created_at",
+            "text",
+            "lang",
+            "kind",
+            "in_reply_to_id",
+            "in_reply_to_author_id",
+            "conversation_id",
+            "quoted_id",
+            "reposted_id",
+            "hashtags",
+            "mentions",
+            "urls",
+            "media_count",
+            "like_count",
+            "repost_count",
+            "reply_count",
+            "quote_count",
+            "view_count",
+            "observed_at",
+            "is_context",
+            "source_file",
+            "source_line",
+        ],
+        "accounts": [
+            "platform",
+            "id",
+            "handle",
+            "name",
+            "created_at",
+            "followers_count",
+            "following_count",
+            "posts_count",
+            "verified",
+            "location",
+            "description",
+            "observed_at",
+        ],
         "rejects": ["source_file", "source_line", "reason", "excerpt"],
         "meta": ["schema_version"],
     }
@@ -259,7 +314,9 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
         (folder / f"a{i:04d}.json").write_bytes(path.read_bytes())
     (folder / "b.jsonl").write_bytes(open(fixture("x-v2", "two_tweets.jsonl"), "rb").read())
     page = json.loads(open(fixture("x-v2", "two_tweets.jsonl")).read())
-    (folder / "c.jsonl").write_text(json.dumps({"data": page["includes"]["tweets"], "includes": {"users": page["includes"]["users"]}}) + "\n")
+    (folder / "c.jsonl").write_text(
+        json.dumps({"data": page["includes"]["tweets"], "includes": {"users": page["includes"]["users"]}}) + "\n"
+    )
     (folder / "d.jsonl").write_bytes(open(fixture("x-v2", "two_tweets.jsonl"), "rb").read())
     (folder / "e.jsonl").write_bytes(open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read())
     grouped = askscope.ingest(str(tmp_path / "g.duckdb"), [str(folder)], workers=0)
@@ -269,9 +326,11 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     single = askscope.ingest(str(tmp_path / "s.duckdb"), [str(folder)], workers=0)
     assert [f.counts.as_dict() for f in grouped.files] == [f.counts.as_dict() for f in single.files]
     assert grouped.totals.read == grouped.totals.new + grouped.totals.updated + grouped.totals.rejected
-    queries = ["SELECT * EXCLUDE (observed_at) FROM posts ORDER BY platform, id",
-               "SELECT * EXCLUDE (observed_at) FROM accounts ORDER BY platform, id",
-               "SELECT * EXCLUDE (ingest_id) FROM rejects ORDER BY ALL"]
+    queries = [
+        "SELECT * EXCLUDE (observed_at) FROM posts ORDER BY platform, id",
+        "SELECT * EXCLUDE (observed_at) FROM accounts ORDER BY platform, id",
+        "SELECT * EXCLUDE (ingest_id) FROM rejects ORDER BY ALL",
+    ]
     with askscope.open_store(str(tmp_path / "g.duckdb")) as g, askscope.open_store(str(tmp_path / "s.duckdb")) as s:
         for query in queries:
             assert rows(g, query) == rows(s, query), query

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import fixture, rows, shared
 
 import askscope
 from askscope.analyze import analyze
 from askscope.campaign import parse_campaign
 from askscope.stages.base import StageError
-from conftest import fixture, rows, shared
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +62,9 @@ def test_depth_and_roots(rumoureval_store):
     analyze(rumoureval_store, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["threads"])
     with askscope.open_store(rumoureval_store) as store:
         # charliehebdo 552783667052167168 -> 552785374507175936 -> 552786226546495488 -> 552789345628069888
-        assert rows(store, "SELECT root_id, depth, root_complete FROM threads WHERE post_id = '552789345628069888'") == [
-            ("552783667052167168", 3, True)]
+        assert rows(
+            store, "SELECT root_id, depth, root_complete FROM threads WHERE post_id = '552789345628069888'"
+        ) == [("552783667052167168", 3, True)]
         assert rows(store, "SELECT posts, max_depth FROM thread_roots WHERE root_id = '552783667052167168'") == [(6, 3)]
 
 
@@ -85,8 +86,9 @@ def test_missing_parents_are_counted_and_explained(tmp_path):
 def test_relations_of_the_uber_sydney_thread(rumoureval_store):
     campaign = parse_campaign({"name": "UberSydney", "hosts": ["Uber_Sydney"], "hashtags": ["#SydneySiege"]})
     summary = analyze(rumoureval_store, campaign, only=["threads", "relations"])["relations"]
-    assert summary["hosts_resolved"] == [{"ref": "Uber_Sydney", "author_id": "508110571", "handle": "Uber_Sydney",
-                                          "role": "host"}]
+    assert summary["hosts_resolved"] == [
+        {"ref": "Uber_Sydney", "author_id": "508110571", "handle": "Uber_Sydney", "role": "host"}
+    ]
     with askscope.open_store(rumoureval_store) as store:
         by_post = dict(rows(store, "SELECT post_id, relation FROM relations"))
         # a reply to the host's source tweet
@@ -95,8 +97,11 @@ def test_relations_of_the_uber_sydney_thread(rumoureval_store):
         host_posts = rows(store, "SELECT count(*) FROM relations WHERE relation = 'host'")[0][0]
         assert host_posts == 22
         # deeper replies in the host's thread that do not reply to a host post
-        deeper = rows(store, "SELECT count(*) FROM relations r JOIN threads t ON t.post_id = r.post_id "
-                             "WHERE r.relation = 'thread_reply' AND t.root_id = '544329935943237632'")[0][0]
+        deeper = rows(
+            store,
+            "SELECT count(*) FROM relations r JOIN threads t ON t.post_id = r.post_id "
+            "WHERE r.relation = 'thread_reply' AND t.root_id = '544329935943237632'",
+        )[0][0]
         assert deeper > 0
         # posts that only carry the hashtag elsewhere are hashtag_only
         assert rows(store, "SELECT count(*) FROM relations WHERE relation = 'hashtag_only'")[0][0] > 0
@@ -104,12 +109,16 @@ def test_relations_of_the_uber_sydney_thread(rumoureval_store):
 
 
 def test_window_from_the_campaign_file_excludes_posts_outside(rumoureval_store):
-    campaign = parse_campaign({"name": "U", "hosts": ["Uber_Sydney"], "start": "2014-12-15T05:00:00Z",
-                               "end": "2014-12-15T06:00:00Z"})
+    campaign = parse_campaign(
+        {"name": "U", "hosts": ["Uber_Sydney"], "start": "2014-12-15T05:00:00Z", "end": "2014-12-15T06:00:00Z"}
+    )
     analyze(rumoureval_store, campaign, only=["relations"])
     with askscope.open_store(rumoureval_store) as store:
-        lo, hi = rows(store, "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
-                             "ON p.id = r.post_id WHERE r.in_campaign")[0]
+        lo, hi = rows(
+            store,
+            "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
+            "ON p.id = r.post_id WHERE r.in_campaign",
+        )[0]
         assert lo.isoformat() >= "2014-12-15T05:00:00" and hi.isoformat() < "2014-12-15T06:00:00"
 
 
@@ -126,8 +135,10 @@ class _AllQuestions:
     name = "all-questions"
 
     def versions(self):
-        return {t: f"{t}@test" for t in ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language",
-                                         "discourse")}
+        return {
+            t: f"{t}@test"
+            for t in ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")
+        }
 
     def label(self, texts, keys):
         import numpy as np
@@ -142,11 +153,14 @@ class _AllQuestions:
         return {}
 
 
-@pytest.mark.parametrize("thread, host", [
-    (("train", "sydneysiege", "544329935943237632"), "Uber_Sydney"),
-    (("train", "ferguson", "500279160795721728"), "DanteB4u"),
-    (("train", "ottawashooting", "524922729485848576"), "Henderburn"),
-])
+@pytest.mark.parametrize(
+    "thread, host",
+    [
+        (("train", "sydneysiege", "544329935943237632"), "Uber_Sydney"),
+        (("train", "ferguson", "500279160795721728"), "DanteB4u"),
+        (("train", "ottawashooting", "524922729485848576"), "Henderburn"),
+    ],
+)
 def test_answered_set_matches_who_the_author_really_answered(tmp_path, thread, host):
     folder = shared("rumoureval", *thread)
     truth: set[str] = set()

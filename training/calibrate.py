@@ -45,11 +45,15 @@ LABELS = {
     "question": ["not-question", "question"],
 }
 TRAINING_DATA = {
-    "sentiment": ["semeval2017-sentiment (SemEval-2013..2016 task 4A pool, de-duplicated, minus tweets in "
-                  "tweeteval/sentiment/val and UMSAB English)",
-                  "umsab/{arabic,french,german,hindi,italian,portuguese,spanish}/train"],
-    "irony": ["tweeteval/irony/train (SemEval-2018 task 3A)",
-              "isarcasmeval/train.En.csv minus a seeded, stratified 20% held out (sarcasm head)"],
+    "sentiment": [
+        "semeval2017-sentiment (SemEval-2013..2016 task 4A pool, de-duplicated, minus tweets in "
+        "tweeteval/sentiment/val and UMSAB English)",
+        "umsab/{arabic,french,german,hindi,italian,portuguese,spanish}/train",
+    ],
+    "irony": [
+        "tweeteval/irony/train (SemEval-2018 task 3A)",
+        "isarcasmeval/train.En.csv minus a seeded, stratified 20% held out (sarcasm head)",
+    ],
     "offensive": ["tweeteval/offensive/train (OffensEval-2019)"],
     "hate": ["tweeteval/hate/train (HatEval-2019)"],
     "emotion": ["tweeteval/emotion/train (SemEval-2018 task 1, 4 classes)"],
@@ -59,11 +63,11 @@ TRAINING_DATA = {
 
 @dataclass
 class TaskData:
-    sources: list[np.ndarray]           # one score matrix per source, rows = validation posts
+    sources: list[np.ndarray]  # one score matrix per source, rows = validation posts
     gold: np.ndarray
-    groups: np.ndarray                   # validation set name of each row
+    groups: np.ndarray  # validation set name of each row
     objective: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
-    route: np.ndarray | None = None     # calibration route of each row (routed tasks only)
+    route: np.ndarray | None = None  # calibration route of each row (routed tasks only)
 
 
 def fit_calibration(sources: list[np.ndarray], gold: np.ndarray) -> tuple[list[float], list[float]]:
@@ -71,26 +75,30 @@ def fit_calibration(sources: list[np.ndarray], gold: np.ndarray) -> tuple[list[f
     logs = [calibration.log_softmax(s.astype(np.float64)) for s in sources]
 
     def loss(theta: np.ndarray) -> float:
-        w, b = theta[: len(logs)], np.concatenate([[0.0], theta[len(logs):]])
+        w, b = theta[: len(logs)], np.concatenate([[0.0], theta[len(logs) :]])
         z = b[None, :] + sum(wi * li for wi, li in zip(w, logs))
         lp = calibration.log_softmax(z)
-        return float(-lp[np.arange(len(gold)), gold].mean() + 1e-4 * np.sum(theta ** 2))
+        return float(-lp[np.arange(len(gold)), gold].mean() + 1e-4 * np.sum(theta**2))
 
     theta0 = np.concatenate([np.full(len(logs), 1.0 / len(logs)), np.zeros(k - 1)])
     theta = minimize(loss, theta0, method="L-BFGS-B").x
-    return [round(float(x), 6) for x in theta[: len(logs)]], [0.0] + [round(float(x), 6) for x in theta[len(logs):]]
+    return [round(float(x), 6) for x in theta[: len(logs)]], [0.0] + [round(float(x), 6) for x in theta[len(logs) :]]
 
 
 def fit_decision(probabilities: np.ndarray, gold: np.ndarray, groups: np.ndarray, objective) -> dict:
     k = probabilities.shape[1]
     if k == 2:
-        best = max(np.round(np.arange(0.05, 0.951, 0.01), 2),
-                   key=lambda t: (objective(gold, (probabilities[:, 1] >= t).astype(int), groups), -abs(t - 0.5)))
+        best = max(
+            np.round(np.arange(0.05, 0.951, 0.01), 2),
+            key=lambda t: (objective(gold, (probabilities[:, 1] >= t).astype(int), groups), -abs(t - 0.5)),
+        )
         return {"kind": "threshold", "threshold": float(best)}
     grid = [0.7, 0.85, 1.0, 1.2, 1.4, 1.7, 2.0]
     candidates = [(1.0,) + c for c in itertools.product(grid, repeat=k - 1)]
-    best = max(candidates, key=lambda w: (objective(gold, np.argmax(probabilities * np.array(w), 1), groups),
-                                          -np.abs(np.log(w)).sum()))
+    best = max(
+        candidates,
+        key=lambda w: (objective(gold, np.argmax(probabilities * np.array(w), 1), groups), -np.abs(np.log(w)).sum()),
+    )
     return {"kind": "argmax", "class_weights": [float(x) for x in best]}
 
 
@@ -121,8 +129,9 @@ def fit_and_apply(train: TaskData, rows_fit: np.ndarray, rows_apply: np.ndarray)
         decision = {"routes": {}}
         for name in sorted(set(train.route)):
             inside = train.route[rows_fit] == name
-            decision["routes"][name] = fit_decision(fitted[inside], train.gold[rows_fit][inside],
-                                                    train.groups[rows_fit][inside], train.objective)
+            decision["routes"][name] = fit_decision(
+                fitted[inside], train.gold[rows_fit][inside], train.groups[rows_fit][inside], train.objective
+            )
     route = train.route[rows_apply] if train.route is not None else None
     return block, decision, calibration.decide(probabilities(rows_apply), decision, route)
 
@@ -146,8 +155,10 @@ def mean_objective(gold, pred, groups) -> float:
 
 def build_task_data(data: Path, encoder: Encoder, ngrams: NgramLinear) -> dict[str, TaskData]:
     sets = {
-        "sentiment": [("sentiment", d.sentiment_val(data, "tweeteval")),
-                      ("umsab-english", d.sentiment_val(data, "umsab"))]
+        "sentiment": [
+            ("sentiment", d.sentiment_val(data, "tweeteval")),
+            ("umsab-english", d.sentiment_val(data, "umsab")),
+        ]
         + [(f"umsab-{lang}", d.umsab(data, lang, "val")) for lang in NON_ENGLISH],
         "offensive": [("offensive", d.tweeteval(data, "offensive", "val"))],
         "hate": [("hate", d.tweeteval(data, "hate", "val"))],
@@ -205,10 +216,17 @@ def calibrate_task(task: str, td: TaskData) -> dict:
         },
         "sources": source_specs(task),
         "training_data": TRAINING_DATA[task],
-        "calibration": {"method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), "
-                                  "fitted by validation log-loss"
-                        + ("; one parameter set per route: 'en' = identified as English or undetermined, "
-                           "'other' = any other language" if "routes" in block else ""), **block},
+        "calibration": {
+            "method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), "
+            "fitted by validation log-loss"
+            + (
+                "; one parameter set per route: 'en' = identified as English or undetermined, "
+                "'other' = any other language"
+                if "routes" in block
+                else ""
+            ),
+            **block,
+        },
         "decision": decision,
         "validation": {
             "data": main_group,
@@ -245,8 +263,17 @@ def main() -> None:
         card = calibrate_task(task, td)
         (args.models / f"{task}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
         extra = {g: v["cross_fitted"] for g, v in card["validation_extra"].items()}
-        print(task, card["validation"]["metric"], "in-sample", card["validation"]["in_sample"],
-              "cross-fitted", card["validation"]["cross_fitted"], extra, card["decision"], flush=True)
+        print(
+            task,
+            card["validation"]["metric"],
+            "in-sample",
+            card["validation"]["in_sample"],
+            "cross-fitted",
+            card["validation"]["cross_fitted"],
+            extra,
+            card["decision"],
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -56,70 +56,140 @@ class Mapping:
 
     source: str
     label: str
-    question_mark: bool | None   # None: either; True/False: the post does / does not contain one
-    allowed: tuple[str, ...]     # the categories the post can be; one = a gold category
+    question_mark: bool | None  # None: either; True/False: the post does / does not contain one
+    allowed: tuple[str, ...]  # the categories the post can be; one = a gold category
     why: str
 
 
 MAPPING: tuple[Mapping, ...] = (
     # RumourEval 2017 (PHEME): stance of real replies to news posts about rumours.
-    Mapping("rumoureval", "query", None, (QG,),
-            "asks for evidence about the post's claim: a question to the poster; sceptical queries "
-            "exist, but RumourEval keeps challenges in 'deny'"),
-    Mapping("rumoureval", "deny", True, (QC,),
-            "disputes the post's claim, as a question: a critical question"),
-    Mapping("rumoureval", "deny", False, (QC, MOCK, ABUSE, OTHER),
-            "disputes the claim without a question mark: a challenge, a taunt, an insult or a "
-            "statement; RumourEval does not say which"),
-    Mapping("rumoureval", "support", None, (SUPPORT, OTHER),
-            "asserts the claim is true: mostly restated news (other), sometimes endorsement (support)"),
-    Mapping("rumoureval", "comment", None, (OTHER,),
-            "a reply that neither asks, supports nor denies; RumourEval labels stance, not tone, so a "
-            "few abusive or mocking comments count as other here"),
+    Mapping(
+        "rumoureval",
+        "query",
+        None,
+        (QG,),
+        "asks for evidence about the post's claim: a question to the poster; sceptical queries "
+        "exist, but RumourEval keeps challenges in 'deny'",
+    ),
+    Mapping("rumoureval", "deny", True, (QC,), "disputes the post's claim, as a question: a critical question"),
+    Mapping(
+        "rumoureval",
+        "deny",
+        False,
+        (QC, MOCK, ABUSE, OTHER),
+        "disputes the claim without a question mark: a challenge, a taunt, an insult or a "
+        "statement; RumourEval does not say which",
+    ),
+    Mapping(
+        "rumoureval",
+        "support",
+        None,
+        (SUPPORT, OTHER),
+        "asserts the claim is true: mostly restated news (other), sometimes endorsement (support)",
+    ),
+    Mapping(
+        "rumoureval",
+        "comment",
+        None,
+        (OTHER,),
+        "a reply that neither asks, supports nor denies; RumourEval labels stance, not tone, so a "
+        "few abusive or mocking comments count as other here",
+    ),
     # TweetEval offensive val (OffensEval-2019).
-    Mapping("offensive", "offensive", None, (ABUSE,),
-            "offensive language; OffensEval counts untargeted profanity too, so some of these are "
-            "profane but not abuse of anyone"),
-    Mapping("offensive", "not-offensive", None, but(ABUSE),
-            "not offensive: any category but abuse"),
+    Mapping(
+        "offensive",
+        "offensive",
+        None,
+        (ABUSE,),
+        "offensive language; OffensEval counts untargeted profanity too, so some of these are "
+        "profane but not abuse of anyone",
+    ),
+    Mapping("offensive", "not-offensive", None, but(ABUSE), "not offensive: any category but abuse"),
     # TweetEval hate val (HatEval-2019: hate against immigrants and women).
     Mapping("hate", "hate", None, (ABUSE,), "hateful: abuse"),
     # TweetEval irony val (SemEval-2018 task 3): ironic posts, by annotators.
-    Mapping("irony", "irony", None, (MOCK,),
-            "ironic; SemEval irony includes situational irony, which is not always mockery"),
+    Mapping(
+        "irony", "irony", None, (MOCK,), "ironic; SemEval irony includes situational irony, which is not always mockery"
+    ),
     Mapping("irony", "non_irony", None, but(MOCK), "not ironic: any category but mockery"),
     # iSarcasmEval English, the held-out fifth: sarcasm labelled by the posts' own authors.
     Mapping("sarcasm", "sarcastic", None, (MOCK,), "sarcastic by its author's own account"),
     Mapping("sarcasm", "not_sarcastic", None, but(MOCK), "not sarcastic: any category but mockery"),
     # Complaints to companies (Preotiuc-Pietro et al. 2019): posts addressed to a company.
-    Mapping("complaints", "complaint", True, (QC,),
-            "a complaint to the company phrased as a question: a critical question (composed: "
-            "complaint label + question-mark rule)"),
-    Mapping("complaints", "complaint", False, (QC, MOCK, ABUSE, OTHER),
-            "a complaint without a question mark: a statement, a request, sarcasm or abuse"),
-    Mapping("complaints", "not_complaint", True, (QG,),
-            "a question to the company that is not a complaint: a genuine question (composed)"),
+    Mapping(
+        "complaints",
+        "complaint",
+        True,
+        (QC,),
+        "a complaint to the company phrased as a question: a critical question (composed: "
+        "complaint label + question-mark rule)",
+    ),
+    Mapping(
+        "complaints",
+        "complaint",
+        False,
+        (QC, MOCK, ABUSE, OTHER),
+        "a complaint without a question mark: a statement, a request, sarcasm or abuse",
+    ),
+    Mapping(
+        "complaints",
+        "not_complaint",
+        True,
+        (QG,),
+        "a question to the company that is not a complaint: a genuine question (composed)",
+    ),
     # TweetEval sentiment val (SemEval-2017), the 1,451 tweets the encoder never saw: sentiment only.
-    Mapping("sentiment", "positive", None, (QG, SUPPORT, OTHER),
-            "positive: support, other or a friendly question; assumed not sarcastic (SemEval's "
-            "annotators label a post by its intended sentiment, so sarcastic praise reads negative)"),
+    Mapping(
+        "sentiment",
+        "positive",
+        None,
+        (QG, SUPPORT, OTHER),
+        "positive: support, other or a friendly question; assumed not sarcastic (SemEval's "
+        "annotators label a post by its intended sentiment, so sarcastic praise reads negative)",
+    ),
     Mapping("sentiment", "negative", None, but(SUPPORT), "negative: anything but support"),
     # Twitter US Airline Sentiment: posts addressed to airlines, sentiment by annotators.
-    Mapping("airline", "positive", False, (SUPPORT,),
-            "positive and not a question: thanks and praise of the addressee"),
-    Mapping("airline", "positive", True, (SUPPORT, QG),
-            "positive with a question mark: thanks with a question, or praise as a rhetorical question"),
-    Mapping("airline", "neutral", True, (QG,),
-            "a neutral question to the airline: a genuine question (composed: sentiment + rule)"),
-    Mapping("airline", "neutral", False, (OTHER, SUPPORT, QG),
-            "neutral, no question mark: other, or support (the set's 'neutral' holds much praise: "
-            "'All were entertaining', '@AmericanAir Thanks so much!'), or a request without a "
-            "question mark ('please DM me', a question for askscope)"),
-    Mapping("airline", "negative", True, (QC,),
-            "a negative question to the airline: a critical question (composed); mocking questions "
-            "('Anyone home??') count as critical here"),
-    Mapping("airline", "negative", False, (QC, MOCK, ABUSE, OTHER),
-            "a negative statement: a complaint, sarcasm, abuse or a request; the data set does not say"),
+    Mapping(
+        "airline", "positive", False, (SUPPORT,), "positive and not a question: thanks and praise of the addressee"
+    ),
+    Mapping(
+        "airline",
+        "positive",
+        True,
+        (SUPPORT, QG),
+        "positive with a question mark: thanks with a question, or praise as a rhetorical question",
+    ),
+    Mapping(
+        "airline",
+        "neutral",
+        True,
+        (QG,),
+        "a neutral question to the airline: a genuine question (composed: sentiment + rule)",
+    ),
+    Mapping(
+        "airline",
+        "neutral",
+        False,
+        (OTHER, SUPPORT, QG),
+        "neutral, no question mark: other, or support (the set's 'neutral' holds much praise: "
+        "'All were entertaining', '@AmericanAir Thanks so much!'), or a request without a "
+        "question mark ('please DM me', a question for askscope)",
+    ),
+    Mapping(
+        "airline",
+        "negative",
+        True,
+        (QC,),
+        "a negative question to the airline: a critical question (composed); mocking questions "
+        "('Anyone home??') count as critical here",
+    ),
+    Mapping(
+        "airline",
+        "negative",
+        False,
+        (QC, MOCK, ABUSE, OTHER),
+        "a negative statement: a complaint, sarcasm, abuse or a request; the data set does not say",
+    ),
 )
 # Left out: RumourEval source posts (the news posts replied to, not replies), neutral sentiment
 # posts (any category), the 549 TweetEval sentiment val posts the encoder trained on, HatEval non-hate
@@ -156,13 +226,13 @@ def lookup(source: str, label: str, text: str) -> Mapping | None:
 class Raw:
     """Posts of one named split (the text list as :mod:`training.embed_cache` encodes it)."""
 
-    split: str                 # embed_cache split name
-    source: str                # mapping source name
+    split: str  # embed_cache split name
+    source: str  # mapping source name
     texts: list[str]
-    labels: list[str]          # the data set's own label names
-    groups: list[str]          # a thread id for RumourEval (folds never cut a thread), else the row
-    keep: list[bool]           # rows that are replies / posts to use at all
-    seen: bool = False         # the shipped encoder was fine-tuned on these texts
+    labels: list[str]  # the data set's own label names
+    groups: list[str]  # a thread id for RumourEval (folds never cut a thread), else the row
+    keep: list[bool]  # rows that are replies / posts to use at all
+    seen: bool = False  # the shipped encoder was fine-tuned on these texts
 
 
 def rumoureval(data: Path, split: str) -> Raw:
@@ -183,8 +253,14 @@ def rumoureval(data: Path, split: str) -> Raw:
 
 def _named(split: str, source: str, loaded: d.Split) -> Raw:
     names = _LABEL_NAMES[source]
-    return Raw(split, source, loaded.texts, [names[y] for y in loaded.labels],
-               [f"{split}/{i}" for i in range(len(loaded))], [True] * len(loaded))
+    return Raw(
+        split,
+        source,
+        loaded.texts,
+        [names[y] for y in loaded.labels],
+        [f"{split}/{i}" for i in range(len(loaded))],
+        [True] * len(loaded),
+    )
 
 
 def raw_sources(data: Path, with_seen: bool = True) -> list[Raw]:
@@ -211,11 +287,11 @@ class Assembled:
     """The discourse set: one row per kept post."""
 
     texts: list[str]
-    source: np.ndarray         # split name of each row
-    label: np.ndarray          # the source data set's own label
-    allowed: np.ndarray        # (n, 6) bool: the categories the post can be
-    group: np.ndarray          # fold group (thread for RumourEval)
-    seen: np.ndarray           # bool: the encoder trained on this text
+    source: np.ndarray  # split name of each row
+    label: np.ndarray  # the source data set's own label
+    allowed: np.ndarray  # (n, 6) bool: the categories the post can be
+    group: np.ndarray  # fold group (thread for RumourEval)
+    seen: np.ndarray  # bool: the encoder trained on this text
     split_rows: dict[str, np.ndarray] = field(default_factory=dict)  # split -> its rows' positions in the split
 
     @property
@@ -280,13 +356,26 @@ def assemble(raws: list[Raw]) -> Assembled:
         group.append(raw.groups[i])
         seen.append(raw.seen)
         split_rows.setdefault(raw.split, []).append(i)
-    return Assembled(texts, np.array(source), np.array(label), np.array(allowed, dtype=bool),
-                     np.array(group), np.array(seen, dtype=bool),
-                     {k: np.array(v) for k, v in split_rows.items()})
+    return Assembled(
+        texts,
+        np.array(source),
+        np.array(label),
+        np.array(allowed, dtype=bool),
+        np.array(group),
+        np.array(seen, dtype=bool),
+        {k: np.array(v) for k, v in split_rows.items()},
+    )
 
 
 def mapping_table() -> list[dict[str, object]]:
     """The mapping as plain records (for the model card and the docs)."""
-    return [{"source": m.source, "label": m.label,
-             "question_mark": {None: "any", True: "yes", False: "no"}[m.question_mark],
-             "categories": list(m.allowed), "why": m.why} for m in MAPPING]
+    return [
+        {
+            "source": m.source,
+            "label": m.label,
+            "question_mark": {None: "any", True: "yes", False: "no"}[m.question_mark],
+            "categories": list(m.allowed),
+            "why": m.why,
+        }
+        for m in MAPPING
+    ]

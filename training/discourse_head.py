@@ -88,14 +88,23 @@ def demo_thanks() -> list[str]:
 
     with resources.as_file(resources.files("askscope.demo").joinpath("uber_sydney.zip")) as path:
         with zipfile.ZipFile(path) as archive:
-            posts = [json.loads(archive.read(n)) for n in archive.namelist()
-                     if n.startswith("replies/") and n.endswith(".json")]
-    return sorted(p["text"] for p in posts if p["user"]["screen_name"] != "Uber_Sydney"
-                  and any(w in p["text"].lower() for w in ("thank", "thx")) and "thank regular taxi" not in p["text"])
+            posts = [
+                json.loads(archive.read(n))
+                for n in archive.namelist()
+                if n.startswith("replies/") and n.endswith(".json")
+            ]
+    return sorted(
+        p["text"]
+        for p in posts
+        if p["user"]["screen_name"] != "Uber_Sydney"
+        and any(w in p["text"].lower() for w in ("thank", "thx"))
+        and "thank regular taxi" not in p["text"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Scoring through the current package.
+
 
 class _CachedEncoder:
     """Stands in for the package's encoder: outputs come from :func:`training.embed_cache.encode`."""
@@ -157,8 +166,9 @@ def build(data_dir: Path) -> Scored:
         started = time.monotonic()
         per_split[raw.split] = score_split(raw.texts)
         print(f"scored {raw.split}: {len(raw.texts)} posts, {time.monotonic() - started:.0f} s", file=sys.stderr)
-    probabilities = {t: np.zeros((len(assembled.texts), per_split[raws[0].split][0][t].shape[1]))
-                     for t in discourse.REQUIRED}
+    probabilities = {
+        t: np.zeros((len(assembled.texts), per_split[raws[0].split][0][t].shape[1])) for t in discourse.REQUIRED
+    }
     pooled = np.zeros((len(assembled.texts), 384), dtype=np.float32)
     for split, positions in assembled.split_rows.items():
         rows = np.where(assembled.source == split)[0]
@@ -172,8 +182,8 @@ def build(data_dir: Path) -> Scored:
 # ---------------------------------------------------------------------------------------------
 # The head: multinomial logistic regression with a partial-label likelihood.
 
-def fit(features: np.ndarray, allowed: np.ndarray, weights: np.ndarray, l2: float,
-        uses_pooled: bool) -> discourse.Head:
+
+def fit(features: np.ndarray, allowed: np.ndarray, weights: np.ndarray, l2: float, uses_pooled: bool) -> discourse.Head:
     """Fit a :class:`askscope.classify.discourse.Head`.
 
     The loss of a row is ``-log sum_{c allowed} p_c`` (a singleton set is ordinary cross-entropy;
@@ -189,7 +199,7 @@ def fit(features: np.ndarray, allowed: np.ndarray, weights: np.ndarray, l2: floa
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         W = theta[: m * K].reshape(m, K)
-        b = theta[m * K:]
+        b = theta[m * K :]
         z = x @ W + b
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -199,13 +209,12 @@ def fit(features: np.ndarray, allowed: np.ndarray, weights: np.ndarray, l2: floa
         p = np.exp(logp)
         q = np.where(allowed, np.exp(logp - log_allowed[:, None]), 0.0)
         g = w[:, None] * (p - q)
-        value = float(-(w * log_allowed).sum() + 0.5 * l2 * (W ** 2).sum())
+        value = float(-(w * log_allowed).sum() + 0.5 * l2 * (W**2).sum())
         grad = np.concatenate([(x.T @ g + l2 * W).ravel(), g.sum(axis=0)])
         return value, grad
 
-    theta = minimize(loss, np.zeros(m * K + K), jac=True, method="L-BFGS-B",
-                     options={"maxiter": 500}).x
-    return discourse.Head(mean, scale, theta[: m * K].reshape(m, K), theta[m * K:], uses_pooled)
+    theta = minimize(loss, np.zeros(m * K + K), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return discourse.Head(mean, scale, theta[: m * K].reshape(m, K), theta[m * K :], uses_pooled)
 
 
 #: Total weight of each partial-label (source, set) group, relative to a gold category's.
@@ -255,7 +264,8 @@ def candidates(with_seen: bool = False) -> tuple[Candidate, ...]:
     grid = {False: (1e-3, 1e-2, 1e-1), True: (1e-2,)}  # the pooled head is slow to fit: one strength
     return tuple(
         Candidate(f"head{'+pooled' if pooled else ''}{'+seen' if seen else ''} l2={l2:g}", pooled, seen, l2)
-        for seen in ((False, True) if with_seen else (False,)) for pooled in (False, True)
+        for seen in ((False, True) if with_seen else (False,))
+        for pooled in (False, True)
         for l2 in grid[pooled]
     )
 
@@ -289,8 +299,14 @@ def negatives_kept(data: dd.Assembled, predicted: np.ndarray) -> float:
     """Mean over sources of the share of partial-label rows predicted inside their allowed set:
     on posts known *not* to be mockery (or abuse, or support), how rarely the scorer says so."""
     partial = (data.gold < 0) & ~data.seen
-    return float(np.mean([data.allowed[rows, predicted[rows]].mean() for rows in
-                          (partial & (data.source == s) for s in sorted(set(data.source[partial])))]))
+    return float(
+        np.mean(
+            [
+                data.allowed[rows, predicted[rows]].mean()
+                for rows in (partial & (data.source == s) for s in sorted(set(data.source[partial])))
+            ]
+        )
+    )
 
 
 def tune_weights(data: dd.Assembled, soft: np.ndarray) -> tuple[np.ndarray, float]:
@@ -338,8 +354,11 @@ def transfer(scored: Scored, candidate: Candidate | None, class_weights: np.ndar
     weights = row_weights(data.allowed, data.source)
     for split in sorted(set(data.source[data.scored])):
         inside = data.source == split
-        covered = [c for c in range(K) if ((gold == c) & data.scored & inside).any()
-                   and ((gold == c) & data.scored & ~inside).any()]
+        covered = [
+            c
+            for c in range(K)
+            if ((gold == c) & data.scored & inside).any() and ((gold == c) & data.scored & ~inside).any()
+        ]
         if not covered:
             continue
         if candidate is None:
@@ -350,14 +369,16 @@ def transfer(scored: Scored, candidate: Candidate | None, class_weights: np.ndar
             head = fit(x[rows], data.allowed[rows], weights[rows], candidate.l2, candidate.uses_pooled)
             predicted = np.argmax(head.probabilities(x[inside]) * class_weights, axis=1)
         g = gold[inside]
-        cells[split] = {DISCOURSE_CATEGORIES[c]: round(100 * float(np.mean(predicted[g == c] == c)), 1)
-                        for c in covered}
+        cells[split] = {
+            DISCOURSE_CATEGORIES[c]: round(100 * float(np.mean(predicted[g == c] == c)), 1) for c in covered
+        }
     values = [v for cell in cells.values() for v in cell.values()]
     return {"mean": round(float(np.mean(values)), 2), "cells": cells}
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures.
+
 
 def label_figures(gold: np.ndarray, predicted: np.ndarray) -> dict:
     matrix = confusion(gold, predicted, K)
@@ -415,8 +436,9 @@ def share_errors(gold: np.ndarray, predicted: np.ndarray, groups: np.ndarray) ->
                 errors["acc_hostile"].append(abs(corrected[hostile].sum() - truth[hostile].sum()))
         out[name] = {k: round(100 * float(np.mean(v)), 2) for k, v in errors.items()}
         out[name]["prior"] = [round(float(p), 3) for p in prior]
-    out["mean_over_priors"] = {k: round(float(np.mean([out[p][k] for p in PRIORS])), 2)
-                               for k in ("cc", "acc", "cc_hostile", "acc_hostile")}
+    out["mean_over_priors"] = {
+        k: round(float(np.mean([out[p][k] for p in PRIORS])), 2) for k in ("cc", "acc", "cc_hostile", "acc_hostile")
+    }
     return out
 
 
@@ -425,9 +447,14 @@ def per_source(gold: np.ndarray, predicted: np.ndarray, source: np.ndarray) -> d
     out = {}
     for s in sorted(set(source)):
         rows = source == s
-        out[s] = {"n": int(rows.sum()), "recall": {
-            DISCOURSE_CATEGORIES[c]: round(100 * float(np.mean(predicted[rows & (gold == c)] == c)), 1)
-            for c in range(K) if (rows & (gold == c)).any()}}
+        out[s] = {
+            "n": int(rows.sum()),
+            "recall": {
+                DISCOURSE_CATEGORIES[c]: round(100 * float(np.mean(predicted[rows & (gold == c)] == c)), 1)
+                for c in range(K)
+                if (rows & (gold == c)).any()
+            },
+        }
     return out
 
 
@@ -444,8 +471,7 @@ def partial_agreement(allowed: np.ndarray, predicted: np.ndarray, source: np.nda
 # ---------------------------------------------------------------------------------------------
 # Writing the shipped scorer.
 
-BASIS = ("{n} human-labelled public posts mapped onto the categories (docs/models/discourse.md): "
-         "{parts}; {how}")
+BASIS = "{n} human-labelled public posts mapped onto the categories (docs/models/discourse.md): {parts}; {how}"
 
 
 def basis(data: dd.Assembled, rows: np.ndarray, how: str) -> str:
@@ -466,8 +492,16 @@ def model_digest(models_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def write(models_dir: Path, out_dir: Path, scored: Scored, report: dict, shipped: str,
-          head: discourse.Head | None, soft: np.ndarray, predicted: np.ndarray) -> None:
+def write(
+    models_dir: Path,
+    out_dir: Path,
+    scored: Scored,
+    report: dict,
+    shipped: str,
+    head: discourse.Head | None,
+    soft: np.ndarray,
+    predicted: np.ndarray,
+) -> None:
     data = scored.data
     rows = data.scored
     gold = data.gold
@@ -477,26 +511,42 @@ def write(models_dir: Path, out_dir: Path, scored: Scored, report: dict, shipped
         (models_dir / "discourse_head.npz").unlink()
     figures = report["scorers"][shipped]
     report = {**report, "shipped": shipped}
-    how = ("cross-fitted predictions of the head (5 folds)" if head is not None
-           else "predictions of the rule (nothing fitted)")
+    how = (
+        "cross-fitted predictions of the head (5 folds)"
+        if head is not None
+        else "predictions of the rule (nothing fitted)"
+    )
     card: dict[str, Any] = {
         "task": "discourse",
         "version": VERSION,
         "labels": list(DISCOURSE_CATEGORIES),
         # the files the scorer reads (the quantification module digests them with the card)
         "sources": [{"kind": "discourse_head", "file": "discourse_head.npz"}] if head is not None else [],
-        "model": ({"kind": "head", "file": "discourse_head.npz",
-                   "what": "multinomial logistic regression (partial-label likelihood) over the tasks' "
-                           "probabilities as log-odds, surface features of the text"
-                           + (" and the encoder's pooled vector" if head.uses_pooled else ""),
-                   "reads": list(discourse.REQUIRED), "text_features": list(discourse.TEXT_FEATURES),
-                   "uses_pooled": head.uses_pooled, "selected": report["selected"]}
-                  if head is not None else
-                  {"kind": "rule", "reads": list(discourse.REQUIRED),
-                   "why": "no head beat the rule on both macro-F1 and the corrected share error"}),
-        "training_data": ["see validation.basis; partial labels (e.g. 'not offensive' = any category "
-                          "but abuse) train the head too; RumourEval train only if the selected head says so"]
-        if head is not None else [],
+        "model": (
+            {
+                "kind": "head",
+                "file": "discourse_head.npz",
+                "what": "multinomial logistic regression (partial-label likelihood) over the tasks' "
+                "probabilities as log-odds, surface features of the text"
+                + (" and the encoder's pooled vector" if head.uses_pooled else ""),
+                "reads": list(discourse.REQUIRED),
+                "text_features": list(discourse.TEXT_FEATURES),
+                "uses_pooled": head.uses_pooled,
+                "selected": report["selected"],
+            }
+            if head is not None
+            else {
+                "kind": "rule",
+                "reads": list(discourse.REQUIRED),
+                "why": "no head beat the rule on both macro-F1 and the corrected share error",
+            }
+        ),
+        "training_data": [
+            "see validation.basis; partial labels (e.g. 'not offensive' = any category "
+            "but abuse) train the head too; RumourEval train only if the selected head says so"
+        ]
+        if head is not None
+        else [],
         "validation": {
             "data": "discourse",
             "basis": basis(data, rows, how),
@@ -509,31 +559,48 @@ def write(models_dir: Path, out_dir: Path, scored: Scored, report: dict, shipped
             "share_error_points": figures["shares"]["mean_over_priors"],
             "transfer_recall": figures["transfer"]["mean"],
         },
-        "validation_extra": {k: {"n": int(rows.sum()), "metric": "macro-F1 over the six categories",
-                                 "what": "the rule" if k == "rule" else f"the head {v['candidate']}",
-                                 "cross_fitted": v["labels"]["macro_f1"], "recall": v["labels"]["recall"],
-                                 "confusion": v["labels"]["confusion"],
-                                 "share_error_points": v["shares"]["mean_over_priors"],
-                                 "transfer_recall": v["transfer"]["mean"]}
-                             for k, v in report["scorers"].items() if k != shipped},
+        "validation_extra": {
+            k: {
+                "n": int(rows.sum()),
+                "metric": "macro-F1 over the six categories",
+                "what": "the rule" if k == "rule" else f"the head {v['candidate']}",
+                "cross_fitted": v["labels"]["macro_f1"],
+                "recall": v["labels"]["recall"],
+                "confusion": v["labels"]["confusion"],
+                "share_error_points": v["shares"]["mean_over_priors"],
+                "transfer_recall": v["transfer"]["mean"],
+            }
+            for k, v in report["scorers"].items()
+            if k != shipped
+        },
         "mapping": dd.mapping_table(),
         "trained_with": {"python": platform.python_version()},
     }
     (models_dir / "discourse.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     validation = models_dir / "validation"
     validation.mkdir(exist_ok=True)
-    np.savez_compressed(validation / "discourse.npz", gold=gold[rows].astype(np.int64),
-                        probabilities=soft[rows].astype(np.float16), predicted=predicted[rows].astype(np.int64),
-                        source=data.source[rows].astype(str))
+    np.savez_compressed(
+        validation / "discourse.npz",
+        gold=gold[rows].astype(np.int64),
+        probabilities=soft[rows].astype(np.float16),
+        predicted=predicted[rows].astype(np.int64),
+        source=data.source[rows].astype(str),
+    )
     sources = {s: int((data.source[rows] == s).sum()) for s in sorted(set(data.source[rows]))}
     sidecar: dict[str, Any] = {
-        "task": "discourse", "labels": list(DISCOURSE_CATEGORIES), "model_version": VERSION,
-        "model_sha256": model_digest(models_dir), "data": card["validation"]["basis"], "sources": sources,
+        "task": "discourse",
+        "labels": list(DISCOURSE_CATEGORIES),
+        "model_version": VERSION,
+        "model_sha256": model_digest(models_dir),
+        "data": card["validation"]["basis"],
+        "sources": sources,
         "n": int(rows.sum()),
         "per_class": {c: int((gold[rows] == i).sum()) for i, c in enumerate(DISCOURSE_CATEGORIES)},
         "method": "acc",
-        "method_choice": {"by": "training/discourse_head.py (share error at PRIORS, two halves)",
-                          "summary": {m: figures["shares"]["mean_over_priors"][m] for m in ("cc", "acc")}},
+        "method_choice": {
+            "by": "training/discourse_head.py (share error at PRIORS, two halves)",
+            "summary": {m: figures["shares"]["mean_over_priors"][m] for m in ("cc", "acc")},
+        },
     }
     (validation / "discourse.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -545,10 +612,12 @@ def evaluate(scored: Scored, predicted: np.ndarray) -> dict:
     rows = data.scored
     gold = data.gold
     partial = (gold < 0) & ~data.seen
-    return {"labels": label_figures(gold[rows], predicted[rows]),
-            "shares": share_errors(gold[rows], predicted[rows], data.group[rows]),
-            "per_source": per_source(gold[rows], predicted[rows], data.source[rows]),
-            "partial_labels": partial_agreement(data.allowed, predicted, data.source, partial)}
+    return {
+        "labels": label_figures(gold[rows], predicted[rows]),
+        "shares": share_errors(gold[rows], predicted[rows], data.group[rows]),
+        "per_source": per_source(gold[rows], predicted[rows], data.source[rows]),
+        "partial_labels": partial_agreement(data.allowed, predicted, data.source, partial),
+    }
 
 
 def sincere(head: discourse.Head | None) -> dict[str, str]:
@@ -563,8 +632,7 @@ def sincere(head: discourse.Head | None) -> dict[str, str]:
         ids = discourse.categories(probabilities)
     else:
         _, pooled = models.encoder().run(posts)
-        ids = head.decide(head.probabilities(discourse.head_features(probabilities, posts, pooled,
-                                                                     head.uses_pooled)))
+        ids = head.decide(head.probabilities(discourse.head_features(probabilities, posts, pooled, head.uses_pooled)))
     return {t: DISCOURSE_CATEGORIES[i] for t, i in zip(posts, ids)}
 
 
@@ -575,34 +643,48 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=embed_cache.ROOT / "build" / "discourse")
     parser.add_argument("--candidates", default="all", help="'all' or a comma list of candidate names")
     parser.add_argument("--with-seen", action="store_true", help="also try heads trained on RumourEval train")
-    parser.add_argument("--doc", type=Path, default=embed_cache.ROOT / "docs" / "models" / "discourse.md",
-                        help="model card document whose figures section is rewritten ('-' = leave it)")
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=embed_cache.ROOT / "docs" / "models" / "discourse.md",
+        help="model card document whose figures section is rewritten ('-' = leave it)",
+    )
     args = parser.parse_args()
     scored = build(args.data)
     data = scored.data
     folds = folds_of(data.group)
-    report: dict = {"n_rows": len(data.texts), "n_scored": int(data.scored.sum()),
-                    "gold_counts": {c: int((data.gold[data.scored] == i).sum())
-                                    for i, c in enumerate(DISCOURSE_CATEGORIES)},
-                    "scorers": {}, "candidates": {}}
+    report: dict = {
+        "n_rows": len(data.texts),
+        "n_scored": int(data.scored.sum()),
+        "gold_counts": {c: int((data.gold[data.scored] == i).sum()) for i, c in enumerate(DISCOURSE_CATEGORIES)},
+        "scorers": {},
+        "candidates": {},
+    }
     rule_predicted = discourse.categories(scored.probabilities)
     rule_soft = discourse.soft_scores(scored.probabilities)
     report["scorers"]["rule"] = evaluate(scored, rule_predicted)
     print(f"rule: macro-F1 {report['scorers']['rule']['labels']['macro_f1']}", file=sys.stderr)
     tried = candidates(args.with_seen)
     chosen = tried if args.candidates == "all" else tuple(c for c in tried if c.name in args.candidates.split(","))
-    best: dict[str, tuple[float, Candidate, np.ndarray]] = {}   # scorer name -> best candidate of its kind
+    best: dict[str, tuple[float, Candidate, np.ndarray]] = {}  # scorer name -> best candidate of its kind
     weights: dict[str, np.ndarray] = {}
-    report["scorers"]["rule"]["objective"] = round(report["scorers"]["rule"]["labels"]["macro_f1"]
-                                                   + 100 * negatives_kept(data, rule_predicted), 2)
+    report["scorers"]["rule"]["objective"] = round(
+        report["scorers"]["rule"]["labels"]["macro_f1"] + 100 * negatives_kept(data, rule_predicted), 2
+    )
     for candidate in chosen:
         soft = cross_fit(scored, candidate, folds)
         w, objective = tune_weights(data, soft)
         labels = label_figures(data.gold[data.scored], np.argmax(soft * w, axis=1)[data.scored])
-        report["candidates"][candidate.name] = {"macro_f1": labels["macro_f1"], "objective": round(objective, 2),
-                                                "class_weights": w.tolist()}
-        print(f"{candidate.name}: cross-fitted macro-F1 {labels['macro_f1']}, objective {objective:.2f}, "
-              f"weights {w.tolist()}", file=sys.stderr)
+        report["candidates"][candidate.name] = {
+            "macro_f1": labels["macro_f1"],
+            "objective": round(objective, 2),
+            "class_weights": w.tolist(),
+        }
+        print(
+            f"{candidate.name}: cross-fitted macro-F1 {labels['macro_f1']}, objective {objective:.2f}, "
+            f"weights {w.tolist()}",
+            file=sys.stderr,
+        )
         kind = "head+pooled" if candidate.uses_pooled else "head"
         if kind not in best or objective > best[kind][0]:
             best[kind] = (objective, candidate, soft)
@@ -620,21 +702,36 @@ def main() -> None:
     # Of the heads that call the demo's thanks support and travel to an unseen source better than
     # the rule, the one whose corrected shares are closest to the truth (what the reports print);
     # ties go to the smaller head.
-    sincere_ok = [k for k in best if all(report["sincere"][k][t] == "support" for t in SINCERE_REQUIRED)
-                  and all(report["sincere"][k][t] != "mockery" for t in demo_thanks())]
-    travels = [k for k in sincere_ok
-               if report["scorers"][k]["transfer"]["mean"] > report["scorers"]["rule"]["transfer"]["mean"]]
-    kind = min(travels or list(best), key=lambda k: (report["scorers"][k]["shares"]["mean_over_priors"]["acc"],
-                                                     -report["scorers"][k]["objective"], k != "head"))
+    sincere_ok = [
+        k
+        for k in best
+        if all(report["sincere"][k][t] == "support" for t in SINCERE_REQUIRED)
+        and all(report["sincere"][k][t] != "mockery" for t in demo_thanks())
+    ]
+    travels = [
+        k
+        for k in sincere_ok
+        if report["scorers"][k]["transfer"]["mean"] > report["scorers"]["rule"]["transfer"]["mean"]
+    ]
+    kind = min(
+        travels or list(best),
+        key=lambda k: (
+            report["scorers"][k]["shares"]["mean_over_priors"]["acc"],
+            -report["scorers"][k]["objective"],
+            k != "head",
+        ),
+    )
     _, candidate, head_soft = best[kind]
     final = finals[kind]
     report["selected"] = candidate.name
     report["sincere_required_ok"] = sincere_ok
     rule_f, head_f = report["scorers"]["rule"], report["scorers"][kind]
-    beats = (kind in travels
-             and head_f["labels"]["macro_f1"] > rule_f["labels"]["macro_f1"]
-             and head_f["shares"]["mean_over_priors"]["acc"] < rule_f["shares"]["mean_over_priors"]["acc"]
-             and head_f["objective"] > rule_f["objective"])
+    beats = (
+        kind in travels
+        and head_f["labels"]["macro_f1"] > rule_f["labels"]["macro_f1"]
+        and head_f["shares"]["mean_over_priors"]["acc"] < rule_f["shares"]["mean_over_priors"]["acc"]
+        and head_f["objective"] > rule_f["objective"]
+    )
     report["shipped"] = kind if beats else "rule"
     if beats:
         write(args.models, args.out, scored, report, kind, final, head_soft, final.decide(head_soft))
@@ -653,27 +750,43 @@ FIGURES_START, FIGURES_END = "<!-- figures: written by python -m training.discou
 def markdown(report: dict) -> str:
     """The figures section of ``docs/models/discourse.md`` from a run's report."""
     names = [k for k in report["scorers"]]
-    lines = [f"Shipped: **{report['shipped']}**"
-             + (f" (`{report['scorers'][report['shipped']]['candidate']}`, decision weights "
-                f"{report['scorers'][report['shipped']]['class_weights']})" if report["shipped"] != "rule" else "")
-             + f". Scored rows: {report['n_scored']:,} (of {report['n_rows']:,} assembled); gold counts: "
-             + ", ".join(f"{c} {n:,}" for c, n in report["gold_counts"].items()) + ".", "",
-             "| scorer | macro-F1 | " + " | ".join(f"recall {c}" for c in DISCOURSE_CATEGORIES)
-             + " | negatives kept | transfer recall |",
-             "|---|---|" + "---|" * len(DISCOURSE_CATEGORIES) + "---|---|"]
+    lines = [
+        f"Shipped: **{report['shipped']}**"
+        + (
+            f" (`{report['scorers'][report['shipped']]['candidate']}`, decision weights "
+            f"{report['scorers'][report['shipped']]['class_weights']})"
+            if report["shipped"] != "rule"
+            else ""
+        )
+        + f". Scored rows: {report['n_scored']:,} (of {report['n_rows']:,} assembled); gold counts: "
+        + ", ".join(f"{c} {n:,}" for c, n in report["gold_counts"].items())
+        + ".",
+        "",
+        "| scorer | macro-F1 | "
+        + " | ".join(f"recall {c}" for c in DISCOURSE_CATEGORIES)
+        + " | negatives kept | transfer recall |",
+        "|---|---|" + "---|" * len(DISCOURSE_CATEGORIES) + "---|---|",
+    ]
     for k in names:
         f = report["scorers"][k]
         kept = np.mean([v["inside_allowed"] for v in f["partial_labels"].values()])
-        lines.append(f"| {k} | {f['labels']['macro_f1']} | "
-                     + " | ".join(str(f["labels"]["recall"][c]) for c in DISCOURSE_CATEGORIES)
-                     + f" | {kept:.1f} | {f['transfer']['mean']} |")
-    lines += ["", "Share error in points (mean absolute error over the six categories; hostile = "
-              "question_critical + mockery + abuse), simulated campaigns of "
-              f"{CAMPAIGN_POSTS} posts, {DRAWS} draws per prior: `cc` = share of posts labelled, "
-              "`acc` = corrected by the confusion matrix of the other half.", "",
-              "| prior | mix (qg, qc, mock, abuse, support, other) | "
-              + " | ".join(f"{k} cc / acc | {k} hostile cc / acc" for k in names) + " |",
-              "|---|---|" + "---|---|" * len(names)]
+        lines.append(
+            f"| {k} | {f['labels']['macro_f1']} | "
+            + " | ".join(str(f["labels"]["recall"][c]) for c in DISCOURSE_CATEGORIES)
+            + f" | {kept:.1f} | {f['transfer']['mean']} |"
+        )
+    lines += [
+        "",
+        "Share error in points (mean absolute error over the six categories; hostile = "
+        "question_critical + mockery + abuse), simulated campaigns of "
+        f"{CAMPAIGN_POSTS} posts, {DRAWS} draws per prior: `cc` = share of posts labelled, "
+        "`acc` = corrected by the confusion matrix of the other half.",
+        "",
+        "| prior | mix (qg, qc, mock, abuse, support, other) | "
+        + " | ".join(f"{k} cc / acc | {k} hostile cc / acc" for k in names)
+        + " |",
+        "|---|---|" + "---|---|" * len(names),
+    ]
     for prior in list(PRIORS) + ["assembled_set"]:
         mix = report["scorers"]["rule"]["shares"][prior]["prior"]
         cells = []
@@ -681,19 +794,35 @@ def markdown(report: dict) -> str:
             e = report["scorers"][k]["shares"][prior]
             cells += [f"{e['cc']} / {e['acc']}", f"{e['cc_hostile']} / {e['acc_hostile']}"]
         lines.append(f"| {prior} | {', '.join(f'{p:.2f}' for p in mix)} | " + " | ".join(cells) + " |")
-    lines += ["", "Transfer (recall on a source left out of training, per category it shares with "
-              "other sources):", "", "| scorer | " + " | ".join(sorted(report["scorers"]["rule"]["transfer"]["cells"]))
-              + " |", "|---|" + "---|" * len(report["scorers"]["rule"]["transfer"]["cells"])]
+    lines += [
+        "",
+        "Transfer (recall on a source left out of training, per category it shares with other sources):",
+        "",
+        "| scorer | " + " | ".join(sorted(report["scorers"]["rule"]["transfer"]["cells"])) + " |",
+        "|---|" + "---|" * len(report["scorers"]["rule"]["transfer"]["cells"]),
+    ]
     for k in names:
         cells = report["scorers"][k]["transfer"]["cells"]
-        lines.append(f"| {k} | " + " | ".join(", ".join(f"{c} {v}" for c, v in cells[s].items())
-                                             for s in sorted(cells)) + " |")
+        lines.append(
+            f"| {k} | " + " | ".join(", ".join(f"{c} {v}" for c, v in cells[s].items()) for s in sorted(cells)) + " |"
+        )
     shipped = report["scorers"][report["shipped"]]["labels"]["confusion"]
-    lines += ["", f"Confusion matrix of the shipped scorer ({report['shipped']}; rows = gold, columns = "
-              "predicted, in the order " + ", ".join(DISCOURSE_CATEGORIES) + "):", "", "```"]
+    lines += [
+        "",
+        f"Confusion matrix of the shipped scorer ({report['shipped']}; rows = gold, columns = "
+        "predicted, in the order " + ", ".join(DISCOURSE_CATEGORIES) + "):",
+        "",
+        "```",
+    ]
     lines += [" ".join(f"{v:6d}" for v in row) for row in shipped]
-    lines += ["```", "", "Sincere thanks and praise (the demo's thanks and the issue's two sentences):", "",
-              "| post | " + " | ".join(report["sincere"]) + " |", "|---|" + "---|" * len(report["sincere"])]
+    lines += [
+        "```",
+        "",
+        "Sincere thanks and praise (the demo's thanks and the issue's two sentences):",
+        "",
+        "| post | " + " | ".join(report["sincere"]) + " |",
+        "|---|" + "---|" * len(report["sincere"]),
+    ]
     for text in report["sincere"]["rule"]:
         lines.append(f"| {text} | " + " | ".join(v[text] for v in report["sincere"].values()) + " |")
     return "\n".join(lines) + "\n"
@@ -709,15 +838,20 @@ def write_doc(path: Path, report: dict) -> None:
 def print_summary(report: dict) -> None:
     print(f"scored rows {report['n_scored']} of {report['n_rows']}; gold {report['gold_counts']}")
     print(f"selected head: {report['selected']}; shipped: {report['shipped']}")
-    header = "| scorer | macro-F1 | " + " | ".join(f"recall {c}" for c in DISCOURSE_CATEGORIES) + \
-             " | share MAE cc | share MAE acc | hostile err cc | hostile err acc | transfer recall |"
+    header = (
+        "| scorer | macro-F1 | "
+        + " | ".join(f"recall {c}" for c in DISCOURSE_CATEGORIES)
+        + " | share MAE cc | share MAE acc | hostile err cc | hostile err acc | transfer recall |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for name, fig in report["scorers"].items():
         m = fig["shares"]["mean_over_priors"]
-        print(f"| {name} | {fig['labels']['macro_f1']} | "
-              + " | ".join(str(fig["labels"]["recall"][c]) for c in DISCOURSE_CATEGORIES)
-              + f" | {m['cc']} | {m['acc']} | {m['cc_hostile']} | {m['acc_hostile']} | {fig['transfer']['mean']} |")
+        print(
+            f"| {name} | {fig['labels']['macro_f1']} | "
+            + " | ".join(str(fig["labels"]["recall"][c]) for c in DISCOURSE_CATEGORIES)
+            + f" | {m['cc']} | {m['acc']} | {m['cc_hostile']} | {m['acc_hostile']} | {fig['transfer']['mean']} |"
+        )
     for prior in list(PRIORS) + ["assembled_set"]:
         print(prior, {k: report["scorers"][k]["shares"][prior] for k in report["scorers"]})
     print("sincere:", json.dumps(report["sincere"], indent=1))

@@ -103,8 +103,9 @@ def _run(texts: list[str], progress: str | None) -> tuple[dict[str, np.ndarray],
     return {h: np.concatenate(v) for h, v in heads.items()}, np.concatenate(pooled)
 
 
-def encode(texts: list[str], cache_dir: Path = CACHE_DIR,
-           progress: str | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def encode(
+    texts: list[str], cache_dir: Path = CACHE_DIR, progress: str | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Head logits ``{head: (n, k)}`` and pooled vectors ``(n, 384)`` of ``texts``, from the cache
     when these texts were encoded before by this encoder, else computed and cached.
 
@@ -115,7 +116,7 @@ def encode(texts: list[str], cache_dir: Path = CACHE_DIR,
     path = cache_dir / f"{texts_key(texts)}.npz"
     if path.is_file():
         with np.load(path) as stored:
-            heads = {k[len("logits_"):]: stored[k] for k in stored.files if k.startswith("logits_")}
+            heads = {k[len("logits_") :]: stored[k] for k in stored.files if k.startswith("logits_")}
             return heads, stored["pooled"]
     heads, pooled = _run(texts, progress)
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -125,8 +126,7 @@ def encode(texts: list[str], cache_dir: Path = CACHE_DIR,
     return heads, pooled
 
 
-def load_split(data: Path, name: str, cache_dir: Path = CACHE_DIR
-               ) -> tuple[d.Split, dict[str, np.ndarray], np.ndarray]:
+def load_split(data: Path, name: str, cache_dir: Path = CACHE_DIR) -> tuple[d.Split, dict[str, np.ndarray], np.ndarray]:
     """A named split (see :data:`SPLITS`) with its head logits and pooled vectors."""
     if name not in SPLITS:
         raise KeyError(f"unknown split {name!r}; known: {', '.join(sorted(SPLITS))}")

@@ -41,12 +41,19 @@ def main() -> None:
     for name, (task, split) in sets.items():
         labels = classify(split.texts, [task])[task].labels
         metric_name, metric = OFFICIAL["umsab" if name.startswith("umsab") else name]
-        report[name] = {"task": task, "metric": metric_name, "n": len(split),
-                        "value": round(100 * metric(split.labels, labels), 2)}
+        report[name] = {
+            "task": task,
+            "metric": metric_name,
+            "n": len(split),
+            "value": round(100 * metric(split.labels, labels), 2),
+        }
         print(f"{name:18s} {task:10s} {metric_name:28s} {report[name]['value']:6.2f}  (n={len(split)})", flush=True)
     umsab = [v["value"] for k, v in report.items() if k.startswith("umsab")]
-    report["umsab-mean"] = {"task": "sentiment", "metric": "mean macro-F1 of 8 languages",
-                            "value": round(float(np.mean(umsab)), 2)}
+    report["umsab-mean"] = {
+        "task": "sentiment",
+        "metric": "mean macro-F1 of 8 languages",
+        "value": round(float(np.mean(umsab)), 2),
+    }
     print(f"umsab-mean         sentiment  mean macro-F1 of 8 languages {report['umsab-mean']['value']:6.2f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

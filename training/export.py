@@ -45,11 +45,19 @@ def export(work: Path, models: Path) -> None:
     fp32 = work / "encoder-fp32.onnx"
     ids = torch.ones((2, 16), dtype=torch.long)
     torch.onnx.export(
-        Exported(model), (ids, torch.ones_like(ids)), str(fp32),
-        input_names=["input_ids", "attention_mask"], output_names=["logits", "pooled"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
-                      "logits": {0: "batch"}, "pooled": {0: "batch"}},
-        opset_version=17, dynamo=False,
+        Exported(model),
+        (ids, torch.ones_like(ids)),
+        str(fp32),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits", "pooled"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "length"},
+            "attention_mask": {0: "batch", 1: "length"},
+            "logits": {0: "batch"},
+            "pooled": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
     )
     # Fuse attention, GELU and skip-LayerNorm for ONNX Runtime's CPU kernels. The embedding
     # LayerNorm is left unfused so that the embedding tables stay plain Gathers and can be
@@ -60,21 +68,36 @@ def export(work: Path, models: Path) -> None:
     options = FusionOptions("bert")
     options.enable_embed_layer_norm = False
     fused = work / "encoder-fused.onnx"
-    optimize_model(str(fp32), model_type="bert", num_heads=12, hidden_size=384, opt_level=1,
-                   optimization_options=options).save_model_to_file(str(fused))
+    optimize_model(
+        str(fp32), model_type="bert", num_heads=12, hidden_size=384, opt_level=1, optimization_options=options
+    ).save_model_to_file(str(fused))
     models.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(fused), str(models / "encoder.onnx"), weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul", "Attention", "Gather"], per_channel=False,
-                     extra_options={"DefaultTensorType": 1})
+    quantize_dynamic(
+        str(fused),
+        str(models / "encoder.onnx"),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Attention", "Gather"],
+        per_channel=False,
+        extra_options={"DefaultTensorType": 1},
+    )
     shutil.copy(base_model_dir() / "tokenizer.json", models / "tokenizer.json")
     layout, start = {}, 0
     for name, k in checkpoint["heads"].items():
         layout[name] = [start, start + k]
         start += k
-    (models / "encoder.json").write_text(json.dumps(
-        {"base_model": "sentence-transformers/all-MiniLM-L6-v2", "max_length": checkpoint["max_length"],
-         "heads": layout, "pooling": "mean", "quantisation": "onnxruntime dynamic int8 (MatMul, Attention, Gather) after BERT fusions"},
-        indent=2) + "\n")
+    (models / "encoder.json").write_text(
+        json.dumps(
+            {
+                "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+                "max_length": checkpoint["max_length"],
+                "heads": layout,
+                "pooling": "mean",
+                "quantisation": "onnxruntime dynamic int8 (MatMul, Attention, Gather) after BERT fusions",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -149,8 +148,17 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
     )
-    log = {"epochs": [], "config": {"lr": args.lr, "epochs": args.epochs, "batch": BATCH,
-                                    "max_length": MAX_LENGTH, "seed": SEED, "steps": total}}
+    log = {
+        "epochs": [],
+        "config": {
+            "lr": args.lr,
+            "epochs": args.epochs,
+            "batch": BATCH,
+            "max_length": MAX_LENGTH,
+            "seed": SEED,
+            "steps": total,
+        },
+    }
     model.train()
     step, started = 0, time.time()
     for epoch, batches in enumerate(plan):
@@ -169,16 +177,21 @@ def main() -> None:
             step += 1
             if step % 200 == 0:
                 rate = step / (time.time() - started)
-                print(f"step {step}/{total} {rate:.2f} batch/s eta {(total - step) / rate / 60:.1f} min "
-                      + " ".join(f"{h}={np.mean(v[-50:]):.3f}" for h, v in running.items() if v), flush=True)
+                print(
+                    f"step {step}/{total} {rate:.2f} batch/s eta {(total - step) / rate / 60:.1f} min "
+                    + " ".join(f"{h}={np.mean(v[-50:]):.3f}" for h, v in running.items() if v),
+                    flush=True,
+                )
         scores = evaluate(model, tokenizer, val)
         umsab = [v for k, v in scores.items() if k.startswith("umsab")]
         scores["umsab-mean"] = round(float(np.mean(umsab)), 2)
         print(f"epoch {epoch + 1}: {json.dumps(scores)}", flush=True)
-        log["epochs"].append({"epoch": epoch + 1, "val_argmax": scores,
-                              "loss": {h: float(np.mean(v)) for h, v in running.items()}})
-        torch.save({"state_dict": model.state_dict(), "heads": HEADS, "max_length": MAX_LENGTH},
-                   args.out / "multitask.pt")
+        log["epochs"].append(
+            {"epoch": epoch + 1, "val_argmax": scores, "loss": {h: float(np.mean(v)) for h, v in running.items()}}
+        )
+        torch.save(
+            {"state_dict": model.state_dict(), "heads": HEADS, "max_length": MAX_LENGTH}, args.out / "multitask.pt"
+        )
         (args.out / "finetune_log.json").write_text(json.dumps(log, indent=2))
     print(f"done in {(time.time() - started) / 60:.1f} min")
 

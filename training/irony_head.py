@@ -49,17 +49,27 @@ from training.metrics import confusion
 VERSION = "2.0.0"
 SEED = 11
 C = 0.05
-ORDINARY_WEIGHT = 1.0           # total weight of the ordinary fit rows, relative to the labelled rows
-PRAISE_WEIGHT = 3.0             # ordinary posts labelled positive (airline, sentiment val) weigh this much more
+ORDINARY_WEIGHT = 1.0  # total weight of the ordinary fit rows, relative to the labelled rows
+PRAISE_WEIGHT = 3.0  # ordinary posts labelled positive (airline, sentiment val) weigh this much more
 REFERENCE_PRIOR = 0.15
 PRIORS = (0.05, 0.15, 0.40)
-INPUTS = ("pooled", "margin:irony", "margin:sarcasm", "logits:sentiment", "margin:offensive", "margin:hate",
-          "logits:emotion", "margin:question", "rules:cues")
+INPUTS = (
+    "pooled",
+    "margin:irony",
+    "margin:sarcasm",
+    "logits:sentiment",
+    "margin:offensive",
+    "margin:hate",
+    "logits:emotion",
+    "margin:question",
+    "rules:cues",
+)
 HEAD_FILE = "irony_head.npz"
 LABELLED_TRAIN = ("tweeteval-irony-train", "isarcasm-fit")
 VALIDATION = {"irony": "tweeteval-irony-val", "sarcasm": "isarcasm-heldout"}
 ORDINARY = ("tweeteval-sentiment-val", "complaints", "airline") + tuple(
-    f"stance-{t}-{p}" for t in d.STANCE_TARGETS for p in ("train", "val"))
+    f"stance-{t}-{p}" for t in d.STANCE_TARGETS for p in ("train", "val")
+)
 
 
 PRAISE_SETS = ("airline", "tweeteval-sentiment-val")  # label 2 = positive in both
@@ -104,8 +114,13 @@ def fit_head(data: Path) -> tuple[LinearHead, dict]:
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y, sample_weight=w)
     head = LinearHead(INPUTS, mean, scale, model.coef_[0], float(model.intercept_[0]))
-    info = {"labelled_rows": n_labelled, "ordinary_rows": int(len(xo)), "C": C,
-            "ordinary_weight": ORDINARY_WEIGHT, "praise_weight": PRAISE_WEIGHT}
+    info = {
+        "labelled_rows": n_labelled,
+        "ordinary_rows": int(len(xo)),
+        "C": C,
+        "ordinary_weight": ORDINARY_WEIGHT,
+        "praise_weight": PRAISE_WEIGHT,
+    }
     return head, info
 
 
@@ -114,14 +129,16 @@ def sources_of(head: LinearHead, data: Path, name: str) -> tuple[list[np.ndarray
     return [logits["irony"], logits["sarcasm"], head.scores(split.texts, logits, pooled)], np.asarray(split.labels)
 
 
-def fit_weighted_calibration(sources: list[np.ndarray], gold: np.ndarray, weight: np.ndarray) -> tuple[list[float], list[float]]:
+def fit_weighted_calibration(
+    sources: list[np.ndarray], gold: np.ndarray, weight: np.ndarray
+) -> tuple[list[float], list[float]]:
     logs = [calibration.log_softmax(s.astype(np.float64)) for s in sources]
     weight = weight / weight.sum()
 
     def loss(theta: np.ndarray) -> float:
         z = np.array([0.0, theta[-1]])[None, :] + sum(wi * li for wi, li in zip(theta[:-1], logs))
         lp = calibration.log_softmax(z)
-        return float(-(weight * lp[np.arange(len(gold)), gold]).sum() + 1e-4 * np.sum(theta ** 2))
+        return float(-(weight * lp[np.arange(len(gold)), gold]).sum() + 1e-4 * np.sum(theta**2))
 
     theta = minimize(loss, np.concatenate([np.full(len(logs), 1.0 / len(logs)), [0.0]]), method="L-BFGS-B").x
     return [round(float(v), 6) for v in theta[:-1]], [0.0, round(float(theta[-1]), 6)]
@@ -172,8 +189,9 @@ def objective(p: np.ndarray, gold: np.ndarray, groups: np.ndarray, threshold: fl
 
 
 def fit_rule(sources, gold, groups, rows) -> tuple[list[float], list[float], float]:
-    weights, bias = fit_weighted_calibration([s[rows] for s in sources], gold[rows],
-                                             stream_weights(groups[rows], gold[rows]))
+    weights, bias = fit_weighted_calibration(
+        [s[rows] for s in sources], gold[rows], stream_weights(groups[rows], gold[rows])
+    )
     p = calibration.combine([s[rows] for s in sources], weights, bias)[:, 1]
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     threshold = float(max(grid, key=lambda t: (objective(p, gold[rows], groups[rows], t), -abs(t - 0.5))))
@@ -227,21 +245,29 @@ def main() -> None:
 
     def block(g: str, metric: str) -> dict:
         rows = groups == g
-        return {"n": int(rows.sum()), "metric": metric,
-                "in_sample": round(100 * f1(gold[rows], pred_in[rows]), 2),
-                "cross_fitted": round(100 * f1(gold[rows], cross_pred[rows]), 2),
-                "confusion": confusion(gold[rows], cross_pred[rows], 2).tolist()}
+        return {
+            "n": int(rows.sum()),
+            "metric": metric,
+            "in_sample": round(100 * f1(gold[rows], pred_in[rows]), 2),
+            "cross_fitted": round(100 * f1(gold[rows], cross_pred[rows]), 2),
+            "confusion": confusion(gold[rows], cross_pred[rows], 2).tolist(),
+        }
 
     ordinary = groups == "ordinary"
     card = {
         "task": "irony",
         "version": VERSION,
         "labels": ["non_irony", "irony"],
-        "model": {"kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8): irony and sarcasm heads, plus a "
-                          "logistic head on the frozen pooled vector, all head logits and surface cues",
-                  "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE]},
-        "sources": [{"kind": "encoder", "head": "irony"}, {"kind": "encoder", "head": "sarcasm"},
-                    {"kind": "head", "file": HEAD_FILE}],
+        "model": {
+            "kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8): irony and sarcasm heads, plus a "
+            "logistic head on the frozen pooled vector, all head logits and surface cues",
+            "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE],
+        },
+        "sources": [
+            {"kind": "encoder", "head": "irony"},
+            {"kind": "encoder", "head": "sarcasm"},
+            {"kind": "head", "file": HEAD_FILE},
+        ],
         "training_data": [
             "tweeteval/irony/train (SemEval-2018 task 3A): irony head and the logistic head",
             "isarcasmeval/train.En.csv minus a seeded, stratified 20% held out: sarcasm head and the logistic head",
@@ -251,31 +277,43 @@ def main() -> None:
         "head": {"file": HEAD_FILE, "inputs": list(INPUTS), **info},
         "calibration": {
             "method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), fitted by weighted log-loss "
-                      "on TweetEval irony val, the iSarcasmEval held-out fifth and the check half of the ordinary "
-                      "posts, weighted to a stream with 15% ironic posts (non-ironic: half the benchmarks' own, "
-                      "half ordinary posts)",
+            "on TweetEval irony val, the iSarcasmEval held-out fifth and the check half of the ordinary "
+            "posts, weighted to a stream with 15% ironic posts (non-ironic: half the benchmarks' own, "
+            "half ordinary posts)",
             "prior": REFERENCE_PRIOR,
             "weights": weights,
             "bias": bias,
         },
-        "decision": {"kind": "threshold", "threshold": threshold,
-                     "chosen_for": "mean F1 over priors 5%, 15%, 40% and each validation set's natural prior"},
-        "validation": {**block("irony", "F1 of the ironic class"), "data": "irony",
-                       "confusion_note": "rows = gold, columns = predicted; cross-fitted predictions"},
+        "decision": {
+            "kind": "threshold",
+            "threshold": threshold,
+            "chosen_for": "mean F1 over priors 5%, 15%, 40% and each validation set's natural prior",
+        },
+        "validation": {
+            **block("irony", "F1 of the ironic class"),
+            "data": "irony",
+            "confusion_note": "rows = gold, columns = predicted; cross-fitted predictions",
+        },
         "validation_extra": {"sarcasm": block("sarcasm", "F1 of the sarcastic class")},
         "realistic_priors": {
             "note": "expected F1 and classify-and-count share at each prior, from each set's tpr and a stream fpr "
-                    "(mean of the set's own non-ironic rows and the ordinary check rows); cross-fitted",
+            "(mean of the set's own non-ironic rows and the ordinary check rows); cross-fitted",
             "table": _table_from_predictions(cross_pred, gold, groups),
-            "ordinary_flagged_share": {"in_sample": round(float(pred_in[ordinary].mean()), 4),
-                                       "cross_fitted": round(float(cross_pred[ordinary].mean()), 4),
-                                       "n": int(ordinary.sum())},
+            "ordinary_flagged_share": {
+                "in_sample": round(float(pred_in[ordinary].mean()), 4),
+                "cross_fitted": round(float(cross_pred[ordinary].mean()), 4),
+                "n": int(ordinary.sum()),
+            },
         },
         "trained_with": {"python": platform.python_version()},
     }
     (args.models / "irony.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps({k: card[k] for k in ("calibration", "decision", "validation", "validation_extra",
-                                           "realistic_priors")}, indent=1))
+    print(
+        json.dumps(
+            {k: card[k] for k in ("calibration", "decision", "validation", "validation_extra", "realistic_priors")},
+            indent=1,
+        )
+    )
 
 
 def _table_from_predictions(pred: np.ndarray, gold: np.ndarray, groups: np.ndarray) -> dict:
@@ -288,9 +326,11 @@ def _table_from_predictions(pred: np.ndarray, gold: np.ndarray, groups: np.ndarr
         tpr, fpr = float(pred[pos].mean()), float((pred[neg].mean() + ordinary_fpr) / 2)
         for prior in PRIORS + (natural_prior(gold, groups, g),):
             flagged = prior * tpr + (1 - prior) * fpr
-            table[f"{g}@{prior:.3f}"] = {"f1": round(100 * f1_at(tpr, fpr, prior), 2),
-                                        "flagged_share": round(flagged, 4),
-                                        "abs_error_classify_and_count": round(abs(flagged - prior), 4)}
+            table[f"{g}@{prior:.3f}"] = {
+                "f1": round(100 * f1_at(tpr, fpr, prior), 2),
+                "flagged_share": round(flagged, 4),
+                "abs_error_classify_and_count": round(abs(flagged - prior), 4),
+            }
     return table
 
 

@@ -34,8 +34,10 @@ def size_mib(models: Path, files: list[str]) -> float:
 
 def calibration_params(block: dict) -> str:
     if "routes" in block:
-        return "; ".join(f"route `{name}` (n={p['n']}): weights {p['weights']}, bias {p['bias']}"
-                         for name, p in block["routes"].items())
+        return "; ".join(
+            f"route `{name}` (n={p['n']}): weights {p['weights']}, bias {p['bias']}"
+            for name, p in block["routes"].items()
+        )
     return f"weights {block['weights']}, bias {block['bias']}"
 
 
@@ -43,22 +45,30 @@ def figures_table(card: dict) -> list[str]:
     lines = ["| validation set | n | metric | cross-fitted | in-sample (as shipped) |", "|---|---|---|---|---|"]
     blocks = [(card["validation"]["data"], card["validation"])] + list(card.get("validation_extra", {}).items())
     for name, block in blocks:
-        lines.append(f"| {name} | {block['n']} | {block['metric']} | {block['cross_fitted']:.1f} | {block['in_sample']:.1f} |")
+        lines.append(
+            f"| {name} | {block['n']} | {block['metric']} | {block['cross_fitted']:.1f} | {block['in_sample']:.1f} |"
+        )
     main = card["validation"]
     if "cross_fitted_mean_of_20_splits" in main:
-        lines.append(f"| {main['data']}, mean (sd) of 20 seeded two-fold splits | {main['n']} | {main['metric']} | "
-                     f"{main['cross_fitted_mean_of_20_splits']:.1f} ({main['cross_fitted_sd_of_20_splits']:.1f}) | |")
+        lines.append(
+            f"| {main['data']}, mean (sd) of 20 seeded two-fold splits | {main['n']} | {main['metric']} | "
+            f"{main['cross_fitted_mean_of_20_splits']:.1f} ({main['cross_fitted_sd_of_20_splits']:.1f}) | |"
+        )
     for name, value in main.get("baselines", {}).items():
         lines.append(f"| {main['data']}, baseline: {name} | {main['n']} | {main['metric']} | {value:.1f} | |")
     if "ordinary_flagged_share" in card.get("realistic_priors", {}):
         o = card["realistic_priors"]["ordinary_flagged_share"]
-        lines.append(f"| ordinary posts (check half; assumed not ironic) | {o['n']} | share labelled ironic | "
-                     f"{100 * o['cross_fitted']:.1f}% | {100 * o['in_sample']:.1f}% |")
+        lines.append(
+            f"| ordinary posts (check half; assumed not ironic) | {o['n']} | share labelled ironic | "
+            f"{100 * o['cross_fitted']:.1f}% | {100 * o['in_sample']:.1f}% |"
+        )
     umsab = [b for n, b in blocks if n.startswith("umsab")]
     if len(umsab) == 8:
         cross = sum(b["cross_fitted"] for b in umsab) / 8
         inside = sum(b["in_sample"] for b in umsab) / 8
-        lines.append(f"| **UMSAB mean of 8 languages** | {sum(b['n'] for b in umsab)} | macro-F1 | {cross:.1f} | {inside:.1f} |")
+        lines.append(
+            f"| **UMSAB mean of 8 languages** | {sum(b['n'] for b in umsab)} | macro-F1 | {cross:.1f} | {inside:.1f} |"
+        )
     return lines
 
 
@@ -69,28 +79,43 @@ def shares_section(task: str, card: dict, shares: dict | None) -> list[str]:
     if sets:
         chosen = shares.get("choices", {}).get(task, {}).get("method", "acc")
         settings = shares.get("settings", {})
-        out += [f"Mean absolute error of the estimated share (points) and the 95% interval's coverage, over "
-                f"{settings.get('draws', '?')} simulated campaigns of {settings.get('posts', '?')} real validation "
-                f"posts per set and prior (`bench/shares.py`: rates from one fold, campaign drawn from the other). "
-                f"`{chosen}` is the method the estimator uses for this task; `cc` counts labels (no correction).", "",
-                "| set (class) | prior | " + f"{chosen} error / coverage | cc error |", "|---|---|---|---|"]
+        out += [
+            f"Mean absolute error of the estimated share (points) and the 95% interval's coverage, over "
+            f"{settings.get('draws', '?')} simulated campaigns of {settings.get('posts', '?')} real validation "
+            f"posts per set and prior (`bench/shares.py`: rates from one fold, campaign drawn from the other). "
+            f"`{chosen}` is the method the estimator uses for this task; `cc` counts labels (no correction).",
+            "",
+            "| set (class) | prior | " + f"{chosen} error / coverage | cc error |",
+            "|---|---|---|---|",
+        ]
         for name, entry in sets.items():
             for label, figures in entry["priors"].items():
                 shown = f"natural ({entry['natural_prior']:.2f})" if label == "natural" else label
-                out.append(f"| {name} (`{entry['class']}`) | {shown} | {figures[chosen]['mae_points']:.1f} / "
-                           f"{100 * figures[chosen]['coverage']:.0f}% | {figures['cc']['mae_points']:.1f} |")
+                out.append(
+                    f"| {name} (`{entry['class']}`) | {shown} | {figures[chosen]['mae_points']:.1f} / "
+                    f"{100 * figures[chosen]['coverage']:.0f}% | {figures['cc']['mae_points']:.1f} |"
+                )
         return out + [""]
     table = card.get("realistic_priors", {}).get("table")
-    out.append("`bench/shares.py` had not been run when this card was written: no estimated-share errors here."
-               if shares is None else "`bench/shares.py` has no validation set for this task: no estimated-share "
-               "errors here (the share estimator has no validation data for it).")
+    out.append(
+        "`bench/shares.py` had not been run when this card was written: no estimated-share errors here."
+        if shares is None
+        else "`bench/shares.py` has no validation set for this task: no estimated-share "
+        "errors here (the share estimator has no validation data for it)."
+    )
     if table:
-        out += ["Classify-and-count (labels counted, no correction), from each set's cross-fitted true and "
-                "false positive rates at each prior:", "",
-                "| set @ prior | expected F1 | share of posts labelled | absolute error (points) |", "|---|---|---|---|"]
+        out += [
+            "Classify-and-count (labels counted, no correction), from each set's cross-fitted true and "
+            "false positive rates at each prior:",
+            "",
+            "| set @ prior | expected F1 | share of posts labelled | absolute error (points) |",
+            "|---|---|---|---|",
+        ]
         for key, row in table.items():
-            out.append(f"| {key} | {row['f1']:.1f} | {100 * row['flagged_share']:.1f}% | "
-                       f"{100 * row['abs_error_classify_and_count']:.1f} |")
+            out.append(
+                f"| {key} | {row['f1']:.1f} | {100 * row['flagged_share']:.1f}% | "
+                f"{100 * row['abs_error_classify_and_count']:.1f} |"
+            )
     return out + [""]
 
 
@@ -101,55 +126,93 @@ def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None
     stack = bench["results"].get("stack", {})
     metric, floor, goal = GOALS[task]
     value = card["validation"]["cross_fitted"]
-    verdict = "meets the goal" if value >= goal else ("beats the floor, below the goal" if value > floor else "below the floor")
+    verdict = (
+        "meets the goal"
+        if value >= goal
+        else ("beats the floor, below the goal" if value > floor else "below the floor")
+    )
     out = [
-        f"# `{task}` (v{card['version']})", "",
-        notes["summary"], "",
-        "## Model", "",
+        f"# `{task}` (v{card['version']})",
+        "",
+        notes["summary"],
+        "",
+        "## Model",
+        "",
         f"- {card['model']['kind']}.",
         f"- Files in `askscope/classify/models/`: {', '.join(f'`{f}`' for f in files)} "
         f"({size_mib(models, files):.1f} MiB; the encoder is shared by all six model tasks).",
-        f"- Labels (the data set's own ids): "
-        + ", ".join(f"{i} = `{name}`" for i, name in enumerate(card["labels"])) + ".",
+        "- Labels (the data set's own ids): "
+        + ", ".join(f"{i} = `{name}`" for i, name in enumerate(card["labels"]))
+        + ".",
         f"- Calibration: {card['calibration']['method']}; {calibration_params(card['calibration'])}.",
         f"- Decision: {json.dumps(card['decision'])} (tuned on validation data: "
         + (f"{card['decision']['chosen_for']}" if "chosen_for" in card["decision"] else "for the official metric")
-        + ("; `rule_floor`: rule features that make a post positive whatever the model says, per language route"
-           if "rule_floor" in card["decision"] else "") + ").",
+        + (
+            "; `rule_floor`: rule features that make a post positive whatever the model says, per language route"
+            if "rule_floor" in card["decision"]
+            else ""
+        )
+        + ").",
         "",
-        "## Training data", "",
+        "## Training data",
+        "",
         *[f"- {d}" for d in card["training_data"]],
         "",
-        "## Validation figures", "",
+        "## Validation figures",
+        "",
         f"Official metric: {metric}. Floor {floor}, goal {goal}: the cross-fitted validation figure "
         f"{value:.1f} {verdict}. The floor and goal are test-split figures from the literature; "
         "the held-out test splits are not in the data folder, so all figures here are validation "
-        "figures (see *Caveats*).", "",
-        *figures_table(card), "",
+        "figures (see *Caveats*).",
+        "",
+        *figures_table(card),
+        "",
         "*Cross-fitted*: validation split in two seeded halves, calibration and decision rule fitted "
         "on one half and scored on the other (the honest estimate; its confusion matrix is the one "
         "stored for error-rate correction). *In-sample*: fitted and scored on all of validation, "
-        "as shipped.", "",
-        "Confusion matrix (cross-fitted; rows = gold, columns = predicted, order as the labels):", "",
-        "```", *[" ".join(f"{x:6d}" for x in row) for row in card["validation"]["confusion"]], "```", "",
-        "## Speed and size", "",
+        "as shipped.",
+        "",
+        "Confusion matrix (cross-fitted; rows = gold, columns = predicted, order as the labels):",
+        "",
+        "```",
+        *[" ".join(f"{x:6d}" for x in row) for row in card["validation"]["confusion"]],
+        "```",
+        "",
+        "## Speed and size",
+        "",
     ]
     if speed:
-        out.append(f"- This task alone: {speed['posts_per_cpu_second']:.0f} posts per CPU-second "
-                   f"({speed['posts_per_second']:.0f} posts/s wall on a shared machine, load average "
-                   f"{speed['loadavg_1min_after']:.1f}); {speed['posts']:,} real tweets, {bench['threads']} threads, "
-                   f"peak RSS {speed['peak_rss_mib']:.0f} MiB, model load {speed['load_seconds']:.1f} s.")
+        out.append(
+            f"- This task alone: {speed['posts_per_cpu_second']:.0f} posts per CPU-second "
+            f"({speed['posts_per_second']:.0f} posts/s wall on a shared machine, load average "
+            f"{speed['loadavg_1min_after']:.1f}); {speed['posts']:,} real tweets, {bench['threads']} threads, "
+            f"peak RSS {speed['peak_rss_mib']:.0f} MiB, model load {speed['load_seconds']:.1f} s."
+        )
     if stack:
-        out.append(f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
-                   f"posts per CPU-second (load average {stack.get('loadavg_1min_after', float('nan')):.1f} on 2 cores "
-                   "while measured: per-CPU-second figures fall under heavy load too), about "
-                   f"{2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores at that rate; "
-                   f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`.")
+        out.append(
+            f"- Whole stack (every task on every post, one encoder pass): {stack['posts_per_cpu_second']:.0f} "
+            f"posts per CPU-second (load average {stack.get('loadavg_1min_after', float('nan')):.1f} on 2 cores "
+            "while measured: per-CPU-second figures fall under heavy load too), about "
+            f"{2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores at that rate; "
+            f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`."
+        )
     out += ["", *shares_section(task, card, shares)]
     if notes.get("definition"):
         out += ["## What the label means", "", notes["definition"], ""]
-    out += ["## What was tried", "", notes["tried"], "", "## Known failure modes and biases", "",
-            notes["failures"], "", "## Caveats", "", notes.get("caveats", CAVEATS), ""]
+    out += [
+        "## What was tried",
+        "",
+        notes["tried"],
+        "",
+        "## Known failure modes and biases",
+        "",
+        notes["failures"],
+        "",
+        "## Caveats",
+        "",
+        notes.get("caveats", CAVEATS),
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -166,8 +229,12 @@ def main() -> None:
     parser.add_argument("models", type=Path)
     parser.add_argument("bench", type=Path)
     parser.add_argument("docs", type=Path)
-    parser.add_argument("--shares", type=Path, default=Path(__file__).resolve().parent.parent / "bench" / "results"
-                        / "shares.json", help="bench/shares.py results (optional)")
+    parser.add_argument(
+        "--shares",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "bench" / "results" / "shares.json",
+        help="bench/shares.py results (optional)",
+    )
     parser.add_argument("--tasks", nargs="*", default=list(GOALS), help="only these cards (default: all six)")
     args = parser.parse_args()
     bench = json.loads(args.bench.read_text())

@@ -38,8 +38,10 @@ def validation_sources(data: Path, task: str) -> list[tuple[str, d.Split]]:
     """(source name, split) pairs of a task's validation data, never trained on by the models."""
     if task == "irony":
         # iSarcasmEval's held-out fifth: rows labelled sarcastic count as ironic (label 1)
-        return [("tweeteval-irony-val", d.tweeteval(data, "irony", "val")),
-                ("isarcasmeval-heldout", d.isarcasm(data, "heldout"))]
+        return [
+            ("tweeteval-irony-val", d.tweeteval(data, "irony", "val")),
+            ("isarcasmeval-heldout", d.isarcasm(data, "heldout")),
+        ]
     if task == "sentiment":
         return [("tweeteval-sentiment-val-unseen", d.sentiment_val(data, "tweeteval"))]
     if task == "question":
@@ -65,8 +67,7 @@ def export(data: Path, task: str, out: Path = VALIDATION_DIR) -> dict:
     probabilities = np.asarray(result.probabilities, dtype=np.float16)
     predicted = np.asarray(result.labels, dtype=np.int8)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / f"{task}.npz", gold=gold, probabilities=probabilities, predicted=predicted,
-                        source=names)
+    np.savez_compressed(out / f"{task}.npz", gold=gold, probabilities=probabilities, predicted=predicted, source=names)
     info = model_info(task)
     sidecar_path = out / f"{task}.json"
     previous = json.loads(sidecar_path.read_text(encoding="utf-8")) if sidecar_path.exists() else {}

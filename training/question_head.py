@@ -57,16 +57,18 @@ def fit_head(data: Path) -> LinearHead:
     return LinearHead(INPUTS, mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
-def fit_and_apply(scores: np.ndarray, gold: np.ndarray, fit: np.ndarray, apply: np.ndarray,
-                  floor: np.ndarray | None = None):
+def fit_and_apply(
+    scores: np.ndarray, gold: np.ndarray, fit: np.ndarray, apply: np.ndarray, floor: np.ndarray | None = None
+):
     """Calibration and threshold fitted on rows ``fit`` (with the rule floor applied, as at run
     time), labels of rows ``apply``."""
     floor = np.zeros(len(gold), dtype=np.int64) if floor is None else floor
     weights, bias = fit_calibration([scores[fit]], gold[fit])
     p_fit = calibration.combine([scores[fit]], weights, bias)
     floor_fit = floor[fit]
-    decision = fit_decision(p_fit, gold[fit], np.array(["question"] * len(fit)),
-                            lambda g, p, _groups: f1(g, np.maximum(p, floor_fit)))
+    decision = fit_decision(
+        p_fit, gold[fit], np.array(["question"] * len(fit)), lambda g, p, _groups: f1(g, np.maximum(p, floor_fit))
+    )
     pred = calibration.decide(calibration.combine([scores[apply]], weights, bias), decision)
     return weights, bias, decision, np.maximum(pred, floor[apply])
 
@@ -113,19 +115,29 @@ def main() -> None:
         "task": "question",
         "version": VERSION,
         "labels": ["not-question", "question"],
-        "model": {"kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8) question head + rule features "
-                          "(classify/questions.py), combined by a logistic head",
-                  "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE]},
+        "model": {
+            "kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8) question head + rule features "
+            "(classify/questions.py), combined by a logistic head",
+            "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE],
+        },
         "sources": [{"kind": "head", "file": HEAD_FILE}],
         "training_data": [
             "rumoureval/train subtask A (label 1 = query): the encoder's question head and the logistic head "
             f"(inputs {', '.join(INPUTS)}; C = {C})",
         ],
-        "head": {"file": HEAD_FILE, "inputs": list(INPUTS), "rule_features": list(questions.FEATURES), "C": C,
-                 "coef": [round(float(v), 4) for v in head.coef]},
-        "calibration": {"method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), fitted by "
-                                  "validation log-loss (RumourEval dev)",
-                        "weights": weights, "bias": bias},
+        "head": {
+            "file": HEAD_FILE,
+            "inputs": list(INPUTS),
+            "rule_features": list(questions.FEATURES),
+            "C": C,
+            "coef": [round(float(v), 4) for v in head.coef],
+        },
+        "calibration": {
+            "method": "log-linear: softmax(sum_i w_i * log_softmax(scores_i) + bias), fitted by "
+            "validation log-loss (RumourEval dev)",
+            "weights": weights,
+            "bias": bias,
+        },
         "decision": decision,
         "validation": {
             "data": "question",
@@ -141,7 +153,9 @@ def main() -> None:
             "baselines": {
                 "contains ?": round(100 * f1(gold, question_mark), 2),
                 "rule alone (classify/questions.py rule())": round(100 * f1(gold, rule), 2),
-                "encoder question head alone, cross-fitted mean of 20 splits": round(100 * float(np.mean(head_repeated)), 2),
+                "encoder question head alone, cross-fitted mean of 20 splits": round(
+                    100 * float(np.mean(head_repeated)), 2
+                ),
             },
         },
         "validation_extra": {},

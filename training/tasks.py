@@ -66,8 +66,13 @@ def epoch_sample(train: dict[str, d.Split], rng: random.Random) -> dict[str, lis
     epoch takes about 15 minutes on two CPU cores and no task drowns the others.
     """
     per_epoch = {
-        "sentiment": 27_000, "irony": 5_700, "sarcasm": 2_800, "offensive": 8_000,
-        "hate": 6_000, "emotion": 6_500, "question": 4_238,
+        "sentiment": 27_000,
+        "irony": 5_700,
+        "sarcasm": 2_800,
+        "offensive": 8_000,
+        "hate": 6_000,
+        "emotion": 6_500,
+        "question": 4_238,
     }
     chosen: dict[str, list[int]] = {}
     for head, split in train.items():

@@ -27,7 +27,6 @@ from askscope.post import Account, Post, Reject
 from askscope.reparsing import ReparseResult, reparse
 from askscope.store import Store, open_store
 
-
 __all__ = [
     "Account",
     "AskscopeError",

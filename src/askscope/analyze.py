@@ -11,7 +11,6 @@ from askscope.stages import base
 from askscope.stages.base import Context, run_stages
 from askscope.store import Store, memory_limit, memory_setting, open_store
 
-
 #: DuckDB's memory during analyze (its default, 80% of RAM, lets its cache take what the stages'
 #: numpy arrays need).
 MEMORY_LIMIT = "1536MB"

@@ -8,10 +8,10 @@ store's upsert may not touch the same row twice in one statement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from operator import attrgetter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -22,7 +22,7 @@ from askscope.post import ACCOUNT_COLUMNS, POST_COLUMNS, Account, Post
 from askscope.readers.base import Sink
 
 RAW_LEVEL = 1
-_MIN_TIME = datetime.min.replace(tzinfo=timezone.utc)
+_MIN_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def _arrow_type(duck: str) -> pa.DataType:
@@ -161,8 +161,9 @@ def iter_lines(block: bytes, first_line: int, offset: int) -> Iterator[tuple[int
         position += len(line) + 1
 
 
-def encode_raw(records: list[tuple[int, int, bytes]] | None = None,
-               block: tuple[int, int, bytes] | None = None) -> bytes:
+def encode_raw(
+    records: list[tuple[int, int, bytes]] | None = None, block: tuple[int, int, bytes] | None = None
+) -> bytes:
     """Raw input kept in the store, zstd-compressed: either a whole block of JSON lines
     (first line, byte offset, bytes; stored verbatim, split again on replay) or a list of
     records (line, byte offset, bytes)."""

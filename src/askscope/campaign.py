@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +102,10 @@ def _strings(value: Any, key: str, source: str | None) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise CampaignError(f"{_where(source)}'{key}' must be a list of non-empty strings, not {value!r}",
-                            f'for example: {key} = ["one", "two"]')
+        raise CampaignError(
+            f"{_where(source)}'{key}' must be a list of non-empty strings, not {value!r}",
+            f'for example: {key} = ["one", "two"]',
+        )
     return [v.strip() for v in value]
 
 
@@ -115,25 +117,28 @@ def _account(value: str, default_platform: str, key: str, source: str | None) ->
         platform, text = head.lower(), rest.strip()
     text = text.lstrip("@")
     if not text:
-        raise CampaignError(f"{_where(source)}'{key}' has an empty account: {value!r}",
-                            'write a handle or id, e.g. "HamasInfoEn" or "mastodon:someone@example.social"')
+        raise CampaignError(
+            f"{_where(source)}'{key}' has an empty account: {value!r}",
+            'write a handle or id, e.g. "HamasInfoEn" or "mastodon:someone@example.social"',
+        )
     return AccountRef(platform, text)
 
 
 def _time(value: Any, key: str, source: str | None) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=timezone.utc)
+        return datetime.combine(value, time(0), tzinfo=UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             pass
         else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    raise CampaignError(f"{_where(source)}'{key}' must be a date-time, not {value!r}",
-                        f"for example: {key} = 2015-03-13T00:00:00Z")
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise CampaignError(
+        f"{_where(source)}'{key}' must be a date-time, not {value!r}", f"for example: {key} = 2015-03-13T00:00:00Z"
+    )
 
 
 KNOWN_KEYS = {"name", "hosts", "representatives", "hashtags", "start", "end", "frames", "platform", "description"}
@@ -143,47 +148,66 @@ def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
     """A :class:`Campaign` from parsed TOML (or any mapping)."""
     unknown = sorted(set(data) - KNOWN_KEYS)
     if unknown:
-        raise CampaignError(f"{_where(source)}unknown key '{unknown[0]}'",
-                            "known keys: " + ", ".join(sorted(KNOWN_KEYS)))
+        raise CampaignError(
+            f"{_where(source)}unknown key '{unknown[0]}'", "known keys: " + ", ".join(sorted(KNOWN_KEYS))
+        )
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise CampaignError(f"{_where(source)}'name' must be a non-empty string", 'for example: name = "AskHamas"')
     platform = data.get("platform", "x")
     if platform not in PLATFORMS:
-        raise CampaignError(f"{_where(source)}'platform' must be one of {', '.join(PLATFORMS)}, not {platform!r}",
-                            'for example: platform = "x"')
+        raise CampaignError(
+            f"{_where(source)}'platform' must be one of {', '.join(PLATFORMS)}, not {platform!r}",
+            'for example: platform = "x"',
+        )
     if "hosts" not in data:
         raise CampaignError(f"{_where(source)}'hosts' is missing", 'name the host accounts: hosts = ["HamasInfoEn"]')
     hosts = tuple(_account(v, platform, "hosts", source) for v in _strings(data["hosts"], "hosts", source))
-    reps = tuple(_account(v, platform, "representatives", source)
-                 for v in _strings(data.get("representatives", []), "representatives", source)) \
-        if data.get("representatives") else ()
-    hashtags = tuple(h.lstrip("#") for h in _strings(data.get("hashtags", []), "hashtags", source)) \
-        if data.get("hashtags") else ()
+    reps = (
+        tuple(
+            _account(v, platform, "representatives", source)
+            for v in _strings(data.get("representatives", []), "representatives", source)
+        )
+        if data.get("representatives")
+        else ()
+    )
+    hashtags = (
+        tuple(h.lstrip("#") for h in _strings(data.get("hashtags", []), "hashtags", source))
+        if data.get("hashtags")
+        else ()
+    )
     start = _time(data["start"], "start", source) if "start" in data else None
     end = _time(data["end"], "end", source) if "end" in data else None
     if start and end and end <= start:
-        raise CampaignError(f"{_where(source)}'end' ({end.isoformat()}) is not after 'start' ({start.isoformat()})",
-                            "swap them or fix the dates")
+        raise CampaignError(
+            f"{_where(source)}'end' ({end.isoformat()}) is not after 'start' ({start.isoformat()})",
+            "swap them or fix the dates",
+        )
     frames_data = data.get("frames", {})
     if not isinstance(frames_data, dict):
-        raise CampaignError(f"{_where(source)}'frames' must be a table of frames",
-                            '[frames.liberation]\nkeywords = ["liberation"]')
+        raise CampaignError(
+            f"{_where(source)}'frames' must be a table of frames", '[frames.liberation]\nkeywords = ["liberation"]'
+        )
     frames = []
     for frame_name, spec in frames_data.items():
         key = f"frames.{frame_name}"
         if not isinstance(spec, dict):
-            raise CampaignError(f"{_where(source)}'{key}' must be a table with keywords and examples",
-                                f'[{key}]\nkeywords = ["..."]\nexamples = ["..."]')
+            raise CampaignError(
+                f"{_where(source)}'{key}' must be a table with keywords and examples",
+                f'[{key}]\nkeywords = ["..."]\nexamples = ["..."]',
+            )
         extra = sorted(set(spec) - {"keywords", "examples", "description"})
         if extra:
-            raise CampaignError(f"{_where(source)}unknown key '{key}.{extra[0]}'",
-                                "a frame has keywords, examples and description")
+            raise CampaignError(
+                f"{_where(source)}unknown key '{key}.{extra[0]}'", "a frame has keywords, examples and description"
+            )
         keywords = tuple(_strings(spec.get("keywords", []), f"{key}.keywords", source)) if spec.get("keywords") else ()
         examples = tuple(_strings(spec.get("examples", []), f"{key}.examples", source)) if spec.get("examples") else ()
         if not keywords and not examples:
-            raise CampaignError(f"{_where(source)}'{key}' needs keywords or examples",
-                                f'[{key}]\nkeywords = ["..."]\nexamples = ["a sentence in this frame"]')
+            raise CampaignError(
+                f"{_where(source)}'{key}' needs keywords or examples",
+                f'[{key}]\nkeywords = ["..."]\nexamples = ["a sentence in this frame"]',
+            )
         description = spec.get("description", "")
         if not isinstance(description, str):
             raise CampaignError(f"{_where(source)}'{key}.description' must be a string", 'description = "..."')
@@ -191,8 +215,17 @@ def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise CampaignError(f"{_where(source)}'description' must be a string", 'description = "..."')
-    return Campaign(name=name.strip(), hosts=hosts, hashtags=hashtags, representatives=reps, start=start, end=end,
-                    frames=tuple(frames), description=description, source=source)
+    return Campaign(
+        name=name.strip(),
+        hosts=hosts,
+        hashtags=hashtags,
+        representatives=reps,
+        start=start,
+        end=end,
+        frames=tuple(frames),
+        description=description,
+        source=source,
+    )
 
 
 def load_campaign(path: str | Path) -> Campaign:
@@ -211,7 +244,7 @@ def load_campaign(path: str | Path) -> Campaign:
     return parse_campaign(data, source)
 
 
-TEMPLATE = '''# askscope campaign file: who hosts the Q&A, which hashtags, when, which framings.
+TEMPLATE = """# askscope campaign file: who hosts the Q&A, which hashtags, when, which framings.
 # Check it with: askscope analyze DB --campaign {file}
 
 # A name for reports.
@@ -240,7 +273,7 @@ hosts = ["HostHandle"]
 # [frames.terrorism]
 # keywords = ["terrorist", "terror organisation"]
 # examples = ["a terrorist organisation that targets civilians"]
-'''
+"""
 
 
 def default_file_name(name: str) -> str:

@@ -12,9 +12,9 @@ import csv
 import io
 import re
 import sys
-from pathlib import Path
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -22,19 +22,22 @@ import duckdb
 import msgspec
 
 from askscope._version import __version__
+from askscope.analyze import analyze as run_analyze
+from askscope.analyze import stages as pipeline_stages
+from askscope.campaign import default_file_name, load_campaign
+from askscope.campaign import template as campaign_template
+from askscope.classify.command import classify_command
 from askscope.collect.command import collect_command
+from askscope.demo import run_demo
 from askscope.errors import AskscopeError, UsageError
 from askscope.info import format_info, store_info
 from askscope.ingestion import ingest as run_ingest
 from askscope.readers import READERS, format_names
 from askscope.readers.csv import parse_map
 from askscope.reparsing import reparse as run_reparse
+from askscope.report import chart_files
+from askscope.report import report as make_report
 from askscope.store import open_store
-from askscope.analyze import analyze as run_analyze, stages as pipeline_stages
-from askscope.campaign import default_file_name, load_campaign, template as campaign_template
-from askscope.classify.command import classify_command
-from askscope.demo import run_demo
-from askscope.report import chart_files, report as make_report
 
 
 def _json_default(value: Any) -> Any:
@@ -73,8 +76,12 @@ class _Progress:
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self._progress.start()
         return self
@@ -104,25 +111,65 @@ def cli() -> None:
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(format_names()), help="Skip sniffing and read PATHS as this format.")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
-              help="CSV: map a column to a post field (repeatable), e.g. --map 'Tweet Body=text'.")
-@click.option("--platform", default=None, help="CSV: platform of the posts when the file has no platform column (default x).")
-@click.option("--strict", is_flag=True, help="Stop at the first bad record (exit 1, with its file and line) instead of rejecting it and going on.")
-@click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Extra parser processes for large JSON-lines inputs (default: one per CPU but one; 0: none).")
-@click.option("--day-first/--month-first", "day_first", default=None,
-              help="CSV: read numeric dates such as 05/12/2014 as day/month (or month/day). Without it a date "
-                   "whose order is clear (15/12/2014) is read and an ambiguous one is rejected.")
-@click.option("--date-format", default=None, metavar="FORMAT",
-              help="CSV: read every date with this strptime format, e.g. '%d.%m.%Y %H:%M' (UTC unless it has %z).")
-@click.option("--max-record-size", "max_record", default="64MB", show_default=True, metavar="SIZE",
-              help="The largest record (JSON line or document, CSV row) read; a larger one is rejected "
-                   "(record_too_large) and the rest of its input is read on.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="CSV: map a column to a post field (repeatable), e.g. --map 'Tweet Body=text'.",
+)
+@click.option(
+    "--platform", default=None, help="CSV: platform of the posts when the file has no platform column (default x)."
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop at the first bad record (exit 1, with its file and line) instead of rejecting it and going on.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Extra parser processes for large JSON-lines inputs (default: one per CPU but one; 0: none).",
+)
+@click.option(
+    "--day-first/--month-first",
+    "day_first",
+    default=None,
+    help="CSV: read numeric dates such as 05/12/2014 as day/month (or month/day). Without it a date "
+    "whose order is clear (15/12/2014) is read and an ambiguous one is rejected.",
+)
+@click.option(
+    "--date-format",
+    default=None,
+    metavar="FORMAT",
+    help="CSV: read every date with this strptime format, e.g. '%d.%m.%Y %H:%M' (UTC unless it has %z).",
+)
+@click.option(
+    "--max-record-size",
+    "max_record",
+    default="64MB",
+    show_default=True,
+    metavar="SIZE",
+    help="The largest record (JSON line or document, CSV row) read; a larger one is rejected "
+    "(record_too_large) and the rest of its input is read on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr (terminals only).")
-def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ...], platform: str | None,
-           strict: bool, workers: int | None, day_first: bool | None, date_format: str | None, max_record: str,
-           as_json: bool, progress: bool) -> None:
+def ingest(
+    db: str,
+    paths: tuple[str, ...],
+    fmt: str | None,
+    maps: tuple[str, ...],
+    platform: str | None,
+    strict: bool,
+    workers: int | None,
+    day_first: bool | None,
+    date_format: str | None,
+    max_record: str,
+    as_json: bool,
+    progress: bool,
+) -> None:
     """Ingest PATHS (files, folders, zip archives, - for stdin) into the store DB.
 
     Formats are recognised from the content: X API v1.1 and v2 (twarc2 pages and flattened
@@ -134,10 +181,19 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     mapping = parse_map(maps)
     limit = parse_size(max_record, "--max-record-size")
     with _Progress(progress) as bar:
-        result = run_ingest(db, list(paths), format=fmt, mapping=mapping, platform=platform, strict=strict,
-                            workers=workers, progress=bar, max_record_bytes=limit,
-                            date_order=None if day_first is None else ("dmy" if day_first else "mdy"),
-                            date_format=date_format)
+        result = run_ingest(
+            db,
+            list(paths),
+            format=fmt,
+            mapping=mapping,
+            platform=platform,
+            strict=strict,
+            workers=workers,
+            progress=bar,
+            max_record_bytes=limit,
+            date_order=None if day_first is None else ("dmy" if day_first else "mdy"),
+            date_format=date_format,
+        )
     for f in result.files:
         if f.damage:
             click.echo(f"Warning: {f.source_file}: {f.damage}", err=True)
@@ -148,47 +204,59 @@ def ingest(db: str, paths: tuple[str, ...], fmt: str | None, maps: tuple[str, ..
     if result.skipped:
         names = "; ".join(f"{why}" for _, why in result.skipped[:3])
         more = f" and {len(result.skipped) - 3} more" if len(result.skipped) > 3 else ""
-        raise UsageError(f"{len(result.skipped)} input(s) not recognised, the others ingested: {names}{more}",
-                         "askscope formats lists what askscope reads (--format forces one); the files are "
-                         f"in: askscope sql {db} \"SELECT * FROM rejects WHERE reason = 'unknown_format'\"")
+        raise UsageError(
+            f"{len(result.skipped)} input(s) not recognised, the others ingested: {names}{more}",
+            "askscope formats lists what askscope reads (--format forces one); the files are "
+            f"in: askscope sql {db} \"SELECT * FROM rejects WHERE reason = 'unknown_format'\"",
+        )
     if result.all_rejected:
         names = ", ".join(f.source_file for f in result.all_rejected[:3])
         example = result.reject_reasons[0] if result.reject_reasons else ("", 0, "")
-        raise UsageError(f"every record of {names} was rejected ({example[0]}: {example[2]})",
-                         "for a spreadsheet export, map its columns with --map COLUMN=FIELD and give its date "
-                         "form with --day-first, --month-first or --date-format; see the rejects "
-                         f"with: askscope sql {db} \"SELECT * FROM rejects\"")
+        raise UsageError(
+            f"every record of {names} was rejected ({example[0]}: {example[2]})",
+            "for a spreadsheet export, map its columns with --map COLUMN=FIELD and give its date "
+            "form with --day-first, --month-first or --date-format; see the rejects "
+            f'with: askscope sql {db} "SELECT * FROM rejects"',
+        )
 
 
 def _print_ingest(db: str, result: Any) -> None:
     if len(result.files) <= LIST_INPUTS:
         for f in result.files:
             c = f.counts
-            click.echo(f"{f.source_file} [{f.format}]: read {c.read:,} = new {c.new:,} + updated {c.updated:,} "
-                       f"+ rejected {c.rejected:,}")
+            click.echo(
+                f"{f.source_file} [{f.format}]: read {c.read:,} = new {c.new:,} + updated {c.updated:,} "
+                f"+ rejected {c.rejected:,}"
+            )
     else:
         formats: dict[str, int] = {}
         for f in result.files:
             formats[f.format] = formats.get(f.format, 0) + 1
-        click.echo(f"{len(result.files):,} inputs (" + ", ".join(f"{n:,} {k}" for k, n in sorted(formats.items())) + ")")
+        click.echo(
+            f"{len(result.files):,} inputs (" + ", ".join(f"{n:,} {k}" for k, n in sorted(formats.items())) + ")"
+        )
         with_rejects = [f for f in result.files if f.counts.rejected]
         for f in with_rejects[:LIST_INPUTS]:
             click.echo(f"{f.source_file} [{f.format}]: rejected {f.counts.rejected:,} of {f.counts.read:,}")
         if len(with_rejects) > LIST_INPUTS:
             click.echo(f"... and {len(with_rejects) - LIST_INPUTS:,} more inputs with rejects")
     t = result.totals
-    click.echo(f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
-               f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s")
+    click.echo(
+        f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
+        f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s"
+    )
     if t.rejected:
         for reason, count, example in result.reject_reasons[:3]:
             click.echo(f"  {count:,} rejected as {reason}, e.g. {example}", err=True)
-        click.echo(f"See the rejects: askscope sql {db} \"SELECT * FROM rejects\"", err=True)
+        click.echo(f'See the rejects: askscope sql {db} "SELECT * FROM rejects"', err=True)
 
 
 @cli.command()
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many top hashtags and accounts.")
+@click.option(
+    "--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many top hashtags and accounts."
+)
 def info(db: str, as_json: bool, top: int) -> None:
     """Summarise the store DB: posts by platform and kind, time range, top hashtags and
     accounts, rejects by reason, ingest runs."""
@@ -258,8 +326,7 @@ def _table(columns: list[str], rows: list[tuple[Any, ...]], max_width: int = 60)
     cells = [[_cell(v).replace("\n", "\\n") for v in row] for row in rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]
     widths = [max([len(col)] + [len(row[i]) for row in cells]) for i, col in enumerate(columns)]
-    out = ["  ".join(col.ljust(w) for col, w in zip(columns, widths)).rstrip(),
-           "  ".join("-" * w for w in widths)]
+    out = ["  ".join(col.ljust(w) for col, w in zip(columns, widths)).rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out)
@@ -277,15 +344,22 @@ def reparse(db: str, as_json: bool) -> None:
         click.echo(dumps(result.as_dict()))
         return
     c = result.counts
-    click.echo(f"Reparsed {result.blocks:,} raw blocks of {result.ingests:,} ingests: read {c.read:,} = "
-               f"new {c.new:,} + updated {c.updated:,} + rejected {c.rejected:,}; posts "
-               f"{result.posts_before:,} -> {result.posts_after:,}")
+    click.echo(
+        f"Reparsed {result.blocks:,} raw blocks of {result.ingests:,} ingests: read {c.read:,} = "
+        f"new {c.new:,} + updated {c.updated:,} + rejected {c.rejected:,}; posts "
+        f"{result.posts_before:,} -> {result.posts_after:,}"
+    )
 
 
 @cli.command()
 @click.argument("name")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the campaign file (default: NAME.toml; - for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the campaign file (default: NAME.toml; - for stdout).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(name: str, output: str | None, force: bool) -> None:
     """Write a commented campaign file template for campaign NAME (hosts, hashtags, window,
@@ -303,18 +377,33 @@ def init(name: str, output: str | None, force: bool) -> None:
 
 @cli.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--campaign", "campaign_path", required=True, type=click.Path(dir_okay=False),
-              help="The campaign file (TOML: hosts, hashtags, window, frames; see askscope init).")
-@click.option("--only", "only", multiple=True, metavar="STAGE",
-              help="Re-run only this stage (repeatable); its inputs must exist from an earlier run.")
+@click.option(
+    "--campaign",
+    "campaign_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The campaign file (TOML: hosts, hashtags, window, frames; see askscope init).",
+)
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="STAGE",
+    help="Re-run only this stage (repeatable); its inputs must exist from an earlier run.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap intervals.")
 @click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON.")
 def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, as_json: bool) -> None:
     """Run the analysis stages on the store DB for a campaign: threads, relations, classify,
     authenticity, answers, lenses (askscope stages lists them with what each needs and writes)."""
     campaign = load_campaign(campaign_path)
-    summaries = run_analyze(db, campaign, only=list(only) or None, settings={"seed": seed},
-                            progress=lambda message: click.echo(message, err=True))
+    summaries = run_analyze(
+        db,
+        campaign,
+        only=list(only) or None,
+        settings={"seed": seed},
+        progress=lambda message: click.echo(message, err=True),
+    )
     if as_json:
         click.echo(dumps(summaries))
         return
@@ -327,8 +416,10 @@ def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, as_js
 @click.option("--json", "as_json", is_flag=True, help="Print the pipeline as JSON.")
 def stages(as_json: bool) -> None:
     """Print the analysis pipeline: each stage in order, what it needs and what it provides."""
-    rows = [{"name": s.name, "description": s.description, "requires": list(s.requires), "provides": list(s.provides)}
-            for s in pipeline_stages()]
+    rows = [
+        {"name": s.name, "description": s.description, "requires": list(s.requires), "provides": list(s.provides)}
+        for s in pipeline_stages()
+    ]
     if as_json:
         click.echo(dumps(rows))
         return
@@ -340,18 +431,37 @@ def stages(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default=None,
-              help="Report format (default: from the output's extension, else html).")
-@click.option("-o", "--output", default=None,
-              help="Output file (default: report.html, report.md or report.json in the current folder); "
-                   "- for stdout.")
-@click.option("--charts", "charts_dir", type=click.Path(file_okay=False), default=None,
-              help="Also write every chart to this folder (for papers).")
-@click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
-              help="Format of the chart files.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "json"]),
+    default=None,
+    help="Report format (default: from the output's extension, else html).",
+)
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    help="Output file (default: report.html, report.md or report.json in the current folder); - for stdout.",
+)
+@click.option(
+    "--charts",
+    "charts_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write every chart to this folder (for papers).",
+)
+@click.option(
+    "--chart-format",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="Format of the chart files.",
+)
 @click.option("--pseudonymise", is_flag=True, help="Replace participants' handles with stable pseudonyms.")
-def report(db: str, fmt: str | None, output: str | None, charts_dir: str | None, chart_format: str,
-           pseudonymise: bool) -> None:
+def report(
+    db: str, fmt: str | None, output: str | None, charts_dir: str | None, chart_format: str, pseudonymise: bool
+) -> None:
     """Write the campaign report of an analysed store DB: a self-contained offline HTML file, or
     Markdown, or JSON with every number."""
     if fmt is None:
@@ -371,8 +481,15 @@ def report(db: str, fmt: str | None, output: str | None, charts_dir: str | None,
 
 
 @cli.command()
-@click.option("-o", "--output", "folder", default="askscope-demo", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the demo store, campaign file and reports.")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    default="askscope-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the demo store, campaign file and reports.",
+)
 def demo(folder: str) -> None:
     """Run a whole analysis on bundled real data (@Uber_Sydney answering repliers during the
     Sydney siege, RumourEval/PHEME) and write the reports."""
@@ -409,9 +526,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.message, exc.hint)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        _fail(f"the campaign store failed: {first}",
-              "what was committed before the failure is kept; free memory or disk space and run the "
-              "same command again (re-running is safe: nothing is stored twice)")
+        _fail(
+            f"the campaign store failed: {first}",
+            "what was committed before the failure is kept; free memory or disk space and run the "
+            "same command again (re-running is safe: nothing is stored twice)",
+        )
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(0)

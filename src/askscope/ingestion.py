@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-from collections import deque
 import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,8 +109,7 @@ class IngestResult:
     @property
     def all_rejected(self) -> list[FileResult]:
         """Inputs that were read but of which not one record was stored."""
-        return [f for f in self.files if f.format != "unknown" and f.counts.read and
-                f.counts.rejected == f.counts.read]
+        return [f for f in self.files if f.format != "unknown" and f.counts.read and f.counts.rejected == f.counts.read]
 
     @property
     def totals(self) -> BatchCounts:
@@ -171,11 +170,18 @@ def ingest(
     its input is read on; memory stays bounded by that size.
     """
     if max_record_bytes < 1024:
-        raise AskscopeError(f"a record size limit of {max_record_bytes} bytes is too small",
-                            "give at least 1KB, e.g. --max-record-size 256MB")
+        raise AskscopeError(
+            f"a record size limit of {max_record_bytes} bytes is too small",
+            "give at least 1KB, e.g. --max-record-size 256MB",
+        )
     memory = _memory_limit()
-    options = {"mapping": mapping or {}, "platform": platform, "max_record_bytes": max_record_bytes,
-               "date_order": date_order, "date_format": date_format}
+    options = {
+        "mapping": mapping or {},
+        "platform": platform,
+        "max_record_bytes": max_record_bytes,
+        "date_order": date_order,
+        "date_format": date_format,
+    }
     plans, unknown = _plan(paths, format, options, strict)
     own = not isinstance(store, Store)
     db = store if isinstance(store, Store) else open_store(store)
@@ -186,15 +192,21 @@ def ingest(
     try:
         for group in _groups(plans, strict):
             if len(group) == 1:
-                result.files.append(_ingest_one(db, group[0], options, strict=strict, workers=workers,
-                                                progress=progress))
+                result.files.append(
+                    _ingest_one(db, group[0], options, strict=strict, workers=workers, progress=progress)
+                )
             else:
                 result.files.extend(_ingest_group(db, group, options, progress=progress))
         for item in unknown:
             result.files.append(_reject_unknown(db, item))
-        result.reject_reasons = [(r, int(n), d or "") for r, n, d in db.con.execute(
-            "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) "
-            "GROUP BY reason ORDER BY n DESC, reason LIMIT 5", [[f.ingest_id for f in result.files]]).fetchall()]
+        result.reject_reasons = [
+            (r, int(n), d or "")
+            for r, n, d in db.con.execute(
+                "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) "
+                "GROUP BY reason ORDER BY n DESC, reason LIMIT 5",
+                [[f.ingest_id for f in result.files]],
+            ).fetchall()
+        ]
     finally:
         for plan in plans:
             if plan.opened is not None:
@@ -217,8 +229,9 @@ class _Unknown:
     head: bytes
 
 
-def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any],
-          strict: bool = False) -> tuple[list[_Plan], list[_Unknown]]:
+def _plan(
+    paths: Sequence[str], format: str | None, options: dict[str, Any], strict: bool = False
+) -> tuple[list[_Plan], list[_Unknown]]:
     """What to read and how. An input of unknown format, named or found in a folder, is set
     aside (``--strict``: an error at once) so that the others are still read."""
     if not paths:
@@ -231,8 +244,9 @@ def _plan(paths: Sequence[str], format: str | None, options: dict[str, Any],
             head = make_head(opened.head)
             reader = reader_for(format, options) if format else detect(head, source.name, options)
             if format and not reader.sniff(head) and head.framing == "text" and reader.name != "csv":
-                raise UnknownFormatError(f"{source.name} is not {format}: it is not JSON",
-                                         "leave out --format to let askscope recognise it")
+                raise UnknownFormatError(
+                    f"{source.name} is not {format}: it is not JSON", "leave out --format to let askscope recognise it"
+                )
         except UnknownFormatError as exc:
             opened.close()
             if strict:
@@ -261,15 +275,28 @@ def _reject_unknown(db: Store, item: _Unknown) -> FileResult:
     else:
         digest.update(item.head)
     with db.transaction():
-        record = db.begin_ingest(source_file=source.name, source_path=source.path if source.member is None
-                                 else f"{source.path}:{source.member}", source_size=source.size, source_mtime=None,
-                                 format="unknown", compression=None, options="{}", transaction=False)
+        record = db.begin_ingest(
+            source_file=source.name,
+            source_path=source.path if source.member is None else f"{source.path}:{source.member}",
+            source_size=source.size,
+            source_mtime=None,
+            format="unknown",
+            compression=None,
+            options="{}",
+            transaction=False,
+        )
         sink = Sink(source_file=source.name)
         sink.reject(RawRecord(0, 0, item.head), "unknown_format", item.why, excerpt=excerpt_of(item.head))
         db.write_batch(record, build_batch(sink), transaction=False)
         db.finish_ingest(record, status="done", sha256=digest.hexdigest(), bytes_read=0, transaction=False)
-    return FileResult(source_file=source.name, format="unknown", ingest_id=record.id, status="unrecognised",
-                      counts=record.counts, sha256=digest.hexdigest())
+    return FileResult(
+        source_file=source.name,
+        format="unknown",
+        ingest_id=record.id,
+        status="unrecognised",
+        counts=record.counts,
+        sha256=digest.hexdigest(),
+    )
 
 
 def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
@@ -322,8 +349,14 @@ def _ingest_one(
         )
         stage = AccountStage(db, record)
         with opened:
-            pending = _batches(plan, opened, record.started_at, workers=workers, strict=strict,
-                               max_record=options.get("max_record_bytes", MAX_RECORD_BYTES))
+            pending = _batches(
+                plan,
+                opened,
+                record.started_at,
+                workers=workers,
+                strict=strict,
+                max_record=options.get("max_record_bytes", MAX_RECORD_BYTES),
+            )
             batch = next(pending, None)
             first = True
             while batch is not None:
@@ -332,8 +365,10 @@ def _ingest_one(
                     in_transaction = True
                 db.write_batch(record, batch, transaction=False, stage=stage)
                 if first:
-                    con.execute("UPDATE ingests SET options = ? WHERE id = ?",
-                                [_options_json(reader, options, plan.framing), record.id])
+                    con.execute(
+                        "UPDATE ingests SET options = ? WHERE id = ?",
+                        [_options_json(reader, options, plan.framing), record.id],
+                    )
                     first = False
                 if strict and batch.rejects.num_rows:
                     stage.flush()
@@ -344,7 +379,9 @@ def _ingest_one(
                     raise RecordError(
                         f"{bad['source_file']}:{bad['source_line']}: {bad['reason']}: {bad['detail']}",
                         "fix or remove that record, or ingest without --strict to skip bad records",
-                        source_file=bad["source_file"], source_line=bad["source_line"], reason=bad["reason"],
+                        source_file=bad["source_file"],
+                        source_line=bad["source_line"],
+                        reason=bad["reason"],
                     )
                 if progress is not None:
                     progress(source.name, opened.progress(), source.size)
@@ -362,12 +399,22 @@ def _ingest_one(
                     save_counts(db, [record])
                     con.execute("COMMIT")
                     in_transaction = False
-                    raise RecordError(f"{source.name}: {opened.damage}",
-                                      "re-create or re-download the file; without --strict the readable part is kept",
-                                      source_file=source.name, source_line=0, reason="truncated_input")
+                    raise RecordError(
+                        f"{source.name}: {opened.damage}",
+                        "re-create or re-download the file; without --strict the readable part is kept",
+                        source_file=source.name,
+                        source_line=0,
+                        reason="truncated_input",
+                    )
             stage.flush()
-            db.finish_ingest(record, status="done", sha256=opened.sha256(), bytes_read=opened.bytes_read,
-                             options=_options_json(reader, options, plan.framing), transaction=False)
+            db.finish_ingest(
+                record,
+                status="done",
+                sha256=opened.sha256(),
+                bytes_read=opened.bytes_read,
+                options=_options_json(reader, options, plan.framing),
+                transaction=False,
+            )
             con.execute("COMMIT")
             in_transaction = False
             status = "done"
@@ -407,8 +454,12 @@ def _groups(plans: list[_Plan], strict: bool) -> Iterator[list[_Plan]]:
     group: list[_Plan] = []
     size = 0
     for plan in plans:
-        small = (not strict and plan.opened is None and plan.source.size is not None
-                 and plan.source.size <= SMALL_INPUT_BYTES)
+        small = (
+            not strict
+            and plan.opened is None
+            and plan.source.size is not None
+            and plan.source.size <= SMALL_INPUT_BYTES
+        )
         if small and group and len(group) < GROUP_INPUTS and size + (plan.source.size or 0) <= GROUP_BYTES:
             group.append(plan)
             size += plan.source.size or 0
@@ -422,8 +473,9 @@ def _groups(plans: list[_Plan], strict: bool) -> Iterator[list[_Plan]]:
         yield group
 
 
-def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
-                  progress: ProgressCallback | None) -> list[FileResult]:
+def _ingest_group(
+    db: Store, plans: list[_Plan], options: dict[str, Any], progress: ProgressCallback | None
+) -> list[FileResult]:
     """Ingest many small inputs in one transaction: their runs, batches and ends together."""
     started = time.perf_counter()
     con = db.con
@@ -432,15 +484,17 @@ def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
         runs = []
         for plan in plans:
             source = plan.source
-            runs.append({
-                "source_file": source.name,
-                "source_path": source.path if source.member is None else f"{source.path}:{source.member}",
-                "source_size": source.size,
-                "source_mtime": os.path.getmtime(source.path) if source.path and source.member is None else None,
-                "format": plan.reader.name,
-                "compression": plan.compression,
-                "options": "{}",
-            })
+            runs.append(
+                {
+                    "source_file": source.name,
+                    "source_path": source.path if source.member is None else f"{source.path}:{source.member}",
+                    "source_size": source.size,
+                    "source_mtime": os.path.getmtime(source.path) if source.path and source.member is None else None,
+                    "format": plan.reader.name,
+                    "compression": plan.compression,
+                    "options": "{}",
+                }
+            )
         records = begin_ingests(db, runs)
         items: list[tuple[IngestRecord, Batch]] = []
         shas: list[str | None] = []
@@ -449,8 +503,16 @@ def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
         damages: list[str | None] = []
         for plan, record in zip(plans, records):
             with OpenedInput(plan.source, HEAD_BYTES) as opened:
-                batches = list(_batches(plan, opened, record.started_at, workers=0, strict=False,
-                                        max_record=options.get("max_record_bytes", MAX_RECORD_BYTES)))
+                batches = list(
+                    _batches(
+                        plan,
+                        opened,
+                        record.started_at,
+                        workers=0,
+                        strict=False,
+                        max_record=options.get("max_record_bytes", MAX_RECORD_BYTES),
+                    )
+                )
                 if opened.damage is not None:
                     batches.append(_damage_batch(plan.source.name, opened))
                 shas.append(opened.sha256())
@@ -472,14 +534,30 @@ def _ingest_group(db: Store, plans: list[_Plan], options: dict[str, Any],
         raise
     seconds = (time.perf_counter() - started) / len(plans)
     return [
-        FileResult(source_file=plan.source.name, format=plan.reader.name, ingest_id=record.id, status="done",
-                   counts=record.counts, sha256=sha, bytes=size or 0, seconds=seconds, damage=damage)
+        FileResult(
+            source_file=plan.source.name,
+            format=plan.reader.name,
+            ingest_id=record.id,
+            status="done",
+            counts=record.counts,
+            sha256=sha,
+            bytes=size or 0,
+            seconds=seconds,
+            damage=damage,
+        )
         for plan, record, sha, size, damage in zip(plans, records, shas, sizes, damages)
     ]
 
 
-def _batches(plan: _Plan, opened: OpenedInput, observed: datetime, *, workers: int | None,
-             strict: bool, max_record: int = MAX_RECORD_BYTES) -> Iterator[Batch]:
+def _batches(
+    plan: _Plan,
+    opened: OpenedInput,
+    observed: datetime,
+    *,
+    workers: int | None,
+    strict: bool,
+    max_record: int = MAX_RECORD_BYTES,
+) -> Iterator[Batch]:
     """The batches of one opened input, by the framing its format uses."""
     head = make_head(opened.head)
     if plan.framing == "jsonl" and plan.reader.parallel and plan.reader.name != "csv":
@@ -517,13 +595,17 @@ class _CappedStream:
         return getattr(self.stream, name)
 
 
-def _too_large(source_file: str, line: int, offset: int, size: int, limit: int, excerpt: bytes,
-               observed: datetime | None = None) -> Batch:
+def _too_large(
+    source_file: str, line: int, offset: int, size: int, limit: int, excerpt: bytes, observed: datetime | None = None
+) -> Batch:
     """A batch holding only the reject of one record over the size limit."""
     sink = Sink(source_file=source_file, default_observed_at=observed)
-    sink.reject(RawRecord(line, offset, excerpt), "record_too_large",
-                f"a record of {size:,}{'+' if size > limit else ''} bytes is over the limit of {limit:,} bytes",
-                excerpt=excerpt_of(excerpt))
+    sink.reject(
+        RawRecord(line, offset, excerpt),
+        "record_too_large",
+        f"a record of {size:,}{'+' if size > limit else ''} bytes is over the limit of {limit:,} bytes",
+        excerpt=excerpt_of(excerpt),
+    )
     return build_batch(sink)
 
 
@@ -539,19 +621,28 @@ def _damage_batch(source_file: str, opened: OpenedInput) -> Batch:
 
 
 def _record_batches(
-    stream: BinaryIO, head: Any, reader: Reader, source_file: str, observed: datetime, strict: bool,
+    stream: BinaryIO,
+    head: Any,
+    reader: Reader,
+    source_file: str,
+    observed: datetime,
+    strict: bool,
     max_record: int = MAX_RECORD_BYTES,
 ) -> Iterator[Batch]:
     sink = Sink(source_file=source_file, default_observed_at=observed)
     for raw in reader.records(stream, head):
         before, mark = len(sink.rejects), sink.mark()
         if isinstance(stream, _CappedStream) and stream.over:
-            sink.reject(RawRecord(raw.line, raw.offset, raw.raw), "record_too_large",
-                        f"a JSON document of {stream.size - 1:,}+ bytes is over the limit of {max_record:,} bytes",
-                        excerpt=excerpt_of(head.data[:400]))
+            sink.reject(
+                RawRecord(raw.line, raw.offset, raw.raw),
+                "record_too_large",
+                f"a JSON document of {stream.size - 1:,}+ bytes is over the limit of {max_record:,} bytes",
+                excerpt=excerpt_of(head.data[:400]),
+            )
         elif len(raw.raw) > max_record:
-            sink.reject(raw, "record_too_large",
-                        f"a record of {len(raw.raw):,} bytes is over the limit of {max_record:,} bytes")
+            sink.reject(
+                raw, "record_too_large", f"a record of {len(raw.raw):,} bytes is over the limit of {max_record:,} bytes"
+            )
         else:
             reader.parse(raw, sink)
         if len(raw.raw) <= max_record and not (isinstance(stream, _CappedStream) and stream.over):
@@ -580,8 +671,9 @@ class _Oversized:
     excerpt: bytes
 
 
-def _blocks(stream: BinaryIO, max_record: int = MAX_RECORD_BYTES,
-            chunk_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, int, int] | _Oversized]:
+def _blocks(
+    stream: BinaryIO, max_record: int = MAX_RECORD_BYTES, chunk_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[bytes, int, int] | _Oversized]:
     """Whole-line blocks of about ``chunk_bytes``: (bytes, first line number, byte offset), and an
     :class:`_Oversized` for each line longer than ``max_record``, which is read past (never held
     whole), so memory stays bounded by the limit whatever the input."""
@@ -612,7 +704,7 @@ def _blocks(stream: BinaryIO, max_record: int = MAX_RECORD_BYTES,
                 end = more.find(b"\n")
                 if end >= 0:
                     size += end + 1
-                    carry += more[end + 1:]
+                    carry += more[end + 1 :]
                     break
                 size += len(more)
             yield _Oversized(line, offset, size, excerpt)
@@ -641,8 +733,11 @@ def parse_block(
         record = RawRecord(line_no, position, content)
         before, mark = (len(sink.rejects), sink.mark()) if strict else (0, ())
         if len(content) > max_record:
-            sink.reject(record, "record_too_large",
-                        f"a record of {len(content):,} bytes is over the limit of {max_record:,} bytes")
+            sink.reject(
+                record,
+                "record_too_large",
+                f"a record of {len(content):,} bytes is over the limit of {max_record:,} bytes",
+            )
         else:
             reader.parse(record, sink)
         first = first or line_no
@@ -708,13 +803,17 @@ def _jsonl_batches(
             for piece in blocks:
                 busy = sum(1 for item in queue if isinstance(item, cf.Future) and not item.done())
                 if isinstance(piece, _Oversized):
-                    queue.append(_too_large(source.name, piece.line, piece.offset, piece.size, max_record,
-                                            piece.excerpt, observed))
+                    queue.append(
+                        _too_large(
+                            source.name, piece.line, piece.offset, piece.size, max_record, piece.excerpt, observed
+                        )
+                    )
                     continue
                 block, line, offset = piece
                 if busy < count:
-                    queue.append(pool.submit(parse_block, reader, source.name, block, line, offset, observed,
-                                             False, max_record))
+                    queue.append(
+                        pool.submit(parse_block, reader, source.name, block, line, offset, observed, False, max_record)
+                    )
                 else:
                     queue.append(parse_block(reader, source.name, block, line, offset, observed, False, max_record))
                 while queue and (not isinstance(queue[0], cf.Future) or queue[0].done() or len(queue) > count + 1):

@@ -160,8 +160,9 @@ class OpenedInput:
                 return handle, handle.tell if hasattr(handle, "tell") else (lambda: 0)  # type: ignore[return-value]
             handle = open(source.path, "rb")  # noqa: SIM115
         except OSError as exc:
-            raise InputError(f"cannot read {source.name}: {exc.strerror or exc}",
-                             "check the path and its permissions") from exc
+            raise InputError(
+                f"cannot read {source.name}: {exc.strerror or exc}", "check the path and its permissions"
+            ) from exc
         self._closers.append(handle.close)
         return handle, handle.tell
 
@@ -178,8 +179,9 @@ class OpenedInput:
         if compression == "zstd":
             return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         if compression == "zip":
-            raise InputError(f"{self.source.name} is a zip archive inside another input",
-                             "unpack the nested archive first")
+            raise InputError(
+                f"{self.source.name} is a zip archive inside another input", "unpack the nested archive first"
+            )
         return raw
 
     @property
@@ -242,8 +244,11 @@ def expand_paths(paths: list[str] | tuple[str, ...]) -> Iterator[InputSource]:
             continue
         p = Path(path)
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and not any(
-                part.startswith(".") for part in f.relative_to(p).parts))
+            files = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
             if not files:
                 raise InputError(f"folder {path} holds no files", "give files or a folder with files")
             for f in files:
@@ -267,12 +272,14 @@ def _file_sources(path: str) -> Iterator[InputSource]:
     if compression_of(magic) == "zip":
         try:
             with zipfile.ZipFile(path) as archive:
-                members = [i for i in archive.infolist() if not i.is_dir()
-                           and not os.path.basename(i.filename).startswith(".")]
+                members = [
+                    i for i in archive.infolist() if not i.is_dir() and not os.path.basename(i.filename).startswith(".")
+                ]
         except zipfile.BadZipFile as exc:
             raise InputError(f"{path} is a damaged zip archive: {exc}", "re-create the archive") from exc
         for info in members:
-            yield InputSource(name=f"{name}:{info.filename}", path=os.path.abspath(path),
-                              size=info.file_size, member=info.filename)
+            yield InputSource(
+                name=f"{name}:{info.filename}", path=os.path.abspath(path), size=info.file_size, member=info.filename
+            )
         return
     yield InputSource(name=name, path=os.path.abspath(path), size=size)

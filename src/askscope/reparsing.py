@@ -53,14 +53,14 @@ def reparse(store: Store) -> ReparseResult:
     con = store.con
     result.posts_before = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     ingests = con.execute(
-        "SELECT id, source_file, format, options, started_at FROM ingests "
-        "WHERE superseded_by IS NULL ORDER BY id"
+        "SELECT id, source_file, format, options, started_at FROM ingests WHERE superseded_by IS NULL ORDER BY id"
     ).fetchall()
     with store.transaction():
         for table in _REBUILT:
             if table == "rejects":
-                con.execute("DELETE FROM rejects WHERE reason NOT IN (SELECT unnest(?::VARCHAR[]))",
-                            [list(KEPT_REJECTS)])
+                con.execute(
+                    "DELETE FROM rejects WHERE reason NOT IN (SELECT unnest(?::VARCHAR[]))", [list(KEPT_REJECTS)]
+                )
             else:
                 con.execute(f"DELETE FROM {table}")
         for ingest_id, source_file, fmt, options_json, started_at in ingests:
@@ -68,9 +68,15 @@ def reparse(store: Store) -> ReparseResult:
                 continue  # an unrecognised input: its one reject is kept, there is nothing to replay
             options: dict[str, Any] = msgspec.json.decode(options_json or "{}")
             limit = int(options.get("max_record_bytes") or MAX_RECORD_BYTES)
-            reader = reader_for(fmt, {"mapping": options.get("mapping"), "platform": options.get("platform"),
-                                      "date_order": options.get("date_order"),
-                                      "date_format": options.get("date_format")})
+            reader = reader_for(
+                fmt,
+                {
+                    "mapping": options.get("mapping"),
+                    "platform": options.get("platform"),
+                    "date_order": options.get("date_order"),
+                    "date_format": options.get("date_format"),
+                },
+            )
             header = options.get("header")
             if isinstance(reader, CsvReader):
                 if header is None:
@@ -79,9 +85,7 @@ def reparse(store: Store) -> ReparseResult:
             elif header is not None and hasattr(reader, "configure_from_header"):
                 reader.configure_from_header(header.encode("utf-8"))  # e.g. the Mastodon instance
             record = IngestRecord(id=ingest_id, source_file=source_file, format=fmt, started_at=started_at)
-            blocks = con.execute(
-                "SELECT payload FROM raw WHERE ingest_id = ? ORDER BY block", [ingest_id]
-            ).fetchall()
+            blocks = con.execute("SELECT payload FROM raw WHERE ingest_id = ? ORDER BY block", [ingest_id]).fetchall()
             for (payload,) in blocks:
                 sink = _replay(reader, source_file, started_at, decode_raw(payload), limit)
                 write_batch(store, record, build_batch(sink, compress=False), keep_raw=False, transaction=False)
@@ -92,8 +96,13 @@ def reparse(store: Store) -> ReparseResult:
     return result
 
 
-def _replay(reader: Any, source_file: str, observed: datetime, records: list[tuple[int, int, bytes]],
-            limit: int = MAX_RECORD_BYTES) -> Sink:
+def _replay(
+    reader: Any,
+    source_file: str,
+    observed: datetime,
+    records: list[tuple[int, int, bytes]],
+    limit: int = MAX_RECORD_BYTES,
+) -> Sink:
     sink = Sink(source_file=source_file, default_observed_at=observed)
     for line, offset, raw in records:
         if len(raw) > limit:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from askscope._version import __version__
 from askscope.batch import Batch
 from askscope.errors import QueryError, StoreError, StoreVersionError, UsageError
 from askscope.schema import MIGRATIONS, OLDEST_MIGRATABLE, SCHEMA_VERSION, create_statements
+
 
 @dataclass(slots=True)
 class BatchCounts:
@@ -67,7 +68,7 @@ class IngestRecord:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Store:
@@ -135,12 +136,14 @@ class Store:
             return columns, cursor.fetchall()
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
-            hint = "the tables are listed by: askscope sql DB \"SHOW TABLES\""
+            hint = 'the tables are listed by: askscope sql DB "SHOW TABLES"'
             if self.read_only and ("read-only" in message.lower() or "read only" in message.lower()):
                 hint = "askscope sql opens the store read-only; use the library or duckdb to change it"
             elif isinstance(exc, duckdb.PermissionException) or "configuration" in message.lower():
-                hint = ("askscope sql reads only the store itself: other files, extensions and the "
-                        "network are shut off, and so is changing settings")
+                hint = (
+                    "askscope sql reads only the store itself: other files, extensions and the "
+                    "network are shut off, and so is changing settings"
+                )
             raise QueryError(f"query failed: {message}", hint) from exc
 
 
@@ -196,8 +199,9 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
-               locked: bool = False) -> Store:
+def open_store(
+    path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False, locked: bool = False
+) -> Store:
     """Open (or create) a campaign store.
 
     ``locked``: confine the connection to the store file (:func:`lock_down`), for connections that
@@ -225,13 +229,17 @@ def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: 
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
-            raise StoreError(f"{path} is in use by another process",
-                             "close the other askscope or duckdb session using it, then retry") from exc
-        raise StoreError(f"cannot open {path}: {message.splitlines()[0]}",
-                         "is it a DuckDB file written by a compatible DuckDB?") from exc
+            raise StoreError(
+                f"{path} is in use by another process",
+                "close the other askscope or duckdb session using it, then retry",
+            ) from exc
+        raise StoreError(
+            f"cannot open {path}: {message.splitlines()[0]}", "is it a DuckDB file written by a compatible DuckDB?"
+        ) from exc
     except duckdb.Error as exc:
-        raise StoreError(f"cannot open {path}: {str(exc).splitlines()[0]}",
-                         "is it a DuckDB file written by a compatible DuckDB?") from exc
+        raise StoreError(
+            f"cannot open {path}: {str(exc).splitlines()[0]}", "is it a DuckDB file written by a compatible DuckDB?"
+        ) from exc
     con.execute("SET TimeZone = 'UTC'")
     store = Store(path, con, read_only)
     try:
@@ -246,19 +254,24 @@ def open_store(path: str | os.PathLike[str], *, create: bool = True, read_only: 
 
 def _prepare(store: Store, *, new: bool) -> None:
     con = store.con
-    tables = {row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    tables = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
     if "meta" not in tables:
         if tables:
-            raise StoreError(f"{store.path} is a DuckDB file but not an askscope store (no meta table)",
-                             "give the path of an askscope store, or a new file name to create one")
+            raise StoreError(
+                f"{store.path} is a DuckDB file but not an askscope store (no meta table)",
+                "give the path of an askscope store, or a new file name to create one",
+            )
         if store.read_only:
             raise StoreError(f"{store.path} is empty", "ingest something into it first")
         with store.transaction():
             for statement in create_statements():
                 con.execute(statement)
-            con.execute("INSERT INTO meta VALUES (?, ?, ?, ?)",
-                        [SCHEMA_VERSION, now_utc(), __version__, __version__])
+            con.execute("INSERT INTO meta VALUES (?, ?, ?, ?)", [SCHEMA_VERSION, now_utc(), __version__, __version__])
         return
     version = store.schema_version
     if version == SCHEMA_VERSION:

@@ -30,11 +30,13 @@ from askscope.post import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, POST_FIELDS
 from askscope.store import BatchCounts, IngestRecord, Store, now_utc
 
 # Columns an upsert keeps from the newer observation (or fills when missing).
-_POST_CONTENT = [c for c in POST_FIELDS if c not in ("platform", "id", "is_context", "observed_at",
-                                                      "source_file", "source_line")]
+_POST_CONTENT = [
+    c for c in POST_FIELDS if c not in ("platform", "id", "is_context", "observed_at", "source_file", "source_line")
+]
 _ACCOUNT_CONTENT = [c for c in ACCOUNT_FIELDS if c not in ("platform", "id", "observed_at")]
-_NEWER = ("coalesce(excluded.observed_at, '-infinity'::TIMESTAMPTZ) >= "
-          "coalesce({t}.observed_at, '-infinity'::TIMESTAMPTZ)")
+_NEWER = (
+    "coalesce(excluded.observed_at, '-infinity'::TIMESTAMPTZ) >= coalesce({t}.observed_at, '-infinity'::TIMESTAMPTZ)"
+)
 
 
 def _merge_posts_sql(view: str) -> str:
@@ -44,8 +46,9 @@ def _merge_posts_sql(view: str) -> str:
         f'ELSE coalesce(posts."{c}", excluded."{c}") END'
         for c in _POST_CONTENT
     ]
-    take_source = (f"(posts.is_context AND NOT excluded.is_context) OR "
-                   f"(({newer}) AND posts.is_context = excluded.is_context)")
+    take_source = (
+        f"(posts.is_context AND NOT excluded.is_context) OR (({newer}) AND posts.is_context = excluded.is_context)"
+    )
     sets += [
         "observed_at = greatest(posts.observed_at, excluded.observed_at)",
         "is_context = posts.is_context AND excluded.is_context",
@@ -53,8 +56,10 @@ def _merge_posts_sql(view: str) -> str:
         f"source_line = CASE WHEN {take_source} THEN excluded.source_line ELSE posts.source_line END",
     ]
     columns = ", ".join(f'"{c}"' for c in POST_FIELDS)
-    return (f"INSERT INTO posts ({columns}) SELECT {columns} FROM {view} "
-            f"ON CONFLICT (platform, id) DO UPDATE SET {', '.join(sets)}")
+    return (
+        f"INSERT INTO posts ({columns}) SELECT {columns} FROM {view} "
+        f"ON CONFLICT (platform, id) DO UPDATE SET {', '.join(sets)}"
+    )
 
 
 def _merge_accounts_sql(view: str) -> str:
@@ -66,8 +71,10 @@ def _merge_accounts_sql(view: str) -> str:
     ]
     sets.append("observed_at = greatest(accounts.observed_at, excluded.observed_at)")
     columns = ", ".join(f'"{c}"' for c in ACCOUNT_FIELDS)
-    return (f"INSERT INTO accounts ({columns}) SELECT {columns} FROM {view} "
-            f"ON CONFLICT (platform, id) DO UPDATE SET {', '.join(sets)}")
+    return (
+        f"INSERT INTO accounts ({columns}) SELECT {columns} FROM {view} "
+        f"ON CONFLICT (platform, id) DO UPDATE SET {', '.join(sets)}"
+    )
 
 
 def _insert_new_sql(table: str, view: str, fields: tuple[str, ...]) -> str:
@@ -79,9 +86,11 @@ MERGE_POSTS = _merge_posts_sql("_batch_posts")
 MERGE_ACCOUNTS = _merge_accounts_sql("_batch_accounts")
 INSERT_POSTS = _insert_new_sql("posts", "_batch_posts", POST_FIELDS)
 INSERT_ACCOUNTS = _insert_new_sql("accounts", "_batch_accounts", ACCOUNT_FIELDS)
-_INGEST_COLUMNS = ("id, source_file, source_path, source_size, source_mtime, format, compression, options, "
-                   "status, started_at, read, new, updated, rejected, context_new, context_updated, "
-                   "accounts_new, accounts_updated, api_errors, askscope_version")
+_INGEST_COLUMNS = (
+    "id, source_file, source_path, source_size, source_mtime, format, compression, options, "
+    "status, started_at, read, new, updated, rejected, context_new, context_updated, "
+    "accounts_new, accounts_updated, api_errors, askscope_version"
+)
 
 
 def _in_transaction(store: Store, transaction: bool) -> Any:
@@ -112,8 +121,18 @@ def begin_ingest(
         store.con.execute(
             f"INSERT INTO ingests ({_INGEST_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?)",
-            [next_id, source_file, source_path, source_size, source_mtime, format, compression,
-             options, started, __version__],
+            [
+                next_id,
+                source_file,
+                source_path,
+                source_size,
+                source_mtime,
+                format,
+                compression,
+                options,
+                started,
+                __version__,
+            ],
         )
     return IngestRecord(id=int(next_id), source_file=source_file, format=format, started_at=started)
 
@@ -125,17 +144,19 @@ def begin_ingests(store: Store, runs: list[dict[str, Any]]) -> list[IngestRecord
         return []
     first = int(store.con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingests").fetchall()[0][0])
     started = now_utc()
-    table = pa.table({
-        "id": pa.array(range(first, first + len(runs)), pa.int64()),
-        "source_file": [r["source_file"] for r in runs],
-        "source_path": [r["source_path"] for r in runs],
-        "source_size": pa.array([r["source_size"] for r in runs], pa.int64()),
-        "source_mtime": pa.array([r["source_mtime"] for r in runs], pa.float64()),
-        "format": [r["format"] for r in runs],
-        "compression": pa.array([r["compression"] for r in runs], pa.string()),
-        "options": [r["options"] for r in runs],
-        "started_at": pa.array([started] * len(runs), pa.timestamp("us", tz="UTC")),
-    })
+    table = pa.table(
+        {
+            "id": pa.array(range(first, first + len(runs)), pa.int64()),
+            "source_file": [r["source_file"] for r in runs],
+            "source_path": [r["source_path"] for r in runs],
+            "source_size": pa.array([r["source_size"] for r in runs], pa.int64()),
+            "source_mtime": pa.array([r["source_mtime"] for r in runs], pa.float64()),
+            "format": [r["format"] for r in runs],
+            "compression": pa.array([r["compression"] for r in runs], pa.string()),
+            "options": [r["options"] for r in runs],
+            "started_at": pa.array([started] * len(runs), pa.timestamp("us", tz="UTC")),
+        }
+    )
     view = _view_name("begin")
     store.con.register(view, table)
     try:
@@ -146,18 +167,22 @@ def begin_ingests(store: Store, runs: list[dict[str, Any]]) -> list[IngestRecord
         )
     finally:
         _unregister(store.con, view)
-    return [IngestRecord(id=first + i, source_file=r["source_file"], format=r["format"], started_at=started)
-            for i, r in enumerate(runs)]
+    return [
+        IngestRecord(id=first + i, source_file=r["source_file"], format=r["format"], started_at=started)
+        for i, r in enumerate(runs)
+    ]
 
 
 def save_counts(store: Store, records: list[IngestRecord]) -> None:
     """Write the running counts of ingest runs."""
     if not records:
         return
-    table = pa.table({
-        "id": [r.id for r in records],
-        **{name: [getattr(r.counts, name) for r in records] for name in BatchCounts.__slots__},
-    })
+    table = pa.table(
+        {
+            "id": [r.id for r in records],
+            **{name: [getattr(r.counts, name) for r in records] for name in BatchCounts.__slots__},
+        }
+    )
     view = _view_name("counts")
     store.con.register(view, table)
     try:
@@ -187,12 +212,14 @@ def finish_ingests(
 
     con = store.con
     with _in_transaction(store, transaction):
-        table = pa.table({
-            "id": pa.array([r.id for r in records], pa.int64()),
-            "sha256": pa.array(each(sha256), pa.string()),
-            "bytes": pa.array(each(bytes_read), pa.int64()),
-            "options": pa.array(each(options), pa.string()),
-        })
+        table = pa.table(
+            {
+                "id": pa.array([r.id for r in records], pa.int64()),
+                "sha256": pa.array(each(sha256), pa.string()),
+                "bytes": pa.array(each(bytes_read), pa.int64()),
+                "options": pa.array(each(options), pa.string()),
+            }
+        )
         view = _view_name("finish")
         con.register(view, table)
         try:
@@ -253,13 +280,20 @@ def _account_count(store: Store) -> int:
     return int(store.con.execute("SELECT count(*) FROM accounts").fetchall()[0][0])
 
 
-def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: bool = True,
-                transaction: bool = True, save: bool = True, stage: AccountStage | None = None) -> BatchCounts:
+def write_batch(
+    store: Store,
+    ingest: IngestRecord,
+    batch: Batch,
+    *,
+    keep_raw: bool = True,
+    transaction: bool = True,
+    save: bool = True,
+    stage: AccountStage | None = None,
+) -> BatchCounts:
     """Write one batch atomically (in its own transaction unless ``transaction`` is false, when
     the caller holds one) and return what it did. With ``stage``, the accounts that came along
     with posts are staged and merged once at the end of the input (:class:`AccountStage`)."""
-    counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows,
-                         api_errors=batch.api_errors.num_rows)
+    counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows, api_errors=batch.api_errors.num_rows)
     with _in_transaction(store, transaction):
         context0, matches0 = _match_counts(store)
         if batch.matches.num_rows:
@@ -288,8 +322,9 @@ def write_batch(store: Store, ingest: IngestRecord, batch: Batch, *, keep_raw: b
         new_account_records = accounts1 - accounts0
         counts.accounts_new = accounts2 - accounts0
         staged = batch.accounts.num_rows if stage is not None else 0
-        counts.accounts_updated = (batch.account_records.num_rows + batch.accounts.num_rows - staged
-                                   - counts.accounts_new)
+        counts.accounts_updated = (
+            batch.account_records.num_rows + batch.accounts.num_rows - staged - counts.accounts_new
+        )
 
         counts.new = new_matches + new_account_records
         counts.updated = batch.match_records + batch.account_record_count - counts.new
@@ -341,9 +376,12 @@ class AccountStage:
         con = self.store.con
         if self.rows:
             before = _account_count(self.store)
-            latest = _arrow(con, f"SELECT * EXCLUDE (_seq) FROM {self.table} QUALIFY row_number() OVER "
-                                 f"(PARTITION BY platform, id ORDER BY observed_at DESC NULLS LAST, _seq DESC) = 1 "
-                                 f"ORDER BY platform, id")
+            latest = _arrow(
+                con,
+                f"SELECT * EXCLUDE (_seq) FROM {self.table} QUALIFY row_number() OVER "
+                f"(PARTITION BY platform, id ORDER BY observed_at DESC NULLS LAST, _seq DESC) = 1 "
+                f"ORDER BY platform, id",
+            )
             upsert_accounts(self.store, latest)
             counts.accounts_new = _account_count(self.store) - before
             counts.accounts_updated = self.rows - counts.accounts_new
@@ -382,8 +420,11 @@ def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], ke
         ("api_errors", "api_errors", "source_file, source_line, resource_type, resource_id, title, detail"),
     ):
         parts = [
-            getattr(batch, name).append_column("ingest_id", pa.array([ingest.id] * getattr(batch, name).num_rows, pa.int64()))
-            for ingest, batch in items if getattr(batch, name).num_rows
+            getattr(batch, name).append_column(
+                "ingest_id", pa.array([ingest.id] * getattr(batch, name).num_rows, pa.int64())
+            )
+            for ingest, batch in items
+            if getattr(batch, name).num_rows
         ]
         if not parts:
             continue
@@ -397,14 +438,16 @@ def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], ke
         return
     raws = [(ingest, batch) for ingest, batch in items if batch.raw_block is not None]
     if raws:
-        table = pa.table({
-            "ingest_id": pa.array([i.id for i, _ in raws], pa.int64()),
-            "block": pa.array([i.raw_blocks for i, _ in raws], pa.int32()),
-            "first_line": pa.array([b.raw_first_line for _, b in raws], pa.int64()),
-            "last_line": pa.array([b.raw_last_line for _, b in raws], pa.int64()),
-            "records": pa.array([b.raw_records for _, b in raws], pa.int32()),
-            "payload": pa.array([b.raw_block for _, b in raws], pa.binary()),
-        })
+        table = pa.table(
+            {
+                "ingest_id": pa.array([i.id for i, _ in raws], pa.int64()),
+                "block": pa.array([i.raw_blocks for i, _ in raws], pa.int32()),
+                "first_line": pa.array([b.raw_first_line for _, b in raws], pa.int64()),
+                "last_line": pa.array([b.raw_last_line for _, b in raws], pa.int64()),
+                "records": pa.array([b.raw_records for _, b in raws], pa.int32()),
+                "payload": pa.array([b.raw_block for _, b in raws], pa.binary()),
+            }
+        )
         view = _view_name("raw")
         con.register(view, table)
         try:
@@ -493,16 +536,20 @@ def _latest_rows(tables: list[pa.Table]) -> pa.Table:
     chosen: dict[tuple[str, str], int] = {}
     for index, key in enumerate(_keys(combined)):
         previous = chosen.get(key)
-        if previous is None or (observed[index] is not None and (
-                observed[previous] is None or observed[index] >= observed[previous])) or (
-                observed[index] is None and observed[previous] is None):
+        if (
+            previous is None
+            or (observed[index] is not None and (observed[previous] is None or observed[index] >= observed[previous]))
+            or (observed[index] is None and observed[previous] is None)
+        ):
             chosen[key] = index
     if len(chosen) == combined.num_rows:
         return combined
     return combined.take(sorted(chosen.values()))
 
 
-def _existing(store: Store, table_name: str, keys: set[tuple[str, str]], with_context: bool) -> dict[tuple[str, str], bool]:
+def _existing(
+    store: Store, table_name: str, keys: set[tuple[str, str]], with_context: bool
+) -> dict[tuple[str, str], bool]:
     """Which of ``keys`` are already in ``table_name`` (and, for posts, whether as context)."""
     if not keys:
         return {}
@@ -563,8 +610,12 @@ def write_group(store: Store, items: list[tuple[IngestRecord, Batch]], *, keep_r
         counts.updated = batch.match_records + batch.account_record_count - counts.new
         ingest.counts.add(counts)
 
-    for name, upsert in (("matches", upsert_posts), ("context", upsert_posts),
-                         ("account_records", upsert_accounts), ("accounts", upsert_accounts)):
+    for name, upsert in (
+        ("matches", upsert_posts),
+        ("context", upsert_posts),
+        ("account_records", upsert_accounts),
+        ("accounts", upsert_accounts),
+    ):
         tables = [getattr(batch, name) for _, batch in items if getattr(batch, name).num_rows]
         if tables:
             upsert(store, _latest_rows(tables))

@@ -15,5 +15,11 @@ authenticity`` does; ``askscope.analyze`` does once it is listed among its built
 from askscope.authenticity.analysis import TABLES, analyze_authenticity, coordinated_account_set
 from askscope.authenticity.settings import NETWORKS, AuthenticityError, AuthenticitySettings
 
-__all__ = ["NETWORKS", "TABLES", "AuthenticityError", "AuthenticitySettings", "analyze_authenticity",
-           "coordinated_account_set"]
+__all__ = [
+    "NETWORKS",
+    "TABLES",
+    "AuthenticityError",
+    "AuthenticitySettings",
+    "analyze_authenticity",
+    "coordinated_account_set",
+]

@@ -23,7 +23,8 @@ def account_signals(con: duckdb.DuckDBPyConnection, window_start: datetime | Non
     """Write ``account_signals`` and return its summary."""
     t0 = window_start
     recent = t0 - timedelta(days=RECENT_DAYS) if t0 else None
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE account_signals AS
         WITH acts AS (
             SELECT platform, author_id, max(author_handle) AS handle,
@@ -48,9 +49,15 @@ def account_signals(con: duckdb.DuckDBPyConnection, window_start: datetime | Non
                        WHERE c.platform = x.platform AND c.author_id = x.author_id) AS coordinated
         FROM acts x LEFT JOIN accounts a ON a.platform = x.platform AND a.id = x.author_id
         ORDER BY x.platform, x.author_id
-    """, {"t0": t0, "recent": recent})
-    return {"all": _summary(con, "TRUE"), "coordinated": _summary(con, "coordinated"),
-            "not_coordinated": _summary(con, "NOT coordinated"), "recent_days": RECENT_DAYS}
+    """,
+        {"t0": t0, "recent": recent},
+    )
+    return {
+        "all": _summary(con, "TRUE"),
+        "coordinated": _summary(con, "coordinated"),
+        "not_coordinated": _summary(con, "NOT coordinated"),
+        "recent_days": RECENT_DAYS,
+    }
 
 
 def _summary(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, Any]:
@@ -72,9 +79,15 @@ def _summary(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, Any]:
         return None if value is None else round(float(value), digits)
 
     return {
-        "accounts": int(row[0]), "posts": int(row[1] or 0), "posts_per_account_median": num(row[2]),
-        "posts_per_account_max": int(row[3] or 0), "with_profile": int(row[4]),
-        "share_created_in_30_days_before": num(row[5]), "share_created_in_window": num(row[6]),
-        "median_age_days_at_first_post": num(row[7], 1), "median_lifetime_posts_per_day": num(row[8], 2),
-        "median_follower_ratio": num(row[9]), "top_1pct_post_share": num(top[0] if top else None),
+        "accounts": int(row[0]),
+        "posts": int(row[1] or 0),
+        "posts_per_account_median": num(row[2]),
+        "posts_per_account_max": int(row[3] or 0),
+        "with_profile": int(row[4]),
+        "share_created_in_30_days_before": num(row[5]),
+        "share_created_in_window": num(row[6]),
+        "median_age_days_at_first_post": num(row[7], 1),
+        "median_lifetime_posts_per_day": num(row[8], 2),
+        "median_follower_ratio": num(row[9]),
+        "top_1pct_post_share": num(top[0] if top else None),
     }

@@ -4,7 +4,7 @@ returns a JSON-able summary (deterministic: the same store and settings give the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -21,8 +21,16 @@ from askscope.campaign import Campaign
 from askscope.store import Store
 
 #: Public tables this analysis writes (each documented in docs/schema.md).
-TABLES = ("coaction_edges", "coordinated_accounts", "coordination_networks", "duplicate_clusters",
-          "duplicate_members", "bursts", "burstiness", "account_signals")
+TABLES = (
+    "coaction_edges",
+    "coordinated_accounts",
+    "coordination_networks",
+    "duplicate_clusters",
+    "duplicate_members",
+    "bursts",
+    "burstiness",
+    "account_signals",
+)
 #: Discourse categories counted as hostile (METRICS.md, lens 1).
 HOSTILE_CATEGORIES = ("mockery", "abuse", "question_critical")
 
@@ -31,10 +39,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def analyze_authenticity(store: Store, campaign: Campaign | None = None,
-                         settings: AuthenticitySettings | dict[str, Any] | None = None, *,
-                         hostile_ids: Iterable[tuple[str, str]] | None = None,
-                         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def analyze_authenticity(
+    store: Store,
+    campaign: Campaign | None = None,
+    settings: AuthenticitySettings | dict[str, Any] | None = None,
+    *,
+    hostile_ids: Iterable[tuple[str, str]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Run lens 4 on ``store`` and (re)write its tables; the caller owns the transaction.
 
     ``hostile_ids``: ``(platform, post_id)`` pairs of hostile posts for the hostile bursts; when
@@ -55,14 +67,32 @@ def analyze_authenticity(store: Store, campaign: Campaign | None = None,
     burst_summary = _bursts(con, settings, hostile)
     say("authenticity: account signals")
     signals = account_signals(con, population.start)
-    for table in ("auth_norm", "auth_tokens", "auth_token_sets", "_auth_ctext", "_auth_docs", "_auth_dup", "_auth_dup_ranked"):
+    for table in (
+        "auth_norm",
+        "auth_tokens",
+        "auth_token_sets",
+        "_auth_ctext",
+        "_auth_docs",
+        "_auth_dup",
+        "_auth_dup_ranked",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return {
-        "population": {"source": population.source, "start": _iso(population.start), "end": _iso(population.end),
-                       "posts": population.posts, "reposts": population.reposts, "accounts": population.authors},
+        "population": {
+            "source": population.source,
+            "start": _iso(population.start),
+            "end": _iso(population.end),
+            "posts": population.posts,
+            "reposts": population.reposts,
+            "accounts": population.authors,
+        },
         "networks": {name: result.as_dict() for name, result in results.items()},
-        "coordinated": {"accounts": accounts, "posts": posts, "share": round(share, 6),
-                        "share_of_accounts": round(accounts / population.authors, 6) if population.authors else 0.0},
+        "coordinated": {
+            "accounts": accounts,
+            "posts": posts,
+            "share": round(share, 6),
+            "share_of_accounts": round(accounts / population.authors, 6) if population.authors else 0.0,
+        },
         "near_duplicates": clusters,
         "bursts": burst_summary,
         "accounts": signals,
@@ -71,21 +101,30 @@ def analyze_authenticity(store: Store, campaign: Campaign | None = None,
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                       "WHERE table_schema = 'main'").fetchall()
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
     out: dict[str, set[str]] = {}
     for table, column in rows:
         out.setdefault(table, set()).add(column)
     return out
 
 
-def _hostile_table(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings,
-                   hostile_ids: Iterable[tuple[str, str]] | None) -> str | None:
+def _hostile_table(
+    con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings, hostile_ids: Iterable[tuple[str, str]] | None
+) -> str | None:
     """Write ``_auth_hostile(platform, post_id)`` and return its source, or None when unknown."""
     if hostile_ids is not None:
         pairs = list(hostile_ids)
-        con.register("_auth_hostile_in", pa.table({"platform": pa.array([p for p, _ in pairs], pa.string()),
-                                                   "post_id": pa.array([i for _, i in pairs], pa.string())}))
+        con.register(
+            "_auth_hostile_in",
+            pa.table(
+                {
+                    "platform": pa.array([p for p, _ in pairs], pa.string()),
+                    "post_id": pa.array([i for _, i in pairs], pa.string()),
+                }
+            ),
+        )
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT * FROM _auth_hostile_in")
         finally:
@@ -93,25 +132,33 @@ def _hostile_table(con: duckdb.DuckDBPyConnection, settings: AuthenticitySetting
         return "given ids"
     if settings.hostile_sql:
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT "
-                        f"CAST(h.platform AS VARCHAR) AS platform, CAST(h.post_id AS VARCHAR) AS post_id "
-                        f"FROM ({settings.hostile_sql}) h")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT "
+                f"CAST(h.platform AS VARCHAR) AS platform, CAST(h.post_id AS VARCHAR) AS post_id "
+                f"FROM ({settings.hostile_sql}) h"
+            )
         except duckdb.Error as exc:
-            raise AuthenticityError(f"the hostile-posts query failed: {str(exc).splitlines()[0]}",
-                                    "it must return the columns platform and post_id, e.g. "
-                                    "SELECT platform, post_id FROM labels WHERE task = 'discourse' AND label = 'abuse'") from exc
+            raise AuthenticityError(
+                f"the hostile-posts query failed: {str(exc).splitlines()[0]}",
+                "it must return the columns platform and post_id, e.g. "
+                "SELECT platform, post_id FROM labels WHERE task = 'discourse' AND label = 'abuse'",
+            ) from exc
         return "hostile_sql"
     tables = _tables(con)
     quoted = ", ".join(f"'{c}'" for c in HOSTILE_CATEGORIES)
     if {"platform", "post_id", "task", "label"} <= tables.get("labels", set()):
         # the classify stage: one row per post and task; the discourse task carries the category
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
-                    f"FROM labels WHERE task = 'discourse' AND label IN ({quoted})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
+            f"FROM labels WHERE task = 'discourse' AND label IN ({quoted})"
+        )
         return "labels"
     for name in ("categories", "labels"):
         if {"platform", "post_id", "category"} <= tables.get(name, set()):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
-                        f"FROM {name} WHERE category IN ({quoted})")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _auth_hostile AS SELECT DISTINCT platform, post_id "
+                f"FROM {name} WHERE category IN ({quoted})"
+            )
             return name
     return None
 
@@ -123,8 +170,10 @@ def _bursts(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings, host
                    sd_gap_seconds DOUBLE, burstiness DOUBLE)""")
     series = {"all": f"SELECT t FROM {POPULATION} WHERE kind <> 'repost' ORDER BY t"}
     if hostile is not None:
-        series["hostile"] = (f"SELECT p.t FROM {POPULATION} p SEMI JOIN _auth_hostile h "
-                             f"ON h.platform = p.platform AND h.post_id = p.id WHERE p.kind <> 'repost' ORDER BY p.t")
+        series["hostile"] = (
+            f"SELECT p.t FROM {POPULATION} p SEMI JOIN _auth_hostile h "
+            f"ON h.platform = p.platform AND h.post_id = p.id WHERE p.kind <> 'repost' ORDER BY p.t"
+        )
     summary: dict[str, Any] = {"hostile_source": hostile, "s": settings.burst_s, "gamma": settings.burst_gamma}
     for name, query in series.items():
         ms = np.asarray(con.execute(query).fetchnumpy()["t"], dtype=np.int64)
@@ -136,30 +185,37 @@ def _bursts(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings, host
             start, end = int(ms[burst.start]), int(ms[burst.end])
             count = burst.end - burst.start + 1
             hours = (end - start) / 3_600_000
-            con.execute("INSERT INTO bursts VALUES (?, ?, make_timestamptz(?::BIGINT * 1000), "
-                        "make_timestamptz(?::BIGINT * 1000), ?, ?)",
-                        [name, burst.level, start, end, count, count / hours if hours > 0 else None])
+            con.execute(
+                "INSERT INTO bursts VALUES (?, ?, make_timestamptz(?::BIGINT * 1000), "
+                "make_timestamptz(?::BIGINT * 1000), ?, ?)",
+                [name, burst.level, start, end, count, count / hours if hours > 0 else None],
+            )
         first = min((b for b in found if b.level == 1), key=lambda b: b.start, default=None)
         summary[name] = {
-            "posts": len(ms), "burstiness": None if b is None else round(b, 6),
-            "bursts": len(found), "top_level": max((x.level for x in found), default=0),
+            "posts": len(ms),
+            "burstiness": None if b is None else round(b, 6),
+            "bursts": len(found),
+            "top_level": max((x.level for x in found), default=0),
             "first_burst_start": _iso_ms(int(ms[first.start])) if first else None,
         }
     return summary
 
 
 def _iso_ms(ms: int) -> str:
-    from datetime import timezone
 
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def coordinated_account_set(store: Store, network: str | None = None) -> set[tuple[str, str]]:
     """``(platform, author_id)`` of the accounts in significant co-action groups of ``network``
     (any network when None), as the last authenticity run wrote them."""
     if "coordinated_accounts" not in _tables(store.con):
-        raise AuthenticityError("the store has no coordinated_accounts table",
-                                "run: askscope authenticity DB (or the authenticity stage) first")
+        raise AuthenticityError(
+            "the store has no coordinated_accounts table",
+            "run: askscope authenticity DB (or the authenticity stage) first",
+        )
     where, params = ("WHERE network = ?", [network]) if network else ("", [])
-    rows = store.con.execute(f"SELECT DISTINCT platform, author_id FROM coordinated_accounts {where}", params).fetchall()
+    rows = store.con.execute(
+        f"SELECT DISTINCT platform, author_id FROM coordinated_accounts {where}", params
+    ).fetchall()
     return {(str(p), str(a)) for p, a in rows}

@@ -60,7 +60,7 @@ def kleinberg_states(times: np.ndarray, s: float = 2.0, gamma: float = 1.0) -> n
     cost = np.full(k, np.inf)
     cost[0] = 0.0
     for lo in range(0, n, _CHUNK):
-        emit = gaps[lo:lo + _CHUNK, None] * alpha[None, :] - log_alpha[None, :]
+        emit = gaps[lo : lo + _CHUNK, None] * alpha[None, :] - log_alpha[None, :]
         for row in range(emit.shape[0]):
             total_cost = cost[:, None] + transition
             arg = total_cost.argmin(axis=0)

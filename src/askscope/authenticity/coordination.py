@@ -50,10 +50,17 @@ class NetworkResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "tau_seconds": self.tau_seconds, "tau_source": self.tau_source, "actions": self.actions,
-            "edges": self.edges, "pairs": self.pairs, "threshold_weight": self.threshold_weight,
-            "significant_pairs": self.significant_pairs, "coordinated_accounts": self.coordinated_accounts,
-            "groups": self.groups, "coordinated_posts": self.coordinated_posts, "posts": self.posts,
+            "tau_seconds": self.tau_seconds,
+            "tau_source": self.tau_source,
+            "actions": self.actions,
+            "edges": self.edges,
+            "pairs": self.pairs,
+            "threshold_weight": self.threshold_weight,
+            "significant_pairs": self.significant_pairs,
+            "coordinated_accounts": self.coordinated_accounts,
+            "groups": self.groups,
+            "coordinated_posts": self.coordinated_posts,
+            "posts": self.posts,
             "coordinated_share": round(self.coordinated_share, 6),
             "null_accounts_flagged": round(self.null_accounts_flagged, 4),
             "crowded_actions": self.crowded_actions,
@@ -61,8 +68,12 @@ class NetworkResult:
         }
 
 
-def run_coordination(con: duckdb.DuckDBPyConnection, population: Population, settings: AuthenticitySettings,
-                     say: Callable[[str], None] = lambda _: None) -> dict[str, NetworkResult]:
+def run_coordination(
+    con: duckdb.DuckDBPyConnection,
+    population: Population,
+    settings: AuthenticitySettings,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, NetworkResult]:
     """Compute every chosen network and write the three tables."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {AUTHORS} AS
                     SELECT uid, platform, author_id, max(author_handle) AS handle FROM {POPULATION}
@@ -81,8 +92,14 @@ def run_coordination(con: duckdb.DuckDBPyConnection, population: Population, set
     return results
 
 
-def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, settings: AuthenticitySettings,
-                 order_key: list[str], population: Population) -> NetworkResult:
+def _one_network(
+    con: duckdb.DuckDBPyConnection,
+    network: str,
+    stream: int,
+    settings: AuthenticitySettings,
+    order_key: list[str],
+    population: Population,
+) -> NetworkResult:
     actions = build_actions(con, network, settings)
     if settings.tau is not None:
         tau, source = float(settings.tau), "fixed"
@@ -100,8 +117,11 @@ def _one_network(con: duckdb.DuckDBPyConnection, network: str, stream: int, sett
     a, b, w = edges.pair_weights()
     result.edges, result.pairs = len(edges), len(w)
     pids, times = posts_and_times(con, network) if actions else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    result.floor = null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream) \
-        if len(edges) else NullFloor(settings.null_runs, settings.seed)
+    result.floor = (
+        null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream)
+        if len(edges)
+        else NullFloor(settings.null_runs, settings.seed)
+    )
     result.threshold_weight = threshold_weight(w, result.floor, settings.min_weight, settings.fdr)
     result.null_accounts_flagged = result.floor.accounts_flagged(result.threshold_weight)
     significant = np.zeros(len(w), dtype=bool) if result.threshold_weight is None else w >= result.threshold_weight
@@ -141,16 +161,25 @@ def _write_edges(con: duckdb.DuckDBPyConnection, network: str, edges: Edges, sa:
     lo = np.minimum(edges.source, edges.target).astype(np.int64)
     hi = np.maximum(edges.source, edges.target).astype(np.int64)
     significant = np.isin(lo << 32 | hi, sa.astype(np.int64) << 32 | sb.astype(np.int64))
-    table = pa.table({"s": pa.array(edges.source), "t": pa.array(edges.target), "w": pa.array(edges.weight),
-                      "sig": pa.array(significant)})
+    table = pa.table(
+        {
+            "s": pa.array(edges.source),
+            "t": pa.array(edges.target),
+            "w": pa.array(edges.weight),
+            "sig": pa.array(significant),
+        }
+    )
     con.register("_auth_edges", table)
     try:
-        con.execute(f"""
+        con.execute(
+            f"""
             INSERT INTO coaction_edges
             SELECT ?, a.platform, a.author_id, b.author_id, e.w, e.sig
             FROM _auth_edges e JOIN {AUTHORS} a ON a.uid = e.s JOIN {AUTHORS} b ON b.uid = e.t
             ORDER BY a.platform, a.author_id, b.author_id
-        """, [network])
+        """,
+            [network],
+        )
     finally:
         con.unregister("_auth_edges")
 
@@ -162,31 +191,56 @@ def _write_members(con: duckdb.DuckDBPyConnection, network: str, membership: dic
     gids = np.fromiter(membership.values(), dtype=np.int32, count=len(membership))
     con.register("_auth_members", pa.table({"uid": pa.array(uids), "g": pa.array(gids)}))
     try:
-        con.execute(f"""
+        con.execute(
+            f"""
             INSERT INTO coordinated_accounts
             SELECT a.platform, a.author_id, ?, m.g FROM _auth_members m JOIN {AUTHORS} a USING (uid)
             ORDER BY m.g, a.platform, a.author_id
-        """, [network])
+        """,
+            [network],
+        )
     finally:
         con.unregister("_auth_members")
 
 
-def _write_accounts_share(con: duckdb.DuckDBPyConnection, results: dict[str, NetworkResult],
-                          population: Population) -> None:
+def _write_accounts_share(
+    con: duckdb.DuckDBPyConnection, results: dict[str, NetworkResult], population: Population
+) -> None:
     for network, result in results.items():
-        row = con.execute(f"""
+        row = con.execute(
+            f"""
             SELECT count(*) FROM {POPULATION} p SEMI JOIN coordinated_accounts c
                 ON c.platform = p.platform AND c.author_id = p.author_id AND c.network = ?
             WHERE p.kind <> 'repost'
-        """, [network]).fetchall()[0]
+        """,
+            [network],
+        ).fetchall()[0]
         result.coordinated_posts = int(row[0]) if row else 0
         result.coordinated_share = result.coordinated_posts / population.posts if population.posts else 0.0
         floor = result.floor or NullFloor(0, 0)
-        con.execute("INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            network, result.tau_seconds, result.tau_source, result.actions, result.edges, result.pairs, floor.runs,
-            floor.pairs_mean, floor.max_weight, result.threshold_weight, result.significant_pairs,
-            result.coordinated_accounts, result.groups, result.coordinated_posts, result.posts,
-            result.coordinated_share, result.null_accounts_flagged, result.crowded_actions])
+        con.execute(
+            "INSERT INTO coordination_networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                network,
+                result.tau_seconds,
+                result.tau_source,
+                result.actions,
+                result.edges,
+                result.pairs,
+                floor.runs,
+                floor.pairs_mean,
+                floor.max_weight,
+                result.threshold_weight,
+                result.significant_pairs,
+                result.coordinated_accounts,
+                result.groups,
+                result.coordinated_posts,
+                result.posts,
+                result.coordinated_share,
+                result.null_accounts_flagged,
+                result.crowded_actions,
+            ],
+        )
 
 
 def any_network_share(con: duckdb.DuckDBPyConnection, population: Population) -> tuple[int, int, float]:

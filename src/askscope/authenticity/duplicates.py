@@ -44,8 +44,9 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
             FROM (SELECT tid, ct, unnest(range(1, greatest(length(ct) - {k} + 1, 1) + 1)) AS i FROM _auth_docs)
             ORDER BY tid
         """).fetchnumpy()
-        sig = minhash.signatures(np.asarray(flat["tid"]), np.asarray(flat["h"], dtype=np.uint64), n_docs,
-                                 settings.num_perm, seed=3)
+        sig = minhash.signatures(
+            np.asarray(flat["tid"]), np.asarray(flat["h"], dtype=np.uint64), n_docs, settings.num_perm, seed=3
+        )
         del flat
         bands, rows = minhash.band_params(settings.cluster_threshold, settings.num_perm)
         keys = minhash.band_keys(sig, bands, rows, seed=4)
@@ -65,8 +66,9 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
             similar = minhash.estimate_similarity(sig, pairs[:, 0], pairs[:, 1]) >= settings.cluster_threshold
             left, right = pairs[similar, 0], pairs[similar, 1]
         labels = component_labels(n_docs, left, right)
-    con.register("_auth_doc_labels", pa.table({"tid": pa.array(np.arange(n_docs, dtype=np.int32)),
-                                                "label": pa.array(labels)}))
+    con.register(
+        "_auth_doc_labels", pa.table({"tid": pa.array(np.arange(n_docs, dtype=np.int32)), "label": pa.array(labels)})
+    )
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _auth_dup AS
@@ -101,6 +103,12 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
     row = con.execute("""SELECT count(*), coalesce(sum(size), 0), coalesce(max(size), 0),
                                 count(*) FILTER (WHERE accounts >= 2) FROM duplicate_clusters""").fetchall()[0]
     assert row is not None
-    return {"clusters": int(row[0]), "posts_in_clusters": int(row[1]), "largest": int(row[2]),
-            "multi_account_clusters": int(row[3]), "threshold": settings.cluster_threshold,
-            "shingle": k, "num_perm": settings.num_perm}
+    return {
+        "clusters": int(row[0]),
+        "posts_in_clusters": int(row[1]),
+        "largest": int(row[2]),
+        "multi_account_clusters": int(row[3]),
+        "threshold": settings.cluster_threshold,
+        "shingle": k,
+        "num_perm": settings.num_perm,
+    }

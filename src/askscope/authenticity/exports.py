@@ -49,14 +49,19 @@ def toolkit_messages(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]
         yield from batch
 
 
-def _graph(con: duckdb.DuckDBPyConnection, network: str, significant_only: bool
-           ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _graph(
+    con: duckdb.DuckDBPyConnection, network: str, significant_only: bool
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     where = "AND significant" if significant_only else ""
-    edges = con.execute(f"""
+    edges = con.execute(
+        f"""
         SELECT platform || ':' || source_id, platform || ':' || target_id, weight, significant
         FROM coaction_edges WHERE network = ? {where} ORDER BY platform, source_id, target_id
-    """, [network]).fetchall()
-    nodes = con.execute(f"""
+    """,
+        [network],
+    ).fetchall()
+    nodes = con.execute(
+        f"""
         WITH ids AS (SELECT platform, source_id AS id FROM coaction_edges WHERE network = $1 {where}
                      UNION SELECT platform, target_id FROM coaction_edges WHERE network = $1 {where}),
         posts AS (SELECT platform, author_id AS id, handle, posts FROM account_signals)
@@ -65,59 +70,74 @@ def _graph(con: duckdb.DuckDBPyConnection, network: str, significant_only: bool
         FROM ids LEFT JOIN posts USING (platform, id)
         LEFT JOIN coordinated_accounts c ON c.platform = ids.platform AND c.author_id = ids.id AND c.network = $1
         ORDER BY 1
-    """, [network]).fetchall()
+    """,
+        [network],
+    ).fetchall()
     return nodes, edges
 
 
 def write_gexf(path: Path, network: str, nodes: list[tuple[Any, ...]], edges: list[tuple[Any, ...]]) -> None:
     with open(path, "w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
-                  '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
-                  f'  <meta><creator>askscope</creator><description>{escape(network)} co-action network'
-                  '</description></meta>\n'
-                  '  <graph mode="static" defaultedgetype="directed">\n'
-                  '    <attributes class="node">\n'
-                  '      <attribute id="handle" title="handle" type="string"/>\n'
-                  '      <attribute id="posts" title="posts" type="integer"/>\n'
-                  '      <attribute id="group" title="group" type="integer"/>\n'
-                  '    </attributes>\n'
-                  '    <attributes class="edge">\n'
-                  '      <attribute id="significant" title="significant" type="boolean"/>\n'
-                  '    </attributes>\n'
-                  '    <nodes>\n')
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+            f"  <meta><creator>askscope</creator><description>{escape(network)} co-action network"
+            "</description></meta>\n"
+            '  <graph mode="static" defaultedgetype="directed">\n'
+            '    <attributes class="node">\n'
+            '      <attribute id="handle" title="handle" type="string"/>\n'
+            '      <attribute id="posts" title="posts" type="integer"/>\n'
+            '      <attribute id="group" title="group" type="integer"/>\n'
+            "    </attributes>\n"
+            '    <attributes class="edge">\n'
+            '      <attribute id="significant" title="significant" type="boolean"/>\n'
+            "    </attributes>\n"
+            "    <nodes>\n"
+        )
         for node_id, handle, posts, group in nodes:
-            out.write(f'      <node id={_attr(node_id)} label={_attr(handle or node_id)}><attvalues>'
-                      f'<attvalue for="handle" value={_attr(handle)}/><attvalue for="posts" value="{int(posts)}"/>'
-                      f'<attvalue for="group" value="{int(group)}"/></attvalues></node>\n')
-        out.write('    </nodes>\n    <edges>\n')
+            out.write(
+                f"      <node id={_attr(node_id)} label={_attr(handle or node_id)}><attvalues>"
+                f'<attvalue for="handle" value={_attr(handle)}/><attvalue for="posts" value="{int(posts)}"/>'
+                f'<attvalue for="group" value="{int(group)}"/></attvalues></node>\n'
+            )
+        out.write("    </nodes>\n    <edges>\n")
         for i, (source, target, weight, significant) in enumerate(edges):
-            out.write(f'      <edge id="{i}" source={_attr(source)} target={_attr(target)} weight="{int(weight)}">'
-                      f'<attvalues><attvalue for="significant" value="{str(bool(significant)).lower()}"/>'
-                      '</attvalues></edge>\n')
-        out.write('    </edges>\n  </graph>\n</gexf>\n')
+            out.write(
+                f'      <edge id="{i}" source={_attr(source)} target={_attr(target)} weight="{int(weight)}">'
+                f'<attvalues><attvalue for="significant" value="{str(bool(significant)).lower()}"/>'
+                "</attvalues></edge>\n"
+            )
+        out.write("    </edges>\n  </graph>\n</gexf>\n")
 
 
 def write_graphml(path: Path, network: str, nodes: list[tuple[Any, ...]], edges: list[tuple[Any, ...]]) -> None:
     with open(path, "w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
-                  '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
-                  '  <key id="handle" for="node" attr.name="handle" attr.type="string"/>\n'
-                  '  <key id="posts" for="node" attr.name="posts" attr.type="int"/>\n'
-                  '  <key id="group" for="node" attr.name="group" attr.type="int"/>\n'
-                  '  <key id="weight" for="edge" attr.name="weight" attr.type="int"/>\n'
-                  '  <key id="significant" for="edge" attr.name="significant" attr.type="boolean"/>\n'
-                  f'  <graph id={_attr(network)} edgedefault="directed">\n')
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+            '  <key id="handle" for="node" attr.name="handle" attr.type="string"/>\n'
+            '  <key id="posts" for="node" attr.name="posts" attr.type="int"/>\n'
+            '  <key id="group" for="node" attr.name="group" attr.type="int"/>\n'
+            '  <key id="weight" for="edge" attr.name="weight" attr.type="int"/>\n'
+            '  <key id="significant" for="edge" attr.name="significant" attr.type="boolean"/>\n'
+            f'  <graph id={_attr(network)} edgedefault="directed">\n'
+        )
         for node_id, handle, posts, group in nodes:
-            out.write(f'    <node id={_attr(node_id)}><data key="handle">{escape(_clean(handle))}</data>'
-                      f'<data key="posts">{int(posts)}</data><data key="group">{int(group)}</data></node>\n')
+            out.write(
+                f'    <node id={_attr(node_id)}><data key="handle">{escape(_clean(handle))}</data>'
+                f'<data key="posts">{int(posts)}</data><data key="group">{int(group)}</data></node>\n'
+            )
         for source, target, weight, significant in edges:
-            out.write(f'    <edge source={_attr(source)} target={_attr(target)}><data key="weight">{int(weight)}</data>'
-                      f'<data key="significant">{str(bool(significant)).lower()}</data></edge>\n')
-        out.write('  </graph>\n</graphml>\n')
+            out.write(
+                f'    <edge source={_attr(source)} target={_attr(target)}><data key="weight">{int(weight)}</data>'
+                f'<data key="significant">{str(bool(significant)).lower()}</data></edge>\n'
+            )
+        out.write("  </graph>\n</graphml>\n")
 
 
-def export(con: duckdb.DuckDBPyConnection, folder: str | Path, networks: tuple[str, ...],
-           significant_only: bool = False) -> list[str]:
+def export(
+    con: duckdb.DuckDBPyConnection, folder: str | Path, networks: tuple[str, ...], significant_only: bool = False
+) -> list[str]:
     """Write GEXF, GraphML and Parquet files into ``folder`` (created if missing) from the tables
     of the last authenticity run; returns the paths."""
     out = Path(folder)

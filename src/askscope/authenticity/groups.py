@@ -46,14 +46,17 @@ def leiden(a: np.ndarray, b: np.ndarray, weight: np.ndarray, resolution: float, 
         import igraph
         import leidenalg
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise AuthenticityError("Leiden groups need the igraph and leidenalg packages",
-                                "pip install 'askscope[leiden]', or use groups = components") from exc
+        raise AuthenticityError(
+            "Leiden groups need the igraph and leidenalg packages",
+            "pip install 'askscope[leiden]', or use groups = components",
+        ) from exc
     nodes = np.unique(np.concatenate([a, b]))
     index = {int(n): i for i, n in enumerate(nodes)}
     graph = igraph.Graph(n=len(nodes), edges=[(index[int(x)], index[int(y)]) for x, y in zip(a, b)])
     graph.es["weight"] = [float(w) for w in weight]
-    partition = leidenalg.find_partition(graph, leidenalg.RBConfigurationVertexPartition, weights="weight",
-                                         resolution_parameter=resolution, seed=seed)
+    partition = leidenalg.find_partition(
+        graph, leidenalg.RBConfigurationVertexPartition, weights="weight", resolution_parameter=resolution, seed=seed
+    )
     return {int(nodes[i]): int(member) for i, member in enumerate(partition.membership)}
 
 
@@ -63,6 +66,5 @@ def number_groups(membership: dict[int, int], order_key: Sequence[str]) -> dict[
     members: dict[int, list[int]] = {}
     for account, group in membership.items():
         members.setdefault(group, []).append(account)
-    ranked = sorted((g for g in members.values() if len(g) >= 2),
-                    key=lambda g: (-len(g), min(order_key[x] for x in g)))
+    ranked = sorted((g for g in members.values() if len(g) >= 2), key=lambda g: (-len(g), min(order_key[x] for x in g)))
     return {account: number for number, group in enumerate(ranked, 1) for account in group}

@@ -17,7 +17,8 @@ from askscope.authenticity.population import POPULATION
 
 def estimate_tau(con: duckdb.DuckDBPyConnection, network: str, q: float, p: float) -> float | None:
     """τ in seconds estimated from ``network``'s actions, or None when no object was shared twice."""
-    row = con.execute(f"""
+    row = con.execute(
+        f"""
         WITH s AS (SELECT DISTINCT x.k, x.pid, p.t FROM {actions_table(network)} x JOIN {POPULATION} p USING (pid)),
         r AS (SELECT k, t,
                      row_number() OVER (PARTITION BY k ORDER BY t, pid) AS rk,
@@ -28,7 +29,9 @@ def estimate_tau(con: duckdb.DuckDBPyConnection, network: str, q: float, p: floa
         fast AS (SELECT k FROM second WHERE d <= (SELECT quantile_cont(d, ?) FROM second)),
         half AS (SELECT k, min(d) AS d FROM r SEMI JOIN fast USING (k) WHERE rk / n > ? GROUP BY k)
         SELECT quantile_cont(d, ?) FROM half
-    """, [q, p, p]).fetchall()[0]
+    """,
+        [q, p, p],
+    ).fetchall()[0]
     if row is None or row[0] is None:
         return None
     return float(row[0]) / 1000.0

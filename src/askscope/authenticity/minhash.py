@@ -78,7 +78,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 2) -> np.ndarr
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(bands):
-            block = sig[:, j * rows:(j + 1) * rows].astype(np.uint64)
+            block = sig[:, j * rows : (j + 1) * rows].astype(np.uint64)
             mixed = (block * mult[j][None, :]).sum(axis=1, dtype=np.uint64)
             mixed ^= mixed >> np.uint64(31)
             keys[:, j] = mixed * np.uint64(0x9E3779B97F4A7C15) + np.uint64(j)

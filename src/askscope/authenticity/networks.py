@@ -93,7 +93,9 @@ def _keep_shared(con: duckdb.DuckDBPyConnection, network: str) -> int:
     objects fewer than two accounts used: they can never make an edge. Returns the action count."""
     target = actions_table(network)
     count = _count(con, target)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {posts_table(network)} AS SELECT DISTINCT pid FROM {target} ORDER BY pid")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {posts_table(network)} AS SELECT DISTINCT pid FROM {target} ORDER BY pid"
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
         SELECT * FROM {target} SEMI JOIN (SELECT k FROM {target} GROUP BY k HAVING count(DISTINCT uid) >= 2) USING (k)
@@ -111,8 +113,9 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _ensure_normalised(con: duckdb.DuckDBPyConnection) -> None:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
-                         [NORMALISED]).fetchall()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [NORMALISED]
+    ).fetchall()[0]
     if not exists or not exists[0]:
         add_normalised(con, POPULATION, NORMALISED)
 
@@ -144,13 +147,16 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
     pairs = np.zeros((0, 2), dtype=np.int64)
     if n_sets > 1:
         flat = con.execute(f"SELECT sid, unnest(toks) AS h FROM {SETS} ORDER BY sid").fetchnumpy()
-        sig = minhash.signatures(np.asarray(flat["sid"]), np.asarray(flat["h"], dtype=np.uint64), n_sets,
-                                 settings.num_perm)
+        sig = minhash.signatures(
+            np.asarray(flat["sid"]), np.asarray(flat["h"], dtype=np.uint64), n_sets, settings.num_perm
+        )
         del flat
         bands, rows = minhash.band_params(settings.similarity, settings.num_perm)
         pairs = minhash.candidate_pairs(minhash.band_keys(sig, bands, rows))
-    con.register("_auth_candidates", pa.table({"s1": pa.array(pairs[:, 0].astype(np.int32)),
-                                               "s2": pa.array(pairs[:, 1].astype(np.int32))}))
+    con.register(
+        "_auth_candidates",
+        pa.table({"s1": pa.array(pairs[:, 0].astype(np.int32)), "s2": pa.array(pairs[:, 1].astype(np.int32))}),
+    )
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _auth_similar_sets AS
@@ -174,8 +180,14 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
     return _keep_shared(con, "co_similar")
 
 
-def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_seconds: float,
-                  settings: AuthenticitySettings, stats: dict[str, int] | None = None) -> Edges:
+def compute_edges(
+    con: duckdb.DuckDBPyConnection,
+    network: str,
+    times: str,
+    tau_seconds: float,
+    settings: AuthenticitySettings,
+    stats: dict[str, int] | None = None,
+) -> Edges:
     """Directed edges of ``network`` with the post times in ``times(pid, t)`` (epoch ms). Actions
     in crowds (more than ``settings.max_crowd`` actions on the same object within τ of them, the
     action itself included) make no edges; their number goes to ``stats["crowded_actions"]``."""
@@ -208,20 +220,25 @@ def compute_edges(con: duckdb.DuckDBPyConnection, network: str, times: str, tau_
         GROUP BY u1, u2 ORDER BY u1, u2
     """).fetchnumpy()
     con.execute("DROP TABLE IF EXISTS _auth_timed")
-    return Edges(np.asarray(result["u1"], dtype=np.int32), np.asarray(result["u2"], dtype=np.int32),
-                 np.asarray(result["w"], dtype=np.int32))
+    return Edges(
+        np.asarray(result["u1"], dtype=np.int32),
+        np.asarray(result["u2"], dtype=np.int32),
+        np.asarray(result["w"], dtype=np.int32),
+    )
 
 
 def posts_and_times(con: duckdb.DuckDBPyConnection, network: str) -> tuple[np.ndarray, np.ndarray]:
     """The posts of ``network`` (see :func:`posts_of`) and their times (epoch ms), ordered by
     ``(platform, id)``: not by ``pid``, a rowid that depends on the order of ingestion, so that the
     seeded null permutation gives the same floor for the same posts however they were ingested."""
-    data = con.execute(f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) "
-                       "ORDER BY platform, id").fetchnumpy()
+    data = con.execute(
+        f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) ORDER BY platform, id"
+    ).fetchnumpy()
     return np.asarray(data["pid"], dtype=np.int64), np.asarray(data["t"], dtype=np.int64)
 
 
 def posts_of(con: duckdb.DuckDBPyConnection, network: str) -> np.ndarray:
     """The distinct post numbers of ``network``'s actions before unshared objects were dropped (sorted)."""
-    return np.asarray(con.execute(f"SELECT pid FROM {posts_table(network)} ORDER BY pid")
-                      .fetchnumpy()["pid"], dtype=np.int64)
+    return np.asarray(
+        con.execute(f"SELECT pid FROM {posts_table(network)} ORDER BY pid").fetchnumpy()["pid"], dtype=np.int64
+    )

@@ -19,8 +19,21 @@ from askscope.campaign import Campaign
 
 #: The temporary table :func:`build_population` writes.
 POPULATION = "auth_population"
-COLUMNS = ", ".join(f"p.{c}" for c in ("platform", "id", "author_id", "author_handle", "created_at", "kind", "text",
-                                       "reposted_id", "in_reply_to_id", "urls"))
+COLUMNS = ", ".join(
+    f"p.{c}"
+    for c in (
+        "platform",
+        "id",
+        "author_id",
+        "author_handle",
+        "created_at",
+        "kind",
+        "text",
+        "reposted_id",
+        "in_reply_to_id",
+        "urls",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +50,9 @@ class Population:
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                                     "WHERE table_schema = 'main'").fetchall():
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
         out.setdefault(table, set()).add(column)
     return out
 
@@ -92,7 +106,8 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
     else:
         source = "window"
         selection = f"SELECT p.rowid AS pid, {COLUMNS} FROM posts p WHERE NOT p.is_context AND {window}"
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE {POPULATION} AS
         WITH selected AS (SELECT * FROM ({selection}) WHERE author_id IS NOT NULL AND created_at IS NOT NULL),
         authors AS (SELECT platform, author_id, (row_number() OVER (ORDER BY platform, author_id) - 1)::INTEGER AS uid
@@ -100,7 +115,9 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
         SELECT s.pid, a.uid, s.platform, s.id, s.author_id, s.author_handle, s.created_at,
                epoch_ms(s.created_at) AS t, s.kind, s.text, s.reposted_id, s.in_reply_to_id, s.urls
         FROM selected s JOIN authors a USING (platform, author_id)
-    """, params)
+    """,
+        params,
+    )
     row = con.execute(f"""
         SELECT count(*) FILTER (WHERE kind <> 'repost'), count(*) FILTER (WHERE kind = 'repost'),
                coalesce(max(uid) + 1, 0), min(created_at), max(created_at)

@@ -89,7 +89,9 @@ class AuthenticitySettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise AuthenticityError(f"unknown authenticity setting {unknown[0]!r}", "known: " + ", ".join(sorted(known)))
+            raise AuthenticityError(
+                f"unknown authenticity setting {unknown[0]!r}", "known: " + ", ".join(sorted(known))
+            )
         if isinstance(data.get("networks"), str):
             data["networks"] = tuple(n.strip() for n in data["networks"].split(",") if n.strip())
         if "networks" in data:
@@ -105,8 +107,9 @@ class AuthenticitySettings:
         if not self.networks:
             raise AuthenticityError("no network chosen", "networks: " + ", ".join(NETWORKS))
         if self.tau is not None and not 0 <= self.tau <= 7 * 86400:
-            raise AuthenticityError(f"tau must be between 0 and 604800 seconds, not {self.tau}",
-                                    "the literature's default is 60 seconds")
+            raise AuthenticityError(
+                f"tau must be between 0 and 604800 seconds, not {self.tau}", "the literature's default is 60 seconds"
+            )
         for name in ("similarity", "cluster_threshold"):
             value = getattr(self, name)
             if not 0 < value <= 1:
@@ -126,7 +129,10 @@ class AuthenticitySettings:
         if self.min_tokens < 1 or self.shingle < 1:
             raise AuthenticityError("min_tokens and shingle must be at least 1", "for example 5")
         if self.groups not in GROUP_METHODS:
-            raise AuthenticityError(f"groups must be one of {', '.join(GROUP_METHODS)}, not {self.groups!r}",
-                                    "components is the default")
+            raise AuthenticityError(
+                f"groups must be one of {', '.join(GROUP_METHODS)}, not {self.groups!r}", "components is the default"
+            )
         if self.burst_s <= 1 or self.burst_gamma <= 0:
-            raise AuthenticityError("burst_s must be above 1 and burst_gamma above 0", "Kleinberg's defaults: s = 2, γ = 1")
+            raise AuthenticityError(
+                "burst_s must be above 1 and burst_gamma above 0", "Kleinberg's defaults: s = 2, γ = 1"
+            )

@@ -51,13 +51,25 @@ class NullFloor:
         return self.at_least.get(weight, 0.0) if weight >= 1 else self.pairs_mean
 
     def as_dict(self) -> dict[str, object]:
-        return {"runs": self.runs, "seed": self.seed, "pairs_mean": round(self.pairs_mean, 4),
-                "max_weight": self.max_weight,
-                "at_least": {str(w): round(v, 4) for w, v in sorted(self.at_least.items())}}
+        return {
+            "runs": self.runs,
+            "seed": self.seed,
+            "pairs_mean": round(self.pairs_mean, 4),
+            "max_weight": self.max_weight,
+            "at_least": {str(w): round(v, 4) for w, v in sorted(self.at_least.items())},
+        }
 
 
-def null_floor(con: duckdb.DuckDBPyConnection, network: str, times: np.ndarray, pids: np.ndarray,
-               compute: Callable[[str], Edges], runs: int, seed: int, stream: int) -> NullFloor:
+def null_floor(
+    con: duckdb.DuckDBPyConnection,
+    network: str,
+    times: np.ndarray,
+    pids: np.ndarray,
+    compute: Callable[[str], Edges],
+    runs: int,
+    seed: int,
+    stream: int,
+) -> NullFloor:
     """Run the detector ``runs`` times with the times of ``pids`` permuted; ``compute(table)``
     computes the network with the times in ``table(pid, t)``."""
     floor = NullFloor(runs, seed)
@@ -135,9 +147,16 @@ def benjamini_hochberg(p_values: np.ndarray, total_tests: int) -> np.ndarray:
     return out
 
 
-def hypergeometric_pass(con: duckdb.DuckDBPyConnection, network: str, tau_seconds: float,
-                        a: np.ndarray, b: np.ndarray, weight: np.ndarray, total_pairs: int,
-                        alpha: float) -> np.ndarray:
+def hypergeometric_pass(
+    con: duckdb.DuckDBPyConnection,
+    network: str,
+    tau_seconds: float,
+    a: np.ndarray,
+    b: np.ndarray,
+    weight: np.ndarray,
+    total_pairs: int,
+    alpha: float,
+) -> np.ndarray:
     """Which candidate pairs ``(a, b, weight)`` pass the BH-corrected hypergeometric test.
 
     Cells are the distinct (object, τ-slot) combinations of the network's actions (for co_similar
@@ -156,6 +175,10 @@ def hypergeometric_pass(con: duckdb.DuckDBPyConnection, network: str, tau_second
     """).fetchall()
     per_account = {int(uid): int(n) for uid, n, _ in cells}
     total = int(cells[0][2]) if cells else 0
-    p = np.array([hypergeometric_sf(int(w), total, per_account.get(int(x), 0), per_account.get(int(y), 0))
-                  for x, y, w in zip(a, b, weight)])
+    p = np.array(
+        [
+            hypergeometric_sf(int(w), total, per_account.get(int(x), 0), per_account.get(int(y), 0))
+            for x, y, w in zip(a, b, weight)
+        ]
+    )
     return benjamini_hochberg(p, total_pairs) <= alpha

@@ -37,8 +37,12 @@ def add_normalised(con: duckdb.DuckDBPyConnection, source: str, target: str) -> 
     In Python on purpose: DuckDB's (RE2) and Arrow's regular expressions and lower-casing differ
     from Python's outside ASCII, and were measured slower than this loop even on ASCII text."""
     rows = con.execute(f"SELECT pid, text FROM {source} WHERE kind <> 'repost' ORDER BY pid").fetchnumpy()
-    table = pa.table({"pid": pa.array(np.asarray(rows["pid"], dtype=np.int64)),
-                      "norm": pa.array(_normalise_all(rows["text"].tolist()), type=pa.string())})
+    table = pa.table(
+        {
+            "pid": pa.array(np.asarray(rows["pid"], dtype=np.int64)),
+            "norm": pa.array(_normalise_all(rows["text"].tolist()), type=pa.string()),
+        }
+    )
     con.register("_auth_norm_arrow", table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_norm_arrow")

@@ -16,7 +16,18 @@ from askscope.classify.quantify import Shares, Validation, estimate_shares, load
 from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
 
 __all__ = [
-    "DISCOURSE_CATEGORIES", "MODEL_TASKS", "TASKS", "Shares", "TaskResult", "UnknownTaskError", "Validation",
-    "classify", "discourse_categories", "embed", "error_rates", "estimate_shares", "load_validation",
+    "DISCOURSE_CATEGORIES",
+    "MODEL_TASKS",
+    "TASKS",
+    "Shares",
+    "TaskResult",
+    "UnknownTaskError",
+    "Validation",
+    "classify",
+    "discourse_categories",
+    "embed",
+    "error_rates",
+    "estimate_shares",
+    "load_validation",
     "model_info",
 ]

@@ -93,4 +93,3 @@ def error_rates(confusion: list[list[int]], labels: list[str]) -> dict[str, dict
             "support": int(positives),
         }
     return rates
-

@@ -61,8 +61,11 @@ def _lines(stream: IO[str]) -> Iterator[list[str]]:
 def _render(results: dict, tasks: tuple[str, ...], fmt: str, i: int) -> str:
     if fmt == "jsonl":
         record = {
-            task: {"label": results[task].labels[i], "name": results[task].names[i],
-                   "probabilities": results[task].distributions[i]}
+            task: {
+                "label": results[task].labels[i],
+                "name": results[task].names[i],
+                "probabilities": results[task].distributions[i],
+            }
             for task in tasks
         }
         return json.dumps(record, ensure_ascii=False, sort_keys=False)
@@ -71,22 +74,33 @@ def _render(results: dict, tasks: tuple[str, ...], fmt: str, i: int) -> str:
 
 
 @click.command("classify")
-@click.option("--task", "-t", "task", required=True, metavar="TASK",
-              help=f"One of: {', '.join(TASKS)}, or 'all'.")
+@click.option("--task", "-t", "task", required=True, metavar="TASK", help=f"One of: {', '.join(TASKS)}, or 'all'.")
 @click.argument("path", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the results (default: stdout).")
-@click.option("--format", "fmt", type=click.Choice(["labels", "names", "jsonl"]), default="labels",
-              show_default=True,
-              help="labels: the integer label of the task's data set (language: ISO code); "
-                   "names: label names; jsonl: every probability.")
-@click.option("--shares", is_flag=True,
-              help="Instead of a label per post, estimate each label's share of all the posts with its 95% "
-                   "interval (quantification corrected for the model's errors; docs/classify.md).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Where to write the results (default: stdout).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["labels", "names", "jsonl"]),
+    default="labels",
+    show_default=True,
+    help="labels: the integer label of the task's data set (language: ISO code); "
+    "names: label names; jsonl: every probability.",
+)
+@click.option(
+    "--shares",
+    is_flag=True,
+    help="Instead of a label per post, estimate each label's share of all the posts with its 95% "
+    "interval (quantification corrected for the model's errors; docs/classify.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="With --shares: print the shares as one JSON object.")
 @click.option("--seed", type=int, default=0, show_default=True, help="With --shares: the bootstrap's seed.")
-def classify_command(task: str, path: str, output: IO[str], fmt: str, shares: bool, as_json: bool,
-                     seed: int) -> None:
+def classify_command(task: str, path: str, output: IO[str], fmt: str, shares: bool, as_json: bool, seed: int) -> None:
     """Classify posts read one per line from PATH (or stdin, with - or no PATH).
 
     Writes exactly one line per input line, in order. With several tasks (--task all) the
@@ -118,8 +132,10 @@ def _estimate(tasks: tuple[str, ...], path: str, seed: int) -> Shares:
         raise NoShares("--shares takes one task. Example: askscope classify --task irony --shares posts.txt")
     task = tasks[0]
     if load_validation(task) is None:
-        raise NoShares(f"the {task!r} labels have no validation data, so their shares cannot be corrected. "
-                       "Use a task with validation data: sentiment, irony, offensive, hate, emotion, question.")
+        raise NoShares(
+            f"the {task!r} labels have no validation data, so their shares cannot be corrected. "
+            "Use a task with validation data: sentiment, irony, offensive, hate, emotion, question."
+        )
     probabilities, predicted = [], []
     for chunk in _lines(_open_input(path)):
         result = classify(chunk, [task])[task]
@@ -128,8 +144,9 @@ def _estimate(tasks: tuple[str, ...], path: str, seed: int) -> Shares:
     if not predicted:
         raise NoShares("the input has no posts. Give a text file with one post per line.")
     try:
-        return estimate_shares(task=task, probabilities=np.concatenate(probabilities),
-                               predicted=np.concatenate(predicted), seed=seed)
+        return estimate_shares(
+            task=task, probabilities=np.concatenate(probabilities), predicted=np.concatenate(predicted), seed=seed
+        )
     except QuantifyError as error:
         raise NoShares(f"{error}.") from None
 
@@ -140,11 +157,14 @@ def _write_shares(result: Shares, output: IO[str], as_json: bool) -> None:
         output.write(json.dumps(data, ensure_ascii=False) + "\n")
         return
     width = max(len(label) for label in data["shares"])
-    output.write(f"{data['task']}: {data['n']:,} posts, {data['method']} "
-                 f"({METHOD_NAMES[data['method']]}), 95% intervals\n")
+    output.write(
+        f"{data['task']}: {data['n']:,} posts, {data['method']} ({METHOD_NAMES[data['method']]}), 95% intervals\n"
+    )
     for label, share in data["shares"].items():
-        output.write(f"{label:<{width}}  {100 * share['estimate']:5.1f}%  "
-                     f"({100 * share['low']:.1f}-{100 * share['high']:.1f}%)\n")
+        output.write(
+            f"{label:<{width}}  {100 * share['estimate']:5.1f}%  "
+            f"({100 * share['low']:.1f}-{100 * share['high']:.1f}%)\n"
+        )
 
 
 def main() -> None:  # pragma: no cover - a stand-in entry point until the lead wires cli.py

@@ -16,8 +16,16 @@ import numpy as np
 from askscope.classify.text import normalise
 
 FEATURES = (
-    "irony_tag", "sarcasm_opener", "eye_roll", "laughing", "scare_quotes", "elongated",
-    "shouting", "exclamations", "ellipsis", "sincere_thanks",
+    "irony_tag",
+    "sarcasm_opener",
+    "eye_roll",
+    "laughing",
+    "scare_quotes",
+    "elongated",
+    "shouting",
+    "exclamations",
+    "ellipsis",
+    "sincere_thanks",
 )
 
 _IRONY_TAG = re.compile(r"#(?:not|sarcasm|sarcastic|irony|ironic|notreally|yeahright|jk|lies)\b", re.IGNORECASE)
@@ -35,8 +43,11 @@ _LAUGH = re.compile(r"[\U0001f602\U0001f923\U0001f606\U0001f605]|\b(?:lol|lmao|l
 _SCARE = re.compile(r"[\"“‘'][^\"”’'\s]{2,20}(?:\s[^\"”’'\s]{1,20})?[\"”’']")
 _ELONGATED = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)
 _SHOUT = re.compile(r"\b[A-Z]{3,}\b")
-_THANKS = re.compile(r"^\W*(?:@user\s+)*(?:thank\s+you|thanks|thank\s+u|thx|many\s+thanks|big\s+thanks)\b"
-                     r"(?!\s+(?:a\s+lot|for\s+nothing))", re.IGNORECASE)
+_THANKS = re.compile(
+    r"^\W*(?:@user\s+)*(?:thank\s+you|thanks|thank\s+u|thx|many\s+thanks|big\s+thanks)\b"
+    r"(?!\s+(?:a\s+lot|for\s+nothing))",
+    re.IGNORECASE,
+)
 
 
 def post_cues(text: str) -> dict[str, float]:

@@ -95,8 +95,14 @@ def soft_scores(probabilities: dict[str, np.ndarray]) -> np.ndarray:
     rest = rest * (1 - p_question)
     support = rest * p_pos
     other = rest - support
-    columns = {"question_genuine": q_genuine, "question_critical": q_critical, "mockery": mockery,
-               "abuse": abuse, "support": support, "other": other}
+    columns = {
+        "question_genuine": q_genuine,
+        "question_critical": q_critical,
+        "mockery": mockery,
+        "abuse": abuse,
+        "support": support,
+        "other": other,
+    }
     return np.stack([columns[c] for c in DISCOURSE_CATEGORIES], axis=1)
 
 
@@ -108,20 +114,21 @@ _WORDS = re.compile(r"[a-z']+")
 _INTERROGATIVE = frozenset(
     "what why how when where who whom whose which is are was were do does did can could will would "
     "should shall may might have has had isn't aren't don't doesn't didn't can't won't wouldn't "
-    "shouldn't".split())
+    "shouldn't".split()
+)
 _REQUEST = frozenset("please pls plz tell explain dm help let show give send confirm answer".split())
 _THANKS = frozenset("thank thanks thx thankyou ty grateful appreciate appreciated cheers".split())
 _LAUGHTER = re.compile(r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk)\b")
 
 #: Surface features of a post's text, in the order :func:`text_features` returns them.
 TEXT_FEATURES = (
-    "question_mark",        # ?, fullwidth ?, ¿, ؟ or the Greek question mark anywhere
+    "question_mark",  # ?, fullwidth ?, ¿, ؟ or the Greek question mark anywhere
     "interrogative_start",  # the first word (after @user mentions) is an English wh-word or auxiliary
-    "request_start",        # the first word is a request ("please", "tell", "explain", "dm" ...)
-    "thanks",               # a word of thanks ("thank", "thanks", "thx", "appreciate" ...)
-    "exclamation",          # an exclamation mark
-    "laughter",             # lol, haha, lmao ...
-    "shouting",             # share of upper-case letters above one half (at least 8 letters)
+    "request_start",  # the first word is a request ("please", "tell", "explain", "dm" ...)
+    "thanks",  # a word of thanks ("thank", "thanks", "thx", "appreciate" ...)
+    "exclamation",  # an exclamation mark
+    "laughter",  # lol, haha, lmao ...
+    "shouting",  # share of upper-case letters above one half (at least 8 letters)
 )
 
 
@@ -159,9 +166,17 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 #: The task inputs of the head, in the order :func:`task_features` returns them.
 TASK_FEATURES = (
-    "irony", "offensive", "hate", "question",                      # log-odds of the positive class
-    "sentiment:negative", "sentiment:neutral", "sentiment:positive",  # log-probabilities
-    "emotion:anger", "emotion:joy", "emotion:optimism", "emotion:sadness",
+    "irony",
+    "offensive",
+    "hate",
+    "question",  # log-odds of the positive class
+    "sentiment:negative",
+    "sentiment:neutral",
+    "sentiment:positive",  # log-probabilities
+    "emotion:anger",
+    "emotion:joy",
+    "emotion:optimism",
+    "emotion:sadness",
 )
 
 
@@ -184,22 +199,33 @@ class Head:
 
     mean: np.ndarray
     scale: np.ndarray
-    weights: np.ndarray   # (n_features, 6)
-    bias: np.ndarray      # (6,)
+    weights: np.ndarray  # (n_features, 6)
+    bias: np.ndarray  # (6,)
     uses_pooled: bool
     class_weights: np.ndarray = field(default_factory=lambda: np.ones(len(DISCOURSE_CATEGORIES)))
 
     @classmethod
     def load(cls, path: Path) -> Head:
         with np.load(path) as stored:
-            return cls(stored["mean"], stored["scale"], stored["weights"], stored["bias"],
-                       bool(stored["uses_pooled"]), stored["class_weights"].astype(np.float64))
+            return cls(
+                stored["mean"],
+                stored["scale"],
+                stored["weights"],
+                stored["bias"],
+                bool(stored["uses_pooled"]),
+                stored["class_weights"].astype(np.float64),
+            )
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
-                            weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32),
-                            uses_pooled=np.array(self.uses_pooled),
-                            class_weights=np.asarray(self.class_weights, dtype=np.float32))
+        np.savez_compressed(
+            path,
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            uses_pooled=np.array(self.uses_pooled),
+            class_weights=np.asarray(self.class_weights, dtype=np.float32),
+        )
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """Category ids from the head's probabilities, with its class weights."""
@@ -213,8 +239,9 @@ class Head:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def head_features(probabilities: dict[str, np.ndarray], texts: Sequence[str],
-                  pooled: np.ndarray | None, uses_pooled: bool) -> np.ndarray:
+def head_features(
+    probabilities: dict[str, np.ndarray], texts: Sequence[str], pooled: np.ndarray | None, uses_pooled: bool
+) -> np.ndarray:
     """The head's input matrix: task features, text features and (optionally) the unit pooled vector."""
     parts = [task_features(probabilities), text_features(texts)]
     if uses_pooled:
@@ -236,8 +263,9 @@ def shipped_head() -> Head | None:
     return Head.load(models.MODELS_DIR / model["file"])
 
 
-def predict(probabilities: dict[str, np.ndarray], texts: Sequence[str],
-            pooled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    probabilities: dict[str, np.ndarray], texts: Sequence[str], pooled: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Category ids and category probabilities ``(n, 6)`` of the shipped scorer (head or rule)."""
     head = shipped_head()
     if head is None:

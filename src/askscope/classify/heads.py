@@ -48,8 +48,7 @@ def input_block(name: str, texts: Sequence[str], logits: dict[str, np.ndarray], 
     raise ValueError(f"unknown head input {name!r}")
 
 
-def inputs(names: Sequence[str], texts: Sequence[str], logits: dict[str, np.ndarray],
-           pooled: np.ndarray) -> np.ndarray:
+def inputs(names: Sequence[str], texts: Sequence[str], logits: dict[str, np.ndarray], pooled: np.ndarray) -> np.ndarray:
     """The concatenated input blocks of a head, ``(n, d)``."""
     return np.concatenate([input_block(n, texts, logits, pooled) for n in names], axis=1)
 
@@ -67,13 +66,23 @@ class LinearHead:
     @classmethod
     def load(cls, path: Path) -> LinearHead:
         with np.load(path, allow_pickle=False) as f:
-            return cls(tuple(str(x) for x in f["inputs"]), f["mean"].astype(np.float64),
-                       f["scale"].astype(np.float64), f["coef"].astype(np.float64), float(f["intercept"]))
+            return cls(
+                tuple(str(x) for x in f["inputs"]),
+                f["mean"].astype(np.float64),
+                f["scale"].astype(np.float64),
+                f["coef"].astype(np.float64),
+                float(f["intercept"]),
+            )
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, inputs=np.array(self.inputs), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), coef=self.coef.astype(np.float32),
-                            intercept=np.float64(self.intercept))
+        np.savez_compressed(
+            path,
+            inputs=np.array(self.inputs),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=np.float64(self.intercept),
+        )
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The head's log-odds ``z`` for input rows ``x`` (already built by :func:`inputs`)."""

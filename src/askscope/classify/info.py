@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from askscope.classify import calibration, models
-from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
+from askscope.classify.tasks import MODEL_TASKS, TASKS, UnknownTaskError
 
 
 def model_info(task: str) -> dict:

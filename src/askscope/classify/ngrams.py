@@ -81,19 +81,20 @@ class NgramLinear:
     """A linear model over hashed tf-idf n-grams: ``scores = tfidf(text) @ coef + intercept``."""
 
     def __init__(self, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> None:
-        self.idf = idf.astype(np.float32)          # (2**BITS,), 0 for unused buckets
-        self.coef = coef.astype(np.float32)        # (2**BITS, n_classes)
+        self.idf = idf.astype(np.float32)  # (2**BITS,), 0 for unused buckets
+        self.coef = coef.astype(np.float32)  # (2**BITS, n_classes)
         self.intercept = intercept.astype(np.float32)
 
     @classmethod
-    def load(cls, path: Path) -> "NgramLinear":
+    def load(cls, path: Path) -> NgramLinear:
         with np.load(path) as arrays:
             return cls(arrays["idf"], arrays["coef"], arrays["intercept"])
 
     @staticmethod
     def save(path: Path, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> None:
-        np.savez_compressed(path, idf=idf.astype(np.float16), coef=coef.astype(np.float16),
-                            intercept=intercept.astype(np.float32))
+        np.savez_compressed(
+            path, idf=idf.astype(np.float16), coef=coef.astype(np.float16), intercept=intercept.astype(np.float32)
+        )
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Decision scores, shape ``(len(texts), n_classes)``."""
@@ -104,5 +105,6 @@ class NgramLinear:
             weights = tfidf(rows, buckets, counts, self.idf, len(chunk))
             for k in range(self.coef.shape[1]):
                 out[start : start + len(chunk), k] += np.bincount(
-                    rows, weights=weights * self.coef[buckets, k], minlength=len(chunk))
+                    rows, weights=weights * self.coef[buckets, k], minlength=len(chunk)
+                )
         return out

@@ -32,8 +32,9 @@ def _distributions(classes: Sequence[str], probabilities: np.ndarray) -> list[di
     return [{c: round(float(p), 6) for c, p in zip(classes, row)} for row in probabilities]
 
 
-def source_scores(source: dict, texts: list[str], encoded: dict[str, np.ndarray] | None,
-                  pooled: np.ndarray | None) -> np.ndarray:
+def source_scores(
+    source: dict, texts: list[str], encoded: dict[str, np.ndarray] | None, pooled: np.ndarray | None
+) -> np.ndarray:
     """The raw scores of one card source: an encoder head's logits, an n-gram model's scores, or a
     linear head's ``[0, z]`` logits over the encoder outputs and rule features."""
     if source["kind"] == "encoder":
@@ -45,8 +46,13 @@ def source_scores(source: dict, texts: list[str], encoded: dict[str, np.ndarray]
     return models.ngram_model(source["file"]).scores(texts)
 
 
-def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | None,
-                pooled: np.ndarray | None, languages: list[str] | None) -> TaskResult:
+def _model_task(
+    task: str,
+    texts: list[str],
+    encoded: dict[str, np.ndarray] | None,
+    pooled: np.ndarray | None,
+    languages: list[str] | None,
+) -> TaskResult:
     card = models.card(task)
     sources = [source_scores(source, texts, encoded, pooled) for source in card["sources"]]
     route = calibration.route_of(languages) if languages is not None else None
@@ -55,8 +61,9 @@ def _model_task(task: str, texts: list[str], encoded: dict[str, np.ndarray] | No
     if "rule_floor" in card["decision"]:
         ids = np.maximum(ids, questions.rule_floor(texts, card["decision"]["rule_floor"], route))
     classes = tuple(card["labels"])
-    return TaskResult(task, classes, ids.tolist(), [classes[i] for i in ids], probabilities,
-                      _distributions(classes, probabilities))
+    return TaskResult(
+        task, classes, ids.tolist(), [classes[i] for i in ids], probabilities, _distributions(classes, probabilities)
+    )
 
 
 def _language_task(texts: list[str], ranked: list[list[tuple[str, float]]]) -> TaskResult:
@@ -85,8 +92,9 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
         needed |= set(discourse.REQUIRED)
     uses_encoder = any(s["kind"] in ("encoder", "head") for t in needed for s in models.card(t)["sources"])
     encoded, pooled = models.encoder().run(texts) if uses_encoder and texts else (None, None)
-    routed = any("routes" in models.card(t)["calibration"] or "rule_floor" in models.card(t)["decision"]
-                 for t in needed)
+    routed = any(
+        "routes" in models.card(t)["calibration"] or "rule_floor" in models.card(t)["decision"] for t in needed
+    )
     ranked = language.identify(texts) if texts and ("language" in chosen or routed) else None
     languages = [r[0][0] for r in ranked] if ranked is not None else None
     results: dict[str, TaskResult] = {}
@@ -106,8 +114,12 @@ def classify(texts: Sequence[str], tasks: str | Sequence[str] | None = None) -> 
         else:
             ids, soft = np.zeros(0, dtype=np.int64), np.zeros((0, len(DISCOURSE_CATEGORIES)))
         results["discourse"] = TaskResult(
-            "discourse", DISCOURSE_CATEGORIES, ids.tolist(), [DISCOURSE_CATEGORIES[i] for i in ids],
-            soft, _distributions(DISCOURSE_CATEGORIES, soft),
+            "discourse",
+            DISCOURSE_CATEGORIES,
+            ids.tolist(),
+            [DISCOURSE_CATEGORIES[i] for i in ids],
+            soft,
+            _distributions(DISCOURSE_CATEGORIES, soft),
         )
     return {t: results[t] for t in chosen}
 

@@ -97,15 +97,26 @@ class Validation:
 
     def subset(self, rows: np.ndarray) -> Validation:
         """The validation rows selected by a boolean mask or index array."""
-        return Validation(self.task, self.labels, self.gold[rows], self.predicted[rows],
-                          None if self.probabilities is None else self.probabilities[rows],
-                          None if self.source is None else self.source[rows], self.method, self.data, self.meta)
+        return Validation(
+            self.task,
+            self.labels,
+            self.gold[rows],
+            self.predicted[rows],
+            None if self.probabilities is None else self.probabilities[rows],
+            None if self.source is None else self.source[rows],
+            self.method,
+            self.data,
+            self.meta,
+        )
 
     def describe(self) -> dict[str, Any]:
         """What a report says about the validation data a share rests on."""
         counts = np.bincount(self.gold, minlength=self.k)
-        return {"data": self.data, "n": int(len(self.gold)),
-                "per_class": {label: int(c) for label, c in zip(self.labels, counts)}}
+        return {
+            "data": self.data,
+            "n": int(len(self.gold)),
+            "per_class": {label: int(c) for label, c in zip(self.labels, counts)},
+        }
 
 
 @cache
@@ -116,11 +127,16 @@ def _load(task: str) -> Validation | None:
     meta = json.loads(card.read_text(encoding="utf-8"))
     with np.load(npz, allow_pickle=False) as arrays:
         return Validation(
-            task=task, labels=tuple(meta["labels"]), gold=arrays["gold"].astype(np.int64),
+            task=task,
+            labels=tuple(meta["labels"]),
+            gold=arrays["gold"].astype(np.int64),
             predicted=arrays["predicted"].astype(np.int64),
             probabilities=arrays["probabilities"].astype(np.float64) if "probabilities" in arrays else None,
             source=arrays["source"].astype(str) if "source" in arrays else None,
-            method=meta.get("method", "acc"), data=meta.get("data", ""), meta=meta)
+            method=meta.get("method", "acc"),
+            data=meta.get("data", ""),
+            meta=meta,
+        )
 
 
 def model_digest(task: str) -> str:
@@ -154,9 +170,12 @@ def validation_rates(validation: Validation) -> dict[str, Any]:
     for i, label in enumerate(validation.labels):
         positives = int(matrix[i].sum())
         negatives = total - positives
-        classes[label] = {"tpr": float(matrix[i, i] / positives),
-                          "fpr": float((matrix[:, i].sum() - matrix[i, i]) / negatives) if negatives else 0.0,
-                          "support": positives, "negatives": negatives}
+        classes[label] = {
+            "tpr": float(matrix[i, i] / positives),
+            "fpr": float((matrix[:, i].sum() - matrix[i, i]) / negatives) if negatives else 0.0,
+            "support": positives,
+            "negatives": negatives,
+        }
     return {"classes": classes, "confusion": {"labels": list(validation.labels), "matrix": matrix.tolist()}}
 
 
@@ -169,10 +188,16 @@ def validation_from_record(task: str, record: dict[str, Any]) -> Validation | No
             return None
         return data
     probabilities = record.get("probabilities")
-    return Validation(task, tuple(record["labels"]), np.asarray(record["gold"], dtype=np.int64),
-                      np.asarray(record["predicted"], dtype=np.int64),
-                      None if probabilities is None else np.asarray(probabilities, dtype=np.float64),
-                      None, record.get("method", "acc"), record.get("data", ""))
+    return Validation(
+        task,
+        tuple(record["labels"]),
+        np.asarray(record["gold"], dtype=np.int64),
+        np.asarray(record["predicted"], dtype=np.int64),
+        None if probabilities is None else np.asarray(probabilities, dtype=np.float64),
+        None,
+        record.get("method", "acc"),
+        record.get("data", ""),
+    )
 
 
 # --- the estimators, vectorised over draws ---------------------------------------------------
@@ -227,8 +252,13 @@ def adjust(observed: np.ndarray, rates: np.ndarray) -> np.ndarray:
     return _simplex_lstsq(np.transpose(rates, (0, 2, 1)), observed)
 
 
-def sld(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndarray | None = None,
-        tolerance: float = EM_TOLERANCE, max_iter: int = EM_MAX_ITER) -> np.ndarray:
+def sld(
+    posteriors: np.ndarray,
+    train_prior: np.ndarray,
+    weights: np.ndarray | None = None,
+    tolerance: float = EM_TOLERANCE,
+    max_iter: int = EM_MAX_ITER,
+) -> np.ndarray:
     """EM prior re-estimation (Saerens et al. 2002) for one or many draws.
 
     ``posteriors``: (n, k) calibrated probabilities, or (B, n, k); ``train_prior``: (k,) or (B, k),
@@ -276,8 +306,9 @@ def sld(posteriors: np.ndarray, train_prior: np.ndarray, weights: np.ndarray | N
     return q[0] if single else q
 
 
-def fit_calibration(log_p: np.ndarray, onehot: np.ndarray, weights: np.ndarray,
-                    iterations: int = 30, start: np.ndarray | None = None) -> np.ndarray:
+def fit_calibration(
+    log_p: np.ndarray, onehot: np.ndarray, weights: np.ndarray, iterations: int = 30, start: np.ndarray | None = None
+) -> np.ndarray:
     """Per draw, a temperature and class bias ``(a, b)`` maximising the weighted likelihood of
     ``softmax(a * log_p + b)`` on validation rows (Newton's method, ``b[0] = 0``): bias-corrected
     temperature scaling (Alexandari et al. 2020). Shapes: (n, k), (n, k), (B, n) -> (B, k) with
@@ -414,9 +445,19 @@ class Shares:
         """``{"task", "n", "method", "shares": {label: {"estimate", "low", "high"}}}`` (the
         ``askscope classify --shares --json`` output)."""
         low, high = self.low, self.high
-        return {"task": self.task, "n": self.n, "method": self.method, "shares": {
-            label: {"estimate": round(float(self.estimate[i]), digits), "low": round(float(low[i]), digits),
-                    "high": round(float(high[i]), digits)} for i, label in enumerate(self.labels)}}
+        return {
+            "task": self.task,
+            "n": self.n,
+            "method": self.method,
+            "shares": {
+                label: {
+                    "estimate": round(float(self.estimate[i]), digits),
+                    "low": round(float(low[i]), digits),
+                    "high": round(float(high[i]), digits),
+                }
+                for i, label in enumerate(self.labels)
+            },
+        }
 
 
 def _validation_draws(validation: Validation, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -429,8 +470,9 @@ def _validation_draws(validation: Validation, resamples: int, rng: np.random.Gen
     return weights
 
 
-def _validation_bins(validation: Validation, resamples: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _validation_bins(
+    validation: Validation, resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The validation rows binned within each gold class (see :func:`_bins`) and (B, U) counts of
     each bin per draw, resampled within gold class: representatives, their gold class, counts."""
     assert validation.probabilities is not None
@@ -453,9 +495,15 @@ def _class_rates(validation: Validation, weights: np.ndarray, values: np.ndarray
     return sums / (weights @ onehot)[:, :, None]
 
 
-def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
-             probabilities: np.ndarray | None = None, method: str | None = None,
-             resamples: int = RESAMPLES, seed: int = 0) -> Shares:
+def quantify(
+    validation: Validation,
+    *,
+    predicted: np.ndarray | None = None,
+    probabilities: np.ndarray | None = None,
+    method: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> Shares:
     """Estimate the class shares of a set of posts from their labels and/or probabilities.
 
     ``predicted``: each post's label id (from the same decision rule as ``validation.predicted``);
@@ -469,8 +517,9 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
     if predicted is None and probabilities is None:
         raise QuantifyError("give the posts' labels or their probabilities")
     if method in ("pacc", "em") and (probabilities is None or validation.probabilities is None):
-        raise QuantifyError(f"method {method!r} needs probabilities for the posts and the validation set; "
-                            "use 'acc' with labels only")
+        raise QuantifyError(
+            f"method {method!r} needs probabilities for the posts and the validation set; use 'acc' with labels only"
+        )
     if probabilities is not None:
         probabilities = np.asarray(probabilities, dtype=np.float64)
         if probabilities.ndim != 2 or probabilities.shape[1] != k:
@@ -523,14 +572,29 @@ def quantify(validation: Validation, *, predicted: np.ndarray | None = None,
             for start in range(0, resamples, chunk):
                 part = slice(start, start + chunk)
                 draws[part] = _em(_recalibrated(log_reps, thetas[part]), prior[None, :], post_weights[part])
-    return Shares(task=validation.task, labels=validation.labels, n=n, method=method,
-                  estimate=np.asarray(estimate, dtype=np.float64), draws=np.asarray(draws, dtype=np.float64),
-                  validation=validation.describe(), counted=counted)
+    return Shares(
+        task=validation.task,
+        labels=validation.labels,
+        n=n,
+        method=method,
+        estimate=np.asarray(estimate, dtype=np.float64),
+        draws=np.asarray(draws, dtype=np.float64),
+        validation=validation.describe(),
+        counted=counted,
+    )
 
 
-def estimate_shares(texts: Sequence[str] | None = None, *, task: str, probabilities: np.ndarray | None = None,
-                    predicted: Sequence[int] | np.ndarray | None = None, method: str | None = None,
-                    validation: Validation | None = None, resamples: int = RESAMPLES, seed: int = 0) -> Shares:
+def estimate_shares(
+    texts: Sequence[str] | None = None,
+    *,
+    task: str,
+    probabilities: np.ndarray | None = None,
+    predicted: Sequence[int] | np.ndarray | None = None,
+    method: str | None = None,
+    validation: Validation | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> Shares:
     """Estimated shares of a task's classes among posts, with 95% intervals.
 
     Either ``texts`` (classified here with the bundled model) or stored ``probabilities`` and/or
@@ -557,5 +621,11 @@ def estimate_shares(texts: Sequence[str] | None = None, *, task: str, probabilit
         if "routes" in card["decision"]:
             raise QuantifyError(f"the {task!r} decision depends on each post's language: give the labels too")
         predicted = calibration.decide(np.asarray(probabilities, dtype=np.float64), card["decision"])
-    return quantify(validation, predicted=None if predicted is None else np.asarray(predicted),
-                    probabilities=probabilities, method=method, resamples=resamples, seed=seed)
+    return quantify(
+        validation,
+        predicted=None if predicted is None else np.asarray(predicted),
+        probabilities=probabilities,
+        method=method,
+        resamples=resamples,
+        seed=seed,
+    )

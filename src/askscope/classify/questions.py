@@ -29,8 +29,7 @@ import numpy as np
 
 from askscope.classify.text import normalise
 
-FEATURES = ("question_mark", "ends_with_question", "interrogative_opener", "request", "addressed",
-            "verification")
+FEATURES = ("question_mark", "ends_with_question", "interrogative_opener", "request", "addressed", "verification")
 
 # Greek question mark U+037E, or ';' after a Greek letter (optionally one closing mark between).
 _GREEK = "\u0370-\u03ff\u1f00-\u1fff"
@@ -41,28 +40,32 @@ _TRAILER = re.compile(r"(?:\s*(?:http\S*|@user|#\w+|[^\w\s?？؟;\u037e.!]))+$")
 _SENTENCE = re.compile(r"(?:^|(?<=[.!?¡¿;:؟？\n\u037e…]))\s*")
 _LEADING = re.compile(r"^(?:(?:rt|RT)\s+)?(?:@user[:,]?\s*)+|^[\"'“‘«(\[]+")
 
-_EN_AUX = (r"(?:is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|must|"
-           r"has|have|had|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|can't|couldn't|won't|"
-           r"wouldn't|shouldn't|haven't|hasn't|hadn't|ain't)")
-_EN_PRONOUN = r"(?:i|you|u|we|they|he|she|it|there|this|that|these|those|your|ur|the|anyone|anybody|someone|somebody|any)"
+_EN_AUX = (
+    r"(?:is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|must|"
+    r"has|have|had|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|can't|couldn't|won't|"
+    r"wouldn't|shouldn't|haven't|hasn't|hadn't|ain't)"
+)
+_EN_PRONOUN = (
+    r"(?:i|you|u|we|they|he|she|it|there|this|that|these|those|your|ur|the|anyone|anybody|someone|somebody|any)"
+)
 # Interrogative openers, one pattern per language. Each must match at a sentence start.
 _OPENERS = {
     "en": rf"(?:why|who|whom|whose|wtf\s+is|"
-          rf"what(?!\s+(?:a|an)\b)(?!\s+(?:i|we|i'm|im|i\s+am|we're)\s+(?:mean|meant|said|say|saying|think)\b)|"
-          rf"which(?!\s+(?:is|was|means|meant|seems|shows|makes|explains)\b)|"
-          rf"how(?:\s+(?:come|about|many|much|long|often|far|old|so|dare)\b|(?=\s+{_EN_AUX}\b))|"
-          rf"(?:when|where)(?=\s+{_EN_AUX}\b)|"
-          rf"{_EN_AUX}(?=\s+(?:not\s+)?{_EN_PRONOUN}\b))",
+    rf"what(?!\s+(?:a|an)\b)(?!\s+(?:i|we|i'm|im|i\s+am|we're)\s+(?:mean|meant|said|say|saying|think)\b)|"
+    rf"which(?!\s+(?:is|was|means|meant|seems|shows|makes|explains)\b)|"
+    rf"how(?:\s+(?:come|about|many|much|long|often|far|old|so|dare)\b|(?=\s+{_EN_AUX}\b))|"
+    rf"(?:when|where)(?=\s+{_EN_AUX}\b)|"
+    rf"{_EN_AUX}(?=\s+(?:not\s+)?{_EN_PRONOUN}\b))",
     "es": r"(?:qué|por\s*qué|cómo|cuándo|dónde|adónde|quién|quiénes|cuál|cuáles|cuánt[oa]s?)",
     "fr": r"(?:pourquoi|comment(?!\s+(?:ça|ca)\s+va\b)?|quand(?=\s+(?:est|sont|va|vont|allez|avez|as|a)\b)|"
-          r"où|qui(?=\s+(?:est|sont|a|va|peut|veut|sait|fait)\b)|quel(?:le)?s?|combien|est-ce|qu'est|"
-          r"qu’est|que\s+(?:faire|fait|font|pensez|penses|dites)|"
-          r"(?:pouvez|pourriez|voulez|savez|avez|êtes|allez|peux|veux|sais|as|es)-(?:vous|tu)\b)",
+    r"où|qui(?=\s+(?:est|sont|a|va|peut|veut|sait|fait)\b)|quel(?:le)?s?|combien|est-ce|qu'est|"
+    r"qu’est|que\s+(?:faire|fait|font|pensez|penses|dites)|"
+    r"(?:pouvez|pourriez|voulez|savez|avez|êtes|allez|peux|veux|sais|as|es)-(?:vous|tu)\b)",
     "de": r"(?:warum|wieso|weshalb|weswegen|wie(?!\s+(?:immer|gesagt)\b)|wann|wo|woher|wohin|wer|wen|wem|"
-          r"wessen|was|welche[rsmn]?|(?:ist|sind|hast|habt|haben|kannst|könnt|können|wirst|werden|"
-          r"willst|wollen|weißt|wisst|gibt)(?=\s+(?:du|ihr|sie|es|er|man|das|die|der|denn)\b))",
+    r"wessen|was|welche[rsmn]?|(?:ist|sind|hast|habt|haben|kannst|könnt|können|wirst|werden|"
+    r"willst|wollen|weißt|wisst|gibt)(?=\s+(?:du|ihr|sie|es|er|man|das|die|der|denn)\b))",
     "it": r"(?:perché(?=\s+(?:non|\w+\s*\?))|chi|cosa|che\s+cosa|dove|qual[ei]?|quant[oaie]|"
-          r"come\s+(?:mai|si|stai|state|sta)|quando\s+(?:arriva|arrivano|finisce|sarà))",
+    r"come\s+(?:mai|si|stai|state|sta)|quando\s+(?:arriva|arrivano|finisce|sarà))",
     "pt": r"(?:por\s*qu[eê]|porquê|onde|quem|qual|quais|quant[oa]s?|o\s+que|como\s+(?:é|foi|assim|pode|vai))",
     "ar": r"(?:هل|أ?ماذا|لماذا|لمَ|ليش|ليه|كيف|كيفاش|متى|امتى|أين|اين|وين|فين|شو|ايش|إيش|اش|شنو|كم\s+(?:عدد|مرة))",
     "hi": r"(?:kya|kyu|kyun|kyon|kyoon|kaise|kaisa|kaisi|kab|kahan|kahaan|kaha|kaun|kon|kitna|kitne|kitni|kisne|kisko)",

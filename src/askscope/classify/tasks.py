@@ -7,7 +7,12 @@ DERIVED_TASKS = ("language", "discourse")
 TASKS = MODEL_TASKS + DERIVED_TASKS
 
 DISCOURSE_CATEGORIES = (
-    "question_genuine", "question_critical", "mockery", "abuse", "support", "other",
+    "question_genuine",
+    "question_critical",
+    "mockery",
+    "abuse",
+    "support",
+    "other",
 )
 
 

@@ -20,7 +20,25 @@ from askscope.coding.sampling import Sample, draw_sample, write_sample
 from askscope.coding.tables import ADJUDICATION, CODING_TABLES, CodingError
 
 __all__ = [
-    "ADJUDICATION", "Agreement", "CODEBOOK", "CODING_TABLES", "CODING_TASKS", "CodingError", "Estimates",
-    "ImportResult", "Interval", "Sample", "agreement", "codebook_markdown", "coded_share", "consensus",
-    "draw_sample", "estimate", "import_codes", "ppi_share", "wilson", "write_disagreements", "write_sample",
+    "ADJUDICATION",
+    "Agreement",
+    "CODEBOOK",
+    "CODING_TABLES",
+    "CODING_TASKS",
+    "CodingError",
+    "Estimates",
+    "ImportResult",
+    "Interval",
+    "Sample",
+    "agreement",
+    "codebook_markdown",
+    "coded_share",
+    "consensus",
+    "draw_sample",
+    "estimate",
+    "import_codes",
+    "ppi_share",
+    "wilson",
+    "write_disagreements",
+    "write_sample",
 ]

@@ -36,15 +36,17 @@ def read_codes(store: Store, task: str, sample_id: str | None = None) -> dict[Ke
     """``{(platform, post_id): {coder: code}}`` of the task (one sample, or all)."""
     get_task(task)
     if "codes" not in table_names(store):
-        raise CodingError(f"{store.path} has no codes yet",
-                          f"import a coder's file: askscope code import {store.path} FILE.csv --coder NAME")
+        raise CodingError(
+            f"{store.path} has no codes yet",
+            f"import a coder's file: askscope code import {store.path} FILE.csv --coder NAME",
+        )
     where, params = "task = ?", [task]
     if sample_id is not None:
         where, params = where + " AND sample_id = ?", params + [sample_id]
     out: dict[Key, dict[str, str]] = {}
     for platform, post_id, coder, code in store.con.execute(
-            f"SELECT platform, post_id, coder, code FROM codes WHERE {where} ORDER BY platform, post_id, coder",
-            params).fetchall():
+        f"SELECT platform, post_id, coder, code FROM codes WHERE {where} ORDER BY platform, post_id, coder", params
+    ).fetchall():
         out.setdefault((platform, post_id), {})[coder] = code
     return out
 
@@ -100,8 +102,9 @@ def _alpha(matrix: np.ndarray, k: int) -> float | None:
     pairable = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
     if pairable.shape[1] == 0 or len(set(pairable[~np.isnan(pairable)].tolist())) < 2:
         return None  # no pairs, or one value only: α is undefined
-    return float(krippendorff.alpha(reliability_data=pairable, level_of_measurement="nominal",
-                                    value_domain=list(range(k))))
+    return float(
+        krippendorff.alpha(reliability_data=pairable, level_of_measurement="nominal", value_domain=list(range(k)))
+    )
 
 
 @dataclass
@@ -123,13 +126,18 @@ class Agreement:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "task": self.task, "labels": list(self.labels), "coders": self.coders, "posts": self.posts,
+            "task": self.task,
+            "labels": list(self.labels),
+            "coders": self.coders,
+            "posts": self.posts,
             "pairable_posts": self.pairable,
             "alpha": _round(self.alpha),
             "alpha_interval": [_round(x) for x in self.alpha_interval] if self.alpha_interval else None,
             "per_label": {k: {m: _round(v) for m, v in d.items()} for k, d in self.per_label.items()},
-            "pairs": self.pairs, "model": self.model,
-            "disagreements": len(self.disagreements), "ties": len(self.ties),
+            "pairs": self.pairs,
+            "model": self.model,
+            "disagreements": len(self.disagreements),
+            "ties": len(self.ties),
         }
 
 
@@ -137,16 +145,19 @@ def _round(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
 
-def agreement(store: Store, task: str, sample_id: str | None = None, seed: int = 0,
-              bootstrap: int = BOOTSTRAP) -> Agreement:
+def agreement(
+    store: Store, task: str, sample_id: str | None = None, seed: int = 0, bootstrap: int = BOOTSTRAP
+) -> Agreement:
     """α with its bootstrap interval, per-label and per-pair agreement, and the model against
     the consensus, over the task's codes (one sample, or all)."""
     labels = get_task(task).label_names
     index = {name: i for i, name in enumerate(labels)}
     codes = read_codes(store, task, sample_id)
     if not codes:
-        raise CodingError(f"no {task} codes in {store.path}" + (f" for sample {sample_id}" if sample_id else ""),
-                          f"import a coder's file: askscope code import {store.path} FILE.csv --coder NAME")
+        raise CodingError(
+            f"no {task} codes in {store.path}" + (f" for sample {sample_id}" if sample_id else ""),
+            f"import a coder's file: askscope code import {store.path} FILE.csv --coder NAME",
+        )
     keys = sorted(codes)
     coders = sorted({c for by in codes.values() for c in by if c != ADJUDICATION})
     matrix = np.full((len(coders), len(keys)), np.nan)
@@ -160,8 +171,10 @@ def agreement(store: Store, task: str, sample_id: str | None = None, seed: int =
     if alpha is not None and bootstrap > 0:
         rng = np.random.default_rng(seed)
         columns = np.flatnonzero(pairable)
-        draws = [_alpha(matrix[:, rng.choice(columns, size=len(columns), replace=True)], len(labels))
-                 for _ in range(bootstrap)]
+        draws = [
+            _alpha(matrix[:, rng.choice(columns, size=len(columns), replace=True)], len(labels))
+            for _ in range(bootstrap)
+        ]
         finite = [d for d in draws if d is not None and np.isfinite(d)]
         if finite:
             interval = (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
@@ -175,13 +188,24 @@ def agreement(store: Store, task: str, sample_id: str | None = None, seed: int =
             "specific_agreement": float(o[k, k] / n_k) if n_k > 0 else None,
             "pairable_values": n_k,
         }
-    pairs = [_pair(codes, a, b, labels) for ai, a in enumerate(coders) for b in coders[ai + 1:]]
+    pairs = [_pair(codes, a, b, labels) for ai, a in enumerate(coders) for b in coders[ai + 1 :]]
     agreed, ties = consensus(codes)
-    disagreements = [key for key in keys
-                     if len({c for coder, c in codes[key].items() if coder != ADJUDICATION}) > 1]
+    disagreements = [key for key in keys if len({c for coder, c in codes[key].items() if coder != ADJUDICATION}) > 1]
     model = _model_vs_consensus(store, task, labels, agreed)
-    return Agreement(task, labels, coders, len(keys), int(pairable.sum()), alpha, interval, per_label, pairs,
-                     model, disagreements, ties)
+    return Agreement(
+        task,
+        labels,
+        coders,
+        len(keys),
+        int(pairable.sum()),
+        alpha,
+        interval,
+        per_label,
+        pairs,
+        model,
+        disagreements,
+        ties,
+    )
 
 
 def _kappa(table: np.ndarray) -> float | None:
@@ -200,16 +224,24 @@ def _pair(codes: dict[Key, dict[str, str]], a: str, b: str, labels: tuple[str, .
         if a in by and b in by:
             table[index[by[a]], index[by[b]]] += 1
     n = int(table.sum())
-    return {"coders": [a, b], "posts": n,
-            "agreement": _round(np.trace(table) / n) if n else None, "kappa": _round(_kappa(table)),
-            "confusion": {"rows": a, "columns": b, "labels": list(labels), "matrix": table.tolist()}}
+    return {
+        "coders": [a, b],
+        "posts": n,
+        "agreement": _round(np.trace(table) / n) if n else None,
+        "kappa": _round(_kappa(table)),
+        "confusion": {"rows": a, "columns": b, "labels": list(labels), "matrix": table.tolist()},
+    }
 
 
 def _model_vs_consensus(store: Store, task: str, labels: tuple[str, ...], agreed: dict[Key, str]) -> dict[str, Any]:
     model_labels = {}
     if "labels" in table_names(store):
-        model_labels = {(p, i): label for p, i, label in store.con.execute(
-            "SELECT platform, post_id, label FROM labels WHERE task = ?", [task]).fetchall()}
+        model_labels = {
+            (p, i): label
+            for p, i, label in store.con.execute(
+                "SELECT platform, post_id, label FROM labels WHERE task = ?", [task]
+            ).fetchall()
+        }
     index = {name: i for i, name in enumerate(labels)}
     columns = list(labels) + ["(no label)"]
     table = np.zeros((len(labels), len(columns)), dtype=int)
@@ -221,15 +253,32 @@ def _model_vs_consensus(store: Store, task: str, labels: tuple[str, ...], agreed
         tp, predicted, actual = int(table[k, k]), int(table[:, k].sum()), int(table[k].sum())
         precision = tp / predicted if predicted else None
         recall = tp / actual if actual else None
-        f1 = (2 * precision * recall / (precision + recall)) if precision and recall else (0.0 if predicted and actual else None)
-        per_label[name] = {"precision": _round(precision), "recall": _round(recall), "f1": _round(f1),
-                           "support": actual, "predicted": predicted}
+        f1 = (
+            (2 * precision * recall / (precision + recall))
+            if precision and recall
+            else (0.0 if predicted and actual else None)
+        )
+        per_label[name] = {
+            "precision": _round(precision),
+            "recall": _round(recall),
+            "f1": _round(f1),
+            "support": actual,
+            "predicted": predicted,
+        }
     if not table[:, -1].any():
         columns, table = columns[:-1], table[:, :-1]
-    return {"posts": n, "accuracy": _round(np.trace(table[:, :len(labels)]) / n) if n else None,
-            "per_label": per_label,
-            "confusion": {"rows": "consensus", "columns": "model", "labels": list(labels), "model_labels": columns,
-                          "matrix": table.tolist()}}
+    return {
+        "posts": n,
+        "accuracy": _round(np.trace(table[:, : len(labels)]) / n) if n else None,
+        "per_label": per_label,
+        "confusion": {
+            "rows": "consensus",
+            "columns": "model",
+            "labels": list(labels),
+            "model_labels": columns,
+            "matrix": table.tolist(),
+        },
+    }
 
 
 def write_disagreements(store: Store, result: Agreement, path: str | Path) -> int:

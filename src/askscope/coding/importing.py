@@ -52,8 +52,15 @@ class ImportResult:
     dialect: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"coder": self.coder, "task": self.task, "samples": self.samples, "stored": self.stored,
-                "skipped_empty": self.skipped_empty, "replaced": self.replaced, "dialect": self.dialect}
+        return {
+            "coder": self.coder,
+            "task": self.task,
+            "samples": self.samples,
+            "stored": self.stored,
+            "skipped_empty": self.skipped_empty,
+            "replaced": self.replaced,
+            "dialect": self.dialect,
+        }
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -79,8 +86,10 @@ def sniff_delimiter(text: str) -> str:
         fields = _header_fields(text, delimiter)
         if "code" in fields and ("key" in fields or "post_id" in fields):
             return delimiter
-    raise CodingError("line 1: the header has no 'code' column and no 'key' or 'post_id' column",
-                      "import the file written by askscope code sample, with its header row kept")
+    raise CodingError(
+        "line 1: the header has no 'code' column and no 'key' or 'post_id' column",
+        "import the file written by askscope code sample, with its header row kept",
+    )
 
 
 def unescape(value: str) -> str:
@@ -107,18 +116,32 @@ def read_rows(data: bytes) -> tuple[list[tuple[str, dict[str, str]]], dict[str, 
             record_number += 1
             if any(cell.strip() for cell in record):
                 where = f"line {line}" + (f" (spreadsheet row {record_number})" if record_number != line else "")
-                rows.append((where, {name: unescape(record[i].strip()) if i < len(record) else ""
-                                     for i, name in enumerate(header) if name}))
+                rows.append(
+                    (
+                        where,
+                        {
+                            name: unescape(record[i].strip()) if i < len(record) else ""
+                            for i, name in enumerate(header)
+                            if name
+                        },
+                    )
+                )
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise CodingError(f"line {line}: not readable as CSV ({exc})",
-                          "save the file again from the spreadsheet as CSV, or check that line's quotes") from exc
-    return rows, {"encoding": encoding, "delimiter": {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter],
-                  "line_ends": ends}
+        raise CodingError(
+            f"line {line}: not readable as CSV ({exc})",
+            "save the file again from the spreadsheet as CSV, or check that line's quotes",
+        ) from exc
+    return rows, {
+        "encoding": encoding,
+        "delimiter": {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter],
+        "line_ends": ends,
+    }
 
 
-def import_codes(store: Store, path: str | Path, coder: str, task: str | None = None,
-                 now: Callable[[], datetime] = now_utc) -> ImportResult:
+def import_codes(
+    store: Store, path: str | Path, coder: str, task: str | None = None, now: Callable[[], datetime] = now_utc
+) -> ImportResult:
     """Check every row of a coder's file and store its codes in ``codes`` (all or nothing)."""
     coder = coder.strip()
     if not coder:
@@ -129,14 +152,15 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
     except OSError as exc:
         raise CodingError(f"cannot read {path}: {exc.strerror or exc}", "give the path of a code file") from exc
     if "code_samples" not in table_names(store):
-        raise CodingError(f"{store.path} has no samples to code",
-                          f"draw one first: askscope code sample {store.path} --task TASK -o sample.csv")
+        raise CodingError(
+            f"{store.path} has no samples to code",
+            f"draw one first: askscope code sample {store.path} --task TASK -o sample.csv",
+        )
     rows, dialect = read_rows(data)
     con = store.con
     members: dict[tuple[str, str], dict[str, str]] = {}  # (sample_id, key) -> sample row
     sample_tasks = dict(con.execute("SELECT DISTINCT sample_id, task FROM code_samples").fetchall())
-    for sample_id, platform, post_id in con.execute(
-            "SELECT sample_id, platform, post_id FROM code_samples").fetchall():
+    for sample_id, platform, post_id in con.execute("SELECT sample_id, platform, post_id FROM code_samples").fetchall():
         members[(sample_id, f"{platform}:{post_id}")] = {"platform": platform, "post_id": post_id}
     errors: list[str] = []
     seen: dict[tuple[str, str], str] = {}
@@ -151,14 +175,19 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
         elif not tasks_in_file and len(set(sample_tasks.values())) == 1:
             task = next(iter(sample_tasks.values()))
         else:
-            raise CodingError("cannot tell which task the file codes" if not tasks_in_file
-                              else "the file mixes samples of tasks " + ", ".join(sorted(tasks_in_file)),
-                              "give --task TASK, and one task's sample per file")
+            raise CodingError(
+                "cannot tell which task the file codes"
+                if not tasks_in_file
+                else "the file mixes samples of tasks " + ", ".join(sorted(tasks_in_file)),
+                "give --task TASK, and one task's sample per file",
+            )
     labels = {name.lower(): name for name in get_task(task).label_names}
     task_samples = sorted(s for s, t in sample_tasks.items() if t == task)
     if not task_samples:
-        raise CodingError(f"{store.path} has no sample for task {task}",
-                          f"draw one first: askscope code sample {store.path} --task {task} -o sample.csv")
+        raise CodingError(
+            f"{store.path} has no sample for task {task}",
+            f"draw one first: askscope code sample {store.path} --task {task} -o sample.csv",
+        )
     for line, row in rows:
         sample_id = row.get("sample_id") or (task_samples[0] if len(task_samples) == 1 else "")
         key = row.get("key") or (f"{row.get('platform') or 'x'}:{row['post_id']}" if row.get("post_id") else "")
@@ -194,25 +223,37 @@ def import_codes(store: Store, path: str | Path, coder: str, task: str | None = 
             continue
         codes.append((member["platform"], member["post_id"], labels[code.lower()], sample_id))
     if errors:
-        listed = errors[:MAX_LISTED] + ([f"... and {len(errors) - MAX_LISTED} more"] if len(errors) > MAX_LISTED else [])
-        raise CodingError(f"{path.name}: {len(errors)} bad row{'s' if len(errors) > 1 else ''}, nothing stored:\n  "
-                          + "\n  ".join(listed),
-                          "fix those lines (labels are listed in the codebook file) and import again")
+        listed = errors[:MAX_LISTED] + (
+            [f"... and {len(errors) - MAX_LISTED} more"] if len(errors) > MAX_LISTED else []
+        )
+        raise CodingError(
+            f"{path.name}: {len(errors)} bad row{'s' if len(errors) > 1 else ''}, nothing stored:\n  "
+            + "\n  ".join(listed),
+            "fix those lines (labels are listed in the codebook file) and import again",
+        )
     samples = sorted({c[3] for c in codes} | {s for (s, _) in seen})
     coded_at = now()
-    table = pa.table({
-        "platform": [c[0] for c in codes], "post_id": [c[1] for c in codes], "task": [task] * len(codes),
-        "coder": [coder] * len(codes), "code": [c[2] for c in codes],
-        "coded_at": pa.array([coded_at] * len(codes), pa.timestamp("us", tz="UTC")),
-        "sample_id": [c[3] for c in codes],
-    })
+    table = pa.table(
+        {
+            "platform": [c[0] for c in codes],
+            "post_id": [c[1] for c in codes],
+            "task": [task] * len(codes),
+            "coder": [coder] * len(codes),
+            "code": [c[2] for c in codes],
+            "coded_at": pa.array([coded_at] * len(codes), pa.timestamp("us", tz="UTC")),
+            "sample_id": [c[3] for c in codes],
+        }
+    )
     ensure_tables(store)
     with store.transaction():
         replaced = con.execute(
             "SELECT count(*) FROM codes WHERE coder = ? AND task = ? AND sample_id IN (SELECT unnest(?::VARCHAR[]))",
-            [coder, task, samples]).fetchall()[0][0]
-        con.execute("DELETE FROM codes WHERE coder = ? AND task = ? AND sample_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [coder, task, samples])
+            [coder, task, samples],
+        ).fetchall()[0][0]
+        con.execute(
+            "DELETE FROM codes WHERE coder = ? AND task = ? AND sample_id IN (SELECT unnest(?::VARCHAR[]))",
+            [coder, task, samples],
+        )
         con.register("_codes", table)
         try:
             con.execute("INSERT INTO codes SELECT * FROM _codes")

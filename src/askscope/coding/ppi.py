@@ -53,8 +53,14 @@ def _strata(strata: np.ndarray | None, n: int) -> list[np.ndarray]:
     return [np.flatnonzero(keys == k) for k in sorted(set(keys.tolist()))]
 
 
-def ppi_share(y: np.ndarray, yhat: np.ndarray, yhat_all: np.ndarray, strata: np.ndarray | None = None,
-              stratum_sizes: dict[object, int] | None = None, lam: float | None = None) -> tuple[Interval, float]:
+def ppi_share(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    yhat_all: np.ndarray,
+    strata: np.ndarray | None = None,
+    stratum_sizes: dict[object, int] | None = None,
+    lam: float | None = None,
+) -> tuple[Interval, float]:
     """The prediction-powered share and the λ used.
 
     ``y``, ``yhat``: codes and model predictions (0/1 or probabilities) on the coded posts;
@@ -71,17 +77,23 @@ def ppi_share(y: np.ndarray, yhat: np.ndarray, yhat_all: np.ndarray, strata: np.
     factors = [w * w / len(g) for w, g in zip(weights, groups)]
     if lam is None:
         # λ* = Σ f_h cov_h(Y, Ŷ) / (var(Ŷ)/N + Σ f_h var_h(Ŷ)), as ppi_py's _calc_lam_glm with one stratum
-        cov = sum(f * float(np.mean((y[g] - y[g].mean()) * (yhat[g] - yhat[g].mean())))
-                  for f, g in zip(factors, groups))
-        pooled = ([_pooled_var(yhat, yhat_all)] if strata is None else
-                  [float(np.var(yhat[g], ddof=1)) if len(g) > 1 else 0.0 for g in groups])
+        cov = sum(
+            f * float(np.mean((y[g] - y[g].mean()) * (yhat[g] - yhat[g].mean()))) for f, g in zip(factors, groups)
+        )
+        pooled = (
+            [_pooled_var(yhat, yhat_all)]
+            if strata is None
+            else [float(np.var(yhat[g], ddof=1)) if len(g) > 1 else 0.0 for g in groups]
+        )
         imputed = _pooled_var(yhat, yhat_all) / N
         denominator = imputed + sum(f * v for f, v in zip(factors, pooled))
         lam = float(np.clip(cov / denominator, 0.0, 1.0)) if denominator > 0 else 0.0
-    estimate = lam * float(yhat_all.mean()) + sum(w * float(np.mean(y[g] - lam * yhat[g]))
-                                                  for w, g in zip(weights, groups))
-    variance = (lam ** 2) * float(np.var(yhat_all)) / N + sum(
-        f * float(np.var(y[g] - lam * yhat[g])) for f, g in zip(factors, groups))
+    estimate = lam * float(yhat_all.mean()) + sum(
+        w * float(np.mean(y[g] - lam * yhat[g])) for w, g in zip(weights, groups)
+    )
+    variance = (lam**2) * float(np.var(yhat_all)) / N + sum(
+        f * float(np.var(y[g] - lam * yhat[g])) for f, g in zip(factors, groups)
+    )
     return _clip(estimate, float(np.sqrt(variance))), lam
 
 
@@ -93,7 +105,9 @@ def _weights(strata: np.ndarray | None, stratum_sizes: dict[object, int] | None)
         raise ValueError("strata need their sizes")
     keys = sorted(set(np.asarray(strata).tolist()))
     if set(keys) != set(stratum_sizes):
-        raise ValueError("every stratum needs coded posts: " + ", ".join(sorted(map(str, set(stratum_sizes) - set(keys)))))
+        raise ValueError(
+            "every stratum needs coded posts: " + ", ".join(sorted(map(str, set(stratum_sizes) - set(keys))))
+        )
     total = float(sum(stratum_sizes.values()))
     return [stratum_sizes[k] / total for k in keys]
 
@@ -103,8 +117,9 @@ def _pooled_var(labelled: np.ndarray, unlabelled: np.ndarray) -> float:
     return float(np.var(values, ddof=1)) if len(values) > 1 else 0.0
 
 
-def coded_share(y: np.ndarray, strata: np.ndarray | None = None,
-                stratum_sizes: dict[object, int] | None = None) -> Interval:
+def coded_share(
+    y: np.ndarray, strata: np.ndarray | None = None, stratum_sizes: dict[object, int] | None = None
+) -> Interval:
     """The share among the coded posts, design-weighted, with a Wilson interval on the effective
     sample size (Kish's ``n / deff``; ``n`` itself for a simple random sample)."""
     y = np.asarray(y, dtype=float)

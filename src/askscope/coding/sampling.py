@@ -32,8 +32,21 @@ from askscope.errors import UsageError
 from askscope.store import Store, now_utc
 
 #: The sample file's columns, in order.
-SAMPLE_COLUMNS = ("platform", "post_id", "url", "author", "created_at", "parent_text", "text", "code", "note",
-                  "weight", "stratum", "key", "sample_id")
+SAMPLE_COLUMNS = (
+    "platform",
+    "post_id",
+    "url",
+    "author",
+    "created_at",
+    "parent_text",
+    "text",
+    "code",
+    "note",
+    "weight",
+    "stratum",
+    "key",
+    "sample_id",
+)
 #: Fewest posts drawn from a stratum that has at least this many (a variance needs two).
 MIN_PER_STRATUM = 2
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,9 +66,15 @@ class Sample:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"sample_id": self.sample_id, "task": self.task, "n": len(self.rows), "frame_size": self.frame_size,
-                "seed": self.seed, "stratify_by": self.stratify_by,
-                "strata": {k: {"size": v[0], "drawn": v[1]} for k, v in sorted(self.strata.items())}}
+        return {
+            "sample_id": self.sample_id,
+            "task": self.task,
+            "n": len(self.rows),
+            "frame_size": self.frame_size,
+            "seed": self.seed,
+            "stratify_by": self.stratify_by,
+            "strata": {k: {"size": v[0], "drawn": v[1]} for k, v in sorted(self.strata.items())},
+        }
 
 
 def sample_id_for(task: str, n: int, seed: int, stratify_by: str | None) -> str:
@@ -70,8 +89,10 @@ def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
         return dict(sizes)
     floors = {k: min(MIN_PER_STRATUM, v) for k, v in sizes.items()}
     if sum(floors.values()) > n:
-        raise UsageError(f"{n} posts cannot give each of the {len(sizes)} strata {MIN_PER_STRATUM} posts",
-                         f"draw at least {sum(floors.values())} posts, or stratify by a field with fewer values")
+        raise UsageError(
+            f"{n} posts cannot give each of the {len(sizes)} strata {MIN_PER_STRATUM} posts",
+            f"draw at least {sum(floors.values())} posts, or stratify by a field with fewer values",
+        )
     quotas = {k: n * v / total for k, v in sizes.items()}
     alloc = {k: max(floors[k], int(np.floor(q))) for k, q in quotas.items()}
     # give the remaining draws by largest remainder, take surplus from the largest allocations
@@ -84,8 +105,15 @@ def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
     return alloc
 
 
-def draw_sample(store: Store, task: str, n: int = 300, seed: int = 0, stratify_by: str | None = None,
-                pseudonymise: bool = False, now: Callable[[], datetime] = now_utc) -> Sample:
+def draw_sample(
+    store: Store,
+    task: str,
+    n: int = 300,
+    seed: int = 0,
+    stratify_by: str | None = None,
+    pseudonymise: bool = False,
+    now: Callable[[], datetime] = now_utc,
+) -> Sample:
     """Draw a sample of ``n`` posts of the task's frame, store it in ``code_samples`` (replacing a
     sample with the same id that has no codes yet) and return it with the rows of its file."""
     get_task(task)
@@ -96,11 +124,15 @@ def draw_sample(store: Store, task: str, n: int = 300, seed: int = 0, stratify_b
     require_analysis(store, task)
     con = store.con
     stratum_sql = STRATIFY_FIELDS[stratify_by] if stratify_by else "'all'"
-    frame = con.execute(frame_sql(task, f"r.platform, r.post_id, {stratum_sql} AS stratum")
-                        + " ORDER BY r.platform, r.post_id", {"task": task}).fetchall()
+    frame = con.execute(
+        frame_sql(task, f"r.platform, r.post_id, {stratum_sql} AS stratum") + " ORDER BY r.platform, r.post_id",
+        {"task": task},
+    ).fetchall()
     if not frame:
-        raise CodingError(f"the {task} frame of {store.path} is empty (no campaign posts)",
-                          "check the campaign file's hosts, hashtags and window, then analyze again")
+        raise CodingError(
+            f"the {task} frame of {store.path} is empty (no campaign posts)",
+            "check the campaign file's hosts, hashtags and window, then analyze again",
+        )
     by_stratum: dict[str, list[tuple[str, str]]] = {}
     for platform, post_id, stratum in frame:
         by_stratum.setdefault(str(stratum), []).append((platform, post_id))
@@ -115,8 +147,14 @@ def draw_sample(store: Store, task: str, n: int = 300, seed: int = 0, stratify_b
             drawn.append((members[index][0], members[index][1], stratum))
     order = rng.permutation(len(drawn))
     drawn = [drawn[i] for i in order]
-    sample = Sample(sample_id_for(task, n, seed, stratify_by), task, seed, stratify_by, len(frame),
-                    {k: (sizes[k], alloc[k]) for k in sizes})
+    sample = Sample(
+        sample_id_for(task, n, seed, stratify_by),
+        task,
+        seed,
+        stratify_by,
+        len(frame),
+        {k: (sizes[k], alloc[k]) for k in sizes},
+    )
     _store_sample(store, sample, drawn, now())
     sample.rows = _file_rows(store, sample, drawn, pseudonymise)
     return sample
@@ -125,23 +163,32 @@ def draw_sample(store: Store, task: str, n: int = 300, seed: int = 0, stratify_b
 def _store_sample(store: Store, sample: Sample, drawn: Sequence[tuple[str, str, str]], drawn_at: datetime) -> None:
     con = store.con
     ensure_tables(store)
-    old = con.execute("SELECT platform, post_id FROM code_samples WHERE sample_id = ? ORDER BY row_number",
-                      [sample.sample_id]).fetchall()
+    old = con.execute(
+        "SELECT platform, post_id FROM code_samples WHERE sample_id = ? ORDER BY row_number", [sample.sample_id]
+    ).fetchall()
     coded = con.execute("SELECT count(*) FROM codes WHERE sample_id = ?", [sample.sample_id]).fetchall()[0][0]
     if old and coded and [tuple(r) for r in old] != [(p, i) for p, i, _ in drawn]:
-        raise CodingError(f"sample {sample.sample_id} was drawn before from other posts and has {coded} codes",
-                          "the campaign changed since: draw with another --seed or --n")
-    table = pa.table({
-        "sample_id": [sample.sample_id] * len(drawn), "task": [sample.task] * len(drawn),
-        "platform": [d[0] for d in drawn], "post_id": [d[1] for d in drawn],
-        "row_number": pa.array(range(1, len(drawn) + 1), pa.int32()),
-        "stratify_by": [sample.stratify_by] * len(drawn), "stratum": [d[2] for d in drawn],
-        "stratum_size": [sample.strata[d[2]][0] for d in drawn],
-        "stratum_sample": [sample.strata[d[2]][1] for d in drawn],
-        "weight": [sample.strata[d[2]][0] / sample.strata[d[2]][1] for d in drawn],
-        "frame_size": [sample.frame_size] * len(drawn), "seed": [sample.seed] * len(drawn),
-        "drawn_at": pa.array([drawn_at] * len(drawn), pa.timestamp("us", tz="UTC")),
-    })
+        raise CodingError(
+            f"sample {sample.sample_id} was drawn before from other posts and has {coded} codes",
+            "the campaign changed since: draw with another --seed or --n",
+        )
+    table = pa.table(
+        {
+            "sample_id": [sample.sample_id] * len(drawn),
+            "task": [sample.task] * len(drawn),
+            "platform": [d[0] for d in drawn],
+            "post_id": [d[1] for d in drawn],
+            "row_number": pa.array(range(1, len(drawn) + 1), pa.int32()),
+            "stratify_by": [sample.stratify_by] * len(drawn),
+            "stratum": [d[2] for d in drawn],
+            "stratum_size": [sample.strata[d[2]][0] for d in drawn],
+            "stratum_sample": [sample.strata[d[2]][1] for d in drawn],
+            "weight": [sample.strata[d[2]][0] / sample.strata[d[2]][1] for d in drawn],
+            "frame_size": [sample.frame_size] * len(drawn),
+            "seed": [sample.seed] * len(drawn),
+            "drawn_at": pa.array([drawn_at] * len(drawn), pa.timestamp("us", tz="UTC")),
+        }
+    )
     with store.transaction():
         con.execute("DELETE FROM code_samples WHERE sample_id = ?", [sample.sample_id])
         con.register("_sample", table)
@@ -151,8 +198,9 @@ def _store_sample(store: Store, sample: Sample, drawn: Sequence[tuple[str, str, 
             con.unregister("_sample")
 
 
-def post_details(store: Store, keys: Sequence[tuple[str, str]], sample_id: str | None = None
-                 ) -> dict[tuple[str, str], dict[str, Any]]:
+def post_details(
+    store: Store, keys: Sequence[tuple[str, str]], sample_id: str | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     """The sample-file row (:data:`SAMPLE_COLUMNS`, empty code) of each sampled post in ``keys``:
     its text, author, link, the text of the post it replies to or quotes, and its sample's weight
     and stratum (``sample_id``'s, or the first sample holding it)."""
@@ -170,22 +218,34 @@ def post_details(store: Store, keys: Sequence[tuple[str, str]], sample_id: str |
             LEFT JOIN posts pq ON pq.platform = p.platform AND pq.id = p.quoted_id
             WHERE $sample IS NULL OR s.sample_id = $sample
             ORDER BY s.sample_id DESC
-            """, {"sample": sample_id}).fetchall()
+            """,
+            {"sample": sample_id},
+        ).fetchall()
     finally:
         con.unregister("_keys")
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for platform, post_id, url, author, created_at, text, parent_text, weight, stratum, sid in found:
         out[(platform, post_id)] = {
-            "platform": platform, "post_id": post_id, "url": url or "", "author": author or "",
+            "platform": platform,
+            "post_id": post_id,
+            "url": url or "",
+            "author": author or "",
             "created_at": created_at.isoformat().replace("+00:00", "Z") if created_at else "",
-            "parent_text": parent_text or "", "text": text or "", "code": "", "note": "",
-            "weight": _number(weight), "stratum": stratum, "key": f"{platform}:{post_id}", "sample_id": sid,
+            "parent_text": parent_text or "",
+            "text": text or "",
+            "code": "",
+            "note": "",
+            "weight": _number(weight),
+            "stratum": stratum,
+            "key": f"{platform}:{post_id}",
+            "sample_id": sid,
         }
     return out
 
 
-def _file_rows(store: Store, sample: Sample, drawn: Sequence[tuple[str, str, str]],
-               pseudonymise: bool) -> list[dict[str, Any]]:
+def _file_rows(
+    store: Store, sample: Sample, drawn: Sequence[tuple[str, str, str]], pseudonymise: bool
+) -> list[dict[str, Any]]:
     details = post_details(store, [(p, i) for p, i, _ in drawn], sample.sample_id)
     rows = [details[(p, i)] for p, i, _ in drawn]
     if pseudonymise:

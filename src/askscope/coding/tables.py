@@ -40,8 +40,21 @@ CREATE TABLE IF NOT EXISTS codes (
 
 #: Public coding tables and their columns (for docs/coding.md and checks).
 CODING_TABLES: Final = {
-    "code_samples": ("sample_id", "task", "platform", "post_id", "row_number", "stratify_by", "stratum",
-                     "stratum_size", "stratum_sample", "weight", "frame_size", "seed", "drawn_at"),
+    "code_samples": (
+        "sample_id",
+        "task",
+        "platform",
+        "post_id",
+        "row_number",
+        "stratify_by",
+        "stratum",
+        "stratum_size",
+        "stratum_sample",
+        "weight",
+        "frame_size",
+        "seed",
+        "drawn_at",
+    ),
     "codes": ("platform", "post_id", "task", "coder", "code", "coded_at", "sample_id"),
 }
 
@@ -63,8 +76,12 @@ def ensure_tables(store: Store) -> None:
 
 
 def table_names(store: Store) -> set[str]:
-    return {r[0] for r in store.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    return {
+        r[0]
+        for r in store.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
 
 
 def require_analysis(store: Store, task: str) -> None:
@@ -72,11 +89,15 @@ def require_analysis(store: Store, task: str) -> None:
     no labels yet."""
     tables = table_names(store)
     if "relations" not in tables:
-        raise CodingError(f"{store.path} has no campaign set yet (no relations table)",
-                          f"run: askscope analyze {store.path} --campaign CAMPAIGN.toml")
+        raise CodingError(
+            f"{store.path} has no campaign set yet (no relations table)",
+            f"run: askscope analyze {store.path} --campaign CAMPAIGN.toml",
+        )
     if "labels" not in tables:
-        raise CodingError(f"{store.path} has no model labels yet (no labels table)",
-                          f"run: askscope analyze {store.path} --campaign CAMPAIGN.toml")
+        raise CodingError(
+            f"{store.path} has no model labels yet (no labels table)",
+            f"run: askscope analyze {store.path} --campaign CAMPAIGN.toml",
+        )
 
 
 def frame_sql(task: str, columns: str, extra_where: str = "true") -> str:
@@ -98,9 +119,14 @@ def frame_labels(store: Store, task: str) -> list[tuple[str, str, str | None, li
     of the task's frame, sorted. The probabilities are the classify stage's ``probabilities``
     (every class of the task, in the order of its labels) where the store has them."""
     require_analysis(store, task)
-    columns = {r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+    columns = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'"
+        ).fetchall()
+    }
     probabilities = "m.probabilities" if "probabilities" in columns else "NULL"
     return store.con.execute(
         frame_sql(task, f"r.platform, r.post_id, m.label, {probabilities}") + " ORDER BY r.platform, r.post_id",
-        {"task": task}).fetchall()
+        {"task": task},
+    ).fetchall()

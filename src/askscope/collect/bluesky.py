@@ -37,12 +37,19 @@ class _Session:
     def open(self, client: HttpClient) -> bool:
         if not self.handle or not self.password:
             return False
-        response = client.fetch(Request("POST", f"{self.pds_url}/xrpc/com.atproto.server.createSession",
-                                        json={"identifier": self.handle, "password": self.password}))
+        response = client.fetch(
+            Request(
+                "POST",
+                f"{self.pds_url}/xrpc/com.atproto.server.createSession",
+                json={"identifier": self.handle, "password": self.password},
+            )
+        )
         token = response.value.get("accessJwt") if isinstance(response.value, dict) else None
         if not token:
-            raise CredentialsError("bluesky: no session for this handle and app password",
-                                   "check --handle and ASKSCOPE_BLUESKY_APP_PASSWORD (an app password)")
+            raise CredentialsError(
+                "bluesky: no session for this handle and app password",
+                "check --handle and ASKSCOPE_BLUESKY_APP_PASSWORD (an app password)",
+            )
         client.set_header("Authorization", f"Bearer {token}")
         return True
 
@@ -51,8 +58,15 @@ class BlueskySearch(Plan):
     platform = "bluesky"
     reader = "bluesky"
 
-    def __init__(self, query: str, *, api_url: str | None = None, handle: str | None = None,
-                 password: str | None = None, pds_url: str = PDS_URL) -> None:
+    def __init__(
+        self,
+        query: str,
+        *,
+        api_url: str | None = None,
+        handle: str | None = None,
+        password: str | None = None,
+        pds_url: str = PDS_URL,
+    ) -> None:
         if not query.strip():
             raise UsageError("empty search query", "give the words or #hashtag to search for")
         self.q = query
@@ -94,14 +108,22 @@ class BlueskyThread(Plan):
     platform = "bluesky"
     reader = "bluesky"
 
-    def __init__(self, post: str, *, api_url: str | None = None, handle: str | None = None,
-                 password: str | None = None, pds_url: str = PDS_URL) -> None:
+    def __init__(
+        self,
+        post: str,
+        *,
+        api_url: str | None = None,
+        handle: str | None = None,
+        password: str | None = None,
+        pds_url: str = PDS_URL,
+    ) -> None:
         self.post = post.strip()
         self.session = _Session(handle, password, pds_url)
         self.api_url = (api_url or (pds_url if handle and password else PUBLIC_URL)).rstrip("/")
         if not self.post.startswith("at://") and not _WEB.search(self.post):
-            raise UsageError(f"not a Bluesky post: {post!r}",
-                             "give its at:// URI or its https://bsky.app/profile/.../post/... URL")
+            raise UsageError(
+                f"not a Bluesky post: {post!r}", "give its at:// URI or its https://bsky.app/profile/.../post/... URL"
+            )
         super().__init__(f"bluesky:thread:{self.post}", {"post": self.post, "api": self.api_url})
 
     def authenticate(self, client: HttpClient) -> None:
@@ -110,8 +132,7 @@ class BlueskyThread(Plan):
     def start(self) -> State:
         match = _WEB.search(self.post)
         if match and not match.group(1).startswith("did:"):
-            resolve = Request("GET", "/xrpc/com.atproto.identity.resolveHandle",
-                              params={"handle": match.group(1)})
+            resolve = Request("GET", "/xrpc/com.atproto.identity.resolveHandle", params={"handle": match.group(1)})
             return {**queue_state([resolve]), "rkey": match.group(2)}
         return queue_state([self._thread(self._uri(match))])
 
@@ -121,8 +142,11 @@ class BlueskyThread(Plan):
         return f"at://{did or match.group(1)}/app.bsky.feed.post/{match.group(2)}"
 
     def _thread(self, uri: str) -> Request:
-        return Request("GET", "/xrpc/app.bsky.feed.getPostThread",
-                       params={"uri": uri, "depth": str(DEPTH), "parentHeight": str(DEPTH)})
+        return Request(
+            "GET",
+            "/xrpc/app.bsky.feed.getPostThread",
+            params={"uri": uri, "depth": str(DEPTH), "parentHeight": str(DEPTH)},
+        )
 
     def next_request(self, state: State) -> Request | None:
         return queue_next(state, self.api_url)
@@ -146,8 +170,13 @@ class _Empty(Response):
     """A handle resolution is stored as an empty page (it holds no post)."""
 
     def __init__(self, response: Response) -> None:
-        super().__init__(status=response.status, body=b'{"posts":[]}', value={"posts": []}, url=response.url,
-                         headers=response.headers)
+        super().__init__(
+            status=response.status,
+            body=b'{"posts":[]}',
+            value={"posts": []},
+            url=response.url,
+            headers=response.headers,
+        )
 
 
 def _cut_branches(thread: Any) -> list[str]:

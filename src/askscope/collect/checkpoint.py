@@ -63,18 +63,33 @@ def load(store: Store, task: str) -> Checkpoint | None:
     if not rows:
         return None
     task, platform, query, state, status, responses, posts = rows[0]
-    return Checkpoint(task=task, platform=platform, query=msgspec.json.decode(query or "{}"),
-                      state=msgspec.json.decode(state or "{}"), status=status, responses=int(responses or 0),
-                      posts=int(posts or 0))
+    return Checkpoint(
+        task=task,
+        platform=platform,
+        query=msgspec.json.decode(query or "{}"),
+        state=msgspec.json.decode(state or "{}"),
+        status=status,
+        responses=int(responses or 0),
+        posts=int(posts or 0),
+    )
 
 
 def all_checkpoints(store: Store) -> list[Checkpoint]:
-    tables = {r[0] for r in store.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    tables = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
     if TABLE not in tables:
         return []
-    return [c for c in (load(store, row[0]) for row in store.con.execute(
-        f"SELECT task FROM {TABLE} ORDER BY task").fetchall()) if c is not None]
+    return [
+        c
+        for c in (
+            load(store, row[0]) for row in store.con.execute(f"SELECT task FROM {TABLE} ORDER BY task").fetchall()
+        )
+        if c is not None
+    ]
 
 
 class CollectionWriter:
@@ -101,11 +116,19 @@ class CollectionWriter:
         with self.store.transaction():
             # Sessions killed while running are marked as such (their responses stay stored).
             self.store.con.execute(
-                "UPDATE ingests SET status = 'interrupted' WHERE source_file = ? AND status = 'running'", [source])
-            self.run = begin_ingest(self.store, source_file=source, source_path=None, source_size=None,
-                                    source_mtime=None, format=self.reader.name, compression=None,
-                                    options=msgspec.json.encode({"framing": "jsonl", "collect": self.task}).decode(),
-                                    transaction=False)
+                "UPDATE ingests SET status = 'interrupted' WHERE source_file = ? AND status = 'running'", [source]
+            )
+            self.run = begin_ingest(
+                self.store,
+                source_file=source,
+                source_path=None,
+                source_size=None,
+                source_mtime=None,
+                format=self.reader.name,
+                compression=None,
+                options=msgspec.json.encode({"framing": "jsonl", "collect": self.task}).decode(),
+                transaction=False,
+            )
             self._save(state, "running")
 
     def write(self, raw: bytes, state: dict[str, Any], observed: datetime) -> BatchCounts:
@@ -143,6 +166,16 @@ class CollectionWriter:
             f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task) DO UPDATE SET "
             "state = excluded.state, status = excluded.status, responses = excluded.responses, "
             "posts = excluded.posts, updated_at = excluded.updated_at, ingest_id = excluded.ingest_id",
-            [self.task, self.platform, msgspec.json.encode(self.query).decode(), msgspec.json.encode(state).decode(),
-             status, self.responses, self.posts, now, now, self.run.id if self.run is not None else None],
+            [
+                self.task,
+                self.platform,
+                msgspec.json.encode(self.query).decode(),
+                msgspec.json.encode(state).decode(),
+                status,
+                self.responses,
+                self.posts,
+                now,
+                now,
+                self.run.id if self.run is not None else None,
+            ],
         )

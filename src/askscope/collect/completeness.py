@@ -46,11 +46,15 @@ class Completeness:
     def summary(self) -> str:
         parts = [f"{self.replies:,} replies, {self.orphans:,} without their parent"]
         if self.more_stubs:
-            parts.append(f"{self.more_stubs - self.more_stubs_open:,} of {self.more_stubs:,} 'more' stubs expanded"
-                         f" ({self.comments_not_loaded:,} comments not loaded)")
+            parts.append(
+                f"{self.more_stubs - self.more_stubs_open:,} of {self.more_stubs:,} 'more' stubs expanded"
+                f" ({self.comments_not_loaded:,} comments not loaded)"
+            )
         if self.depth_limited:
-            parts.append(f"{self.depth_limited - self.depth_limited_open:,} of {self.depth_limited:,} "
-                         "depth-limited branches expanded")
+            parts.append(
+                f"{self.depth_limited - self.depth_limited_open:,} of {self.depth_limited:,} "
+                "depth-limited branches expanded"
+            )
         if self.not_found:
             parts.append(f"{self.not_found:,} referenced posts not returned by the API")
         return f"{self.platform}: " + "; ".join(parts)
@@ -67,7 +71,8 @@ def completeness(store: Store, platform: str) -> Completeness:
     replies = scalar("SELECT count(*) FROM posts WHERE platform = ? AND in_reply_to_id IS NOT NULL")
     orphans = scalar(
         "SELECT count(*) FROM posts p WHERE platform = ? AND in_reply_to_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM posts q WHERE q.platform = p.platform AND q.id = p.in_reply_to_id)")
+        "(SELECT 1 FROM posts q WHERE q.platform = p.platform AND q.id = p.in_reply_to_id)"
+    )
     stubs = con.execute(
         """
         WITH stub AS (
@@ -84,17 +89,26 @@ def completeness(store: Store, platform: str) -> Completeness:
         SELECT (SELECT count(*) FROM stub),
                (SELECT count(*) FROM open_children WHERE missing > 0) + (SELECT count(*) FROM open_continue),
                (SELECT coalesce(sum(missing), 0) FROM open_children)
-        """, [platform]).fetchall()[0]
-    depth = con.execute(
-        """
+        """,
+        [platform],
+    ).fetchall()[0]
+    depth = (
+        con.execute(
+            """
         WITH branch AS (SELECT DISTINCT resource_id AS id FROM api_errors
                         WHERE resource_type = 'replies_not_loaded' AND resource_id IS NOT NULL)
         SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
             SELECT 1 FROM posts p WHERE p.platform = ? AND p.in_reply_to_id = branch.id)) FROM branch
-        """, [platform]).fetchall()[0] if platform == "bluesky" else (0, 0)
+        """,
+            [platform],
+        ).fetchall()[0]
+        if platform == "bluesky"
+        else (0, 0)
+    )
     not_found = scalar(
         "SELECT count(DISTINCT resource_id) FROM api_errors e WHERE resource_type IN ('not_found', 'blocked') "
-        "AND ? = 'bluesky' AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = 'bluesky' AND p.id = e.resource_id)")
+        "AND ? = 'bluesky' AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = 'bluesky' AND p.id = e.resource_id)"
+    )
     gap = scalar(
         """
         SELECT coalesce(sum(greatest(p.reply_count - coalesce(c.n, 0), 0)), 0) FROM posts p
@@ -102,8 +116,18 @@ def completeness(store: Store, platform: str) -> Completeness:
                    GROUP BY in_reply_to_id) c ON c.id = p.id
         WHERE p.platform = $1 AND p.reply_count IS NOT NULL AND p.kind <> 'repost'
           AND NOT (p.platform = 'reddit' AND p.id LIKE 't3_%')
-        """)
-    return Completeness(platform=platform, posts=posts, replies=replies, orphans=orphans,
-                        more_stubs=int(stubs[0]), more_stubs_open=int(stubs[1]), comments_not_loaded=int(stubs[2]),
-                        depth_limited=int(depth[0]), depth_limited_open=int(depth[1]), not_found=not_found,
-                        reply_count_gap=gap)
+        """
+    )
+    return Completeness(
+        platform=platform,
+        posts=posts,
+        replies=replies,
+        orphans=orphans,
+        more_stubs=int(stubs[0]),
+        more_stubs_open=int(stubs[1]),
+        comments_not_loaded=int(stubs[2]),
+        depth_limited=int(depth[0]),
+        depth_limited_open=int(depth[1]),
+        not_found=not_found,
+        reply_count_gap=gap,
+    )

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -59,8 +59,12 @@ class Request:
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> Request:
-        return cls(method=value["method"], url=value["url"], params=dict(value.get("params") or {}),
-                   data=dict(value["data"]) if value.get("data") is not None else None)
+        return cls(
+            method=value["method"],
+            url=value["url"],
+            params=dict(value.get("params") or {}),
+            data=dict(value["data"]) if value.get("data") is not None else None,
+        )
 
     def full_url(self) -> str:
         return str(httpx.URL(self.url, params=self.params)) if self.params else self.url
@@ -133,8 +137,14 @@ class HttpClient:
         for attempt in range(self.limits.tries):
             self._wait_until(self._not_before, "rate limit: no requests left until the reset")
             try:
-                raw = self._client.request(request.method, request.url, params=request.params or None,
-                                           data=request.data, json=request.json, headers=self._headers)
+                raw = self._client.request(
+                    request.method,
+                    request.url,
+                    params=request.params or None,
+                    data=request.data,
+                    json=request.json,
+                    headers=self._headers,
+                )
                 body = raw.read()
             except httpx.TimeoutException:
                 last = "timed out"
@@ -149,14 +159,16 @@ class HttpClient:
             if status in (401, 403) and self._is_auth_failure(status, body):
                 raise CredentialsError(
                     f"{self.platform}: the API refused the credentials (HTTP {status} for {_path(request)})",
-                    self.auth_hint or "check the credentials")
+                    self.auth_hint or "check the credentials",
+                )
             if status == 429 or status >= 500 or status == 408:
                 last = f"HTTP {status}"
                 self._retry(f"http_{status}", attempt, self._retry_after(raw.headers), last)
                 continue
             if status >= 400:
-                raise CollectError(f"{self.platform}: HTTP {status} for {_path(request)}: {_error_text(body)}",
-                                   _hint_for(status))
+                raise CollectError(
+                    f"{self.platform}: HTTP {status} for {_path(request)}: {_error_text(body)}", _hint_for(status)
+                )
             try:
                 value = _decoder.decode(body)
             except (msgspec.DecodeError, UnicodeDecodeError):
@@ -164,9 +176,10 @@ class HttpClient:
                 self._retry("truncated", attempt, None, last)
                 continue
             return Response(status=status, body=body, value=value, url=request.full_url(), headers=raw.headers)
-        raise CollectError(f"{self.platform}: {_path(request)} failed {self.limits.tries} times (last: {last})",
-                           "the API or the network is failing; run the same command again later: "
-                           "it resumes from the checkpoint")
+        raise CollectError(
+            f"{self.platform}: {_path(request)} failed {self.limits.tries} times (last: {last})",
+            "the API or the network is failing; run the same command again later: it resumes from the checkpoint",
+        )
 
     # --- waiting ----------------------------------------------------------------------------
 
@@ -177,7 +190,7 @@ class HttpClient:
         if server_wait is not None:
             wait = server_wait
         else:
-            wait = self.rng.uniform(0, self.limits.backoff * (2 ** attempt))  # full jitter
+            wait = self.rng.uniform(0, self.limits.backoff * (2**attempt))  # full jitter
         wait = min(max(wait, 0.0), self.limits.max_wait)
         if self._not_before > self.clock():
             return  # the rate-limit reset decides the wait (see fetch)
@@ -211,12 +224,17 @@ class HttpClient:
         """Remember when the window resets if the server says no requests remain (X:
         ``x-rate-limit-*``, epoch; Bluesky: ``ratelimit-*``, epoch; Mastodon:
         ``x-ratelimit-*``, ISO time; Reddit: ``x-ratelimit-*``, seconds from now)."""
-        remaining = _number(headers.get("x-rate-limit-remaining") or headers.get("ratelimit-remaining")
-                            or headers.get("x-ratelimit-remaining"))
+        remaining = _number(
+            headers.get("x-rate-limit-remaining")
+            or headers.get("ratelimit-remaining")
+            or headers.get("x-ratelimit-remaining")
+        )
         if remaining is None or (remaining >= 1 and status != 429):
             return
-        reset = _reset_time(headers.get("x-rate-limit-reset") or headers.get("ratelimit-reset")
-                            or headers.get("x-ratelimit-reset"), self.clock())
+        reset = _reset_time(
+            headers.get("x-rate-limit-reset") or headers.get("ratelimit-reset") or headers.get("x-ratelimit-reset"),
+            self.clock(),
+        )
         if reset is not None:
             self._not_before = max(self._not_before, reset + self.rng.uniform(0, 1))
 
@@ -250,7 +268,7 @@ def _reset_time(value: str | None, now: float) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 

@@ -36,13 +36,21 @@ def instance_url(value: str) -> str:
 
 
 def _newest(value: Any, current: str | None) -> str | None:
-    ids = [s["id"] for s in value if isinstance(s, dict) and isinstance(s.get("id"), str)] if isinstance(value, list) else []
+    ids = (
+        [s["id"] for s in value if isinstance(s, dict) and isinstance(s.get("id"), str)]
+        if isinstance(value, list)
+        else []
+    )
     candidates = [i for i in ids + ([current] if current else []) if i.isdigit()]
     return max(candidates, key=lambda i: (len(i), i)) if candidates else current
 
 
 def _oldest(value: Any) -> str | None:
-    ids = [s["id"] for s in value if isinstance(s, dict) and isinstance(s.get("id"), str)] if isinstance(value, list) else []
+    ids = (
+        [s["id"] for s in value if isinstance(s, dict) and isinstance(s.get("id"), str)]
+        if isinstance(value, list)
+        else []
+    )
     ids = [i for i in ids if i.isdigit()]
     return min(ids, key=lambda i: (len(i), i)) if ids else None
 
@@ -56,8 +64,9 @@ class MastodonHashtag(Plan):
         self.tag = tag.lstrip("#").strip()
         if not self.tag:
             raise UsageError("no hashtag given", "give the hashtag without #, e.g. askscope")
-        super().__init__(f"mastodon:{urlsplit(self.base).netloc}:tag:{self.tag.lower()}",
-                         {"instance": self.base, "tag": self.tag})
+        super().__init__(
+            f"mastodon:{urlsplit(self.base).netloc}:tag:{self.tag.lower()}", {"instance": self.base, "tag": self.tag}
+        )
 
     def start(self) -> State:
         return {"max_id": None, "since_id": None, "newest_id": None, "done": False}
@@ -100,8 +109,10 @@ class MastodonContext(Plan):
         if not match:
             raise UsageError(f"not a status id: {status!r}", "give the status id or its URL on this instance")
         self.status = match.group(1)
-        super().__init__(f"mastodon:{urlsplit(self.base).netloc}:context:{self.status}",
-                         {"instance": self.base, "status": self.status})
+        super().__init__(
+            f"mastodon:{urlsplit(self.base).netloc}:context:{self.status}",
+            {"instance": self.base, "status": self.status},
+        )
 
     def start(self) -> State:
         path = f"/api/v1/statuses/{self.status}"

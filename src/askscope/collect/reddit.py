@@ -31,8 +31,10 @@ def thread_id(value: str) -> str:
     value = value.strip()
     match = _ID.match(value) or _URL_ID.search(value)
     if not match:
-        raise UsageError(f"not a Reddit thread: {value!r}",
-                         "give the thread's URL (https://www.reddit.com/r/.../comments/ID/...) or its id")
+        raise UsageError(
+            f"not a Reddit thread: {value!r}",
+            "give the thread's URL (https://www.reddit.com/r/.../comments/ID/...) or its id",
+        )
     return match.group(1)
 
 
@@ -40,8 +42,16 @@ class RedditThread(Plan):
     platform = "reddit"
     reader = "reddit"
 
-    def __init__(self, thread: str, *, api_url: str | None = None, client_id: str | None = None,
-                 client_secret: str | None = None, token_url: str = TOKEN_URL, limit: int = 500) -> None:
+    def __init__(
+        self,
+        thread: str,
+        *,
+        api_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_url: str = TOKEN_URL,
+        limit: int = 500,
+    ) -> None:
         self.id = thread_id(thread)
         self.credentials = (client_id, client_secret) if client_id and client_secret else None
         default = OAUTH_URL if self.credentials else PUBLIC_URL
@@ -58,8 +68,10 @@ class RedditThread(Plan):
         response = client.fetch(Request("POST", self.token_url, data={"grant_type": "client_credentials"}))
         token = response.value.get("access_token") if isinstance(response.value, dict) else None
         if not token:
-            raise CredentialsError("reddit: no access token for these client credentials",
-                                   "check ASKSCOPE_REDDIT_CLIENT_ID and ASKSCOPE_REDDIT_CLIENT_SECRET")
+            raise CredentialsError(
+                "reddit: no access token for these client credentials",
+                "check ASKSCOPE_REDDIT_CLIENT_ID and ASKSCOPE_REDDIT_CLIENT_SECRET",
+            )
         client.set_header("Authorization", f"bearer {token}")
 
     def start(self) -> State:
@@ -74,17 +86,26 @@ class RedditThread(Plan):
             children = [c for c in stub.get("children") or [] if isinstance(c, str)]
             if children:
                 for i in range(0, len(children), CHUNK):
-                    found.append(Request("GET", "/api/morechildren.json", params={
-                        "api_type": "json", "link_id": f"t3_{self.id}", "children": ",".join(children[i:i + CHUNK]),
-                        "sort": "confidence", "raw_json": "1"}))
+                    found.append(
+                        Request(
+                            "GET",
+                            "/api/morechildren.json",
+                            params={
+                                "api_type": "json",
+                                "link_id": f"t3_{self.id}",
+                                "children": ",".join(children[i : i + CHUNK]),
+                                "sort": "confidence",
+                                "raw_json": "1",
+                            },
+                        )
+                    )
             elif isinstance(stub.get("parent_id"), str) and stub["parent_id"].startswith("t1_"):
                 found.append(self._thread_request(stub["parent_id"][3:]))
         return queue_advance(state, found)
 
     def _thread_request(self, comment: str | None) -> Request:
         path = f"/comments/{self.id}/.json" if comment is None else f"/comments/{self.id}/_/{comment}/.json"
-        return Request("GET", path, params={"limit": str(self.limit), "sort": "confidence",
-                                                           "raw_json": "1"})
+        return Request("GET", path, params={"limit": str(self.limit), "sort": "confidence", "raw_json": "1"})
 
 
 def _stubs(value: Any) -> list[dict[str, Any]]:

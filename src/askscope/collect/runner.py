@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from askscope.collect.checkpoint import CollectionWriter, ensure_table, load
@@ -51,7 +51,7 @@ def collect(
     *,
     max_requests: int | None = None,
     progress: ProgressCallback | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CollectResult:
     """Run ``plan`` into ``store`` until it is complete (or ``max_requests`` responses were
     stored), resuming from the store's checkpoint of the same task."""
@@ -66,8 +66,12 @@ def collect(
             state = plan.restart(previous.state)
         else:
             state = previous.state
-        result = CollectResult(task=plan.task, platform=plan.platform,
-                               resumed=previous is not None and previous.status != "done", done=False)
+        result = CollectResult(
+            task=plan.task,
+            platform=plan.platform,
+            resumed=previous is not None and previous.status != "done",
+            done=False,
+        )
         plan.authenticate(client)  # refused credentials stop here, before anything is written
         writer = CollectionWriter(db, task=plan.task, platform=plan.platform, reader=plan.reader, query=plan.query)
         writer.open(state, previous)

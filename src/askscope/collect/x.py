@@ -11,6 +11,7 @@ token comes from ``ASKSCOPE_X_BEARER_TOKEN``.
 from __future__ import annotations
 
 from datetime import datetime
+
 import msgspec
 
 from askscope._version import __version__
@@ -19,10 +20,14 @@ from askscope.collect.plan import Plan, State
 from askscope.errors import UsageError
 
 API_URL = "https://api.x.com"
-EXPANSIONS = ("author_id,in_reply_to_user_id,referenced_tweets.id,referenced_tweets.id.author_id,"
-              "entities.mentions.username,attachments.media_keys")
-TWEET_FIELDS = ("attachments,author_id,conversation_id,created_at,edit_history_tweet_ids,entities,id,"
-                "in_reply_to_user_id,lang,note_tweet,public_metrics,referenced_tweets,text,withheld")
+EXPANSIONS = (
+    "author_id,in_reply_to_user_id,referenced_tweets.id,referenced_tweets.id.author_id,"
+    "entities.mentions.username,attachments.media_keys"
+)
+TWEET_FIELDS = (
+    "attachments,author_id,conversation_id,created_at,edit_history_tweet_ids,entities,id,"
+    "in_reply_to_user_id,lang,note_tweet,public_metrics,referenced_tweets,text,withheld"
+)
 USER_FIELDS = "created_at,description,entities,id,location,name,protected,public_metrics,url,username,verified"
 
 
@@ -30,11 +35,21 @@ class XSearch(Plan):
     platform = "x"
     reader = "x-v2"
 
-    def __init__(self, query: str | None, *, conversation: str | None = None, archive: bool = False,
-                 api_url: str | None = None, start_time: str | None = None, end_time: str | None = None) -> None:
+    def __init__(
+        self,
+        query: str | None,
+        *,
+        conversation: str | None = None,
+        archive: bool = False,
+        api_url: str | None = None,
+        start_time: str | None = None,
+        end_time: str | None = None,
+    ) -> None:
         if conversation:
             if not conversation.strip().isdigit():
-                raise UsageError(f"not a post id: {conversation!r}", "give the numeric id of the conversation's first post")
+                raise UsageError(
+                    f"not a post id: {conversation!r}", "give the numeric id of the conversation's first post"
+                )
             query = f"conversation_id:{conversation.strip()}"
         if not query or not query.strip():
             raise UsageError("no search query", "give a query (e.g. '#AskHamas -is:retweet') or --conversation ID")
@@ -47,12 +62,22 @@ class XSearch(Plan):
         super().__init__(f"x:{endpoint}:{query}", {"query": query, "endpoint": endpoint, **self.window})
 
     def start(self) -> State:
-        return {"lookup": bool(self.conversation), "next_token": None, "since_id": None, "newest_id": None,
-                "done": False}
+        return {
+            "lookup": bool(self.conversation),
+            "next_token": None,
+            "since_id": None,
+            "newest_id": None,
+            "done": False,
+        }
 
     def restart(self, state: State) -> State:
-        return {"lookup": False, "next_token": None, "since_id": state.get("newest_id"),
-                "newest_id": state.get("newest_id"), "done": False}
+        return {
+            "lookup": False,
+            "next_token": None,
+            "since_id": state.get("newest_id"),
+            "newest_id": state.get("newest_id"),
+            "done": False,
+        }
 
     def _fields(self) -> dict[str, str]:
         return {"expansions": EXPANSIONS, "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
@@ -85,8 +110,13 @@ class XSearch(Plan):
 
     def record(self, request: Request, response: Response, retrieved_at: datetime) -> bytes:
         body = response.body.strip()
-        meta = msgspec.json.encode({"url": response.url, "version": f"askscope-{__version__}",
-                                    "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z")})
+        meta = msgspec.json.encode(
+            {
+                "url": response.url,
+                "version": f"askscope-{__version__}",
+                "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z"),
+            }
+        )
         if body.startswith(b"{") and body[1:].strip() != b"}":
             return b'{"__twarc":' + meta + b"," + body[1:]
         return b'{"__twarc":' + meta + b"}" if body.startswith(b"{") else body

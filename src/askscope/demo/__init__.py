@@ -10,9 +10,10 @@ language lens shows one language.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from askscope.analyze import analyze
 from askscope.campaign import load_campaign
@@ -23,8 +24,9 @@ DATA = "uber_sydney.zip"
 CAMPAIGN = "campaign.toml"
 
 
-def run_demo(folder: str | Path, *, settings: dict[str, Any] | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_demo(
+    folder: str | Path, *, settings: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Build ``folder/demo.duckdb`` from the bundled data, analyse it and write the reports
     (``report.html``, ``report.md``, ``report.json``). Returns the paths and the verdicts."""
     out = Path(folder)
@@ -50,5 +52,11 @@ def run_demo(folder: str | Path, *, settings: dict[str, Any] | None = None,
     import json
 
     document = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
-    return {"store": str(store), "campaign": str(campaign_file), "reports": paths,
-            "ingested": ingested.totals.as_dict(), "stages": summaries, "verdicts": document["verdicts"]}
+    return {
+        "store": str(store),
+        "campaign": str(campaign_file),
+        "reports": paths,
+        "ingested": ingested.totals.as_dict(),
+        "stages": summaries,
+        "verdicts": document["verdicts"],
+    }

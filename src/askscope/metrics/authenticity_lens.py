@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from askscope.metrics import stats
-from askscope.metrics.backfire import audience_table, backfire
+from askscope.metrics.backfire import backfire
 from askscope.metrics.common import LensInput
 from askscope.metrics.engagement import engagement_core
 
@@ -17,8 +17,12 @@ EXCLUDED = "_lens_coordinated"
 
 
 def _tables(inp: LensInput) -> set[str]:
-    return {r[0] for r in inp.store.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    return {
+        r[0]
+        for r in inp.store.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
 
 
 def authenticity(inp: LensInput, full: dict[str, Any]) -> dict[str, Any] | None:
@@ -31,9 +35,12 @@ def authenticity(inp: LensInput, full: dict[str, Any]) -> dict[str, Any] | None:
     names = rows.columns
     for values in rows.fetchall():
         row = dict(zip(names, values))
-        networks[row["network"]] = {k: (v if not hasattr(v, "isoformat") else v.isoformat()) for k, v in row.items()
-                                    if k != "network"}
-    campaign_posts = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
+        networks[row["network"]] = {
+            k: (v if not hasattr(v, "isoformat") else v.isoformat()) for k, v in row.items() if k != "network"
+        }
+    campaign_posts = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[
+        0
+    ][0]
     shares: dict[str, Any] = {}
     for network in [None, *sorted(networks)]:
         params = [] if network is None else [network]
@@ -41,14 +48,17 @@ def authenticity(inp: LensInput, full: dict[str, Any]) -> dict[str, Any] | None:
             "SELECT count(*) FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
             "WHERE r.in_campaign AND r.relation <> 'host' AND EXISTS (SELECT 1 FROM coordinated_accounts c "
             f"WHERE c.platform = p.platform AND c.author_id = p.author_id {('AND c.network = ?' if network else '')})",
-            params).fetchall()[0][0]
+            params,
+        ).fetchall()[0][0]
         shares[network or "any"] = stats.wilson(int(k), int(campaign_posts))
     accounts = con.execute("SELECT count(DISTINCT (platform, author_id)) FROM coordinated_accounts").fetchall()[0][0]
     out: dict[str, Any] = {"coordinated_share": shares, "coordinated_accounts": int(accounts), "networks": networks}
     extra = _extra(inp)
     out.update(extra)
     if accounts:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {EXCLUDED} AS SELECT DISTINCT platform, author_id FROM coordinated_accounts")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {EXCLUDED} AS SELECT DISTINCT platform, author_id FROM coordinated_accounts"
+        )
         try:
             without = replace(inp, exclude=EXCLUDED)
             b = backfire(without)
@@ -56,15 +66,21 @@ def authenticity(inp: LensInput, full: dict[str, Any]) -> dict[str, Any] | None:
         finally:
             con.execute(f"DROP TABLE IF EXISTS {EXCLUDED}")
         out["without_coordinated"] = {
-            "backfire": {"audience_posts": b["volume"]["audience_posts"], "authors": b["volume"]["authors"],
-                         "hostile_share": b["hostile_share"], "mockery_share": b["mockery_share"],
-                         "category_shares": b["category_shares"]},
+            "backfire": {
+                "audience_posts": b["volume"]["audience_posts"],
+                "authors": b["volume"]["authors"],
+                "hostile_share": b["hostile_share"],
+                "mockery_share": b["mockery_share"],
+                "category_shares": b["category_shares"],
+            },
             "engagement": {k: e[k] for k in ("answer_rate", "hostile_answer_rate", "answer_latency")},
         }
         out["with_all"] = {
-            "backfire": {"audience_posts": full["backfire"]["volume"]["audience_posts"],
-                         "hostile_share": full["backfire"]["hostile_share"],
-                         "mockery_share": full["backfire"]["mockery_share"]},
+            "backfire": {
+                "audience_posts": full["backfire"]["volume"]["audience_posts"],
+                "hostile_share": full["backfire"]["hostile_share"],
+                "mockery_share": full["backfire"]["mockery_share"],
+            },
             "engagement": {k: full["engagement"][k] for k in ("answer_rate", "hostile_answer_rate", "answer_latency")},
         }
     return out
@@ -79,17 +95,34 @@ def _extra(inp: LensInput) -> dict[str, Any]:
         rel = con.sql("SELECT * FROM duplicate_clusters ORDER BY size DESC, cluster_id LIMIT 10")
         out["largest_duplicate_clusters"] = [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(rel.columns, row)}
-            for row in rel.fetchall()]
+            for row in rel.fetchall()
+        ]
     if "burstiness" in tables:
-        out["burstiness"] = {r[0]: {"posts": r[1], "burstiness": stats._round(r[2])} for r in con.execute(
-            "SELECT series, posts, burstiness FROM burstiness ORDER BY series").fetchall()}
+        out["burstiness"] = {
+            r[0]: {"posts": r[1], "burstiness": stats._round(r[2])}
+            for r in con.execute("SELECT series, posts, burstiness FROM burstiness ORDER BY series").fetchall()
+        }
     if "bursts" in tables:
-        out["bursts"] = [{"series": r[0], "level": r[1], "start": r[2].isoformat() if r[2] else None,
-                          "end": r[3].isoformat() if r[3] else None, "posts": r[4]}
-                         for r in con.execute("SELECT series, level, start_at, end_at, posts FROM bursts "
-                                              "ORDER BY series, start_at, level LIMIT 20").fetchall()]
-    runs = con.execute("SELECT summary FROM stage_runs WHERE stage = 'authenticity' AND status = 'done' "
-                       "ORDER BY finished_at DESC LIMIT 1").fetchall() if "stage_runs" in tables else []
+        out["bursts"] = [
+            {
+                "series": r[0],
+                "level": r[1],
+                "start": r[2].isoformat() if r[2] else None,
+                "end": r[3].isoformat() if r[3] else None,
+                "posts": r[4],
+            }
+            for r in con.execute(
+                "SELECT series, level, start_at, end_at, posts FROM bursts ORDER BY series, start_at, level LIMIT 20"
+            ).fetchall()
+        ]
+    runs = (
+        con.execute(
+            "SELECT summary FROM stage_runs WHERE stage = 'authenticity' AND status = 'done' "
+            "ORDER BY finished_at DESC LIMIT 1"
+        ).fetchall()
+        if "stage_runs" in tables
+        else []
+    )
     if runs:
         summary = json.loads(runs[0][0])
         out["account_signals"] = summary.get("accounts")

@@ -36,8 +36,7 @@ def audience_table(inp: LensInput) -> pa.Table:
 NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
 
 
-def _category_shares(inp: LensInput, categories: list[str | None],
-                     estimated: Shares | None) -> dict[str, Any]:
+def _category_shares(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
     """Each category's counted share (Wilson) and, when the discourse labels have validation
     data, its share estimated by the quantification estimator (``corrected``)."""
     n = len(categories)
@@ -71,16 +70,19 @@ def _hostile(inp: LensInput, categories: list[str | None], estimated: Shares | N
 def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
     con = inp.store.con
     p_all, hosts_in_p = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_campaign").fetchall()[0]
-    reposts = con.execute("SELECT count(*) FROM relations WHERE relation = 'repost' AND in_window "
-                          "AND amplifies IS NOT NULL").fetchall()[0][0]
+        "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_campaign"
+    ).fetchall()[0]
+    reposts = con.execute(
+        "SELECT count(*) FROM relations WHERE relation = 'repost' AND in_window AND amplifies IS NOT NULL"
+    ).fetchall()[0][0]
     authors = len(set(table.column("author_id").to_pylist()))
     hours = None
     if inp.window_start and inp.window_end:
         hours = max((inp.window_end - inp.window_start).total_seconds() / 3600.0, 1 / 60)
     peak = con.execute(
         "SELECT time_bucket(INTERVAL 1 HOUR, created_at) AS hour, count(*) AS n FROM relations "
-        "WHERE in_campaign GROUP BY 1 ORDER BY n DESC, hour LIMIT 1").fetchall()
+        "WHERE in_campaign GROUP BY 1 ORDER BY n DESC, hour LIMIT 1"
+    ).fetchall()
     return {
         "posts": int(p_all),
         "audience_posts": table.num_rows,
@@ -102,8 +104,9 @@ def _virality(inp: LensInput, categories: list[str | None], reposts: list[int]) 
         "mean_reposts_hostile": stats.mean(hostile, seed=inp.seed, name="reposts:hostile"),
         "mean_reposts_supportive": stats.mean(support, seed=inp.seed, name="reposts:support"),
         "ratio": stats.ratio_of_means(hostile, support, seed=inp.seed, name="virality_gap"),
-        "repost_weighted_hostile_share": stats.weighted_share(weighted_in, weights, seed=inp.seed,
-                                                              name="repost_weighted_hostile"),
+        "repost_weighted_hostile_share": stats.weighted_share(
+            weighted_in, weights, seed=inp.seed, name="repost_weighted_hostile"
+        ),
     }
 
 
@@ -111,7 +114,8 @@ def _host_ratio(inp: LensInput) -> dict[str, Any]:
     rows = inp.store.con.execute(
         "SELECT coalesce(p.reply_count, 0), coalesce(p.like_count, 0) + coalesce(p.repost_count, 0) "
         "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "WHERE r.in_campaign AND r.relation = 'host' AND p.reply_count IS NOT NULL ORDER BY p.id").fetchall()
+        "WHERE r.in_campaign AND r.relation = 'host' AND p.reply_count IS NOT NULL ORDER BY p.id"
+    ).fetchall()
     ratios = []
     for replies, endorsements in rows:
         if endorsements > 0:
@@ -132,27 +136,41 @@ def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> d
     k = sum(1 for r, c in zip(relations, categories) if r == "hashtag_only" and c != "support")
     tag_posts, host_tag_posts = inp.store.con.execute(
         "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_window AND has_tag "
-        "AND relation <> 'repost'").fetchall()[0]
+        "AND relation <> 'repost'"
+    ).fetchall()[0]
     share = stats.wilson(k, len(categories))
     share["corrected"] = None
     # corrected: (hashtag_only posts / all) x (1 - estimated supportive share among them); the
     # relation is not a classifier's, so only the category part is estimated
     hashtag_only = [i for i, r in enumerate(relations) if r == "hashtag_only"]
     probabilities = table.column("category_probabilities").to_pylist()
-    estimated = inp.shares("discourse", [categories[i] for i in hashtag_only],
-                           [probabilities[i] for i in hashtag_only], name="capture") if hashtag_only else None
+    estimated = (
+        inp.shares(
+            "discourse", [categories[i] for i in hashtag_only], [probabilities[i] for i in hashtag_only], name="capture"
+        )
+        if hashtag_only
+        else None
+    )
     if not hashtag_only and categories:
         # no post used the hashtag alone: the share is 0 whatever the classifier's errors
-        share["corrected"] = {"value": 0.0, "ci": [0.0, 0.0], "n": len(categories),
-                              "method": "no hashtag_only posts: nothing to estimate"}
+        share["corrected"] = {
+            "value": 0.0,
+            "ci": [0.0, 0.0],
+            "n": len(categories),
+            "method": "no hashtag_only posts: nothing to estimate",
+        }
     elif estimated is not None and "support" in estimated.labels:
         fraction = len(hashtag_only) / len(categories)
         support = estimated.labels.index("support")
         value = fraction * (1 - float(estimated.estimate[support]))
         low, high = stats._interval(fraction * (1 - estimated.draws[:, support]))
-        share["corrected"] = {"value": stats._round(value), "ci": [low, high], "n": len(categories),
-                              "method": f"hashtag_only share x (1 - estimated supportive share among them; "
-                                        f"{estimated.method})", "validation": estimated.validation}
+        share["corrected"] = {
+            "value": stats._round(value),
+            "ci": [low, high],
+            "n": len(categories),
+            "method": f"hashtag_only share x (1 - estimated supportive share among them; {estimated.method})",
+            "validation": estimated.validation,
+        }
     else:
         share["correction"] = NOT_CORRECTED
     return {
@@ -165,8 +183,12 @@ def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | No
     times = table.column("created_at").to_pylist()
     events = sorted((t, c in HOSTILE) for t, c in zip(times, categories) if t is not None)
     start = inp.window_start or (events[0][0] if events else None)
-    result: dict[str, Any] = {"rolling_window_minutes": 60, "min_posts": BACKLASH_MIN_POSTS, "at": None,
-                              "minutes_after_start": None}
+    result: dict[str, Any] = {
+        "rolling_window_minutes": 60,
+        "min_posts": BACKLASH_MIN_POSTS,
+        "at": None,
+        "minutes_after_start": None,
+    }
     if not events or start is None:
         return result
     # slide a one-hour window over the posts: the first time hostile posts exceed half of it
@@ -189,8 +211,9 @@ def backfire(inp: LensInput) -> dict[str, Any]:
     table = audience_table(inp)
     categories = table.column("category").to_pylist()
     reposts = table.column("reposts").to_pylist()
-    estimated = inp.shares("discourse", categories, table.column("category_probabilities").to_pylist(),
-                           name="category_shares")
+    estimated = inp.shares(
+        "discourse", categories, table.column("category_probabilities").to_pylist(), name="category_shares"
+    )
     shares = _category_shares(inp, categories, estimated)
     return {
         "volume": _volume(inp, table),

@@ -52,8 +52,10 @@ class LensInput:
         """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
         if self.exclude is None:
             return "true"
-        return (f"NOT EXISTS (SELECT 1 FROM {self.exclude} x WHERE x.platform = {alias}.platform "
-                f"AND x.author_id = {alias}.{author})")
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {self.exclude} x WHERE x.platform = {alias}.platform "
+            f"AND x.author_id = {alias}.{author})"
+        )
 
     def rate(self, task: str, label: str) -> dict[str, Any] | None:
         classes = self.rates.get(task, {}).get("classes", {})
@@ -63,8 +65,9 @@ class LensInput:
     def confusion(self, task: str) -> dict[str, Any] | None:
         return self.rates.get(task, {}).get("confusion")
 
-    def shares(self, task: str, labels: Sequence[str | None], probabilities: Sequence[Any] | None = None,
-               *, name: str) -> Shares | None:
+    def shares(
+        self, task: str, labels: Sequence[str | None], probabilities: Sequence[Any] | None = None, *, name: str
+    ) -> Shares | None:
         """The estimated class shares of posts from their labels (and probability vectors), with
         the task's validation data (:mod:`askscope.classify.quantify`); ``None`` when the task has
         no validation data or no post is labelled. Unlabelled posts are left out."""
@@ -86,35 +89,50 @@ class LensInput:
         if matrix is None and method in ("pacc", "em"):
             method = "acc"  # labels without probabilities: the label-count form of the estimator
         digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
-        return quantify(validation, predicted=predicted, probabilities=matrix, method=method,
-                        seed=self.seed * 1_000_003 + digest)
+        return quantify(
+            validation, predicted=predicted, probabilities=matrix, method=method, seed=self.seed * 1_000_003 + digest
+        )
 
 
 def load_input(store: Store, seed: int) -> LensInput:
     con = store.con
     window = con.execute('SELECT start, "end" FROM campaign_window').fetchall()
     start, end = window[0] if window else (None, None)
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    tables = {
+        r[0]
+        for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    }
     rates: dict[str, dict[str, Any]] = {}
     if "label_models" in tables:
         for task, raw in con.execute("SELECT task, error_rates FROM label_models").fetchall():
             rates[task] = normalise_rates(json.loads(raw or "{}"))
     labeled = "labels" in tables and con.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
-    return LensInput(store=store, seed=seed, window_start=start, window_end=end, rates=rates, labeled=labeled,
-                     validations=load_validations(store) if "label_models" in tables else {})
+    return LensInput(
+        store=store,
+        seed=seed,
+        window_start=start,
+        window_end=end,
+        rates=rates,
+        labeled=labeled,
+        validations=load_validations(store) if "label_models" in tables else {},
+    )
 
 
 def load_validations(store: Store) -> dict[str, Validation]:
     """Each task's validation data as ``label_models.validation`` recorded it (none for a store
     classified before the column existed: its shares are reported as not corrected)."""
-    columns = {r[0] for r in store.con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'label_models'").fetchall()}
+    columns = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'label_models'"
+        ).fetchall()
+    }
     if "validation" not in columns:
         return {}
     found = {}
     for task, raw in store.con.execute(
-            "SELECT task, validation FROM label_models WHERE validation IS NOT NULL ORDER BY task").fetchall():
+        "SELECT task, validation FROM label_models WHERE validation IS NOT NULL ORDER BY task"
+    ).fetchall():
         validation = validation_from_record(task, json.loads(raw))
         if validation is not None:
             found[task] = validation
@@ -125,9 +143,13 @@ def quantified(shares: Shares, labels: Sequence[str]) -> dict[str, Any]:
     """One corrected share (the union of ``labels``) in the lenses' shape: ``value``, ``ci``,
     ``n``, ``method`` and the ``validation`` data it rests on."""
     value, low, high = shares.combined(labels)
-    return {"value": round(value, 6), "ci": [round(low, 6), round(high, 6)], "n": shares.n,
-            "method": f"{shares.method}: {METHOD_NAMES[shares.method]}, bootstrap of posts and validation data",
-            "validation": shares.validation}
+    return {
+        "value": round(value, 6),
+        "ci": [round(low, 6), round(high, 6)],
+        "n": shares.n,
+        "method": f"{shares.method}: {METHOD_NAMES[shares.method]}, bootstrap of posts and validation data",
+        "validation": shares.validation,
+    }
 
 
 def normalise_rates(raw: dict[str, Any]) -> dict[str, Any]:
@@ -157,5 +179,6 @@ def campaign_span(store: Store) -> tuple[datetime | None, datetime | None]:
     """First and last post of P: the span time series are bucketed over."""
     row = store.con.execute(
         "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
-        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign").fetchall()[0]
+        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign"
+    ).fetchall()[0]
     return row[0], row[1]

@@ -27,8 +27,10 @@ COLLABORATION = re.compile(
 
 def _answer_rates(inp: LensInput) -> dict[str, Any]:
     con = inp.store.con
-    rows = con.execute("SELECT answer_id IS NOT NULL, question_reposts, category FROM answers a "
-                       f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id").fetchall()
+    rows = con.execute(
+        "SELECT answer_id IS NOT NULL, question_reposts, category FROM answers a "
+        f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id"
+    ).fetchall()
     answered = [a for a, _, _ in rows]
     k, n = sum(answered), len(answered)
     weights_all = [1 + r for _, r, _ in rows]
@@ -61,8 +63,12 @@ def _ratio_interval(k1: int, n1: int, k2: int, n2: int, seed: int) -> dict[str, 
     with np.errstate(divide="ignore", invalid="ignore"):
         draws = a / b
     value = (k1 / n1) / (k2 / n2) if k2 else None
-    return {"value": stats._round(value), "ci": stats._interval(draws), "n": [n1, n2],
-            "method": "ratio of shares, parametric bootstrap"}
+    return {
+        "value": stats._round(value),
+        "ci": stats._interval(draws),
+        "n": [n1, n2],
+        "method": "ratio of shares, parametric bootstrap",
+    }
 
 
 def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
@@ -78,7 +84,8 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
         return None
     rows = inp.store.con.execute(
         "SELECT ap.is_question, ap.answered FROM answered_posts ap JOIN posts p ON p.platform = ap.platform "
-        f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}").fetchall()
+        f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}"
+    ).fetchall()
     n = len(rows)
     if n == 0:
         return None
@@ -95,15 +102,23 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     value = estimate(counts)
     rng = stats.rng_for(inp.seed, "answer_rate:corrected")
     draws = np.array([estimate(d.astype(float)) for d in rng.multinomial(n, counts / n, size=stats.BOOTSTRAP)])
-    return {"value": stats._round(value), "ci": stats._interval(draws), "n": n,
-            "method": "answer rate among true questions, question-label errors corrected (ours), bootstrap",
-            "rates": {"tpr": stats._round(tpr), "fpr": stats._round(fpr)}}
+    return {
+        "value": stats._round(value),
+        "ci": stats._interval(draws),
+        "n": n,
+        "method": "answer rate among true questions, question-label errors corrected (ours), bootstrap",
+        "rates": {"tpr": stats._round(tpr), "fpr": stats._round(fpr)},
+    }
 
 
 def _latency(inp: LensInput) -> dict[str, Any]:
-    latencies = [r[0] for r in inp.store.con.execute(
-        f"SELECT latency_s FROM answers a WHERE latency_s IS NOT NULL AND {inp.authors_filter('a', 'asker_id')} "
-        "ORDER BY latency_s").fetchall()]
+    latencies = [
+        r[0]
+        for r in inp.store.con.execute(
+            f"SELECT latency_s FROM answers a WHERE latency_s IS NOT NULL AND {inp.authors_filter('a', 'asker_id')} "
+            "ORDER BY latency_s"
+        ).fetchall()
+    ]
     within = sum(1 for x in latencies if x <= 3600)
     return {
         "answered": len(latencies),
@@ -118,14 +133,15 @@ def _host_posts(inp: LensInput) -> list[tuple[Any, ...]]:
         "SELECT p.id, p.kind, p.text, len(p.mentions), coalesce(p.repost_count, 0), coalesce(p.like_count, 0), "
         "coalesce(p.reply_count, 0), coalesce(p.quote_count, 0), p.quoted_id "
         "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "WHERE r.relation = 'host' AND r.in_window ORDER BY p.id").fetchall()
+        "WHERE r.relation = 'host' AND r.in_window ORDER BY p.id"
+    ).fetchall()
 
 
 def _host_output(inp: LensInput, host_posts: list[tuple[Any, ...]]) -> dict[str, Any]:
     n = len(host_posts)
     replies = sum(1 for p in host_posts if p[1] == "reply")
     layers: Counter[str] = Counter()
-    for _, kind, text, mentions, *_rest, quoted in host_posts:
+    for _, kind, text, _mentions, *_rest, quoted in host_posts:
         if kind in ("reply",) or (kind == "quote" and quoted):
             layers["dialogue"] += 1
         elif COLLABORATION.search(text or ""):
@@ -139,8 +155,10 @@ def _host_output(inp: LensInput, host_posts: list[tuple[Any, ...]]) -> dict[str,
         "host_posts": n,
         "host_reply_share": stats.wilson(replies, n),
         "host_interactions": stats.mean(interactions, seed=inp.seed, name="host_interactions"),
-        "host_output_layers": {layer: stats.wilson(layers[layer], n)
-                               for layer in ("broadcast", "dialogue", "collaboration", "amplification")},
+        "host_output_layers": {
+            layer: stats.wilson(layers[layer], n)
+            for layer in ("broadcast", "dialogue", "collaboration", "amplification")
+        },
     }
 
 
@@ -161,23 +179,35 @@ def _reply_edges(inp: LensInput) -> list[tuple[str, str, str, int]]:
 
 def _reciprocity(inp: LensInput) -> dict[str, Any]:
     edges = [(p, a, b) for p, a, b, _ in _reply_edges(inp)]
-    hosts = {(p, a) for p, a in inp.store.con.execute(
-        "SELECT platform, author_id FROM hosts WHERE author_id IS NOT NULL").fetchall()}
+    hosts = {
+        (p, a)
+        for p, a in inp.store.con.execute(
+            "SELECT platform, author_id FROM hosts WHERE author_id IS NOT NULL"
+        ).fetchall()
+    }
     pairs = {(p, a, b) for p, a, b in edges}
     mutual = sum(1 for p, a, b in pairs if (p, b, a) in pairs)
     touching = [(p, a, b) for p, a, b in pairs if (p, a) in hosts or (p, b) in hosts]
     mutual_touching = sum(1 for p, a, b in touching if (p, b, a) in pairs)
-    return {"all": stats.wilson(mutual, len(pairs)), "touching_host": stats.wilson(mutual_touching, len(touching)),
-            "note": "share of directed reply edges (author -> replied author) that are reciprocated"}
+    return {
+        "all": stats.wilson(mutual, len(pairs)),
+        "touching_host": stats.wilson(mutual_touching, len(touching)),
+        "note": "share of directed reply edges (author -> replied author) that are reciprocated",
+    }
 
 
 def _depth(inp: LensInput) -> dict[str, Any]:
-    depths = [r[0] for r in inp.store.con.execute(
-        "SELECT tr.max_depth FROM thread_roots tr WHERE tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t "
-        "JOIN relations r ON r.platform = t.platform AND r.post_id = t.post_id WHERE r.in_campaign) "
-        "ORDER BY tr.platform, tr.root_id").fetchall()]
+    depths = [
+        r[0]
+        for r in inp.store.con.execute(
+            "SELECT tr.max_depth FROM thread_roots tr WHERE tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t "
+            "JOIN relations r ON r.platform = t.platform AND r.post_id = t.post_id WHERE r.in_campaign) "
+            "ORDER BY tr.platform, tr.root_id"
+        ).fetchall()
+    ]
     follow = inp.store.con.execute(
-        "SELECT count(follow_up_id), count(follow_up_answer_id) FROM answers WHERE answer_id IS NOT NULL").fetchall()[0]
+        "SELECT count(follow_up_id), count(follow_up_answer_id) FROM answers WHERE answer_id IS NOT NULL"
+    ).fetchall()[0]
     return {
         "threads": len(depths),
         "mean_depth": stats.mean(depths, seed=inp.seed, name="depth"),
@@ -201,7 +231,8 @@ def _audience(inp: LensInput) -> dict[str, Any]:
         "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, lower(trim(a.location)) "
         "FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id "
         "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id "
-        "ORDER BY pp.platform, pp.author_id").fetchall()
+        "ORDER BY pp.platform, pp.author_id"
+    ).fetchall()
     posts = np.asarray([a[2] for a in authors], dtype=float)
     followers = [a[4] for a in authors if a[4] is not None]
     languages = Counter(a[3] for a in authors if a[3] and a[3] not in ("und", "zxx"))
@@ -210,9 +241,12 @@ def _audience(inp: LensInput) -> dict[str, Any]:
     top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
     communities = _communities(inp)
     return {
-        "audience_size": {"authors": len(authors), "potential_reach": int(sum(followers)) if followers else None,
-                          "authors_with_follower_counts": len(followers),
-                          "note": "reach is an upper bound: audiences overlap"},
+        "audience_size": {
+            "authors": len(authors),
+            "potential_reach": int(sum(followers)) if followers else None,
+            "authors_with_follower_counts": len(followers),
+            "note": "reach is an upper bound: audiences overlap",
+        },
         "diversity": {
             "language": {**stats.entropy(list(languages.values())), "top": dict(languages.most_common(8))},
             "location": {**stats.entropy(list(locations.values())), "authors_with_location": sum(locations.values())},
@@ -240,8 +274,11 @@ def _communities(inp: LensInput) -> dict[str, Any]:
     graph.es["weight"] = [w for _, _, w in edges]
     partition = leidenalg.find_partition(graph, leidenalg.ModularityVertexPartition, weights="weight", seed=inp.seed)
     sizes = [len(c) for c in partition]
-    return {**stats.entropy(sizes), "method": "Leiden communities of the reply network (modularity)",
-            "largest_community_share": stats._round(max(sizes) / len(names))}
+    return {
+        **stats.entropy(sizes),
+        "method": "Leiden communities of the reply network (modularity)",
+        "largest_community_share": stats._round(max(sizes) / len(names)),
+    }
 
 
 def _newcomers(inp: LensInput) -> dict[str, Any]:
@@ -260,7 +297,9 @@ def _newcomers(inp: LensInput) -> dict[str, Any]:
         "list_has_any(p.mention_ids, (SELECT list(author_id) FROM hosts WHERE author_id IS NOT NULL)) OR "
         "list_has_any(list_transform(p.mentions, lambda _m: lower(_m)), (SELECT list(lower(handle)) FROM hosts)))) "
         "SELECT count(*), count(*) FILTER (WHERE b.author_id IS NULL) FROM u LEFT JOIN before b "
-        "ON b.platform = u.platform AND b.author_id = u.author_id", [horizon, inp.window_start]).fetchall()[0]
+        "ON b.platform = u.platform AND b.author_id = u.author_id",
+        [horizon, inp.window_start],
+    ).fetchall()[0]
     share = stats.wilson(int(rows[1]), int(rows[0]))
     share["note"] = "participants with no reply to or mention of a host in the 30 days before the start"
     return share

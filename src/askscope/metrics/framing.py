@@ -61,13 +61,13 @@ class NgramEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         rows = np.zeros((len(texts), DIM), dtype=np.float32) if len(texts) <= 2000 else None
         if rows is None:
-            return np.vstack([self.embed(texts[i:i + 2000]) for i in range(0, len(texts), 2000)])
+            return np.vstack([self.embed(texts[i : i + 2000]) for i in range(0, len(texts), 2000)])
         for i, text in enumerate(texts):
             padded = f" {_normalise(text)} "
             counts: dict[int, int] = {}
             for n in NGRAMS:
                 for j in range(len(padded) - n + 1):
-                    h = zlib.crc32(padded[j:j + n].encode("utf-8")) % DIM
+                    h = zlib.crc32(padded[j : j + n].encode("utf-8")) % DIM
                     counts[h] = counts.get(h, 0) + 1
             if counts:
                 idx = np.fromiter(counts.keys(), dtype=np.int64)
@@ -148,16 +148,22 @@ class CalibratedFrame:
     background_p95: float | None
 
     def describe(self) -> dict[str, Any]:
-        return {"keywords": list(self.frame.keywords), "examples": len(self.frame.examples),
-                "threshold": _r(self.threshold), "examples_similarity": _r(self.examples_similarity),
-                "background_p95": _r(self.background_p95)}
+        return {
+            "keywords": list(self.frame.keywords),
+            "examples": len(self.frame.examples),
+            "threshold": _r(self.threshold),
+            "examples_similarity": _r(self.examples_similarity),
+            "background_p95": _r(self.background_p95),
+        }
 
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-def calibrate(frames: tuple[Frame, ...], embedder: Embedder, background: list[str] | None = None) -> list[CalibratedFrame]:
+def calibrate(
+    frames: tuple[Frame, ...], embedder: Embedder, background: list[str] | None = None
+) -> list[CalibratedFrame]:
     background = background if background is not None else background_texts()
     back = embedder.embed(background) if frames else None
     out = []
@@ -186,7 +192,9 @@ def calibrate(frames: tuple[Frame, ...], embedder: Embedder, background: list[st
     return out
 
 
-def score(texts: list[str], calibrated: list[CalibratedFrame], embedder: Embedder) -> dict[str, tuple[list[bool], list[float]]]:
+def score(
+    texts: list[str], calibrated: list[CalibratedFrame], embedder: Embedder
+) -> dict[str, tuple[list[bool], list[float]]]:
     """Per frame: does each text use it, and its similarity to the frame's examples."""
     vectors = embedder.embed(texts) if any(c.centroid is not None for c in calibrated) and texts else None
     out: dict[str, tuple[list[bool], list[float]]] = {}

@@ -13,8 +13,11 @@ from askscope.metrics.common import LensInput
 def framing(inp: LensInput, bucket: str) -> dict[str, Any]:
     con = inp.store.con
     frames = [r[0] for r in con.execute("SELECT DISTINCT frame FROM frame_scores ORDER BY 1").fetchall()]
-    calibration = {f: json.loads(c) for f, c in con.execute(
-        "SELECT frame, calibration FROM frame_calibration").fetchall()} if frames else {}
+    calibration = (
+        {f: json.loads(c) for f, c in con.execute("SELECT frame, calibration FROM frame_calibration").fetchall()}
+        if frames
+        else {}
+    )
     embedder = con.execute("SELECT any_value(embedder) FROM frame_calibration").fetchall()[0][0] if frames else None
     out: dict[str, Any] = {"frames": {}, "embedder": embedder}
     for frame in frames:
@@ -24,7 +27,8 @@ def framing(inp: LensInput, bucket: str) -> dict[str, Any]:
             "f.uses, time_bucket(CAST($bucket AS INTERVAL), p.created_at) AS t "
             "FROM frame_scores f JOIN relations r ON r.platform = f.platform AND r.post_id = f.post_id "
             "JOIN posts p ON p.platform = f.platform AND p.id = f.post_id WHERE f.frame = $frame",
-            {"frame": frame, "start": inp.window_start, "bucket": bucket}).fetchall()
+            {"frame": frame, "start": inp.window_start, "bucket": bucket},
+        ).fetchall()
         result: dict[str, Any] = {"calibration": calibration.get(frame)}
         for who, is_host in (("participants", False), ("host", True)):
             during = [u for h, w, _, u, _ in rows if h == is_host and w]
@@ -41,6 +45,7 @@ def framing(inp: LensInput, bucket: str) -> dict[str, Any]:
                     series.setdefault(t.isoformat().replace("+00:00", "Z"), []).append(u)
             result[f"{who}_over_time"] = [
                 {"t": t, **{k: v for k, v in stats.wilson(sum(us), len(us)).items() if k in ("value", "ci", "n")}}
-                for t, us in sorted(series.items())]
+                for t, us in sorted(series.items())
+            ]
         out["frames"][frame] = result
     return out

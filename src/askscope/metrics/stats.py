@@ -10,7 +10,7 @@ bootstrap is seeded: the same data and settings give the same intervals.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,8 +34,13 @@ def wilson(k: int, n: int) -> dict[str, Any]:
     denom = 1 + Z95**2 / n
     centre = (p + Z95**2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-    return {"value": _round(p), "ci": [_round(max(0.0, centre - half)), _round(min(1.0, centre + half))],
-            "k": int(k), "n": int(n), "method": "wilson"}
+    return {
+        "value": _round(p),
+        "ci": [_round(max(0.0, centre - half)), _round(min(1.0, centre + half))],
+        "k": int(k),
+        "n": int(n),
+        "method": "wilson",
+    }
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:
@@ -60,7 +65,7 @@ def bootstrap_means(values: Sequence[float] | np.ndarray, *, seed: int, name: st
     done = 0
     while done < resamples:
         size = min(chunk, resamples - done)
-        out[done:done + size] = data[rng.integers(0, n, size=(size, n))].mean(axis=1)
+        out[done : done + size] = data[rng.integers(0, n, size=(size, n))].mean(axis=1)
         done += size
     return out
 
@@ -78,8 +83,12 @@ def mean(values: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
     data = np.asarray(values, dtype=np.float64)
     if len(data) == 0:
         return {"value": None, "ci": [None, None], "n": 0, "method": "mean, bootstrap"}
-    return {"value": _round(float(data.mean())), "ci": _interval(bootstrap_means(data, seed=seed, name=name)),
-            "n": len(data), "method": "mean, bootstrap"}
+    return {
+        "value": _round(float(data.mean())),
+        "ci": _interval(bootstrap_means(data, seed=seed, name=name)),
+        "n": len(data),
+        "method": "mean, bootstrap",
+    }
 
 
 def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
@@ -114,11 +123,17 @@ def ratio_of_means(a: Sequence[float], b: Sequence[float], *, seed: int, name: s
     size = min(len(draws_x), len(draws_y))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = draws_x[:size] / draws_y[:size]
-    return {"value": _round(float(x.mean() / y.mean())), "ci": _interval(ratios), "n": [len(x), len(y)],
-            "method": method}
+    return {
+        "value": _round(float(x.mean() / y.mean())),
+        "ci": _interval(ratios),
+        "n": [len(x), len(y)],
+        "method": method,
+    }
 
 
-def weighted_share(weights_in: Sequence[float], weights_all: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+def weighted_share(
+    weights_in: Sequence[float], weights_all: Sequence[float], *, seed: int, name: str
+) -> dict[str, Any]:
     """sum(weights of the subset) / sum(all weights), with a bootstrap over items.
     ``weights_in`` holds the weight of every item if it is in the subset, else 0."""
     inside = np.asarray(weights_in, dtype=np.float64)
@@ -135,7 +150,7 @@ def weighted_share(weights_in: Sequence[float], weights_all: Sequence[float], *,
     while done < resamples:
         size = min(chunk, resamples - done)
         idx = rng.integers(0, n, size=(size, n))
-        draws[done:done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
+        draws[done : done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
         done += size
     return {"value": _round(float(inside.sum() / total.sum())), "ci": _interval(draws), "n": n, "method": method}
 

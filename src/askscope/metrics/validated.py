@@ -42,12 +42,20 @@ def validated_shares(store: Store, task: str = "discourse", seed: int = 0) -> di
     shares = result.as_json()["shares"]
     coders = [c for c in result.coders if c != "adjudication"]
     basis = f"validated against {result.n_coded:,} hand-coded posts"
-    basis += f" ({len(coders)} coders), α = {agreed.alpha:.2f}" if agreed.alpha is not None else f" ({len(coders)} coder)"
+    basis += (
+        f" ({len(coders)} coders), α = {agreed.alpha:.2f}" if agreed.alpha is not None else f" ({len(coders)} coder)"
+    )
     return {
-        "task": task, "sample_id": result.sample_id, "stratify_by": result.stratify_by,
-        "n_coded": result.n_coded, "n_total": result.n_total, "coders": coders,
+        "task": task,
+        "sample_id": result.sample_id,
+        "stratify_by": result.stratify_by,
+        "n_coded": result.n_coded,
+        "n_total": result.n_total,
+        "coders": coders,
         "alpha": None if agreed.alpha is None else round(agreed.alpha, 4),
         "alpha_interval": None if agreed.alpha_interval is None else [round(x, 4) for x in agreed.alpha_interval],
         "method": "prediction-powered inference (Angelopoulos et al. 2023, power-tuned as PPI++), 95% intervals",
-        "basis": basis, "shares": shares, "notes": result.notes,
+        "basis": basis,
+        "shares": shares,
+        "notes": result.notes,
     }

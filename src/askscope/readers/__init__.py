@@ -24,8 +24,15 @@ from askscope.readers.x_v2 import XV2Reader
 #: Mastodon, Bluesky and Reddit readers come next: their
 #: sniffers need platform-specific fields, while the X readers accept any object with an id and a
 #: text (a deleted Mastodon status has both).
-READERS: tuple[type[Reader], ...] = (CassetteReader, MastodonReader, BlueskyReader, RedditReader, XV2Reader, XV1Reader,
-                                     CsvReader)
+READERS: tuple[type[Reader], ...] = (
+    CassetteReader,
+    MastodonReader,
+    BlueskyReader,
+    RedditReader,
+    XV2Reader,
+    XV1Reader,
+    CsvReader,
+)
 
 __all__ = ["READERS", "Head", "RawRecord", "Reader", "Sink", "detect", "make_head", "reader_for", "format_names"]
 
@@ -45,8 +52,12 @@ def reader_for(name: str, options: dict[str, Any] | None = None) -> Reader:
 
 def _make(cls: type[Reader], options: dict[str, Any]) -> Reader:
     if cls is CsvReader:
-        return CsvReader(mapping=options.get("mapping"), platform=options.get("platform") or "x",
-                         date_order=options.get("date_order"), date_format=options.get("date_format"))
+        return CsvReader(
+            mapping=options.get("mapping"),
+            platform=options.get("platform") or "x",
+            date_order=options.get("date_order"),
+            date_format=options.get("date_format"),
+        )
     return cls()
 
 

@@ -17,16 +17,15 @@ parse records in worker processes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, ClassVar
 
 from askscope.post import Account, ApiError, Post, Reject
 
 EXCERPT_CHARS = 200
-_MIN = datetime.min.replace(tzinfo=timezone.utc)
+_MIN = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -121,8 +120,17 @@ class Sink:
             )
         )
 
-    def defer(self, kind: str, platform: str, key: str, observed: datetime | None, line: int,
-              build: Callable[..., Any], source: Any, extra: Any = None) -> None:
+    def defer(
+        self,
+        kind: str,
+        platform: str,
+        key: str,
+        observed: datetime | None,
+        line: int,
+        build: Callable[..., Any],
+        source: Any,
+        extra: Any = None,
+    ) -> None:
         """Add an account (``kind="account"``) or context post (``"context"``) lazily: only
         the latest observation of each (platform, id) is built, by ``build(source, extra)``;
         of equal observations the later one wins."""
@@ -147,16 +155,21 @@ class Sink:
         """Sizes of the output lists, to undo one record's output with :meth:`undo`. Starts
         journaling deferred records."""
         self.journal = []
-        return (len(self.matches), len(self.context), len(self.accounts), len(self.account_records),
-                len(self.api_errors))
+        return (
+            len(self.matches),
+            len(self.context),
+            len(self.accounts),
+            len(self.account_records),
+            len(self.api_errors),
+        )
 
     def undo(self, mark: tuple[int, ...]) -> None:
         """Drop what was added since ``mark`` (rejects stay: they say why)."""
-        del self.matches[mark[0]:]
-        del self.context[mark[1]:]
-        del self.accounts[mark[2]:]
-        del self.account_records[mark[3]:]
-        del self.api_errors[mark[4]:]
+        del self.matches[mark[0] :]
+        del self.context[mark[1] :]
+        del self.accounts[mark[2] :]
+        del self.account_records[mark[3] :]
+        del self.api_errors[mark[4] :]
         for full, previous in reversed(self.journal or []):
             if previous is None:
                 self.deferred.pop(full, None)
@@ -188,9 +201,9 @@ def utc(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    if dt.utcoffset() != timezone.utc.utcoffset(None):
-        return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    if dt.utcoffset() != UTC.utcoffset(None):
+        return dt.astimezone(UTC)
     return dt
 
 

@@ -28,7 +28,7 @@ from the facets (byte ranges into the UTF-8 text) and ``tags``; an external embe
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -41,8 +41,8 @@ from askscope.readers.collected import (
     ENVELOPE_KEY,
     Envelope,
     convert,
-    decode_typed,
     convert_or_reject,
+    decode_typed,
     envelope_platform,
     head_names_platform,
     observed,
@@ -118,8 +118,12 @@ class BlueskyReader(Reader):
             sink.reject(record, "not_a_post", f"a JSON {type(value).__name__}, not an object")
             return
         builder = _Builder(record, sink, envelope)
-        for key, kind in (("posts", shapes.PostView), ("feed", shapes.FeedItem), ("records", shapes.EmbedRecord),
-                          ("notifications", shapes.Notification)):
+        for key, kind in (
+            ("posts", shapes.PostView),
+            ("feed", shapes.FeedItem),
+            ("records", shapes.EmbedRecord),
+            ("notifications", shapes.Notification),
+        ):
             items = value.get(key)
             if isinstance(items, list):
                 good = []
@@ -164,9 +168,16 @@ class _Builder:
         elif doc.uri is not None and doc.value is not None:
             self._repo_record(doc.uri, doc.value, 1)
         elif doc.uri is not None and doc.record is not None:
-            view = shapes.PostView(uri=doc.uri, author=doc.author, record=doc.record, embed=doc.embed,
-                             replyCount=doc.replyCount, repostCount=doc.repostCount, likeCount=doc.likeCount,
-                             quoteCount=doc.quoteCount)
+            view = shapes.PostView(
+                uri=doc.uri,
+                author=doc.author,
+                record=doc.record,
+                embed=doc.embed,
+                replyCount=doc.replyCount,
+                repostCount=doc.repostCount,
+                likeCount=doc.likeCount,
+                quoteCount=doc.quoteCount,
+            )
             self._match_view(view, 1)
         else:
             self.sink.reject(self.record, "not_a_post", "a Bluesky object that holds no post")
@@ -217,8 +228,12 @@ class _Builder:
                 self.sink.matches.append(self._view_post(view, is_context=False))
             if node.replies is None:
                 if view.replyCount:
-                    self._error("replies_not_loaded", view.uri, "depth limit",
-                                f"{view.replyCount} replies not loaded: the thread was cut at its depth limit")
+                    self._error(
+                        "replies_not_loaded",
+                        view.uri,
+                        "depth limit",
+                        f"{view.replyCount} replies not loaded: the thread was cut at its depth limit",
+                    )
             else:
                 stack.extend(reversed(node.replies))
 
@@ -232,8 +247,9 @@ class _Builder:
         if author.did:
             self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
         if collection == POST_COLLECTION:
-            self.sink.matches.append(self._post(note.uri, author.did, author.handle, note.record, None, shapes.PostView(),
-                                                is_context=False))
+            self.sink.matches.append(
+                self._post(note.uri, author.did, author.handle, note.record, None, shapes.PostView(), is_context=False)
+            )
         elif collection == REPOST_COLLECTION:
             post = self._repost_record(note.uri, author.did, note.record)
             post.author_handle = author.handle
@@ -241,8 +257,12 @@ class _Builder:
 
     def _gap(self, node: shapes.Thread) -> None:
         kind = "blocked" if node.blocked or (node.type or "").endswith("blockedPost") else "not_found"
-        self._error(kind, node.uri, "blocked post" if kind == "blocked" else "post not found",
-                    "the thread references a post the API did not return")
+        self._error(
+            kind,
+            node.uri,
+            "blocked post" if kind == "blocked" else "post not found",
+            "the thread references a post the API did not return",
+        )
 
     def _repo_record(self, uri: str | None, value: shapes.Record | None, index: int) -> None:
         did, collection, _ = split_uri(uri)
@@ -277,9 +297,12 @@ class _Builder:
             self._note(view)
             self.sink.defer("context", PLATFORM, view.uri, self.observed, self.record.line, self._context_built, view)
         elif view.uri and (view.notFound or view.blocked):
-            self._error("blocked" if view.blocked else "not_found", view.uri,
-                        "blocked post" if view.blocked else "post not found",
-                        "a reply's root or parent the API did not return")
+            self._error(
+                "blocked" if view.blocked else "not_found",
+                view.uri,
+                "blocked post" if view.blocked else "post not found",
+                "a reply's root or parent the API did not return",
+            )
 
     def _context_built(self, view: shapes.PostView, _: Any = None) -> Post:
         return self._built_view(view, is_context=True)
@@ -292,11 +315,19 @@ class _Builder:
             self.sink.defer("account", PLATFORM, author.did, self.observed, self.record.line, self._account, author)
         quoted = shapes.quoted_view(view.embed)
         if quoted is not None:
-            self.sink.defer("context", PLATFORM, quoted.uri or "", self.observed, self.record.line,
-                            self._quoted_built, quoted)
+            self.sink.defer(
+                "context", PLATFORM, quoted.uri or "", self.observed, self.record.line, self._quoted_built, quoted
+            )
             if quoted.author is not None and quoted.author.did:
-                self.sink.defer("account", PLATFORM, quoted.author.did, self.observed, self.record.line,
-                                self._account, quoted.author)
+                self.sink.defer(
+                    "account",
+                    PLATFORM,
+                    quoted.author.did,
+                    self.observed,
+                    self.record.line,
+                    self._account,
+                    quoted.author,
+                )
 
     def _view_post(self, view: shapes.PostView, *, is_context: bool) -> Post:
         self._note(view)
@@ -305,20 +336,48 @@ class _Builder:
     def _built_view(self, view: shapes.PostView, *, is_context: bool) -> Post:
         author = view.author
         did = author.did if author is not None else split_uri(view.uri)[0]
-        return self._post(view.uri or "", did, author.handle if author is not None else None,
-                          view.record or shapes.Record(), view.embed, view, is_context=is_context)
+        return self._post(
+            view.uri or "",
+            did,
+            author.handle if author is not None else None,
+            view.record or shapes.Record(),
+            view.embed,
+            view,
+            is_context=is_context,
+        )
 
     def _quoted_built(self, embedded: shapes.EmbedRecord, _: Any = None) -> Post:
         author = embedded.author
         embed = embedded.embeds[0] if embedded.embeds else None
-        view = shapes.PostView(uri=embedded.uri, replyCount=embedded.replyCount, repostCount=embedded.repostCount,
-                         likeCount=embedded.likeCount, quoteCount=embedded.quoteCount)
+        view = shapes.PostView(
+            uri=embedded.uri,
+            replyCount=embedded.replyCount,
+            repostCount=embedded.repostCount,
+            likeCount=embedded.likeCount,
+            quoteCount=embedded.quoteCount,
+        )
         did = author.did if author is not None else split_uri(embedded.uri)[0]
-        return self._post(embedded.uri or "", did, author.handle if author is not None else None,
-                          embedded.value or shapes.Record(), embed, view, is_context=True)
+        return self._post(
+            embedded.uri or "",
+            did,
+            author.handle if author is not None else None,
+            embedded.value or shapes.Record(),
+            embed,
+            view,
+            is_context=True,
+        )
 
-    def _post(self, uri: str, did: str | None, handle: str | None, record: shapes.Record, view_embed: shapes.Embed | None,
-              counts: shapes.PostView, *, is_context: bool) -> Post:
+    def _post(
+        self,
+        uri: str,
+        did: str | None,
+        handle: str | None,
+        record: shapes.Record,
+        view_embed: shapes.Embed | None,
+        counts: shapes.PostView,
+        *,
+        is_context: bool,
+    ) -> Post:
         text = record.text or ""
         hashtags, mentions, mention_ids, urls = _facets(text, record)
         embed = view_embed or record.embed
@@ -373,19 +432,37 @@ class _Builder:
         if original.did:
             mention_ids = [original.did] + [m for m in mention_ids if m != original.did]
         return Post(
-            platform=PLATFORM, id=uri, author_id=by.did, author_handle=by.handle,
-            created_at=utc(reason.indexedAt), text=record.text or "",
-            lang=record.langs[0] if record.langs else None, kind="repost", conversation_id=uri,
-            reposted_id=view.uri, hashtags=hashtags, mentions=mentions, mention_ids=mention_ids,
-            observed_at=self.observed, source_file=self.sink.source_file, source_line=self.record.line,
+            platform=PLATFORM,
+            id=uri,
+            author_id=by.did,
+            author_handle=by.handle,
+            created_at=utc(reason.indexedAt),
+            text=record.text or "",
+            lang=record.langs[0] if record.langs else None,
+            kind="repost",
+            conversation_id=uri,
+            reposted_id=view.uri,
+            hashtags=hashtags,
+            mentions=mentions,
+            mention_ids=mention_ids,
+            observed_at=self.observed,
+            source_file=self.sink.source_file,
+            source_line=self.record.line,
         )
 
     def _repost_record(self, uri: str, did: str | None, value: shapes.Record) -> Post:
         subject = value.subject.uri if isinstance(value.subject, shapes.Ref) else None
         return Post(
-            platform=PLATFORM, id=uri, author_id=did, created_at=utc(value.createdAt), kind="repost",
-            conversation_id=uri, reposted_id=subject, observed_at=self.observed,
-            source_file=self.sink.source_file, source_line=self.record.line,
+            platform=PLATFORM,
+            id=uri,
+            author_id=did,
+            created_at=utc(value.createdAt),
+            kind="repost",
+            conversation_id=uri,
+            reposted_id=subject,
+            observed_at=self.observed,
+            source_file=self.sink.source_file,
+            source_line=self.record.line,
         )
 
     def _account(self, profile: shapes.Profile, _: Any = None) -> Account:
@@ -404,8 +481,16 @@ class _Builder:
         )
 
     def _error(self, kind: str, uri: str | None, title: str, detail: str) -> None:
-        self.sink.api_errors.append(ApiError(source_file=self.sink.source_file, source_line=self.record.line,
-                                             resource_type=kind, resource_id=uri, title=title, detail=detail))
+        self.sink.api_errors.append(
+            ApiError(
+                source_file=self.sink.source_file,
+                source_line=self.record.line,
+                resource_type=kind,
+                resource_id=uri,
+                title=title,
+                detail=detail,
+            )
+        )
 
 
 def _facets(text: str, record: shapes.Record) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -428,7 +513,7 @@ def _facets(text: str, record: shapes.Record) -> tuple[list[str], list[str], lis
                 if index is not None and index.byteStart is not None and index.byteEnd is not None:
                     if encoded is None:
                         encoded = text.encode("utf-8")
-                    handle = encoded[index.byteStart:index.byteEnd].decode("utf-8", "replace").lstrip("@")
+                    handle = encoded[index.byteStart : index.byteEnd].decode("utf-8", "replace").lstrip("@")
                     if handle:
                         mentions.append(handle)
     for tag in record.tags or ():
@@ -439,4 +524,4 @@ def _facets(text: str, record: shapes.Record) -> tuple[list[str], list[str], lis
 
 def time_us_to_datetime(value: int) -> datetime:
     """Jetstream's ``time_us`` (microseconds since the epoch) as an aware datetime."""
-    return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)

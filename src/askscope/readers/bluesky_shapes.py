@@ -190,8 +190,6 @@ class Doc(msgspec.Struct):
     body: Doc | None = None
 
 
-
-
 def split_uri(uri: str | None) -> tuple[str | None, str | None, str | None]:
     """``at://did/collection/rkey`` -> (did, collection, rkey)."""
     if not uri or not uri.startswith("at://"):
@@ -244,5 +242,3 @@ def media_count(embed: Embed | None) -> int:
     if embed.video is not None or embed.playlist is not None:
         return 1
     return media_count(embed.media) if embed.media is not None else 0
-
-

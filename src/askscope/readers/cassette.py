@@ -21,7 +21,7 @@ import base64
 import gzip
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -81,7 +81,7 @@ class CassetteReader(Reader):
                 yield RawRecord(number, 0, msgspec.json.encode({SKIPPED: f"{method} {url} (HTTP {status})"}))
                 continue
             if reader.name in _WRAPPED:
-                body = wrap(reader.name, url, recorded or datetime.now(timezone.utc), body)
+                body = wrap(reader.name, url, recorded or datetime.now(UTC), body)
             yield RawRecord(number, 0, body)
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
@@ -132,14 +132,18 @@ def _exchanges(data: bytes, framing: str) -> Iterator[tuple[str, str, datetime |
         try:
             document = yaml.safe_load(data)
         except yaml.YAMLError as exc:
-            raise InputError(f"the cassette is not valid YAML: {str(exc).splitlines()[0]}",
-                             "check the file; each response body can also be ingested on its own") from exc
+            raise InputError(
+                f"the cassette is not valid YAML: {str(exc).splitlines()[0]}",
+                "check the file; each response body can also be ingested on its own",
+            ) from exc
     else:
         try:
             document = msgspec.json.decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"the cassette is not valid JSON: {exc}", "check the file") from exc
-    items = (document.get("interactions") or document.get("http_interactions") or []) if isinstance(document, dict) else []
+    items = (
+        (document.get("interactions") or document.get("http_interactions") or []) if isinstance(document, dict) else []
+    )
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -147,8 +151,13 @@ def _exchanges(data: bytes, framing: str) -> Iterator[tuple[str, str, datetime |
         response = item.get("response") or {}
         status = response.get("status")
         code = status.get("code") if isinstance(status, dict) else status
-        yield (str(request.get("method") or "GET").upper(), str(request.get("uri") or ""),
-               _when(item.get("recorded_at")), int(code or 0), _body(response))
+        yield (
+            str(request.get("method") or "GET").upper(),
+            str(request.get("uri") or ""),
+            _when(item.get("recorded_at")),
+            int(code or 0),
+            _body(response),
+        )
 
 
 def _body(response: dict[str, Any]) -> bytes:
@@ -173,11 +182,11 @@ def _body(response: dict[str, Any]) -> bytes:
 
 def _when(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return None

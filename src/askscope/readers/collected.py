@@ -51,8 +51,9 @@ class Envelope(msgspec.Struct):
 
 def wrap(platform: str, url: str, retrieved_at: datetime, body: bytes) -> bytes:
     """The raw record a collector stores for one response ``body`` (kept byte for byte)."""
-    meta = msgspec.json.encode({"platform": platform, "url": url,
-                                "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z")})
+    meta = msgspec.json.encode(
+        {"platform": platform, "url": url, "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z")}
+    )
     return b'{"' + ENVELOPE_KEY.encode() + b'":' + meta + b',"body":' + body.strip() + b"}"
 
 
@@ -70,8 +71,9 @@ def head_names_platform(data: bytes, platform: str) -> bool:
     """True when the first bytes are an envelope of ``platform`` (documents are not decoded for
     sniffing)."""
     start = data.lstrip()[:400]
-    return (start.startswith(b'{"' + ENVELOPE_KEY.encode() + b'"')
-            and b'"platform":"' + platform.encode() + b'"' in start)
+    return (
+        start.startswith(b'{"' + ENVELOPE_KEY.encode() + b'"') and b'"platform":"' + platform.encode() + b'"' in start
+    )
 
 
 def observed(envelope: Envelope | None, sink: Sink) -> datetime | None:
@@ -93,8 +95,13 @@ def decode_any(record: RawRecord, sink: Sink) -> Any:
     return REJECTED
 
 
-def decode_typed(record: RawRecord, sink: Sink, decoder: msgspec.json.Decoder[Any], kind: Any,
-                 lenient: Callable[[Any, RawRecord, Sink], None]) -> Any:
+def decode_typed(
+    record: RawRecord,
+    sink: Sink,
+    decoder: msgspec.json.Decoder[Any],
+    kind: Any,
+    lenient: Callable[[Any, RawRecord, Sink], None],
+) -> Any:
     """The record decoded as ``kind`` (with ``decoder`` from bytes, or converted when the framing
     already decoded it), or None when it was handled otherwise: JSON that is broken is rejected,
     JSON with a value of the wrong type somewhere goes to ``lenient`` (which keeps what it can,

@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import msgspec
@@ -120,8 +120,19 @@ DATE_FIELDS = {"created_at", "observed_at"}
 ACCOUNT_INT = {"followers_count", "following_count", "posts_count"}
 ACCOUNT_BOOL = {"verified", "protected"}
 MAPPABLE = set(POST_FIELDS) - {"source_file", "source_line", "is_context"}
-ACCOUNT_MAPPABLE = {"id", "name", "created_at", "description", "location", "verified", "protected",
-                    "followers_count", "following_count", "posts_count", "url"}
+ACCOUNT_MAPPABLE = {
+    "id",
+    "name",
+    "created_at",
+    "description",
+    "location",
+    "verified",
+    "protected",
+    "followers_count",
+    "following_count",
+    "posts_count",
+    "url",
+}
 
 
 def parse_map(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -131,15 +142,20 @@ def parse_map(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
         column, sep, target = spec.rpartition("=")
         column, target = column.strip(), target.strip()
         if not sep or not column or not target:
-            raise UsageError(f"--map {spec!r} is not of the form COLUMN=FIELD",
-                             "for example: --map 'Tweet Body=text' --map Posted=created_at")
+            raise UsageError(
+                f"--map {spec!r} is not of the form COLUMN=FIELD",
+                "for example: --map 'Tweet Body=text' --map Posted=created_at",
+            )
         if target.startswith("account."):
             if target[8:] not in ACCOUNT_MAPPABLE:
-                raise UsageError(f"--map {spec!r}: unknown account field {target[8:]!r}",
-                                 "account fields: " + ", ".join(sorted(ACCOUNT_MAPPABLE)))
+                raise UsageError(
+                    f"--map {spec!r}: unknown account field {target[8:]!r}",
+                    "account fields: " + ", ".join(sorted(ACCOUNT_MAPPABLE)),
+                )
         elif target not in MAPPABLE:
-            raise UsageError(f"--map {spec!r}: unknown post field {target!r}",
-                             "post fields: " + ", ".join(sorted(MAPPABLE)))
+            raise UsageError(
+                f"--map {spec!r}: unknown post field {target!r}", "post fields: " + ", ".join(sorted(MAPPABLE))
+            )
         mapping[column] = target
     return mapping
 
@@ -155,8 +171,13 @@ class CsvReader(Reader):
     platform = "x"
     description = "CSV (twarc2 csv columns, common aliases, or --map col=field)"
 
-    def __init__(self, mapping: dict[str, str] | None = None, platform: str = "x",
-                 date_order: str | None = None, date_format: str | None = None) -> None:
+    def __init__(
+        self,
+        mapping: dict[str, str] | None = None,
+        platform: str = "x",
+        date_order: str | None = None,
+        date_format: str | None = None,
+    ) -> None:
         self.mapping = dict(mapping or {})
         self.default_platform = platform
         self.dates = DateParser(date_order, date_format)
@@ -249,10 +270,14 @@ class CsvReader(Reader):
             return
         id_columns = [cell for target, cell in zip(self.targets, row) if target == "id"]
         url_columns = [cell for target, cell in zip(self.targets, row) if target == "url"]
-        if not any(cell.strip() for cell in id_columns) and not any(
-                post_address(cell) for cell in url_columns):
-            sink.reject(record, "missing_field", "the id column is empty" if id_columns else
-                        "no id column, and the url column holds no post address (…/status/ID)")
+        if not any(cell.strip() for cell in id_columns) and not any(post_address(cell) for cell in url_columns):
+            sink.reject(
+                record,
+                "missing_field",
+                "the id column is empty"
+                if id_columns
+                else "no id column, and the url column holds no post address (…/status/ID)",
+            )
             return
         try:
             post, account = self._row(row, record, sink)
@@ -325,8 +350,7 @@ class CsvReader(Reader):
         acc = None
         author_id = account.pop("id", None) or post.author_id
         if author_id and (account or post.author_handle):
-            acc = Account(platform=platform, id=author_id, handle=post.author_handle,
-                          observed_at=observed, **account)
+            acc = Account(platform=platform, id=author_id, handle=post.author_handle, observed_at=observed, **account)
         return post, acc
 
 
@@ -419,7 +443,8 @@ def post_address(url: str) -> tuple[str, str] | None:
 
 # Spreadsheet date forms: 15/12/2014 14:20, 12/15/14 2:20 PM, 15.12.2014 14:20:05, 15-12-2014
 _NUMERIC_DATE = re.compile(
-    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+)
 
 
 class DateParser:
@@ -456,8 +481,10 @@ class DateParser:
             elif a == b:
                 order = "dmy"  # the same either way
             else:
-                raise InvalidValue(f"{field} {cell!r} could be day/month or month/day: give --day-first, "
-                                   "--month-first or --date-format")
+                raise InvalidValue(
+                    f"{field} {cell!r} could be day/month or month/day: give --day-first, "
+                    "--month-first or --date-format"
+                )
         day, month = (a, b) if order == "dmy" else (b, a)
         full_year = int(year) + (2000 if len(year) == 2 else 0)
         h = int(hour or 0)
@@ -466,7 +493,7 @@ class DateParser:
                 raise InvalidValue(f"{field} has an hour {h} with {half}: {cell!r}")
             h = h % 12 + (12 if half.lower() == "pm" else 0)
         try:
-            return datetime(full_year, month, day, h, int(minute or 0), int(sec or 0), tzinfo=timezone.utc)
+            return datetime(full_year, month, day, h, int(minute or 0), int(sec or 0), tzinfo=UTC)
         except ValueError as exc:
             raise InvalidValue(f"{field} is not a date: {cell!r} ({exc})") from exc
 
@@ -478,7 +505,7 @@ def parse_date(cell: str, field: str = "created_at") -> datetime:
         seconds = float(text)
         if seconds > 1e11:  # milliseconds
             seconds /= 1000.0
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     if text[:3].isalpha():
         return parse_v1_date(text)  # type: ignore[return-value]  # parse_v1_date() is None only for None
     try:

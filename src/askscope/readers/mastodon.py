@@ -41,9 +41,9 @@ from askscope.readers.collected import (
     Envelope,
     Skipped,
     convert,
-    decode_typed,
     convert_or_reject,
     decode_any,
+    decode_typed,
     envelope_platform,
     head_names_platform,
     observed,
@@ -302,8 +302,12 @@ def _instance_in_values(values: list[Any]) -> str | None:
         if isinstance(statuses, _Doc):
             if statuses.envelope is not None and statuses.envelope.host:
                 return statuses.envelope.host
-            statuses = [statuses, *(statuses.ancestors or []), *(statuses.descendants or []),
-                        *(statuses.statuses or [])]
+            statuses = [
+                statuses,
+                *(statuses.ancestors or []),
+                *(statuses.descendants or []),
+                *(statuses.statuses or []),
+            ]
         host = _first_local_host(statuses)
         if host:
             return host
@@ -327,8 +331,9 @@ class _Builder:
             self.host = _first_local_host(statuses) or UNKNOWN_INSTANCE
         return self.host
 
-    def statuses(self, items: list[Any], *, matches: bool, raw_items: list[Any] | None = None,
-                 root: str | None = None) -> None:
+    def statuses(
+        self, items: list[Any], *, matches: bool, raw_items: list[Any] | None = None, root: str | None = None
+    ) -> None:
         good = [s for s in items if s is not None]
         self._resolve_host(good)
         for index, status in enumerate(items, 1):
@@ -338,13 +343,18 @@ class _Builder:
                 self.account_items([raw_items[index - 1]], first=index)
             elif not status.id:
                 if status.content is not None and status.account is not None:
-                    self.sink.reject(self.record, "not_a_post", "a status edit (history entry), not a status",
-                                     item=index)
+                    self.sink.reject(
+                        self.record, "not_a_post", "a status edit (history entry), not a status", item=index
+                    )
                 else:
                     self.sink.reject(self.record, "missing_field", "status without an id", item=index)
             elif status.account is None and status.content is None:
-                self.sink.reject(self.record, "not_a_post", "an object with an id but no account or content "
-                                 "(a status source, a filter...)", item=index)
+                self.sink.reject(
+                    self.record,
+                    "not_a_post",
+                    "an object with an id but no account or content (a status source, a filter...)",
+                    item=index,
+                )
             else:
                 self._note(status)
                 post = self._post(status, is_context=not matches, root=root)
@@ -451,8 +461,15 @@ class _Builder:
         which runs while the sink iterates."""
         account = status.account
         if account is not None and account.id:
-            self.sink.defer("account", PLATFORM, self._qualify(account.id) or "", self.observed, self.record.line,
-                            self._account_built, account)
+            self.sink.defer(
+                "account",
+                PLATFORM,
+                self._qualify(account.id) or "",
+                self.observed,
+                self.record.line,
+                self._account_built,
+                account,
+            )
         if depth > 2:
             return
         referenced = [status.reblog] if status.reblog is not None else []
@@ -461,8 +478,15 @@ class _Builder:
             referenced.append(content.quote.quoted_status)
         for other in referenced:
             if other.id:
-                self.sink.defer("context", PLATFORM, self._qualify(other.id) or "", self.observed,
-                                self.record.line, self._context_built, other)
+                self.sink.defer(
+                    "context",
+                    PLATFORM,
+                    self._qualify(other.id) or "",
+                    self.observed,
+                    self.record.line,
+                    self._context_built,
+                    other,
+                )
                 self._note(other, depth + 1)
 
     def _context_built(self, status: _Status, _: Any = None) -> Post:

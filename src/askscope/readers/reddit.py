@@ -26,7 +26,7 @@ the tree (their replies need them) with empty text, no author, and ``withheld`` 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -38,8 +38,8 @@ from askscope.readers.collected import (
     Envelope,
     Skipped,
     convert,
-    decode_typed,
     convert_or_reject,
+    decode_typed,
     envelope_platform,
     head_names_platform,
     observed,
@@ -147,7 +147,7 @@ def _timestamp(value: float | str | None) -> datetime | None:
     if value is None or value == "":
         return None
     try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return datetime.fromtimestamp(float(value), tz=UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -167,7 +167,8 @@ class RedditReader(Reader):
                 return True
             text = head.data[:65536]
             return (b'"kind": "Listing"' in text or b'"kind":"Listing"' in text or b'"things"' in text) and (
-                b'"t3_' in text or b'"t1_' in text)
+                b'"t3_' in text or b'"t1_' in text
+            )
         return False
 
     def parse(self, record: RawRecord, sink: Sink) -> None:
@@ -255,9 +256,15 @@ class _Builder:
     def document(self, doc: _Doc) -> None:
         if doc.json is not None:
             for error in doc.json.errors or ():
-                self.sink.api_errors.append(ApiError(
-                    source_file=self.sink.source_file, source_line=self.record.line, resource_type="morechildren",
-                    title=error[0] if error else None, detail=": ".join(error[1:]) if len(error) > 1 else None))
+                self.sink.api_errors.append(
+                    ApiError(
+                        source_file=self.sink.source_file,
+                        source_line=self.record.line,
+                        resource_type="morechildren",
+                        title=error[0] if error else None,
+                        detail=": ".join(error[1:]) if len(error) > 1 else None,
+                    )
+                )
             for thing in (doc.json.data.things if doc.json.data is not None else None) or ():
                 self._thing(thing)
         elif doc.kind == "Listing" and doc.data is not None:
@@ -310,9 +317,16 @@ class _Builder:
     def _more(self, data: _Data) -> None:
         children = [c if c.startswith("t1_") else f"t1_{c}" for c in data.children or () if isinstance(c, str)]
         title = f"more: {data.count or len(children)} comments not loaded" if children else "continue this thread"
-        self.sink.api_errors.append(ApiError(
-            source_file=self.sink.source_file, source_line=self.record.line, resource_type="more",
-            resource_id=data.parent_id, title=title, detail=",".join(children)))
+        self.sink.api_errors.append(
+            ApiError(
+                source_file=self.sink.source_file,
+                source_line=self.record.line,
+                resource_type="more",
+                resource_id=data.parent_id,
+                title=title,
+                detail=",".join(children),
+            )
+        )
 
     def _post(self, kind: str, data: _Data) -> Post:
         fullname = data.name or f"{kind}_{data.id}"
@@ -320,8 +334,9 @@ class _Builder:
         gone_author = author is None or author in _GONE
         author_id = None if gone_author else (data.author_fullname or author)
         if not gone_author and author_id:
-            self.sink.defer("account", PLATFORM, author_id, self.observed, self.record.line, self._account,
-                            (author_id, author))
+            self.sink.defer(
+                "account", PLATFORM, author_id, self.observed, self.record.line, self._account, (author_id, author)
+            )
         withheld: list[str] = []
         urls: list[str] = []
         media = 0
@@ -385,5 +400,10 @@ class _Builder:
 
     def _account(self, key: tuple[str, str], _: Any = None) -> Account:
         author_id, name = key
-        return Account(platform=PLATFORM, id=author_id, handle=name, observed_at=self.observed,
-                       url=f"https://www.reddit.com/user/{name}")
+        return Account(
+            platform=PLATFORM,
+            id=author_id,
+            handle=name,
+            observed_at=self.observed,
+            url=f"https://www.reddit.com/user/{name}",
+        )

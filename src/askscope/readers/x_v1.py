@@ -14,7 +14,7 @@ stored too, as a context post; ``withheld_in_countries`` / ``withheld_copyright`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -24,11 +24,25 @@ from askscope.readers.base import Head, RawRecord, Reader, Sink
 
 PLATFORM = "x"
 _decoder = msgspec.json.Decoder()
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 CONTROL_KEYS = frozenset(
-    ("delete", "limit", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning",
-     "friends", "friends_str", "event", "for_user", "control", "direct_message")
+    (
+        "delete",
+        "limit",
+        "scrub_geo",
+        "status_withheld",
+        "user_withheld",
+        "disconnect",
+        "warning",
+        "friends",
+        "friends_str",
+        "event",
+        "for_user",
+        "control",
+        "direct_message",
+    )
 )
 
 
@@ -46,8 +60,7 @@ def parse_v1_date(value: Any) -> datetime | None:
     try:
         _, month, day, clock, offset, year = parts
         hour, minute, second = clock.split(":")
-        dt = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
-                      tzinfo=timezone.utc)
+        dt = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
         if offset not in ("+0000", "-0000"):
             sign = 1 if offset[0] == "+" else -1
             dt -= sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
@@ -246,8 +259,12 @@ class XV1Reader(Reader):
                     staged.context.append(self._post(embedded, staged, record, is_context=True))
             elif "id_str" in item or "id" in item:
                 has_text = "text" in item or "full_text" in item
-                sink.reject(record, "not_a_post" if has_text else "missing_field",
-                            f"object with an id but no {'user' if has_text else 'text'}", item=index)
+                sink.reject(
+                    record,
+                    "not_a_post" if has_text else "missing_field",
+                    f"object with an id but no {'user' if has_text else 'text'}",
+                    item=index,
+                )
                 return
             else:
                 sink.reject(record, "not_a_post", "object without an id", item=index)

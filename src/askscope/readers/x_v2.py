@@ -163,8 +163,10 @@ _any_decoder = msgspec.json.Decoder()
 
 
 def _is_tweet_object(obj: Any) -> bool:
-    return isinstance(obj, dict) and "id" in obj and (
-        "text" in obj or "edit_history_tweet_ids" in obj or "note_tweet" in obj
+    return (
+        isinstance(obj, dict)
+        and "id" in obj
+        and ("text" in obj or "edit_history_tweet_ids" in obj or "note_tweet" in obj)
     )
 
 
@@ -475,8 +477,11 @@ class _PageBuilder:
             # The repost names the reposted account: its own mentions come first (once each).
             extra: list[_Mention] = []
             for mention in tweet.entities.mentions or ():
-                if (mention.username and mention.username not in mentions
-                        and all(mention.username != e.username for e in extra)):
+                if (
+                    mention.username
+                    and mention.username not in mentions
+                    and all(mention.username != e.username for e in extra)
+                ):
                     extra.append(mention)
             mentions = [u for u in (e.username for e in extra) if u] + mentions  # each has a username (above)
             mention_ids = [i for i in (e.id for e in extra) if i] + mention_ids

@@ -12,7 +12,18 @@ from askscope.store import Store, open_store
 
 FORMATS = ("html", "md", "json")
 
-__all__ = ["FORMATS", "ReportError", "build", "chart_files", "document", "report", "to_html", "to_json", "to_markdown", "write_charts"]
+__all__ = [
+    "FORMATS",
+    "ReportError",
+    "build",
+    "chart_files",
+    "document",
+    "report",
+    "to_html",
+    "to_json",
+    "to_markdown",
+    "write_charts",
+]
 
 
 def document(store: Store | str | os.PathLike[str], *, pseudonymise: bool = False) -> dict:
@@ -31,8 +42,9 @@ def report(store: Store | str | os.PathLike[str], *, format: str = "html", pseud
     return {"html": to_html, "md": to_markdown, "json": to_json}[format](doc)
 
 
-def chart_files(store: Store | str | os.PathLike[str], folder: str | Path, fmt: str = "svg",
-                pseudonymise: bool = False) -> list[Path]:
+def chart_files(
+    store: Store | str | os.PathLike[str], folder: str | Path, fmt: str = "svg", pseudonymise: bool = False
+) -> list[Path]:
     """Write every chart of the report to ``folder`` as SVG or PNG."""
     if fmt not in ("svg", "png"):
         raise UsageError(f"unknown chart format {fmt!r}", "use svg or png")

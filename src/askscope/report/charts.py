@@ -20,30 +20,42 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-matplotlib.rcParams.update({
-    "svg.hashsalt": "askscope",
-    "svg.fonttype": "none",
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "figure.facecolor": "white",
-    "axes.facecolor": "white",
-    "savefig.facecolor": "white",
-    "legend.fontsize": 8,
-})
+matplotlib.rcParams.update(
+    {
+        "svg.hashsalt": "askscope",
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "savefig.facecolor": "white",
+        "legend.fontsize": 8,
+    }
+)
 
 #: Resolution of PNG charts (for papers); SVG is resolution-free.
 PNG_DPI = 300
 #: A time bucket with fewer audience posts than this has no hostile share drawn: a share of 1-3
 #: posts (0% or 100%) says nothing and would swing the line.
 MIN_POSTS_FOR_SHARE = 10
-_BUCKETS = {"10 minutes": timedelta(minutes=10), "1 hour": timedelta(hours=1), "6 hours": timedelta(hours=6),
-            "1 day": timedelta(days=1)}
+_BUCKETS = {
+    "10 minutes": timedelta(minutes=10),
+    "1 hour": timedelta(hours=1),
+    "6 hours": timedelta(hours=6),
+    "1 day": timedelta(days=1),
+}
 
 COLOURS = {
-    "question_genuine": "#4c78a8", "question_critical": "#f58518", "mockery": "#e45756", "abuse": "#9d1c1c",
-    "support": "#54a24b", "other": "#bab0ac", "unlabelled": "#dddddd", "host": "#222222",
+    "question_genuine": "#4c78a8",
+    "question_critical": "#f58518",
+    "mockery": "#e45756",
+    "abuse": "#9d1c1c",
+    "support": "#54a24b",
+    "other": "#bab0ac",
+    "unlabelled": "#dddddd",
+    "host": "#222222",
 }
 ORDER = ("question_genuine", "question_critical", "mockery", "abuse", "support", "other", "unlabelled")
 
@@ -84,7 +96,9 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
-def hostile_series(doc: dict[str, Any], min_posts: int = MIN_POSTS_FOR_SHARE) -> list[tuple[datetime, float, float, float]]:
+def hostile_series(
+    doc: dict[str, Any], min_posts: int = MIN_POSTS_FOR_SHARE
+) -> list[tuple[datetime, float, float, float]]:
     """(time, share, low, high) per time bucket from the first to the last bucket with posts, NaN
     where a bucket has fewer than ``min_posts`` audience posts (empty buckets included), so the
     line breaks there instead of joining distant hours or plotting 0% for one post."""
@@ -116,15 +130,23 @@ def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(8, 2.6))
     times = mdates.date2num([t for t, _, _, _ in series])
-    ax.fill_between(times, [lo for _, _, lo, _ in series], [hi for _, _, _, hi in series],
-                    color=COLOURS["mockery"], alpha=0.2, linewidth=0, label="95% interval")
+    ax.fill_between(
+        times,
+        [lo for _, _, lo, _ in series],
+        [hi for _, _, _, hi in series],
+        color=COLOURS["mockery"],
+        alpha=0.2,
+        linewidth=0,
+        label="95% interval",
+    )
     ax.plot(times, [v for _, v, _, _ in series], color=COLOURS["mockery"], marker=".", label="hostile share")
     ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--")
     ax.text(float(times[0]), 0.52, "half of the posts", fontsize=7, color="#666666")
     ax.set_ylim(0, 1)
     ax.set_ylabel("hostile share")
-    ax.set_title(f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7,
-                 loc="left", color="#666666")
+    ax.set_title(
+        f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7, loc="left", color="#666666"
+    )
     ax.legend(frameon=False)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))
     fig.autofmt_xdate()
@@ -196,8 +218,16 @@ def framing(doc: dict[str, Any], fmt: str) -> bytes | None:
         values = [frames[n][who]["value"] or 0 for n in names]
         lows = [v - (frames[n][who]["ci"][0] or 0) for v, n in zip(values, names)]
         highs = [(frames[n][who]["ci"][1] or 0) - v for v, n in zip(values, names)]
-        ax.bar([p + offset for p in positions], values, width=0.4, color=colour, label=who,
-               yerr=[lows, highs], capsize=2, error_kw={"linewidth": 0.8})
+        ax.bar(
+            [p + offset for p in positions],
+            values,
+            width=0.4,
+            color=colour,
+            label=who,
+            yerr=[lows, highs],
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
     ax.set_xticks(list(positions), names)
     ax.set_ylabel("share of posts using the frame")
     ax.legend(frameon=False)

@@ -82,33 +82,48 @@ def to_markdown(doc: dict[str, Any]) -> str:
     lines = [f"# askscope report: {_md_escape(doc['campaign']['name'])}", ""]
     if doc["synthetic"]:
         lines += ["**SYNTHETIC DATA**: produced by the askscope simulator; not evidence about any real campaign.", ""]
-    lines += [f"Window: {doc['window']['start']} to {doc['window']['end']}"
-              + ("" if doc["window"]["from_campaign_file"] else " (from the data)"),
-              "Hosts: " + ", ".join("@" + _md_escape(h["handle"]) + ("" if h["found"] else " (not found)")
-                                   for h in doc["hosts"]), ""]
+    lines += [
+        f"Window: {doc['window']['start']} to {doc['window']['end']}"
+        + ("" if doc["window"]["from_campaign_file"] else " (from the data)"),
+        "Hosts: "
+        + ", ".join("@" + _md_escape(h["handle"]) + ("" if h["found"] else " (not found)") for h in doc["hosts"]),
+        "",
+    ]
     lines += ["## Verdicts", ""]
     for lens in ("backfire", "engagement", "framing", "authenticity"):
         lines += [f"- **{lens}**: {_md_escape(doc['verdicts'][lens])}"]
     lines += ["", "## Backfire", "", "| metric | value | 95% interval | corrected |", "|---|---:|---|---|"]
     lines.append(f"| campaign posts | {b['volume']['posts']:,} | | |")
     lines.append(f"| participants | {b['volume']['authors']:,} | | |")
-    lines.append(f"| hostile share | {pct(b['hostile_share']['value'])} | {_ci(b['hostile_share'])} | "
-                 f"{_corrected(b['hostile_share'])} |")
+    lines.append(
+        f"| hostile share | {pct(b['hostile_share']['value'])} | {_ci(b['hostile_share'])} | "
+        f"{_corrected(b['hostile_share'])} |"
+    )
     for c in CATEGORIES:
         s = b["category_shares"][c]
         lines.append(f"| {c.replace('_', ' ')} | {pct(s['value'])} | {_ci(s)} | {_corrected(s)} |")
-    lines.append(f"| virality gap (hostile / supportive reposts) | {_num(b['virality_gap']['ratio']['value'])} | "
-                 f"{_ci(b['virality_gap']['ratio'], percent=False)} | |")
-    lines.append(f"| host posts ratioed | {pct(b['host_ratio']['share_above_1']['value'])} | "
-                 f"{_ci(b['host_ratio']['share_above_1'])} | |")
+    lines.append(
+        f"| virality gap (hostile / supportive reposts) | {_num(b['virality_gap']['ratio']['value'])} | "
+        f"{_ci(b['virality_gap']['ratio'], percent=False)} | |"
+    )
+    lines.append(
+        f"| host posts ratioed | {pct(b['host_ratio']['share_above_1']['value'])} | "
+        f"{_ci(b['host_ratio']['share_above_1'])} | |"
+    )
     lines += ["", "## Engagement", "", "| metric | value | 95% interval |", "|---|---:|---|"]
     lines.append(f"| answer rate | {pct(e['answer_rate']['value'])} | {_ci(e['answer_rate'])} |")
     if e["answer_rate"].get("corrected"):
-        lines.append(f"| answer rate, corrected | {pct(e['answer_rate']['corrected']['value'])} | "
-                     f"{_ci(e['answer_rate']['corrected'])} |")
-    lines.append(f"| hostile answer rate | {pct(e['hostile_answer_rate']['value'])} | {_ci(e['hostile_answer_rate'])} |")
-    lines.append(f"| median latency | {_minutes(e['answer_latency']['median_s']['value'])} | "
-                 f"{_minutes(e['answer_latency']['median_s']['ci'][0])}–{_minutes(e['answer_latency']['median_s']['ci'][1])} |")
+        lines.append(
+            f"| answer rate, corrected | {pct(e['answer_rate']['corrected']['value'])} | "
+            f"{_ci(e['answer_rate']['corrected'])} |"
+        )
+    lines.append(
+        f"| hostile answer rate | {pct(e['hostile_answer_rate']['value'])} | {_ci(e['hostile_answer_rate'])} |"
+    )
+    lines.append(
+        f"| median latency | {_minutes(e['answer_latency']['median_s']['value'])} | "
+        f"{_minutes(e['answer_latency']['median_s']['ci'][0])}–{_minutes(e['answer_latency']['median_s']['ci'][1])} |"
+    )
     lines.append(f"| host reply share | {pct(e['host_reply_share']['value'])} | {_ci(e['host_reply_share'])} |")
     lines.append(f"| participants | {e['audience_size']['authors']:,} | |")
     lines += ["", "### Unanswered questions (critical first)", ""]
@@ -131,33 +146,48 @@ def to_markdown(doc: dict[str, Any]) -> str:
     a = doc["lenses"].get("authenticity")
     lines += ["", "## Authenticity", ""]
     if a:
-        lines += ["| co-action network | accounts (groups) | share of campaign posts | 95% interval |", "|---|---:|---:|---|"]
+        lines += [
+            "| co-action network | accounts (groups) | share of campaign posts | 95% interval |",
+            "|---|---:|---:|---|",
+        ]
         for name, n in sorted(a["networks"].items()):
             share = a["coordinated_share"][name]
-            lines.append(f"| {name.replace('_', ' ')} | {n['coordinated_accounts']} ({n['groups']}) | "
-                         f"{pct(share['value'])} | {_ci(share)} |")
+            lines.append(
+                f"| {name.replace('_', ' ')} | {n['coordinated_accounts']} ({n['groups']}) | "
+                f"{pct(share['value'])} | {_ci(share)} |"
+            )
         share = a["coordinated_share"]["any"]
         lines.append(f"| any network | {a['coordinated_accounts']} | {pct(share['value'])} | {_ci(share)} |")
         if a.get("without_coordinated"):
             w, f = a["without_coordinated"], a["with_all"]
             lines += ["", "| metric | all participants | without coordinated |", "|---|---:|---:|"]
-            for label, lens, key in (("hostile share", "backfire", "hostile_share"),
-                                     ("mockery share", "backfire", "mockery_share"),
-                                     ("answer rate", "engagement", "answer_rate"),
-                                     ("hostile answer rate", "engagement", "hostile_answer_rate")):
+            for label, lens, key in (
+                ("hostile share", "backfire", "hostile_share"),
+                ("mockery share", "backfire", "mockery_share"),
+                ("answer rate", "engagement", "answer_rate"),
+                ("hostile answer rate", "engagement", "hostile_answer_rate"),
+            ):
                 lines.append(f"| {label} | {interval(f[lens][key])} | {interval(w[lens][key])} |")
     else:
         lines.append("Not measured.")
     lines += ["", "## Methods and caveats", ""] + [f"- {_md_escape(c)}" for c in doc["caveats"]]
     validation = doc["lenses"].get("validation") or {}
     if validation.get("shares"):
-        lines += ["", "### Validated against human coding", "",
-                  f"{_md_escape(validation['basis'])}; {_md_escape(validation['method'])}. Posts coded: "
-                  f"{validation['n_coded']:,} of {validation['n_total']:,}.", "",
-                  "| share | validated (prediction-powered) | coded sample only | model only |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "### Validated against human coding",
+            "",
+            f"{_md_escape(validation['basis'])}; {_md_escape(validation['method'])}. Posts coded: "
+            f"{validation['n_coded']:,} of {validation['n_total']:,}.",
+            "",
+            "| share | validated (prediction-powered) | coded sample only | model only |",
+            "|---|---|---|---|",
+        ]
         for label, kinds in sorted(validation["shares"].items()):
-            cells = [f"{pct(kinds[k]['estimate'])} ({pct(kinds[k]['low'])}–{pct(kinds[k]['high'])})"
-                     for k in ("ppi", "coded_only", "model_only")]
+            cells = [
+                f"{pct(kinds[k]['estimate'])} ({pct(kinds[k]['low'])}–{pct(kinds[k]['high'])})"
+                for k in ("ppi", "coded_only", "model_only")
+            ]
             lines.append(f"| {label.replace('_', ' ')} | " + " | ".join(cells) + " |")
     elif validation.get("error"):
         lines += ["", f"Human coding: {_md_escape(validation['error'])} ({_md_escape(validation.get('hint'))})"]
@@ -167,8 +197,12 @@ def to_markdown(doc: dict[str, Any]) -> str:
 
 # --- HTML --------------------------------------------------------------------------------------
 
-_env = Environment(loader=PackageLoader("askscope.report", "templates"), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=PackageLoader("askscope.report", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def to_html(doc: dict[str, Any]) -> str:
@@ -179,16 +213,20 @@ def to_html(doc: dict[str, Any]) -> str:
             return Markup("")
         data = base64.b64encode(images[name]).decode("ascii")
         caption = charts.CHARTS[name][0]
-        return Markup('<figure><img alt="{0}" src="data:image/svg+xml;base64,{1}"><figcaption>{0}</figcaption></figure>'
-                      ).format(caption, Markup(data))
+        return Markup(
+            '<figure><img alt="{0}" src="data:image/svg+xml;base64,{1}"><figcaption>{0}</figcaption></figure>'
+        ).format(caption, Markup(data))
 
     def posts(rows: list[dict[str, Any]]) -> Markup:
         if not rows:
             return Markup("<p>None.</p>")
         out = [Markup("<table><tr><th>post</th><th class='num'>reposts</th></tr>")]
         for row in rows:
-            out.append(Markup("<tr><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td></tr>").format(
-                row.get("author") or "?", row.get("text") or "", row.get("reposts") or 0))
+            out.append(
+                Markup("<tr><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td></tr>").format(
+                    row.get("author") or "?", row.get("text") or "", row.get("reposts") or 0
+                )
+            )
         out.append(Markup("</table>"))
         return Markup("").join(out)
 
@@ -198,16 +236,35 @@ def to_html(doc: dict[str, Any]) -> str:
         out = [Markup("<table><tr><th>category</th><th>question</th><th class='num'>reposts</th><th>answer</th></tr>")]
         for row in rows:
             answer = f"{_minutes(row['latency_s'])} ({row['answer_kind']})" if row.get("answer_id") else "unanswered"
-            out.append(Markup("<tr><td>{}</td><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td>"
-                              "<td>{}</td></tr>").format((row.get("category") or "").replace("_", " "),
-                                                         row.get("author") or "?", row.get("text") or "",
-                                                         row.get("reposts") or 0, answer))
+            out.append(
+                Markup(
+                    "<tr><td>{}</td><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td>"
+                    "<td>{}</td></tr>"
+                ).format(
+                    (row.get("category") or "").replace("_", " "),
+                    row.get("author") or "?",
+                    row.get("text") or "",
+                    row.get("reposts") or 0,
+                    answer,
+                )
+            )
         out.append(Markup("</table>"))
         return Markup("").join(out)
 
     template = _env.get_template("report.html")
-    return template.render(doc=doc, categories=CATEGORIES, pct=pct, ci=_ci, corrected=_corrected, fmt_num=_num,
-                           minutes=_minutes, figure=figure, posts=posts, questions=questions, escape=escape)
+    return template.render(
+        doc=doc,
+        categories=CATEGORIES,
+        pct=pct,
+        ci=_ci,
+        corrected=_corrected,
+        fmt_num=_num,
+        minutes=_minutes,
+        figure=figure,
+        posts=posts,
+        questions=questions,
+        escape=escape,
+    )
 
 
 def write_charts(doc: dict[str, Any], folder: str | Path, fmt: str) -> list[Path]:

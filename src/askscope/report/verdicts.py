@@ -67,16 +67,20 @@ def share_words(low: float, high: float) -> str:
     half the interval's mirror image below it is described with the mirrored fractions."""
     if high < 0.5:
         band = _band(low, high)
-        return {"minority": lambda: "a small minority (under 10%)",
-                "about": lambda: f"about {band[1]}",
-                "less": lambda: f"clearly less than {band[1]}",
-                "between": lambda: f"between {band[1]} and {band[2]}"}[band[0]]()
+        return {
+            "minority": lambda: "a small minority (under 10%)",
+            "about": lambda: f"about {band[1]}",
+            "less": lambda: f"clearly less than {band[1]}",
+            "between": lambda: f"between {band[1]} and {band[2]}",
+        }[band[0]]()
     if low > 0.5:
         band = _band(round(1 - high, 12), round(1 - low, 12))  # no float noise at the fractions
-        return {"minority": lambda: "nearly all (over 90%)",
-                "about": lambda: f"about {_ABOVE[band[1]]}",
-                "less": lambda: f"clearly more than {_ABOVE[band[1]]}",
-                "between": lambda: f"between {_ABOVE[band[2]]} and {_ABOVE[band[1]]}"}[band[0]]()
+        return {
+            "minority": lambda: "nearly all (over 90%)",
+            "about": lambda: f"about {_ABOVE[band[1]]}",
+            "less": lambda: f"clearly more than {_ABOVE[band[1]]}",
+            "between": lambda: f"between {_ABOVE[band[2]]} and {_ABOVE[band[1]]}",
+        }[band[0]]()
     return "not distinguishable from half"
 
 
@@ -146,15 +150,19 @@ def backfire(doc: dict[str, Any]) -> str:
     path = "lenses.backfire"
     hostile, hostile_path = best(lens["hostile_share"], f"{path}.hostile_share")
     corrected = _basis(hostile_path, hostile)
-    text = (f"Of {n:,} posts by {volume['authors']:,} participants{_cite(f'{path}.volume')}, the share that was hostile "
-            f"(mockery, abuse or critical questions){corrected} is {share_phrase(hostile)}: "
-            f"{interval(hostile)}{_cite(hostile_path)}.")
+    text = (
+        f"Of {n:,} posts by {volume['authors']:,} participants{_cite(f'{path}.volume')}, the share that was hostile "
+        f"(mockery, abuse or critical questions){corrected} is {share_phrase(hostile)}: "
+        f"{interval(hostile)}{_cite(hostile_path)}."
+    )
     mockery, mockery_path = best(lens["mockery_share"], f"{path}.mockery_share")
     text += f" Mockery alone: {share_phrase(mockery)}, {interval(mockery)}{_cite(mockery_path)}."
     gap = lens["virality_gap"]["ratio"]
     if gap.get("value") is not None:
-        text += (f" Hostile posts were reposted {_times(gap)} as often as supportive ones: "
-                 f"{ratio_phrase(gap)}{_cite(f'{path}.virality_gap.ratio')}.")
+        text += (
+            f" Hostile posts were reposted {_times(gap)} as often as supportive ones: "
+            f"{ratio_phrase(gap)}{_cite(f'{path}.virality_gap.ratio')}."
+        )
     else:
         text += f" The virality gap is {NOT_MEASURABLE}{_cite(f'{path}.virality_gap.ratio')}."
     return text
@@ -166,30 +174,42 @@ def engagement(doc: dict[str, Any]) -> str:
     rate = lens["answer_rate"]
     questions = rate.get("n") or 0
     if not questions:
-        return (f"No questions addressed to the host were found; the answer rate is {NOT_MEASURABLE}"
-                f"{_cite(f'{path}.answer_rate')}.")
+        return (
+            f"No questions addressed to the host were found; the answer rate is {NOT_MEASURABLE}"
+            f"{_cite(f'{path}.answer_rate')}."
+        )
     shown, rate_path = best(rate, f"{path}.answer_rate")
     corrected = " (corrected for question-detection error)" if rate_path.endswith(".corrected") else ""
-    text = (f"The host answered {rate['k']:,} of {questions:,} questions; the share answered{corrected} is "
-            f"{share_phrase(shown)}: {interval(shown)}{_cite(rate_path)}.")
+    text = (
+        f"The host answered {rate['k']:,} of {questions:,} questions; the share answered{corrected} is "
+        f"{share_phrase(shown)}: {interval(shown)}{_cite(rate_path)}."
+    )
     hostile = lens["hostile_answer_rate"]
     if hostile.get("n"):
-        text += (f" Of {hostile['n']:,} critical or mocking questions it answered {share_phrase(hostile)}: "
-                 f"{interval(hostile)}{_cite(f'{path}.hostile_answer_rate')}.")
+        text += (
+            f" Of {hostile['n']:,} critical or mocking questions it answered {share_phrase(hostile)}: "
+            f"{interval(hostile)}{_cite(f'{path}.hostile_answer_rate')}."
+        )
         ratio = lens.get("hostile_to_overall_ratio")
         if ratio and ratio.get("value") is not None:
-            text += (f" Hostile questions were answered {_times(ratio)} as often as questions overall: "
-                     f"{ratio_phrase(ratio)}{_cite(f'{path}.hostile_to_overall_ratio')}.")
+            text += (
+                f" Hostile questions were answered {_times(ratio)} as often as questions overall: "
+                f"{ratio_phrase(ratio)}{_cite(f'{path}.hostile_to_overall_ratio')}."
+            )
     latency = lens["answer_latency"]
     if latency["answered"]:
         within = latency["within_60_min"]
-        text += (f" Median time to answer: {_minutes(latency['median_s']['value'])}"
-                 f"{_cite(f'{path}.answer_latency.median_s')}; answered within an hour: {share_phrase(within)}, "
-                 f"{interval(within)}{_cite(f'{path}.answer_latency.within_60_min')}.")
+        text += (
+            f" Median time to answer: {_minutes(latency['median_s']['value'])}"
+            f"{_cite(f'{path}.answer_latency.median_s')}; answered within an hour: {share_phrase(within)}, "
+            f"{interval(within)}{_cite(f'{path}.answer_latency.within_60_min')}."
+        )
     share = lens["host_reply_share"]
     if share.get("n"):
-        text += (f" Of the host's {share['n']:,} posts, the share that were replies (dialogue rather than broadcast) "
-                 f"is {share_phrase(share)}: {interval(share)}{_cite(f'{path}.host_reply_share')}.")
+        text += (
+            f" Of the host's {share['n']:,} posts, the share that were replies (dialogue rather than broadcast) "
+            f"is {share_phrase(share)}: {interval(share)}{_cite(f'{path}.host_reply_share')}."
+        )
     size = lens["audience_size"]
     text += f" {size['authors']:,} people took part"
     if size.get("potential_reach"):
@@ -204,8 +224,10 @@ def framing(doc: dict[str, Any]) -> str:
     parts = []
     for name, result in sorted(frames.items()):
         path = f"lenses.framing.frames.{name}"
-        parts.append(f"“{name}”: host {interval(result['host'])}{_cite(f'{path}.host')}, participants "
-                     f"{interval(result['participants'])}{_cite(f'{path}.participants')}")
+        parts.append(
+            f"“{name}”: host {interval(result['host'])}{_cite(f'{path}.host')}, participants "
+            f"{interval(result['participants'])}{_cite(f'{path}.participants')}"
+        )
     return "Share of posts using each frame — " + "; ".join(parts) + "."
 
 
@@ -218,19 +240,29 @@ def authenticity(doc: dict[str, Any]) -> str:
     if not share or share.get("n") in (None, 0):
         return f"There were no campaign posts to test for coordination{_cite(path)}."
     if not lens.get("coordinated_accounts"):
-        return (f"No account formed a co-action group above the shuffled-time null floor: 0 of {share['n']:,} "
-                f"campaign posts (95% CI up to {pct(share['ci'][1])}){_cite(path)}.")
-    text = (f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in significant "
-            f"co-action groups: {share_phrase(share)}{_cite(path)}.")
+        return (
+            f"No account formed a co-action group above the shuffled-time null floor: 0 of {share['n']:,} "
+            f"campaign posts (95% CI up to {pct(share['ci'][1])}){_cite(path)}."
+        )
+    text = (
+        f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in significant "
+        f"co-action groups: {share_phrase(share)}{_cite(path)}."
+    )
     without = lens.get("without_coordinated")
     if without:
         w = "lenses.authenticity.without_coordinated"
-        text += (f" Without them the hostile share is {interval(without['backfire']['hostile_share'])}"
-                 f"{_cite(f'{w}.backfire.hostile_share')} and the answer rate "
-                 f"{interval(without['engagement']['answer_rate'])}{_cite(f'{w}.engagement.answer_rate')}.")
+        text += (
+            f" Without them the hostile share is {interval(without['backfire']['hostile_share'])}"
+            f"{_cite(f'{w}.backfire.hostile_share')} and the answer rate "
+            f"{interval(without['engagement']['answer_rate'])}{_cite(f'{w}.engagement.answer_rate')}."
+        )
     return text + " Coordination is not inauthenticity: open mobilisation is coordinated too."
 
 
 def verdicts(doc: dict[str, Any]) -> dict[str, str]:
-    return {"backfire": backfire(doc), "engagement": engagement(doc), "framing": framing(doc),
-            "authenticity": authenticity(doc)}
+    return {
+        "backfire": backfire(doc),
+        "engagement": engagement(doc),
+        "framing": framing(doc),
+        "authenticity": authenticity(doc),
+    }

@@ -135,7 +135,13 @@ class Answers(Stage):
         row = con.execute(
             "SELECT count(*), count(answer_id), median(latency_s), count(*) FILTER (WHERE answer_kind = 'reply'), "
             "count(*) FILTER (WHERE answer_kind = 'quote'), count(*) FILTER (WHERE answer_kind = 'thread'), "
-            "count(follow_up_id), count(follow_up_answer_id) FROM answers").fetchall()[0]
-        return {"questions": row[0], "answered": row[1], "median_latency_s": row[2],
-                "by_kind": {"reply": row[3], "quote": row[4], "thread": row[5]},
-                "follow_ups": row[6], "follow_ups_answered": row[7]}
+            "count(follow_up_id), count(follow_up_answer_id) FROM answers"
+        ).fetchall()[0]
+        return {
+            "questions": row[0],
+            "answered": row[1],
+            "median_latency_s": row[2],
+            "by_kind": {"reply": row[3], "quote": row[4], "thread": row[5]},
+            "follow_ups": row[6],
+            "follow_ups_answered": row[7],
+        }

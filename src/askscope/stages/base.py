@@ -96,11 +96,14 @@ def pipeline(names: Iterable[str] | None = None) -> list[type[Stage]]:
         if state.get(name) == "done":
             return
         if state.get(name) == "visiting":
-            raise StageError("stages require each other in a circle: " + " -> ".join(path + (name,)),
-                             "remove one of the requirements")
+            raise StageError(
+                "stages require each other in a circle: " + " -> ".join(path + (name,)),
+                "remove one of the requirements",
+            )
         if name not in REGISTRY:
-            raise StageError(f"stage {path[-1]!r} requires {name!r}, which is not registered",
-                             "register it or fix the requirement")
+            raise StageError(
+                f"stage {path[-1]!r} requires {name!r}, which is not registered", "register it or fix the requirement"
+            )
         state[name] = "visiting"
         for required in REGISTRY[name].requires:
             visit(required, path + (name,))
@@ -122,16 +125,27 @@ CREATE TABLE IF NOT EXISTS stage_runs (
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
     """The last successful run of each stage."""
-    tables = {r[0] for r in store.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    tables = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
     if "stage_runs" not in tables:
         return {}
     rows = store.con.execute(
         "SELECT stage, finished_at, summary, campaign, settings FROM stage_runs WHERE status = 'done' "
         "QUALIFY row_number() OVER (PARTITION BY stage ORDER BY finished_at DESC) = 1"
     ).fetchall()
-    return {r[0]: {"finished_at": r[1], "summary": json.loads(r[2] or "{}"), "campaign": json.loads(r[3] or "{}"),
-                   "settings": json.loads(r[4] or "{}")} for r in rows}
+    return {
+        r[0]: {
+            "finished_at": r[1],
+            "summary": json.loads(r[2] or "{}"),
+            "campaign": json.loads(r[3] or "{}"),
+            "settings": json.loads(r[4] or "{}"),
+        }
+        for r in rows
+    }
 
 
 def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -146,8 +160,10 @@ def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dic
         for needing in stages:
             for required in needing.requires:
                 if required not in done and required not in chosen:
-                    raise StageError(f"stage {needing.name!r} needs {required!r}, which has not run on this store",
-                                     "run the whole pipeline once: askscope analyze DB --campaign FILE")
+                    raise StageError(
+                        f"stage {needing.name!r} needs {required!r}, which has not run on this store",
+                        "run the whole pipeline once: askscope analyze DB --campaign FILE",
+                    )
     else:
         stages = pipeline()
     summaries: dict[str, dict[str, Any]] = {}
@@ -163,8 +179,16 @@ def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dic
             summary = stage.run(ctx)
             store.con.execute(
                 "INSERT INTO stage_runs VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?)",
-                [stage.name, started_at, ctx.now(), time.perf_counter() - clock, campaign_json, settings_json,
-                 json.dumps(summary, sort_keys=True, default=str), __version__],
+                [
+                    stage.name,
+                    started_at,
+                    ctx.now(),
+                    time.perf_counter() - clock,
+                    campaign_json,
+                    settings_json,
+                    json.dumps(summary, sort_keys=True, default=str),
+                    __version__,
+                ],
             )
             store.con.execute("COMMIT")
         except BaseException:

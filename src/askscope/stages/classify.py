@@ -62,8 +62,9 @@ class BundledLabeler:
         try:
             from askscope import classify as models
         except ImportError as exc:  # pragma: no cover - the package ships them
-            raise AskscopeError("the bundled classifiers are not installed",
-                                "reinstall askscope; it ships its models") from exc
+            raise AskscopeError(
+                "the bundled classifiers are not installed", "reinstall askscope; it ships its models"
+            ) from exc
         self._models = models
 
     def versions(self) -> dict[str, str]:
@@ -136,8 +137,12 @@ LABEL_COLUMNS = ("platform", "post_id", "task", "label", "probability", "model",
 def _ensure_labels_table(con: Any) -> None:
     """Create ``labels``; a store from before per-class probabilities gets the column, and its
     labels are dropped once so that every post is classified again with them."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'"
+        ).fetchall()
+    }
     if columns and "probabilities" not in columns:
         con.execute("ALTER TABLE labels ADD COLUMN probabilities FLOAT[]")
         con.execute("DELETE FROM labels")
@@ -147,8 +152,12 @@ def _ensure_labels_table(con: Any) -> None:
 def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
     """What ``label_models.validation`` keeps of a task's validation data: a reference to the
     package's file (bundled labeler) or the rows themselves (any other labeler)."""
-    record: dict[str, Any] = {"labels": list(data.labels), "method": data.method, "data": data.data,
-                              "n": int(len(data.gold))}
+    record: dict[str, Any] = {
+        "labels": list(data.labels),
+        "method": data.method,
+        "data": data.data,
+        "n": int(len(data.gold)),
+    }
     if bundled:
         record["package"] = f"askscope/classify/models/validation/{data.task}.npz"
         return record
@@ -178,29 +187,44 @@ class Classify(Stage):
         # drop labels of posts that left P, changed text, or came from another model version
         posts = con.execute(
             "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
-            "AND p.id = r.post_id WHERE r.in_campaign ORDER BY r.platform, r.post_id").fetchall()
+            "AND p.id = r.post_id WHERE r.in_campaign ORDER BY r.platform, r.post_id"
+        ).fetchall()
         keys = [(p, i) for p, i, _ in posts]
         hashes = {(p, i): _hash(t or "") for p, i, t in posts}
-        con.register("_current", pa.table({
-            "platform": [k[0] for k in keys], "post_id": [k[1] for k in keys],
-            "text_hash": [hashes[k] for k in keys]}))
+        con.register(
+            "_current",
+            pa.table(
+                {
+                    "platform": [k[0] for k in keys],
+                    "post_id": [k[1] for k in keys],
+                    "text_hash": [hashes[k] for k in keys],
+                }
+            ),
+        )
         con.register("_versions", pa.table({"task": list(versions), "model": list(versions.values())}))
         try:
             con.execute(
                 "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _current c JOIN _versions v ON true "
                 "WHERE c.platform = labels.platform AND c.post_id = labels.post_id AND c.text_hash = labels.text_hash "
-                "AND v.task = labels.task AND v.model = labels.model)")
-            done = {(p, i) for p, i in con.execute(
-                "SELECT platform, post_id FROM labels GROUP BY ALL HAVING count(DISTINCT task) = ?",
-                [len(versions)]).fetchall()}
+                "AND v.task = labels.task AND v.model = labels.model)"
+            )
+            done = {
+                (p, i)
+                for p, i in con.execute(
+                    "SELECT platform, post_id FROM labels GROUP BY ALL HAVING count(DISTINCT task) = ?", [len(versions)]
+                ).fetchall()
+            }
         finally:
             con.unregister("_current")
             con.unregister("_versions")
-        con.execute("DELETE FROM labels WHERE (platform, post_id) NOT IN (SELECT (platform, post_id) FROM labels "
-                    "GROUP BY ALL HAVING count(DISTINCT task) = ?)", [len(versions)])
+        con.execute(
+            "DELETE FROM labels WHERE (platform, post_id) NOT IN (SELECT (platform, post_id) FROM labels "
+            "GROUP BY ALL HAVING count(DISTINCT task) = ?)",
+            [len(versions)],
+        )
         todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
         for start in range(0, len(todo), BATCH):
-            chunk = todo[start:start + BATCH]
+            chunk = todo[start : start + BATCH]
             results = labeler.label([t for _, _, t in chunk], [(p, i) for p, i, _ in chunk])
             columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
             for task, given in results.items():
@@ -214,14 +238,18 @@ class Classify(Stage):
                 columns["probability"] += [None if np.isnan(x) else float(x) for x in probabilities]
                 columns["model"] += [versions[task]] * n
                 columns["text_hash"] += [_hash(c[2]) for c in chunk]
-                columns["probabilities"] += ([None] * n if full is None
-                                             else [[float(v) for v in row] for row in np.asarray(full)])
-            table = pa.table({k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v)
-                              for k, v in columns.items()})
+                columns["probabilities"] += (
+                    [None] * n if full is None else [[float(v) for v in row] for row in np.asarray(full)]
+                )
+            table = pa.table(
+                {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
+            )
             con.register("_new_labels", table)
             try:
-                con.execute(f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) "
-                            f"SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels")
+                con.execute(
+                    f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) "
+                    f"SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels"
+                )
             finally:
                 con.unregister("_new_labels")
             ctx.say(f"classified {min(start + BATCH, len(todo)):,} of {len(todo):,} posts")
@@ -230,18 +258,27 @@ class Classify(Stage):
         con.execute(
             "CREATE OR REPLACE TABLE label_models AS SELECT unnest($tasks) AS task, unnest($models) AS model, "
             "unnest($rates) AS error_rates, $labeler AS labeler, unnest($validation) AS validation",
-            {"tasks": list(versions), "models": list(versions.values()),
-             "rates": [json.dumps(labeler.error_rates().get(t, {}), sort_keys=True) for t in versions],
-             "labeler": labeler.name,
-             "validation": [json.dumps(validation_record(validation[t], bundled), sort_keys=True)
-                            if t in validation else None for t in versions]},
+            {
+                "tasks": list(versions),
+                "models": list(versions.values()),
+                "rates": [json.dumps(labeler.error_rates().get(t, {}), sort_keys=True) for t in versions],
+                "labeler": labeler.name,
+                "validation": [
+                    json.dumps(validation_record(validation[t], bundled), sort_keys=True) if t in validation else None
+                    for t in versions
+                ],
+            },
         )
-        counts = dict(con.execute(
-            "SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
+        counts = dict(con.execute("SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
         frames = score_frames(ctx)
-        return {"posts": len(posts), "classified_now": len(todo), "reused": len(posts) - len(todo),
-                "labeler": labeler.name, "discourse": {k: int(v) for k, v in sorted(counts.items())},
-                "frames": frames}
+        return {
+            "posts": len(posts),
+            "classified_now": len(todo),
+            "reused": len(posts) - len(todo),
+            "labeler": labeler.name,
+            "discourse": {k: int(v) for k, v in sorted(counts.items())},
+            "frames": frames,
+        }
 
 
 FRAMES_DDL = """
@@ -265,9 +302,10 @@ def score_frames(ctx: Context) -> dict[str, Any]:
     calibrated = calibrate(frames, embedder)
     rows = con.execute(
         "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
-        "AND p.id = r.post_id WHERE r.relation NOT IN ('none', 'repost') ORDER BY r.platform, r.post_id").fetchall()
+        "AND p.id = r.post_id WHERE r.relation NOT IN ('none', 'repost') ORDER BY r.platform, r.post_id"
+    ).fetchall()
     for start in range(0, len(rows), 20_000):
-        chunk = rows[start:start + 20_000]
+        chunk = rows[start : start + 20_000]
         scores = score([t or "" for _, _, t in chunk], calibrated, embedder)
         table: dict[str, list[Any]] = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
         for name, (uses, sims) in scores.items():
@@ -281,8 +319,13 @@ def score_frames(ctx: Context) -> dict[str, Any]:
             con.execute("INSERT INTO frame_scores SELECT * FROM _frames")
         finally:
             con.unregister("_frames")
-    con.execute("CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
-                "$e AS embedder", {"f": [c.frame.name for c in calibrated],
-                                   "c": [json.dumps(c.describe(), sort_keys=True) for c in calibrated],
-                                   "e": embedder.name})
+    con.execute(
+        "CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
+        "$e AS embedder",
+        {
+            "f": [c.frame.name for c in calibrated],
+            "c": [json.dumps(c.describe(), sort_keys=True) for c in calibrated],
+            "e": embedder.name,
+        },
+    )
     return {c.frame.name: c.describe() for c in calibrated} | {"embedder": embedder.name}

@@ -14,9 +14,9 @@ from typing import Any
 from askscope.metrics.authenticity_lens import authenticity
 from askscope.metrics.backfire import backfire
 from askscope.metrics.common import bucket_for, campaign_span, load_input
+from askscope.metrics.engagement import engagement
 from askscope.metrics.framing_lens import framing
 from askscope.metrics.validated import validated_shares
-from askscope.metrics.engagement import engagement
 from askscope.stages.base import Context, Stage, register
 
 
@@ -26,8 +26,9 @@ def flatten(prefix: str, value: Any, out: list[tuple[Any, ...]]) -> None:
         if "value" in value and ("ci" in value or "method" in value or "n" in value):
             ci = value.get("ci") or [None, None]
             n = value.get("n")
-            out.append((prefix, _num(value["value"]), ci[0], ci[1], n if isinstance(n, int) else None,
-                        value.get("method")))
+            out.append(
+                (prefix, _num(value["value"]), ci[0], ci[1], n if isinstance(n, int) else None, value.get("method"))
+            )
             for key, inner in value.items():
                 if isinstance(inner, dict):
                     flatten(f"{prefix}.{key}", inner, out)
@@ -55,8 +56,13 @@ def attach_validated(backfire: dict[str, Any], validation: dict[str, Any]) -> No
         ppi = (shares.get(name) or {}).get("ppi") or {}
         if ppi.get("estimate") is None:
             return None
-        return {"value": ppi["estimate"], "ci": [ppi.get("low"), ppi.get("high")], "n": validation["n_coded"],
-                "method": validation["method"], "basis": validation["basis"]}
+        return {
+            "value": ppi["estimate"],
+            "ci": [ppi.get("low"), ppi.get("high")],
+            "n": validation["n_coded"],
+            "method": validation["method"],
+            "basis": validation["basis"],
+        }
 
     for target, name in ((backfire.get("hostile_share"), "hostile"), (backfire.get("mockery_share"), "mockery")):
         if isinstance(target, dict) and block(name) is not None:
@@ -69,16 +75,20 @@ def attach_validated(backfire: dict[str, Any], validation: dict[str, Any]) -> No
 @register
 class Lenses(Stage):
     name = "lenses"
-    description = ("backfire, engagement, framing and authenticity metrics with intervals; "
-                   "shares corrected for classifier error")
+    description = (
+        "backfire, engagement, framing and authenticity metrics with intervals; shares corrected for classifier error"
+    )
     requires = ("answers", "authenticity")
     provides = ("lens_results", "metrics")
 
     def run(self, ctx: Context) -> dict[str, Any]:
         seed = int(ctx.settings.get("seed", 0))
         inp = load_input(ctx.store, seed)
-        results = {"backfire": backfire(inp), "engagement": engagement(inp),
-                   "framing": framing(inp, bucket_for(*campaign_span(ctx.store)))}
+        results = {
+            "backfire": backfire(inp),
+            "engagement": engagement(inp),
+            "framing": framing(inp, bucket_for(*campaign_span(ctx.store))),
+        }
         lens4 = authenticity(inp, results)
         if lens4 is not None:
             results["authenticity"] = lens4
@@ -93,12 +103,19 @@ class Lenses(Stage):
             flatten("", value, flat)
             rows += [(lens, *row) for row in flat]
         con = ctx.store.con
-        con.execute("CREATE OR REPLACE TABLE lens_results AS SELECT ? AS results, ? AS seed",
-                    [json.dumps(results, sort_keys=True), seed])
-        con.execute("CREATE OR REPLACE TABLE metrics (lens VARCHAR, metric VARCHAR, value DOUBLE, ci_low DOUBLE, "
-                    "ci_high DOUBLE, n BIGINT, method VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TABLE lens_results AS SELECT ? AS results, ? AS seed",
+            [json.dumps(results, sort_keys=True), seed],
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE metrics (lens VARCHAR, metric VARCHAR, value DOUBLE, ci_low DOUBLE, "
+            "ci_high DOUBLE, n BIGINT, method VARCHAR)"
+        )
         if rows:
             con.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         hostile = results["backfire"]["hostile_share"]
-        return {"metrics": len(rows), "hostile_share": hostile["value"],
-                "answer_rate": results["engagement"]["answer_rate"]["value"]}
+        return {
+            "metrics": len(rows),
+            "hostile_share": hostile["value"],
+            "answer_rate": results["engagement"]["answer_rate"]["value"],
+        }

@@ -100,17 +100,21 @@ class Relations(Stage):
     def run(self, ctx: Context) -> dict[str, Any]:
         con = ctx.store.con
         campaign = ctx.campaign
-        refs = [(r.platform, r.value, "host") for r in campaign.hosts] + \
-               [(r.platform, r.value, "representative") for r in campaign.representatives]
-        con.execute(HOSTS_SQL, {"platforms": [r[0] for r in refs], "values": [r[1] for r in refs],
-                                "roles": [r[2] for r in refs]})
+        refs = [(r.platform, r.value, "host") for r in campaign.hosts] + [
+            (r.platform, r.value, "representative") for r in campaign.representatives
+        ]
+        con.execute(
+            HOSTS_SQL,
+            {"platforms": [r[0] for r in refs], "values": [r[1] for r in refs], "roles": [r[2] for r in refs]},
+        )
         _check_matches(ctx)
         con.execute(RELATIONS_SQL, {"tags": list(campaign.hashtags_lower)})
         start, end = campaign.start, campaign.end
         if start is None or end is None:
             lo, hi = con.execute(
                 "SELECT min(created_at), max(created_at) FROM relations WHERE relation IN "
-                "(SELECT unnest($r::VARCHAR[])) AND relation <> 'host'", {"r": list(IN_CAMPAIGN)}
+                "(SELECT unnest($r::VARCHAR[])) AND relation <> 'host'",
+                {"r": list(IN_CAMPAIGN)},
             ).fetchall()[0]
             # The host's posts that open the campaign (the posts the audience answers, quotes or
             # continues, and its posts with a campaign hashtag) belong in the window: without
@@ -132,8 +136,10 @@ class Relations(Stage):
             "AND ($end::TIMESTAMPTZ IS NULL OR created_at < $end OR ($inclusive AND created_at = $end))",
             {"start": start, "end": end, "inclusive": inclusive_end},
         )
-        con.execute("UPDATE relations SET in_campaign = in_window AND relation IN (SELECT unnest($r::VARCHAR[]))",
-                    {"r": list(IN_CAMPAIGN)})
+        con.execute(
+            "UPDATE relations SET in_campaign = in_window AND relation IN (SELECT unnest($r::VARCHAR[]))",
+            {"r": list(IN_CAMPAIGN)},
+        )
         con.execute(
             "UPDATE relations SET amplifies = CASE WHEN o.relation = 'host' THEN 'host' "
             "WHEN o.in_campaign OR relations.has_tag THEN 'campaign' END "
@@ -141,15 +147,23 @@ class Relations(Stage):
             "AND o.post_id = relations.reposted_id"
         )
         con.execute(
-            "UPDATE relations SET amplifies = 'campaign' WHERE relation = 'repost' AND amplifies IS NULL AND has_tag")
-        con.execute(
-            "CREATE OR REPLACE TABLE campaign_window AS SELECT $start::TIMESTAMPTZ AS start, $end::TIMESTAMPTZ AS \"end\", "
-            "$inclusive::BOOLEAN AS end_inclusive, $given::BOOLEAN AS from_campaign_file",
-            {"start": start, "end": end, "inclusive": inclusive_end,
-             "given": campaign.start is not None and campaign.end is not None},
+            "UPDATE relations SET amplifies = 'campaign' WHERE relation = 'repost' AND amplifies IS NULL AND has_tag"
         )
-        counts = dict(con.execute(
-            "SELECT relation, count(*) FROM relations WHERE in_campaign OR relation = 'repost' GROUP BY 1").fetchall())
+        con.execute(
+            'CREATE OR REPLACE TABLE campaign_window AS SELECT $start::TIMESTAMPTZ AS start, $end::TIMESTAMPTZ AS "end", '
+            "$inclusive::BOOLEAN AS end_inclusive, $given::BOOLEAN AS from_campaign_file",
+            {
+                "start": start,
+                "end": end,
+                "inclusive": inclusive_end,
+                "given": campaign.start is not None and campaign.end is not None,
+            },
+        )
+        counts = dict(
+            con.execute(
+                "SELECT relation, count(*) FROM relations WHERE in_campaign OR relation = 'repost' GROUP BY 1"
+            ).fetchall()
+        )
         hosts = con.execute("SELECT ref, author_id, handle, role FROM hosts ORDER BY role, ref").fetchall()
         unresolved = sorted(r[0] for r in hosts if r[1] is None)
         summary = {
@@ -165,8 +179,8 @@ class Relations(Stage):
             raise CampaignError(
                 f"campaign {campaign.name!r} matches no post in the window "
                 f"{_iso(start) or 'open'} to {_iso(end) or 'open'}",
-                "check the window (start, end) in the campaign file against the store's time range: "
-                "askscope info DB")
+                "check the window (start, end) in the campaign file against the store's time range: askscope info DB",
+            )
         return summary
 
 
@@ -186,35 +200,65 @@ def _check_matches(ctx: Context) -> None:
     """Refuse a campaign whose hosts, or all of whose hashtags, match nothing in the store,
     naming what was not found and the closest handles or the commonest hashtags there."""
     con, campaign = ctx.store.con, ctx.campaign
-    missing = [ref for ref, author, role in con.execute(
-        "SELECT ref, author_id, role FROM hosts ORDER BY ref").fetchall() if author is None and role == "host"]
+    missing = [
+        ref
+        for ref, author, role in con.execute("SELECT ref, author_id, role FROM hosts ORDER BY ref").fetchall()
+        if author is None and role == "host"
+    ]
     if missing:
-        handles = [h for (h,) in con.execute(
-            "SELECT DISTINCT handle FROM (SELECT handle FROM accounts UNION ALL SELECT author_handle FROM posts) "
-            "WHERE handle IS NOT NULL").fetchall()]
+        handles = [
+            h
+            for (h,) in con.execute(
+                "SELECT DISTINCT handle FROM (SELECT handle FROM accounts UNION ALL SELECT author_handle FROM posts) "
+                "WHERE handle IS NOT NULL"
+            ).fetchall()
+        ]
         lowered = {h.lower(): h for h in handles}
-        close = sorted({lowered[m] for ref in missing
-                        for m in difflib.get_close_matches(ref.lower(), list(lowered), n=3, cutoff=0.5)})
-        busiest = [h for (h,) in con.execute(
-            "SELECT author_handle FROM posts WHERE author_handle IS NOT NULL AND NOT is_context "
-            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5").fetchall()]
-        instead = (f"closest handles in the store: {', '.join(close)}" if close
-                   else f"the store's most active accounts: {', '.join(busiest) or 'none'}")
+        close = sorted(
+            {
+                lowered[m]
+                for ref in missing
+                for m in difflib.get_close_matches(ref.lower(), list(lowered), n=3, cutoff=0.5)
+            }
+        )
+        busiest = [
+            h
+            for (h,) in con.execute(
+                "SELECT author_handle FROM posts WHERE author_handle IS NOT NULL AND NOT is_context "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 5"
+            ).fetchall()
+        ]
+        instead = (
+            f"closest handles in the store: {', '.join(close)}"
+            if close
+            else f"the store's most active accounts: {', '.join(busiest) or 'none'}"
+        )
         raise CampaignError(
             f"host{'s' if len(missing) > 1 else ''} not found in the store: {', '.join(missing)} ({instead})",
             "put the host's handle or account id in `hosts` of the campaign file (prefix the platform "
-            "when several are stored, e.g. \"x:Handle\")")
+            'when several are stored, e.g. "x:Handle")',
+        )
     tags = list(campaign.hashtags_lower)
-    if tags and not con.execute(
+    if (
+        tags
+        and not con.execute(
             "SELECT count(*) FROM posts WHERE len(list_intersect(list_transform(hashtags, lambda _h: lower(_h)), "
-            "$tags::VARCHAR[])) > 0", {"tags": tags}).fetchall()[0][0]:
-        top = [f"#{t} ({n:,})" for t, n in con.execute(
-            "SELECT h, count(*) AS n FROM (SELECT unnest(hashtags) AS h FROM posts) GROUP BY h "
-            "ORDER BY n DESC, h LIMIT 5").fetchall()]
+            "$tags::VARCHAR[])) > 0",
+            {"tags": tags},
+        ).fetchall()[0][0]
+    ):
+        top = [
+            f"#{t} ({n:,})"
+            for t, n in con.execute(
+                "SELECT h, count(*) AS n FROM (SELECT unnest(hashtags) AS h FROM posts) GROUP BY h "
+                "ORDER BY n DESC, h LIMIT 5"
+            ).fetchall()
+        ]
         raise CampaignError(
             f"no post in the store carries the campaign hashtags {', '.join('#' + t for t in tags)}"
             f" (commonest hashtags there: {', '.join(top) or 'none'})",
-            "correct `hashtags` in the campaign file, or remove it to follow the hosts only")
+            "correct `hashtags` in the campaign file, or remove it to follow the hosts only",
+        )
 
 
 def _iso(value: Any) -> str | None:

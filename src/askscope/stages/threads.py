@@ -89,7 +89,8 @@ class Threads(Stage):
             "coalesce(max(depth), 0) FROM threads"
         ).fetchall()[0]
         missing = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE api_error IS NOT NULL) FROM missing_parents").fetchall()[0]
+            "SELECT count(*), count(*) FILTER (WHERE api_error IS NOT NULL) FROM missing_parents"
+        ).fetchall()[0]
         roots = con.execute("SELECT count(*), count(*) FILTER (WHERE replies > 0) FROM thread_roots").fetchall()[0]
         return {
             "posts": row[0],

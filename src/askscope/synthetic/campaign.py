@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,12 +62,20 @@ class SimulationSpec:
     branching: float = 0.5
     decay_minutes: float = 15.0
     repost_share: float = 0.2
-    category_mix: dict[str, float] = field(default_factory=lambda: {
-        "question_genuine": 0.20, "question_critical": 0.15, "mockery": 0.25, "abuse": 0.08,
-        "support": 0.12, "other": 0.20})
+    category_mix: dict[str, float] = field(
+        default_factory=lambda: {
+            "question_genuine": 0.20,
+            "question_critical": 0.15,
+            "mockery": 0.25,
+            "abuse": 0.08,
+            "support": 0.12,
+            "other": 0.20,
+        }
+    )
     # share of questions the host answers, per category; other posts: reply_other
-    answer_share: dict[str, float] = field(default_factory=lambda: {
-        "question_genuine": 0.45, "question_critical": 0.2, "mockery": 0.05})
+    answer_share: dict[str, float] = field(
+        default_factory=lambda: {"question_genuine": 0.45, "question_critical": 0.2, "mockery": 0.05}
+    )
     reply_other: float = 0.01
     latency_median_min: float = 25.0
     latency_sigma: float = 0.9
@@ -107,9 +114,13 @@ def load_category_texts(data_dir: str | Path) -> dict[str, list[str]]:
     data = Path(data_dir)
     texts: dict[str, list[str]] = {c: [] for c in CATEGORIES}
     te = data / "tweeteval"
-    for task, label, category in (("irony", "1", "mockery"), ("offensive", "1", "abuse"),
-                                  ("hate", "1", "abuse"), ("sentiment", "2", "support"),
-                                  ("sentiment", "1", "other")):
+    for task, label, category in (
+        ("irony", "1", "mockery"),
+        ("offensive", "1", "abuse"),
+        ("hate", "1", "abuse"),
+        ("sentiment", "2", "support"),
+        ("sentiment", "1", "other"),
+    ):
         for text, gold in zip(_lines(te / task / "val_text.txt"), _lines(te / task / "val_labels.txt")):
             if gold == label and text:
                 texts[category].append(text)
@@ -134,8 +145,15 @@ def load_category_texts(data_dir: str | Path) -> dict[str, list[str]]:
 
 
 def load_language_texts(data_dir: str | Path) -> dict[str, list[str]]:
-    folders = {"ar": "arabic", "es": "spanish", "fr": "french", "de": "german", "hi": "hindi", "it": "italian",
-               "pt": "portuguese"}
+    folders = {
+        "ar": "arabic",
+        "es": "spanish",
+        "fr": "french",
+        "de": "german",
+        "hi": "hindi",
+        "it": "italian",
+        "pt": "portuguese",
+    }
     return {lang: _lines(Path(data_dir) / "umsab" / folder / "val_text.txt") for lang, folder in folders.items()}
 
 
@@ -172,8 +190,9 @@ def _snowflake(when: datetime, seq: int) -> str:
     return str(((ms - 1288834974657) << 22) | (seq & 0x3FFFFF))
 
 
-def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: dict[str, list[str]] | None = None
-             ) -> Simulation:
+def simulate(
+    spec: SimulationSpec, texts: dict[str, list[str]], language_texts: dict[str, list[str]] | None = None
+) -> Simulation:
     """Run the simulation (deterministic for a given spec)."""
     rng = np.random.default_rng(spec.seed)
     start = datetime.fromisoformat(spec.start)
@@ -211,18 +230,41 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
     weights /= weights.sum()
 
     host_created = start - timedelta(days=2000)
-    accounts = [Account(platform=PLATFORM, id=HOST_ID, handle=spec.host_handle, name="Simulated Host",
-                        created_at=host_created, followers_count=250_000, following_count=120, posts_count=9000,
-                        verified=True, location="", description="SYNTHETIC host account", observed_at=start)]
+    accounts = [
+        Account(
+            platform=PLATFORM,
+            id=HOST_ID,
+            handle=spec.host_handle,
+            name="Simulated Host",
+            created_at=host_created,
+            followers_count=250_000,
+            following_count=120,
+            posts_count=9000,
+            verified=True,
+            location="",
+            description="SYNTHETIC host account",
+            observed_at=start,
+        )
+    ]
     user_ids = [str(2_000_000_000 + i) for i in range(participants)]
     for i, uid in enumerate(user_ids):
         age_days = int(rng.integers(1, 4000))
-        accounts.append(Account(
-            platform=PLATFORM, id=uid, handle=f"sim_user_{i}", name=f"Sim User {i}",
-            created_at=start - timedelta(days=age_days), followers_count=int(rng.pareto(1.2) * 80),
-            following_count=int(rng.integers(0, 3000)), posts_count=int(rng.integers(1, 50_000)),
-            verified=False, location=str(rng.choice(["", "London", "Gaza", "Paris", "New York", "Cairo"])),
-            description="SYNTHETIC account", observed_at=start))
+        accounts.append(
+            Account(
+                platform=PLATFORM,
+                id=uid,
+                handle=f"sim_user_{i}",
+                name=f"Sim User {i}",
+                created_at=start - timedelta(days=age_days),
+                followers_count=int(rng.pareto(1.2) * 80),
+                following_count=int(rng.integers(0, 3000)),
+                posts_count=int(rng.integers(1, 50_000)),
+                verified=False,
+                location=str(rng.choice(["", "London", "Gaza", "Paris", "New York", "Cairo"])),
+                description="SYNTHETIC account",
+                observed_at=start,
+            )
+        )
 
     posts: list[Post] = []
     truth: dict[str, dict[str, Any]] = {}
@@ -235,11 +277,25 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
         return _snowflake(when, seq)
 
     opening_time = start - timedelta(minutes=5)
-    opening = Post(platform=PLATFORM, id=new_id(opening_time), author_id=HOST_ID, author_handle=spec.host_handle,
-                   created_at=opening_time, text=f"Ask us anything: we answer your questions under #{spec.hashtag}",
-                   lang="en", kind="post", hashtags=[spec.hashtag], like_count=int(rng.integers(100, 5000)),
-                   repost_count=int(rng.integers(50, 2000)), reply_count=0, quote_count=0, observed_at=observed,
-                   conversation_id=None, source_file=f"synthetic:seed{spec.seed}", source_line=0)
+    opening = Post(
+        platform=PLATFORM,
+        id=new_id(opening_time),
+        author_id=HOST_ID,
+        author_handle=spec.host_handle,
+        created_at=opening_time,
+        text=f"Ask us anything: we answer your questions under #{spec.hashtag}",
+        lang="en",
+        kind="post",
+        hashtags=[spec.hashtag],
+        like_count=int(rng.integers(100, 5000)),
+        repost_count=int(rng.integers(50, 2000)),
+        reply_count=0,
+        quote_count=0,
+        observed_at=observed,
+        conversation_id=None,
+        source_file=f"synthetic:seed{spec.seed}",
+        source_line=0,
+    )
     posts.append(opening)
     truth[opening.id] = {"role": "host", "category": "host", "answer_id": None, "latency_s": None}
     posts_by_id: dict[str, Post] = {opening.id: opening}
@@ -265,11 +321,28 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
             target_id = event_ids[parent] if parent >= 0 else opening.id
             target_post = posts_by_id.get(target_id, opening)
             target_id = target_post.id
-            posts.append(Post(platform=PLATFORM, id=pid, author_id=author, author_handle=_handle(author), created_at=when,
-                              text=target_post.text, lang=target_post.lang, kind="repost", reposted_id=target_id,
-                              hashtags=list(target_post.hashtags), mentions=[target_post.author_handle or ""],
-                              like_count=0, repost_count=0, reply_count=0, quote_count=0, observed_at=observed,
-                              source_file=f"synthetic:seed{spec.seed}", source_line=k + 1))
+            posts.append(
+                Post(
+                    platform=PLATFORM,
+                    id=pid,
+                    author_id=author,
+                    author_handle=_handle(author),
+                    created_at=when,
+                    text=target_post.text,
+                    lang=target_post.lang,
+                    kind="repost",
+                    reposted_id=target_id,
+                    hashtags=list(target_post.hashtags),
+                    mentions=[target_post.author_handle or ""],
+                    like_count=0,
+                    repost_count=0,
+                    reply_count=0,
+                    quote_count=0,
+                    observed_at=observed,
+                    source_file=f"synthetic:seed{spec.seed}",
+                    source_line=k + 1,
+                )
+            )
             truth[pid] = {"role": "repost", "category": "repost", "answer_id": None, "latency_s": None}
             posts_by_id[pid] = posts[-1]
             continue
@@ -306,54 +379,121 @@ def simulate(spec: SimulationSpec, texts: dict[str, list[str]], language_texts: 
                 mentions = [target.author_handle or ""]
                 text = f"@{target.author_handle} {body}"
         hashtags = [spec.hashtag] if f"#{spec.hashtag}" in text else []
-        post = Post(platform=PLATFORM, id=pid, author_id=author, author_handle=_handle(author), created_at=when,
-                    text=text, lang=lang, kind="reply" if reply_to else "post", in_reply_to_id=reply_to,
-                    in_reply_to_author_id=reply_author, conversation_id=opening.id if reply_to else pid,
-                    hashtags=hashtags, mentions=[m for m in mentions if m],
-                    like_count=int(rng.poisson(3 if category in HOSTILE else 2)),
-                    repost_count=int(rng.poisson(2.0 if category == "mockery" else 0.8)),
-                    reply_count=0, quote_count=0, observed_at=observed,
-                    source_file=f"synthetic:seed{spec.seed}", source_line=k + 1)
+        post = Post(
+            platform=PLATFORM,
+            id=pid,
+            author_id=author,
+            author_handle=_handle(author),
+            created_at=when,
+            text=text,
+            lang=lang,
+            kind="reply" if reply_to else "post",
+            in_reply_to_id=reply_to,
+            in_reply_to_author_id=reply_author,
+            conversation_id=opening.id if reply_to else pid,
+            hashtags=hashtags,
+            mentions=[m for m in mentions if m],
+            like_count=int(rng.poisson(3 if category in HOSTILE else 2)),
+            repost_count=int(rng.poisson(2.0 if category == "mockery" else 0.8)),
+            reply_count=0,
+            quote_count=0,
+            observed_at=observed,
+            source_file=f"synthetic:seed{spec.seed}",
+            source_line=k + 1,
+        )
         posts.append(post)
         posts_by_id[pid] = post
-        truth[pid] = {"role": "audience", "category": category, "answer_id": None, "latency_s": None,
-                      "is_question": category in QUESTION_CATEGORIES}
+        truth[pid] = {
+            "role": "audience",
+            "category": category,
+            "answer_id": None,
+            "latency_s": None,
+            "is_question": category in QUESTION_CATEGORIES,
+        }
         # the host answers some questions (and rarely other posts)
         share = spec.answer_share.get(category, spec.reply_other)
         if rng.random() < share:
             latency = float(np.exp(np.log(spec.latency_median_min * 60) + spec.latency_sigma * rng.standard_normal()))
             answer_time = when + timedelta(seconds=latency)
-            answer = Post(platform=PLATFORM, id=new_id(answer_time), author_id=HOST_ID,
-                          author_handle=spec.host_handle, created_at=answer_time,
-                          text=f"@{post.author_handle} Thank you for the question. Our answer: we are working on it.",
-                          lang="en", kind="reply", in_reply_to_id=pid, in_reply_to_author_id=author,
-                          conversation_id=post.conversation_id, mentions=[post.author_handle or ""],
-                          like_count=int(rng.poisson(20)), repost_count=int(rng.poisson(5)), reply_count=0,
-                          quote_count=0, observed_at=observed, source_file=f"synthetic:seed{spec.seed}",
-                          source_line=k + 1)
+            answer = Post(
+                platform=PLATFORM,
+                id=new_id(answer_time),
+                author_id=HOST_ID,
+                author_handle=spec.host_handle,
+                created_at=answer_time,
+                text=f"@{post.author_handle} Thank you for the question. Our answer: we are working on it.",
+                lang="en",
+                kind="reply",
+                in_reply_to_id=pid,
+                in_reply_to_author_id=author,
+                conversation_id=post.conversation_id,
+                mentions=[post.author_handle or ""],
+                like_count=int(rng.poisson(20)),
+                repost_count=int(rng.poisson(5)),
+                reply_count=0,
+                quote_count=0,
+                observed_at=observed,
+                source_file=f"synthetic:seed{spec.seed}",
+                source_line=k + 1,
+            )
             pending_answers.append(answer)
             truth[answer.id] = {"role": "host", "category": "host", "answer_id": None, "latency_s": None}
             truth[pid]["answer_id"] = answer.id
             truth[pid]["latency_s"] = (answer_time - when).total_seconds()
             if rng.random() < spec.follow_up_share:
                 ft = answer_time + timedelta(seconds=float(rng.exponential(600)))
-                follow = Post(platform=PLATFORM, id=new_id(ft), author_id=author, author_handle=post.author_handle,
-                              created_at=ft, text=f"@{spec.host_handle} And what about the rest of my question?",
-                              lang="en", kind="reply", in_reply_to_id=answer.id, in_reply_to_author_id=HOST_ID,
-                              conversation_id=post.conversation_id, mentions=[spec.host_handle], like_count=0,
-                              repost_count=0, reply_count=0, quote_count=0, observed_at=observed,
-                              source_file=f"synthetic:seed{spec.seed}", source_line=k + 1)
+                follow = Post(
+                    platform=PLATFORM,
+                    id=new_id(ft),
+                    author_id=author,
+                    author_handle=post.author_handle,
+                    created_at=ft,
+                    text=f"@{spec.host_handle} And what about the rest of my question?",
+                    lang="en",
+                    kind="reply",
+                    in_reply_to_id=answer.id,
+                    in_reply_to_author_id=HOST_ID,
+                    conversation_id=post.conversation_id,
+                    mentions=[spec.host_handle],
+                    like_count=0,
+                    repost_count=0,
+                    reply_count=0,
+                    quote_count=0,
+                    observed_at=observed,
+                    source_file=f"synthetic:seed{spec.seed}",
+                    source_line=k + 1,
+                )
                 pending_answers.append(follow)
-                truth[follow.id] = {"role": "follow_up", "category": "question_genuine", "answer_id": None,
-                                    "latency_s": None, "is_question": True}
+                truth[follow.id] = {
+                    "role": "follow_up",
+                    "category": "question_genuine",
+                    "answer_id": None,
+                    "latency_s": None,
+                    "is_question": True,
+                }
                 if rng.random() < spec.follow_up_answer_share:
                     at = ft + timedelta(seconds=float(rng.exponential(900)))
-                    again = Post(platform=PLATFORM, id=new_id(at), author_id=HOST_ID, author_handle=spec.host_handle,
-                                 created_at=at, text=f"@{post.author_handle} Fair point, here is more.", lang="en",
-                                 kind="reply", in_reply_to_id=follow.id, in_reply_to_author_id=author,
-                                 conversation_id=post.conversation_id, mentions=[post.author_handle or ""],
-                                 like_count=1, repost_count=0, reply_count=0, quote_count=0, observed_at=observed,
-                                 source_file=f"synthetic:seed{spec.seed}", source_line=k + 1)
+                    again = Post(
+                        platform=PLATFORM,
+                        id=new_id(at),
+                        author_id=HOST_ID,
+                        author_handle=spec.host_handle,
+                        created_at=at,
+                        text=f"@{post.author_handle} Fair point, here is more.",
+                        lang="en",
+                        kind="reply",
+                        in_reply_to_id=follow.id,
+                        in_reply_to_author_id=author,
+                        conversation_id=post.conversation_id,
+                        mentions=[post.author_handle or ""],
+                        like_count=1,
+                        repost_count=0,
+                        reply_count=0,
+                        quote_count=0,
+                        observed_at=observed,
+                        source_file=f"synthetic:seed{spec.seed}",
+                        source_line=k + 1,
+                    )
                     pending_answers.append(again)
                     truth[again.id] = {"role": "host", "category": "host", "answer_id": None, "latency_s": None}
                     truth[follow.id]["answer_id"] = again.id
@@ -381,8 +521,13 @@ DERIVED = {  # the other tasks follow from the (labelled) category
     "offensive": {"abuse": "offensive"},
     "emotion": {"abuse": "anger", "question_critical": "anger", "support": "joy", "mockery": "anger"},
 }
-DEFAULTS = {"sentiment": "neutral", "irony": "non_irony", "offensive": "not-offensive", "hate": "not-hate",
-            "emotion": "optimism"}
+DEFAULTS = {
+    "sentiment": "neutral",
+    "irony": "non_irony",
+    "offensive": "not-offensive",
+    "hate": "not-hate",
+    "emotion": "optimism",
+}
 
 
 class TruthLabeler:
@@ -396,8 +541,10 @@ class TruthLabeler:
         self.langs = langs
 
     def versions(self) -> dict[str, str]:
-        return {task: f"simulation-truth-{task}@seed{self.spec.seed}" for task in
-                ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")}
+        return {
+            task: f"simulation-truth-{task}@seed{self.spec.seed}"
+            for task in ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")
+        }
 
     def _category(self, post_id: str) -> str:
         true = self.truth.get(post_id, {}).get("category", "other")
@@ -418,8 +565,11 @@ class TruthLabeler:
         for _, pid in keys:
             is_question = bool(self.truth.get(pid, {}).get("is_question"))
             u = _uniform(self.spec.seed, pid, "question")
-            questions.append("question" if u < (self.spec.question_tpr if is_question else self.spec.question_fpr)
-                             else "not-question")
+            questions.append(
+                "question"
+                if u < (self.spec.question_tpr if is_question else self.spec.question_fpr)
+                else "not-question"
+            )
         out: dict[str, tuple[list[str], np.ndarray]] = {}
         ones = np.ones(len(keys))
         out["discourse"] = (categories, ones * 0.8)
@@ -444,12 +594,24 @@ class TruthLabeler:
             row = np.asarray([noise[true].get(c, 0.0) for c in CATEGORIES], dtype=np.float64)
             gold += [i] * per
             predicted += rng.choice(len(CATEGORIES), size=per, p=row / row.sum()).tolist()
-        discourse = Validation("discourse", CATEGORIES, np.asarray(gold), np.asarray(predicted), method="acc",
-                               data=f"simulated: {per} posts per category through the spec's confusion matrix")
+        discourse = Validation(
+            "discourse",
+            CATEGORIES,
+            np.asarray(gold),
+            np.asarray(predicted),
+            method="acc",
+            data=f"simulated: {per} posts per category through the spec's confusion matrix",
+        )
         is_question = np.asarray([0] * per + [1] * per)
         flagged = rng.random(2 * per) < np.where(is_question == 1, self.spec.question_tpr, self.spec.question_fpr)
-        question = Validation("question", ("not-question", "question"), is_question, flagged.astype(np.int64),
-                              method="acc", data=f"simulated: {per} questions and {per} other posts")
+        question = Validation(
+            "question",
+            ("not-question", "question"),
+            is_question,
+            flagged.astype(np.int64),
+            method="acc",
+            data=f"simulated: {per} questions and {per} other posts",
+        )
         return {"discourse": discourse, "question": question}
 
     def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
@@ -468,12 +630,21 @@ def write_campaign(path: str | Path, spec: SimulationSpec, data_dir: str | Path)
     store = open_store(path)
     try:
         store.con.execute("BEGIN TRANSACTION")
-        record = begin_ingest(store, source_file=f"synthetic:seed{spec.seed}", source_path=None, source_size=None,
-                              source_mtime=None, format="synthetic", compression=None, options="{}", transaction=False)
+        record = begin_ingest(
+            store,
+            source_file=f"synthetic:seed{spec.seed}",
+            source_path=None,
+            source_size=None,
+            source_mtime=None,
+            format="synthetic",
+            compression=None,
+            options="{}",
+            transaction=False,
+        )
         accounts_written = False
         for start in range(0, len(simulation.posts), 50_000):
             sink = Sink(source_file=f"synthetic:seed{spec.seed}")
-            sink.matches = simulation.posts[start:start + 50_000]
+            sink.matches = simulation.posts[start : start + 50_000]
             if not accounts_written:
                 sink.accounts = list(simulation.accounts)
                 accounts_written = True
@@ -493,31 +664,38 @@ def _write_truth(store: Store, simulation: Simulation) -> None:
     import pyarrow as pa
 
     ids = list(simulation.truth)
-    table = pa.table({
-        "platform": [PLATFORM] * len(ids),
-        "post_id": ids,
-        "role": [simulation.truth[i]["role"] for i in ids],
-        "category": [simulation.truth[i]["category"] for i in ids],
-        "is_question": [bool(simulation.truth[i].get("is_question")) for i in ids],
-        "answer_id": [simulation.truth[i]["answer_id"] for i in ids],
-        "latency_s": pa.array([simulation.truth[i]["latency_s"] for i in ids], pa.float64()),
-    })
+    table = pa.table(
+        {
+            "platform": [PLATFORM] * len(ids),
+            "post_id": ids,
+            "role": [simulation.truth[i]["role"] for i in ids],
+            "category": [simulation.truth[i]["category"] for i in ids],
+            "is_question": [bool(simulation.truth[i].get("is_question")) for i in ids],
+            "answer_id": [simulation.truth[i]["answer_id"] for i in ids],
+            "latency_s": pa.array([simulation.truth[i]["latency_s"] for i in ids], pa.float64()),
+        }
+    )
     store.con.register("_truth", table)
     try:
         store.con.execute("CREATE OR REPLACE TABLE sim_truth AS SELECT * FROM _truth")
     finally:
         store.con.unregister("_truth")
-    store.con.execute("CREATE OR REPLACE TABLE sim_spec AS SELECT ? AS spec, ? AS realised",
-                      [json.dumps(asdict(simulation.spec), sort_keys=True),
-                       json.dumps(simulation.realised(), sort_keys=True)])
+    store.con.execute(
+        "CREATE OR REPLACE TABLE sim_spec AS SELECT ? AS spec, ? AS realised",
+        [json.dumps(asdict(simulation.spec), sort_keys=True), json.dumps(simulation.realised(), sort_keys=True)],
+    )
 
 
 def campaign_file(spec: SimulationSpec) -> dict[str, Any]:
     """The campaign settings of a simulated campaign (for ``parse_campaign``)."""
     start = datetime.fromisoformat(spec.start)
-    return {"name": f"SYNTHETIC {spec.hashtag}", "hosts": [spec.host_handle], "hashtags": [spec.hashtag],
-            "start": (start - timedelta(minutes=10)).isoformat(),
-            "end": (start + timedelta(hours=spec.hours + 48)).isoformat()}
+    return {
+        "name": f"SYNTHETIC {spec.hashtag}",
+        "hosts": [spec.host_handle],
+        "hashtags": [spec.hashtag],
+        "start": (start - timedelta(minutes=10)).isoformat(),
+        "end": (start + timedelta(hours=spec.hours + 48)).isoformat(),
+    }
 
 
 def truth_labeler(path: str | Path, spec: SimulationSpec) -> TruthLabeler:
@@ -526,9 +704,11 @@ def truth_labeler(path: str | Path, spec: SimulationSpec) -> TruthLabeler:
     try:
         rows = store.con.execute(
             "SELECT t.post_id, t.role, t.category, t.is_question, t.answer_id, t.latency_s, p.lang "
-            "FROM sim_truth t JOIN posts p ON p.id = t.post_id").fetchall()
+            "FROM sim_truth t JOIN posts p ON p.id = t.post_id"
+        ).fetchall()
     finally:
         store.close()
-    truth = {r[0]: {"role": r[1], "category": r[2], "is_question": r[3], "answer_id": r[4], "latency_s": r[5]}
-             for r in rows}
+    truth = {
+        r[0]: {"role": r[1], "category": r[2], "is_question": r[3], "answer_id": r[4], "latency_s": r[5]} for r in rows
+    }
     return TruthLabeler(spec, truth, {r[0]: r[6] or "und" for r in rows})

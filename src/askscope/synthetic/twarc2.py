@@ -14,8 +14,8 @@ import gzip
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,11 +23,32 @@ import msgspec
 
 TWITTER_EPOCH_MS = 1288834974657
 LANG_FOLDERS = {
-    "arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
-    "italian": "it", "portuguese": "pt", "spanish": "es",
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
 }
-LOCATIONS = ["London", "Gaza", "New York, NY", "Paris, France", "Berlin", "", "Earth", "Istanbul",
-             "Cairo, Egypt", "Tel Aviv", "Toronto", "Lagos, Nigeria", "Mumbai", "São Paulo", "Madrid"]
+LOCATIONS = [
+    "London",
+    "Gaza",
+    "New York, NY",
+    "Paris, France",
+    "Berlin",
+    "",
+    "Earth",
+    "Istanbul",
+    "Cairo, Egypt",
+    "Tel Aviv",
+    "Toronto",
+    "Lagos, Nigeria",
+    "Mumbai",
+    "São Paulo",
+    "Madrid",
+]
 SOURCES = ["Twitter for iPhone", "Twitter for Android", "Twitter Web App", "TweetDeck", "Twitter for iPad"]
 DOMAINS = [
     ("10", "Person", "Named people in the world like Nelson Mandela"),
@@ -36,9 +57,14 @@ DOMAINS = [
     ("123", "Ongoing News Story", "Ongoing News Stories like 'Brexit'"),
     ("29", "Events [Entity Service]", "Real world events."),
 ]
-ENTITIES = [("1001503516555337728", "Middle East"), ("847090575954272256", "Politics"),
-            ("1220701888179359745", "COVID-19"), ("857212166100754432", "News"),
-            ("10038764303", "Diplomacy"), ("834828264786898945", "Public relations")]
+ENTITIES = [
+    ("1001503516555337728", "Middle East"),
+    ("847090575954272256", "Politics"),
+    ("1220701888179359745", "COVID-19"),
+    ("857212166100754432", "News"),
+    ("10038764303", "Diplomacy"),
+    ("834828264786898945", "Public relations"),
+]
 
 
 def load_texts(data_dir: str | Path, limit: int | None = None) -> list[tuple[str, str]]:
@@ -82,8 +108,7 @@ def _iso(when: datetime) -> str:
 
 
 class _Generator:
-    def __init__(self, texts: list[tuple[str, str]], seed: int, hashtag: str, start: datetime,
-                 n_posts: int) -> None:
+    def __init__(self, texts: list[tuple[str, str]], seed: int, hashtag: str, start: datetime, n_posts: int) -> None:
         self.rng = random.Random(seed)
         self.texts = texts
         self.hashtag = hashtag
@@ -98,7 +123,7 @@ class _Generator:
 
     def _account(self, index: int) -> dict[str, Any]:
         rng = self.rng
-        created = datetime(2008, 1, 1, tzinfo=timezone.utc) + timedelta(days=rng.randrange(0, 2600))
+        created = datetime(2008, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(0, 2600))
         handle = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9)))
         handle += str(index) if rng.random() < 0.6 else "_" + str(index)
         text, _ = self.texts[rng.randrange(len(self.texts))]
@@ -166,25 +191,44 @@ class _Generator:
             mentions = []
             for user in named:
                 start = text.find("@" + user["username"])
-                mentions.append({"start": max(start, 0), "end": max(start, 0) + 1 + len(user["username"]),
-                                 "username": user["username"], "id": user["id"]})
+                mentions.append(
+                    {
+                        "start": max(start, 0),
+                        "end": max(start, 0) + 1 + len(user["username"]),
+                        "username": user["username"],
+                        "id": user["id"],
+                    }
+                )
             entities["mentions"] = mentions
         if with_url:
             short = "https://t.co/" + "".join(rng.choice("abcdefghijkLMNOPQ0123456789") for _ in range(10))
-            entities["urls"] = [{
-                "start": len(text) + 1, "end": len(text) + 24, "url": short,
-                "expanded_url": f"https://news.example.org/{rng.randrange(10**6)}/story",
-                "display_url": "news.example.org/…", "status": 200,
-                "title": "A story", "unwound_url": f"https://news.example.org/{rng.randrange(10**6)}/story",
-            }]
+            entities["urls"] = [
+                {
+                    "start": len(text) + 1,
+                    "end": len(text) + 24,
+                    "url": short,
+                    "expanded_url": f"https://news.example.org/{rng.randrange(10**6)}/story",
+                    "display_url": "news.example.org/…",
+                    "status": 200,
+                    "title": "A story",
+                    "unwound_url": f"https://news.example.org/{rng.randrange(10**6)}/story",
+                }
+            ]
         if rng.random() < 0.4:
-            entities["annotations"] = [{"start": 0, "end": 5, "probability": round(rng.random(), 4),
-                                        "type": rng.choice(["Person", "Place", "Organization"]),
-                                        "normalized_text": text[:5]}]
+            entities["annotations"] = [
+                {
+                    "start": 0,
+                    "end": 5,
+                    "probability": round(rng.random(), 4),
+                    "type": rng.choice(["Person", "Place", "Organization"]),
+                    "normalized_text": text[:5],
+                }
+            ]
         return entities
 
-    def _tweet(self, author: dict[str, Any], when: datetime, kind: str,
-               parent: dict[str, Any] | None) -> dict[str, Any]:
+    def _tweet(
+        self, author: dict[str, Any], when: datetime, kind: str, parent: dict[str, Any] | None
+    ) -> dict[str, Any]:
         rng = self.rng
         self.seq += 1
         tweet_id = _snowflake(when, self.seq)
@@ -217,14 +261,19 @@ class _Generator:
             "id": tweet_id,
             "created_at": _iso(when),
             "edit_history_tweet_ids": [tweet_id],
-            "edit_controls": {"edits_remaining": 5, "is_edit_eligible": kind == "original",
-                              "editable_until": _iso(when + timedelta(minutes=30))},
+            "edit_controls": {
+                "edits_remaining": 5,
+                "is_edit_eligible": kind == "original",
+                "editable_until": _iso(when + timedelta(minutes=30)),
+            },
         }
         if rng.random() < 0.55:
             picks = rng.sample(ENTITIES, k=rng.randint(1, 3))
             tweet["context_annotations"] = [
-                {"domain": dict(zip(("id", "name", "description"), rng.choice(DOMAINS))),
-                 "entity": {"id": eid, "name": name, "description": name}}
+                {
+                    "domain": dict(zip(("id", "name", "description"), rng.choice(DOMAINS))),
+                    "entity": {"id": eid, "name": name, "description": name},
+                }
                 for eid, name in picks
             ]
         if parent is not None:
@@ -259,8 +308,11 @@ class _Generator:
                 parent = None
                 if kind != "original":
                     pool = self.recent[-5000:]
-                    parent = pool[min(int(rng.paretovariate(1.1)) - 1, len(pool) - 1) * -1 - 1] \
-                        if rng.random() < 0.5 else rng.choice(pool)
+                    parent = (
+                        pool[min(int(rng.paretovariate(1.1)) - 1, len(pool) - 1) * -1 - 1]
+                        if rng.random() < 0.5
+                        else rng.choice(pool)
+                    )
                     if kind == "retweet" and "retweeted" in [r["type"] for r in parent.get("referenced_tweets", [])]:
                         kind = "reply"
                 tweet = self._tweet(self._author(), self.now, kind, parent)
@@ -284,16 +336,28 @@ class _Generator:
                     tweets.setdefault(parent["id"], parent)
                     users.setdefault(parent["author_id"], self._by_id(parent["author_id"]))
                 for key in tweet.get("attachments", {}).get("media_keys", []):
-                    media.append({"media_key": key, "type": "photo", "width": 1200, "height": 675,
-                                  "url": f"https://pbs.twimg.com/media/{key}.jpg"})
+                    media.append(
+                        {
+                            "media_key": key,
+                            "type": "photo",
+                            "width": 1200,
+                            "height": 675,
+                            "url": f"https://pbs.twimg.com/media/{key}.jpg",
+                        }
+                    )
             page: dict[str, Any] = {
                 "data": [t for t, _, _ in data],
                 "includes": {"users": list(users.values()), "tweets": list(tweets.values())},
-                "meta": {"newest_id": data[0][0]["id"], "oldest_id": data[-1][0]["id"],
-                         "result_count": len(data), "next_token": f"{rng.getrandbits(128):032x}"},
+                "meta": {
+                    "newest_id": data[0][0]["id"],
+                    "oldest_id": data[-1][0]["id"],
+                    "result_count": len(data),
+                    "next_token": f"{rng.getrandbits(128):032x}",
+                },
                 "__twarc": {
-                    "url": "https://api.twitter.com/2/tweets/search/all?query=%23" + self.hashtag
-                           + "&max_results=100&expansions=author_id%2Creferenced_tweets.id",
+                    "url": "https://api.twitter.com/2/tweets/search/all?query=%23"
+                    + self.hashtag
+                    + "&max_results=100&expansions=author_id%2Creferenced_tweets.id",
                     "version": "2.14.0",
                     "retrieved_at": (self.now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
                 },
@@ -311,7 +375,7 @@ def write_twarc2(
     *,
     seed: int = 0,
     hashtag: str = "AskCampaign",
-    start: datetime = datetime(2015, 3, 13, 12, 0, tzinfo=timezone.utc),
+    start: datetime = datetime(2015, 3, 13, 12, 0, tzinfo=UTC),
     page_size: int = 100,
     gzip_output: bool = False,
 ) -> GenStats:
