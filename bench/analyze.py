@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, sys, time
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
-from askscope.report import report
-from askscope.store import open_store
+from askscope.reports import report
+from askscope.store.core import open_store
 from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler
 
 path, posts = sys.argv[1], int(sys.argv[2])

@@ -114,10 +114,10 @@ def _cli(*args: str) -> tuple[float, str]:
 
 
 def speed(posts: int, data: Path, folder: Path) -> dict[str, object]:
-    from askscope.analyze import analyze
+    from askscope.analysis import analyze
     from askscope.campaign import parse_campaign
     from askscope.coding import draw_sample, estimate, import_codes, write_sample
-    from askscope.store import open_store
+    from askscope.store.core import open_store
     from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler, write_campaign
 
     path = folder / "campaign.duckdb"
@@ -168,11 +168,11 @@ def real(seeds: int, data: Path, folder: Path) -> dict[str, object]:
     post), analysed with the bundled classifiers; for each seed a 300-post sample coded with the
     tweets' own labels. Whether the PPI interval of the irony share covers the true share, and
     its width beside the coded-only one."""
-    from askscope.analyze import analyze
+    from askscope.analysis import analyze
     from askscope.campaign import parse_campaign
     from askscope.coding import draw_sample, estimate, import_codes, write_sample
-    from askscope.ingestion import ingest
-    from askscope.store import open_store
+    from askscope.ingestion.engine import ingest
+    from askscope.store.core import open_store
 
     texts = (data / "tweeteval" / "irony" / "val_text.txt").read_text(encoding="utf-8").splitlines()
     gold = (data / "tweeteval" / "irony" / "val_labels.txt").read_text().split()

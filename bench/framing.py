@@ -1,6 +1,6 @@
 """Frame detection quality: the bundled sentence encoder against hashed character n-grams.
 
-Two real settings, both scored with the shipped code (``askscope.metrics.framing``: keyword
+Two real settings, both scored with the shipped code (``askscope.classify.frames``: keyword
 match, similarity to the examples' centroid, threshold calibrated on the examples against the
 bundled background posts):
 
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from askscope.campaign import Frame, load_campaign
-from askscope.metrics.framing import BundledEmbedder, Embedder, NgramEmbedder, background_texts, calibrate, score
+from askscope.classify.frames import BundledEmbedder, Embedder, NgramEmbedder, background_texts, calibrate, score
 
 HERE = Path(__file__).parent
 TARGETS = ("abortion", "atheism", "climate", "feminist", "hillary")

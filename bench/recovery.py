@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_seed(seed: int, posts: int, data: Path, folder: Path) -> dict[str, bool | float | None]:
-    from askscope.analyze import analyze
+    from askscope.analysis import analyze
     from askscope.campaign import parse_campaign
-    from askscope.store import open_store
+    from askscope.store.core import open_store
     from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler, write_campaign
 
     path = folder / f"sim-{seed}.duckdb"

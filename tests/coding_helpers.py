@@ -11,9 +11,9 @@ from pathlib import Path
 
 from conftest import shared
 
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
-from askscope.store import open_store
+from askscope.store.core import open_store
 from askscope.synthetic.campaign import CATEGORIES, SimulationSpec, campaign_file, truth_labeler, write_campaign
 
 

@@ -246,7 +246,7 @@ def analysed_store(variant: str) -> Path:
     code and kept in the temporary folder (the lens tests copy it; mutation testing runs the
     tests thousands of times and would otherwise rebuild it each time)."""
     import askscope
-    from askscope.analyze import analyze
+    from askscope.analysis import analyze
     from askscope.campaign import parse_campaign
 
     folder = Path(tempfile.gettempdir()) / "askscope-test-lens-campaign" / _source_digest()

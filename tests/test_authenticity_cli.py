@@ -14,9 +14,9 @@ import askscope
 from askscope.authenticity import analyze_authenticity
 from askscope.authenticity.analysis import TABLES
 from askscope.authenticity.planting import plant_groups
-from askscope.authenticity.stage import Authenticity  # registers the stage
+from askscope.authenticity.stage import Authenticity
 from askscope.campaign import Campaign
-from askscope.stages import REGISTRY, Context, run_stages
+from askscope.stages import Context, registered, run_stages
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -149,9 +149,11 @@ def test_a_tiny_store_works(tmp_path):
 
 
 def test_registered_stage_runs_in_the_pipeline(store_copy):
-    assert REGISTRY["authenticity"] is Authenticity
-    stage = REGISTRY["authenticity"]
-    assert stage.requires == () and set(stage.provides) == set(TABLES)
+    assert registered()["authenticity"] is Authenticity
+    stage = registered()["authenticity"]
+    # it needs only the posts; it reads the campaign set and the labels when they exist
+    assert stage.requires == ("posts",) and {"relations", "labels"} <= set(stage.reads)
+    assert set(stage.provides) == set(TABLES)
     with askscope.open_store(store_copy) as store:
         ctx = Context(store, Campaign(name="x", hosts=()), settings={"authenticity": {"null_runs": 2}})
         summaries = run_stages(ctx, only=["authenticity"])
@@ -190,7 +192,7 @@ def test_tables_and_command_are_documented(tmp_path):
 def test_inside_analyze_with_the_relations_stage(store_copy, tmp_path):
     """The lead's pipeline: threads and relations first, then authenticity uses P and the reposts
     that amplify it (the campaign: RumourEval's Germanwings threads, hosted by a real account)."""
-    from askscope.analyze import analyze
+    from askscope.analysis import analyze
 
     with askscope.open_store(store_copy) as store:
         host = one(
@@ -203,7 +205,7 @@ def test_inside_analyze_with_the_relations_stage(store_copy, tmp_path):
     summaries = analyze(
         store_copy,
         str(campaign),
-        only=["threads", "relations", "authenticity"],
+        only=["reply_trees", "relations", "authenticity"],
         settings={"authenticity": {"null_runs": 2}},
     )
     population = summaries["authenticity"]["population"]

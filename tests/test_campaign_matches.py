@@ -11,7 +11,7 @@ from conftest import rows, run_cli
 
 import askscope
 import askscope.demo
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import CampaignError, parse_campaign
 
 OPENING_POST = "544329935943237632"  # @Uber_Sydney's tweet that the replies answer
@@ -36,7 +36,7 @@ def test_the_unedited_template_host_is_an_error_naming_the_busiest_accounts(sydn
 
 def test_a_misspelt_host_gets_the_closest_handles(sydney):
     with pytest.raises(CampaignError, match=r"Uber_Sydny \(closest handles in the store: .*Uber_Sydney"):
-        analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydny"]}), only=["threads", "relations"])
+        analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydny"]}), only=["reply_trees", "relations"])
 
 
 def test_hashtags_that_match_nothing_list_the_commonest(sydney):
@@ -49,7 +49,7 @@ def test_hashtags_that_match_nothing_list_the_commonest(sydney):
         analyze(
             sydney,
             parse_campaign({"name": "t", "hosts": ["Uber_Sydney"], "hashtags": ["NoSuchTag"]}),
-            only=["threads", "relations"],
+            only=["reply_trees", "relations"],
         )
 
 
@@ -58,11 +58,11 @@ def test_a_window_with_no_post_is_an_error(sydney):
         {"name": "t", "hosts": ["Uber_Sydney"], "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}
     )
     with pytest.raises(CampaignError, match="matches no post in the window 2020-01-01T00:00:00Z"):
-        analyze(sydney, campaign, only=["threads", "relations"])
+        analyze(sydney, campaign, only=["reply_trees", "relations"])
 
 
 def test_the_default_window_opens_with_the_hosts_opening_post(sydney):
-    analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["threads", "relations"])
+    analyze(sydney, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["reply_trees", "relations"])
     with askscope.open_store(sydney) as store:
         opened = rows(store, "SELECT created_at FROM posts WHERE id = ?", [OPENING_POST])[0][0]
         first_reply = rows(store, "SELECT min(created_at) FROM relations WHERE in_campaign AND relation <> 'host'")[0][

@@ -11,8 +11,8 @@ from lens_campaign import analysed_store
 from PIL import Image
 
 import askscope
-from askscope.report.charts import MIN_POSTS_FOR_SHARE, hostile_series, render_all
-from askscope.report.document import build
+from askscope.reports.charts import MIN_POSTS_FOR_SHARE, hostile_series, render_all
+from askscope.reports.document import build
 
 
 def _doc(points, bucket="1 hour"):

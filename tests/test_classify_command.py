@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from askscope.classify.command import classify_command
+from askscope.cli.classify import classify_command
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EMOTION = DATA / "tweeteval" / "emotion" / "val_text.txt"
@@ -71,7 +71,7 @@ def test_unknown_task_is_a_user_error() -> None:
 
 
 def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
-    code = "from askscope.classify.command import main; main()"
+    code = "from askscope.cli.classify import main; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "--task", "hate", str(tmp_path / "nope.txt")], capture_output=True, text=True
     )
@@ -81,7 +81,7 @@ def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_real_process_pipes_stdin_to_stdout(tmp_path: Path) -> None:
-    code = "from askscope.classify.command import main; main()"
+    code = "from askscope.cli.classify import main; main()"
     posts = sample(tmp_path, 8).read_text(encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", code, "--task", "hate"], input=posts, capture_output=True, text=True, check=True

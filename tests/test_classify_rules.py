@@ -46,7 +46,7 @@ def test_error_rates() -> None:
     # 100 gold negatives (10 predicted positive), 50 gold positives (40 found).
     rates = error_rates([[90, 10], [10, 40]], ["no", "yes"])
     assert rates["yes"] == {"tpr": 0.8, "fpr": 0.1, "precision": 0.8, "support": 50}
-    # the one adjusted_share lives in askscope.metrics.stats (tests/test_quantify_stats.py)
+    # the one adjusted_share lives in askscope.lenses.stats (tests/test_quantify_stats.py)
 
 
 # One row per scenario: the most likely label of each task, and the category the rule must give.

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import fixture, run_cli
 
-from askscope import schema
+from askscope.store import schema
 
 FILES = [
     fixture("x-v2", "two_tweets.jsonl"),

@@ -12,14 +12,14 @@ import pytest
 from coding_helpers import build_campaign, coded, copy_store, read_sample, truth, write_dialect
 from conftest import fixture, run_cli
 
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
 from askscope.coding.codebook import CODEBOOK, codebook_markdown
 from askscope.coding.estimates import estimate
 from askscope.coding.importing import import_codes
 from askscope.coding.sampling import allocate, draw_sample, write_sample
-from askscope.metrics.validated import validated_shares
-from askscope.store import open_store
+from askscope.lenses.validated import validated_shares
+from askscope.store.core import open_store
 from askscope.synthetic.campaign import CATEGORIES, SimulationSpec, campaign_file
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -357,8 +357,8 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
         assert share["validated"]["ci"] == pytest.approx([ppi["low"], ppi["high"]])
         assert share["validated"]["basis"] == validated["basis"]
     # the report states the basis and shows the three estimates side by side, in HTML and Markdown
-    from askscope.report import report
-    from askscope.report.verdicts import pct
+    from askscope.reports import report
+    from askscope.reports.verdicts import pct
 
     mock = validated["shares"]["mockery"]
     row = " | ".join(
@@ -438,7 +438,7 @@ def test_docs_codebook_is_generated_from_the_code():
 
 
 def test_docs_cover_every_code_subcommand_and_option():
-    from askscope.cli import cli
+    from askscope.cli.main import cli
 
     text = (DOCS / "cli.md").read_text()
     group = cli.commands["code"]

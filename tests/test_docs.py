@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from askscope.cli import cli
+from askscope.cli.main import cli
 from askscope.post import REJECT_REASONS
-from askscope.schema import PUBLIC_TABLES
+from askscope.store.schema import PUBLIC_TABLES
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -42,7 +42,7 @@ def test_every_reject_reason_is_documented():
 
 
 def test_every_stage_table_is_documented():
-    from askscope.analyze import stages
+    from askscope.analysis import stages
 
     text = (DOCS / "schema.md").read_text()
     for stage in stages():

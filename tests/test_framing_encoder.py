@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import askscope
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import load_campaign
 from askscope.classify import embed, models
-from askscope.metrics import framing
-from askscope.metrics.framing import BundledEmbedder, NgramEmbedder, calibrate, default_embedder, score
-from askscope.report import report
+from askscope.classify.frames import BundledEmbedder, NgramEmbedder, calibrate, default_embedder, score
+from askscope.lenses import framing
+from askscope.reports import report
 
 # The demo's campaign (@Uber_Sydney during the Sydney siege) with four example sentences per frame,
 # written for this test (none of them is a post of the demo).

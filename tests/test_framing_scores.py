@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from askscope.campaign import Frame
-from askscope.metrics import framing
-from askscope.metrics.framing import NgramEmbedder, calibrate, score
+from askscope.classify.frames import NgramEmbedder, calibrate, score
+from askscope.lenses import framing
 
 
 class TableEmbedder:

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import askscope
-from askscope.batch import build_batch
 from askscope.readers import make_head
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.csv import CsvReader
 from askscope.readers.x_v1 import XV1Reader
 from askscope.readers.x_v2 import XV2Reader
+from askscope.store.batch import build_batch
 
 V2_LINES = [
     line

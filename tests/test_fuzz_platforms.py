@@ -13,13 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fuzz import FUZZ, _check, mutated_json
 
-from askscope.batch import build_batch
 from askscope.readers import make_head
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.bluesky import BlueskyReader
 from askscope.readers.cassette import CassetteReader
 from askscope.readers.mastodon import MastodonReader
 from askscope.readers.reddit import RedditReader
+from askscope.store.batch import build_batch
 
 MAX_BODY = 150_000
 

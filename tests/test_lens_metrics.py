@@ -36,16 +36,16 @@ import pytest
 from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
 
 import askscope
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
-from askscope.metrics import authenticity_lens as authenticity_module
-from askscope.metrics import engagement as engagement_module
-from askscope.metrics.authenticity_lens import authenticity
-from askscope.metrics.backfire import _time_to_backlash, backfire
-from askscope.metrics.common import LensInput, bucket_for, campaign_span, load_input
-from askscope.metrics.engagement import engagement
-from askscope.metrics.framing_lens import framing
-from askscope.report import report
+from askscope.lenses import authenticity as authenticity_module
+from askscope.lenses import engagement as engagement_module
+from askscope.lenses.authenticity import authenticity
+from askscope.lenses.backfire import _time_to_backlash, backfire
+from askscope.lenses.common import LensInput, bucket_for, campaign_span, load_input
+from askscope.lenses.engagement import engagement
+from askscope.lenses.framing import framing
+from askscope.reports import report
 
 
 @pytest.fixture
@@ -764,7 +764,7 @@ def test_corrected_answer_rate_without_excluded_authors_and_when_not_estimable(o
 def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hour):
     from dataclasses import replace
 
-    from askscope.metrics.backfire import _volume, audience_table
+    from askscope.lenses.backfire import _volume, audience_table
 
     inp = load_input(open_store("campaign"), SEED)
     inp = replace(inp, window_end=None if end is None else START + end)

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import run_cli, shared
 
-from askscope.classify.command import classify_command
+from askscope.cli.classify import classify_command
 
 
 def hate_sample(tmp_path: Path, hateful: int = 30, other: int = 170) -> tuple[Path, float]:

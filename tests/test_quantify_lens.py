@@ -1,5 +1,5 @@
 """Corrected shares in the lenses: the backfire lens's category and hostile shares come from the
-quantification estimator, and the one ``adjusted_share`` (askscope.metrics.stats)."""
+quantification estimator, and the one ``adjusted_share`` (askscope.lenses.stats)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from askscope.classify.quantify import Validation
-from askscope.metrics import stats
-from askscope.metrics.backfire import NOT_CORRECTED, _category_shares, _hostile
-from askscope.metrics.common import CATEGORIES, LensInput
+from askscope.lenses import stats
+from askscope.lenses.backfire import NOT_CORRECTED, _category_shares, _hostile
+from askscope.lenses.common import LensInput
+from askscope.vocabulary import CATEGORIES
 
 
 def test_adjusted_share_hand_worked() -> None:
@@ -122,7 +123,7 @@ def test_probabilities_are_used_when_the_method_needs_them() -> None:
 def test_capture_corrected_through_the_estimator() -> None:
     import pyarrow as pa
 
-    from askscope.metrics.backfire import _capture
+    from askscope.lenses.backfire import _capture
 
     class Store:
         class con:  # noqa: N801 - a stand-in for the DuckDB connection

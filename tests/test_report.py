@@ -12,9 +12,9 @@ import pytest
 from conftest import run_cli, shared
 
 import askscope
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
-from askscope.report import report
+from askscope.reports import report
 from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler, write_campaign
 
 TASKS = ("sentiment", "irony", "offensive", "hate", "emotion", "question", "language", "discourse")
@@ -259,7 +259,7 @@ def test_analyze_and_report_cli(tmp_path):
     assert again.returncode == 1 and "exists" in again.stderr
     stages = run_cli("stages")
     assert [line.split()[1] for line in stages.stdout.splitlines() if line[0].isdigit()] == [
-        "threads",
+        "reply_trees",
         "relations",
         "classify",
         "authenticity",
@@ -288,7 +288,7 @@ def test_pseudonymised_report_hides_participants_not_hosts(tmp_path):
 
 def test_authenticity_lens_finds_planted_groups_and_recomputes_the_lenses_without_them(tmp_path):
     from askscope.authenticity.planting import plant_groups
-    from askscope.store import open_store
+    from askscope.store.core import open_store
 
     path = str(tmp_path / "planted.duckdb")
     spec = SimulationSpec(seed=3, posts=1500)

@@ -14,7 +14,7 @@ import pytest
 import scipy.stats
 from statsmodels.stats.proportion import proportion_confint
 
-from askscope.metrics import stats
+from askscope.lenses import stats
 
 
 def _generator(seed: int, name: str) -> np.random.Generator:

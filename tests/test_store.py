@@ -9,7 +9,7 @@ import pytest
 from conftest import fixture, one, post, rows, shared
 
 import askscope
-from askscope import schema
+from askscope.store import schema
 
 V2 = [
     "two_tweets.jsonl",
@@ -198,7 +198,7 @@ def test_schema_version_older_is_migrated(store_path, monkeypatch):
 
     monkeypatch.setattr(schema, "OLDEST_MIGRATABLE", schema.SCHEMA_VERSION - 1)
     monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1, migrate)
-    from askscope import store as store_module
+    from askscope.store import core as store_module
 
     monkeypatch.setattr(store_module, "OLDEST_MIGRATABLE", schema.SCHEMA_VERSION - 1)
     with askscope.open_store(store_path, read_only=False) as store:
@@ -320,7 +320,7 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     (folder / "d.jsonl").write_bytes(open(fixture("x-v2", "two_tweets.jsonl"), "rb").read())
     (folder / "e.jsonl").write_bytes(open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read())
     grouped = askscope.ingest(str(tmp_path / "g.duckdb"), [str(folder)], workers=0)
-    from askscope import ingestion as ingest_module
+    from askscope.ingestion import engine as ingest_module
 
     monkeypatch.setattr(ingest_module, "SMALL_INPUT_BYTES", -1)
     single = askscope.ingest(str(tmp_path / "s.duckdb"), [str(folder)], workers=0)

@@ -9,7 +9,7 @@ import pytest
 from conftest import fixture, rows, shared
 
 import askscope
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
 from askscope.stages.base import StageError
 
@@ -40,7 +40,7 @@ def _structure_edges() -> tuple[set[tuple[str, str]], set[str]]:
 
 def test_every_parent_child_edge_of_rumoureval_is_rebuilt(rumoureval_store):
     campaign = parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]})
-    summary = analyze(rumoureval_store, campaign, only=["threads", "relations"])["threads"]
+    summary = analyze(rumoureval_store, campaign, only=["reply_trees", "relations"])["reply_trees"]
     truth, nodes = _structure_edges()
     with askscope.open_store(rumoureval_store) as store:
         present = {i for (i,) in rows(store, "SELECT id FROM posts")}
@@ -59,7 +59,7 @@ def test_every_parent_child_edge_of_rumoureval_is_rebuilt(rumoureval_store):
 
 
 def test_depth_and_roots(rumoureval_store):
-    analyze(rumoureval_store, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["threads"])
+    analyze(rumoureval_store, parse_campaign({"name": "t", "hosts": ["Uber_Sydney"]}), only=["reply_trees"])
     with askscope.open_store(rumoureval_store) as store:
         # charliehebdo 552783667052167168 -> 552785374507175936 -> 552786226546495488 -> 552789345628069888
         assert rows(
@@ -72,7 +72,7 @@ def test_missing_parents_are_counted_and_explained(tmp_path):
     # withheld.jsonl replies to tweets the API could not return (its errors say so)
     db = str(tmp_path / "w.duckdb")
     askscope.ingest(db, [str(shared("fixtures", "x-v2", "withheld.jsonl"))])
-    summary = analyze(db, parse_campaign({"name": "t", "hosts": ["nobody"]}), only=["threads"])["threads"]
+    summary = analyze(db, parse_campaign({"name": "t", "hosts": ["nobody"]}), only=["reply_trees"])["reply_trees"]
     with askscope.open_store(db) as store:
         orphans = rows(store, "SELECT count(*) FROM threads WHERE parent_missing")[0][0]
         explained = rows(store, "SELECT parent_id, api_error FROM missing_parents WHERE api_error IS NOT NULL")
@@ -85,7 +85,7 @@ def test_missing_parents_are_counted_and_explained(tmp_path):
 
 def test_relations_of_the_uber_sydney_thread(rumoureval_store):
     campaign = parse_campaign({"name": "UberSydney", "hosts": ["Uber_Sydney"], "hashtags": ["#SydneySiege"]})
-    summary = analyze(rumoureval_store, campaign, only=["threads", "relations"])["relations"]
+    summary = analyze(rumoureval_store, campaign, only=["reply_trees", "relations"])["relations"]
     assert summary["hosts_resolved"] == [
         {"ref": "Uber_Sydney", "author_id": "508110571", "handle": "Uber_Sydney", "role": "host"}
     ]
@@ -125,7 +125,7 @@ def test_window_from_the_campaign_file_excludes_posts_outside(rumoureval_store):
 def test_only_a_stage_whose_inputs_never_ran_is_an_error(tmp_path):
     db = str(tmp_path / "s.duckdb")
     askscope.ingest(db, [fixture("x-v2", "two_tweets.jsonl")])
-    with pytest.raises(StageError, match="needs 'threads'"):
+    with pytest.raises(StageError, match="requires table 'threads'"):
         analyze(db, parse_campaign({"name": "t", "hosts": ["x"]}), only=["relations"])
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from askscope.report.verdicts import (
+from askscope.reports.verdicts import (
     authenticity,
     backfire,
     best,
@@ -159,7 +159,7 @@ def test_pct(value, text):
     ],
 )
 def test_minutes(seconds, text):
-    from askscope.report.verdicts import _minutes
+    from askscope.reports.verdicts import _minutes
 
     assert _minutes(seconds) == text
 

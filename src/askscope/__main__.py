@@ -1,5 +1,5 @@
 """python -m askscope"""
 
-from askscope.cli import main
+from askscope.cli.main import main
 
 main()

@@ -26,8 +26,21 @@ from pathlib import Path
 from typing import Any
 
 from askscope.errors import AskscopeError
+from askscope.timefmt import iso
 
+#: The platforms of askscope's own readers; :func:`platforms` adds those of plugin readers.
 PLATFORMS = ("x", "mastodon", "bluesky", "reddit")
+
+
+def platforms() -> tuple[str, ...]:
+    """Every platform a registered reader reads (built-ins first)."""
+    from askscope.readers import readers
+
+    found = [*PLATFORMS]
+    for cls in readers():
+        if cls.platform not in found and cls.platform != "any":
+            found.append(cls.platform)
+    return tuple(found)
 
 
 class CampaignError(AskscopeError):
@@ -88,8 +101,8 @@ class Campaign:
             "hosts": [str(h) for h in self.hosts],
             "representatives": [str(r) for r in self.representatives],
             "hashtags": list(self.hashtags),
-            "start": self.start.isoformat().replace("+00:00", "Z") if self.start else None,
-            "end": self.end.isoformat().replace("+00:00", "Z") if self.end else None,
+            "start": iso(self.start) if self.start else None,
+            "end": iso(self.end) if self.end else None,
             "frames": {f.name: {"keywords": list(f.keywords), "examples": list(f.examples)} for f in self.frames},
         }
 
@@ -113,7 +126,7 @@ def _account(value: str, default_platform: str, key: str, source: str | None) ->
     text = value.strip()
     platform = default_platform
     head, sep, rest = text.partition(":")
-    if sep and head.lower() in PLATFORMS:
+    if sep and head.lower() in platforms():
         platform, text = head.lower(), rest.strip()
     text = text.lstrip("@")
     if not text:
@@ -155,9 +168,9 @@ def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
     if not isinstance(name, str) or not name.strip():
         raise CampaignError(f"{_where(source)}'name' must be a non-empty string", 'for example: name = "AskHamas"')
     platform = data.get("platform", "x")
-    if platform not in PLATFORMS:
+    if platform not in platforms():
         raise CampaignError(
-            f"{_where(source)}'platform' must be one of {', '.join(PLATFORMS)}, not {platform!r}",
+            f"{_where(source)}'platform' must be one of {', '.join(platforms())}, not {platform!r}",
             'for example: platform = "x"',
         )
     if "hosts" not in data:

@@ -8,18 +8,43 @@
     with askscope.open_store("campaign.duckdb", read_only=True) as store:
         accounts = coordinated_account_set(store, "co_repost")  # {(platform, author_id), ...}
 
-Importing :mod:`askscope.authenticity.stage` registers the ``authenticity`` stage (``askscope
-authenticity`` does; ``askscope.analyze`` does once it is listed among its built-in stages).
+The ``authenticity`` stage (:mod:`askscope.authenticity.stage`) is registered with the other
+built-in stages in :mod:`askscope.builtins`.
 """
 
-from askscope.authenticity.analysis import TABLES, analyze_authenticity, coordinated_account_set
-from askscope.authenticity.settings import NETWORKS, AuthenticityError, AuthenticitySettings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> module; loaded on first use, so importing this package is cheap.
+_EXPORTS = {
+    "AuthenticityError": "askscope.authenticity.settings",
+    "AuthenticitySettings": "askscope.authenticity.settings",
+    "NETWORKS": "askscope.authenticity.settings",
+    "TABLES": "askscope.authenticity.analysis",
+    "analyze_authenticity": "askscope.authenticity.analysis",
+    "coordinated_account_set": "askscope.authenticity.analysis",
+}
 
 __all__ = [
-    "NETWORKS",
-    "TABLES",
     "AuthenticityError",
     "AuthenticitySettings",
+    "NETWORKS",
+    "TABLES",
     "analyze_authenticity",
     "coordinated_account_set",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers
+    from askscope.authenticity.analysis import TABLES, analyze_authenticity, coordinated_account_set
+    from askscope.authenticity.settings import NETWORKS, AuthenticityError, AuthenticitySettings
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -4,7 +4,6 @@ returns a JSON-able summary (deterministic: the same store and settings give the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -18,7 +17,9 @@ from askscope.authenticity.duplicates import near_duplicate_clusters
 from askscope.authenticity.population import POPULATION, build_population
 from askscope.authenticity.settings import AuthenticityError, AuthenticitySettings
 from askscope.campaign import Campaign
-from askscope.store import Store
+from askscope.store.core import Store, column_names
+from askscope.timefmt import iso, iso_ms
+from askscope.vocabulary import HOSTILE
 
 #: Public tables this analysis writes (each documented in docs/schema.md).
 TABLES = (
@@ -32,11 +33,7 @@ TABLES = (
     "account_signals",
 )
 #: Discourse categories counted as hostile (METRICS.md, lens 1).
-HOSTILE_CATEGORIES = ("mockery", "abuse", "question_critical")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+HOSTILE_CATEGORIES = HOSTILE
 
 
 def analyze_authenticity(
@@ -80,8 +77,8 @@ def analyze_authenticity(
     return {
         "population": {
             "source": population.source,
-            "start": _iso(population.start),
-            "end": _iso(population.end),
+            "start": iso(population.start),
+            "end": iso(population.end),
             "posts": population.posts,
             "reposts": population.reposts,
             "accounts": population.authors,
@@ -101,13 +98,7 @@ def analyze_authenticity(
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    rows = con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-    ).fetchall()
-    out: dict[str, set[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, set()).add(column)
-    return out
+    return column_names(con)
 
 
 def _hostile_table(
@@ -196,14 +187,9 @@ def _bursts(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings, host
             "burstiness": None if b is None else round(b, 6),
             "bursts": len(found),
             "top_level": max((x.level for x in found), default=0),
-            "first_burst_start": _iso_ms(int(ms[first.start])) if first else None,
+            "first_burst_start": iso_ms(int(ms[first.start])) if first else None,
         }
     return summary
-
-
-def _iso_ms(ms: int) -> str:
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def coordinated_account_set(store: Store, network: str | None = None) -> set[tuple[str, str]]:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pyarrow as pa
 
-from askscope.store import Store
+from askscope.store.core import Store
 
 SOURCE = "SYNTHETIC planted coordination"
 BEHAVIOURS = ("co_repost", "co_post", "co_similar", "co_link", "co_reply")

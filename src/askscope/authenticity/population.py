@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 
 from askscope.campaign import Campaign
+from askscope.store.core import column_names
 
 #: The temporary table :func:`build_population` writes.
 POPULATION = "auth_population"
@@ -49,12 +50,7 @@ class Population:
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-    ).fetchall():
-        out.setdefault(table, set()).add(column)
-    return out
+    return column_names(con)
 
 
 def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:

@@ -1,9 +1,10 @@
 """The ``authenticity`` stage: lens 4 inside ``askscope analyze``.
 
 Settings come from ``ctx.settings["authenticity"]`` (a mapping of
-:class:`~askscope.authenticity.settings.AuthenticitySettings` fields). It requires no other
-stage: with the ``relations`` stage's table it uses the campaign set, without it the window; with
-the classify stage's ``labels`` it also finds the bursts of hostile posts.
+:class:`~askscope.authenticity.settings.AuthenticitySettings` fields). It requires only the posts;
+it reads the ``relations`` stage's campaign set when it exists (else it works on the window) and
+the ``classify`` stage's labels (to find the bursts of hostile posts), so the runner puts it
+after those stages when they run.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from askscope.authenticity.analysis import TABLES, analyze_authenticity
-
-# Registered after the stages whose tables it reads when they exist (relations: the campaign set;
-# classify: the hostile labels), so a pipeline that runs them runs authenticity after them. It
-# requires none of them: alone it works on the campaign window.
-from askscope.stages import classify, relations  # noqa: F401, E402  (registration order)
-from askscope.stages.base import Context, Stage, register  # noqa: E402
+from askscope.stages.base import Context, Stage
 
 
-@register
 class Authenticity(Stage):
     name = "authenticity"
     description = "co-action networks, null floor, coordinated groups, near-duplicates, bursts, account signals"
-    requires = ()
+    requires = ("posts",)
+    reads = ("hosts", "relations", "campaign_window", "labels")
     provides = TABLES
 
     def run(self, ctx: Context) -> dict[str, Any]:

@@ -10,16 +10,34 @@ fine-tuned multi-task MiniLM encoder in ONNX (int8) plus n-gram models, loaded o
 ['question']
 """
 
-from askscope.classify.info import error_rates, model_info
-from askscope.classify.predict import TaskResult, classify, discourse_categories, embed
-from askscope.classify.quantify import Shares, Validation, estimate_shares, load_validation
-from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> module; loaded on first use, so importing this package is cheap.
+_EXPORTS = {
+    "DISCOURSE_CATEGORIES": "askscope.classify.tasks",
+    "MODEL_TASKS": "askscope.classify.tasks",
+    "Shares": "askscope.classify.quantify",
+    "TASKS": "askscope.classify.tasks",
+    "TaskResult": "askscope.classify.predict",
+    "UnknownTaskError": "askscope.classify.tasks",
+    "Validation": "askscope.classify.quantify",
+    "classify": "askscope.classify.predict",
+    "discourse_categories": "askscope.classify.predict",
+    "embed": "askscope.classify.predict",
+    "error_rates": "askscope.classify.info",
+    "estimate_shares": "askscope.classify.quantify",
+    "load_validation": "askscope.classify.quantify",
+    "model_info": "askscope.classify.info",
+}
 
 __all__ = [
     "DISCOURSE_CATEGORIES",
     "MODEL_TASKS",
-    "TASKS",
     "Shares",
+    "TASKS",
     "TaskResult",
     "UnknownTaskError",
     "Validation",
@@ -31,3 +49,18 @@ __all__ = [
     "load_validation",
     "model_info",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers
+    from askscope.classify.info import error_rates, model_info
+    from askscope.classify.predict import TaskResult, classify, discourse_categories, embed
+    from askscope.classify.quantify import Shares, Validation, estimate_shares, load_validation
+    from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

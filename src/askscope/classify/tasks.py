@@ -1,19 +1,11 @@
-"""The tasks askscope classifies, and their label sets."""
+"""The tasks askscope classifies, and their label sets (defined in :mod:`askscope.vocabulary`)."""
 
 from __future__ import annotations
 
-MODEL_TASKS = ("sentiment", "irony", "offensive", "hate", "emotion", "question")
-DERIVED_TASKS = ("language", "discourse")
-TASKS = MODEL_TASKS + DERIVED_TASKS
+from askscope.vocabulary import CATEGORIES as DISCOURSE_CATEGORIES
+from askscope.vocabulary import DERIVED_TASKS, MODEL_TASKS, TASKS
 
-DISCOURSE_CATEGORIES = (
-    "question_genuine",
-    "question_critical",
-    "mockery",
-    "abuse",
-    "support",
-    "other",
-)
+__all__ = ["DERIVED_TASKS", "DISCOURSE_CATEGORIES", "MODEL_TASKS", "TASKS", "UnknownTaskError", "resolve"]
 
 
 class UnknownTaskError(ValueError):

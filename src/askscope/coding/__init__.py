@@ -11,13 +11,35 @@
 The web app's coding view is meant to sit on these functions. See docs/coding.md.
 """
 
-from askscope.coding.agreement import Agreement, agreement, consensus, write_disagreements
-from askscope.coding.codebook import CODEBOOK, CODING_TASKS, codebook_markdown
-from askscope.coding.estimates import Estimates, estimate
-from askscope.coding.importing import ImportResult, import_codes
-from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
-from askscope.coding.sampling import Sample, draw_sample, write_sample
-from askscope.coding.tables import ADJUDICATION, CODING_TABLES, CodingError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> module; loaded on first use, so importing this package is cheap.
+_EXPORTS = {
+    "ADJUDICATION": "askscope.coding.tables",
+    "Agreement": "askscope.coding.agreement",
+    "CODEBOOK": "askscope.coding.codebook",
+    "CODING_TABLES": "askscope.coding.tables",
+    "CODING_TASKS": "askscope.coding.codebook",
+    "CodingError": "askscope.coding.tables",
+    "Estimates": "askscope.coding.estimates",
+    "ImportResult": "askscope.coding.importing",
+    "Interval": "askscope.coding.ppi",
+    "Sample": "askscope.coding.sampling",
+    "agreement": "askscope.coding.agreement",
+    "codebook_markdown": "askscope.coding.codebook",
+    "coded_share": "askscope.coding.ppi",
+    "consensus": "askscope.coding.agreement",
+    "draw_sample": "askscope.coding.sampling",
+    "estimate": "askscope.coding.estimates",
+    "import_codes": "askscope.coding.importing",
+    "ppi_share": "askscope.coding.ppi",
+    "wilson": "askscope.coding.ppi",
+    "write_disagreements": "askscope.coding.agreement",
+    "write_sample": "askscope.coding.sampling",
+}
 
 __all__ = [
     "ADJUDICATION",
@@ -42,3 +64,21 @@ __all__ = [
     "write_disagreements",
     "write_sample",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers
+    from askscope.coding.agreement import Agreement, agreement, consensus, write_disagreements
+    from askscope.coding.codebook import CODEBOOK, CODING_TASKS, codebook_markdown
+    from askscope.coding.estimates import Estimates, estimate
+    from askscope.coding.importing import ImportResult, import_codes
+    from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
+    from askscope.coding.sampling import Sample, draw_sample, write_sample
+    from askscope.coding.tables import ADJUDICATION, CODING_TABLES, CodingError
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

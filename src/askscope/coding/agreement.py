@@ -25,7 +25,7 @@ import numpy as np
 
 from askscope.coding.codebook import get_task
 from askscope.coding.tables import ADJUDICATION, CodingError, table_names
-from askscope.store import Store
+from askscope.store.core import Store
 
 BOOTSTRAP = 1000
 

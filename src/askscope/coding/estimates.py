@@ -29,7 +29,7 @@ from askscope.coding.agreement import code_fractions, consensus, read_codes
 from askscope.coding.codebook import get_task
 from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
 from askscope.coding.tables import CodingError, frame_labels, table_names
-from askscope.store import Store
+from askscope.store.core import Store
 
 
 @dataclass

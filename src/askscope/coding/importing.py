@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from askscope.coding.codebook import get_task
 from askscope.coding.tables import ADJUDICATION, CodingError, ensure_tables, table_names
-from askscope.store import Store, now_utc
+from askscope.store.core import Store, now_utc
 
 _DELIMITERS = (",", ";", "\t")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -29,7 +29,8 @@ import pyarrow as pa
 from askscope.coding.codebook import codebook_csv_rows, get_task
 from askscope.coding.tables import STRATIFY_FIELDS, CodingError, ensure_tables, frame_sql, require_analysis
 from askscope.errors import UsageError
-from askscope.store import Store, now_utc
+from askscope.store.core import Store, now_utc, table_names
+from askscope.timefmt import iso
 
 #: The sample file's columns, in order.
 SAMPLE_COLUMNS = (
@@ -230,7 +231,7 @@ def post_details(
             "post_id": post_id,
             "url": url or "",
             "author": author or "",
-            "created_at": created_at.isoformat().replace("+00:00", "Z") if created_at else "",
+            "created_at": iso(created_at) if created_at else "",
             "parent_text": parent_text or "",
             "text": text or "",
             "code": "",
@@ -258,7 +259,7 @@ def _pseudonymise(store: Store, rows: list[dict[str, Any]]) -> None:
     dropped (they name the author)."""
     con = store.con
     hosts: set[str] = set()
-    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'hosts'").fetchall()[0][0]:
+    if "hosts" in table_names(con):
         hosts = {h.lower() for (h,) in con.execute("SELECT handle FROM hosts WHERE handle IS NOT NULL").fetchall()}
     names: dict[str, str] = {}
 

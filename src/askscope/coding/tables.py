@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Final
 
 from askscope.errors import AskscopeError
-from askscope.store import Store
+from askscope.store.core import Store, column_names
+from askscope.store.core import table_names as catalog_tables
 
 
 class CodingError(AskscopeError):
@@ -76,12 +77,7 @@ def ensure_tables(store: Store) -> None:
 
 
 def table_names(store: Store) -> set[str]:
-    return {
-        r[0]
-        for r in store.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    }
+    return catalog_tables(store.con)
 
 
 def require_analysis(store: Store, task: str) -> None:
@@ -119,12 +115,7 @@ def frame_labels(store: Store, task: str) -> list[tuple[str, str, str | None, li
     of the task's frame, sorted. The probabilities are the classify stage's ``probabilities``
     (every class of the task, in the order of its labels) where the store has them."""
     require_analysis(store, task)
-    columns = {
-        r[0]
-        for r in store.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'"
-        ).fetchall()
-    }
+    columns = column_names(store.con, "labels").get("labels", set())
     probabilities = "m.probabilities" if "probabilities" in columns else "NULL"
     return store.con.execute(
         frame_sql(task, f"r.platform, r.post_id, m.label, {probabilities}") + " ORDER BY r.platform, r.post_id",

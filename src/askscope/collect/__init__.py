@@ -6,11 +6,47 @@ requests driven by a JSON state; shared HTTP with retries and rate limits
 (:mod:`~askscope.collect.http`), the checkpointed writer (:mod:`~askscope.collect.checkpoint`),
 the runner (:func:`collect`), the reply-tree completeness report
 (:mod:`~askscope.collect.completeness`) and the ``askscope collect`` commands
-(:mod:`~askscope.collect.command`). See docs/collect.md.
+(:mod:`~askscope.cli.collect`). See docs/collect.md.
 """
 
-from askscope.collect.http import CollectError, CredentialsError, HttpClient, Limits, Request
-from askscope.collect.plan import Plan
-from askscope.collect.runner import CollectResult, collect
+from __future__ import annotations
 
-__all__ = ["CollectError", "CollectResult", "CredentialsError", "HttpClient", "Limits", "Plan", "Request", "collect"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> module; loaded on first use, so importing this package is cheap.
+_EXPORTS = {
+    "CollectError": "askscope.collect.http",
+    "CollectResult": "askscope.collect.runner",
+    "CredentialsError": "askscope.collect.http",
+    "HttpClient": "askscope.collect.http",
+    "Limits": "askscope.collect.http",
+    "Plan": "askscope.collect.plan",
+    "Request": "askscope.collect.http",
+    "collect": "askscope.collect.runner",
+}
+
+__all__ = [
+    "CollectError",
+    "CollectResult",
+    "CredentialsError",
+    "HttpClient",
+    "Limits",
+    "Plan",
+    "Request",
+    "collect",
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers
+    from askscope.collect.http import CollectError, CredentialsError, HttpClient, Limits, Request
+    from askscope.collect.plan import Plan
+    from askscope.collect.runner import CollectResult, collect
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -19,11 +19,11 @@ from typing import Any
 
 import msgspec
 
-from askscope.batch import build_batch
 from askscope.readers import reader_for
 from askscope.readers.base import RawRecord, Sink
-from askscope.store import BatchCounts, IngestRecord, Store, now_utc
-from askscope.write import begin_ingest, finish_ingests, write_batch
+from askscope.store.batch import build_batch
+from askscope.store.core import BatchCounts, IngestRecord, Store, now_utc, table_names
+from askscope.store.write import begin_ingest, finish_ingests, write_batch
 
 TABLE = "collect_checkpoints"
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -75,12 +75,7 @@ def load(store: Store, task: str) -> Checkpoint | None:
 
 
 def all_checkpoints(store: Store) -> list[Checkpoint]:
-    tables = {
-        r[0]
-        for r in store.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    }
+    tables = table_names(store.con)
     if TABLE not in tables:
         return []
     return [

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from askscope.store import Store
+from askscope.store.core import Store
 
 
 @dataclass

@@ -12,7 +12,7 @@ from askscope.collect.checkpoint import CollectionWriter, ensure_table, load
 from askscope.collect.completeness import Completeness, completeness
 from askscope.collect.http import HttpClient
 from askscope.collect.plan import Plan
-from askscope.store import BatchCounts, Store, open_store
+from askscope.store.core import BatchCounts, Store, open_store
 
 #: Called after each stored response: (responses stored this session, new posts so far, what).
 ProgressCallback = Callable[[int, int, str], None]

@@ -18,6 +18,7 @@ from askscope._version import __version__
 from askscope.collect.http import Request, Response
 from askscope.collect.plan import Plan, State
 from askscope.errors import UsageError
+from askscope.timefmt import iso
 
 API_URL = "https://api.x.com"
 EXPANSIONS = (
@@ -114,7 +115,7 @@ class XSearch(Plan):
             {
                 "url": response.url,
                 "version": f"askscope-{__version__}",
-                "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z"),
+                "retrieved_at": iso(retrieved_at),
             }
         )
         if body.startswith(b"{") and body[1:].strip() != b"}":

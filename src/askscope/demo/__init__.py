@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from askscope.analyze import analyze
+from askscope.analysis import analyze
 from askscope.campaign import load_campaign
-from askscope.ingestion import ingest
-from askscope.report import report
+from askscope.ingestion.engine import ingest
+from askscope.reports import report
 
 DATA = "uber_sydney.zip"
 CAMPAIGN = "campaign.toml"

@@ -2,7 +2,8 @@
 
 :func:`detect` asks each reader, in order, whether the head of an input looks like its format;
 an input no reader recognises is an :class:`~askscope.errors.UnknownFormatError` that names the
-formats tried. New formats register by being added to :data:`READERS`.
+formats tried. Readers are registered through the ``askscope_readers`` hook (built-ins in
+:mod:`askscope.builtins`, plugins by entry point): :func:`readers` lists them in sniffing order.
 """
 
 from __future__ import annotations
@@ -11,48 +12,37 @@ from typing import Any
 
 from askscope.errors import UnknownFormatError, UsageError
 from askscope.readers.base import Head, RawRecord, Reader, Sink
-from askscope.readers.bluesky import BlueskyReader
-from askscope.readers.cassette import CassetteReader
-from askscope.readers.csv import CsvReader
-from askscope.readers.framing import make_head
-from askscope.readers.mastodon import MastodonReader
-from askscope.readers.reddit import RedditReader
-from askscope.readers.x_v1 import XV1Reader
-from askscope.readers.x_v2 import XV2Reader
+from askscope.readers.records import make_head
 
-#: Reader classes in sniffing order. Cassettes (recorded HTTP exchanges) are unwrapped first; the
-#: Mastodon, Bluesky and Reddit readers come next: their
-#: sniffers need platform-specific fields, while the X readers accept any object with an id and a
-#: text (a deleted Mastodon status has both).
-READERS: tuple[type[Reader], ...] = (
-    CassetteReader,
-    MastodonReader,
-    BlueskyReader,
-    RedditReader,
-    XV2Reader,
-    XV1Reader,
-    CsvReader,
-)
+__all__ = ["readers", "Head", "RawRecord", "Reader", "Sink", "detect", "make_head", "reader_for", "format_names"]
 
-__all__ = ["READERS", "Head", "RawRecord", "Reader", "Sink", "detect", "make_head", "reader_for", "format_names"]
+
+def readers() -> list[type[Reader]]:
+    """Every registered reader class (built-ins and plugins) in sniffing order."""
+    from askscope import registry
+
+    found: list[type[Reader]] = registry.readers()
+    return found
 
 
 def format_names() -> list[str]:
-    return [r.name for r in READERS]
+    return [r.name for r in readers()]
 
 
 def reader_for(name: str, options: dict[str, Any] | None = None) -> Reader:
     """A reader by its format name (``x-v2``), configured with ``options`` (CSV: mapping,
     platform)."""
-    for cls in READERS:
+    for cls in readers():
         if cls.name == name:
             return _make(cls, options or {})
     raise UsageError(f"unknown format {name!r}", "formats: " + ", ".join(format_names()))
 
 
 def _make(cls: type[Reader], options: dict[str, Any]) -> Reader:
-    if cls is CsvReader:
-        return CsvReader(
+    from askscope.readers.csv import CsvReader
+
+    if issubclass(cls, CsvReader):
+        return cls(
             mapping=options.get("mapping"),
             platform=options.get("platform") or "x",
             date_order=options.get("date_order"),
@@ -65,14 +55,14 @@ def detect(head: Head, name: str, options: dict[str, Any] | None = None) -> Read
     """The first reader whose ``sniff`` accepts ``head``; ``name`` is the input's name for the
     error message."""
     options = options or {}
-    for cls in READERS:
+    for cls in readers():
         reader = _make(cls, options)
         if reader.sniff(head):
             return reader
     if not head.data.strip():
         raise UnknownFormatError(f"{name} is empty", "nothing to ingest; check the file")
-    tried = ", ".join(r.name for r in READERS)
+    tried = ", ".join(r.name for r in readers())
     hint = "askscope formats describes each format; name one with --format if you know it"
-    if head.framing == "text":
+    if head.layout == "text":
         hint = "for a CSV with other column names, map them: --map COLUMN=id --map COLUMN=text"
     raise UnknownFormatError(f"{name}: unrecognised format (tried {tried})", hint)

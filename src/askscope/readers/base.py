@@ -8,7 +8,7 @@ A reader is a small object with two jobs:
   into canonical :class:`~askscope.post.Post` / :class:`~askscope.post.Account` records, or
   :class:`~askscope.post.Reject` entries, added to ``sink``.
 
-Splitting an input into raw records is shared (:mod:`askscope.readers.framing`) except where a
+Splitting an input into raw records is shared (:mod:`askscope.readers.records`) except where a
 format needs its own (CSV). Keeping ``parse`` a pure function of one raw record is what lets the
 store replay stored raw payloads through a fixed reader (``askscope reparse``) and lets ingest
 parse records in worker processes.
@@ -23,34 +23,10 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, ClassVar
 
 from askscope.post import Account, ApiError, Post, Reject
+from askscope.readers.records import Head, RawRecord, json_records
 
 EXCERPT_CHARS = 200
 _MIN = datetime.min.replace(tzinfo=UTC)
-
-
-@dataclass(slots=True)
-class RawRecord:
-    """One input record: where it starts and its bytes. ``value`` is set when the framing already
-    decoded it (elements of a JSON document); ``parse`` then need not decode ``raw`` again."""
-
-    line: int
-    offset: int
-    raw: bytes
-    value: Any = None
-
-
-@dataclass(slots=True)
-class Head:
-    """What sniffers look at: the first bytes of the (decompressed) input and, for JSON, up to a
-    few decoded sample records."""
-
-    data: bytes
-    framing: str  # "jsonl", "json" (one document) or "text"
-    samples: list[Any] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
 @dataclass(slots=True)
@@ -209,7 +185,7 @@ def utc(dt: datetime | None) -> datetime | None:
 
 class Reader(ABC):
     """The interface of an input format. Subclasses set the class attributes and implement
-    :meth:`sniff` and :meth:`parse`; JSON formats inherit :meth:`records` from the framing."""
+    :meth:`sniff` and :meth:`parse`; JSON formats inherit :meth:`records` from :mod:`askscope.readers.records`."""
 
     #: Short name used on the command line and in the ``ingests`` table (``x-v2``).
     name: ClassVar[str]
@@ -219,15 +195,22 @@ class Reader(ABC):
     description: ClassVar[str]
     #: True when :meth:`parse` may run in a worker process (no state between records).
     parallel: ClassVar[bool] = True
+    #: Readers are asked to sniff in ascending order: cassettes 0, platform formats 50 (the
+    #: default), the permissive X readers 80 (any object with an id and a text), CSV 90.
+    sniff_order: ClassVar[int] = 50
+    #: True when API responses of this format may come inside recorded HTTP cassettes (the
+    #: cassette reader then hands each response body to the first such reader that sniffs it).
+    in_cassettes: ClassVar[bool] = False
+    #: True when a response needs its request URL and retrieval time to be read (the cassette
+    #: reader wraps it as :func:`askscope.readers.collected.wrap` does for ``askscope collect``).
+    needs_request: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, head: Head) -> bool:
         """True when ``head`` looks like this format."""
 
     def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
-        """Split the input into raw records. JSON formats share the JSON framing."""
-        from askscope.readers.framing import json_records
-
+        """Split the input into raw records. JSON formats share the JSON record splitting."""
         return json_records(stream, head)
 
     @abstractmethod

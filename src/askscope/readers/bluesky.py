@@ -84,11 +84,13 @@ class BlueskyReader(Reader):
     name = "bluesky"
     platform = PLATFORM
     description = "Bluesky post views (searchPosts, feeds, getPostThread) and app.bsky.feed.post records (Jetstream)"
+    in_cassettes = True
+    needs_request = True
 
     def sniff(self, head: Head) -> bool:
-        if head.framing == "jsonl":
+        if head.layout == "jsonl":
             return any(_looks_bluesky(sample) for sample in head.samples[:5])
-        if head.framing == "json":
+        if head.layout == "json":
             if head_names_platform(head.data, PLATFORM):
                 return True
             text = head.data[:65536]

@@ -29,15 +29,9 @@ import msgspec
 
 from askscope.errors import InputError
 from askscope.readers.base import Head, RawRecord, Reader, Sink, excerpt_of
-from askscope.readers.bluesky import BlueskyReader
 from askscope.readers.collected import wrap
-from askscope.readers.framing import make_head
-from askscope.readers.mastodon import MastodonReader
-from askscope.readers.reddit import RedditReader
-from askscope.readers.x_v1 import XV1Reader
-from askscope.readers.x_v2 import XV2Reader
+from askscope.readers.records import make_head
 
-_WRAPPED = ("mastodon", "bluesky", "reddit")
 SKIPPED = "__askscope_skipped"
 BROKEN = "__askscope_broken_cassette"
 _SECRET = re.compile(r"token|key|secret|password|passwd|auth|sig|session|code", re.I)
@@ -49,14 +43,18 @@ class CassetteReader(Reader):
     name = "cassette"
     platform = "any"
     description = "recorded HTTP exchanges (Betamax JSON, VCR YAML): each response read by its platform's reader"
+    sniff_order = 0
     parallel = False
 
     def __init__(self) -> None:
-        self._readers: list[Reader] = [MastodonReader(), BlueskyReader(), RedditReader(), XV2Reader(), XV1Reader()]
+        from askscope import registry
+
+        # every registered reader of API responses (built-ins and plugins), in sniffing order
+        self._readers: list[Reader] = [cls() for cls in registry.readers() if cls.in_cassettes]
 
     def sniff(self, head: Head) -> bool:
         start = head.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
-        if head.framing == "text":
+        if head.layout == "text":
             return start.startswith((b"interactions:", b"http_interactions:"))
         if not start.startswith(b"{"):
             return False
@@ -65,11 +63,11 @@ class CassetteReader(Reader):
     def records(self, stream: BinaryIO, head: Head) -> Iterator[RawRecord]:
         data = stream.read()
         try:
-            recorded_exchanges = list(_exchanges(data, head.framing))
+            recorded_exchanges = list(_exchanges(data, head.layout))
         except InputError as exc:
             # A damaged cassette is one bad record (rejected with the decoder's message), not an
             # error that stops the other inputs.
-            reason = "invalid_value" if head.framing == "text" else "invalid_json"
+            reason = "invalid_value" if head.layout == "text" else "invalid_json"
             yield RawRecord(1, 0, msgspec.json.encode({BROKEN: [reason, exc.message, excerpt_of(data)]}))
             return
         for number, (method, url, recorded, status, body) in enumerate(recorded_exchanges, 1):
@@ -80,7 +78,7 @@ class CassetteReader(Reader):
                 # its body, which may hold credentials. parse rejects it, so it is still counted.
                 yield RawRecord(number, 0, msgspec.json.encode({SKIPPED: f"{method} {url} (HTTP {status})"}))
                 continue
-            if reader.name in _WRAPPED:
+            if reader.needs_request:
                 body = wrap(reader.name, url, recorded or datetime.now(UTC), body)
             yield RawRecord(number, 0, body)
 
@@ -101,7 +99,7 @@ class CassetteReader(Reader):
 
     def _reader_for(self, body: bytes) -> Reader | None:
         head = make_head(body[:262144])
-        if head.framing == "jsonl" and not head.samples:
+        if head.layout == "jsonl" and not head.samples:
             # A one-line document longer than the head: decode it whole to sniff it.
             try:
                 head.samples.append(msgspec.json.decode(body))
@@ -122,9 +120,9 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), ""))
 
 
-def _exchanges(data: bytes, framing: str) -> Iterator[tuple[str, str, datetime | None, int, bytes]]:
+def _exchanges(data: bytes, layout: str) -> Iterator[tuple[str, str, datetime | None, int, bytes]]:
     """(method, request URL, recording time, status, response body) of each recorded exchange."""
-    if framing == "text":
+    if layout == "text":
         try:
             import yaml
         except ImportError as exc:  # pragma: no cover - PyYAML is installed with the test extra

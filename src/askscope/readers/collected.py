@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from askscope.readers.base import RawRecord, Sink, excerpt_of, utc
+from askscope.timefmt import iso
 
 ENVELOPE_KEY = "__askscope"
 #: Marker returned by :func:`decode_any` after it rejected a record.
@@ -51,9 +52,7 @@ class Envelope(msgspec.Struct):
 
 def wrap(platform: str, url: str, retrieved_at: datetime, body: bytes) -> bytes:
     """The raw record a collector stores for one response ``body`` (kept byte for byte)."""
-    meta = msgspec.json.encode(
-        {"platform": platform, "url": url, "retrieved_at": retrieved_at.isoformat().replace("+00:00", "Z")}
-    )
+    meta = msgspec.json.encode({"platform": platform, "url": url, "retrieved_at": iso(retrieved_at)})
     return b'{"' + ENVELOPE_KEY.encode() + b'":' + meta + b',"body":' + body.strip() + b"}"
 
 
@@ -102,7 +101,7 @@ def decode_typed(
     kind: Any,
     lenient: Callable[[Any, RawRecord, Sink], None],
 ) -> Any:
-    """The record decoded as ``kind`` (with ``decoder`` from bytes, or converted when the framing
+    """The record decoded as ``kind`` (with ``decoder`` from bytes, or converted when the record splitting
     already decoded it), or None when it was handled otherwise: JSON that is broken is rejected,
     JSON with a value of the wrong type somewhere goes to ``lenient`` (which keeps what it can,
     item by item)."""

@@ -170,6 +170,7 @@ class CsvReader(Reader):
     name = "csv"
     platform = "x"
     description = "CSV (twarc2 csv columns, common aliases, or --map col=field)"
+    sniff_order = 90
 
     def __init__(
         self,
@@ -204,7 +205,7 @@ class CsvReader(Reader):
         return targets
 
     def sniff(self, head: Head) -> bool:
-        if head.framing != "text":
+        if head.layout != "text":
             return False
         first = head.text.splitlines()[0] if head.text else ""
         if not first:

@@ -184,6 +184,8 @@ class MastodonReader(Reader):
     name = "mastodon"
     platform = PLATFORM
     description = "Mastodon API statuses (timelines, hashtag timelines, context, search)"
+    in_cassettes = True
+    needs_request = True
     #: Records are read in one process, in order: the instance found in the input's first records
     #: (see :meth:`records`) qualifies the ids of the records after them.
     parallel = False
@@ -193,9 +195,9 @@ class MastodonReader(Reader):
         self.instance = instance
 
     def sniff(self, head: Head) -> bool:
-        if head.framing == "jsonl":
+        if head.layout == "jsonl":
             return any(_looks_mastodon(sample) for sample in head.samples[:5])
-        if head.framing == "json":
+        if head.layout == "json":
             if head_names_platform(head.data, PLATFORM):
                 return True
             text = head.data[:65536]
@@ -210,7 +212,7 @@ class MastodonReader(Reader):
         records = super().records(stream, head)
         if self.instance is not None:
             return records
-        if head.framing == "json":
+        if head.layout == "json":
             # A document is decoded whole anyway: look for a local status in all of it.
             items = list(records)
             self.instance = _instance_in_values([item.value for item in items])

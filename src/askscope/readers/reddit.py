@@ -158,11 +158,13 @@ class RedditReader(Reader):
     name = "reddit"
     platform = PLATFORM
     description = "Reddit API listings and comment trees, morechildren results, NDJSON dumps"
+    in_cassettes = True
+    needs_request = True
 
     def sniff(self, head: Head) -> bool:
-        if head.framing == "jsonl":
+        if head.layout == "jsonl":
             return any(_looks_reddit(sample) for sample in head.samples[:5])
-        if head.framing == "json":
+        if head.layout == "json":
             if head_names_platform(head.data, PLATFORM):
                 return True
             text = head.data[:65536]

@@ -201,12 +201,14 @@ class XV1Reader(Reader):
     name = "x-v1"
     platform = PLATFORM
     description = "X/Twitter API v1.1 (tweet objects, arrays, search responses, streaming lines)"
+    sniff_order = 80
+    in_cassettes = True
 
     def sniff(self, head: Head) -> bool:
-        if head.framing == "jsonl":
+        if head.layout == "jsonl":
             content = [s for s in head.samples if not _is_control(s)]
             return bool(content) and all(_looks_v1(s) for s in content[:3])
-        if head.framing == "json":
+        if head.layout == "json":
             if head.samples:
                 return _looks_v1(head.samples[0])
             text = head.data[:65536]

@@ -197,11 +197,13 @@ class XV2Reader(Reader):
     name = "x-v2"
     platform = PLATFORM
     description = "X/Twitter API v2 (twarc2 pages, twarc2 flattened lines, data arrays)"
+    sniff_order = 80
+    in_cassettes = True
 
     def sniff(self, head: Head) -> bool:
-        if head.framing == "jsonl":
+        if head.layout == "jsonl":
             return any(_looks_v2(sample) for sample in head.samples[:5])
-        if head.framing == "json":
+        if head.layout == "json":
             return _looks_v2(head.samples[0]) if head.samples else _json_head_looks_v2(head.data)
         return False
 

@@ -1,6 +1,6 @@
-"""Analysis stages (see :mod:`askscope.stages.base`). Importing this package registers the
-built-in stages."""
+"""Analysis stages (see :mod:`askscope.stages.base`). The built-in stages are registered through
+the ``askscope_stages`` hook in :mod:`askscope.builtins`; :func:`registered` lists every stage."""
 
-from askscope.stages.base import REGISTRY, Context, Stage, StageError, pipeline, register, run_stages
+from askscope.stages.base import Context, Stage, StageError, pipeline, registered, run_stages
 
-__all__ = ["REGISTRY", "Context", "Stage", "StageError", "pipeline", "register", "run_stages"]
+__all__ = ["Context", "Stage", "StageError", "pipeline", "registered", "run_stages"]

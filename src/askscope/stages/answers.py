@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from askscope.stages.base import Context, Stage, register
+from askscope.stages.base import Context, Stage
 
 ELIGIBLE_SQL = """
 CREATE OR REPLACE TEMP TABLE _eligible AS
@@ -121,11 +121,10 @@ ORDER BY q.platform, q.question_id
 """
 
 
-@register
 class Answers(Stage):
     name = "answers"
     description = "the host's first answer to each question in P, its latency, follow-ups"
-    requires = ("classify",)
+    requires = ("posts", "hosts", "relations", "threads", "labels")
     provides = ("answers", "answered_posts")
 
     def run(self, ctx: Context) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The ``lenses`` stage: backfire, engagement and framing metrics, every share with an interval.
+"""The ``lenses`` stage: every registered lens (backfire, engagement, framing, authenticity and
+plugins' lenses, :mod:`askscope.lenses.base`), every share with an interval.
 
 Results go to ``lens_results`` (one JSON document: what the report shows) and ``metrics`` (one
 row per number, for SQL users). Deterministic: the bootstrap is seeded (setting ``seed``). When
@@ -11,13 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from askscope.metrics.authenticity_lens import authenticity
-from askscope.metrics.backfire import backfire
-from askscope.metrics.common import bucket_for, campaign_span, load_input
-from askscope.metrics.engagement import engagement
-from askscope.metrics.framing_lens import framing
-from askscope.metrics.validated import validated_shares
-from askscope.stages.base import Context, Stage, register
+from askscope import registry
+from askscope.authenticity.analysis import TABLES as AUTHENTICITY_TABLES
+from askscope.lenses.common import load_input
+from askscope.lenses.validated import validated_shares
+from askscope.stages.base import Context, Stage
 
 
 def flatten(prefix: str, value: Any, out: list[tuple[Any, ...]]) -> None:
@@ -72,31 +71,30 @@ def attach_validated(backfire: dict[str, Any], validation: dict[str, Any]) -> No
             share["validated"] = block(name)
 
 
-@register
 class Lenses(Stage):
     name = "lenses"
     description = (
         "backfire, engagement, framing and authenticity metrics with intervals; shares corrected for classifier error"
     )
-    requires = ("answers", "authenticity")
+    requires = ("posts", "hosts", "relations", "campaign_window", "threads", "thread_roots", "labels", "answers")
+    reads = ("label_models", "frame_scores", "frame_calibration", "codes", *AUTHENTICITY_TABLES)
     provides = ("lens_results", "metrics")
 
     def run(self, ctx: Context) -> dict[str, Any]:
         seed = int(ctx.settings.get("seed", 0))
         inp = load_input(ctx.store, seed)
-        results = {
-            "backfire": backfire(inp),
-            "engagement": engagement(inp),
-            "framing": framing(inp, bucket_for(*campaign_span(ctx.store))),
-        }
-        lens4 = authenticity(inp, results)
-        if lens4 is not None:
-            results["authenticity"] = lens4
+        results: dict[str, Any] = {}
+        for lens in registry.lenses():
+            ctx.say(f"lens {lens.name}")
+            value = lens.compute(inp, results)
+            if value is not None:
+                results[lens.name] = value
         # a hand-coded sample of the campaign: prediction-powered shares beside the model's (issue 11)
         validation = validated_shares(ctx.store, "discourse", seed=seed)
         if validation is not None:
             results["validation"] = validation
-            attach_validated(results["backfire"], validation)
+            if "backfire" in results:
+                attach_validated(results["backfire"], validation)
         rows: list[tuple[Any, ...]] = []
         for lens, value in results.items():
             flat: list[tuple[Any, ...]] = []
@@ -113,9 +111,9 @@ class Lenses(Stage):
         )
         if rows:
             con.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        hostile = results["backfire"]["hostile_share"]
-        return {
-            "metrics": len(rows),
-            "hostile_share": hostile["value"],
-            "answer_rate": results["engagement"]["answer_rate"]["value"],
-        }
+        summary: dict[str, Any] = {"metrics": len(rows), "lenses": sorted(results)}
+        if "backfire" in results:
+            summary["hostile_share"] = results["backfire"]["hostile_share"]["value"]
+        if "engagement" in results:
+            summary["answer_rate"] = results["engagement"]["answer_rate"]["value"]
+        return summary

@@ -24,7 +24,8 @@ import difflib
 from typing import Any
 
 from askscope.campaign import CampaignError
-from askscope.stages.base import Context, Stage, register
+from askscope.stages.base import Context, Stage
+from askscope.timefmt import iso
 
 RELATION_ORDER = ("host", "repost", "direct_reply", "thread_reply", "quote", "mention", "hashtag_only", "none")
 IN_CAMPAIGN = ("host", "direct_reply", "thread_reply", "quote", "mention", "hashtag_only")
@@ -90,11 +91,10 @@ FROM flags
 """
 
 
-@register
 class Relations(Stage):
     name = "relations"
     description = "each post's relation to the host (reply, thread, quote, mention, hashtag) and the campaign set P"
-    requires = ("threads",)
+    requires = ("posts", "accounts", "threads")
     provides = ("hosts", "relations", "campaign_window")
 
     def run(self, ctx: Context) -> dict[str, Any]:
@@ -167,7 +167,7 @@ class Relations(Stage):
         hosts = con.execute("SELECT ref, author_id, handle, role FROM hosts ORDER BY role, ref").fetchall()
         unresolved = sorted(r[0] for r in hosts if r[1] is None)
         summary = {
-            "window": {"start": _iso(start), "end": _iso(end), "from_campaign_file": campaign.start is not None},
+            "window": {"start": iso(start), "end": iso(end), "from_campaign_file": campaign.start is not None},
             "hosts_resolved": [{"ref": r[0], "author_id": r[1], "handle": r[2], "role": r[3]} for r in hosts if r[1]],
             "hosts_unresolved": unresolved,
             "campaign_posts": int(con.execute("SELECT count(*) FROM relations WHERE in_campaign").fetchall()[0][0]),
@@ -178,7 +178,7 @@ class Relations(Stage):
         if not summary["campaign_posts"]:
             raise CampaignError(
                 f"campaign {campaign.name!r} matches no post in the window "
-                f"{_iso(start) or 'open'} to {_iso(end) or 'open'}",
+                f"{iso(start) or 'open'} to {iso(end) or 'open'}",
                 "check the window (start, end) in the campaign file against the store's time range: askscope info DB",
             )
         return summary
@@ -259,7 +259,3 @@ def _check_matches(ctx: Context) -> None:
             f" (commonest hashtags there: {', '.join(top) or 'none'})",
             "correct `hashtags` in the campaign file, or remove it to follow the hosts only",
         )
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None

@@ -35,18 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from askscope.batch import build_batch
 from askscope.post import Account, Post
 from askscope.readers.base import Sink
-from askscope.store import Store, open_store
-from askscope.write import begin_ingest, finish_ingests, write_batch
+from askscope.store.batch import build_batch
+from askscope.store.core import Store, open_store
+from askscope.store.write import begin_ingest, finish_ingests, write_batch
+from askscope.vocabulary import CATEGORIES, HOSTILE, QUESTION_CATEGORIES
 
 if TYPE_CHECKING:
     from askscope.classify.quantify import Validation
 
-CATEGORIES = ("question_genuine", "question_critical", "mockery", "abuse", "support", "other")
-HOSTILE = ("question_critical", "mockery", "abuse")
-QUESTION_CATEGORIES = ("question_genuine", "question_critical")
 PLATFORM = "x"
 HOST_ID = "1000000000000000001"
 

@@ -1,0 +1,240 @@
+"""Lens 1, backfire: what the press counted (METRICS.md).
+
+Shares of discourse categories are taken over the audience's posts of P (P without the hosts'
+own posts: they measure the response to the host) *(ours: METRICS.md leaves the host's posts in
+P; counting them would dilute the audience's shares with the host's answers)*.
+
+Every share is given as counted (a Wilson interval) and, when the discourse labels have
+validation data, as estimated by the quantification estimator (``corrected``: adjusted
+classify-and-count, its probabilistic form or EM, with an interval that bootstraps both the
+posts and the validation data; :mod:`askscope.classify.quantify`). Without validation data
+``corrected`` is None and ``correction`` says why: a counted share is never presented as corrected.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from askscope.classify.quantify import Shares
+from askscope.lenses import stats
+from askscope.lenses.base import Lens
+from askscope.lenses.common import AUDIENCE_SQL, LensInput, quantified
+from askscope.timefmt import iso
+from askscope.vocabulary import CATEGORIES, HOSTILE
+
+ROLLING = timedelta(hours=1)
+BACKLASH_MIN_POSTS = 10
+
+
+def audience_table(inp: LensInput) -> pa.Table:
+    con = inp.store.con
+    relation = con.sql(AUDIENCE_SQL.format(filter=inp.authors_filter("p")))
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
+
+
+NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
+
+
+def _category_shares(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
+    """Each category's counted share (Wilson) and, when the discourse labels have validation
+    data, its share estimated by the quantification estimator (``corrected``)."""
+    n = len(categories)
+    counts = {c: sum(1 for x in categories if x == c) for c in CATEGORIES}
+    out: dict[str, Any] = {}
+    for category in CATEGORIES:
+        share = stats.wilson(counts[category], n)
+        if estimated is not None and category in estimated.labels:
+            share["corrected"] = quantified(estimated, [category])
+        else:
+            share["corrected"] = None
+            share["correction"] = NOT_CORRECTED
+        out[category] = share
+    return out
+
+
+def _hostile(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
+    """The hostile share: counted, and estimated as the union of the hostile categories (the sum
+    of their shares in every bootstrap draw, so the interval is that of the sum)."""
+    n = len(categories)
+    k = sum(1 for c in categories if c in HOSTILE)
+    share = stats.wilson(k, n)
+    if estimated is not None and all(c in estimated.labels for c in HOSTILE):
+        share["corrected"] = quantified(estimated, list(HOSTILE))
+    else:
+        share["corrected"] = None
+        share["correction"] = NOT_CORRECTED
+    return share
+
+
+def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
+    con = inp.store.con
+    p_all, hosts_in_p = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_campaign"
+    ).fetchall()[0]
+    reposts = con.execute(
+        "SELECT count(*) FROM relations WHERE relation = 'repost' AND in_window AND amplifies IS NOT NULL"
+    ).fetchall()[0][0]
+    authors = len(set(table.column("author_id").to_pylist()))
+    hours = None
+    if inp.window_start and inp.window_end:
+        hours = max((inp.window_end - inp.window_start).total_seconds() / 3600.0, 1 / 60)
+    peak = con.execute(
+        "SELECT time_bucket(INTERVAL 1 HOUR, created_at) AS hour, count(*) AS n FROM relations "
+        "WHERE in_campaign GROUP BY 1 ORDER BY n DESC, hour LIMIT 1"
+    ).fetchall()
+    return {
+        "posts": int(p_all),
+        "audience_posts": table.num_rows,
+        "host_posts": int(hosts_in_p),
+        "authors": authors,
+        "reposts": int(reposts),
+        "hours": stats._round(hours) if hours else None,
+        "posts_per_hour": stats._round(p_all / hours) if hours else None,
+        "peak_hour": {"start": iso(peak[0][0]), "posts": int(peak[0][1])} if peak else None,
+    }
+
+
+def _virality(inp: LensInput, categories: list[str | None], reposts: list[int]) -> dict[str, Any]:
+    hostile = [r for c, r in zip(categories, reposts) if c in HOSTILE]
+    support = [r for c, r in zip(categories, reposts) if c == "support"]
+    weighted_in = [(1 + r) if c in HOSTILE else 0 for c, r in zip(categories, reposts)]
+    weights = [1 + r for r in reposts]
+    return {
+        "mean_reposts_hostile": stats.mean(hostile, seed=inp.seed, name="reposts:hostile"),
+        "mean_reposts_supportive": stats.mean(support, seed=inp.seed, name="reposts:support"),
+        "ratio": stats.ratio_of_means(hostile, support, seed=inp.seed, name="virality_gap"),
+        "repost_weighted_hostile_share": stats.weighted_share(
+            weighted_in, weights, seed=inp.seed, name="repost_weighted_hostile"
+        ),
+    }
+
+
+def _host_ratio(inp: LensInput) -> dict[str, Any]:
+    rows = inp.store.con.execute(
+        "SELECT coalesce(p.reply_count, 0), coalesce(p.like_count, 0) + coalesce(p.repost_count, 0) "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "WHERE r.in_campaign AND r.relation = 'host' AND p.reply_count IS NOT NULL ORDER BY p.id"
+    ).fetchall()
+    ratios = []
+    for replies, endorsements in rows:
+        if endorsements > 0:
+            ratios.append(replies / endorsements)
+        elif replies > 0:
+            ratios.append(float("inf"))
+    above = sum(1 for r in ratios if r > 1)
+    return {
+        "host_posts": len(rows),
+        "with_engagement": len(ratios),
+        "median": stats.quantile(ratios, 0.5),
+        "share_above_1": stats.wilson(above, len(ratios)),
+    }
+
+
+def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> dict[str, Any]:
+    relations = table.column("relation").to_pylist()
+    k = sum(1 for r, c in zip(relations, categories) if r == "hashtag_only" and c != "support")
+    tag_posts, host_tag_posts = inp.store.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_window AND has_tag "
+        "AND relation <> 'repost'"
+    ).fetchall()[0]
+    share = stats.wilson(k, len(categories))
+    share["corrected"] = None
+    # corrected: (hashtag_only posts / all) x (1 - estimated supportive share among them); the
+    # relation is not a classifier's, so only the category part is estimated
+    hashtag_only = [i for i, r in enumerate(relations) if r == "hashtag_only"]
+    probabilities = table.column("category_probabilities").to_pylist()
+    estimated = (
+        inp.shares(
+            "discourse", [categories[i] for i in hashtag_only], [probabilities[i] for i in hashtag_only], name="capture"
+        )
+        if hashtag_only
+        else None
+    )
+    if not hashtag_only and categories:
+        # no post used the hashtag alone: the share is 0 whatever the classifier's errors
+        share["corrected"] = {
+            "value": 0.0,
+            "ci": [0.0, 0.0],
+            "n": len(categories),
+            "method": "no hashtag_only posts: nothing to estimate",
+        }
+    elif estimated is not None and "support" in estimated.labels:
+        fraction = len(hashtag_only) / len(categories)
+        support = estimated.labels.index("support")
+        value = fraction * (1 - float(estimated.estimate[support]))
+        low, high = stats._interval(fraction * (1 - estimated.draws[:, support]))
+        share["corrected"] = {
+            "value": stats._round(value),
+            "ci": [low, high],
+            "n": len(categories),
+            "method": f"hashtag_only share x (1 - estimated supportive share among them; {estimated.method})",
+            "validation": estimated.validation,
+        }
+    else:
+        share["correction"] = NOT_CORRECTED
+    return {
+        "hashtag_only_not_supportive": share,
+        "host_share_of_hashtag": stats.wilson(int(host_tag_posts), int(tag_posts)),
+    }
+
+
+def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | None]) -> dict[str, Any]:
+    times = table.column("created_at").to_pylist()
+    events = sorted((t, c in HOSTILE) for t, c in zip(times, categories) if t is not None)
+    start = inp.window_start or (events[0][0] if events else None)
+    result: dict[str, Any] = {
+        "rolling_window_minutes": 60,
+        "min_posts": BACKLASH_MIN_POSTS,
+        "at": None,
+        "minutes_after_start": None,
+    }
+    if not events or start is None:
+        return result
+    # slide a one-hour window over the posts: the first time hostile posts exceed half of it
+    j = 0
+    hostile = 0
+    for i, (t, is_hostile) in enumerate(events):
+        hostile += is_hostile
+        while events[j][0] < t - ROLLING:
+            hostile -= events[j][1]
+            j += 1
+        count = i - j + 1
+        if t >= start and count >= BACKLASH_MIN_POSTS and hostile / count > 0.5:
+            result["at"] = iso(t)
+            result["minutes_after_start"] = stats._round((t - start).total_seconds() / 60, 2)
+            break
+    return result
+
+
+def backfire(inp: LensInput) -> dict[str, Any]:
+    table = audience_table(inp)
+    categories = table.column("category").to_pylist()
+    reposts = table.column("reposts").to_pylist()
+    estimated = inp.shares(
+        "discourse", categories, table.column("category_probabilities").to_pylist(), name="category_shares"
+    )
+    shares = _category_shares(inp, categories, estimated)
+    return {
+        "volume": _volume(inp, table),
+        "hostile_share": _hostile(inp, categories, estimated),
+        "category_shares": shares,
+        "mockery_share": shares["mockery"],
+        "virality_gap": _virality(inp, categories, reposts),
+        "host_ratio": _host_ratio(inp),
+        "capture": _capture(inp, table, categories),
+        "time_to_backlash": _time_to_backlash(inp, table, categories),
+        "labeled": inp.labeled,
+    }
+
+
+BACKFIRE = Lens(
+    name="backfire",
+    title="Backfire",
+    order=10,
+    compute=lambda inp, results: backfire(inp),
+    description="what the press counted: volume, hostile and mockery shares, virality, capture",
+)

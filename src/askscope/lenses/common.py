@@ -1,0 +1,173 @@
+"""What every lens reads: the campaign set, its categories, the error rates of the labels and the
+validation data their shares are estimated with."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from askscope.classify.quantify import METHOD_NAMES, Shares, Validation, quantify, validation_from_record
+from askscope.store.core import Store, column_names, table_names
+
+# The audience's posts of P, with category and engagement (one row per post).
+AUDIENCE_SQL = """
+SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at, p.kind,
+       coalesce(p.repost_count, 0) AS reposts, coalesce(p.like_count, 0) AS likes,
+       coalesce(p.reply_count, 0) AS replies, coalesce(p.quote_count, 0) AS quotes,
+       d.label AS category, d.probabilities AS category_probabilities, q.label AS question, lg.label AS language, p.lang AS platform_lang
+FROM relations r
+JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
+LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse'
+LEFT JOIN labels q ON q.platform = r.platform AND q.post_id = r.post_id AND q.task = 'question'
+LEFT JOIN labels lg ON lg.platform = r.platform AND lg.post_id = r.post_id AND lg.task = 'language'
+WHERE r.in_campaign AND r.relation <> 'host' AND {filter}
+ORDER BY r.platform, r.post_id
+"""
+
+
+@dataclass
+class LensInput:
+    """The campaign data the lenses work on, read once."""
+
+    store: Store
+    seed: int
+    window_start: datetime | None
+    window_end: datetime | None
+    rates: dict[str, dict[str, Any]]
+    labeled: bool
+    #: A table of (platform, author_id) whose posts the lenses leave out (coordinated accounts).
+    exclude: str | None = None
+    #: Per task, the validation data its shares are estimated with (``label_models.validation``).
+    validations: dict[str, Validation] = field(default_factory=dict)
+
+    def authors_filter(self, alias: str, author: str = "author_id") -> str:
+        """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
+        if self.exclude is None:
+            return "true"
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {self.exclude} x WHERE x.platform = {alias}.platform "
+            f"AND x.author_id = {alias}.{author})"
+        )
+
+    def rate(self, task: str, label: str) -> dict[str, Any] | None:
+        classes = self.rates.get(task, {}).get("classes", {})
+        value = classes.get(label)
+        return value if value and "tpr" in value and "fpr" in value else None
+
+    def confusion(self, task: str) -> dict[str, Any] | None:
+        return self.rates.get(task, {}).get("confusion")
+
+    def shares(
+        self, task: str, labels: Sequence[str | None], probabilities: Sequence[Any] | None = None, *, name: str
+    ) -> Shares | None:
+        """The estimated class shares of posts from their labels (and probability vectors), with
+        the task's validation data (:mod:`askscope.classify.quantify`); ``None`` when the task has
+        no validation data or no post is labelled. Unlabelled posts are left out."""
+        validation = self.validations.get(task)
+        if validation is None:
+            return None
+        index = {label: i for i, label in enumerate(validation.labels)}
+        ids = [index.get(label) if label is not None else None for label in labels]
+        keep = [i for i, label_id in enumerate(ids) if label_id is not None]
+        if not keep:
+            return None
+        predicted = np.asarray([ids[i] for i in keep], dtype=np.int64)
+        method = validation.method
+        matrix = None
+        if probabilities is not None and method in ("pacc", "em"):
+            rows = [probabilities[i] for i in keep]
+            if all(r is not None and len(r) == validation.k for r in rows):
+                matrix = np.asarray(rows, dtype=np.float64)
+        if matrix is None and method in ("pacc", "em"):
+            method = "acc"  # labels without probabilities: the label-count form of the estimator
+        digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
+        return quantify(
+            validation, predicted=predicted, probabilities=matrix, method=method, seed=self.seed * 1_000_003 + digest
+        )
+
+
+def load_input(store: Store, seed: int) -> LensInput:
+    con = store.con
+    window = con.execute('SELECT start, "end" FROM campaign_window').fetchall()
+    start, end = window[0] if window else (None, None)
+    tables = table_names(con)
+    rates: dict[str, dict[str, Any]] = {}
+    if "label_models" in tables:
+        for task, raw in con.execute("SELECT task, error_rates FROM label_models").fetchall():
+            rates[task] = normalise_rates(json.loads(raw or "{}"))
+    labeled = "labels" in tables and con.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    return LensInput(
+        store=store,
+        seed=seed,
+        window_start=start,
+        window_end=end,
+        rates=rates,
+        labeled=labeled,
+        validations=load_validations(store) if "label_models" in tables else {},
+    )
+
+
+def load_validations(store: Store) -> dict[str, Validation]:
+    """Each task's validation data as ``label_models.validation`` recorded it (none for a store
+    classified before the column existed: its shares are reported as not corrected)."""
+    columns = column_names(store.con, "label_models").get("label_models", set())
+    if "validation" not in columns:
+        return {}
+    found = {}
+    for task, raw in store.con.execute(
+        "SELECT task, validation FROM label_models WHERE validation IS NOT NULL ORDER BY task"
+    ).fetchall():
+        validation = validation_from_record(task, json.loads(raw))
+        if validation is not None:
+            found[task] = validation
+    return found
+
+
+def quantified(shares: Shares, labels: Sequence[str]) -> dict[str, Any]:
+    """One corrected share (the union of ``labels``) in the lenses' shape: ``value``, ``ci``,
+    ``n``, ``method`` and the ``validation`` data it rests on."""
+    value, low, high = shares.combined(labels)
+    return {
+        "value": round(value, 6),
+        "ci": [round(low, 6), round(high, 6)],
+        "n": shares.n,
+        "method": f"{shares.method}: {METHOD_NAMES[shares.method]}, bootstrap of posts and validation data",
+        "validation": shares.validation,
+    }
+
+
+def normalise_rates(raw: dict[str, Any]) -> dict[str, Any]:
+    """Error rates in one shape: ``{"classes": {label: {tpr, fpr, support?, negatives?}},
+    "confusion": {"labels": [...], "matrix": [[...]]}?}``."""
+    if "classes" in raw or "confusion" in raw:
+        return raw
+    classes = {k: v for k, v in raw.items() if isinstance(v, dict) and "tpr" in v}
+    return {"classes": classes}
+
+
+def bucket_for(start: datetime | None, end: datetime | None) -> str:
+    """A time bucket that gives a readable number of points for the window's length."""
+    if start is None or end is None:
+        return "1 hour"
+    hours = (end - start).total_seconds() / 3600
+    if hours <= 6:
+        return "10 minutes"
+    if hours <= 48:
+        return "1 hour"
+    if hours <= 24 * 14:
+        return "6 hours"
+    return "1 day"
+
+
+def campaign_span(store: Store) -> tuple[datetime | None, datetime | None]:
+    """First and last post of P: the span time series are bucketed over."""
+    row = store.con.execute(
+        "SELECT min(p.created_at), max(p.created_at) FROM relations r JOIN posts p "
+        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign"
+    ).fetchall()[0]
+    return row[0], row[1]

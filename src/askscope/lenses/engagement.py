@@ -1,0 +1,335 @@
+"""Lens 2, engagement: the digital-diplomacy yardstick (METRICS.md).
+
+Did the host open the channel, stay in it under attack, answer (hostile questions included),
+and reach people beyond its usual followers?
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from askscope.lenses import stats
+from askscope.lenses.base import Lens
+from askscope.lenses.common import LensInput
+
+HOSTILE_QUESTIONS = ("question_critical", "mockery")
+# Calls to joint action (collaboration layer): imperative invitations to act together. (ours)
+COLLABORATION = re.compile(
+    r"\b(join us|join the|sign (the|our)|share (this|our|your)|retweet|spread the word|let'?s|together we|"
+    r"support us|donate|take action|call on|stand with|help us|volunteer|get involved|attend|register now)\b",
+    re.IGNORECASE,
+)
+
+
+def _answer_rates(inp: LensInput) -> dict[str, Any]:
+    con = inp.store.con
+    rows = con.execute(
+        "SELECT answer_id IS NOT NULL, question_reposts, category FROM answers a "
+        f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id"
+    ).fetchall()
+    answered = [a for a, _, _ in rows]
+    k, n = sum(answered), len(answered)
+    weights_all = [1 + r for _, r, _ in rows]
+    weights_in = [(1 + r) if a else 0 for a, r, _ in rows]
+    hostile = [a for a, _, c in rows if c in HOSTILE_QUESTIONS]
+    rate = stats.wilson(k, n)
+    rate["corrected"] = _corrected_answer_rate(inp)
+    hostile_rate = stats.wilson(sum(hostile), len(hostile))
+    ratio = None
+    if rate["value"] and hostile_rate["value"] is not None:
+        ratio = _ratio_interval(sum(hostile), len(hostile), k, n, inp.seed)
+    by_category: dict[str, Any] = {}
+    for category in sorted({c for _, _, c in rows if c}):
+        subset = [a for a, _, c in rows if c == category]
+        by_category[category] = stats.wilson(sum(subset), len(subset))
+    return {
+        "answer_rate": rate,
+        "answer_rate_weighted": stats.weighted_share(weights_in, weights_all, seed=inp.seed, name="answer_rate_w"),
+        "hostile_answer_rate": hostile_rate,
+        "hostile_to_overall_ratio": ratio,
+        "by_category": by_category,
+    }
+
+
+def _ratio_interval(k1: int, n1: int, k2: int, n2: int, seed: int) -> dict[str, Any]:
+    """(k1/n1) / (k2/n2) with a parametric bootstrap (binomial draws)."""
+    rng = stats.rng_for(seed, "hostile_answer_ratio")
+    a = rng.binomial(n1, k1 / n1, size=stats.BOOTSTRAP) / n1
+    b = rng.binomial(n2, k2 / n2, size=stats.BOOTSTRAP) / n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = a / b
+    value = (k1 / n1) / (k2 / n2) if k2 else None
+    return {
+        "value": stats._round(value),
+        "ci": stats._interval(draws),
+        "n": [n1, n2],
+        "method": "ratio of shares, parametric bootstrap",
+    }
+
+
+def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
+    """The answer rate among true questions, correcting the question labels' errors *(ours)*.
+
+    Among eligible posts E (the relations questions are counted from), let D be those labelled
+    questions, A the posts the host answered and A_D = A ∩ D. With the question label's tpr and
+    fpr: true questions T = (|D| - fpr|E|) / (tpr - fpr) and answered true questions
+    A_T = (|A_D| - fpr|A|) / (tpr - fpr); the rate is A_T / T. Bootstrap over E's four cells.
+    """
+    rate = inp.rate("question", "question")
+    if rate is None:
+        return None
+    rows = inp.store.con.execute(
+        "SELECT ap.is_question, ap.answered FROM answered_posts ap JOIN posts p ON p.platform = ap.platform "
+        f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}"
+    ).fetchall()
+    n = len(rows)
+    if n == 0:
+        return None
+    cells = Counter(rows)
+    counts = np.array([cells[(True, True)], cells[(True, False)], cells[(False, True)], cells[(False, False)]], float)
+    tpr, fpr = rate["tpr"], rate["fpr"]
+
+    def estimate(c: np.ndarray) -> float:
+        d, a, a_d = c[0] + c[1], c[0] + c[2], c[0]
+        t = (d - fpr * c.sum()) / (tpr - fpr)
+        a_t = (a_d - fpr * a) / (tpr - fpr)
+        return float(min(1.0, max(0.0, a_t / t))) if t > 0 else float("nan")
+
+    value = estimate(counts)
+    rng = stats.rng_for(inp.seed, "answer_rate:corrected")
+    draws = np.array([estimate(d.astype(float)) for d in rng.multinomial(n, counts / n, size=stats.BOOTSTRAP)])
+    return {
+        "value": stats._round(value),
+        "ci": stats._interval(draws),
+        "n": n,
+        "method": "answer rate among true questions, question-label errors corrected (ours), bootstrap",
+        "rates": {"tpr": stats._round(tpr), "fpr": stats._round(fpr)},
+    }
+
+
+def _latency(inp: LensInput) -> dict[str, Any]:
+    latencies = [
+        r[0]
+        for r in inp.store.con.execute(
+            f"SELECT latency_s FROM answers a WHERE latency_s IS NOT NULL AND {inp.authors_filter('a', 'asker_id')} "
+            "ORDER BY latency_s"
+        ).fetchall()
+    ]
+    within = sum(1 for x in latencies if x <= 3600)
+    return {
+        "answered": len(latencies),
+        "median_s": stats.quantile(latencies, 0.5),
+        "p90_s": stats.quantile(latencies, 0.9),
+        "within_60_min": stats.wilson(within, len(latencies)),
+    }
+
+
+def _host_posts(inp: LensInput) -> list[tuple[Any, ...]]:
+    return inp.store.con.execute(
+        "SELECT p.id, p.kind, p.text, len(p.mentions), coalesce(p.repost_count, 0), coalesce(p.like_count, 0), "
+        "coalesce(p.reply_count, 0), coalesce(p.quote_count, 0), p.quoted_id "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "WHERE r.relation = 'host' AND r.in_window ORDER BY p.id"
+    ).fetchall()
+
+
+def _host_output(inp: LensInput, host_posts: list[tuple[Any, ...]]) -> dict[str, Any]:
+    n = len(host_posts)
+    replies = sum(1 for p in host_posts if p[1] == "reply")
+    layers: Counter[str] = Counter()
+    for _, kind, text, _mentions, *_rest, quoted in host_posts:
+        if kind in ("reply",) or (kind == "quote" and quoted):
+            layers["dialogue"] += 1
+        elif COLLABORATION.search(text or ""):
+            layers["collaboration"] += 1
+        elif kind == "repost":
+            layers["amplification"] += 1
+        else:
+            layers["broadcast"] += 1
+    interactions = [rt + lk + rp + qt for _, _, _, _, rt, lk, rp, qt, _ in host_posts]
+    return {
+        "host_posts": n,
+        "host_reply_share": stats.wilson(replies, n),
+        "host_interactions": stats.mean(interactions, seed=inp.seed, name="host_interactions"),
+        "host_output_layers": {
+            layer: stats.wilson(layers[layer], n)
+            for layer in ("broadcast", "dialogue", "collaboration", "amplification")
+        },
+    }
+
+
+REPLY_EDGES = (
+    "SELECT p.platform, p.author_id AS source, q.author_id AS target, count(*) AS replies FROM relations r "
+    "JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+    "JOIN threads t ON t.platform = p.platform AND t.post_id = p.id "
+    "JOIN posts q ON q.platform = t.platform AND q.id = t.parent_id "
+    "WHERE r.in_campaign AND p.author_id IS NOT NULL AND q.author_id IS NOT NULL AND p.author_id <> q.author_id "
+    "GROUP BY ALL ORDER BY ALL"
+)
+
+
+def _reply_edges(inp: LensInput) -> list[tuple[str, str, str, int]]:
+    """The campaign's directed reply graph: (platform, replier, replied-to author, replies)."""
+    return inp.store.con.execute(REPLY_EDGES).fetchall()
+
+
+def _reciprocity(inp: LensInput) -> dict[str, Any]:
+    edges = [(p, a, b) for p, a, b, _ in _reply_edges(inp)]
+    hosts = {
+        (p, a)
+        for p, a in inp.store.con.execute(
+            "SELECT platform, author_id FROM hosts WHERE author_id IS NOT NULL"
+        ).fetchall()
+    }
+    pairs = {(p, a, b) for p, a, b in edges}
+    mutual = sum(1 for p, a, b in pairs if (p, b, a) in pairs)
+    touching = [(p, a, b) for p, a, b in pairs if (p, a) in hosts or (p, b) in hosts]
+    mutual_touching = sum(1 for p, a, b in touching if (p, b, a) in pairs)
+    return {
+        "all": stats.wilson(mutual, len(pairs)),
+        "touching_host": stats.wilson(mutual_touching, len(touching)),
+        "note": "share of directed reply edges (author -> replied author) that are reciprocated",
+    }
+
+
+def _depth(inp: LensInput) -> dict[str, Any]:
+    depths = [
+        r[0]
+        for r in inp.store.con.execute(
+            "SELECT tr.max_depth FROM thread_roots tr WHERE tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t "
+            "JOIN relations r ON r.platform = t.platform AND r.post_id = t.post_id WHERE r.in_campaign) "
+            "ORDER BY tr.platform, tr.root_id"
+        ).fetchall()
+    ]
+    follow = inp.store.con.execute(
+        "SELECT count(follow_up_id), count(follow_up_answer_id) FROM answers WHERE answer_id IS NOT NULL"
+    ).fetchall()[0]
+    return {
+        "threads": len(depths),
+        "mean_depth": stats.mean(depths, seed=inp.seed, name="depth"),
+        "max_depth": int(max(depths)) if depths else None,
+        "follow_up_rate": stats.wilson(int(follow[1]), int(follow[0])),
+    }
+
+
+def _audience(inp: LensInput) -> dict[str, Any]:
+    con = inp.store.con
+    # one language per participant: the most frequent of their posts' labels, ties to the first
+    # code in alphabetical order (deterministic, unlike SQL mode())
+    authors = con.execute(
+        "WITH per_post AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
+        "WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL), "
+        "langs AS (SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL "
+        "GROUP BY platform, author_id, language QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1), "
+        "posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL) "
+        "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, lower(trim(a.location)) "
+        "FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id "
+        "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id "
+        "ORDER BY pp.platform, pp.author_id"
+    ).fetchall()
+    posts = np.asarray([a[2] for a in authors], dtype=float)
+    followers = [a[4] for a in authors if a[4] is not None]
+    languages = Counter(a[3] for a in authors if a[3] and a[3] not in ("und", "zxx"))
+    locations = Counter(a[5] for a in authors if a[5])
+    top = max(1, int(np.ceil(len(posts) * 0.01))) if len(posts) else 0
+    top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
+    communities = _communities(inp)
+    return {
+        "audience_size": {
+            "authors": len(authors),
+            "potential_reach": int(sum(followers)) if followers else None,
+            "authors_with_follower_counts": len(followers),
+            "note": "reach is an upper bound: audiences overlap",
+        },
+        "diversity": {
+            "language": {**stats.entropy(list(languages.values())), "top": dict(languages.most_common(8))},
+            "location": {**stats.entropy(list(locations.values())), "authors_with_location": sum(locations.values())},
+            "reply_community": communities,
+            "gini_posts_per_author": stats._round(stats.gini(list(posts))),
+            "top_1pct_share_of_posts": stats._round(top_share),
+        },
+        "newcomer_share": _newcomers(inp),
+    }
+
+
+def _communities(inp: LensInput) -> dict[str, Any]:
+    """Entropy of participants over the communities of the campaign's reply network (Leiden)."""
+    edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in _reply_edges(inp)]
+    if not edges:
+        return {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
+    try:
+        import igraph
+        import leidenalg
+    except ImportError:
+        return {"value": None, "categories": 0, "n": 0, "method": "igraph/leidenalg not installed"}
+    names = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
+    index = {name: i for i, name in enumerate(names)}
+    graph = igraph.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, _ in edges], directed=False)
+    graph.es["weight"] = [w for _, _, w in edges]
+    partition = leidenalg.find_partition(graph, leidenalg.ModularityVertexPartition, weights="weight", seed=inp.seed)
+    sizes = [len(c) for c in partition]
+    return {
+        **stats.entropy(sizes),
+        "method": "Leiden communities of the reply network (modularity)",
+        "largest_community_share": stats._round(max(sizes) / len(names)),
+    }
+
+
+def _newcomers(inp: LensInput) -> dict[str, Any]:
+    con = inp.store.con
+    if inp.window_start is None:
+        return {"value": None, "note": "not measurable: no campaign start"}
+    earliest = con.execute("SELECT min(created_at) FROM posts WHERE NOT is_context").fetchall()[0][0]
+    horizon = inp.window_start - timedelta(days=30)
+    if earliest is None or earliest > horizon:
+        return {"value": None, "note": "not measurable: the store holds no posts from the 30 days before the start"}
+    rows = con.execute(
+        "WITH u AS (SELECT DISTINCT p.platform, p.author_id FROM relations r JOIN posts p ON p.platform = r.platform "
+        "AND p.id = r.post_id WHERE r.in_campaign AND r.relation <> 'host'), "
+        "before AS (SELECT DISTINCT p.platform, p.author_id FROM posts p WHERE p.created_at >= ? AND p.created_at < ? "
+        "AND (p.in_reply_to_author_id IN (SELECT author_id FROM hosts) OR "
+        "list_has_any(p.mention_ids, (SELECT list(author_id) FROM hosts WHERE author_id IS NOT NULL)) OR "
+        "list_has_any(list_transform(p.mentions, lambda _m: lower(_m)), (SELECT list(lower(handle)) FROM hosts)))) "
+        "SELECT count(*), count(*) FILTER (WHERE b.author_id IS NULL) FROM u LEFT JOIN before b "
+        "ON b.platform = u.platform AND b.author_id = u.author_id",
+        [horizon, inp.window_start],
+    ).fetchall()[0]
+    share = stats.wilson(int(rows[1]), int(rows[0]))
+    share["note"] = "participants with no reply to or mention of a host in the 30 days before the start"
+    return share
+
+
+def engagement_core(inp: LensInput) -> dict[str, Any]:
+    """The answer rates and latency alone (what the lenses report again without coordinated
+    accounts)."""
+    out = _answer_rates(inp)
+    out["answer_latency"] = _latency(inp)
+    return out
+
+
+def engagement(inp: LensInput) -> dict[str, Any]:
+    host_posts = _host_posts(inp)
+    out: dict[str, Any] = {}
+    out.update(_answer_rates(inp))
+    out["answer_latency"] = _latency(inp)
+    out.update(_host_output(inp, host_posts))
+    out["reciprocity"] = _reciprocity(inp)
+    out["dialogue_depth"] = _depth(inp)
+    out.update(_audience(inp))
+    return out
+
+
+ENGAGEMENT = Lens(
+    name="engagement",
+    title="Engagement",
+    order=20,
+    compute=lambda inp, results: engagement(inp),
+    description="the dialogic yardstick: questions answered, latency, reciprocity, depth, audience",
+)

@@ -1,0 +1,339 @@
+"""The ``classify`` stage: the bundled models on the posts of P, model and version beside every
+label.
+
+Labels are long: one row per post and task (``sentiment``, ``irony``, ``offensive``, ``hate``,
+``emotion``, ``question``, ``language``, ``discourse``), with the probability of the chosen label,
+the full probability vector over the task's classes (what the share estimator needs) and the
+model that gave it. A re-run classifies only posts whose text or model changed. What the lenses
+use to estimate shares is stored in ``label_models``: the error rates, and the validation data
+(``validation``: a reference to the package's validation set of the task, or the labeler's own
+validation rows inline) so a report can always say which data its corrected shares rest on.
+
+Who labels is pluggable (a :class:`Labeler`): the bundled classifiers by default; a simulated
+campaign can use its known truth passed through a known confusion matrix, with a validation set
+drawn from that matrix (:mod:`askscope.synthetic.campaign`), which lets tests check the
+corrections end to end through the same estimator as real runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from askscope.errors import AskscopeError
+from askscope.stages.base import Context, Stage
+from askscope.store.core import column_names
+from askscope.vocabulary import TASKS
+
+BATCH = 2048
+
+
+class Labeler(Protocol):
+    """Gives every task's label and probability for texts, and the error rates of each task.
+
+    ``label`` returns per task ``(names, probability of each chosen label)`` or, to let the
+    share estimator use probabilities, ``(names, chosen, probabilities)`` with an (n, k) array
+    over the task's classes (``None`` where there is none). A labeler may also have
+    ``validation() -> {task: askscope.classify.Validation}``: the validation data its shares are
+    corrected with (tasks without one are reported as not corrected).
+    """
+
+    name: str
+
+    def versions(self) -> dict[str, str]:
+        """Model name and version per task (what goes in ``labels.model``)."""
+
+    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
+        """Per task: label names, the probability of each chosen label (and optionally all)."""
+
+    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per task, per class: ``tpr`` and ``fpr`` on validation data (for corrected shares)."""
+
+
+class BundledLabeler:
+    """The classifiers shipped in :mod:`askscope.classify`."""
+
+    name = "bundled"
+
+    def __init__(self) -> None:
+        try:
+            from askscope import classify as models
+        except ImportError as exc:  # pragma: no cover - the package ships them
+            raise AskscopeError(
+                "the bundled classifiers are not installed", "reinstall askscope; it ships its models"
+            ) from exc
+        self._models = models
+
+    def versions(self) -> dict[str, str]:
+        out = {}
+        for task in TASKS:
+            info = self._models.model_info(task)
+            out[task] = f"askscope-{task}@{info.get('version', 'rule')}"
+        return out
+
+    def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
+        results = self._models.classify(texts, tasks=list(TASKS))
+        out: dict[str, tuple[Any, ...]] = {}
+        for task in TASKS:
+            result = results[task]
+            probabilities = getattr(result, "probabilities", None)
+            labels = np.asarray(getattr(result, "labels", []))
+            full = None
+            if probabilities is not None and len(np.shape(probabilities)) == 2 and len(labels):
+                full = np.asarray(probabilities, dtype=np.float64)
+                chosen = full[np.arange(len(labels)), labels.astype(int)]
+            else:
+                chosen = np.full(len(texts), np.nan)
+            out[task] = (list(result.names), chosen.astype(np.float64), full)
+        return out
+
+    def validation(self) -> dict[str, Any]:
+        """The package's validation set of every task that has one (discourse: when shipped)."""
+        found = {}
+        for task in TASKS:
+            data = self._models.load_validation(task)
+            if data is not None:
+                found[task] = data
+        return found
+
+    def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per class tpr/fpr (with their support) from each task's validation data."""
+        from askscope.classify.quantify import validation_rates
+
+        rates: dict[str, Any] = {}
+        for task, data in self.validation().items():
+            rates[task] = validation_rates(data)
+        for task in TASKS:
+            if task in rates:
+                continue
+            try:
+                rates[task] = self._models.error_rates(task)
+            except Exception:  # noqa: BLE001 - rules and language id have no validation matrix
+                continue
+        return rates
+
+
+def get_labeler(spec: Any) -> Labeler:
+    """The labeler named ``spec`` among the registered ones (``askscope_labelers`` hook;
+    ``None`` means ``"bundled"``), or a :class:`Labeler` instance passed in settings."""
+    if spec is None:
+        spec = "bundled"
+    if isinstance(spec, str):
+        from askscope import registry
+
+        found = registry.labelers()
+        if spec not in found:
+            raise AskscopeError(
+                f"unknown labeler {spec!r}",
+                "registered labelers: " + ", ".join(found) + " (askscope plugins lists them)",
+            )
+        labeler: Labeler = found[spec]()
+        return labeler
+    if hasattr(spec, "label") and hasattr(spec, "error_rates"):
+        found_labeler: Labeler = spec
+        return found_labeler
+    raise AskscopeError(f"unknown labeler {spec!r}", "name a registered labeler, e.g. 'bundled'")
+
+
+LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS labels (
+    platform VARCHAR, post_id VARCHAR, task VARCHAR, label VARCHAR, probability DOUBLE, model VARCHAR,
+    text_hash VARCHAR, probabilities FLOAT[]
+)
+"""
+LABEL_COLUMNS = ("platform", "post_id", "task", "label", "probability", "model", "text_hash", "probabilities")
+
+
+def _ensure_labels_table(con: Any) -> None:
+    """Create ``labels``; a store from before per-class probabilities gets the column, and its
+    labels are dropped once so that every post is classified again with them."""
+    columns = column_names(con, "labels").get("labels", set())
+    if columns and "probabilities" not in columns:
+        con.execute("ALTER TABLE labels ADD COLUMN probabilities FLOAT[]")
+        con.execute("DELETE FROM labels")
+    con.execute(LABELS_DDL)
+
+
+def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
+    """What ``label_models.validation`` keeps of a task's validation data: a reference to the
+    package's file (bundled labeler) or the rows themselves (any other labeler)."""
+    record: dict[str, Any] = {
+        "labels": list(data.labels),
+        "method": data.method,
+        "data": data.data,
+        "n": int(len(data.gold)),
+    }
+    if bundled:
+        record["package"] = f"askscope/classify/models/validation/{data.task}.npz"
+        return record
+    record["gold"] = [int(x) for x in data.gold]
+    record["predicted"] = [int(x) for x in data.predicted]
+    if data.probabilities is not None:
+        record["probabilities"] = np.round(np.asarray(data.probabilities, dtype=np.float64), 5).tolist()
+    return record
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class Classify(Stage):
+    name = "classify"
+    description = "the bundled classifiers on the posts of P (labels with model and version)"
+    requires = ("posts", "relations")
+    provides = ("labels", "label_models", "frame_scores", "frame_calibration")
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        con = ctx.store.con
+        labeler = get_labeler(ctx.settings.get("labeler"))
+        versions = labeler.versions()
+        _ensure_labels_table(con)
+        # drop labels of posts that left P, changed text, or came from another model version
+        posts = con.execute(
+            "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
+            "AND p.id = r.post_id WHERE r.in_campaign ORDER BY r.platform, r.post_id"
+        ).fetchall()
+        keys = [(p, i) for p, i, _ in posts]
+        hashes = {(p, i): _hash(t or "") for p, i, t in posts}
+        con.register(
+            "_current",
+            pa.table(
+                {
+                    "platform": [k[0] for k in keys],
+                    "post_id": [k[1] for k in keys],
+                    "text_hash": [hashes[k] for k in keys],
+                }
+            ),
+        )
+        con.register("_versions", pa.table({"task": list(versions), "model": list(versions.values())}))
+        try:
+            con.execute(
+                "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _current c JOIN _versions v ON true "
+                "WHERE c.platform = labels.platform AND c.post_id = labels.post_id AND c.text_hash = labels.text_hash "
+                "AND v.task = labels.task AND v.model = labels.model)"
+            )
+            done = {
+                (p, i)
+                for p, i in con.execute(
+                    "SELECT platform, post_id FROM labels GROUP BY ALL HAVING count(DISTINCT task) = ?", [len(versions)]
+                ).fetchall()
+            }
+        finally:
+            con.unregister("_current")
+            con.unregister("_versions")
+        con.execute(
+            "DELETE FROM labels WHERE (platform, post_id) NOT IN (SELECT (platform, post_id) FROM labels "
+            "GROUP BY ALL HAVING count(DISTINCT task) = ?)",
+            [len(versions)],
+        )
+        todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
+        for start in range(0, len(todo), BATCH):
+            chunk = todo[start : start + BATCH]
+            results = labeler.label([t for _, _, t in chunk], [(p, i) for p, i, _ in chunk])
+            columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
+            for task, given in results.items():
+                names, probabilities = given[0], given[1]
+                full = given[2] if len(given) > 2 else None
+                n = len(chunk)
+                columns["platform"] += [c[0] for c in chunk]
+                columns["post_id"] += [c[1] for c in chunk]
+                columns["task"] += [task] * n
+                columns["label"] += list(names)
+                columns["probability"] += [None if np.isnan(x) else float(x) for x in probabilities]
+                columns["model"] += [versions[task]] * n
+                columns["text_hash"] += [_hash(c[2]) for c in chunk]
+                columns["probabilities"] += (
+                    [None] * n if full is None else [[float(v) for v in row] for row in np.asarray(full)]
+                )
+            table = pa.table(
+                {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
+            )
+            con.register("_new_labels", table)
+            try:
+                con.execute(
+                    f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) "
+                    f"SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels"
+                )
+            finally:
+                con.unregister("_new_labels")
+            ctx.say(f"classified {min(start + BATCH, len(todo)):,} of {len(todo):,} posts")
+        validation = labeler.validation() if hasattr(labeler, "validation") else {}
+        bundled = isinstance(labeler, BundledLabeler)
+        con.execute(
+            "CREATE OR REPLACE TABLE label_models AS SELECT unnest($tasks) AS task, unnest($models) AS model, "
+            "unnest($rates) AS error_rates, $labeler AS labeler, unnest($validation) AS validation",
+            {
+                "tasks": list(versions),
+                "models": list(versions.values()),
+                "rates": [json.dumps(labeler.error_rates().get(t, {}), sort_keys=True) for t in versions],
+                "labeler": labeler.name,
+                "validation": [
+                    json.dumps(validation_record(validation[t], bundled), sort_keys=True) if t in validation else None
+                    for t in versions
+                ],
+            },
+        )
+        counts = dict(con.execute("SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
+        frames = score_frames(ctx)
+        return {
+            "posts": len(posts),
+            "classified_now": len(todo),
+            "reused": len(posts) - len(todo),
+            "labeler": labeler.name,
+            "discourse": {k: int(v) for k, v in sorted(counts.items())},
+            "frames": frames,
+        }
+
+
+FRAMES_DDL = """
+CREATE OR REPLACE TABLE frame_scores (platform VARCHAR, post_id VARCHAR, frame VARCHAR, uses BOOLEAN,
+    similarity DOUBLE)
+"""
+
+
+def score_frames(ctx: Context) -> dict[str, Any]:
+    """Score the campaign's posts (and the same relations before and after the window) against
+    the campaign's frames (``frame_scores``; calibration in ``frame_calibration``)."""
+    from askscope.classify.frames import calibrate, default_embedder, score
+
+    con = ctx.store.con
+    con.execute(FRAMES_DDL)
+    frames = ctx.campaign.frames
+    if not frames:
+        con.execute("CREATE OR REPLACE TABLE frame_calibration (frame VARCHAR, calibration VARCHAR, embedder VARCHAR)")
+        return {}
+    embedder = ctx.settings.get("embedder") or default_embedder()
+    calibrated = calibrate(frames, embedder)
+    rows = con.execute(
+        "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
+        "AND p.id = r.post_id WHERE r.relation NOT IN ('none', 'repost') ORDER BY r.platform, r.post_id"
+    ).fetchall()
+    for start in range(0, len(rows), 20_000):
+        chunk = rows[start : start + 20_000]
+        scores = score([t or "" for _, _, t in chunk], calibrated, embedder)
+        table: dict[str, list[Any]] = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
+        for name, (uses, sims) in scores.items():
+            table["platform"] += [c[0] for c in chunk]
+            table["post_id"] += [c[1] for c in chunk]
+            table["frame"] += [name] * len(chunk)
+            table["uses"] += uses
+            table["similarity"] += [None if np.isnan(x) else x for x in sims]
+        con.register("_frames", pa.table(table))
+        try:
+            con.execute("INSERT INTO frame_scores SELECT * FROM _frames")
+        finally:
+            con.unregister("_frames")
+    con.execute(
+        "CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
+        "$e AS embedder",
+        {
+            "f": [c.frame.name for c in calibrated],
+            "c": [json.dumps(c.describe(), sort_keys=True) for c in calibrated],
+            "e": embedder.name,
+        },
+    )
+    return {c.frame.name: c.describe() for c in calibrated} | {"embedder": embedder.name}
