@@ -10,6 +10,8 @@ verify exactly, so LSH only ever loses pairs (with the probability :func:`band_p
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 _ONES = np.uint32(0xFFFFFFFF)
@@ -26,7 +28,7 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 def fold(element: np.ndarray) -> np.ndarray:
     """64-bit element hashes folded to 32 bits (high half xor low half)."""
     element = np.asarray(element, dtype=np.uint64)
-    return (element ^ (element >> np.uint64(32))).astype(np.uint32)
+    return cast(np.ndarray, (element ^ (element >> np.uint64(32))).astype(np.uint32))
 
 
 def signatures(doc: np.ndarray, element: np.ndarray, n_docs: int, num_perm: int, seed: int = 1) -> np.ndarray:
@@ -114,4 +116,4 @@ def estimate_similarity(sig: np.ndarray, left: np.ndarray, right: np.ndarray) ->
     """Estimated Jaccard similarity of document pairs ``(left[i], right[i])``."""
     if len(left) == 0:
         return np.zeros(0)
-    return (sig[left] == sig[right]).mean(axis=1)
+    return cast(np.ndarray, (sig[left] == sig[right]).mean(axis=1))

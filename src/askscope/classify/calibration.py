@@ -13,16 +13,18 @@ for the task's official metric.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return cast(np.ndarray, shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(scores))
+    return cast(np.ndarray, np.exp(log_softmax(scores)))
 
 
 def combine(sources: list[np.ndarray], weights: list[float], bias: list[float]) -> np.ndarray:
@@ -41,7 +43,7 @@ def route_of(language_codes: list[str]) -> np.ndarray:
     return np.array(["en" if code in ROUTE_ENGLISH else "other" for code in language_codes])
 
 
-def combine_card(sources: list[np.ndarray], calibration: dict, route: np.ndarray | None = None) -> np.ndarray:
+def combine_card(sources: list[np.ndarray], calibration: dict[str, Any], route: np.ndarray | None = None) -> np.ndarray:
     """Probabilities from a card's calibration block: one parameter set, or one per route.
 
     A routed block (``{"routes": {"en": {...}, "other": {...}}}``) fits the source weights apart
@@ -58,7 +60,7 @@ def combine_card(sources: list[np.ndarray], calibration: dict, route: np.ndarray
     return out
 
 
-def decide(probabilities: np.ndarray, decision: dict, route: np.ndarray | None = None) -> np.ndarray:
+def decide(probabilities: np.ndarray, decision: dict[str, Any], route: np.ndarray | None = None) -> np.ndarray:
     """Label ids from probabilities: ``threshold`` (binary) or ``argmax`` with class weights,
     optionally one rule per route (``{"routes": {"en": {...}, "other": {...}}}``)."""
     if "routes" in decision:
@@ -69,9 +71,9 @@ def decide(probabilities: np.ndarray, decision: dict, route: np.ndarray | None =
             out[rows] = decide(probabilities[rows], rule)
         return out
     if decision["kind"] == "threshold":
-        return (probabilities[:, 1] >= decision["threshold"]).astype(np.int64)
+        return cast(np.ndarray, (probabilities[:, 1] >= decision["threshold"]).astype(np.int64))
     weights = np.asarray(decision.get("class_weights", [1.0] * probabilities.shape[1]))
-    return np.argmax(probabilities * weights[None, :], axis=1).astype(np.int64)
+    return cast(np.ndarray, np.argmax(probabilities * weights[None, :], axis=1).astype(np.int64))
 
 
 def error_rates(confusion: list[list[int]], labels: list[str]) -> dict[str, dict[str, float]]:

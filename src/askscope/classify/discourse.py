@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -161,7 +162,7 @@ def _greek(text: str) -> bool:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p.astype(np.float64), 1e-4, 1 - 1e-4)
-    return np.log(p) - np.log1p(-p)
+    return cast(np.ndarray, np.log(p) - np.log1p(-p))
 
 
 #: The task inputs of the head, in the order :func:`task_features` returns them.
@@ -229,14 +230,14 @@ class Head:
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """Category ids from the head's probabilities, with its class weights."""
-        return np.argmax(probabilities * self.class_weights[None, :], axis=1).astype(np.int64)
+        return cast(np.ndarray, np.argmax(probabilities * self.class_weights[None, :], axis=1).astype(np.int64))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Category probabilities ``(n, 6)`` from raw (unstandardised) features."""
         z = ((features - self.mean) / self.scale) @ self.weights.astype(np.float64) + self.bias
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return cast(np.ndarray, e / e.sum(axis=1, keepdims=True))
 
 
 def head_features(

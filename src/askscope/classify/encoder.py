@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -86,4 +87,4 @@ class Encoder:
         pooled = self.run(texts)[1]
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return (pooled / norms).astype(np.float32)
+        return cast(np.ndarray, (pooled / norms).astype(np.float32))

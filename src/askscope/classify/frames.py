@@ -28,7 +28,7 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -74,7 +74,7 @@ class NgramEmbedder:
                 rows[i, idx] = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32))
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return rows / norms
+        return cast(np.ndarray, rows / norms)
 
 
 def _strip(text: str) -> str:

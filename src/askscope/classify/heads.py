@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def input_block(name: str, texts: Sequence[str], logits: dict[str, np.ndarray], 
     if name == "pooled":
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return (pooled / norms).astype(np.float64)
+        return cast(np.ndarray, (pooled / norms).astype(np.float64))
     if name.startswith("margin:"):
         head = logits[name.split(":", 1)[1]].astype(np.float64)
         return (head[:, 1] - head[:, 0])[:, None]
@@ -86,7 +87,7 @@ class LinearHead:
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The head's log-odds ``z`` for input rows ``x`` (already built by :func:`inputs`)."""
-        return self.intercept + ((x - self.mean) / self.scale) @ self.coef
+        return cast(np.ndarray, self.intercept + ((x - self.mean) / self.scale) @ self.coef)
 
     def scores(self, texts: Sequence[str], logits: dict[str, np.ndarray], pooled: np.ndarray) -> np.ndarray:
         """Two-column logits ``[0, z]`` per post."""

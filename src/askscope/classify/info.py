@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from typing import Any, cast
 
 from askscope.classify import calibration, models
 from askscope.classify.tasks import MODEL_TASKS, TASKS, UnknownTaskError
 
 
-def model_info(task: str) -> dict:
+def model_info(task: str) -> dict[str, Any]:
     """The stored card of a task's model, with per-class error rates on validation data.
 
     Keys: ``task``, ``version``, ``labels``, ``model`` (what it is), ``training_data``,
@@ -39,4 +40,4 @@ def error_rates(task: str) -> dict[str, dict[str, float]]:
     main validation set."""
     if task not in MODEL_TASKS and task != "discourse":
         raise UnknownTaskError(task)
-    return model_info(task)["validation"]["error_rates"]
+    return cast(dict[str, dict[str, float]], model_info(task)["validation"]["error_rates"])

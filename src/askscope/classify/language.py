@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from askscope.classify.text import normalise
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 UNDETERMINED = "und"
 # Varieties the model names separately, folded into their macro-language.
@@ -23,7 +27,7 @@ def strip_noise(text: str) -> str:
 
 
 @cache
-def _identifier():
+def _identifier() -> LanguageIdentifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

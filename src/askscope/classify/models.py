@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 from askscope.classify.encoder import Encoder
 from askscope.classify.heads import LinearHead
@@ -14,9 +15,9 @@ MODELS_DIR = Path(__file__).parent / "models"
 
 
 @cache
-def card(task: str) -> dict:
+def card(task: str) -> dict[str, Any]:
     """The model card data of one task (``models/<task>.json``)."""
-    return json.loads((MODELS_DIR / f"{task}.json").read_text(encoding="utf-8"))
+    return cast(dict[str, Any], json.loads((MODELS_DIR / f"{task}.json").read_text(encoding="utf-8")))
 
 
 @cache

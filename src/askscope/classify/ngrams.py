@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zlib
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def tfidf(rows: np.ndarray, buckets: np.ndarray, counts: np.ndarray, idf: np.nda
     """l2-normalised sublinear tf-idf weights of the ``(row, bucket)`` entries."""
     weights = (1.0 + np.log(counts.astype(np.float32))) * idf[buckets]
     norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n))
-    return (weights / np.maximum(norms[rows], 1e-12)).astype(np.float32)
+    return cast(np.ndarray, (weights / np.maximum(norms[rows], 1e-12)).astype(np.float32))
 
 
 class NgramLinear:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def _distributions(classes: Sequence[str], probabilities: np.ndarray) -> list[di
 
 
 def source_scores(
-    source: dict, texts: list[str], encoded: dict[str, np.ndarray] | None, pooled: np.ndarray | None
+    source: dict[str, Any], texts: list[str], encoded: dict[str, np.ndarray] | None, pooled: np.ndarray | None
 ) -> np.ndarray:
     """The raw scores of one card source: an encoder head's logits, an n-gram model's scores, or a
     linear head's ``[0, z]`` logits over the encoder outputs and rule features."""

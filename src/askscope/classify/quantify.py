@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -303,7 +303,7 @@ def sld(
         q = new
         if done:
             break
-    return q[0] if single else q
+    return cast(np.ndarray, q[0] if single else q)
 
 
 def fit_calibration(
@@ -349,7 +349,7 @@ def _apply(log_p: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``a * log_p + b`` for (U, k) rows and (B, k) parameters -> (B, U, k) logits."""
     bias = theta.copy()
     bias[:, 0] = 0.0
-    return theta[:, 0, None, None] * log_p[None, :, :] + bias[:, None, :]
+    return cast(np.ndarray, theta[:, 0, None, None] * log_p[None, :, :] + bias[:, None, :])
 
 
 def _mle_binary(p: np.ndarray, prior: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -371,7 +371,7 @@ def _mle_binary(p: np.ndarray, prior: np.ndarray, weights: np.ndarray) -> np.nda
 
 
 def _log(p: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(p, 1e-12, 1.0))
+    return cast(np.ndarray, np.log(np.clip(p, 1e-12, 1.0)))
 
 
 def _recalibrated(log_p: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -379,7 +379,7 @@ def _recalibrated(log_p: np.ndarray, theta: np.ndarray) -> np.ndarray:
     z = _apply(log_p, theta)
     z -= z.max(axis=2, keepdims=True)
     s = np.exp(z)
-    return s / s.sum(axis=2, keepdims=True)
+    return cast(np.ndarray, s / s.sum(axis=2, keepdims=True))
 
 
 # --- the campaign side: posts, bins and their bootstrap ---------------------------------------
@@ -428,11 +428,11 @@ class Shares:
 
     @property
     def low(self) -> np.ndarray:
-        return np.quantile(self.draws, (1 - CONFIDENCE) / 2, axis=0)
+        return cast(np.ndarray, np.quantile(self.draws, (1 - CONFIDENCE) / 2, axis=0))
 
     @property
     def high(self) -> np.ndarray:
-        return np.quantile(self.draws, 1 - (1 - CONFIDENCE) / 2, axis=0)
+        return cast(np.ndarray, np.quantile(self.draws, 1 - (1 - CONFIDENCE) / 2, axis=0))
 
     def combined(self, labels: Sequence[str]) -> tuple[float, float, float]:
         """The share of a union of classes (e.g. the hostile categories): estimate, low, high."""
@@ -492,7 +492,7 @@ def _class_rates(validation: Validation, weights: np.ndarray, values: np.ndarray
     onehot = np.eye(k)[validation.gold]  # (n, k)
     outer = (onehot[:, :, None] * values[:, None, :]).reshape(len(onehot), k * k)
     sums = (weights @ outer).reshape(len(weights), k, k)
-    return sums / (weights @ onehot)[:, :, None]
+    return cast(np.ndarray, sums / (weights @ onehot)[:, :, None])
 
 
 def quantify(

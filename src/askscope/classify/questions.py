@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -162,7 +163,9 @@ def rule(texts: Sequence[str]) -> np.ndarray:
     """The plain rule: a question mark, an interrogative opener or a request (boolean per post)."""
     f = features(texts)
     names = {name: i for i, name in enumerate(FEATURES)}
-    return (f[:, names["question_mark"]] + f[:, names["interrogative_opener"]] + f[:, names["request"]]) > 0
+    return cast(
+        np.ndarray, (f[:, names["question_mark"]] + f[:, names["interrogative_opener"]] + f[:, names["request"]]) > 0
+    )
 
 
 def rule_floor(texts: Sequence[str], floor: dict[str, list[str]], route: np.ndarray | None) -> np.ndarray:

@@ -16,6 +16,7 @@ import click
 from askscope.classify.tasks import TASKS, UnknownTaskError, resolve
 
 if TYPE_CHECKING:  # pragma: no cover - types only
+    from askscope.classify.predict import TaskResult
     from askscope.classify.quantify import Shares
 
 CHUNK = 4096
@@ -58,7 +59,7 @@ def _lines(stream: IO[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-def _render(results: dict, tasks: tuple[str, ...], fmt: str, i: int) -> str:
+def _render(results: dict[str, TaskResult], tasks: tuple[str, ...], fmt: str, i: int) -> str:
     if fmt == "jsonl":
         record = {
             task: {

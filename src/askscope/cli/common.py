@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import msgspec
@@ -117,7 +117,16 @@ def fail(message: str, hint: str | None) -> NoReturn:
     sys.exit(1)
 
 
-class FormatChoice(click.ParamType):
+if TYPE_CHECKING:
+    # recent clicks (8.5 here) type a parameter type by its value and input types; older ones (the
+    # floor is 8.1) cannot subscript ParamType at run time, so the subscripted base is for the
+    # type checker only.
+    _ParamType = click.ParamType[str, Any]
+else:
+    _ParamType = click.ParamType
+
+
+class FormatChoice(_ParamType):
     """An input format name, checked against the registered readers when used (so that
     ``askscope --help`` does not import every reader)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,7 +18,7 @@ def plugins(as_json: bool) -> None:
     from askscope import registry
 
     contributed: dict[str, dict[str, list[str]]] = {}
-    kinds = {
+    kinds: dict[str, tuple[str, Callable[[Any], str]]] = {
         "askscope_readers": ("readers", lambda item: item.name),
         "askscope_stages": ("stages", lambda item: item.name),
         "askscope_lenses": ("lenses", lambda item: item.name),

@@ -283,8 +283,9 @@ def _error_text(body: bytes) -> str:
         return body[:200].decode("utf-8", "replace").strip() or "(no message)"
     if isinstance(value, dict):
         for key in ("detail", "message", "error_description", "error", "title"):
-            if isinstance(value.get(key), str):
-                return value[key][:300]
+            text = value.get(key)
+            if isinstance(text, str):
+                return text[:300]
     return str(value)[:200]
 
 

@@ -23,7 +23,12 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, ClassVar
 
 from askscope.post import Account, ApiError, Post, Reject
-from askscope.readers.records import Head, RawRecord, json_records
+
+# Head and RawRecord are part of the reader interface: re-exported so that readers (and plugins)
+# import everything they share from here.
+from askscope.readers.records import Head as Head
+from askscope.readers.records import RawRecord as RawRecord
+from askscope.readers.records import json_records
 
 EXCERPT_CHARS = 200
 _MIN = datetime.min.replace(tzinfo=UTC)

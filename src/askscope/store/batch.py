@@ -107,7 +107,7 @@ class Batch:
 
     @property
     def records(self) -> int:
-        return self.match_records + self.account_record_count + self.rejects.num_rows
+        return self.match_records + self.account_record_count + int(self.rejects.num_rows)
 
 
 def build_batch(sink: Sink, compress: bool = True) -> Batch:
