@@ -11,11 +11,15 @@ every post of P for the other tasks.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from askscope.errors import AskscopeError
-from askscope.store.core import Store, column_names
-from askscope.store.core import table_names as catalog_tables
+
+if TYPE_CHECKING:
+    from askscope.store.core import Store
+
+# The store (and DuckDB) is imported inside the functions that use it: `askscope code`'s options
+# read STRATIFY_FIELDS, and `askscope --help` must not load DuckDB.
 
 
 class CodingError(AskscopeError):
@@ -77,6 +81,8 @@ def ensure_tables(store: Store) -> None:
 
 
 def table_names(store: Store) -> set[str]:
+    from askscope.store.core import table_names as catalog_tables
+
     return catalog_tables(store.con)
 
 
@@ -114,6 +120,8 @@ def frame_labels(store: Store, task: str) -> list[tuple[str, str, str | None, li
     """``(platform, post_id, model label or None, class probabilities or None)`` for every post
     of the task's frame, sorted. The probabilities are the classify stage's ``probabilities``
     (every class of the task, in the order of its labels) where the store has them."""
+    from askscope.store.core import column_names
+
     require_analysis(store, task)
     columns = column_names(store.con, "labels").get("labels", set())
     probabilities = "m.probabilities" if "probabilities" in columns else "NULL"
