@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
     from askscope.lenses.base import Lens
     from askscope.readers.base import Reader
-    from askscope.reports.sections import Chart
+    from askscope.reports.sections import Chart, Section
     from askscope.stages.base import Stage
 
 
@@ -51,8 +51,17 @@ def askscope_lenses() -> Sequence[Lens]:
     from askscope.lenses.backfire import BACKFIRE
     from askscope.lenses.engagement import ENGAGEMENT
     from askscope.lenses.framing import FRAMING
+    from askscope.lenses.posts import POSTS
+    from askscope.lenses.store import STORE
 
-    return [BACKFIRE, ENGAGEMENT, FRAMING, AUTHENTICITY]
+    return [BACKFIRE, ENGAGEMENT, FRAMING, AUTHENTICITY, POSTS, STORE]
+
+
+@hookimpl
+def askscope_report_sections() -> Sequence[Section]:
+    from askscope.reports.builtin_sections import SECTIONS
+
+    return SECTIONS
 
 
 @hookimpl

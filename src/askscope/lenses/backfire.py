@@ -21,7 +21,7 @@ import pyarrow as pa
 from askscope.classify.quantify import Shares
 from askscope.lenses import stats
 from askscope.lenses.base import Lens
-from askscope.lenses.common import AUDIENCE_SQL, LensInput, quantified
+from askscope.lenses.common import AUDIENCE_SQL, LensInput, bucket_for, campaign_span, quantified
 from askscope.timefmt import iso
 from askscope.vocabulary import CATEGORIES, HOSTILE
 
@@ -231,10 +231,54 @@ def backfire(inp: LensInput) -> dict[str, Any]:
     }
 
 
+def timeline(inp: LensInput) -> dict[str, Any]:
+    """The audience's posts per time bucket by discourse category (``unlabelled`` without a
+    label), the hostile share of each bucket with its Wilson interval, and the host's posts per
+    bucket: the series the report's timeline and hostile-share charts draw. The bucket follows
+    the campaign's span (:func:`~askscope.lenses.common.bucket_for`)."""
+    bucket = bucket_for(*campaign_span(inp.store))
+    con = inp.store.con
+    by_category = con.execute(
+        "SELECT time_bucket(CAST(? AS INTERVAL), p.created_at) AS t, coalesce(l.label, 'unlabelled') AS category, "
+        "count(*) AS n FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'discourse' "
+        f"WHERE r.in_campaign AND r.relation <> 'host' AND {inp.authors_filter('p')} GROUP BY ALL ORDER BY 1, 2",
+        [bucket],
+    ).fetchall()
+    counts_at: dict[str, dict[str, int]] = {}
+    for t, category, n in by_category:
+        counts_at.setdefault(iso(t) or "", {})[category] = int(n)
+    host = con.execute(
+        "SELECT time_bucket(CAST(? AS INTERVAL), p.created_at), count(*) FROM relations r JOIN posts p "
+        "ON p.platform = r.platform AND p.id = r.post_id WHERE r.in_campaign AND r.relation = 'host' GROUP BY 1",
+        [bucket],
+    ).fetchall()
+    points: dict[str, dict[str, Any]] = {}
+    for t, counts in counts_at.items():
+        n = sum(counts.values())
+        share = stats.wilson(sum(v for c, v in counts.items() if c in HOSTILE), n)
+        points[t] = {
+            "t": t,
+            "counts": {c: counts[c] for c in (*CATEGORIES, "unlabelled") if counts.get(c)},
+            "posts": n,
+            "hostile_share": share["value"],
+            "hostile_ci": share["ci"],
+        }
+    for t, n in host:
+        key = iso(t) or ""
+        point = points.setdefault(
+            key, {"t": key, "counts": {}, "posts": 0, "hostile_share": None, "hostile_ci": [None, None]}
+        )
+        point["host_posts"] = int(n)
+    return {"bucket": bucket, "points": [points[t] for t in sorted(points)]}
+
+
 BACKFIRE = Lens(
     name="backfire",
     title="Backfire",
     order=10,
-    compute=lambda inp, results: backfire(inp),
+    # the timeline is computed here, not in backfire(): the authenticity lens recomputes
+    # backfire() without the coordinated accounts and has no use for it
+    compute=lambda inp, results: {**backfire(inp), "timeline": timeline(inp)},
     description="what the press counted: volume, hostile and mockery shares, virality, capture",
 )

@@ -112,14 +112,36 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     }
 
 
-def _latency(inp: LensInput) -> dict[str, Any]:
-    latencies = [
+#: Edges (minutes) of the time-to-answer histogram the report draws; the last bin is open.
+LATENCY_EDGES_MIN = (1, 5, 15, 30, 60, 120, 240, 480, 1440)
+
+
+def _latencies(inp: LensInput) -> list[float]:
+    """Seconds from each answered question to the host's first answer, ascending."""
+    return [
         r[0]
         for r in inp.store.con.execute(
             f"SELECT latency_s FROM answers a WHERE latency_s IS NOT NULL AND {inp.authors_filter('a', 'asker_id')} "
             "ORDER BY latency_s"
         ).fetchall()
     ]
+
+
+def latency_histogram(latencies: list[float]) -> list[dict[str, Any]]:
+    """Answers per latency bin [from_min, to_min) (minutes; ``to_min`` None for the open last
+    bin), from the same latencies as ``answer_latency``."""
+    bins = []
+    lower = 0
+    for upper in (*LATENCY_EDGES_MIN, None):
+        count = sum(1 for x in latencies if x / 60 >= lower and (upper is None or x / 60 < upper))
+        bins.append({"from_min": lower, "to_min": upper, "answers": count})
+        lower = upper if upper is not None else lower
+    return bins
+
+
+def _latency(inp: LensInput, latencies: list[float] | None = None) -> dict[str, Any]:
+    if latencies is None:
+        latencies = _latencies(inp)
     within = sum(1 for x in latencies if x <= 3600)
     return {
         "answered": len(latencies),
@@ -209,11 +231,14 @@ def _depth(inp: LensInput) -> dict[str, Any]:
     follow = inp.store.con.execute(
         "SELECT count(follow_up_id), count(follow_up_answer_id) FROM answers WHERE answer_id IS NOT NULL"
     ).fetchall()[0]
+    per_depth = Counter(depths)
     return {
         "threads": len(depths),
         "mean_depth": stats.mean(depths, seed=inp.seed, name="depth"),
         "max_depth": int(max(depths)) if depths else None,
         "follow_up_rate": stats.wilson(int(follow[1]), int(follow[0])),
+        # threads per depth, from the same depths (the report's thread-depth chart)
+        "histogram": [{"depth": int(d), "threads": per_depth[d]} for d in sorted(per_depth)],
     }
 
 
@@ -241,7 +266,18 @@ def _audience(inp: LensInput) -> dict[str, Any]:
     top = max(1, int(np.ceil(len(posts) * 0.01))) if len(posts) else 0
     top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
     communities = _communities(inp)
+    # each participant once, under the main language of their posts ('und' when none has one),
+    # so that the participants add up to the audience
+    by_language: dict[str, list[int]] = {}
+    for author in authors:
+        entry = by_language.setdefault(author[3] or "und", [0, 0])
+        entry[0] += 1
+        entry[1] += int(author[2])
     return {
+        "participants_by_language": [
+            {"language": language, "participants": n, "posts": posts}
+            for language, (n, posts) in sorted(by_language.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ],
         "audience_size": {
             "authors": len(authors),
             "potential_reach": int(sum(followers)) if followers else None,
@@ -318,7 +354,9 @@ def engagement(inp: LensInput) -> dict[str, Any]:
     host_posts = _host_posts(inp)
     out: dict[str, Any] = {}
     out.update(_answer_rates(inp))
-    out["answer_latency"] = _latency(inp)
+    latencies = _latencies(inp)
+    out["answer_latency"] = _latency(inp, latencies)
+    out["latency_histogram"] = latency_histogram(latencies)
     out.update(_host_output(inp, host_posts))
     out["reciprocity"] = _reciprocity(inp)
     out["dialogue_depth"] = _depth(inp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from askscope.errors import UsageError
 from askscope.reports.document import ReportError, build
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-def document(store: Store | str | os.PathLike[str], *, pseudonymise: bool = False) -> dict:
+def document(store: Store | str | os.PathLike[str], *, pseudonymise: bool = False) -> dict[str, Any]:
     """The report document (every number, stable keys) of an analysed store."""
     if isinstance(store, Store):
         return build(store, pseudonymise=pseudonymise)

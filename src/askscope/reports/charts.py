@@ -1,41 +1,45 @@
 """The report's charts, drawn with matplotlib from the report document.
 
-Each chart is a function of the document only, returns SVG (for the self-contained HTML, where
-it is embedded as a data-URI image, which cannot run scripts) or PNG (for papers), and is
-deterministic: fixed fonts and hash salt, no dates in the metadata.
+Each chart is a function of the document only (the series the lenses stored: the report computes
+nothing), returns SVG (for the self-contained HTML, where it is embedded as a data-URI image,
+which cannot run scripts) or PNG (for papers), and is deterministic: fixed fonts and hash salt,
+no dates in the metadata.
+
+No global side effect: figures are :class:`matplotlib.figure.Figure` objects saved through their
+own canvas (never ``pyplot``, never ``matplotlib.use``), and the style is applied with
+``matplotlib.rc_context`` around each chart, so importing or drawing leaves the caller's
+backend and settings as they were.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from askscope.reports.sections import Chart
 from askscope.vocabulary import CATEGORIES
 
-matplotlib.rcParams.update(
-    {
-        "svg.hashsalt": "askscope",
-        "svg.fonttype": "none",
-        "font.family": "DejaVu Sans",
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "figure.facecolor": "white",
-        "axes.facecolor": "white",
-        "savefig.facecolor": "white",
-        "legend.fontsize": 8,
-    }
-)
+STYLE = {
+    "svg.hashsalt": "askscope",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "legend.fontsize": 8,
+}
 
 #: Resolution of PNG charts (for papers); SVG is resolution-free.
 PNG_DPI = 300
@@ -62,25 +66,65 @@ COLOURS = {
 ORDER = (*CATEGORIES, "unlabelled")
 
 
+Draw = Callable[[dict[str, Any], str], bytes | None]
+
+
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _save(fig: Any, fmt: str) -> bytes:
+def _dates(values: list[datetime]) -> Any:
+    """matplotlib's date numbers (days) for ``values``: its typed API takes floats."""
+    return mdates.date2num(values)  # type: ignore[no-untyped-call]
+
+
+def _date_axis(fig: Figure, ax: Any) -> None:
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))  # type: ignore[no-untyped-call]
+    fig.autofmt_xdate()
+
+
+def _styled(draw: Draw) -> Draw:
+    """Draw (and save) the chart under askscope's style, restoring the caller's settings after."""
+
+    @functools.wraps(draw)
+    def styled(doc: dict[str, Any], fmt: str) -> bytes | None:
+        with matplotlib.rc_context(STYLE):
+            return draw(doc, fmt)
+
+    return styled
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
+def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata, dpi=PNG_DPI if fmt == "png" else 150)
-    plt.close(fig)
     return buffer.getvalue()
 
 
+def _lens(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    lens: dict[str, Any] = (doc.get("lenses") or {}).get(name) or {}
+    return lens
+
+
+def _timeline(doc: dict[str, Any]) -> dict[str, Any]:
+    """The backfire lens's timeline: ``bucket`` and ``points`` (none without the lens)."""
+    timeline: dict[str, Any] = _lens(doc, "backfire").get("timeline") or {"bucket": "", "points": []}
+    return timeline
+
+
+@_styled
 def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
-    points = doc["series"]["timeline"]
+    series = _timeline(doc)
+    points = series["points"]
     if not points:
         return None
-    fig, ax = plt.subplots(figsize=(8, 3))
-    # matplotlib's date numbers (days): its typed API takes floats
-    times = mdates.date2num([_time(p["t"]) for p in points])
+    fig, ax = _figure(8, 3)
+    times = _dates([_time(p["t"]) for p in points])
     width = float(times[1] - times[0]) * 0.9 if len(times) > 1 else 0.02
     bottom = [0] * len(points)
     for category in ORDER:
@@ -91,10 +135,9 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
     host = [p.get("host_posts", 0) for p in points]
     if any(host):
         ax.plot(times, host, color=COLOURS["host"], marker=".", linewidth=1, label="host posts")
-    ax.set_ylabel("posts per " + doc["series"]["bucket"])
+    ax.set_ylabel("posts per " + series["bucket"])
     ax.legend(ncol=4, frameon=False, loc="upper right")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))
-    fig.autofmt_xdate()
+    _date_axis(fig, ax)
     return _save(fig, fmt)
 
 
@@ -104,8 +147,9 @@ def hostile_series(
     """(time, share, low, high) per time bucket from the first to the last bucket with posts, NaN
     where a bucket has fewer than ``min_posts`` audience posts (empty buckets included), so the
     line breaks there instead of joining distant hours or plotting 0% for one post."""
-    points = {p["t"]: p for p in doc["series"]["timeline"]}
-    step = _BUCKETS.get(doc["series"].get("bucket", ""), None)
+    series = _timeline(doc)
+    points = {p["t"]: p for p in series["points"]}
+    step = _BUCKETS.get(series["bucket"], None)
     times = sorted(_time(t) for t in points)
     if not times:
         return []
@@ -126,12 +170,13 @@ def hostile_series(
     return out
 
 
+@_styled
 def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
     series = hostile_series(doc)
     if not series or all(math.isnan(v) for _, v, _, _ in series):
         return None
-    fig, ax = plt.subplots(figsize=(8, 2.6))
-    times = mdates.date2num([t for t, _, _, _ in series])
+    fig, ax = _figure(8, 2.6)
+    times = _dates([t for t, _, _, _ in series])
     ax.fill_between(
         times,
         [lo for _, _, lo, _ in series],
@@ -150,16 +195,16 @@ def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
         f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7, loc="left", color="#666666"
     )
     ax.legend(frameon=False)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))
-    fig.autofmt_xdate()
+    _date_axis(fig, ax)
     return _save(fig, fmt)
 
 
+@_styled
 def latency(doc: dict[str, Any], fmt: str) -> bytes | None:
-    bins = doc["series"]["latency_histogram"]
+    bins = _lens(doc, "engagement").get("latency_histogram") or []
     if not any(b["answers"] for b in bins):
         return None
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = _figure(6, 2.6)
     labels = [f"{b['from_min']}–{b['to_min']}" if b["to_min"] else f"≥{b['from_min']}" for b in bins]
     ax.bar(range(len(bins)), [b["answers"] for b in bins], color=COLOURS["question_genuine"])
     ax.set_xticks(range(len(bins)), labels, rotation=30, fontsize=7)
@@ -168,14 +213,16 @@ def latency(doc: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
+@_styled
 def answered(doc: dict[str, Any], fmt: str) -> bytes | None:
-    rows = doc["series"]["answers_by_category"]
+    # the engagement lens's answer rate per category: k answered of n questions
+    rows = sorted((_lens(doc, "engagement").get("by_category") or {}).items())
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(6, 2.6))
-    names = [r["category"].replace("_", " ") for r in rows]
-    answered_counts = [r["answered"] for r in rows]
-    unanswered = [r["questions"] - r["answered"] for r in rows]
+    fig, ax = _figure(6, 2.6)
+    names = [category.replace("_", " ") for category, _ in rows]
+    answered_counts = [share["k"] for _, share in rows]
+    unanswered = [share["n"] - share["k"] for _, share in rows]
     ax.barh(names, answered_counts, color=COLOURS["support"], label="answered")
     ax.barh(names, unanswered, left=answered_counts, color=COLOURS["other"], label="unanswered")
     ax.set_xlabel("questions")
@@ -184,11 +231,12 @@ def answered(doc: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
+@_styled
 def languages(doc: dict[str, Any], fmt: str) -> bytes | None:
-    rows = doc["series"]["languages"][:12]
+    rows = (_lens(doc, "engagement").get("participants_by_language") or [])[:12]
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = _figure(6, 2.6)
     ax.bar([r["language"] for r in rows], [r["participants"] for r in rows], color=COLOURS["question_genuine"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("participants")
@@ -196,11 +244,12 @@ def languages(doc: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
+@_styled
 def depth(doc: dict[str, Any], fmt: str) -> bytes | None:
-    rows = doc["series"]["thread_depth"]
+    rows = (_lens(doc, "engagement").get("dialogue_depth") or {}).get("histogram") or []
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = _figure(6, 2.6)
     ax.bar([str(r["depth"]) for r in rows], [r["threads"] for r in rows], width=0.6, color=COLOURS["other"])
     ax.set_xlim(-0.75, max(len(rows), 4) - 0.25)  # one depth is one narrow bar, not the full width
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # threads are counted in whole numbers
@@ -209,12 +258,13 @@ def depth(doc: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
+@_styled
 def framing(doc: dict[str, Any], fmt: str) -> bytes | None:
-    frames = doc["lenses"].get("framing", {}).get("frames", {})
+    frames = _lens(doc, "framing").get("frames") or {}
     if not frames:
         return None
     names = sorted(frames)
-    fig, ax = plt.subplots(figsize=(6, 2.6))
+    fig, ax = _figure(6, 2.6)
     positions = range(len(names))
     for offset, who, colour in ((-0.2, "host", COLOURS["host"]), (0.2, "participants", COLOURS["question_genuine"])):
         values = [frames[n][who]["value"] or 0 for n in names]
@@ -251,9 +301,21 @@ def render_all(doc: dict[str, Any], fmt: str = "svg") -> dict[str, bytes]:
     """Every registered chart (built-ins and plugins) that has data, by name."""
     from askscope import registry
 
-    out = {}
+    out: dict[str, bytes] = {}
     for chart in registry.charts():
         data = chart.draw(doc, fmt)
         if data is not None:
             out[chart.name] = data
     return out
+
+
+def render_one(doc: dict[str, Any], name: str, fmt: str = "svg") -> tuple[str, bytes] | None:
+    """The registered chart ``name`` as (title, image), or ``None`` when it is not registered or
+    has no data."""
+    from askscope import registry
+
+    chart = next((c for c in registry.charts() if c.name == name), None)
+    if chart is None:
+        return None
+    data = chart.draw(doc, fmt)
+    return None if data is None else (chart.title, data)
