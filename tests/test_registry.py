@@ -53,7 +53,14 @@ def test_builtins_are_registered_through_the_hooks() -> None:
         "csv",
     ]
     assert list(registry.stages()) == ["reply_trees", "relations", "classify", "authenticity", "answers", "lenses"]
-    assert [lens.name for lens in registry.lenses()] == ["backfire", "engagement", "framing", "authenticity"]
+    assert [lens.name for lens in registry.lenses()] == [
+        "backfire",
+        "engagement",
+        "framing",
+        "authenticity",
+        "posts",
+        "store",
+    ]
     assert "bundled" in registry.labelers()
     assert {"ingest", "analyze", "report", "plugins", "code", "collect"} <= set(registry.commands())
     (builtin,) = [p for p in registry.plugins() if p.builtin]

@@ -18,7 +18,7 @@ import io
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -28,7 +28,10 @@ from matplotlib.ticker import MaxNLocator
 from askscope.reports.sections import Chart
 from askscope.vocabulary import CATEGORIES
 
-STYLE = {
+if TYPE_CHECKING:  # pragma: no cover - types only (matplotlib.typing is recent)
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "askscope",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",

@@ -51,10 +51,10 @@ def md_escape(text: Any) -> str:
     """Text for a Markdown line or table cell: one line, no markup (post texts are untrusted)."""
     if text is None:
         return ""
-    text = str(text).replace("\n", " ")
+    out = str(text).replace("\n", " ")
     for ch in "\\`*_[]<>#|":
-        text = text.replace(ch, "\\" + ch)
-    return text
+        out = out.replace(ch, "\\" + ch)
+    return out
 
 
 #: Autoescaping on: every value a template prints is escaped.

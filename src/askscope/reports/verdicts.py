@@ -12,6 +12,7 @@ path in report.json of the number it rests on; a share corrected for classifier 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 NOT_MEASURABLE = "not measurable"
@@ -67,20 +68,22 @@ def share_words(low: float, high: float) -> str:
     half the interval's mirror image below it is described with the mirrored fractions."""
     if high < 0.5:
         band = _band(low, high)
-        return {
+        below: dict[str, Callable[[], str]] = {
             "minority": lambda: "a small minority (under 10%)",
             "about": lambda: f"about {band[1]}",
             "less": lambda: f"clearly less than {band[1]}",
             "between": lambda: f"between {band[1]} and {band[2]}",
-        }[band[0]]()
+        }
+        return below[band[0]]()
     if low > 0.5:
         band = _band(round(1 - high, 12), round(1 - low, 12))  # no float noise at the fractions
-        return {
+        above: dict[str, Callable[[], str]] = {
             "minority": lambda: "nearly all (over 90%)",
             "about": lambda: f"about {_ABOVE[band[1]]}",
             "less": lambda: f"clearly more than {_ABOVE[band[1]]}",
             "between": lambda: f"between {_ABOVE[band[2]]} and {_ABOVE[band[1]]}",
-        }[band[0]]()
+        }
+        return above[band[0]]()
     return "not distinguishable from half"
 
 
