@@ -15,7 +15,6 @@ from typing import Any
 
 from askscope.lenses.base import Lens
 from askscope.lenses.stats import wilson
-
 from askscope_telegram.reader import PLATFORM
 
 _COUNTS = """

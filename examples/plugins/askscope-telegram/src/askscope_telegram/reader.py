@@ -35,9 +35,9 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import msgspec
+
 from askscope.post import Account, Post
 from askscope.readers.base import Head, RawRecord, Reader, Sink, utc
-
 from askscope_telegram.scan import scan
 
 PLATFORM = "telegram"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
+
 from askscope.reports.format import ci, md_escape, pct
 from askscope.reports.sections import Section
-from markupsafe import Markup
 
 TITLE = "Telegram"
 
