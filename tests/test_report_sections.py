@@ -231,3 +231,16 @@ def test_a_store_analysed_before_the_store_lens_is_an_error_with_a_hint(store, t
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error: ") and "analysed by an older askscope" in proc.stderr
     assert "askscope analyze" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_docs_list_every_key_of_the_report(store):
+    # docs/report.md's key table names each top-level key of the document and each lens under
+    # `lenses.<name>`; a key added or dropped without the docs fails here
+    table = Path(__file__).parent.parent / "docs" / "report.md"
+    rows = [line.split("|")[1] for line in table.read_text().splitlines() if line.startswith("| `")]
+    named = {key for cell in rows for key in re.findall(r"`([a-z_.\[\]]+)`", cell)}
+    documented = {key.removesuffix("[]") for key in named}
+    doc = json.loads(report(store, format="json"))
+    assert set(doc) == {key for key in documented if "." not in key}
+    lenses = {key.split(".", 1)[1] for key in documented if key.startswith("lenses.")}
+    assert set(doc["lenses"]) <= lenses and {"posts", "validation"} <= lenses
