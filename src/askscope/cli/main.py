@@ -6,13 +6,15 @@ alike, through the ``askscope_commands`` hook) and are loaded only when listed o
 ``askscope --version`` imports none of them.
 
 Errors: a user error (:class:`~askscope.errors.AskscopeError`, click's usage errors) and a
-resource error of the store (out of memory, disk full, I/O, a store locked by another process)
-print ``Error: ...`` and a hint and exit 1. Anything else, a catalog or binder error in
+resource error (out of memory, DuckDB's or the machine's; a full disk; an I/O failure; a store
+locked by another process) print ``Error: ...`` and a hint and exit 1. Anything else, a catalog or binder error in
 askscope's own SQL included, is a bug: it keeps its traceback and asks to be reported.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import traceback
 
@@ -48,20 +50,46 @@ def cli() -> None:
     """
 
 
+#: What a resource error leaves behind, for the hints: true of every command, since ingest and
+#: analyze commit in batches and stages and a re-run replaces rather than adds.
+KEPT = "what was committed before the failure is kept; re-running the same command is safe (nothing is stored twice)"
+
+#: The environment variables that set DuckDB's memory limit, by command (askscope.store.core.memory_setting).
+MEMORY_VARIABLES = ("ASKSCOPE_ANALYZE_MEMORY", "ASKSCOPE_INGEST_MEMORY")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def resource_error(exc: BaseException) -> tuple[str, str] | None:
-    """``(message, hint)`` when ``exc`` is a DuckDB error the user can do something about
-    (memory, disk, I/O, a lock); ``None`` for the others, which are bugs."""
+    """``(message, hint)`` when ``exc`` is something the user can do something about: memory (DuckDB's
+    limit or the machine's), a full disk, an I/O failure, a store locked by another process. ``None``
+    for the others, which are bugs (a DuckDB catalog or binder error in askscope's own SQL among them)."""
+    first = _first_line(exc)
+    if isinstance(exc, MemoryError):
+        return (
+            f"askscope ran out of memory ({first})",
+            "free memory (close other programs), or give DuckDB less so that more is left to the rest "
+            f"({' or '.join(MEMORY_VARIABLES)}, e.g. 512MB); " + KEPT,
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk is full: {first}", "free disk space (or write to another disk); " + KEPT)
+    if isinstance(exc, OSError) and exc.errno == errno.EIO:
+        return (f"a file could not be read or written: {first}", "check the disk and the file; " + KEPT)
+    if "duckdb" not in sys.modules:  # DuckDB never loaded: none of its errors
+        return None
     import duckdb
 
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    kept = (
-        "what was committed before the failure is kept; re-running the same command is safe (nothing is stored twice)"
-    )
     if isinstance(exc, duckdb.OutOfMemoryException):
+        settings = [f"{name}={os.environ[name]}" for name in MEMORY_VARIABLES if os.environ.get(name, "").strip()]
         return (
             f"the campaign store ran out of memory: {first}",
-            "free memory, or lower the memory DuckDB may use (ASKSCOPE_ANALYZE_MEMORY, ASKSCOPE_INGEST_MEMORY); "
-            + kept,
+            "DuckDB stopped at its memory limit"
+            + (f" ({', '.join(settings)})" if settings else "")
+            + ": raise it if the machine has memory to spare (ASKSCOPE_ANALYZE_MEMORY for analyze, "
+            "ASKSCOPE_INGEST_MEMORY for ingest, e.g. 2GB), or free memory; " + KEPT,
         )
     if isinstance(exc, duckdb.IOException):
         text = str(exc).lower()
@@ -71,8 +99,8 @@ def resource_error(exc: BaseException) -> tuple[str, str] | None:
                 "wait for the other askscope command (or the dashboard) to finish, or work on a copy of the file",
             )
         if "no space" in text or "disk" in text:
-            return (f"the disk is full: {first}", "free disk space; " + kept)
-        return (f"the campaign store could not be read or written: {first}", "check the file and its folder; " + kept)
+            return (f"the disk is full: {first}", "free disk space; " + KEPT)
+        return (f"the campaign store could not be read or written: {first}", "check the file and its folder; " + KEPT)
     return None
 
 
@@ -100,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:
-        known = resource_error(exc) if "duckdb" in sys.modules else None
+        known = resource_error(exc)
         if known is not None:
             fail(*known)
         traceback.print_exc()
