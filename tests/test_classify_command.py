@@ -71,9 +71,10 @@ def test_unknown_task_is_a_user_error() -> None:
 
 
 def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
-    code = "from askscope.cli.classify import main; main()"
     done = subprocess.run(
-        [sys.executable, "-c", code, "--task", "hate", str(tmp_path / "nope.txt")], capture_output=True, text=True
+        [sys.executable, "-m", "askscope", "classify", "--task", "hate", str(tmp_path / "nope.txt")],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot read") and "Traceback" not in done.stderr
@@ -81,10 +82,13 @@ def test_missing_file_is_a_user_error_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_real_process_pipes_stdin_to_stdout(tmp_path: Path) -> None:
-    code = "from askscope.cli.classify import main; main()"
     posts = sample(tmp_path, 8).read_text(encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-c", code, "--task", "hate"], input=posts, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "askscope", "classify", "--task", "hate"],
+        input=posts,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert done.stdout.count("\n") == 8 and set(done.stdout.split()) <= {"0", "1"}
 

@@ -234,7 +234,7 @@ def test_a_failing_store_is_a_clean_error_and_a_rerun_completes(tmp_path, monkey
     monkeypatch.setenv("ASKSCOPE_INGEST_MEMORY", "1MB")
     proc = run_cli("ingest", path, *FILES)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: the campaign store failed: Out of Memory Error"), proc.stderr
+    assert proc.stderr.startswith("Error: the campaign store ran out of memory: Out of Memory Error"), proc.stderr
     assert "Traceback" not in proc.stderr and "Hint: " in proc.stderr
     monkeypatch.setenv("ASKSCOPE_INGEST_MEMORY", "banana")
     bad = run_cli("ingest", path, *FILES)

@@ -8,7 +8,7 @@ import pytest
 
 from askscope.campaign import Frame
 from askscope.classify.frames import NgramEmbedder, calibrate, score
-from askscope.lenses import framing
+from askscope.classify import frames as framing
 
 
 class TableEmbedder:

@@ -508,7 +508,7 @@ def test_answers_stage(open_store):
 def test_answer_kinds(open_store, change, expected):
     store = open_store("campaign")
     store.con.execute(change)
-    analyze(store, parse_campaign(CAMPAIGN), only=["threads", "relations"])
+    analyze(store, parse_campaign(CAMPAIGN), only=["reply_trees", "relations"])
     rows = {r[0]: (r[0], r[1], r[2], r[6]) for r in _answers_again(store)}
     assert rows["2003"] == expected
     # the other questions keep their answers
