@@ -62,7 +62,7 @@ def init(name: str, output: str | None, force: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON.")
 def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, labeler: str, as_json: bool) -> None:
-    """Run the analysis stages on the store DB for a campaign: threads, relations, classify,
+    """Run the analysis stages on the store DB for a campaign: reply_trees, relations, classify,
     authenticity, answers, lenses (askscope stages lists them with what each needs and writes)."""
     from askscope.analysis import analyze as run_analyze
     from askscope.campaign import load_campaign
