@@ -115,12 +115,12 @@ def authenticity_command(
     co_similar, co_link, co_reply) within tau, their false-positive floor from shuffled
     timestamps, coordinated groups and their share of the posts, near-duplicate clusters, bursts
     and account signals. Writes the tables coaction_edges, coordinated_accounts, ... into DB."""
+    from askscope.analysis import analyze
     from askscope.authenticity.exports import export
     from askscope.authenticity.settings import AuthenticityError
     from askscope.authenticity.stage import Authenticity
     from askscope.campaign import Campaign, load_campaign
     from askscope.cli.common import dumps
-    from askscope.stages.base import Context, run_stages
     from askscope.store.core import open_store
 
     if tau.strip().lower() == "auto":
@@ -149,8 +149,11 @@ def authenticity_command(
     )
     campaign = load_campaign(campaign_file) if campaign_file else Campaign(name="(no campaign file)", hosts=())
     with open_store(db, create=False) as store:
-        ctx = Context(store, campaign, settings={"authenticity": settings.as_dict()}, progress=_say)
-        summary = run_stages(ctx, only=[Authenticity.name])[Authenticity.name]
+        # through analyze(), like the other stages: the same memory limit and stage contracts
+        summaries = analyze(
+            store, campaign, only=[Authenticity.name], settings={"authenticity": settings.as_dict()}, progress=_say
+        )
+        summary = summaries[Authenticity.name]
         written = export(store.con, export_dir, settings.networks, significant_only) if export_dir else []
     if written:
         summary = dict(summary, exported=written)
