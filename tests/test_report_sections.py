@@ -51,6 +51,10 @@ def test_reports_run_no_sql_on_the_campaign_tables():
     assert any(f.name == "document.py" for f in files)
     found = {str(f.relative_to(REPORTS)): campaign_sql(f.read_text()) for f in files}
     assert {name: sql for name, sql in found.items() if sql} == {}
+    # stricter: the one table the report's own SQL reads is lens_results (the stage runs come
+    # through askscope.stages.base.last_runs)
+    tables = {m.group(1) for f in files for m in re.finditer(r"\b(?:FROM|JOIN)\s+(\w+)", f.read_text())}
+    assert tables == {"lens_results"}
 
 
 @pytest.fixture(scope="module")
