@@ -14,8 +14,8 @@ import askscope
 from askscope.analysis import analyze
 from askscope.campaign import load_campaign
 from askscope.classify import embed, models
-from askscope.classify.frames import BundledEmbedder, NgramEmbedder, calibrate, default_embedder, score
 from askscope.classify import frames as framing
+from askscope.classify.frames import BundledEmbedder, NgramEmbedder, calibrate, default_embedder, score
 from askscope.reports import report
 
 # The demo's campaign (@Uber_Sydney during the Sydney siege) with four example sentences per frame,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from askscope.campaign import Frame
-from askscope.classify.frames import NgramEmbedder, calibrate, score
 from askscope.classify import frames as framing
+from askscope.classify.frames import NgramEmbedder, calibrate, score
 
 
 class TableEmbedder:

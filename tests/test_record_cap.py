@@ -13,7 +13,7 @@ import pytest
 from conftest import fixture, rows, run_cli
 
 import askscope
-from askscope.ingestion.engine import _blocks, _Oversized
+from askscope.ingestion.parsing import _blocks, _Oversized
 
 GOOD = open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read().splitlines()
 

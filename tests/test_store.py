@@ -320,9 +320,9 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     (folder / "d.jsonl").write_bytes(open(fixture("x-v2", "two_tweets.jsonl"), "rb").read())
     (folder / "e.jsonl").write_bytes(open(fixture("x-v2", "streaming_output_with_error.jsonl"), "rb").read())
     grouped = askscope.ingest(str(tmp_path / "g.duckdb"), [str(folder)], workers=0)
-    from askscope.ingestion import engine as ingest_module
+    from askscope.ingestion import plan as ingest_plan
 
-    monkeypatch.setattr(ingest_module, "SMALL_INPUT_BYTES", -1)
+    monkeypatch.setattr(ingest_plan, "SMALL_INPUT_BYTES", -1)
     single = askscope.ingest(str(tmp_path / "s.duckdb"), [str(folder)], workers=0)
     assert [f.counts.as_dict() for f in grouped.files] == [f.counts.as_dict() for f in single.files]
     assert grouped.totals.read == grouped.totals.new + grouped.totals.updated + grouped.totals.rejected

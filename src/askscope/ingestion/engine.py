@@ -12,27 +12,24 @@ Every record read ends in ``posts``/``accounts`` or in ``rejects``: for each inp
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
-import multiprocessing
 import os
-import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 import msgspec
 
-from askscope.errors import AskscopeError, RecordError, UnknownFormatError
-from askscope.ingestion.inputs import InputSource, OpenedInput, expand_paths
+from askscope.errors import AskscopeError, RecordError
+from askscope.ingestion.inputs import OpenedInput, expand_paths
+from askscope.ingestion.parsing import MAX_RECORD_BYTES, damage_batch, read_batches
+from askscope.ingestion.plan import Plan, Unknown, group_plans, plan_inputs
 from askscope.readers import Reader, detect, make_head, reader_for
 from askscope.readers.base import RawRecord, Sink, excerpt_of
 from askscope.readers.records import HEAD_BYTES
-from askscope.store.batch import Batch, build_batch, iter_lines
+from askscope.store.batch import Batch, build_batch
 from askscope.store.core import BatchCounts, IngestRecord, Store, memory_setting, now_utc, open_store
 from askscope.store.write import (
     AccountStage,
@@ -44,18 +41,6 @@ from askscope.store.write import (
     write_group,
 )
 
-#: Input bytes per block (one worker task, one transaction).
-BLOCK_BYTES = 8 << 20
-#: The largest record (one JSON line, one JSON document, one CSV row) read by default. A larger
-#: one is rejected (``record_too_large``) without being held in memory whole, and the rest of
-#: the input is read on; ``--max-record-size`` raises it.
-MAX_RECORD_BYTES = 64 << 20
-#: Records per batch for inputs read record by record (JSON documents, CSV).
-BATCH_RECORDS = 20_000
-#: Inputs up to this size are written in groups (one transaction for many files).
-SMALL_INPUT_BYTES = 2 << 20
-GROUP_INPUTS = 2000
-GROUP_BYTES = 32 << 20
 #: DuckDB writes a checkpoint when its write-ahead log passes this size; the default (16 MB)
 #: makes every large batch checkpoint, which doubles the writes of a bulk load.
 CHECKPOINT_THRESHOLD = "256MB"
@@ -63,8 +48,6 @@ CHECKPOINT_THRESHOLD = "256MB"
 #: input fail ("failed to pin block"); see docs/benchmarks.md for the peak RSS this gives.
 #: The environment variable ``ASKSCOPE_INGEST_MEMORY`` (e.g. ``1GB``) overrides it.
 MEMORY_LIMIT = "512MB"
-#: Inputs at least this large (or of unknown size) are parsed by worker processes.
-PARALLEL_MIN_BYTES = 24 << 20
 
 ProgressCallback = Callable[[str, int, int | None], None]
 
@@ -143,15 +126,6 @@ class IngestResult:
         }
 
 
-@dataclass(slots=True)
-class _Plan:
-    source: InputSource
-    reader: Reader
-    opened: OpenedInput | None  # kept open only for stdin (it cannot be re-opened)
-    compression: str | None
-    framing: str
-
-
 def ingest(
     store: Store | str | os.PathLike[str],
     paths: Sequence[str],
@@ -190,7 +164,7 @@ def ingest(
         "date_order": date_order,
         "date_format": date_format,
     }
-    plans, unknown = _plan(paths, format, options, strict)
+    plans, unknown = plan_inputs(paths, format, options, strict)
     own = not isinstance(store, Store)
     db = store if isinstance(store, Store) else open_store(store)
     result = IngestResult(store=db.path, skipped=[(u.source.name, u.why) for u in unknown])
@@ -198,7 +172,7 @@ def ingest(
     db.con.execute(f"SET memory_limit = '{memory}'")  # checked: digits and a unit
     started = time.perf_counter()
     try:
-        for group in _groups(plans, strict):
+        for group in group_plans(plans, strict):
             if len(group) == 1:
                 result.files.append(
                     _ingest_one(db, group[0], options, strict=strict, workers=workers, progress=progress)
@@ -228,50 +202,7 @@ def ingest(
     return result
 
 
-@dataclass
-class _Unknown:
-    """An input no reader recognised: stored as a file-level reject, the others read on."""
-
-    source: InputSource
-    why: str
-    head: bytes
-
-
-def _plan(
-    paths: Sequence[str], format: str | None, options: dict[str, Any], strict: bool = False
-) -> tuple[list[_Plan], list[_Unknown]]:
-    """What to read and how. An input of unknown format, named or found in a folder, is set
-    aside (``--strict``: an error at once) so that the others are still read."""
-    if not paths:
-        raise AskscopeError("no input given", "give one or more files, folders or - for stdin")
-    plans: list[_Plan] = []
-    skipped: list[_Unknown] = []
-    for source in expand_paths(list(paths)):
-        opened = OpenedInput(source, HEAD_BYTES)
-        try:
-            head = make_head(opened.head)
-            reader = reader_for(format, options) if format else detect(head, source.name, options)
-            if format and not reader.sniff(head) and head.layout == "text" and reader.name != "csv":
-                raise UnknownFormatError(
-                    f"{source.name} is not {format}: it is not JSON", "leave out --format to let askscope recognise it"
-                )
-        except UnknownFormatError as exc:
-            opened.close()
-            if strict:
-                raise
-            why = f"{exc.message}; {exc.hint}" if exc.hint and "--map" in exc.hint else exc.message
-            skipped.append(_Unknown(source, why, opened.head[:400]))
-            continue
-        except BaseException:
-            opened.close()
-            raise
-        plans.append(_Plan(source, reader, opened if source.is_stdin else None, opened.compression, head.layout))
-        if not source.is_stdin:
-            opened.close()
-    return plans, skipped
-
-
-def _reject_unknown(db: Store, item: _Unknown) -> FileResult:
+def _reject_unknown(db: Store, item: Unknown) -> FileResult:
     """Record an unrecognised input as a run of format ``unknown`` holding one file-level reject
     (line 0, ``unknown_format``, the formats tried); the same file again supersedes it."""
     source = item.source
@@ -326,7 +257,7 @@ def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
 
 def _ingest_one(
     db: Store,
-    plan: _Plan,
+    plan: Plan,
     options: dict[str, Any],
     *,
     strict: bool,
@@ -359,7 +290,7 @@ def _ingest_one(
         )
         stage = AccountStage(db, record)
         with opened:
-            pending = _batches(
+            pending = read_batches(
                 plan,
                 opened,
                 record.started_at,
@@ -403,7 +334,7 @@ def _ingest_one(
                 con.execute("BEGIN TRANSACTION")
                 in_transaction = True
             if opened.damage is not None:
-                write_batch(db, record, _damage_batch(source.name, opened), transaction=False)
+                write_batch(db, record, damage_batch(source.name, opened), transaction=False)
                 if strict:
                     stage.flush()
                     save_counts(db, [record])
@@ -452,40 +383,10 @@ def _ingest_one(
         except duckdb.Error:
             if status == "done":
                 raise
-            # The store itself failed (out of memory or disk; DuckDB then refuses every further
-            # statement): the error already on its way says why; committed batches stay stored.
-
-
-# --- many small inputs -------------------------------------------------------------------------
-
-
-def _groups(plans: list[_Plan], strict: bool) -> Iterator[list[_Plan]]:
-    """Consecutive small files go together (one transaction, one upsert per table); everything
-    else alone. ``--strict`` keeps every input alone, so it can stop exactly at a bad record."""
-    group: list[_Plan] = []
-    size = 0
-    for plan in plans:
-        small = (
-            not strict
-            and plan.opened is None
-            and plan.source.size is not None
-            and plan.source.size <= SMALL_INPUT_BYTES
-        )
-        if small and group and len(group) < GROUP_INPUTS and size + (plan.source.size or 0) <= GROUP_BYTES:
-            group.append(plan)
-            size += plan.source.size or 0
-            continue
-        if group:
-            yield group
-        group, size = ([plan], plan.source.size or 0) if small else ([], 0)
-        if not small:
-            yield [plan]
-    if group:
-        yield group
 
 
 def _ingest_group(
-    db: Store, plans: list[_Plan], options: dict[str, Any], progress: ProgressCallback | None
+    db: Store, plans: list[Plan], options: dict[str, Any], progress: ProgressCallback | None
 ) -> list[FileResult]:
     """Ingest many small inputs in one transaction: their runs, batches and ends together."""
     started = time.perf_counter()
@@ -515,7 +416,7 @@ def _ingest_group(
         for plan, record in zip(plans, records):
             with OpenedInput(plan.source, HEAD_BYTES) as opened:
                 batches = list(
-                    _batches(
+                    read_batches(
                         plan,
                         opened,
                         record.started_at,
@@ -525,7 +426,7 @@ def _ingest_group(
                     )
                 )
                 if opened.damage is not None:
-                    batches.append(_damage_batch(plan.source.name, opened))
+                    batches.append(damage_batch(plan.source.name, opened))
                 shas.append(opened.sha256())
                 sizes.append(opened.bytes_read)
                 damages.append(opened.damage)
@@ -558,285 +459,6 @@ def _ingest_group(
         )
         for plan, record, sha, size, damage in zip(plans, records, shas, sizes, damages)
     ]
-
-
-def _batches(
-    plan: _Plan,
-    opened: OpenedInput,
-    observed: datetime,
-    *,
-    workers: int | None,
-    strict: bool,
-    max_record: int = MAX_RECORD_BYTES,
-) -> Iterator[Batch]:
-    """The batches of one opened input, by the framing its format uses."""
-    head = make_head(opened.head)
-    if plan.framing == "jsonl" and plan.reader.parallel and plan.reader.name != "csv":
-        return _jsonl_batches(opened.stream, plan.reader, plan.source, observed, workers, strict, max_record)
-    if plan.framing == "json":
-        # a proxy that caps read() and hands every other attribute to the stream (__getattr__)
-        stream: BinaryIO = _CappedStream(opened.stream, max_record)  # type: ignore[assignment]
-    else:
-        stream = opened.stream
-    return _record_batches(stream, head, plan.reader, plan.source.name, observed, strict, max_record)
-
-
-class _CappedStream:
-    """A JSON document's stream that refuses to be read whole past ``limit`` bytes: the document
-    is then one oversized record (see :func:`_record_batches`)."""
-
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
-        self.stream, self.limit, self.size, self.over = stream, limit, 0, False
-
-    def read(self, size: int = -1) -> bytes:
-        want = self.limit + 1 - self.size if size is None or size < 0 else min(size, self.limit + 1 - self.size)
-        data = self.stream.read(max(want, 0)) if want > 0 else b""
-        self.size += len(data)
-        if self.size > self.limit:
-            self.over = True
-            while self.stream.read(BLOCK_BYTES):  # drain, counting, without keeping it
-                pass
-            return b""
-        return data
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.stream)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
-
-def _too_large(
-    source_file: str, line: int, offset: int, size: int, limit: int, excerpt: bytes, observed: datetime | None = None
-) -> Batch:
-    """A batch holding only the reject of one record over the size limit."""
-    sink = Sink(source_file=source_file, default_observed_at=observed)
-    sink.reject(
-        RawRecord(line, offset, excerpt),
-        "record_too_large",
-        f"a record of {size:,}{'+' if size > limit else ''} bytes is over the limit of {limit:,} bytes",
-        excerpt=excerpt_of(excerpt),
-    )
-    return build_batch(sink)
-
-
-def _damage_batch(source_file: str, opened: OpenedInput) -> Batch:
-    """A reject saying the rest of a damaged compressed input is unreadable (line 0 = the input
-    as a whole; the byte offset is in the decompressed data)."""
-    tail = Sink(source_file=source_file)
-    tail.reject(RawRecord(0, opened.bytes_read, b""), "truncated_input", opened.damage or "", excerpt="")
-    return build_batch(tail)
-
-
-# --- record batches (JSON documents, CSV) ----------------------------------------------------
-
-
-def _record_batches(
-    stream: BinaryIO,
-    head: Any,
-    reader: Reader,
-    source_file: str,
-    observed: datetime,
-    strict: bool,
-    max_record: int = MAX_RECORD_BYTES,
-) -> Iterator[Batch]:
-    sink = Sink(source_file=source_file, default_observed_at=observed)
-    for raw in reader.records(stream, head):
-        before, mark = len(sink.rejects), sink.mark()
-        if isinstance(stream, _CappedStream) and stream.over:
-            sink.reject(
-                RawRecord(raw.line, raw.offset, raw.raw),
-                "record_too_large",
-                f"a JSON document of {stream.size - 1:,}+ bytes is over the limit of {max_record:,} bytes",
-                excerpt=excerpt_of(head.data[:400]),
-            )
-        elif len(raw.raw) > max_record:
-            sink.reject(
-                raw, "record_too_large", f"a record of {len(raw.raw):,} bytes is over the limit of {max_record:,} bytes"
-            )
-        else:
-            reader.parse(raw, sink)
-        if len(raw.raw) <= max_record and not (isinstance(stream, _CappedStream) and stream.over):
-            sink.raw.append((raw.line, raw.offset, raw.raw))  # an oversized record is not kept (see reparse)
-        if strict and len(sink.rejects) > before:
-            sink.undo(mark)  # in strict mode a record is stored whole or not at all
-            yield build_batch(sink)
-            return
-        if sink.records >= BATCH_RECORDS:
-            yield build_batch(sink)
-            sink = Sink(source_file=source_file, default_observed_at=observed)
-    if sink.raw or sink.rejects:
-        yield build_batch(sink)
-
-
-# --- JSON-lines blocks, optionally parsed by worker processes --------------------------------
-
-
-@dataclass
-class _Oversized:
-    """A line over the size limit, skipped by :func:`_blocks` without being kept whole."""
-
-    line: int
-    offset: int
-    size: int
-    excerpt: bytes
-
-
-def _blocks(
-    stream: BinaryIO, max_record: int = MAX_RECORD_BYTES, chunk_bytes: int = BLOCK_BYTES
-) -> Iterator[tuple[bytes, int, int] | _Oversized]:
-    """Whole-line blocks of about ``chunk_bytes``: (bytes, first line number, byte offset), and an
-    :class:`_Oversized` for each line longer than ``max_record``, which is read past (never held
-    whole), so memory stays bounded by the limit whatever the input."""
-    line = 1
-    offset = 0
-    carry = bytearray()  # the line under way; grown and cut in place (no copies of a long line)
-    while True:
-        chunk = stream.read(chunk_bytes)
-        if not chunk:
-            break
-        carry += chunk
-        cut = carry.rfind(b"\n") + 1
-        if cut:
-            block = bytes(carry[:cut])
-            del carry[:cut]
-            yield block, line, offset
-            line += block.count(b"\n")
-            offset += len(block)
-            del block
-        if len(carry) > max_record:
-            # the line under way is too long: skip to its end, counting its bytes
-            excerpt, size = bytes(carry[:400]), len(carry)
-            carry = bytearray()
-            while True:
-                more = stream.read(chunk_bytes)
-                if not more:
-                    break
-                end = more.find(b"\n")
-                if end >= 0:
-                    size += end + 1
-                    carry += more[end + 1 :]
-                    break
-                size += len(more)
-            yield _Oversized(line, offset, size, excerpt)
-            line += 1
-            offset += size
-    if carry:
-        yield bytes(carry), line, offset
-
-
-def parse_block(
-    reader: Reader,
-    source_file: str,
-    block: bytes,
-    first_line: int,
-    offset: int,
-    observed: datetime,
-    strict: bool = False,
-    max_record: int = MAX_RECORD_BYTES,
-) -> Batch:
-    """Parse one block of JSON lines into a batch (runs in a worker process or inline). The
-    block is kept verbatim as the raw payload."""
-    sink = Sink(source_file=source_file, default_observed_at=observed)
-    first = last = 0
-    count = 0
-    for line_no, position, content in iter_lines(block, first_line, offset):
-        record = RawRecord(line_no, position, content)
-        before, mark = (len(sink.rejects), sink.mark()) if strict else (0, ())
-        if len(content) > max_record:
-            sink.reject(
-                record,
-                "record_too_large",
-                f"a record of {len(content):,} bytes is over the limit of {max_record:,} bytes",
-            )
-        else:
-            reader.parse(record, sink)
-        first = first or line_no
-        last = line_no
-        count += 1
-        if strict and len(sink.rejects) > before:
-            sink.undo(mark)  # in strict mode a record is stored whole or not at all
-            end = position + len(content)
-            block = block[: end - offset]
-            break
-    if count:
-        sink.raw_lines = (first_line, offset, block)
-        sink.raw_lines_span = (first, last, count)
-    return build_batch(sink)
-
-
-def _spawn_safe() -> bool:
-    """Worker processes are spawned, which re-imports ``__main__`` from its file: impossible when
-    the main program came from stdin or ``-c`` (then parsing stays in this process)."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    return path is None or os.path.exists(path)
-
-
-def _worker_count(workers: int | None, size: int | None) -> int:
-    if not _spawn_safe():
-        return 0
-    if workers is not None:
-        return max(workers, 0)
-    if size is not None and size < PARALLEL_MIN_BYTES:
-        return 0
-    return max(1, (os.cpu_count() or 1) - 1)
-
-
-def _jsonl_batches(
-    stream: BinaryIO,
-    reader: Reader,
-    source: InputSource,
-    observed: datetime,
-    workers: int | None,
-    strict: bool,
-    max_record: int = MAX_RECORD_BYTES,
-) -> Iterator[Batch]:
-    count = 0 if strict else _worker_count(workers, source.size)
-    blocks = _blocks(stream, max_record)
-    if count == 0:
-        for item in blocks:
-            if isinstance(item, _Oversized):
-                batch = _too_large(source.name, item.line, item.offset, item.size, max_record, item.excerpt, observed)
-            else:
-                block, line, offset = item
-                batch = parse_block(reader, source.name, block, line, offset, observed, strict, max_record)
-            yield batch
-            if strict and batch.rejects.num_rows:
-                return
-        return
-    # The main process writes and, whenever the workers are busy, parses a block itself: with
-    # one worker per spare core both cores stay busy and memory stays low (one process fewer).
-    context = multiprocessing.get_context("spawn")
-    queue: deque[cf.Future[Batch] | Batch] = deque()
-    with cf.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        try:
-            for piece in blocks:
-                busy = sum(1 for item in queue if isinstance(item, cf.Future) and not item.done())
-                if isinstance(piece, _Oversized):
-                    queue.append(
-                        _too_large(
-                            source.name, piece.line, piece.offset, piece.size, max_record, piece.excerpt, observed
-                        )
-                    )
-                    continue
-                block, line, offset = piece
-                if busy < count:
-                    queue.append(
-                        pool.submit(parse_block, reader, source.name, block, line, offset, observed, False, max_record)
-                    )
-                else:
-                    queue.append(parse_block(reader, source.name, block, line, offset, observed, False, max_record))
-                while queue and (not isinstance(queue[0], cf.Future) or queue[0].done() or len(queue) > count + 1):
-                    ready = queue.popleft()
-                    yield ready.result() if isinstance(ready, cf.Future) else ready
-            while queue:
-                ready = queue.popleft()
-                yield ready.result() if isinstance(ready, cf.Future) else ready
-        finally:
-            for pending in queue:
-                if isinstance(pending, cf.Future):
-                    pending.cancel()
 
 
 def read_posts(path: str, *, format: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from askscope.ingestion.engine import MAX_RECORD_BYTES
+from askscope.ingestion.parsing import MAX_RECORD_BYTES
 from askscope.readers import reader_for
 from askscope.readers.base import RawRecord, Sink
 from askscope.readers.csv import CsvReader
