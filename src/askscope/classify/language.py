@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
 UNDETERMINED = "und"
+#: A post's language is reported only when the model gives it at least this probability, else
+#: ``und`` (undetermined). Chosen on UMSAB train tweets of 8 languages (bench/language.py): at 0.5
+#: the languages kept are right 94.6% of the time (84.6% without a threshold) and 84% of posts keep
+#: one; on posts of 8 words or fewer, 92.9% instead of 68.5% (short English tweets came out as
+#: Afrikaans, Somali or Pidgin). Validation: 94.4% right, 84.2% kept.
+MIN_CONFIDENCE = 0.5
 # Varieties the model names separately, folded into their macro-language.
 MACRO = {code: "ar" for code in ("arz", "ary", "apc", "acm", "ajp", "aeb", "ars", "arq", "afb")}
 _NOISE = re.compile(r"@user|\bhttp\b|\bRT\b|[#_]")
@@ -38,7 +44,8 @@ def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
 
     Arabic varieties (``arz``, ``ary``, ...) are folded into ``ar``.
 
-    A post with no letters left after cleaning gets ``[("und", 1.0)]``.
+    A post with no letters left after cleaning gets ``[("und", 1.0)]``. The ranking is the
+    model's; :func:`language_of` applies :data:`MIN_CONFIDENCE`.
     """
     identifier = _identifier()
     out: list[list[tuple[str, float]]] = []
@@ -54,3 +61,12 @@ def identify(texts: list[str], top: int = 3) -> list[list[tuple[str, float]]]:
         ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:top]
         out.append([(code, round(p, 6)) for code, p in ranked])
     return out
+
+
+def language_of(ranked: list[tuple[str, float]], min_confidence: float = MIN_CONFIDENCE) -> tuple[str, float]:
+    """The post's language and its probability: the model's first choice when its probability
+    reaches ``min_confidence``, else ``("und", 1 - that probability)``."""
+    code, probability = ranked[0]
+    if code != UNDETERMINED and probability < min_confidence:
+        return UNDETERMINED, round(1.0 - probability, 6)
+    return code, probability

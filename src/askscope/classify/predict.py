@@ -68,8 +68,12 @@ def _model_task(
 
 
 def _language_task(texts: list[str], ranked: list[list[tuple[str, float]]]) -> TaskResult:
-    codes = [r[0][0] for r in ranked]
-    return TaskResult("language", (), codes, codes, None, [dict(r) for r in ranked])
+    # a language only above the confidence threshold, "und" otherwise (language.MIN_CONFIDENCE);
+    # the distributions keep the model's ranking, plus the chosen label's probability
+    chosen = [language.language_of(r) for r in ranked]
+    codes = [code for code, _ in chosen]
+    distributions = [dict(r) | {code: p} for r, (code, p) in zip(ranked, chosen)]
+    return TaskResult("language", (), codes, codes, None, distributions)
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

@@ -86,6 +86,11 @@ class BundledLabeler:
             if probabilities is not None and len(np.shape(probabilities)) == 2 and len(labels):
                 full = np.asarray(probabilities, dtype=np.float64)
                 chosen = full[np.arange(len(labels)), labels.astype(int)]
+            elif getattr(result, "distributions", None):
+                # language: no matrix over classes, but the chosen label's probability
+                chosen = np.array(
+                    [d.get(name, np.nan) for d, name in zip(result.distributions, result.names)], dtype=np.float64
+                )
             else:
                 chosen = np.full(len(texts), np.nan)
             out[task] = (list(result.names), chosen.astype(np.float64), full)
