@@ -54,7 +54,7 @@ def main() -> None:
         correct += hits
     card = {
         "task": "language",
-        "version": "1.0.0",
+        "version": "1.1.0",  # 1.1: und under MIN_CONFIDENCE (labels of 1.0 are relabelled)
         "labels": "ISO 639-1 / 639-3 codes of py3langid's model; 'und' when a post has no letters",
         "model": {
             "kind": "py3langid naive Bayes over byte n-grams (langid.py, Lui & Baldwin 2012)",
