@@ -181,3 +181,18 @@ def test_reparse_rebuilds_the_same_posts_from_the_stored_raw_records(tmp_path: P
     # the chat id is not in any message: reparse gets it back from what the reader kept
     assert rows(db, query) == before
     assert all(pid.startswith(f"{CHAT}:") for pid, *_ in before)
+
+
+def test_an_export_without_unix_times_reads_the_local_date_as_utc(tmp_path: Path) -> None:
+    # Telegram Desktop before 3.x wrote only "date" (the exporting computer's local time)
+    old = re.sub(r'\t+"date_unixtime": "\d+",\n', "", TEXT)
+    old = re.sub(r'\t+"edited_unixtime": "\d+",\n', "", old)
+    assert "unixtime" not in old
+    path = tmp_path / "old.json"
+    path.write_text(old, encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    assert counts(run_cli("ingest", str(db), str(path)).stdout) == (38, 38, 0, 0)
+    # 269046: "date": "2023-02-18T13:35:43", taken as UTC (7 hours after its real time)
+    assert rows(db, "SELECT created_at FROM posts WHERE id = ?", [f"{CHAT}:269046"]) == [
+        (datetime(2023, 2, 18, 13, 35, 43, tzinfo=UTC),)
+    ]

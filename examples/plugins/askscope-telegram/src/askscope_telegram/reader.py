@@ -263,12 +263,13 @@ def _created_at(message: _Message) -> datetime | None:
     """UTC time of a message: ``date_unixtime``, else ``date`` (local time, read as UTC)."""
     if message.date_unixtime not in (None, ""):
         try:
-            return datetime.fromtimestamp(int(message.date_unixtime), tz=UTC)  # type: ignore[arg-type]
+            return datetime.fromtimestamp(int(message.date_unixtime), tz=UTC)
         except (ValueError, OverflowError, OSError) as exc:
             raise ValueError(f"date_unixtime {message.date_unixtime!r} is not a Unix time") from exc
     if message.date:
         try:
-            return utc(datetime.fromisoformat(message.date))
+            when: datetime | None = utc(datetime.fromisoformat(message.date))
+            return when
         except ValueError as exc:
             raise ValueError(f"date {message.date!r} is not an ISO date and time") from exc
     return None
