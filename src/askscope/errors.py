@@ -61,6 +61,11 @@ class StoreError(AskscopeError):
     code = "E004"
 
 
+class StoreBusyError(StoreError):
+    """Another process is writing the store (DuckDB admits one writer and, meanwhile, no reader
+    from another process). Long-lived readers use :class:`askscope.store.snapshot.Snapshots`."""
+
+
 class StoreVersionError(StoreError):
     """The store was written with a schema this version cannot use."""
 

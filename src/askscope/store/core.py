@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from askscope._version import __version__
-from askscope.errors import QueryError, StoreError, StoreVersionError, UsageError
+from askscope.errors import QueryError, StoreBusyError, StoreError, StoreVersionError, UsageError
 from askscope.store.schema import MIGRATIONS, OLDEST_MIGRATABLE, SCHEMA_VERSION, create_statements
 
 
@@ -77,11 +77,16 @@ class Store:
         self.path = path
         self.con = con
         self.read_only = read_only
+        #: Called once after the connection is closed (a snapshot's reader count, for example).
+        self.on_close: Callable[[], None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         self.con.close()
+        callback, self.on_close = self.on_close, None
+        if callback is not None:
+            callback()
 
     def __enter__(self) -> Store:
         return self
@@ -208,7 +213,7 @@ def open_store(
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
-            raise StoreError(
+            raise StoreBusyError(
                 f"{path} is in use by another process",
                 "close the other askscope or duckdb session using it, then retry",
             ) from exc
