@@ -21,9 +21,14 @@ def start_line(message_id: int) -> int:
 
 
 def counts(stdout: str) -> tuple[int, ...]:
-    found = re.search(r"read (\d+) = new (\d+) \+ updated (\d+) \+ rejected (\d+)", stdout)
-    assert found, stdout
-    return tuple(int(x) for x in found.groups())
+    """(read, new, updated, rejected) from an ingest's first line ``read R = new N + updated U
+    [+ unchanged C] + rejected J``, checking that it reconciles; posts seen again unchanged count
+    as updated here (askscope may report them apart)."""
+    line = stdout.splitlines()[0]
+    parts = {key: int(value) for key, value in re.findall(r"(read|new|updated|unchanged|rejected) (\d+)", line)}
+    assert {"read", "new", "updated", "rejected"} <= set(parts), stdout
+    assert parts["read"] == parts["new"] + parts["updated"] + parts.get("unchanged", 0) + parts["rejected"]
+    return parts["read"], parts["new"], parts["updated"] + parts.get("unchanged", 0), parts["rejected"]
 
 
 def test_plugins_lists_the_plugin_with_its_reader_lens_and_section() -> None:
@@ -195,4 +200,19 @@ def test_an_export_without_unix_times_reads_the_local_date_as_utc(tmp_path: Path
     # 269046: "date": "2023-02-18T13:35:43", taken as UTC (7 hours after its real time)
     assert rows(db, "SELECT created_at FROM posts WHERE id = ?", [f"{CHAT}:269046"]) == [
         (datetime(2023, 2, 18, 13, 35, 43, tzinfo=UTC),)
+    ]
+
+
+def test_a_minified_export_on_one_line(tmp_path: Path) -> None:
+    # the same export written without indentation: one line, so askscope sees "JSON lines";
+    # the reader still cuts the document into its 38 messages, all on line 1
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps(json.loads(TEXT), ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    result = run_cli("ingest", str(db), str(path))
+    assert result.returncode == 0, result.stderr
+    assert counts(result.stdout) == (38, 38, 0, 0)
+    assert rows(db, "SELECT DISTINCT source_line FROM posts") == [(1,)]
+    assert rows(db, "SELECT text FROM posts WHERE id = ?", [f"{CHAT}:270220"]) == [
+        ("But still, limitnya tuh gede, kayak berapa ratus gitu",)
     ]

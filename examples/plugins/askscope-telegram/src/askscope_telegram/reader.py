@@ -23,6 +23,8 @@ line each starts on, and keeps the complete ones of a truncated file). Mapping:
 * text: the parts of ``text`` joined; hashtags, ``@mentions`` and links from ``text_entities``
   (``link`` and ``text_link``); ``media_count`` 1 with a photo or file; ``like_count`` the sum
   of the ``reactions`` counts (absent before reactions existed);
+* a forwarded message is a post of the chat it was forwarded into (its origin, a name in
+  ``forwarded_from``, has no field in askscope's post);
 * service messages (a member joined, a title changed, a pin...) are not posts: each is rejected
   as ``not_a_post`` naming its action, so the counts reconcile (read = new + updated + rejected).
 """
@@ -85,7 +87,6 @@ class _Message(msgspec.Struct):
     text_entities: list[_Entity] | None = None
     reply_to_message_id: int | None = None
     reply_to_peer_id: str | int | None = None
-    forwarded_from: str | None = None
     reactions: list[_Reaction] | None = None
     photo: str | None = None
     file: str | None = None
