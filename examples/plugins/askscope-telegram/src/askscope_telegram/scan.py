@@ -50,8 +50,53 @@ class Scan:
     tail: tuple[int, int] | None = None
 
 
+class _Export(msgspec.Struct):
+    """A whole, valid export: its header scalars and the raw bytes of each message."""
+
+    messages: list[msgspec.Raw]
+    id: Any = None
+    name: Any = None
+    type: Any = None
+
+
+_export = msgspec.json.Decoder(_Export)
+_OPEN = re.compile(rb'"messages"\s*:\s*\[')
+_SEPARATORS = b" \t\r\n,"
+
+
 def scan(data: bytes) -> Scan:
-    """The messages and header of an export held in ``data`` (see the module docstring)."""
+    """The messages and header of an export held in ``data`` (see the module docstring).
+
+    A valid export is decoded by msgspec (in C) and each message found by its exact bytes, in
+    order, checked to follow the previous one with only separators between; anything else
+    (a truncated or broken export) is walked token by token by :func:`scan_tokens`."""
+    try:
+        whole = _export.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return scan_tokens(data)
+    opened = _OPEN.search(data)
+    if opened is None:
+        return scan_tokens(data)
+    result = Scan(has_messages=True)
+    result.header = {
+        key: value
+        for key, value in (("id", whole.id), ("name", whole.name), ("type", whole.type))
+        if isinstance(value, str | int | float | bool)
+    }
+    position, line, counted = opened.end(), 1, 0
+    for raw in whole.messages:
+        start = data.find(raw, position)
+        if start < 0 or data[position:start].strip(_SEPARATORS):
+            return scan_tokens(data)  # not where the array says: let the tokens decide
+        line += data.count(b"\n", counted, start)
+        counted = start
+        position = start + len(raw)
+        result.messages.append(Span(start, position, line))
+    return result
+
+
+def scan_tokens(data: bytes) -> Scan:
+    """:func:`scan` by walking the tokens: works on a truncated or otherwise broken export."""
     result = Scan()
     depth = 0
     key: bytes | None = None  # the last key read at depth 1
