@@ -216,3 +216,13 @@ def test_a_minified_export_on_one_line(tmp_path: Path) -> None:
     assert rows(db, "SELECT text FROM posts WHERE id = ?", [f"{CHAT}:270220"]) == [
         ("But still, limitnya tuh gede, kayak berapa ratus gitu",)
     ]
+
+
+def test_an_export_over_the_record_size_limit_is_one_reject(tmp_path: Path) -> None:
+    # the export is one JSON document of 21,332 bytes: over a 10 KB limit it is not read at all
+    db = tmp_path / "t.duckdb"
+    result = run_cli("ingest", str(db), str(EXPORT), "--max-record-size", "10KB")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1 and "Error: every record of" in result.stderr
+    assert counts(result.stdout) == (1, 0, 0, 1)
+    assert rows(db, "SELECT source_line, reason FROM rejects") == [(1, "record_too_large")]

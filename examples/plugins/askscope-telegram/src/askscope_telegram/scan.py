@@ -2,13 +2,14 @@
 
 A Telegram export is one JSON document (``{"name", "type", "id", "messages": [...]}``). askscope
 wants one raw record per message, with the line it starts on, so that a rejected message can be
-found in the file and a stored one replayed by ``askscope reparse``. :func:`scan` walks the
-document's tokens once (strings, brackets, commas and bare literals; a JSON string cannot hold a
-raw newline, so lines are only counted between tokens) and returns the byte span of every
-element of the top-level ``messages`` array plus the top-level scalars (``id``, ``name``,
-``type``).
+found in the file and a stored one replayed by ``askscope reparse``. :func:`scan` returns the
+byte span of every element of the top-level ``messages`` array plus the top-level scalars
+(``id``, ``name``, ``type``).
 
-It does not need the document to be valid: a truncated export (a copy cut short, a disk that
+A valid export is decoded by msgspec and each message located by its exact bytes (fast). A
+broken one is walked token by token (:func:`scan_tokens`: strings, brackets, commas and bare
+literals; a JSON string cannot hold a raw newline, so lines are counted between tokens), which
+does not need the document to be valid: a truncated export (a copy cut short, a disk that
 filled up) still yields every message that was complete, and :attr:`Scan.tail` says where the
 unreadable rest begins, so that it becomes one reject instead of losing the whole file.
 """
