@@ -35,8 +35,9 @@ def test_reingest_adds_nothing_and_counts_reconcile(store_path):
     second = ingest(store_path, *files)
     t = second.totals
     assert t.new == 0 and t.read == first.totals.read
-    assert t.updated == first.totals.new + first.totals.updated
-    assert t.read == t.new + t.updated + t.rejected
+    # the same files again: every stored record is read again and nothing about it changes
+    assert t.updated == 0 and t.unchanged == first.totals.new + first.totals.updated
+    assert t.read == t.new + t.updated + t.unchanged + t.rejected
     with askscope.open_store(store_path) as store:
         after = rows(store, "SELECT * FROM posts ORDER BY platform, id")
         assert len(after) == len(before)
@@ -46,12 +47,14 @@ def test_reingest_adds_nothing_and_counts_reconcile(store_path):
         assert one(store, "SELECT count(*) FROM ingests WHERE superseded_by IS NOT NULL") == len(files)
 
 
-def test_duplicate_within_one_file_is_counted_as_updated(tmp_path, store_path):
+def test_duplicate_within_one_file_is_counted_as_unchanged(tmp_path, store_path):
     line = open(fixture("x-v2", "two_tweets.jsonl"), "rb").read()
     path = tmp_path / "twice.jsonl"
     path.write_bytes(line + line)
     result = ingest(store_path, str(path))
-    assert (result.totals.read, result.totals.new, result.totals.updated) == (2, 1, 1)
+    # the second copy is the same record: stored once (new), read again unchanged
+    t = result.totals
+    assert (t.read, t.new, t.updated, t.unchanged) == (2, 1, 0, 1)
 
 
 def test_context_post_becomes_a_match_when_matched_later(tmp_path, store_path):
@@ -141,11 +144,13 @@ def test_reparse_rebuilds_the_same_tables(store_path):
     # the replay reads every record the ingests read (206 here: 9 files, 173 of them rejects) and
     # sorts each one the same way: as new, updated or rejected
     totals = {
-        key: sum(getattr(f.counts, key) for f in ingested.files) for key in ("read", "new", "updated", "rejected")
+        key: sum(getattr(f.counts, key) for f in ingested.files)
+        for key in ("read", "new", "updated", "unchanged", "rejected")
     }
     assert totals["read"] == 206
     assert {key: getattr(result.counts, key) for key in totals} == totals
-    assert result.counts.read == result.counts.new + result.counts.updated + result.counts.rejected
+    c = result.counts
+    assert c.read == c.new + c.updated + c.unchanged + c.rejected
     for name in tables:
         assert after[name] == before[name], name
 
@@ -306,7 +311,7 @@ def test_every_fixture_post_lands_with_its_reply_links(store_path):
 def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     # Many small files go through write_group; the tables and every input's counts must be what
     # writing them one by one gives. The folder mixes one-post v1 files, a v2 file whose context
-    # post is matched by a later file (promotion), and the same content twice (updates).
+    # post is matched by a later file (promotion), and the same content twice (unchanged).
     folder = tmp_path / "in"
     folder.mkdir()
     threads = shared("rumoureval", "train", "ferguson")
@@ -325,7 +330,8 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest_plan, "SMALL_INPUT_BYTES", -1)
     single = askscope.ingest(str(tmp_path / "s.duckdb"), [str(folder)], workers=0)
     assert [f.counts.as_dict() for f in grouped.files] == [f.counts.as_dict() for f in single.files]
-    assert grouped.totals.read == grouped.totals.new + grouped.totals.updated + grouped.totals.rejected
+    t = grouped.totals
+    assert t.read == t.new + t.updated + t.unchanged + t.rejected
     queries = [
         "SELECT * EXCLUDE (observed_at) FROM posts ORDER BY platform, id",
         "SELECT * EXCLUDE (observed_at) FROM accounts ORDER BY platform, id",

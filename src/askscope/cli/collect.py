@@ -107,7 +107,7 @@ def _summary(db: str, result: CollectResult) -> str:
     state = "complete" if result.done else "paused (run the same command again to resume)"
     lines = [
         f"{result.task}: {result.responses:,} responses stored, {state}",
-        f"read {c.read:,} = new {c.new:,} + updated {c.updated:,} + rejected {c.rejected:,} "
+        f"read {c.read:,} = new {c.new:,} + updated {c.updated:,} + unchanged {c.unchanged:,} + rejected {c.rejected:,} "
         f"({c.context_new:,} context posts added, {c.accounts_new:,} accounts added)",
     ]
     if result.retries:

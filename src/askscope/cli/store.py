@@ -84,7 +84,7 @@ def ingest(
     lines), CSV (twarc2 csv and other exports, --map for any columns), Mastodon, Bluesky and
     Reddit API responses, and recorded HTTP sessions (cassettes); askscope formats lists them.
     gzip, bz2, xz, zstd and zip are opened as they come. Re-ingesting adds nothing twice.
-    Prints read = new + updated + rejected.
+    Prints read = new + updated + unchanged + rejected.
     """
     from askscope.ingestion.engine import ingest as run_ingest
     from askscope.readers.csv import parse_map
@@ -137,7 +137,7 @@ def _print_ingest(db: str, result: Any) -> None:
             c = f.counts
             click.echo(
                 f"{f.source_file} [{f.format}]: read {c.read:,} = new {c.new:,} + updated {c.updated:,} "
-                f"+ rejected {c.rejected:,}"
+                f"+ unchanged {c.unchanged:,} + rejected {c.rejected:,}"
             )
     else:
         formats: dict[str, int] = {}
@@ -153,7 +153,7 @@ def _print_ingest(db: str, result: Any) -> None:
             click.echo(f"... and {len(with_rejects) - LIST_INPUTS:,} more inputs with rejects")
     t = result.totals
     click.echo(
-        f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + rejected {t.rejected:,}"
+        f"Total: read {t.read:,} = new {t.new:,} + updated {t.updated:,} + unchanged {t.unchanged:,} + rejected {t.rejected:,}"
         f" ({t.context_new:,} context posts added, {t.accounts_new:,} accounts added) in {result.seconds:.1f}s"
     )
     if t.rejected:
@@ -229,7 +229,7 @@ def reparse(db: str, as_json: bool) -> None:
     c = result.counts
     click.echo(
         f"Reparsed {result.blocks:,} raw blocks of {result.ingests:,} ingests: read {c.read:,} = "
-        f"new {c.new:,} + updated {c.updated:,} + rejected {c.rejected:,}; posts "
+        f"new {c.new:,} + updated {c.updated:,} + unchanged {c.unchanged:,} + rejected {c.rejected:,}; posts "
         f"{result.posts_before:,} -> {result.posts_after:,}"
     )
 

@@ -7,7 +7,7 @@ blocks of whole lines (:data:`BLOCK_BYTES`) that worker processes parse in paral
 process writes the previous block, so memory stays flat and both cores work.
 
 Every record read ends in ``posts``/``accounts`` or in ``rejects``: for each input and in total,
-``read = new + updated + rejected``.
+``read = new + updated + unchanged + rejected``.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class IngestResult:
     @property
     def reconciles(self) -> bool:
         t = self.totals
-        return t.read == t.new + t.updated + t.rejected
+        return t.read == t.new + t.updated + t.unchanged + t.rejected
 
     def as_dict(self) -> dict[str, Any]:
         return {

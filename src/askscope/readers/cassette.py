@@ -9,7 +9,7 @@ time, so a Mastodon status gets the host of the instance that served it and ever
 it was recorded as ``observed_at``; ``askscope reparse`` replays those records alone.
 
 Responses that hold no post (an OAuth token, an error) are rejected as ``not_a_post``, so that
-``read = new + updated + rejected`` still counts every response; only a note of them (method,
+``read = new + updated + unchanged + rejected`` still counts every response; only a note of them (method,
 URL, status) is kept, never their body, which may hold credentials. Request headers and bodies
 are never read, and query parameters that may carry credentials are dropped from stored URLs.
 YAML cassettes need PyYAML.

@@ -39,6 +39,7 @@ class BatchCounts:
     read: int = 0
     new: int = 0
     updated: int = 0
+    unchanged: int = 0
     rejected: int = 0
     context_new: int = 0
     context_updated: int = 0

@@ -58,9 +58,16 @@ def store_info(store: Store, top: int = TOP) -> dict[str, Any]:
     ]
     ingest_rows = rows(
         "SELECT status, count(*), coalesce(sum(read), 0), coalesce(sum(new), 0), coalesce(sum(updated), 0), "
-        "coalesce(sum(rejected), 0), max(finished_at) FROM ingests WHERE superseded_by IS NULL "
-        "GROUP BY status ORDER BY status"
+        "coalesce(sum(unchanged), 0), coalesce(sum(rejected), 0), max(finished_at) FROM ingests "
+        "WHERE superseded_by IS NULL GROUP BY status ORDER BY status"
     )
+    # every run, superseded ones included: their sums reconcile with the tables (runs of schema 1
+    # have no unchanged count: their updated includes it)
+    every = rows(
+        "SELECT count(*), count(*) FILTER (WHERE superseded_by IS NOT NULL), coalesce(sum(read), 0), "
+        "coalesce(sum(new), 0), coalesce(sum(updated), 0), coalesce(sum(unchanged), 0), coalesce(sum(rejected), 0), "
+        "count(*) FILTER (WHERE unchanged IS NULL AND status <> 'running') FROM ingests"
+    )[0]
     accounts = rows("SELECT count(*) FROM accounts")[0][0]
     return {
         "store": store.path,
@@ -75,9 +82,29 @@ def store_info(store: Store, top: int = TOP) -> dict[str, Any]:
         "rejects": {"total": sum(r["records"] for r in rejects), "by_reason": rejects},
         "api_errors": {"total": sum(e["errors"] for e in api_errors), "by_title": api_errors},
         "ingests": [
-            {"status": s, "runs": n, "read": r, "new": nw, "updated": u, "rejected": rj, "last_finished": iso(f)}
-            for s, n, r, nw, u, rj, f in ingest_rows
+            {
+                "status": s,
+                "runs": n,
+                "read": r,
+                "new": nw,
+                "updated": u,
+                "unchanged": un,
+                "rejected": rj,
+                "last_finished": iso(f),
+            }
+            for s, n, r, nw, u, un, rj, f in ingest_rows
         ],
+        "ingest_runs": {
+            "all": dict(
+                zip(("runs", "read", "new", "updated", "unchanged", "rejected"), (every[0], *every[2:7]), strict=True)
+            ),
+            "superseded": every[1],
+            "without_unchanged_count": every[7],
+            # what the runs' sums are checked against: every match was new once (as a match) and
+            # every account record new once; rejects are kept per run
+            "matched_posts_in_store": matches,
+            "rejects_in_store": sum(r["records"] for r in rejects),
+        },
     }
 
 
@@ -107,9 +134,24 @@ def format_info(info: dict[str, Any]) -> str:
     if info["api_errors"]["total"]:
         lines.append(f"API errors kept: {info['api_errors']['total']:,}")
         lines += [f"  {e['title']:<30} {e['errors']:>8,}" for e in info["api_errors"]["by_title"]]
+    runs = info["ingest_runs"]
+    every = runs["all"]
+    if every["runs"]:
+        superseded = (
+            f" ({runs['superseded']:,} superseded by a later ingest of the same content)" if runs["superseded"] else ""
+        )
+        lines.append(f"Ingest runs: {every['runs']:,}{superseded}")
+        lines.append(
+            f"  all runs: read {every['read']:,} = new {every['new']:,} + updated {every['updated']:,} "
+            f"+ unchanged {every['unchanged']:,} + rejected {every['rejected']:,}"
+        )
+        if runs["without_unchanged_count"]:
+            lines.append(
+                f"  ({runs['without_unchanged_count']:,} runs of an older askscope counted unchanged records as updated)"
+            )
     for run in info["ingests"]:
         lines.append(
-            f"Ingest runs {run['status']}: {run['runs']} (read {run['read']:,}, new {run['new']:,}, "
-            f"updated {run['updated']:,}, rejected {run['rejected']:,})"
+            f"  current runs {run['status']}: {run['runs']:,} (read {run['read']:,}, new {run['new']:,}, "
+            f"updated {run['updated']:,}, unchanged {run['unchanged']:,}, rejected {run['rejected']:,})"
         )
     return "\n".join(lines)

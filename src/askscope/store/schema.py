@@ -15,7 +15,7 @@ import duckdb
 
 from askscope.post import ACCOUNT_COLUMNS, POST_COLUMNS
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: Oldest schema version this askscope can migrate from.
 OLDEST_MIGRATABLE: Final = 1
 
@@ -44,6 +44,9 @@ INGEST_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("api_errors", "BIGINT"),
     ("askscope_version", "VARCHAR"),
     ("superseded_by", "BIGINT"),
+    # schema 2: records already stored that the run left as they were (NULL for runs of schema 1,
+    # which counted them as updated)
+    ("unchanged", "BIGINT"),
 )
 
 REJECT_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
@@ -118,3 +121,12 @@ PUBLIC_TABLES: Final = {
 
 #: ``MIGRATIONS[n]`` upgrades a store from schema ``n`` to ``n + 1`` inside one transaction.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+
+
+def _add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 1 -> 2: ``ingests.unchanged`` (NULL for the old runs: their ``updated`` includes
+    the records that did not change)."""
+    con.execute("ALTER TABLE ingests ADD COLUMN unchanged BIGINT")
+
+
+MIGRATIONS[1] = _add_unchanged

@@ -77,6 +77,47 @@ def _merge_accounts_sql(view: str) -> str:
     )
 
 
+def _changed_sql(target: str, view: str, content: list[str], matches_only: bool) -> str:
+    """Per ``_item`` of ``view``: how many of its rows already in ``target`` the merge would
+    change (content only: ``observed_at`` and provenance are not a change) and, for posts, how
+    many are stored as context and come as a match (a promotion). With ``matches_only``, rows
+    stored as context are not counted as changed (a promotion is new, or replaces an edit)."""
+    newer = _NEWER.format(t="t").replace("excluded.", "b.")
+    merged = ", ".join(
+        f'"{c}" := CASE WHEN {newer} THEN coalesce(b."{c}", t."{c}") ELSE coalesce(t."{c}", b."{c}") END'
+        for c in content
+    )
+    stored = ", ".join(f'"{c}" := t."{c}"' for c in content)
+    where = f"struct_pack({merged}) IS DISTINCT FROM struct_pack({stored})"
+    promoted = "false"
+    if matches_only:
+        where = f"NOT t.is_context AND ({where})"
+        promoted = "t.is_context AND NOT b.is_context"
+    return (
+        f"SELECT b._item, count(*) FILTER (WHERE {where}), count(*) FILTER (WHERE {promoted}) FROM {view} b "
+        f"JOIN {target} t ON t.platform = b.platform AND t.id = b.id GROUP BY b._item"
+    )
+
+
+def changed_rows(
+    store: Store, table: pa.Table, target: str, items: list[int] | None = None
+) -> dict[int, tuple[int, int]]:
+    """By item (``items[i]`` is the item of row ``i``; all item 0 without it): how many rows of
+    ``table`` (posts or accounts) would change a stored row when merged, and how many posts
+    stored as context come as matches (promotions; not counted as changed)."""
+    if not table.num_rows:
+        return {}
+    content = _POST_CONTENT if target == "posts" else _ACCOUNT_CONTENT
+    column = pa.array(items if items is not None else [0] * table.num_rows, pa.int64())
+    view = _view_name("changed")
+    store.con.register(view, table.append_column("_item", column))
+    try:
+        rows = store.con.execute(_changed_sql(target, view, content, matches_only=target == "posts")).fetchall()
+    finally:
+        _unregister(store.con, view)
+    return {int(item): (int(n), int(p)) for item, n, p in rows}
+
+
 def _insert_new_sql(table: str, view: str, fields: tuple[str, ...]) -> str:
     columns = ", ".join(f'"{c}"' for c in fields)
     return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} ON CONFLICT DO NOTHING"
@@ -296,8 +337,9 @@ def write_batch(
     counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows, api_errors=batch.api_errors.num_rows)
     with _in_transaction(store, transaction):
         context0, matches0 = _match_counts(store)
+        inserted = changed = promoted = 0
         if batch.matches.num_rows:
-            upsert_posts(store, batch.matches)
+            inserted, changed, promoted = upsert_posts(store, batch.matches, count_changed=True)
             if batch.edit_chains:
                 collapse_edits(store, batch.edit_chains)
         context1, matches1 = _match_counts(store)
@@ -312,7 +354,7 @@ def write_batch(
 
         accounts0 = _account_count(store)
         if batch.account_records.num_rows:
-            upsert_accounts(store, batch.account_records)
+            changed += upsert_accounts(store, batch.account_records, count_changed=True)[1]
         accounts1 = _account_count(store)
         if batch.accounts.num_rows and stage is not None:
             stage.add(batch.accounts)
@@ -327,7 +369,12 @@ def write_batch(
         )
 
         counts.new = new_matches + new_account_records
-        counts.updated = batch.match_records + batch.account_record_count - counts.new
+        # a record already stored is updated when its merge changed the stored row, else unchanged;
+        # a match inserted or promoted from context is new, unless it replaces a stored version of
+        # an edited post (deleted by collapse_edits, so the matched set did not grow by it)
+        replaced = max(0, inserted + promoted - new_matches)
+        counts.updated = changed + replaced
+        counts.unchanged = batch.match_records + batch.account_record_count - counts.new - counts.updated
         _write_side_tables(store, [(ingest, batch)], keep_raw)
         ingest.counts.add(counts)
         if stage is not None and stage.rows >= STAGE_ROWS:
@@ -458,30 +505,40 @@ def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], ke
             ingest.raw_blocks += 1
 
 
-def _upsert(store: Store, table: pa.Table, view: str, target: str, insert_sql: str, merge_sql: str) -> None:
-    """Insert the rows that are new; merge the others with the update rules.
+def _upsert(
+    store: Store, table: pa.Table, view: str, target: str, insert_sql: str, merge_sql: str, count_changed: bool
+) -> tuple[int, int, int]:
+    """Insert the rows that are new; merge the others with the update rules. Returns the rows
+    inserted and, when ``count_changed``, how many stored rows the merge changed and how many
+    context posts it made matches (:func:`changed_rows`).
 
     A plain insert is far cheaper to plan than the merge (which matters for the many small
-    batches of a folder of one-post files), and on a fresh store no row needs merging.
+    batches of a folder of one-post files), and on a fresh store no row needs merging (nor the
+    comparison that counts changes).
     """
     con = store.con
+    changed = promoted = 0
     con.register(view, table)
     try:
         before = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
         con.execute(insert_sql)
         inserted = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] - before
         if inserted < table.num_rows:
+            if count_changed:
+                # the rows just inserted equal themselves: only stored rows can count as changed
+                changed, promoted = changed_rows(store, table, target).get(0, (0, 0))
             con.execute(merge_sql)
     finally:
         _unregister(con, view)
+    return int(inserted), changed, promoted
 
 
-def upsert_posts(store: Store, table: pa.Table) -> None:
-    _upsert(store, table, "_batch_posts", "posts", INSERT_POSTS, MERGE_POSTS)
+def upsert_posts(store: Store, table: pa.Table, *, count_changed: bool = False) -> tuple[int, int, int]:
+    return _upsert(store, table, "_batch_posts", "posts", INSERT_POSTS, MERGE_POSTS, count_changed)
 
 
-def upsert_accounts(store: Store, table: pa.Table) -> None:
-    _upsert(store, table, "_batch_accounts", "accounts", INSERT_ACCOUNTS, MERGE_ACCOUNTS)
+def upsert_accounts(store: Store, table: pa.Table, *, count_changed: bool = False) -> tuple[int, int, int]:
+    return _upsert(store, table, "_batch_accounts", "accounts", INSERT_ACCOUNTS, MERGE_ACCOUNTS, count_changed)
 
 
 def collapse_edits(store: Store, chains: list[list[str]]) -> None:
@@ -567,11 +624,26 @@ def _existing(
     return {(p, i): bool(c) for p, i, c in rows}
 
 
+def _repeats(items: list[tuple[IngestRecord, Batch]]) -> bool:
+    """True when two inputs of a group hold the same post or account record: whether the later
+    one changes the earlier one's row is only known by writing them in turn."""
+    seen: set[tuple[str, str, str]] = set()
+    for _, batch in items:
+        keys = {("post", *key) for key in _keys(batch.matches)} | {
+            ("account", *key) for key in _keys(batch.account_records)
+        }
+        if keys & seen:
+            return True
+        seen |= keys
+    return False
+
+
 def write_group(store: Store, items: list[tuple[IngestRecord, Batch]], *, keep_raw: bool = True) -> None:
     """Write the batches of several small inputs with one upsert per table (inside the caller's
     transaction). Each run's counts are what writing its batch alone, in order, would give.
-    Batches with edit histories are written one by one (their counts depend on deletions)."""
-    if any(batch.edit_chains for _, batch in items):
+    Batches with edit histories, and groups in which two inputs hold the same record, are written
+    one by one (their counts depend on deletions, or on the earlier input's row)."""
+    if any(batch.edit_chains for _, batch in items) or _repeats(items):
         for ingest, batch in items:
             write_batch(store, ingest, batch, keep_raw=keep_raw, transaction=False, save=False)
         save_counts(store, [ingest for ingest, _ in items])
@@ -585,10 +657,20 @@ def write_group(store: Store, items: list[tuple[IngestRecord, Batch]], *, keep_r
         account_keys.update(_keys(batch.accounts))
     posts_before = _existing(store, "posts", post_keys, with_context=True)
     accounts_before = _existing(store, "accounts", account_keys, with_context=False)
+    # records already stored before the group: which change their stored row (by item)
+    changed: dict[int, int] = {}
+    if posts_before or accounts_before:
+        for target, name in (("posts", "matches"), ("accounts", "account_records")):
+            tables = [(i, getattr(batch, name)) for i, (_, batch) in enumerate(items) if getattr(batch, name).num_rows]
+            if tables:
+                combined = pa.concat_tables([table for _, table in tables])
+                owners = [i for i, table in tables for _ in range(table.num_rows)]
+                for item, (n, _) in changed_rows(store, combined, target, owners).items():
+                    changed[item] = changed.get(item, 0) + n
     seen_match = {key for key, is_context in posts_before.items() if not is_context}
     seen_post = set(posts_before)
     seen_account = set(accounts_before)
-    for ingest, batch in items:
+    for index, (ingest, batch) in enumerate(items):
         counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows, api_errors=batch.api_errors.num_rows)
         match_keys = _keys(batch.matches)
         new_matches = sum(1 for key in match_keys if key not in seen_match)
@@ -607,7 +689,8 @@ def write_group(store: Store, items: list[tuple[IngestRecord, Batch]], *, keep_r
         counts.accounts_new = new_account_records + new_other
         counts.accounts_updated = len(record_keys) + len(other_keys) - counts.accounts_new
         counts.new = new_matches + new_account_records
-        counts.updated = batch.match_records + batch.account_record_count - counts.new
+        counts.updated = changed.get(index, 0)
+        counts.unchanged = batch.match_records + batch.account_record_count - counts.new - counts.updated
         ingest.counts.add(counts)
 
     for name, upsert in (
