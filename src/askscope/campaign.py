@@ -13,7 +13,8 @@ A campaign file is TOML. The minimal form (kept working for good)::
 
 Optional keys: ``representatives`` (accounts that answer on the host's behalf, same forms as
 ``hosts``), ``platform`` (the default platform of unprefixed hosts, ``x``), ``description``,
-``[frames.NAME] description``. A wrong file raises :class:`CampaignError` naming the key and
+``[frames.NAME] description``, ``timezone`` (an IANA zone name such as ``"Australia/Sydney"``, UTC by
+default: the zone every time in the report is shown in; stored times stay UTC). A wrong file raises :class:`CampaignError` naming the key and
 what was expected.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from askscope.errors import AskscopeError
 from askscope.timefmt import iso
@@ -85,6 +87,8 @@ class Campaign:
     frames: tuple[Frame, ...] = ()
     description: str = ""
     source: str | None = field(default=None, compare=False)
+    #: The IANA time zone the report shows times in (stored times stay UTC).
+    timezone: str = "UTC"
 
     @property
     def host_refs(self) -> tuple[AccountRef, ...]:
@@ -104,6 +108,7 @@ class Campaign:
             "start": iso(self.start) if self.start else None,
             "end": iso(self.end) if self.end else None,
             "frames": {f.name: {"keywords": list(f.keywords), "examples": list(f.examples)} for f in self.frames},
+            "timezone": self.timezone,
         }
 
 
@@ -154,7 +159,31 @@ def _time(value: Any, key: str, source: str | None) -> datetime:
     )
 
 
-KNOWN_KEYS = {"name", "hosts", "representatives", "hashtags", "start", "end", "frames", "platform", "description"}
+KNOWN_KEYS = {
+    "name",
+    "hosts",
+    "representatives",
+    "hashtags",
+    "start",
+    "end",
+    "frames",
+    "platform",
+    "description",
+    "timezone",
+}
+
+
+def _timezone(value: Any, source: str | None) -> str:
+    """An IANA time zone name (``"Australia/Sydney"``, ``"UTC"``) that this Python knows."""
+    example = 'for example: timezone = "Australia/Sydney" (an IANA name; "UTC" is the default)'
+    if not isinstance(value, str) or not value.strip():
+        raise CampaignError(f"{_where(source)}'timezone' must be a time zone name, not {value!r}", example)
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CampaignError(f"{_where(source)}'timezone' is not a known time zone: {name!r}", example) from None
+    return name
 
 
 def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
@@ -228,6 +257,7 @@ def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise CampaignError(f"{_where(source)}'description' must be a string", 'description = "..."')
+    timezone = _timezone(data["timezone"], source) if "timezone" in data else "UTC"
     return Campaign(
         name=name.strip(),
         hosts=hosts,
@@ -238,6 +268,7 @@ def parse_campaign(data: dict[str, Any], source: str | None = None) -> Campaign:
         frames=tuple(frames),
         description=description,
         source=source,
+        timezone=timezone,
     )
 
 
@@ -276,6 +307,9 @@ hosts = ["HostHandle"]
 # The window (optional; else from the data). UTC date-times.
 # start = 2015-03-13T00:00:00Z
 # end = 2015-03-18T00:00:00Z
+
+# The time zone the report shows times in (optional; an IANA name, UTC by default).
+# timezone = "Asia/Gaza"
 
 # Frames: how the host wants to be seen, and how others frame it. Each frame has keywords
 # and/or example sentences; posts are scored against each.
