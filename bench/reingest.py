@@ -32,7 +32,7 @@ if sys.argv[3] == "off":
     write._upsert = lambda *a: original(*a[:-1], False)
 started = time.perf_counter()
 result = askscope.ingest(sys.argv[1], [sys.argv[2]])
-print(time.perf_counter() - started, result.totals.updated, result.totals.unchanged)
+print("RESULT", time.perf_counter() - started, result.totals.updated, result.totals.unchanged)
 """
 
 
@@ -55,9 +55,10 @@ def main() -> None:
         for mode in ("on", "off"):
             copy = work / f"{mode}.duckdb"
             shutil.copyfile(base, copy)
-            out = subprocess.run(
+            lines = subprocess.run(
                 [sys.executable, "-c", RUN, str(copy), str(source), mode], check=True, capture_output=True, text=True
-            ).stdout.split()
+            ).stdout.splitlines()
+            out = next(line for line in lines if line.startswith("RESULT")).split()[1:]
             times[mode] = float(out[0])
             print(f"re-ingest, unchanged counted {mode:>3}: {times[mode]:.1f} s (updated {out[1]}, unchanged {out[2]})")
         print(f"ratio (counted / not counted): {times['on'] / times['off']:.2f}x")

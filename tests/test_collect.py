@@ -432,7 +432,7 @@ def test_bluesky_app_password_opens_a_session_and_is_never_stored(tmp_path):
     assert bad.returncode == 1 and "Error: bluesky: the API refused the credentials (HTTP 401" in bad.stderr
     assert "wrong-pass" not in bad.stderr + bad.stdout
     assert good.returncode == 0, good.stderr
-    assert good.stdout.splitlines()[1].startswith("read 3 = new 3 + updated 0 + rejected 0")
+    assert good.stdout.splitlines()[1].startswith("read 3 = new 3 + updated 0 + unchanged 0 + rejected 0")
     with open(path, "rb") as handle:
         stored = handle.read()
     assert b"app-pass-1234" not in stored and b"jwt-abc" not in stored

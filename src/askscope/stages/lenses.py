@@ -77,7 +77,16 @@ class Lenses(Stage):
         "backfire, engagement, framing and authenticity metrics with intervals; shares corrected for classifier error"
     )
     requires = ("posts", "hosts", "relations", "campaign_window", "threads", "thread_roots", "labels", "answers")
-    reads = ("label_models", "frame_scores", "frame_calibration", "codes", *AUTHENTICITY_TABLES)
+    reads = (
+        "label_models",
+        "frame_scores",
+        "frame_calibration",
+        "codes",
+        "ingests",
+        "rejects",
+        "api_errors",
+        *AUTHENTICITY_TABLES,
+    )
     provides = ("lens_results", "metrics")
 
     def run(self, ctx: Context) -> dict[str, Any]:
