@@ -86,6 +86,7 @@ def askscope_commands() -> Sequence[click.Command]:
     from askscope.cli.code import code_command
     from askscope.cli.collect import collect_command
     from askscope.cli.plugins import plugins
+    from askscope.cli.serve import serve
     from askscope.cli.store import formats, info, ingest, reparse, sql
 
     return [
@@ -104,4 +105,5 @@ def askscope_commands() -> Sequence[click.Command]:
         authenticity_command,
         code_command,
         plugins,
+        serve,
     ]

@@ -1,0 +1,149 @@
+"""The stores the app serves and how a request reads one.
+
+Each store is read through :class:`askscope.store.snapshot.Snapshots` (a private copy taken
+while no writer holds the store), so that ``askscope ingest`` or ``analyze`` can write it while
+the app runs. A :class:`StoreHandle` keeps one read-only, locked-down connection open on the
+freshest snapshot and gives every request its own cursor on it (DuckDB cursors share the
+database and its locked configuration; opening a second locked connection in one process would
+fail). When the store changes and no writer holds it, the next request moves to a new snapshot;
+the old connection is closed once its last request is done. While a writer holds the store,
+requests are served from the last snapshot and the pages say so (:attr:`StoreHandle.state`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from fastapi import HTTPException, Request
+
+from askscope.errors import AskscopeError
+from askscope.store.core import Store, table_names
+from askscope.store.snapshot import Snapshots, SnapshotState
+
+
+@dataclass
+class Reading:
+    """What one request reads: a cursor on a snapshot of one store, and facts about it."""
+
+    name: str
+    path: str
+    con: duckdb.DuckDBPyConnection
+    tables: frozenset[str]
+    state: SnapshotState | None
+    #: Changes whenever the snapshot does: a key for per-snapshot caches.
+    version: str
+
+
+class StoreHandle:
+    """One served store: its snapshots and the connection on the newest one."""
+
+    def __init__(self, name: str, path: str, folder: str | os.PathLike[str] | None = None) -> None:
+        self.name = name
+        self.path = os.path.abspath(path)
+        self.snapshots = Snapshots(self.path, folder)
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._store_path: str | None = None
+        self._tables: frozenset[str] = frozenset()
+        self._users: dict[int, int] = {}
+        self._retired: dict[int, Store] = {}
+        #: Per-snapshot cache (lens results, charts), emptied when the snapshot changes.
+        self.cache: dict[str, Any] = {}
+
+    @property
+    def state(self) -> SnapshotState | None:
+        return self.snapshots.state
+
+    def _current(self) -> Store:
+        """The connection on the freshest snapshot (a new one when the snapshot changed)."""
+        self.snapshots.refresh()
+        state = self.snapshots.state
+        if self._store is not None and state is not None and state.path == self._store_path:
+            return self._store
+        store = self.snapshots.open(locked=True, wait=5.0)
+        old = self._store
+        self._store, self._store_path = store, self.snapshots.state.path if self.snapshots.state else None
+        self._tables = frozenset(table_names(store.con))
+        self.cache = {}
+        if old is not None:
+            if self._users.get(id(old), 0) == 0:
+                old.close()
+            else:
+                self._retired[id(old)] = old
+        return store
+
+    @contextmanager
+    def reading(self) -> Iterator[Reading]:
+        """A cursor on the freshest snapshot for the length of a request."""
+        with self._lock:
+            store = self._current()
+            key = id(store)
+            self._users[key] = self._users.get(key, 0) + 1
+            tables, state, version = self._tables, self.state, self._store_path or ""
+        cursor = store.con.cursor()
+        try:
+            yield Reading(self.name, self.path, cursor, tables, state, version)
+        finally:
+            cursor.close()
+            with self._lock:
+                self._users[key] -= 1
+                if self._users[key] == 0:
+                    del self._users[key]
+                    retired = self._retired.pop(key, None)
+                    if retired is not None:
+                        retired.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for store in [self._store, *self._retired.values()]:
+                if store is not None:
+                    store.close()
+            self._store, self._retired = None, {}
+            self.snapshots.close()
+
+
+def store_names(paths: list[str]) -> list[str]:
+    """A short, unique, URL-safe name per store: the file's stem, numbered when two share one."""
+    names: list[str] = []
+    for path in paths:
+        stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(path).stem) or "store"
+        name, n = stem, 2
+        while name in names:
+            name, n = f"{stem}-{n}", n + 1
+        names.append(name)
+    return names
+
+
+def handles(request: Request) -> dict[str, StoreHandle]:
+    """Every served store, by name, in the order given on the command line."""
+    found: dict[str, StoreHandle] = request.app.state.stores
+    return found
+
+
+def handle(request: Request, db: str | None = None) -> StoreHandle:
+    """The store named ``db`` (the first one when None); 404 for an unknown name."""
+    stores = handles(request)
+    if db is None or db == "":
+        return next(iter(stores.values()))
+    if db not in stores:
+        raise HTTPException(status_code=404, detail=f"no store named {db!r}; served: {', '.join(stores)}")
+    return stores[db]
+
+
+@contextmanager
+def reading(request: Request, db: str | None = None) -> Iterator[Reading]:
+    """``with reading(request, db) as r:`` a cursor on the store ``db`` (see :class:`StoreHandle`).
+    A store that cannot be read (busy with no snapshot yet, not a store) is a 503 with the reason."""
+    target = handle(request, db)
+    try:
+        with target.reading() as r:
+            yield r
+    except AskscopeError as exc:
+        raise HTTPException(status_code=503, detail=f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from exc

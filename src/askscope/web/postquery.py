@@ -1,0 +1,377 @@
+"""The posts behind a number: filters, their SQL (bound parameters only), their description in
+words, and keyset pagination.
+
+The populations (``set``) are the lenses' own, written from the same definitions:
+
+* ``audience``: the audience's posts of P, ``relations.in_campaign AND relation <> 'host'``
+  joined to ``posts`` (:data:`askscope.lenses.common.AUDIENCE_SQL`): the ``n`` of the backfire
+  shares, the authenticity lens's ``coordinated_share``;
+* ``campaign``: every post of P (``in_campaign``), the host's included (``volume.posts``);
+* ``questions``: the questions addressed to the host, one row of ``answers`` each (the ``n`` of
+  the answer rates; ``answered`` splits them, ``category`` is the answers table's);
+* ``host``: the host's posts in the window (``relation = 'host' AND in_window``, the engagement
+  lens's host output);
+* ``all``: every matched post of the store (``NOT is_context``), before or without an analysis.
+
+A filter is a :class:`PostFilter`; :func:`parse` reads it from query parameters (the same names
+in the pages and the API), :func:`describe` says it in words, :func:`where` builds the SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from askscope.timefmt import iso
+from askscope.vocabulary import CATEGORIES, HOSTILE
+
+SETS = {
+    "audience": "the audience's posts of the campaign (the host's left out)",
+    "campaign": "all posts of the campaign, the host's included",
+    "questions": "questions addressed to the host",
+    "host": "the host's posts in the campaign window",
+    "window": "the audience's posts in the campaign window (the framing lens's participants)",
+    "all": "every matched post in the store",
+}
+#: Category values beyond the discourse categories: the hostile set, and posts without a label.
+GROUPS = {"hostile": HOSTILE, "unlabelled": ()}
+#: The hostile questions of the engagement lens (``hostile_answer_rate``).
+HOSTILE_QUESTIONS = ("question_critical", "mockery")
+SORTS = {
+    "time": ("p.created_at", "ASC"),
+    "-time": ("p.created_at", "DESC"),
+    "reposts": ("coalesce(p.repost_count, 0)", "DESC"),
+    "likes": ("coalesce(p.like_count, 0)", "DESC"),
+}
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+class FilterError(ValueError):
+    """A filter value that is not allowed (shown to the user, a 400)."""
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """One view of the posts: a population and conditions, every field a query parameter."""
+
+    set: str = "audience"
+    category: str | None = None
+    not_category: str | None = None
+    relation: str | None = None
+    answered: str | None = None
+    language: str | None = None
+    coordinated: str | None = None
+    network: str | None = None
+    kind: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    account: str | None = None
+    frame: str | None = None
+    frame_use: str | None = None
+    q: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The filter as query parameters (what :func:`parse` reads back)."""
+        out = {}
+        for name, value in asdict(self).items():
+            if value is None or (name == "set" and value == "audience"):
+                continue
+            out[name] = iso(value) or "" if isinstance(value, datetime) else str(value)
+        return out
+
+
+FILTER_FIELDS = [f.name for f in fields(PostFilter)]
+
+
+def _time(name: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError as exc:
+        raise FilterError(f"{name}={value!r} is not a time; give one such as 2021-05-18T14:00Z") from exc
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _duration(value: str) -> timedelta:
+    amount, _, unit = value.strip().partition(" ")
+    units = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+    try:
+        return timedelta(seconds=int(amount) * units[unit.strip()])
+    except (ValueError, KeyError) as exc:
+        raise FilterError(f"bucket={value!r} is not a duration such as '1 hour' or '10 minutes'") from exc
+
+
+def parse(params: dict[str, str]) -> PostFilter:
+    """A filter from query parameters; unknown or malformed values are :class:`FilterError`.
+
+    ``bucket`` with ``start`` (a bucket of the timeline) sets ``end`` to ``start + bucket``.
+    """
+    values: dict[str, Any] = {}
+    for name in FILTER_FIELDS:
+        raw = params.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        values[name] = raw.strip() if name != "q" else raw
+    set_ = values.get("set", "audience")
+    if set_ not in SETS:
+        raise FilterError(f"set={set_!r} is not one of: {', '.join(SETS)}")
+    for name in ("category", "not_category"):
+        if name in values and values[name] not in (*CATEGORIES, *GROUPS, "hostile_questions"):
+            raise FilterError(f"{name}={values[name]!r} is not one of: {', '.join((*CATEGORIES, *GROUPS))}")
+    if "frame_use" in values and "frame" not in values:
+        raise FilterError("frame_use needs frame (the frame's name)")
+    for name in ("answered", "coordinated", "frame_use"):
+        if name in values and values[name] not in ("yes", "no"):
+            raise FilterError(f"{name}={values[name]!r}: give yes or no")
+    for name in ("start", "end"):
+        if name in values:
+            values[name] = _time(name, values[name])
+    bucket = params.get("bucket", "").strip()
+    if bucket:
+        if "start" not in values:
+            raise FilterError("bucket needs start (the bucket's first instant)")
+        values["end"] = values["start"] + _duration(bucket)
+    if "q" in values and len(values["q"]) > 500:
+        raise FilterError("the search text is longer than 500 characters")
+    return PostFilter(**values)
+
+
+def _category_words(value: str) -> str:
+    if value == "hostile":
+        return "hostile (" + ", ".join(c.replace("_", " ") for c in HOSTILE) + ")"
+    if value == "hostile_questions":
+        return "hostile questions (" + ", ".join(c.replace("_", " ") for c in HOSTILE_QUESTIONS) + ")"
+    return value.replace("_", " ")
+
+
+def describe(f: PostFilter) -> str:
+    """The filter in words, e.g. "the audience's posts of the campaign; category hostile (...);
+    from 2021-05-18 14:00 UTC to 15:00 UTC"."""
+    parts = [SETS[f.set]]
+    if f.category:
+        parts.append(f"category {_category_words(f.category)}")
+    if f.not_category:
+        parts.append(f"category not {_category_words(f.not_category)}")
+    if f.relation:
+        parts.append(f"relation to the host: {f.relation.replace('_', ' ')}")
+    if f.answered:
+        parts.append("questions to the host " + ("answered by the host" if f.answered == "yes" else "left unanswered"))
+    if f.language:
+        parts.append(f"language {f.language}")
+    if f.coordinated:
+        parts.append(
+            ("by accounts in a coordinated group" if f.coordinated == "yes" else "by accounts in no coordinated group")
+            + (f" of the {f.network} network" if f.network else "")
+        )
+    elif f.network:
+        parts.append(f"by accounts coordinated in the {f.network} network")
+    if f.kind:
+        parts.append(f"kind {f.kind}")
+    if f.start and f.end:
+        parts.append(f"from {f.start:%Y-%m-%d %H:%M} to {f.end:%Y-%m-%d %H:%M} UTC (end excluded)")
+    elif f.start:
+        parts.append(f"from {f.start:%Y-%m-%d %H:%M} UTC")
+    elif f.end:
+        parts.append(f"before {f.end:%Y-%m-%d %H:%M} UTC")
+    if f.account:
+        parts.append(f"by account {f.account}")
+    if f.frame:
+        use = {"yes": "using", "no": "not using"}.get(f.frame_use or "", "scored for")
+        parts.append(f"{use} the frame “{f.frame}”")
+    if f.q:
+        parts.append(f"containing “{f.q}”")
+    return "; ".join(parts)
+
+
+def _labels_in(value: str) -> tuple[str, ...]:
+    if value in GROUPS:
+        return GROUPS[value]
+    if value == "hostile_questions":
+        return HOSTILE_QUESTIONS
+    return (value,)
+
+
+def _category_condition(column: str, value: str, negate: bool, params: list[Any]) -> str:
+    if value == "unlabelled":
+        return f"{column} IS {'NOT ' if negate else ''}NULL"
+    labels = list(_labels_in(value))
+    params.append(labels)
+    if negate:  # the lenses count an unlabelled post as 'not support' (capture): NULL is kept
+        return f"({column} IS NULL OR NOT list_contains(?, {column}))"
+    return f"list_contains(?, {column})"
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def source(f: PostFilter, tables: frozenset[str]) -> tuple[str, list[Any]]:
+    """``FROM ... WHERE ...`` selecting the filter's posts (aliases: ``p`` posts, ``r`` relations,
+    ``d`` discourse label, ``lg`` language label, ``a`` answers) and its parameters."""
+    analysed = "relations" in tables
+    if f.set != "all" and not analysed:
+        raise FilterError(f"set={f.set} needs an analysed store: run askscope analyze first (or use set=all)")
+    params: list[Any] = []
+    joins = ["FROM posts p"]
+    if analysed:
+        joins.append(
+            ("JOIN" if f.set != "all" else "LEFT JOIN") + " relations r ON r.platform = p.platform AND r.post_id = p.id"
+        )
+    has_labels = "labels" in tables
+    if has_labels:
+        joins.append("LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'")
+        joins.append("LEFT JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language'")
+    needs_answers = f.set == "questions" or f.answered is not None
+    if needs_answers:
+        if "answers" not in tables:
+            raise FilterError("answered / questions need the answers table: run askscope analyze first")
+        joins.append(
+            ("JOIN" if f.set == "questions" else "LEFT JOIN")
+            + " answers a ON a.platform = p.platform AND a.question_id = p.id"
+        )
+    if f.frame:
+        if "frame_scores" not in tables:
+            raise FilterError("frame needs the frame scores: run askscope analyze with frames in the campaign file")
+        joins.append("JOIN frame_scores fs ON fs.platform = p.platform AND fs.post_id = p.id AND fs.frame = ?")
+        params.append(f.frame)
+    where = {
+        "audience": "r.in_campaign AND r.relation <> 'host'",
+        "campaign": "r.in_campaign",
+        "questions": "true",
+        "host": "r.relation = 'host' AND r.in_window",
+        "window": "r.in_window AND r.relation <> 'host'",
+        "all": "NOT p.is_context",
+    }[f.set]
+    conditions = [where]
+    for name, negate in (("category", False), ("not_category", True)):
+        value = getattr(f, name)
+        if value is None:
+            continue
+        if f.set == "questions":
+            column = "a.category"
+        elif has_labels:
+            column = "d.label"
+        else:
+            raise FilterError("category needs labels: run askscope analyze first")
+        conditions.append(_category_condition(column, value, negate, params))
+    if f.relation:
+        if not analysed:
+            raise FilterError("relation needs an analysed store: run askscope analyze first")
+        conditions.append("r.relation = ?")
+        params.append(f.relation)
+    if f.answered:
+        conditions.append(
+            "a.question_id IS NOT NULL AND a.answer_id IS " + ("NOT NULL" if f.answered == "yes" else "NULL")
+        )
+    if f.language:
+        if not has_labels:
+            raise FilterError("language needs labels: run askscope analyze first")
+        conditions.append("lg.label = ?")
+        params.append(f.language)
+    if f.coordinated or f.network:
+        if "coordinated_accounts" not in tables:
+            raise FilterError("coordinated needs the authenticity stage: run askscope analyze first")
+        network = " AND c.network = ?" if f.network else ""
+        exists = (
+            "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform "
+            f"AND c.author_id = p.author_id{network})"
+        )
+        conditions.append(f"NOT {exists}" if f.coordinated == "no" else exists)
+        if f.network:
+            params.append(f.network)
+    if f.frame_use:
+        conditions.append("fs.uses" if f.frame_use == "yes" else "NOT fs.uses")
+    if f.kind:
+        conditions.append("p.kind = ?")
+        params.append(f.kind)
+    if f.start:
+        conditions.append("p.created_at >= ?")
+        params.append(f.start)
+    if f.end:
+        conditions.append("p.created_at < ?")
+        params.append(f.end)
+    if f.account:
+        conditions.append("(p.author_id = ? OR lower(p.author_handle) = lower(?))")
+        params += [f.account.lstrip("@"), f.account.lstrip("@")]
+    if f.q:
+        conditions.append("p.text ILIKE ? ESCAPE '\\'")
+        params.append(_like(f.q))
+    return " ".join(joins) + " WHERE " + " AND ".join(f"({c})" for c in conditions), params
+
+
+def count(con: duckdb.DuckDBPyConnection, f: PostFilter, tables: frozenset[str]) -> int:
+    """How many posts the filter selects."""
+    sql, params = source(f, tables)
+    return int(con.execute("SELECT count(*) " + sql, params).fetchall()[0][0])
+
+
+COLUMNS = (
+    "p.platform, p.id, p.author_id, p.author_handle, p.created_at, p.kind, p.text, p.url, p.in_reply_to_id, "
+    "coalesce(p.repost_count, 0) AS reposts, coalesce(p.like_count, 0) AS likes, "
+    "coalesce(p.reply_count, 0) AS replies"
+)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(
+        json.dumps([iso(v) if isinstance(v, datetime) else v for v in values]).encode()
+    ).decode()
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != 3:
+            raise ValueError
+        key = _time("after", values[0]) if sort in ("time", "-time") else int(values[0])
+        return [key, str(values[1]), str(values[2])]
+    except (ValueError, TypeError, json.JSONDecodeError, FilterError) as exc:
+        raise FilterError("after= is not a cursor this page gave") from exc
+
+
+def page(
+    con: duckdb.DuckDBPyConnection,
+    f: PostFilter,
+    tables: frozenset[str],
+    *,
+    sort: str = "time",
+    limit: int = 50,
+    after: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the filter's posts in ``sort`` order, after the cursor ``after`` (keyset
+    pagination on (sort key, platform, id): no page reads the posts before it), and the cursor
+    of the next page (None on the last)."""
+    if sort not in SORTS:
+        raise FilterError(f"sort={sort!r} is not one of: {', '.join(SORTS)}")
+    sql, params = source(f, tables)
+    key, direction = SORTS[sort]
+    op = ">" if direction == "ASC" else "<"
+    if after:
+        sql += f" AND ({key}, p.platform, p.id) {op} (?, ?, ?)"
+        params = [*params, *decode_cursor(after, sort)]
+    extra = ", d.label AS category" if "labels" in tables else ", NULL AS category"
+    extra += ", r.relation AS relation" if "relations" in tables else ", NULL AS relation"
+    query = (
+        f"SELECT {COLUMNS}{extra}, {key} AS _key {sql} "
+        f"ORDER BY {key} {direction}, p.platform {direction}, p.id {direction} LIMIT ?"
+    )
+    cursor = con.execute(query, [*params, limit + 1])
+    names = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    following = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        following = encode_cursor([last["_key"], last["platform"], last["id"]])
+    for row in rows:
+        row.pop("_key", None)
+        row["hostile"] = row.get("category") in HOSTILE
+    return rows, following

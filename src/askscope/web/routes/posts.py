@@ -1,0 +1,228 @@
+"""``/posts``: the posts explorer and drill-down target (filters as query parameters, described
+in words, keyset pages), ``/posts/{platform}/{id}``: one post with its labels, its thread and the
+host's answer; and their JSON twins under ``/api/posts``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from askscope.timefmt import iso
+from askscope.vocabulary import CATEGORIES
+from askscope.web import postquery
+from askscope.web.deps import Reading, reading
+from askscope.web.templating import render
+
+router = APIRouter()
+
+FILTER_HELP = (
+    "Filters (all optional): set (audience, campaign, questions, host, window, all), category (a discourse "
+    "category, hostile, hostile_questions or unlabelled), not_category, relation, answered (yes/no), language, "
+    "coordinated (yes/no), network, kind, start, end, bucket (with start), account, frame, frame_use, q (text search)"
+)
+
+
+def _listing(request: Request, db: str | None, sort: str, limit: int, after: str | None) -> dict[str, Any]:
+    params = dict(request.query_params)
+    try:
+        f = postquery.parse(params)
+        if limit not in postquery.PAGE_SIZES:
+            raise postquery.FilterError(f"limit={limit} is not one of {postquery.PAGE_SIZES}")
+        with reading(request, db) as r:
+            total = postquery.count(r.con, f, r.tables)
+            rows, following = postquery.page(r.con, f, r.tables, sort=sort, limit=limit, after=after)
+            name = r.name
+            languages = _languages(r)
+            relations = _relations(r)
+    except postquery.FilterError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return {
+        "db": name,
+        "filter": f,
+        "filter_params": f.params(),
+        "words": postquery.describe(f),
+        "count": total,
+        "posts": rows,
+        "next": following,
+        "sort": sort,
+        "limit": limit,
+        "after": after,
+        "languages": languages,
+        "relations": relations,
+    }
+
+
+def _languages(r: Reading) -> list[str]:
+    if "labels" not in r.tables:
+        return []
+    return [
+        row[0]
+        for row in r.con.execute(
+            "SELECT label FROM labels WHERE task = 'language' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 40"
+        ).fetchall()
+    ]
+
+
+def _relations(r: Reading) -> list[str]:
+    if "relations" not in r.tables:
+        return []
+    return [row[0] for row in r.con.execute("SELECT DISTINCT relation FROM relations ORDER BY 1").fetchall()]
+
+
+@router.get("/posts", include_in_schema=False)
+def posts_page(
+    request: Request, db: str | None = None, sort: str = "time", limit: int = 50, after: str | None = None
+) -> Response:
+    data = _listing(request, db, sort, limit, after)
+    params = {"db": data["db"], **data["filter_params"], "sort": sort if sort != "time" else None}
+    if limit != 50:
+        params["limit"] = str(limit)
+    return render(
+        request,
+        "posts.html",
+        {
+            **data,
+            "base_params": params,
+            "categories": [*CATEGORIES, "hostile", "hostile_questions", "unlabelled"],
+            "sets": postquery.SETS,
+            "sorts": list(postquery.SORTS),
+        },
+    )
+
+
+def _json_post(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (iso(v) if k == "created_at" else v) for k, v in row.items()}
+
+
+@router.get("/api/posts", summary="The posts a filter selects: count and one keyset page")
+def api_posts(
+    request: Request,
+    db: str | None = Query(None, description="store name (the first store when omitted)"),
+    sort: str = Query("time", description="time, -time, reposts or likes"),
+    limit: int = Query(50, description="posts per page: 25, 50, 100 or 200"),
+    after: str | None = Query(None, description="the cursor 'next' of the previous page"),
+    set: str = Query("audience", description=FILTER_HELP),
+) -> dict[str, Any]:
+    """Filters are the query parameters of ``/posts`` (same names); ``count`` is the number of posts
+    the filter selects (what the overview's number linking here counts)."""
+    data = _listing(request, db, sort, limit, after)
+    return {
+        "db": data["db"],
+        "filter": data["filter_params"],
+        "description": data["words"],
+        "count": data["count"],
+        "next": data["next"],
+        "posts": [_json_post(p) for p in data["posts"]],
+    }
+
+
+def post_detail(r: Reading, platform: str, post_id: str) -> dict[str, Any]:
+    """One post: its row, labels with probabilities, its thread (ancestors, replies) and the
+    host's first answer when it is a question."""
+    cursor = r.con.execute(
+        f"SELECT {postquery.COLUMNS}, p.lang, p.is_context FROM posts p WHERE p.platform = ? AND p.id = ?",
+        [platform, post_id],
+    )
+    names = [d[0] for d in cursor.description or []]
+    found = cursor.fetchall()
+    if not found:
+        raise HTTPException(status_code=404, detail=f"no post {platform}/{post_id} in this store")
+    post = dict(zip(names, found[0]))
+    labels: list[dict[str, Any]] = []
+    if "labels" in r.tables:
+        for task, label, probability, model in r.con.execute(
+            "SELECT task, label, probability, model FROM labels WHERE platform = ? AND post_id = ? ORDER BY task",
+            [platform, post_id],
+        ).fetchall():
+            labels.append({"task": task, "label": label, "probability": probability, "model": model})
+    relation = None
+    if "relations" in r.tables:
+        rows = r.con.execute(
+            "SELECT relation, in_campaign, in_window FROM relations WHERE platform = ? AND post_id = ?",
+            [platform, post_id],
+        ).fetchall()
+        if rows:
+            relation = {"relation": rows[0][0], "in_campaign": rows[0][1], "in_window": rows[0][2]}
+    answer = None
+    if "answers" in r.tables:
+        rows = r.con.execute(
+            "SELECT answer_id, latency_s, answer_kind, follow_up_id, follow_up_answer_id FROM answers "
+            "WHERE platform = ? AND question_id = ?",
+            [platform, post_id],
+        ).fetchall()
+        if rows:
+            answer = dict(
+                zip(("answer_id", "latency_s", "answer_kind", "follow_up_id", "follow_up_answer_id"), rows[0])
+            )
+    return {
+        "post": post,
+        "labels": labels,
+        "relation": relation,
+        "answer": answer,
+        "thread": thread(r, platform, post_id),
+    }
+
+
+#: The most posts a thread view shows (ancestors, then replies breadth-first).
+THREAD_LIMIT = 200
+
+
+def thread(r: Reading, platform: str, post_id: str) -> list[dict[str, Any]]:
+    """The post's ancestors (root first) and its replies down the thread, each with its depth, its
+    parent, whether a host wrote it and whether it is the host's answer to the post."""
+    if "threads" not in r.tables:
+        return []
+    hosts = (
+        "EXISTS (SELECT 1 FROM hosts h WHERE h.platform = p.platform AND h.author_id = p.author_id)"
+        if "hosts" in r.tables
+        else "false"
+    )
+    sql = f"""
+    WITH RECURSIVE
+    up(platform, post_id, parent_id, hops) AS (
+        SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
+        UNION ALL
+        SELECT t.platform, t.post_id, t.parent_id, up.hops + 1 FROM threads t
+        JOIN up ON t.platform = up.platform AND t.post_id = up.parent_id WHERE up.hops < 100
+    ),
+    down(platform, post_id, parent_id, hops) AS (
+        SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
+        UNION ALL
+        SELECT t.platform, t.post_id, t.parent_id, down.hops + 1 FROM threads t
+        JOIN down ON t.platform = down.platform AND t.parent_id = down.post_id WHERE down.hops < 50
+    ),
+    members AS (
+        SELECT platform, post_id, parent_id, -hops AS rel FROM up
+        UNION SELECT platform, post_id, parent_id, hops FROM down WHERE hops > 0
+    )
+    SELECT m.rel, m.parent_id, {postquery.COLUMNS}, {hosts} AS by_host
+    FROM members m JOIN posts p ON p.platform = m.platform AND p.id = m.post_id
+    ORDER BY m.rel, p.created_at, p.id LIMIT {THREAD_LIMIT}
+    """
+    cursor = r.con.execute(sql, [platform, post_id, platform, post_id])
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@router.get("/posts/{platform}/{post_id}", include_in_schema=False)
+def post_page(request: Request, platform: str, post_id: str, db: str | None = None) -> Response:
+    with reading(request, db) as r:
+        data = post_detail(r, platform, post_id)
+        name = r.name
+    return render(request, "post.html", {"db": name, **data})
+
+
+@router.get("/api/posts/{platform}/{post_id}", summary="One post with its labels, thread and the host's answer")
+def api_post(
+    request: Request,
+    platform: str,
+    post_id: str,
+    db: str | None = Query(None, description="store name (the first store when omitted)"),
+) -> dict[str, Any]:
+    with reading(request, db) as r:
+        data = post_detail(r, platform, post_id)
+    data["post"] = _json_post(data["post"])
+    data["thread"] = [_json_post(p) for p in data["thread"]]
+    return data
