@@ -208,7 +208,7 @@ def mover(
     p1, l1, u1 = first
     p2, l2, u2 = second
     d = p1 - p2
-    low = d - math.sqrt((p1 - l1) ** 2 + (p2 - l2) ** 2)
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return Difference(d, low, high, method)
 
