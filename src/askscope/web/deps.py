@@ -55,7 +55,7 @@ class StoreHandle:
         self._users: dict[int, int] = {}
         self._retired: dict[int, Store] = {}
         #: Per-snapshot cache (lens results, charts), emptied when the snapshot changes.
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Any, Any] = {}
 
     @property
     def state(self) -> SnapshotState | None:
