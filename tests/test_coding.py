@@ -362,14 +362,14 @@ def test_estimate_covers_the_truth_and_beats_the_coded_sample(db, tmp_path):
 
     mock = validated["shares"]["mockery"]
     row = " | ".join(
-        f"{pct(mock[k]['estimate'])} ({pct(mock[k]['low'])}–{pct(mock[k]['high'])})"
+        f"{pct(mock[k]['estimate'])} | {pct(mock[k]['low'])}–{pct(mock[k]['high'])}"
         for k in ("ppi", "coded_only", "model_only")
     )
     markdown = report(db, format="md")
     assert f"| mockery | {row} |" in markdown
     assert "validated against 300 hand-coded posts (1 coder)" in markdown
     html = report(db, format="html")
-    assert "Validated against human coding" in html and f"<td>{pct(mock['ppi']['estimate'])} (" in html
+    assert "Validated against human coding" in html and f'<td class="num">{pct(mock["ppi"]["estimate"])}</td>' in html
     text = run_cli("code", "estimate", db, "--task", "discourse")
     assert text.returncode == 0 and "prediction-powered" in text.stdout and "300 coded of" in text.stdout
 

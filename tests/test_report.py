@@ -312,8 +312,9 @@ def test_authenticity_lens_finds_planted_groups_and_recomputes_the_lenses_withou
     without, full = lens["without_coordinated"]["backfire"], doc["lenses"]["backfire"]
     assert without["audience_posts"] == full["volume"]["audience_posts"] - plant.posts
     assert without["authors"] == full["volume"]["authors"] - 16
-    assert "16 accounts in significant co-action groups" in doc["verdicts"]["authenticity"]
+    assert "16 accounts in groups that acted together" in doc["verdicts"]["authenticity"]
     html = report(path, format="html")
     assert "The other lenses without the coordinated accounts" in html and "planted_g1" not in html
     md = report(path, format="md")
-    assert "| co post | 16 (2) |" in md
+    # co_post, in plain words: 16 accounts in 2 groups
+    assert "| same text posted | 16 | 2 |" in md

@@ -128,7 +128,7 @@ def test_the_report_shows_the_stored_results(store):
     hostile = stored["backfire"]["hostile_share"]
     low, high = hostile["ci"]
     markdown = report(store, format="md")
-    assert f"| hostile share | {pct(hostile['value'])} | {pct(low)}–{pct(high)} |" in markdown
+    assert f"| hostile | {pct(hostile['value'])} | {pct(low)}–{pct(high)} |" in markdown
     page = report(store, format="html")
     assert f'<td class="num">{pct(hostile["value"])}</td><td class="ci">{pct(low)}–{pct(high)}</td>' in page
     # posts listed are the posts lens's: 2005 (6 reposts) and 2003 (2) are the mocking posts
@@ -167,7 +167,7 @@ def test_markdown_and_html_show_the_same_sections_in_the_same_order(store):
     registered = [section.title for section in registry.report_sections()]
     assert md == [title for title in registered if title in md]
     assert builtin(md) == [section.title for section in SECTIONS]
-    assert md[0] == "Verdicts" and md[-1] == "Methods and caveats" and len(SECTIONS) == 6
+    assert md[0] == "Verdicts" and md[-2:] == ["Methods and caveats", "Glossary"] and len(SECTIONS) == 7
 
 
 def _md(doc):

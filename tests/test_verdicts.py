@@ -328,8 +328,9 @@ def test_framing_and_authenticity_sentences():
     )
     assert framing({"lenses": {}}) == "No frames were declared in the campaign file, so framing was not measured."
     assert authenticity(DOC) == (
-        "10% (95% CI 7%–15%) of campaign posts came from 4 accounts in significant co-action groups: clearly less "
-        "than a quarter [lenses.authenticity.coordinated_share.any]. Without them the hostile share is 14% (95% CI "
+        "10% (95% CI 7%–15%) of campaign posts came from 4 accounts in groups that acted together (the same "
+        "reposts, texts, links or reply targets within seconds) more often than chance: clearly less than a "
+        "quarter [lenses.authenticity.coordinated_share.any]. Without them the hostile share is 14% (95% CI "
         "9%–20%) [lenses.authenticity.without_coordinated.backfire.hostile_share] and the answer rate 61% (95% CI "
         "50%–70%) [lenses.authenticity.without_coordinated.engagement.answer_rate]. Coordination is not "
         "inauthenticity: open mobilisation is coordinated too."
@@ -338,8 +339,9 @@ def test_framing_and_authenticity_sentences():
     doc["lenses"]["authenticity"]["coordinated_accounts"] = 0
     doc["lenses"]["authenticity"]["coordinated_share"]["any"] = _share(0, 200, 0.0, 0.009)
     assert authenticity(doc) == (
-        "No account formed a co-action group above the shuffled-time null floor: 0 of 200 "
-        "campaign posts (95% CI up to 0.9%) [lenses.authenticity.coordinated_share.any]."
+        "No group of accounts acted together (the same reposts, texts, links or reply targets within seconds) "
+        "more often than chance: 0 of 200 campaign posts (95% CI up to 0.9%) "
+        "[lenses.authenticity.coordinated_share.any]."
     )
     doc["lenses"]["authenticity"]["coordinated_share"]["any"] = _share(0, 0, None, None)
     assert authenticity(doc) == (

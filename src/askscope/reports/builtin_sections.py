@@ -1,21 +1,38 @@
 """askscope's own report sections (:data:`SECTIONS`), registered through the
-``askscope_report_sections`` hook like a plugin's: verdicts, the four lenses, and methods.
+``askscope_report_sections`` hook like a plugin's: verdicts, the four lenses, methods and the
+glossary.
 
 Each section renders the report document only (stored lens results, never the campaign's
-tables) to Markdown and to HTML, under the same title, and renders nothing in either format
-when its lens is absent (an analysis without authenticity has no authenticity section). The HTML
-of a section is a Jinja fragment in ``templates/sections/`` with autoescaping on, or
-``Markup.format``, which escapes its arguments: every value from the document is escaped.
+tables). Its tables are built once as :class:`~askscope.reports.tables.Table` data and rendered
+to both formats, so the Markdown report has every table of the HTML report under the same title;
+a metric row is a plain-language label (a glossary term), the value, its 95% interval (only
+that) and a note. A section renders nothing in either format when its lens is absent (an
+analysis without authenticity has no authenticity section). Every value from the document is
+escaped in HTML (``Markup.format`` escapes its arguments) and in Markdown (:func:`md_escape`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup
 
-from askscope.reports.format import ci, corrected, env, interval, md_escape, minutes, num, pct
+from askscope.reports.format import (
+    NOT_MEASURABLE,
+    ci,
+    ci_minutes,
+    md_escape,
+    minutes,
+    num,
+    plural,
+    share,
+    when,
+    zone,
+)
+from askscope.reports.glossary import GENERAL, TASK_LABELS, category_label, gloss, network_label
 from askscope.reports.sections import Section
+from askscope.reports.tables import Table, metric_table, table_html, table_md
 from askscope.vocabulary import CATEGORIES
 
 VERDICT_LENSES = ("backfire", "engagement", "framing", "authenticity")
@@ -26,6 +43,13 @@ WITHOUT_ROWS = (
     ("answer rate", "engagement", "answer_rate"),
     ("hostile answer rate", "engagement", "hostile_answer_rate"),
 )
+#: What the report says when reply communities could not be found (the base install).
+LEIDEN_NOTE = (
+    "Reply-community diversity is left out: it needs igraph and leidenalg "
+    "(pip install 'askscope[leiden]', then analyse again)."
+)
+
+Row = tuple[str, str, str, str]
 
 
 def _lens(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -33,8 +57,156 @@ def _lens(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
     return lens
 
 
-def _heading(title: str, level: int = 2) -> list[str]:
-    return ["#" * level + " " + md_escape(title), ""]
+def _frame_name(name: str) -> str:
+    """A frame's name as the user wrote it, without snake_case."""
+    return name.replace("_", " ")
+
+
+def _share_row(label: str, result: Any, note: str = "") -> Row:
+    result = result if isinstance(result, dict) else {}
+    return (label, share(result.get("value")), ci(result), note)
+
+
+def _number_row(label: str, result: Any, note: str = "", unit: str = "") -> Row:
+    result = result if isinstance(result, dict) else {}
+    value = result.get("value")
+    return (label, num(value) + (unit if value is not None else ""), ci(result, percent=False), note)
+
+
+def _count(value: Any) -> str:
+    return NOT_MEASURABLE if value is None else f"{value:,}"
+
+
+# --- blocks: what a section shows, rendered the same way to both formats --------------------------
+
+
+class Block:
+    """One part of a section: rendered to Markdown and to HTML from the same data."""
+
+    def markdown(self) -> str:
+        raise NotImplementedError
+
+    def html(self) -> Markup:
+        raise NotImplementedError
+
+
+class TableBlock(Block):
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def markdown(self) -> str:
+        return table_md(self.table)
+
+    def html(self) -> Markup:
+        return table_html(self.table)
+
+
+class Paragraph(Block):
+    def __init__(self, text: str, css: str = "") -> None:
+        self.text, self.css = text, css
+
+    def markdown(self) -> str:
+        return md_escape(self.text)
+
+    def html(self) -> Markup:
+        if self.css:
+            return Markup('<p class="{}">{}</p>').format(self.css, self.text)
+        return Markup("<p>{}</p>").format(self.text)
+
+
+class Bullets(Block):
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+    def markdown(self) -> str:
+        return "\n".join(f"- {md_escape(item)}" for item in self.items)
+
+    def html(self) -> Markup:
+        return Markup("<ul>{}</ul>").format(Markup("").join(Markup("<li>{}</li>").format(i) for i in self.items))
+
+
+class Figures(Block):
+    """Charts, side by side on a wide screen; HTML only (Markdown has no images: ``--charts``
+    writes them as files)."""
+
+    def __init__(self, doc: dict[str, Any], names: tuple[str, ...]) -> None:
+        self.doc, self.names = doc, names
+
+    def markdown(self) -> str:
+        return ""
+
+    def html(self) -> Markup:
+        figures = [_figure(self.doc, name) for name in self.names]
+        shown = [f for f in figures if f]
+        if not shown:
+            return Markup("")
+        if len(self.names) == 1:
+            return shown[0]
+        return Markup('<div class="cols">{}</div>').format(Markup("").join(shown))
+
+
+class PostList(Block):
+    """A titled list of posts (author, text, reposts), with an answer column for questions."""
+
+    def __init__(self, title: str, rows: list[dict[str, Any]], host: bool = False, questions: bool = False) -> None:
+        self.title, self.rows, self.host, self.questions = title, rows, host, questions
+
+    def markdown(self) -> str:
+        lines = [f"### {md_escape(self.title)}", ""]
+        for p in self.rows:
+            reposts = plural(p.get("reposts") or 0, "repost")
+            if self.questions:
+                answer = f"; answered after {md_escape(_answer(p))}" if p.get("answer_id") else ""
+                lines.append(
+                    f"- [{md_escape(category_label(p.get('category') or ''))}] @{md_escape(p.get('author') or '?')}: "
+                    f"{md_escape(p.get('text') or '')} — {reposts}{answer}"
+                )
+            else:
+                who = "" if self.host else f", @{md_escape(p.get('author') or '?')}"
+                lines.append(f"- {reposts}{who}: {md_escape(p.get('text') or '')}")
+        return "\n".join(lines if self.rows else [*lines, "None."])
+
+    def html(self) -> Markup:
+        head = Markup("<h3>{}</h3>").format(self.title)
+        if not self.rows:
+            return head + Markup("<p>None.</p>")
+        columns = ["category", "question", "reposts", "answer"] if self.questions else ["post", "reposts"]
+        out = [head, Markup("<table><tr>")]
+        out += [Markup('<th class="num">{}</th>' if c == "reposts" else "<th>{}</th>").format(c) for c in columns]
+        out.append(Markup("</tr>"))
+        for row in self.rows:
+            post = Markup("<td><div>@{}</div><div class='post'>{}</div></td>").format(
+                row.get("author") or "?", row.get("text") or ""
+            )
+            reposts = Markup("<td class='num'>{}</td>").format(row.get("reposts") or 0)
+            if self.questions:
+                out.append(
+                    Markup("<tr><td>{}</td>{}{}<td>{}</td></tr>").format(
+                        category_label(row.get("category") or ""), post, reposts, _answer(row)
+                    )
+                )
+            else:
+                out.append(Markup("<tr>{}{}</tr>").format(post, reposts))
+        out.append(Markup("</table>"))
+        return Markup('<div class="block">{}</div>').format(Markup("").join(out))
+
+
+class Subheading(Block):
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    def markdown(self) -> str:
+        return f"### {md_escape(self.title)}"
+
+    def html(self) -> Markup:
+        return Markup("<h3>{}</h3>").format(self.title)
+
+
+def _answer(row: dict[str, Any]) -> str:
+    if not row.get("answer_id"):
+        return "unanswered"
+    kind = row.get("answer_kind")
+    return f"{minutes(row.get('latency_s'))}" + (f" ({kind})" if kind else "")
 
 
 def _figure(doc: dict[str, Any], name: str) -> Markup:
@@ -53,58 +225,39 @@ def _figure(doc: dict[str, Any], name: str) -> Markup:
     ).format(title, Markup(base64.b64encode(data).decode("ascii")))
 
 
-def _posts_html(rows: list[dict[str, Any]]) -> Markup:
-    if not rows:
-        return Markup("<p>None.</p>")
-    out = [Markup("<table><tr><th>post</th><th class='num'>reposts</th></tr>")]
-    for row in rows:
-        out.append(
-            Markup("<tr><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td></tr>").format(
-                row.get("author") or "?", row.get("text") or "", row.get("reposts") or 0
-            )
+Markdown = Callable[[dict[str, Any]], str]
+Html = Callable[[dict[str, Any]], Markup]
+
+
+def _section(title: str, blocks: Callable[[dict[str, Any]], list[Block] | None]) -> tuple[Markdown, Html]:
+    """The Markdown and HTML renderers of a section made of ``blocks(doc)`` (``None``: nothing
+    to show)."""
+
+    def markdown(doc: dict[str, Any]) -> str:
+        found = blocks(doc)
+        if found is None:
+            return ""
+        parts = [f"## {md_escape(title)}"] + [text for text in (b.markdown() for b in found) if text]
+        return "\n\n".join(parts)
+
+    def html(doc: dict[str, Any]) -> Markup:
+        found = blocks(doc)
+        if found is None:
+            return Markup("")
+        return Markup('<section class="lens"><h2>{}</h2>\n{}</section>').format(
+            title, Markup("\n").join(b.html() for b in found)
         )
-    out.append(Markup("</table>"))
-    return Markup("").join(out)
+
+    return markdown, html
 
 
-def _answer(row: dict[str, Any]) -> str:
-    return f"{minutes(row['latency_s'])} ({row['answer_kind']})" if row.get("answer_id") else "unanswered"
-
-
-def _questions_html(rows: list[dict[str, Any]]) -> Markup:
-    if not rows:
-        return Markup("<p>None.</p>")
-    out = [Markup("<table><tr><th>category</th><th>question</th><th class='num'>reposts</th><th>answer</th></tr>")]
-    for row in rows:
-        out.append(
-            Markup(
-                "<tr><td>{}</td><td><div>@{}</div><div class='post'>{}</div></td><td class='num'>{}</td>"
-                "<td>{}</td></tr>"
-            ).format(
-                (row.get("category") or "").replace("_", " "),
-                row.get("author") or "?",
-                row.get("text") or "",
-                row.get("reposts") or 0,
-                _answer(row),
-            )
-        )
-    out.append(Markup("</table>"))
-    return Markup("").join(out)
-
-
-def _render(template: str, doc: dict[str, Any], title: str, **extra: Any) -> Markup:
-    return Markup(
-        env.get_template(f"sections/{template}.html").render(
-            doc=doc,
-            title=title,
-            categories=CATEGORIES,
-            figure=lambda name: _figure(doc, name),
-            posts=_posts_html,
-            questions=_questions_html,
-            top=_lens(doc, "posts"),
-            **extra,
-        )
-    )
+def tables(doc: dict[str, Any]) -> list[Table]:
+    """Every table of the built-in sections for ``doc``, in report order (the glossary lists
+    the labels of those marked ``glossed``)."""
+    out: list[Table] = []
+    for build in (_backfire_blocks, _engagement_blocks, _framing_blocks, _authenticity_blocks, _methods_blocks):
+        out += [b.table for b in (build(doc) or []) if isinstance(b, TableBlock)]
+    return out
 
 
 # --- verdicts -----------------------------------------------------------------------------------
@@ -113,13 +266,17 @@ VERDICTS_TITLE = "Verdicts"
 
 
 def verdicts_md(doc: dict[str, Any]) -> str:
-    lines = _heading(VERDICTS_TITLE)
+    lines = [f"## {VERDICTS_TITLE}", ""]
     lines += [f"- **{lens}**: {md_escape(doc['verdicts'][lens])}" for lens in VERDICT_LENSES]
     return "\n".join(lines)
 
 
 def verdicts_html(doc: dict[str, Any]) -> Markup:
-    return _render("verdicts", doc, VERDICTS_TITLE, lenses=VERDICT_LENSES)
+    cards = Markup("").join(
+        Markup('<section class="verdict"><h3>{}</h3><p>{}</p></section>').format(lens, doc["verdicts"][lens])
+        for lens in VERDICT_LENSES
+    )
+    return Markup('<h2>{}</h2>\n<div class="verdicts">{}</div>').format(VERDICTS_TITLE, cards)
 
 
 # --- backfire -----------------------------------------------------------------------------------
@@ -127,69 +284,76 @@ def verdicts_html(doc: dict[str, Any]) -> Markup:
 BACKFIRE_TITLE = "Backfire: what the press counted"
 
 
-def _posts_md(title: str, rows: list[dict[str, Any]], host: bool = False) -> list[str]:
-    lines = ["", *_heading(title, 3)]
-    for p in rows:
-        who = "" if host else f", @{md_escape(p['author'])}"
-        lines.append(f"- {p['reposts']} reposts{who}: {md_escape(p['text'])}")
-    return lines if rows else [*lines, "None."]
-
-
-def backfire_md(doc: dict[str, Any]) -> str:
+def _backfire_blocks(doc: dict[str, Any]) -> list[Block] | None:
     b = _lens(doc, "backfire")
     if not b:
-        return ""
-    lines = _heading(BACKFIRE_TITLE)
-    lines += ["| metric | value | 95% interval | corrected |", "|---|---:|---|---|"]
+        return None
+    tz = zone(doc)
     volume = b["volume"]
-    lines.append(
-        f"| campaign posts (audience / host) | {volume['posts']:,} | "
-        f"{volume['audience_posts']:,} / {volume['host_posts']:,} | |"
-    )
-    lines.append(f"| participants | {volume['authors']:,} | | |")
     peak = volume.get("peak_hour")
-    lines.append(
-        f"| posts per hour (peak hour) | {num(volume.get('posts_per_hour'))} | "
-        + (f"{peak['posts']} at {peak['start']}" if peak else "")
-        + " | |"
+    volume_rows: list[Row] = [
+        ("campaign posts", _count(volume.get("posts")), "", ""),
+        ("posts by participants", _count(volume.get("audience_posts")), "", ""),
+        ("posts by the host", _count(volume.get("host_posts")), "", ""),
+        ("participants", _count(volume.get("authors")), "", ""),
+        ("posts per hour", num(volume.get("posts_per_hour")), "", "average over the window"),
+    ]
+    if peak:
+        volume_rows.append(("busiest hour", _count(peak.get("posts")), "", "posts from " + when(peak.get("start"), tz)))
+    categories: list[tuple[str, ...]] = []
+    for label, result in [("hostile", b["hostile_share"])] + [
+        (category_label(c), b["category_shares"][c]) for c in CATEGORIES
+    ]:
+        fixed = result.get("corrected") or {}
+        categories.append(
+            (
+                label,
+                share(result.get("value")),
+                ci(result),
+                share(fixed.get("value")) if fixed else "",
+                ci(fixed) if fixed else "",
+            )
+        )
+    category_table = Table(
+        "Discourse categories of participants' posts",
+        ("category", "share as counted", "95% interval", "corrected for classifier error", "95% interval"),
+        tuple(categories),
+        numeric=frozenset({1, 3}),
+        intervals=frozenset({2, 4}),
     )
-    lines.append(
-        f"| hostile share | {pct(b['hostile_share']['value'])} | {ci(b['hostile_share'])} | "
-        f"{corrected(b['hostile_share'])} |"
-    )
-    for c in CATEGORIES:
-        s = b["category_shares"][c]
-        lines.append(f"| {c.replace('_', ' ')} | {pct(s['value'])} | {ci(s)} | {corrected(s)} |")
     gap = b["virality_gap"]
-    lines.append(
-        f"| virality gap (hostile / supportive reposts) | {num(gap['ratio']['value'])} | "
-        f"{ci(gap['ratio'], percent=False)} | |"
-    )
-    weighted = gap["repost_weighted_hostile_share"]
-    lines.append(f"| repost-weighted hostile share | {pct(weighted['value'])} | {ci(weighted)} | |")
-    ratioed = b["host_ratio"]["share_above_1"]
-    lines.append(f"| host posts ratioed | {pct(ratioed['value'])} | {ci(ratioed)} | |")
-    capture = b["capture"]
-    for label, key in (
-        ("hashtag taken over (hashtag-only, not supportive)", "hashtag_only_not_supportive"),
-        ("host's share of the hashtag's posts", "host_share_of_hashtag"),
-    ):
-        lines.append(f"| {md_escape(label)} | {pct(capture[key]['value'])} | {ci(capture[key])} | |")
     backlash = b["time_to_backlash"].get("minutes_after_start")
-    lines.append(
-        "| time to backlash (hostile \\> 50% over an hour) | "
-        + (f"{num(backlash)} min" if backlash is not None else "never")
-        + " | | |"
-    )
+    capture = b["capture"]
+    backlash_rows: list[Row] = [
+        _number_row("virality gap", gap["ratio"], "hostile vs supportive posts", "×"),
+        _share_row("repost-weighted hostile share", gap["repost_weighted_hostile_share"]),
+        _share_row("host posts ratioed", b["host_ratio"]["share_above_1"], "more replies than likes and reposts"),
+        _share_row("hashtag taken over", capture["hashtag_only_not_supportive"]),
+        _share_row("host's share of the hashtag", capture["host_share_of_hashtag"]),
+        (
+            "time to backlash",
+            "never" if backlash is None else f"{num(backlash)} min",
+            "",
+            "hostile share above half over an hour",
+        ),
+    ]
+    blocks: list[Block] = [
+        TableBlock(metric_table("Volume", volume_rows)),
+        TableBlock(category_table),
+        TableBlock(metric_table("Signs of backlash", backlash_rows)),
+        Figures(doc, ("timeline",)),
+        Figures(doc, ("hostile_share",)),
+    ]
     top = _lens(doc, "posts")
     if top:
-        lines += _posts_md("Most reposted mocking posts", top["mocking_posts"])
-        lines += _posts_md("Host's most reposted answers", top["host_answers"], host=True)
-    return "\n".join(lines)
+        blocks += [
+            PostList("Most reposted mocking posts", top["mocking_posts"]),
+            PostList("Host's most reposted answers", top["host_answers"], host=True),
+        ]
+    return blocks
 
 
-def backfire_html(doc: dict[str, Any]) -> Markup:
-    return _render("backfire", doc, BACKFIRE_TITLE) if _lens(doc, "backfire") else Markup("")
+backfire_md, backfire_html = _section(BACKFIRE_TITLE, _backfire_blocks)
 
 
 # --- engagement ---------------------------------------------------------------------------------
@@ -197,67 +361,93 @@ def backfire_html(doc: dict[str, Any]) -> Markup:
 ENGAGEMENT_TITLE = "Engagement: did the host open a dialogue?"
 
 
-def _questions_md(title: str, rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["", *_heading(title, 3)]
-    for q in rows:
-        answer = f" ({md_escape(_answer(q))})" if q.get("answer_id") else ""
-        lines.append(
-            f"- [{md_escape((q['category'] or '').replace('_', ' '))}] @{md_escape(q['author'])}: "
-            f"{md_escape(q['text'])}{answer}"
-        )
-    return lines if rows else [*lines, "None."]
+def _communities_missing(result: dict[str, Any]) -> bool:
+    """The reply communities were not found because igraph/leidenalg are not installed."""
+    return result.get("value") is None and "not installed" in str(result.get("method") or "")
 
 
-def engagement_md(doc: dict[str, Any]) -> str:
+def _engagement_blocks(doc: dict[str, Any]) -> list[Block] | None:
     e = _lens(doc, "engagement")
     if not e:
-        return ""
-    lines = _heading(ENGAGEMENT_TITLE)
-    lines += ["| metric | value | 95% interval |", "|---|---:|---|"]
-    lines.append(f"| answer rate | {pct(e['answer_rate']['value'])} | {ci(e['answer_rate'])} |")
-    if e["answer_rate"].get("corrected"):
-        lines.append(
-            f"| answer rate, corrected | {pct(e['answer_rate']['corrected']['value'])} | "
-            f"{ci(e['answer_rate']['corrected'])} |"
+        return None
+    rate = e["answer_rate"]
+    answers: list[Row] = [
+        _share_row("answer rate", rate, f"{rate.get('k') or 0:,} of {plural(rate.get('n') or 0, 'question')}")
+    ]
+    if (rate.get("corrected") or {}).get("value") is not None:
+        answers.append(_share_row("answer rate, corrected for question-detection error", rate["corrected"]))
+    answers.append(_share_row("answer rate weighted by reposts", e["answer_rate_weighted"]))
+    hostile = e["hostile_answer_rate"]
+    answers.append(
+        _share_row(
+            "hostile answer rate", hostile, f"{hostile.get('k') or 0:,} of {plural(hostile.get('n') or 0, 'question')}"
         )
-    lines.append(
-        f"| answer rate weighted by reposts | {pct(e['answer_rate_weighted']['value'])} | "
-        f"{ci(e['answer_rate_weighted'])} |"
     )
-    lines.append(f"| hostile answer rate | {pct(e['hostile_answer_rate']['value'])} | {ci(e['hostile_answer_rate'])} |")
-    median = e["answer_latency"]["median_s"]
-    lines.append(
-        f"| median latency | {minutes(median['value'])} | {minutes(median['ci'][0])}–{minutes(median['ci'][1])} |"
-    )
-    within = e["answer_latency"]["within_60_min"]
-    lines.append(f"| answered within an hour | {pct(within['value'])} | {ci(within)} |")
-    lines.append(f"| host reply share | {pct(e['host_reply_share']['value'])} | {ci(e['host_reply_share'])} |")
-    lines.append(
-        f"| interactions per host post | {num(e['host_interactions']['value'])} | "
-        f"{ci(e['host_interactions'], percent=False)} |"
-    )
-    lines.append(
-        f"| reciprocity (edges touching the host) | {pct(e['reciprocity']['touching_host']['value'])} | "
-        f"{ci(e['reciprocity']['touching_host'])} |"
-    )
+    if (e.get("hostile_to_overall_ratio") or {}).get("value") is not None:
+        answers.append(_number_row("hostile answers relative to all answers", e["hostile_to_overall_ratio"], unit="×"))
+    latency = e["answer_latency"]
+    median = latency["median_s"]
+    answers.append(("median time to answer", minutes(median.get("value")), ci_minutes(median), ""))
+    if (latency.get("p90_s") or {}).get("value") is not None:
+        answers.append(
+            ("slowest tenth of answers", minutes(latency["p90_s"]["value"]), ci_minutes(latency["p90_s"]), "")
+        )
+    answers.append(_share_row("answered within an hour", latency["within_60_min"]))
     depth = e["dialogue_depth"]
-    lines.append(
-        f"| mean thread depth | {num(depth['mean_depth']['value'])} | {ci(depth['mean_depth'], percent=False)} |"
-    )
-    lines.append(
-        f"| follow-ups answered again | {pct(depth['follow_up_rate']['value'])} | {ci(depth['follow_up_rate'])} |"
-    )
-    lines.append(f"| participants | {e['audience_size']['authors']:,} | |")
-    lines.append(f"| newcomers | {pct(e['newcomer_share'].get('value'))} | {ci(e['newcomer_share'])} |")
+    dialogue: list[Row] = [
+        _share_row("host posts that are replies", e["host_reply_share"], plural(e.get("host_posts") or 0, "host post")),
+        _number_row("interactions per host post", e["host_interactions"], "reposts, likes, replies and quotes"),
+        _share_row("reciprocity with the host", e["reciprocity"]["touching_host"]),
+        _share_row("reciprocity among everyone", e["reciprocity"].get("all")),
+        _number_row("mean thread depth", depth["mean_depth"], plural(depth.get("threads") or 0, "thread")),
+        ("deepest thread", _count(depth.get("max_depth")), "", "replies in the longest chain"),
+        _share_row("follow-ups answered again", depth["follow_up_rate"]),
+    ]
+    for layer, result in (e.get("host_output_layers") or {}).items():
+        dialogue.append(_share_row(f"host posts: {layer}", result))
+    size, diversity = e["audience_size"], e.get("diversity") or {}
+    audience: list[Row] = [("participants", _count(size.get("authors")), "", "")]
+    if size.get("potential_reach"):
+        audience.append(("potential reach", _count(size["potential_reach"]), "", "followers added up: an upper bound"))
+    language = diversity.get("language") or {}
+    if language.get("value") is not None:
+        audience.append(
+            ("language diversity", num(language["value"]), "", plural(language.get("categories") or 0, "language"))
+        )
+    community = diversity.get("reply_community") or {}
+    if community.get("value") is not None:
+        audience.append(
+            (
+                "reply-community diversity",
+                num(community["value"]),
+                "",
+                plural(community.get("categories") or 0, "community", "communities"),
+            )
+        )
+    if diversity.get("top_1pct_share_of_posts") is not None:
+        audience.append(("posts by the most active 1%", share(diversity["top_1pct_share_of_posts"]), "", ""))
+    if diversity.get("gini_posts_per_author") is not None:
+        audience.append(("inequality of posts per participant", num(diversity["gini_posts_per_author"]), "", "Gini"))
+    newcomers = e.get("newcomer_share") or {}
+    note = str(newcomers.get("note") or "").removeprefix("not measurable: ")
+    audience.append(_share_row("newcomers", newcomers, note if newcomers.get("value") is None else ""))
+    blocks: list[Block] = [
+        TableBlock(metric_table("Answers", answers)),
+        TableBlock(metric_table("Dialogue", dialogue)),
+        TableBlock(metric_table("Audience", audience)),
+        Figures(doc, ("latency", "answered")),
+        Figures(doc, ("languages", "thread_depth")),
+    ]
     top = _lens(doc, "posts")
     if top:
-        lines += _questions_md("Unanswered questions (critical first)", top["unanswered_questions"])
-        lines += _questions_md("Answered questions", top["answered_questions"])
-    return "\n".join(lines)
+        blocks += [
+            PostList("Unanswered questions (critical first)", top["unanswered_questions"], questions=True),
+            PostList("Answered questions", top["answered_questions"], questions=True),
+        ]
+    return blocks
 
 
-def engagement_html(doc: dict[str, Any]) -> Markup:
-    return _render("engagement", doc, ENGAGEMENT_TITLE) if _lens(doc, "engagement") else Markup("")
+engagement_md, engagement_html = _section(ENGAGEMENT_TITLE, _engagement_blocks)
 
 
 # --- framing ------------------------------------------------------------------------------------
@@ -265,65 +455,183 @@ def engagement_html(doc: dict[str, Any]) -> Markup:
 FRAMING_TITLE = "Framing"
 
 
-def framing_md(doc: dict[str, Any]) -> str:
+def _framing_blocks(doc: dict[str, Any]) -> list[Block] | None:
     lens = _lens(doc, "framing")
     if lens is None:
-        return ""
+        return None
     frames = lens.get("frames") or {}
-    lines = _heading(FRAMING_TITLE)
     if not frames:
-        return "\n".join([*lines, "No frames were declared in the campaign file."])
-    lines += ["| frame | host | participants |", "|---|---:|---:|"]
+        return [Paragraph("No frames were declared in the campaign file.")]
+    rows = []
     for name, f in sorted(frames.items()):
-        lines.append(f"| {md_escape(name)} | {interval(f['host'])} | {interval(f['participants'])} |")
-    return "\n".join(lines)
+        periods = "; ".join(f"{p}: {share(s.get('value'))}" for p, s in (f.get("participants_by_period") or {}).items())
+        host, participants = f.get("host") or {}, f.get("participants") or {}
+        rows.append(
+            (
+                _frame_name(name),
+                share(host.get("value")),
+                ci(host),
+                share(participants.get("value")),
+                ci(participants),
+                periods,
+            )
+        )
+    table = Table(
+        "Share of posts using each frame",
+        ("frame", "host", "95% interval", "participants", "95% interval", "participants by period"),
+        tuple(rows),
+        numeric=frozenset({1, 3}),
+        intervals=frozenset({2, 4}),
+        glossed=False,
+    )
+    note = (
+        f"Frames as written in the campaign file. Vectors: {lens.get('embedder') or 'bundled sentence encoder'}; "
+        "each frame's threshold is calibrated on its examples against background posts."
+    )
+    return [TableBlock(table), Paragraph(note, "sub"), Figures(doc, ("framing",))]
 
 
-def framing_html(doc: dict[str, Any]) -> Markup:
-    return _render("framing", doc, FRAMING_TITLE) if _lens(doc, "framing") is not None else Markup("")
+framing_md, framing_html = _section(FRAMING_TITLE, _framing_blocks)
 
 
 # --- authenticity -------------------------------------------------------------------------------
 
 AUTHENTICITY_TITLE = "Authenticity: coordinated or automated participation"
 
+#: (label, key) of the account signals compared between coordinated accounts and the rest.
+SIGNALS = (
+    ("accounts", "accounts"),
+    ("posts", "posts"),
+    ("median account age at first post (days)", "median_age_days_at_first_post"),
+    ("created during the campaign", "share_created_in_window"),
+    ("created in the 30 days before", "share_created_in_30_days_before"),
+    ("median followers per account followed", "median_follower_ratio"),
+    ("median posts per day over the account's life", "median_lifetime_posts_per_day"),
+)
 
-def authenticity_md(doc: dict[str, Any]) -> str:
+
+def _authenticity_blocks(doc: dict[str, Any]) -> list[Block] | None:
     a = _lens(doc, "authenticity")
     if not a:
-        return ""
-    lines = _heading(AUTHENTICITY_TITLE)
-    lines += [md_escape(doc["verdicts"]["authenticity"]), ""]
-    lines += [
-        "| co-action network | accounts (groups) | share of campaign posts | 95% interval |",
-        "|---|---:|---:|---|",
-    ]
-    for name, n in sorted(a["networks"].items()):
-        share = a["coordinated_share"][name]
-        lines.append(
-            f"| {md_escape(name.replace('_', ' '))} | {n['coordinated_accounts']} ({n['groups']}) | "
-            f"{pct(share['value'])} | {ci(share)} |"
+        return None
+    blocks: list[Block] = [Paragraph(doc["verdicts"]["authenticity"])]
+    groups, tests = [], []
+    for name, n in sorted(a["networks"].items(), key=lambda kv: network_label(kv[0])):
+        s = a["coordinated_share"][name]
+        groups.append(
+            (
+                network_label(name),
+                _count(n.get("coordinated_accounts")),
+                _count(n.get("groups")),
+                share(s.get("value")),
+                ci(s),
+            )
         )
-    share = a["coordinated_share"]["any"]
-    lines.append(f"| any network | {a['coordinated_accounts']} | {pct(share['value'])} | {ci(share)} |")
+        tests.append(
+            (
+                network_label(name),
+                f"{num(n.get('tau_seconds'), 0)} s",
+                _count(n.get("pairs")),
+                _count(n.get("significant_pairs")),
+                f"{n.get('crowded_actions') or 0:,} of {_count(n.get('actions'))}",
+            )
+        )
+    anyone = a["coordinated_share"]["any"]
+    groups.append(("any of these", _count(a.get("coordinated_accounts")), "", share(anyone.get("value")), ci(anyone)))
+    blocks.append(
+        TableBlock(
+            Table(
+                "Accounts acting together more often than chance",
+                ("acted together by", "accounts", "groups", "share of campaign posts", "95% interval"),
+                tuple(groups),
+                numeric=frozenset({1, 2, 3}),
+                intervals=frozenset({4}),
+            )
+        )
+    )
+    blocks.append(
+        TableBlock(
+            Table(
+                "How the networks were tested",
+                ("acted together by", "within", "account pairs", "pairs above chance", "actions inside crowds"),
+                tuple(tests),
+                numeric=frozenset({1, 2, 3, 4}),
+                intervals=frozenset(),
+            )
+        )
+    )
     if a.get("without_coordinated"):
         w, f = a["without_coordinated"], a["with_all"]
-        lines += ["", *_heading("The other lenses without the coordinated accounts", 3)]
-        lines += ["| metric | all participants | without coordinated |", "|---|---:|---:|"]
-        for label, lens, key in WITHOUT_ROWS:
-            lines.append(f"| {label} | {interval(f[lens][key])} | {interval(w[lens][key])} |")
+        without_rows = [
+            (
+                label,
+                share(f[lens][key].get("value")),
+                ci(f[lens][key]),
+                share(w[lens][key].get("value")),
+                ci(w[lens][key]),
+            )
+            for label, lens, key in WITHOUT_ROWS
+        ]
+        blocks.append(
+            TableBlock(
+                Table(
+                    "The other lenses without the coordinated accounts",
+                    ("metric", "all participants", "95% interval", "without coordinated", "95% interval"),
+                    tuple(without_rows),
+                    numeric=frozenset({1, 3}),
+                    intervals=frozenset({2, 4}),
+                )
+            )
+        )
+    signals = a.get("account_signals")
+    if signals:
+        signal_rows: list[tuple[str, ...]] = []
+        for label, key in SIGNALS:
+            cells = []
+            for group in ("coordinated", "not_coordinated"):
+                value = (signals.get(group) or {}).get(key)
+                cells.append(share(value) if key.startswith("share") else num(value))
+            signal_rows.append((label, *cells))
+        blocks.append(
+            TableBlock(
+                Table(
+                    "Account signals (coordinated vs the rest)",
+                    ("signal", "coordinated", "not coordinated"),
+                    tuple(signal_rows),
+                    numeric=frozenset({1, 2}),
+                    intervals=frozenset(),
+                )
+            )
+        )
     if a.get("largest_duplicate_clusters"):
-        lines += ["", *_heading("Largest near-duplicate clusters", 3)]
-        lines += ["| example | posts | accounts |", "|---|---:|---:|"]
-        for c in a["largest_duplicate_clusters"]:
-            lines.append(f"| {md_escape(c.get('text') or '')} | {c.get('size')} | {c.get('accounts')} |")
-    return "\n".join(lines)
+        cluster_rows = [
+            (c.get("text") or "", _count(c.get("size")), _count(c.get("accounts")))
+            for c in a["largest_duplicate_clusters"]
+        ]
+        blocks.append(
+            TableBlock(
+                Table(
+                    "Largest near-duplicate clusters",
+                    ("example post", "posts", "accounts"),
+                    tuple(cluster_rows),
+                    numeric=frozenset({1, 2}),
+                    intervals=frozenset(),
+                    texts=frozenset({0}),
+                    glossed=False,
+                )
+            )
+        )
+    if a.get("burstiness"):
+        timing: list[Row] = []
+        for series, b in sorted(a["burstiness"].items()):
+            label = f"burstiness of {series.replace('_', ' ')} posts"
+            timing.append((label, num(b.get("burstiness")), "", plural(b.get("posts") or 0, "post")))
+        timing.append(("bursts", _count(len(a.get("bursts") or [])), "", ""))
+        blocks.append(TableBlock(metric_table("Timing of posts", timing)))
+    return blocks
 
 
-def authenticity_html(doc: dict[str, Any]) -> Markup:
-    if not _lens(doc, "authenticity"):
-        return Markup("")
-    return _render("authenticity", doc, AUTHENTICITY_TITLE, without_rows=WITHOUT_ROWS)
+authenticity_md, authenticity_html = _section(AUTHENTICITY_TITLE, _authenticity_blocks)
 
 
 # --- methods ------------------------------------------------------------------------------------
@@ -334,55 +642,154 @@ METHODS_TITLE = "Methods and caveats"
 def _coverage_rows(doc: dict[str, Any]) -> list[tuple[str, str]]:
     store, coverage = doc["store"], doc["coverage"]
     return [
-        ("posts in the store (matched / context)", f"{store['matched']:,} / {store['context']:,}"),
-        ("input records rejected", f"{store['rejects']:,}"),
-        ("reply edges rebuilt / replies", f"{coverage['edges_rebuilt']} / {coverage['replies']}"),
-        (
-            "replies whose parent is missing (missing parents)",
-            f"{coverage['replies_with_missing_parent']} ({coverage['missing_parents']})",
-        ),
-        ("API error objects kept", f"{coverage['api_errors']}"),
+        ("posts matched", _count(store.get("matched"))),
+        ("context posts", _count(store.get("context"))),
+        ("input records rejected", _count(store.get("rejects"))),
+        ("replies", _count(coverage.get("replies"))),
+        ("reply links rebuilt", _count(coverage.get("edges_rebuilt"))),
+        ("replies whose parent is missing", _count(coverage.get("replies_with_missing_parent"))),
+        ("missing parent posts", _count(coverage.get("missing_parents"))),
+        ("API error objects kept", _count(coverage.get("api_errors"))),
     ]
 
 
 def _rates(classifier: dict[str, Any]) -> str:
+    rates = classifier.get("error_rates") or {}
+    if not rates:
+        return "no validated error rates"
     return "; ".join(
-        f"{label} {num(r.get('tpr'))} / {num(r.get('fpr'))}" for label, r in classifier["error_rates"].items()
+        f"{label.replace('_', ' ')} {num(r.get('tpr'))} / {num(r.get('fpr'))}" for label, r in rates.items()
     )
 
 
-def methods_md(doc: dict[str, Any]) -> str:
-    lines = _heading(METHODS_TITLE)
-    lines += [f"- {md_escape(c)}" for c in doc["caveats"]]
-    lines += ["", "| coverage | value |", "|---|---:|"]
-    lines += [f"| {md_escape(label)} | {md_escape(value)} |" for label, value in _coverage_rows(doc)]
+def caveats(doc: dict[str, Any]) -> list[str]:
+    """The document's caveats and what the base install leaves out."""
+    notes = list(doc["caveats"])
+    community = (((_lens(doc, "engagement") or {}).get("diversity")) or {}).get("reply_community") or {}
+    if _communities_missing(community):
+        notes.append(LEIDEN_NOTE)
+    return notes
+
+
+def _methods_blocks(doc: dict[str, Any]) -> list[Block] | None:
+    blocks: list[Block] = [
+        Bullets(caveats(doc)),
+        TableBlock(
+            Table(
+                "Coverage",
+                ("what", "count"),
+                tuple(_coverage_rows(doc)),
+                intervals=frozenset(),
+            )
+        ),
+    ]
     validation = (doc.get("lenses") or {}).get("validation") or {}
     if validation.get("shares"):
-        lines += [
-            "",
-            *_heading("Validated against human coding", 3),
-            f"{md_escape(validation['basis'])}; {md_escape(validation['method'])}. Posts coded: "
-            f"{validation['n_coded']:,} of {validation['n_total']:,}.",
-            "",
-            "| share | validated (prediction-powered) | coded sample only | model only |",
-            "|---|---|---|---|",
-        ]
+        blocks.append(
+            Paragraph(
+                f"{validation['basis']}; {validation['method']}. Posts coded: "
+                f"{validation['n_coded']:,} of {validation['n_total']:,}."
+            )
+        )
+        rows = []
         for label, kinds in sorted(validation["shares"].items()):
-            cells = [
-                f"{pct(kinds[k]['estimate'])} ({pct(kinds[k]['low'])}–{pct(kinds[k]['high'])})"
-                for k in ("ppi", "coded_only", "model_only")
-            ]
-            lines.append(f"| {md_escape(label.replace('_', ' '))} | " + " | ".join(cells) + " |")
+            cells = []
+            for k in ("ppi", "coded_only", "model_only"):
+                low, high = kinds[k].get("low"), kinds[k].get("high")
+                span = ci({"ci": [low, high]})
+                cells += [share(kinds[k].get("estimate")), span]
+            rows.append((category_label(label), *cells))
+        blocks.append(
+            TableBlock(
+                Table(
+                    "Validated against human coding",
+                    (
+                        "share",
+                        "validated (prediction-powered)",
+                        "95% interval",
+                        "coded sample only",
+                        "95% interval",
+                        "model only",
+                        "95% interval",
+                    ),
+                    tuple(rows),
+                    numeric=frozenset({1, 3, 5}),
+                    intervals=frozenset({2, 4, 6}),
+                    glossed=False,
+                )
+            )
+        )
     elif validation.get("error"):
-        lines += ["", f"Human coding: {md_escape(validation['error'])} ({md_escape(validation.get('hint'))})"]
-    lines += ["", *_heading("Classifiers", 3), "| task | model | validation error rates (tpr / fpr) |", "|---|---|---|"]
-    for task, c in sorted(doc["classifiers"].items()):
-        lines.append(f"| {md_escape(task)} | {md_escape(c['model'])} | {md_escape(_rates(c))} |")
-    return "\n".join(lines)
+        blocks.append(Paragraph(f"Human coding: {validation['error']} ({validation.get('hint') or ''})"))
+    rows = [
+        (TASK_LABELS.get(task, task.replace("_", " ")), str(c.get("model") or ""), _rates(c))
+        for task, c in sorted(doc["classifiers"].items())
+    ]
+    blocks.append(
+        TableBlock(
+            Table(
+                "Classifiers",
+                ("task", "model", "validation error rates (true-positive / false-positive rate)"),
+                tuple(rows),
+                numeric=frozenset(),
+                intervals=frozenset(),
+                glossed=False,
+            )
+        )
+    )
+    blocks.append(
+        Paragraph(
+            "Definitions and sources: askscope's docs/metrics.md. Every share carries a 95% interval (Wilson for "
+            "counts, bootstrap or order statistics otherwise); classifier-based shares are also corrected by "
+            "adjusted classify-and-count (Forman 2005). Times are shown in "
+            f"{zone(doc).key}; report.json keeps them in UTC.",
+            "sub",
+        )
+    )
+    return blocks
 
 
-def methods_html(doc: dict[str, Any]) -> Markup:
-    return _render("methods", doc, METHODS_TITLE, coverage_rows=_coverage_rows(doc), rates=_rates)
+methods_md, methods_html = _section(METHODS_TITLE, _methods_blocks)
+
+
+# --- glossary -----------------------------------------------------------------------------------
+
+GLOSSARY_TITLE = "Glossary"
+
+
+def glossary_terms(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(term, meaning) of every label the report's tables use, then the general terms; a label
+    without an entry is listed as such (tests keep that list empty)."""
+    seen: dict[str, str] = {}
+    for table in tables(doc):
+        if not table.glossed:
+            continue
+        for row in table.rows:
+            seen.setdefault(row[0], gloss(row[0]) or "")
+    if (_lens(doc, "framing") or {}).get("frames"):
+        seen.setdefault("frame", gloss("frame") or "")
+    for term, meaning in GENERAL.items():
+        seen.setdefault(term, meaning)
+    return list(seen.items())
+
+
+def _glossary_blocks(doc: dict[str, Any]) -> list[Block] | None:
+    rows = tuple((term, meaning) for term, meaning in glossary_terms(doc))
+    return [
+        TableBlock(
+            Table(
+                "What the labels mean",
+                ("term", "meaning"),
+                rows,
+                numeric=frozenset(),
+                intervals=frozenset(),
+                glossed=False,
+            )
+        )
+    ]
+
+
+glossary_md, glossary_html = _section(GLOSSARY_TITLE, _glossary_blocks)
 
 
 SECTIONS = [
@@ -392,4 +799,5 @@ SECTIONS = [
     Section("framing", FRAMING_TITLE, 40, framing_md, framing_html),
     Section("authenticity", AUTHENTICITY_TITLE, 50, authenticity_md, authenticity_html),
     Section("methods", METHODS_TITLE, 90, methods_md, methods_html),
+    Section("glossary", GLOSSARY_TITLE, 95, glossary_md, glossary_html),
 ]

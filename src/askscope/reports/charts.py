@@ -25,6 +25,7 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from askscope.reports.format import zone
 from askscope.reports.sections import Chart
 from askscope.vocabulary import CATEGORIES
 
@@ -69,6 +70,9 @@ COLOURS = {
 ORDER = (*CATEGORIES, "unlabelled")
 
 
+#: Language codes the charts spell out ("und" is the language identifier's "undetermined").
+LANGUAGE_NAMES = {"und": "undetermined"}
+
 Draw = Callable[[dict[str, Any], str], bytes | None]
 
 
@@ -81,8 +85,12 @@ def _dates(values: list[datetime]) -> Any:
     return mdates.date2num(values)  # type: ignore[no-untyped-call]
 
 
-def _date_axis(fig: Figure, ax: Any) -> None:
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M"))  # type: ignore[no-untyped-call]
+def _date_axis(fig: Figure, ax: Any, doc: dict[str, Any]) -> None:
+    """Dates on the x axis in the campaign's time zone, with the year, the zone named below."""
+    tz = zone(doc)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=tz))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y %H:%M", tz=tz))  # type: ignore[no-untyped-call]
+    ax.set_xlabel(f"time ({tz.key})")
     fig.autofmt_xdate()
 
 
@@ -140,7 +148,7 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
         ax.plot(times, host, color=COLOURS["host"], marker=".", linewidth=1, label="host posts")
     ax.set_ylabel("posts per " + series["bucket"])
     ax.legend(ncol=4, frameon=False, loc="upper right")
-    _date_axis(fig, ax)
+    _date_axis(fig, ax, doc)
     return _save(fig, fmt)
 
 
@@ -173,6 +181,11 @@ def hostile_series(
     return out
 
 
+def series_bucket(doc: dict[str, Any]) -> str:
+    """The timeline's bucket ("1 hour", "10 minutes"), "time" when unknown."""
+    return str(_timeline(doc).get("bucket") or "time")
+
+
 @_styled
 def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
     series = hostile_series(doc)
@@ -190,15 +203,20 @@ def hostile_over_time(doc: dict[str, Any], fmt: str) -> bytes | None:
         label="95% interval",
     )
     ax.plot(times, [v for _, v, _, _ in series], color=COLOURS["mockery"], marker=".", label="hostile share")
-    ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--")
-    ax.text(float(times[0]), 0.52, "half of the posts", fontsize=7, color="#666666")
+    ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--", label="half of the posts")
+    # the whole span, gaps included: a period without enough posts shows as a gap, not cut off
+    step = float(times[1] - times[0]) if len(times) > 1 else 1 / 24
+    ax.set_xlim(float(times[0]) - step / 2, float(times[-1]) + step / 2)
     ax.set_ylim(0, 1)
     ax.set_ylabel("hostile share")
     ax.set_title(
-        f"buckets with fewer than {MIN_POSTS_FOR_SHARE} posts are left blank", fontsize=7, loc="left", color="#666666"
+        f"periods of {series_bucket(doc)} with fewer than {MIN_POSTS_FOR_SHARE} participants' posts are gaps",
+        fontsize=7,
+        loc="left",
+        color="#666666",
     )
-    ax.legend(frameon=False)
-    _date_axis(fig, ax)
+    ax.legend(frameon=False, loc="upper right")
+    _date_axis(fig, ax, doc)
     return _save(fig, fmt)
 
 
@@ -240,7 +258,8 @@ def languages(doc: dict[str, Any], fmt: str) -> bytes | None:
     if not rows:
         return None
     fig, ax = _figure(6, 2.6)
-    ax.bar([r["language"] for r in rows], [r["participants"] for r in rows], color=COLOURS["question_genuine"])
+    names = [LANGUAGE_NAMES.get(r["language"], r["language"]) for r in rows]
+    ax.bar(names, [r["participants"] for r in rows], color=COLOURS["question_genuine"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("participants")
     ax.set_xlabel("main language of their posts")
@@ -283,7 +302,7 @@ def framing(doc: dict[str, Any], fmt: str) -> bytes | None:
             capsize=2,
             error_kw={"linewidth": 0.8},
         )
-    ax.set_xticks(list(positions), names)
+    ax.set_xticks(list(positions), [n.replace("_", " ") for n in names])
     ax.set_ylabel("share of posts using the frame")
     ax.legend(frameon=False)
     return _save(fig, fmt)

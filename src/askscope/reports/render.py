@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import escape
 
 from askscope.reports import charts
-from askscope.reports.format import env, md_escape
+from askscope.reports.format import env, md_escape, when, zone
 from askscope.reports.sections import Section
 from askscope.timefmt import iso
 
@@ -48,6 +48,14 @@ def sections() -> list[Section]:
     return found
 
 
+def window(doc: dict[str, Any]) -> str:
+    """The campaign window in the campaign's time zone: "15 Dec 2014 14:00 AEDT to 16 Dec 2014
+    14:00 AEDT"; "not known" for a missing end."""
+    tz = zone(doc)
+    start, end = doc["window"].get("start"), doc["window"].get("end")
+    return f"{when(start, tz) or 'not known'} to {when(end, tz) or 'not known'}"
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     """The report as Markdown: the campaign line, then every registered section that has
     something to show."""
@@ -57,8 +65,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
     if doc.get("pseudonymised"):
         lines += ["Participants' handles are pseudonymised.", ""]
     lines += [
-        f"Window: {doc['window']['start']} to {doc['window']['end']}"
-        + ("" if doc["window"]["from_campaign_file"] else " (from the data)"),
+        f"Window: {window(doc)}" + ("" if doc["window"]["from_campaign_file"] else " (from the data)"),
         "Hosts: "
         + ", ".join("@" + md_escape(h["handle"]) + ("" if h["found"] else " (not found)") for h in doc["hosts"]),
         "",
@@ -76,7 +83,9 @@ def to_html(doc: dict[str, Any]) -> str:
     section that has something to show."""
     # escape() keeps a section's Markup as it is and escapes a plain string a plugin returned
     parts = [escape(section.html(doc)) for section in sections()]
-    return env.get_template("report.html").render(doc=doc, sections=[part for part in parts if part.strip()])
+    return env.get_template("report.html").render(
+        doc=doc, window=window(doc), sections=[part for part in parts if part.strip()]
+    )
 
 
 def write_charts(doc: dict[str, Any], folder: str | Path, fmt: str) -> list[Path]:

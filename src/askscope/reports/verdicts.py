@@ -35,9 +35,9 @@ def pct(value: float | None) -> str:
 def interval(share: dict[str, Any] | None) -> str:
     if not share or share.get("value") is None:
         return "n/a"
-    low, high = (share.get("ci") or [None, None])[:2]
-    if low is None or high is None:
-        return pct(share["value"])
+    low, high = (list(share.get("ci") or []) + [None, None])[:2]
+    if low is None or high is None or pct(low) == pct(high):
+        return pct(share["value"])  # no interval, or one that prints as a single value
     return f"{pct(share['value'])} (95% CI {pct(low)}–{pct(high)})"
 
 
@@ -140,7 +140,8 @@ def _minutes(seconds: float | None) -> str:
 
 def _times(ratio: dict[str, Any]) -> str:
     low, high = (ratio.get("ci") or [None, None])[:2]
-    bounds = f" (95% CI {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
+    spread = low is not None and high is not None and f"{low:.2f}" != f"{high:.2f}"
+    bounds = f" (95% CI {low:.2f}–{high:.2f})" if spread else ""
     return f"{ratio['value']:.2f}×{bounds}"
 
 
@@ -184,13 +185,14 @@ def engagement(doc: dict[str, Any]) -> str:
     shown, rate_path = best(rate, f"{path}.answer_rate")
     corrected = " (corrected for question-detection error)" if rate_path.endswith(".corrected") else ""
     text = (
-        f"The host answered {rate['k']:,} of {questions:,} questions; the share answered{corrected} is "
+        f"The host answered {rate['k']:,} of {questions:,} {'question' if questions == 1 else 'questions'}; the share answered{corrected} is "
         f"{share_phrase(shown)}: {interval(shown)}{_cite(rate_path)}."
     )
     hostile = lens["hostile_answer_rate"]
     if hostile.get("n"):
         text += (
-            f" Of {hostile['n']:,} critical or mocking questions it answered {share_phrase(hostile)}: "
+            f" Of {hostile['n']:,} critical or mocking {'question' if hostile['n'] == 1 else 'questions'} it "
+            f"answered {share_phrase(hostile)}: "
             f"{interval(hostile)}{_cite(f'{path}.hostile_answer_rate')}."
         )
         ratio = lens.get("hostile_to_overall_ratio")
@@ -210,7 +212,7 @@ def engagement(doc: dict[str, Any]) -> str:
     share = lens["host_reply_share"]
     if share.get("n"):
         text += (
-            f" Of the host's {share['n']:,} posts, the share that were replies (dialogue rather than broadcast) "
+            f" Of the host's {share['n']:,} {'post' if share['n'] == 1 else 'posts'}, the share that were replies (dialogue rather than broadcast) "
             f"is {share_phrase(share)}: {interval(share)}{_cite(f'{path}.host_reply_share')}."
         )
     size = lens["audience_size"]
@@ -228,7 +230,7 @@ def framing(doc: dict[str, Any]) -> str:
     for name, result in sorted(frames.items()):
         path = f"lenses.framing.frames.{name}"
         parts.append(
-            f"“{name}”: host {interval(result['host'])}{_cite(f'{path}.host')}, participants "
+            f"“{name.replace('_', ' ')}”: host {interval(result['host'])}{_cite(f'{path}.host')}, participants "
             f"{interval(result['participants'])}{_cite(f'{path}.participants')}"
         )
     return "Share of posts using each frame — " + "; ".join(parts) + "."
@@ -244,12 +246,14 @@ def authenticity(doc: dict[str, Any]) -> str:
         return f"There were no campaign posts to test for coordination{_cite(path)}."
     if not lens.get("coordinated_accounts"):
         return (
-            f"No account formed a co-action group above the shuffled-time null floor: 0 of {share['n']:,} "
-            f"campaign posts (95% CI up to {pct(share['ci'][1])}){_cite(path)}."
+            "No group of accounts acted together (the same reposts, texts, links or reply targets within seconds) "
+            f"more often than chance: 0 of {share['n']:,} campaign posts (95% CI up to {pct(share['ci'][1])})"
+            f"{_cite(path)}."
         )
     text = (
-        f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in significant "
-        f"co-action groups: {share_phrase(share)}{_cite(path)}."
+        f"{interval(share)} of campaign posts came from {lens['coordinated_accounts']:,} accounts in groups that "
+        f"acted together (the same reposts, texts, links or reply targets within seconds) more often than chance: "
+        f"{share_phrase(share)}{_cite(path)}."
     )
     without = lens.get("without_coordinated")
     if without:
