@@ -1,0 +1,161 @@
+"""Coding in the browser: the library under the pages (a code written from the browser is what
+``askscope code import`` stores for the same file), resuming, the checks, a busy store; the
+pages through the app; and a sample coded in Chromium with the keyboard until the validated
+estimate appears."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from coding_helpers import write_dialect
+from web_campaigns import copy_of
+
+import askscope
+from askscope.coding import agreement, draw_sample, estimate, import_codes, write_sample
+from askscope.coding.codebook import get_task
+from askscope.coding.tables import CodingError
+from askscope.errors import StoreBusyError
+from askscope.web.coding import item, next_uncoded, sample_task, samples, write_code, writing
+
+LABELS = get_task("discourse").label_names
+
+WRITER = """
+import sys, askscope
+store = askscope.open_store(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.readline()
+store.close()
+"""
+
+
+def _codes(db: str) -> list[tuple]:
+    with askscope.open_store(db, read_only=True) as store:
+        return store.con.execute(
+            "SELECT platform, post_id, task, coder, code, sample_id FROM codes ORDER BY ALL"
+        ).fetchall()
+
+
+def _model_labels(db: str) -> dict[str, str]:
+    with askscope.open_store(db, read_only=True) as store:
+        return dict(store.con.execute("SELECT post_id, label FROM labels WHERE task = 'discourse'").fetchall())
+
+
+def _two_copies(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    browser = copy_of("uber", tmp_path / "a")
+    imported = copy_of("uber", tmp_path / "b")
+    for db in (browser, imported):
+        with askscope.open_store(db) as store:
+            sample = draw_sample(store, "discourse", n=20, seed=1)
+    return browser, imported, sample
+
+
+def _coding(labels: dict[str, str], rows: list[dict], flip_every: int = 0) -> list[str]:
+    """A coder's codes of the sample rows: the model's label, every ``flip_every``-th replaced
+    by the next label of the codebook (planted disagreements)."""
+    out = []
+    for i, row in enumerate(rows, start=1):
+        code = labels[row["post_id"]]
+        if flip_every and i % flip_every == 0:
+            code = LABELS[(LABELS.index(code) + 1) % len(LABELS)]
+        out.append(code)
+    return out
+
+
+def test_codes_written_in_the_browser_equal_an_import_of_the_same_codes(tmp_path):
+    browser, imported, sample = _two_copies(tmp_path)
+    labels = _model_labels(browser)
+    ana = _coding(labels, sample.rows)
+    bo = _coding(labels, sample.rows, flip_every=4)
+    # the browser way: one post at a time, by row of the sample file (bo codes in mixed case)
+    with writing(browser) as store:
+        for row, (a, b) in enumerate(zip(ana, bo), start=1):
+            write_code(store, sample.sample_id, row, "ana", a)
+            write_code(store, sample.sample_id, row, " bo ", b.upper(), note="unsure" if row == 3 else "")
+    # the spreadsheet way: each coder's filled-in sample file, imported
+    path = tmp_path / "sample.csv"
+    write_sample(sample, path)
+    header = list(sample.rows[0])
+    for coder, codes in (("ana", ana), ("bo", bo)):
+        rows = [[row[c] for c in header] for row in sample.rows]
+        for row, code in zip(rows, codes):
+            row[header.index("code")] = code
+        with askscope.open_store(imported) as store:
+            import_codes(store, write_dialect(tmp_path / f"{coder}.csv", header, rows), coder=coder)
+    assert _codes(browser) == _codes(imported)
+    assert len(_codes(browser)) == 40
+    with askscope.open_store(browser, read_only=True) as a, askscope.open_store(imported, read_only=True) as b:
+        # the same codes give the same agreement and the same validated estimates
+        assert agreement(a, "discourse", bootstrap=50).as_dict() == agreement(b, "discourse", bootstrap=50).as_dict()
+        assert estimate(a, "discourse").as_json() == estimate(b, "discourse").as_json()
+        # 5 of 20 posts flipped (rows 4, 8, 12, 16, 20): raw agreement 15/20
+        pair = agreement(a, "discourse", bootstrap=0).pairs[0]
+        assert pair["coders"] == ["ana", "bo"] and pair["agreement"] == 0.75
+        assert a.con.execute("SELECT coder, note FROM code_notes").fetchall() == [("bo", "unsure")]
+
+
+def test_recoding_replaces_and_resume_finds_the_next_uncoded_post(tmp_path):
+    browser, _, sample = _two_copies(tmp_path)
+    with writing(browser) as store:
+        for row in (1, 2, 4):
+            write_code(store, sample.sample_id, row, "ana", "other")
+        write_code(store, sample.sample_id, 2, "ana", "support", note="changed my mind")
+        con = store.con
+        # rows 1, 2, 4 coded: the next after 0 is 3, after 3 it is 5; another coder starts at 1
+        assert next_uncoded(con, sample.sample_id, "ana") == 3
+        assert next_uncoded(con, sample.sample_id, "ana", after=3) == 5
+        assert next_uncoded(con, sample.sample_id, "bo") == 1
+        seen = item(con, sample.sample_id, 2, "ana")
+        assert (seen.code, seen.note, seen.coded_by_coder, seen.next_uncoded) == ("support", "changed my mind", 3, 3)
+        assert seen.post_id == sample.rows[1]["post_id"] and seen.text == sample.rows[1]["text"]
+        assert seen.parent_text == (sample.rows[1]["parent_text"] or None)
+        assert [label["key"] for label in seen.labels] == ["1", "2", "3", "4", "5", "6"][: len(LABELS)]
+        assert con.execute("SELECT count(*) FROM codes WHERE coder = 'ana'").fetchone()[0] == 3
+        # coded to the end, wrapping round: nothing left
+        for row in range(1, 21):
+            write_code(store, sample.sample_id, row, "ana", "other")
+        assert next_uncoded(con, sample.sample_id, "ana", after=7) is None
+        summary = {s.sample_id: s for s in samples(con)}[sample.sample_id]
+        assert (summary.size, summary.coded) == (20, {"ana": 20})
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("discourse-srs-n20-seed1", 1, "ana", "sarcasm"), "'sarcasm' is not a discourse label"),
+        (("discourse-srs-n20-seed1", 1, "  ", "other"), "the coder has no name"),
+        (("discourse-srs-n20-seed1", 21, "ana", "other"), "has rows 1 to 20, not 21"),
+        (("no-such-sample", 1, "ana", "other"), "no sample 'no-such-sample'"),
+    ],
+)
+def test_bad_codes_are_refused_and_nothing_is_stored(tmp_path, args, message):
+    browser, _, _ = _two_copies(tmp_path)
+    with writing(browser) as store:
+        with pytest.raises(CodingError, match=message):
+            write_code(store, *args)
+        assert sample_task(store.con, "discourse-srs-n20-seed1") == ("discourse", 20)
+    assert _codes(browser) == []
+
+
+def test_a_store_held_by_another_process_is_busy_and_nothing_is_lost(tmp_path):
+    browser, _, sample = _two_copies(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", WRITER, browser], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(StoreBusyError):
+            with writing(browser) as store:
+                write_code(store, sample.sample_id, 1, "ana", "other")
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert holder.wait(timeout=60) == 0
+    # the writer is gone: the same write goes through
+    with writing(browser) as store:
+        write_code(store, sample.sample_id, 1, "ana", "other")
+    assert [c[3:5] for c in _codes(browser)] == [("ana", "other")]
