@@ -27,8 +27,8 @@ def is_loopback(host: str) -> bool:
 @click.option(
     "--token",
     default=None,
-    help="Access token every request must carry (?token=T once, then a cookie). Generated when --host is not a "
-    "loopback address and none is given.",
+    help="Access token every request must carry (?token=T once, then a cookie); 'auto' generates one. Required "
+    "when --host is not a loopback address.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the app in the default browser.")
 def serve(dbs: tuple[str, ...], host: str, port: int, token: str | None, open_browser: bool) -> None:
@@ -40,12 +40,18 @@ def serve(dbs: tuple[str, ...], host: str, port: int, token: str | None, open_br
     for db in dbs:
         if not os.path.isfile(db):
             raise UsageError(f"no store at {db}", f"create one with: askscope ingest {db} FILE...")
-    if token is not None and len(token) < 8:
-        raise UsageError("--token is shorter than 8 characters", "give a longer token, or leave it out to get one")
     if not is_loopback(host) and token is None:
+        raise UsageError(
+            f"--host {host} lets other machines reach the app, and it has no token",
+            "give --token T (8 characters or more) or --token auto to have one generated; "
+            "or leave --host out to listen on 127.0.0.1 only",
+        )
+    if token == "auto":
         from askscope.web.security import new_token
 
         token = new_token()
+    elif token is not None and len(token) < 8:
+        raise UsageError("--token is shorter than 8 characters", "give a longer token, or --token auto to get one")
     import uvicorn
 
     from askscope.web.app import create_app

@@ -48,7 +48,7 @@ SORTS = {
     "reposts": ("coalesce(p.repost_count, 0)", "DESC"),
     "likes": ("coalesce(p.like_count, 0)", "DESC"),
 }
-PAGE_SIZES = (25, 50, 100, 200)
+MAX_PAGE = 200
 
 
 class FilterError(ValueError):

@@ -307,13 +307,16 @@ def api_lenses(
 ) -> dict[str, Any]:
     """The stored lens results (as ``askscope.lens_results``), the verdicts, and for every count
     and share the ``/posts`` link that lists the posts it counts."""
+    from askscope.reports.document import stored_results
+
     with reading(request, db) as r:
         doc = document(request, r)
+        stored = stored_results(Store(r.path, r.con, read_only=True))
         name = r.name
     return {
         "db": name,
         "campaign": doc.get("campaign"),
         "verdicts": doc.get("verdicts"),
         "numbers": lens_numbers(name, doc["lenses"]),
-        "lenses": doc["lenses"],
+        "lenses": stored,
     }

@@ -28,8 +28,8 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
     params = dict(request.query_params)
     try:
         f = postquery.parse(params)
-        if limit not in postquery.PAGE_SIZES:
-            raise postquery.FilterError(f"limit={limit} is not one of {postquery.PAGE_SIZES}")
+        if not 1 <= limit <= postquery.MAX_PAGE:
+            raise postquery.FilterError(f"limit={limit}: give 1 to {postquery.MAX_PAGE} posts per page")
         with reading(request, db) as r:
             total = postquery.count(r.con, f, r.tables)
             rows, following = postquery.page(r.con, f, r.tables, sort=sort, limit=limit, after=after)
@@ -101,7 +101,7 @@ def api_posts(
     request: Request,
     db: str | None = Query(None, description="store name (the first store when omitted)"),
     sort: str = Query("time", description="time, -time, reposts or likes"),
-    limit: int = Query(50, description="posts per page: 25, 50, 100 or 200"),
+    limit: int = Query(50, description="posts per page, 1 to 200"),
     after: str | None = Query(None, description="the cursor 'next' of the previous page"),
     set: str = Query("audience", description=FILTER_HELP),
 ) -> dict[str, Any]:
