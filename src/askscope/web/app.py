@@ -29,6 +29,8 @@ ROUTERS = [
     "askscope.web.routes.overview",
     "askscope.web.routes.posts",
     "askscope.web.routes.api_docs",
+    "askscope.web.routes.compare",
+    "askscope.web.routes.coding",
 ]
 
 
