@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from askscope.reports.format import zone
+from askscope.reports.glossary import category_label
 from askscope.reports.sections import Chart
 from askscope.vocabulary import CATEGORIES
 
@@ -141,11 +142,12 @@ def timeline(doc: dict[str, Any], fmt: str) -> bytes | None:
     for category in ORDER:
         values = [p["counts"].get(category, 0) for p in points]
         if any(values):
-            ax.bar(times, values, width=width, bottom=bottom, color=COLOURS[category], label=category.replace("_", " "))
+            ax.bar(times, values, width=width, bottom=bottom, color=COLOURS[category], label=category_label(category))
             bottom = [b + v for b, v in zip(bottom, values)]
     host = [p.get("host_posts", 0) for p in points]
     if any(host):
-        ax.plot(times, host, color=COLOURS["host"], marker=".", linewidth=1, label="host posts")
+        # markers only: a line would cross the hours missing from the series as if counted
+        ax.plot(times, host, color=COLOURS["host"], marker="o", markersize=3, linestyle="none", label="host posts")
     ax.set_ylabel("posts per " + series["bucket"])
     ax.legend(ncol=4, frameon=False, loc="upper right")
     _date_axis(fig, ax, doc)
@@ -241,7 +243,7 @@ def answered(doc: dict[str, Any], fmt: str) -> bytes | None:
     if not rows:
         return None
     fig, ax = _figure(6, 2.6)
-    names = [category.replace("_", " ") for category, _ in rows]
+    names = [category_label(category) for category, _ in rows]
     answered_counts = [share["k"] for _, share in rows]
     unanswered = [share["n"] - share["k"] for _, share in rows]
     ax.barh(names, answered_counts, color=COLOURS["support"], label="answered")
