@@ -31,6 +31,8 @@ ROUTERS = [
     "askscope.web.routes.api_docs",
     "askscope.web.routes.compare",
     "askscope.web.routes.coding",
+    "askscope.web.routes.accounts",
+    "askscope.web.routes.export",
 ]
 
 

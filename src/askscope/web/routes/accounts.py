@@ -1,0 +1,212 @@
+"""Accounts and coordination networks.
+
+* ``/accounts/{platform}/{id}``: one account: its profile as collected, its campaign posts with
+  their labels, its category counts, its account signals (``account_signals``), the coordinated
+  groups it is in (``coordinated_accounts``) and its strongest co-action partners
+  (``coaction_edges``). ``id`` is the account id or its handle.
+* ``/networks``: the coordinated groups as an interactive network (cytoscape.js, shipped in
+  ``static/vendor``; drawn by ``static/network.js`` from ``/api/networks``), with the same groups
+  as a table (every account a link) for readers without script.
+* ``/api/networks``: nodes (accounts in a coordinated group of the network) and edges (their
+  co-action edges, weight = times acted together within τ, ``significant`` against the
+  shuffled-time null) of one network type or all.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from askscope.timefmt import iso
+from askscope.web import postquery
+from askscope.web.deps import Reading, reading
+from askscope.web.templating import NAV, render
+
+router = APIRouter()
+if ("/networks", "Networks") not in NAV:
+    NAV.append(("/networks", "Networks"))
+
+DbParam = Annotated[str | None, Query(description="store name (the first store when omitted)")]
+NetworkParam = Annotated[
+    str | None, Query(description="co_repost, co_post, co_similar, co_link or co_reply (all when omitted)")
+]
+#: Posts and partners an account page lists (the posts explorer has the rest).
+POSTS_SHOWN = 50
+PARTNERS_SHOWN = 30
+#: Most nodes /api/networks returns (the largest groups first).
+MAX_NODES = 2000
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return iso(value)
+    return value
+
+
+def account(r: Reading, platform: str, account_id: str) -> dict[str, Any]:
+    """Everything the account page shows; 404 when the store has no such account."""
+    con, tables = r.con, r.tables
+    profile = _rows(
+        con,
+        "SELECT id, handle, name, created_at, followers_count, following_count, posts_count, verified, location, "
+        "description, url, observed_at FROM accounts WHERE platform = ? AND (id = ? OR lower(handle) = lower(?)) "
+        "ORDER BY id = ? DESC LIMIT 1",
+        [platform, account_id, account_id.lstrip("@"), account_id],
+    )
+    author_id = profile[0]["id"] if profile else account_id
+    seen = con.execute(
+        "SELECT count(*), any_value(author_handle) FROM posts WHERE platform = ? AND author_id = ? AND NOT is_context",
+        [platform, author_id],
+    ).fetchall()[0]
+    if not profile and not seen[0]:
+        raise HTTPException(status_code=404, detail=f"no account {platform}/{account_id} in this store")
+    f = postquery.PostFilter(set="all", account=author_id)
+    posts, more = postquery.page(con, f, tables, sort="time", limit=POSTS_SHOWN)
+    categories: list[tuple[str, int]] = []
+    if "labels" in tables:
+        categories = [
+            (str(c), int(n))
+            for c, n in con.execute(
+                "SELECT coalesce(l.label, 'unlabelled'), count(*) FROM posts p LEFT JOIN labels l "
+                "ON l.platform = p.platform AND l.post_id = p.id AND l.task = 'discourse' "
+                "WHERE p.platform = ? AND p.author_id = ? AND NOT p.is_context GROUP BY 1 ORDER BY 2 DESC, 1",
+                [platform, author_id],
+            ).fetchall()
+        ]
+    signals = None
+    if "account_signals" in tables:
+        found = _rows(con, "SELECT * FROM account_signals WHERE platform = ? AND author_id = ?", [platform, author_id])
+        signals = found[0] if found else None
+    groups: list[dict[str, Any]] = []
+    if "coordinated_accounts" in tables:
+        groups = _rows(
+            con,
+            "SELECT c.network, c.group_id, (SELECT count(*) FROM coordinated_accounts g WHERE g.network = c.network "
+            "AND g.group_id = c.group_id) AS members FROM coordinated_accounts c "
+            "WHERE c.platform = ? AND c.author_id = ? ORDER BY 1, 2",
+            [platform, author_id],
+        )
+    partners: list[dict[str, Any]] = []
+    if "coaction_edges" in tables:
+        partners = _rows(
+            con,
+            """
+            SELECT e.network, CASE WHEN e.source_id = $id THEN e.target_id ELSE e.source_id END AS partner,
+                   any_value(a.handle) AS handle, e.weight, e.significant
+            FROM coaction_edges e
+            LEFT JOIN accounts a ON a.platform = e.platform
+                 AND a.id = CASE WHEN e.source_id = $id THEN e.target_id ELSE e.source_id END
+            WHERE e.platform = $platform AND (e.source_id = $id OR e.target_id = $id)
+            GROUP BY ALL ORDER BY e.weight DESC, e.network, partner LIMIT $limit
+            """,
+            {"id": author_id, "platform": platform, "limit": PARTNERS_SHOWN},
+        )
+    return {
+        "platform": platform,
+        "id": author_id,
+        "handle": (profile[0]["handle"] if profile else None) or seen[1],
+        "profile": profile[0] if profile else None,
+        "posts_total": int(seen[0]),
+        "posts": posts,
+        "more_posts": more is not None,
+        "posts_filter": f.params(),
+        "categories": categories,
+        "signals": signals,
+        "groups": groups,
+        "partners": partners,
+    }
+
+
+@router.get("/accounts/{platform}/{account_id}", include_in_schema=False)
+def account_page(request: Request, platform: str, account_id: str, db: DbParam = None) -> Response:
+    with reading(request, db) as r:
+        data = account(r, platform, account_id)
+        name = r.name
+    return render(request, "account.html", {"db": name, "a": data})
+
+
+@router.get("/api/accounts/{platform}/{account_id}", summary="One account: profile, posts, signals, groups, partners")
+def api_account(request: Request, platform: str, account_id: str, db: DbParam = None) -> dict[str, Any]:
+    with reading(request, db) as r:
+        data: dict[str, Any] = _json(account(r, platform, account_id))
+        return data
+
+
+def networks(r: Reading, network: str | None = None) -> dict[str, Any]:
+    """The coordinated groups of ``network`` (all networks when None) as nodes and edges."""
+    con, tables = r.con, r.tables
+    if "coordinated_accounts" not in tables:
+        return {"networks": [], "nodes": [], "edges": [], "groups": [], "analysed": False}
+    names = [n for (n,) in con.execute("SELECT DISTINCT network FROM coordinated_accounts ORDER BY 1").fetchall()]
+    if "coaction_edges" in tables:
+        names = sorted(
+            set(names) | {n for (n,) in con.execute("SELECT DISTINCT network FROM coaction_edges").fetchall()}
+        )
+    if network is not None and network not in names and names:
+        raise HTTPException(status_code=400, detail=f"network={network!r} is not one of: {', '.join(names)}")
+    where, params = ("WHERE c.network = ?", [network]) if network else ("", [])
+    nodes = _rows(
+        con,
+        f"""
+        SELECT c.platform, c.author_id AS id, any_value(a.handle) AS handle,
+               list(DISTINCT c.network || ':' || c.group_id ORDER BY c.network || ':' || c.group_id) AS groups,
+               (SELECT count(*) FROM posts p WHERE p.platform = c.platform AND p.author_id = c.author_id
+                AND NOT p.is_context) AS posts
+        FROM coordinated_accounts c LEFT JOIN accounts a ON a.platform = c.platform AND a.id = c.author_id
+        {where} GROUP BY c.platform, c.author_id ORDER BY len(groups) DESC, c.platform, c.author_id LIMIT {MAX_NODES}
+        """,
+        params,
+    )
+    edges: list[dict[str, Any]] = []
+    if "coaction_edges" in tables and nodes:
+        edges = _rows(
+            con,
+            f"""
+            SELECT e.network, e.platform, e.source_id AS source, e.target_id AS target, e.weight, e.significant
+            FROM coaction_edges e
+            WHERE e.significant {"AND e.network = ?" if network else ""}
+              AND EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = e.platform AND c.author_id = e.source_id
+                          AND c.network = e.network)
+              AND EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = e.platform AND c.author_id = e.target_id
+                          AND c.network = e.network)
+            ORDER BY e.network, e.source_id, e.target_id
+            """,
+            params,
+        )
+        shown = {(n["platform"], n["id"]) for n in nodes}
+        edges = [e for e in edges if (e["platform"], e["source"]) in shown and (e["platform"], e["target"]) in shown]
+    groups = _rows(
+        con,
+        f"SELECT c.network, c.group_id, count(*) AS members, list([c.platform, c.author_id] ORDER BY c.author_id) AS accounts "
+        f"FROM coordinated_accounts c {where} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        params,
+    )
+    return {"networks": names, "nodes": nodes, "edges": edges, "groups": groups, "analysed": True}
+
+
+@router.get("/api/networks", summary="Coordinated groups as a network: accounts (nodes) and co-action edges")
+def api_networks(request: Request, db: DbParam = None, network: NetworkParam = None) -> dict[str, Any]:
+    with reading(request, db) as r:
+        return networks(r, network)
+
+
+@router.get("/networks", include_in_schema=False)
+def networks_page(request: Request, db: DbParam = None, network: NetworkParam = None) -> Response:
+    with reading(request, db) as r:
+        data = networks(r, network)
+        name = r.name
+    handles = {(n["platform"], n["id"]): n["handle"] for n in data["nodes"]}
+    return render(request, "network.html", {"db": name, "n": data, "network": network, "handles": handles})
