@@ -159,3 +159,119 @@ def test_a_store_held_by_another_process_is_busy_and_nothing_is_lost(tmp_path):
     with writing(browser) as store:
         write_code(store, sample.sample_id, 1, "ana", "other")
     assert [c[3:5] for c in _codes(browser)] == [("ana", "other")]
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+ORIGIN = {"origin": "http://testserver"}
+
+
+def _client(db: str, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from askscope.web.app import create_app
+
+    return TestClient(create_app([db], snapshot_dir=tmp_path / "snaps"), follow_redirects=False)
+
+
+def test_pages_draw_code_and_refuse_requests_without_the_csrf_token(tmp_path):
+    (tmp_path / "a").mkdir()
+    db = copy_of("uber", tmp_path / "a")
+    with _client(db, tmp_path) as client:
+        home = client.get("/coding")
+        token = home.cookies["askscope_csrf"]
+        assert home.status_code == 200 and "No sample yet" in home.text
+        form = {"task": "discourse", "n": "6", "seed": "2", "stratify_by": ""}
+        # no CSRF token, or a foreign origin: refused, nothing drawn
+        assert client.post("/coding/samples", data=form, headers=ORIGIN).status_code == 403
+        forged = client.post(
+            "/coding/samples", data={**form, "csrf_token": token}, headers={"origin": "http://evil.example"}
+        )
+        assert forged.status_code == 403
+        with askscope.open_store(db, read_only=True) as store:
+            assert not store.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'code_samples'"
+            ).fetchone()[0]
+        drawn = client.post("/coding/samples", data={**form, "csrf_token": token}, headers=ORIGIN)
+        assert drawn.status_code == 303 and drawn.headers["location"] == "/coding?db=uber&drawn=discourse-srs-n6-seed2"
+        sid = "discourse-srs-n6-seed2"
+        assert sid in client.get("/coding").text
+        # resume: a new coder starts at row 1
+        resume = client.get(f"/coding/{sid}?coder=ana")
+        assert resume.status_code == 303 and resume.headers["location"] == f"/coding/{sid}/1?db=uber&coder=ana"
+        page = client.get(f"/coding/{sid}/1?coder=ana")
+        assert (
+            page.status_code == 200 and 'data-key="1"' in page.text and '<script src="/static/coding.js"' in page.text
+        )
+        save = {"coder": "ana", "code": "support", "note": "kind words"}
+        # a POST without the token is refused and stores nothing
+        assert client.post(f"/coding/{sid}/1", data=save, headers=ORIGIN).status_code == 403
+        assert _codes(db) == []
+        # a label that is not one: 400, the page keeps the note, nothing stored
+        wrong = client.post(f"/coding/{sid}/1", data={**save, "code": "sarcasm", "csrf_token": token}, headers=ORIGIN)
+        assert wrong.status_code == 400 and "is not a discourse label" in wrong.text and "kind words" in wrong.text
+        assert _codes(db) == []
+        ok = client.post(f"/coding/{sid}/1", data={**save, "csrf_token": token}, headers=ORIGIN)
+        assert ok.status_code == 303 and ok.headers["location"] == f"/coding/{sid}/2?db=uber&coder=ana&saved=1"
+        assert [c[3:5] for c in _codes(db)] == [("ana", "support")]
+        # the next page reads a fresh snapshot: it shows the code
+        again = client.get(f"/coding/{sid}/1?coder=ana")
+        assert 'value="support" data-key="' in again.text and "checked" in again.text.split('value="support"')[1][:40]
+        # the JSON API: the same check, the token in a header
+        api = client.post(f"/api/coding/{sid}/2", json={"coder": "ana", "code": "other"}, headers=ORIGIN)
+        assert api.status_code == 403
+        api = client.post(
+            f"/api/coding/{sid}/2", json={"coder": "ana", "code": "other"}, headers={**ORIGIN, "x-csrf-token": token}
+        )
+        assert api.status_code == 200 and api.json()["next_uncoded"] == 3
+        assert client.get("/api/coding/samples").json()[0]["coded"] == {"ana": 2}
+
+
+def test_a_busy_store_keeps_the_coders_choice_and_nothing_is_lost(tmp_path):
+    browser, _, sample = _two_copies(tmp_path)
+    sid = sample.sample_id
+    with _client(browser, tmp_path) as client:
+        token = client.get("/coding").cookies["askscope_csrf"]
+        save = {"coder": "ana", "code": "abuse", "note": "a note worth keeping", "csrf_token": token}
+        holder = subprocess.Popen(
+            [sys.executable, "-c", WRITER, browser], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            busy = client.post(f"/coding/{sid}/1", data=save, headers=ORIGIN)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.wait(timeout=60) == 0
+        assert busy.status_code == 503
+        assert "being written by another process" in busy.text and "retry" in busy.text
+        assert "a note worth keeping" in busy.text  # the note is still in the form
+        assert "checked" in busy.text.split('value="abuse"')[1][:40]  # and the chosen label
+        assert _codes(browser) == []
+        # the writer is done: the same POST goes through
+        assert client.post(f"/coding/{sid}/1", data=save, headers=ORIGIN).status_code == 303
+    assert [c[3:5] for c in _codes(browser)] == [("ana", "abuse")]
+
+
+def test_agreement_and_estimate_pages_show_the_librarys_figures(tmp_path):
+    browser, _, sample = _two_copies(tmp_path)
+    labels = _model_labels(browser)
+    with writing(browser) as store:
+        for row, (a, b) in enumerate(
+            zip(_coding(labels, sample.rows), _coding(labels, sample.rows, flip_every=5)), start=1
+        ):
+            write_code(store, sample.sample_id, row, "ana", a)
+            write_code(store, sample.sample_id, row, "bo", b)
+    with askscope.open_store(browser, read_only=True) as store:
+        alpha = agreement(store, "discourse").alpha
+        shares = estimate(store, "discourse").as_json()["shares"]
+    with _client(browser, tmp_path) as client:
+        page = client.get(f"/coding/{sample.sample_id}/agreement")
+        api = client.get(f"/api/coding/{sample.sample_id}/agreement").json()
+        est = client.get(f"/coding/{sample.sample_id}/estimate")
+        est_api = client.get(f"/api/coding/{sample.sample_id}/estimate").json()
+    assert f"α = {alpha:.3f}" in page.text and api["alpha"] == round(alpha, 4)
+    assert est_api["shares"] == shares and est_api["n_coded"] == 20
+    for label, kinds in shares.items():
+        assert f"{kinds['ppi']['estimate'] * 100:.1f}%" in est.text.split(f'data-label="{label}"')[1].split("</tr>")[0]
