@@ -18,7 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from askscope._version import __version__
 from askscope.web.deps import StoreHandle, store_names
@@ -69,6 +69,11 @@ def create_app(
     app.state.token = token
     app.middleware("http")(security_middleware(token))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     for module in ROUTERS:
         app.include_router(import_module(module).router)
 

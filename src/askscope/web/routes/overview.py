@@ -204,7 +204,8 @@ def timeline_bars(db: str, results: dict[str, Any]) -> dict[str, Any] | None:
         hostile = sum(v for c, v in (point.get("counts") or {}).items() if c in HOSTILE)
         total = int(point["posts"])
         h_total = height * total / tallest
-        h_hostile = height * hostile / tallest
+        h_hostile = max(height * hostile / tallest, 4.0) if hostile else 0.0  # clickable however few
+        h_total = max(h_total, h_hostile)
         bars.append(
             {
                 "t": point["t"],
