@@ -295,3 +295,15 @@ def test_printing_keeps_headings_with_their_content(demo_doc, tmp_path):
 def test_the_print_stylesheet_exists():
     css = (Path(__file__).parent.parent / "src" / "askscope" / "reports" / "templates" / "report.html").read_text()
     assert "@media print" in css and "break-after: avoid" in css and "break-inside: avoid" in css
+
+
+def test_verdict_citations_are_set_apart_and_escaped(lens_doc):
+    doc = copy.deepcopy(lens_doc)
+    doc["verdicts"]["framing"] = "A <b>frame</b> [lenses.framing.frames.free_rides.host], then words."
+    page = to_html(doc)
+    assert (
+        'A &lt;b&gt;frame&lt;/b&gt;<span class="cite"> [lenses.framing.frames.free_rides.host]</span>, then words.'
+        in page
+    )
+    # Markdown keeps the citation inline, escaped
+    assert "A \\<b\\>frame\\</b\\> \\[lenses.framing.frames.free\\_rides.host\\], then words." in to_markdown(doc)

@@ -13,6 +13,7 @@ escaped in HTML (``Markup.format`` escapes its arguments) and in Markdown (:func
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markupsafe import Markup
@@ -97,9 +98,23 @@ def verdicts_md(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: A verdict's citation of the number it rests on: " [lenses.backfire.hostile_share]".
+CITATION = re.compile(r"( \[lenses\.[\w.]+\])")
+
+
+def _cited(text: str) -> Markup:
+    """A verdict with its citations set apart (small, grey): the words read first; every part
+    escaped."""
+    parts = CITATION.split(text)
+    return Markup("").join(
+        Markup('<span class="cite">{}</span>').format(part) if CITATION.fullmatch(part) else Markup("{}").format(part)
+        for part in parts
+    )
+
+
 def verdicts_html(doc: dict[str, Any]) -> Markup:
     cards = Markup("").join(
-        Markup('<section class="verdict"><h3>{}</h3><p>{}</p></section>').format(lens, doc["verdicts"][lens])
+        Markup('<section class="verdict"><h3>{}</h3><p>{}</p></section>').format(lens, _cited(doc["verdicts"][lens]))
         for lens in VERDICT_LENSES
     )
     return Markup('<h2>{}</h2>\n<div class="verdicts">{}</div>').format(VERDICTS_TITLE, cards)
