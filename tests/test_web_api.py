@@ -52,7 +52,7 @@ def test_every_response_carries_the_security_headers(client) -> None:
         assert response.headers["content-security-policy"] == CSP, path
         assert "script-src 'self'" in CSP and "'unsafe-inline'" not in CSP
         assert response.headers["x-content-type-options"] == "nosniff", path
-        assert response.headers["referrer-policy"] == "no-referrer", path
+        assert response.headers["referrer-policy"] == "same-origin", path
     assert client.get("/nope").status_code == 404
 
 

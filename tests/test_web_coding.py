@@ -11,12 +11,14 @@ import sys
 import pytest
 from coding_helpers import write_dialect
 from web_campaigns import copy_of
+from web_server import chromium, needs_browser, served
 
 import askscope
 from askscope.coding import agreement, draw_sample, estimate, import_codes, write_sample
 from askscope.coding.codebook import get_task
 from askscope.coding.tables import CodingError
 from askscope.errors import StoreBusyError
+from askscope.web.app import create_app
 from askscope.web.coding import item, next_uncoded, sample_task, samples, write_code, writing
 
 LABELS = get_task("discourse").label_names
@@ -275,3 +277,64 @@ def test_agreement_and_estimate_pages_show_the_librarys_figures(tmp_path):
     assert est_api["shares"] == shares and est_api["n_coded"] == 20
     for label, kinds in shares.items():
         assert f"{kinds['ppi']['estimate'] * 100:.1f}%" in est.text.split(f'data-label="{label}"')[1].split("</tr>")[0]
+
+
+@needs_browser
+def test_a_sample_coded_in_chromium_with_the_keyboard_gives_the_validated_estimate(tmp_path):
+    (tmp_path / "a").mkdir()
+    db = copy_of("uber", tmp_path / "a")
+    labels = _model_labels(db)
+    keys = {label: str(i + 1) for i, label in enumerate(LABELS)}
+    size = 8
+    with served(create_app([db], snapshot_dir=tmp_path / "snaps")) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        problems: list[str] = []
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        # draw a sample in the browser (the form carries the CSRF token)
+        page.goto(base + "/coding")
+        page.fill("#draw input[name=n]", str(size))
+        page.fill("#draw input[name=seed]", "3")
+        page.click("#draw button[type=submit]")
+        page.wait_for_selector(f"tr[data-sample='discourse-srs-n{size}-seed3']")
+        # a POST from the page without the CSRF token is refused (same origin, cookie sent, no token)
+        status = page.evaluate(
+            """sid => fetch('/coding/' + sid + '/1', {method: 'POST', body: new URLSearchParams({coder: 'eve', code: 'abuse'})})
+                .then(r => r.status)""",
+            f"discourse-srs-n{size}-seed3",
+        )
+        assert status == 403
+        assert problems == ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
+        problems.clear()
+        # start coding as ana
+        page.fill(f"tr[data-sample='discourse-srs-n{size}-seed3'] input[name=coder]", "ana")
+        page.click(f"tr[data-sample='discourse-srs-n{size}-seed3'] button[type=submit]")
+        for step in range(1, size + 1):
+            page.wait_for_selector("#coded-post")
+            assert page.inner_text("#progress").startswith(f"Post {step} of {size}")
+            if step == 3:
+                # leave after two posts and come back: ana resumes at post 3
+                page.goto(base + "/coding")
+                page.fill(f"tr[data-sample='discourse-srs-n{size}-seed3'] input[name=coder]", "ana")
+                page.click(f"tr[data-sample='discourse-srs-n{size}-seed3'] button[type=submit]")
+                page.wait_for_selector("#coded-post")
+                assert page.inner_text("#progress").startswith(f"Post 3 of {size} · 2 coded by ana")
+            href = page.get_attribute("#coded-post a[href^='/posts/']", "href")
+            post_id = href.split("?")[0].rsplit("/", 1)[1]
+            if step == 2:  # a note first, typed in the note field (keys there are text, not labels)
+                page.fill("textarea[name=note]", "1 2 3 typed, not codes")
+                page.locator("body").click(position={"x": 5, "y": 5})
+            with page.expect_navigation():
+                page.keyboard.press(keys[labels[post_id]])  # the model's label, by its key
+        # after the last post: the validated estimates of the coded sample
+        page.wait_for_selector("#estimates")
+        assert page.inner_text("#n-coded") == str(size)
+        assert "ana has coded every post" in page.inner_text("#done")
+        assert problems == []
+    codes = _codes(db)
+    assert len(codes) == size and {c[3] for c in codes} == {"ana"}  # eve's POST stored nothing
+    assert all(c[4] == labels[c[1]] for c in codes)
+    with askscope.open_store(db, read_only=True) as store:
+        assert store.con.execute("SELECT note FROM code_notes").fetchall() == [("1 2 3 typed, not codes",)]
+        assert estimate(store, "discourse").n_coded == size

@@ -4,7 +4,7 @@
   must carry it: ``?token=T`` once (the app then sets an HttpOnly cookie and redirects to the same
   URL without it), the cookie, or ``Authorization: Bearer T``. Anything else is 401.
 * **Headers**: every response carries :data:`HEADERS` (a Content-Security-Policy that allows no
-  inline script or style and no other origin, ``nosniff``, ``no-referrer``).
+  inline script or style and no other origin, ``nosniff``, ``Referrer-Policy: same-origin``).
 * **CSRF**: state-changing requests (POST, PUT, PATCH, DELETE) go through :func:`check_csrf`: the
   ``Origin`` (or ``Referer``) must be this host, and the form field ``csrf_token`` or the header
   ``X-CSRF-Token`` must equal the ``askscope_csrf`` cookie (a double-submit cookie, set on the first
@@ -28,7 +28,9 @@ CSP = (
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with a form POST,
+    # which the origin check must refuse; same-origin still sends nothing to other sites
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
