@@ -5,6 +5,7 @@ Chromium."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import duckdb
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from web_campaigns import campaign_store
+from web_server import chromium, needs_browser, served
 
 from askscope.store.core import table_names
 from askscope.vocabulary import HOSTILE
@@ -206,3 +208,82 @@ def test_supplied_baseline(campaigns):
     row = {r.headline.key: r for r in compare([uber], baselines=[base]).rows}["backfire.hostile_share"]
     assert row.baseline_differences["uber"] == mover((s.value, s.low, s.high), (0.5, 0.4, 0.6))
     assert row.as_dict()["baseline"]["value"] == 0.5
+
+
+# -- the page and the API ----------------------------------------------------------------------
+
+
+def _app(tmp_path):
+    from askscope.web.app import create_app
+
+    return create_app([str(campaign_store("uber")), str(campaign_store("ferguson"))], snapshot_dir=tmp_path / "snaps")
+
+
+def _cell(html: str, metric: str) -> str:
+    return html.split(f'<tr data-metric="{metric}">')[1].split("</tr>")[0]
+
+
+def test_compare_page_and_api(campaigns, tmp_path):
+    from fastapi.testclient import TestClient
+
+    uber, ferguson = campaigns["uber"][0], campaigns["ferguson"][0]
+    expected = compare([uber, ferguson])
+    with TestClient(_app(tmp_path)) as client:
+        page = client.get("/compare", headers={"accept": "text/html"})
+        api = client.get("/api/compare").json()
+        based = client.get("/compare?baseline=backfire.hostile_share:0.67", headers={"accept": "text/html"})
+        flipped = client.get("/api/compare?baseline_store=ferguson").json()
+        bad = client.get("/api/compare?baseline=backfire.hostile_share:lots")
+        unknown = client.get("/api/compare?db=nowhere")
+        one = client.get("/api/compare?db=ferguson").json()
+        blank = client.get("/api/compare?baseline=&baseline_store=")  # the form's empty fields
+    assert page.status_code == 200
+    assert (
+        "Uber Sydney during the Sydney siege" in page.text and "andybankertv on the Ferguson store video" in page.text
+    )
+    assert api == json.loads(json.dumps(expected.as_dict()))
+    # the hostile share row: both campaigns' shares and Newcombe's difference, as the page formats them
+    row = _cell(page.text, "backfire.hostile_share")
+    hostile = expected.rows[[h.key for h in HEADLINES].index("backfire.hostile_share")]
+    d = hostile.differences["ferguson"]
+    assert f"{hostile.stats['uber'].value * 100:.1f}%" in row and f"{hostile.stats['ferguson'].value * 100:.1f}%" in row
+    assert f"[{d.low * 100:+.1f} pts, {d.high * 100:+.1f} pts]" in row
+    assert "no interval" in _cell(page.text, "backfire.volume.posts")
+    assert 'class="baseline"' in based.text and "baseline (supplied): 67.0%" in based.text
+    assert flipped["reference"] == "ferguson" and set(flipped["rows"][2]["differences"]) == {"uber"}
+    assert bad.status_code == 400 and "numbers" in bad.json()["detail"]
+    assert unknown.status_code == 404
+    assert blank.status_code == 200 and blank.json() == api
+    assert [c["name"] for c in one["campaigns"]] == ["ferguson"] and one["rows"][2]["differences"] == {}
+
+
+@needs_browser
+def test_comparing_two_real_campaigns_in_chromium_shows_both(tmp_path):
+    with served(_app(tmp_path)) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        problems: list[str] = []
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        assert page.goto(base + "/compare").status == 200
+        headers = page.eval_on_selector_all("#comparison th.campaign a", "links => links.map(a => a.textContent)")
+        assert headers == ["Uber Sydney during the Sydney siege", "andybankertv on the Ferguson store video"]
+        cells = page.eval_on_selector_all(
+            "tr[data-metric='engagement.answer_rate'] td", "tds => tds.map(td => td.textContent.trim())"
+        )
+        # answer rates: 9 of 12 and 2 of 12 (the answers tables), and Newcombe's difference
+        assert cells[0].startswith("75.0%") and cells[1].startswith("16.7%") and cells[2].startswith("-58.3 pts")
+        # choose the Ferguson thread as the baseline in the form
+        page.select_option("select[name=baseline_store]", "ferguson")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_selector("th.campaign .tag")
+        assert "baseline" in page.inner_text("th.campaign[data-store=ferguson]")
+        cells = page.eval_on_selector_all(
+            "tr[data-metric='engagement.answer_rate'] td", "tds => tds.map(td => td.textContent.trim())"
+        )
+        assert cells[2].startswith("+58.3 pts")
+        # the campaign titles link to each store's overview
+        page.click("th.campaign[data-store=uber] a")
+        page.wait_for_load_state()
+        assert "db=uber" in page.url
+        assert problems == []

@@ -50,6 +50,8 @@ def _campaign(request: Request, name: str) -> Campaign:
 def build(
     request: Request, db: list[str] | None, baseline_store: str | None, baseline: list[str] | None
 ) -> tuple[Comparison, list[Baseline]]:
+    baseline_store = baseline_store or None  # the form's "(the first)" sends an empty value
+    baseline = [text for text in baseline or [] if text.strip()]
     names = list(db or handles(request))
     if baseline_store is not None and baseline_store not in names:
         names.append(baseline_store)
@@ -132,7 +134,7 @@ def compare_page(
         "others": others,
         "rows": rows,
         "supplied": supplied,
-        "marked_baseline": request.query_params.get("baseline_store"),
+        "marked_baseline": request.query_params.get("baseline_store") or None,
         "headlines": HEADLINES,
         "all_stores": list(handles(request)),
         "chosen": [c.name for c in comparison.campaigns],
