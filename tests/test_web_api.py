@@ -262,3 +262,42 @@ def test_serve_refuses_a_public_address_without_a_token(campaign_db) -> None:
     assert proc.returncode == 1 and proc.stderr.startswith("Error:")
     proc = run_cli("serve", str(Path(campaign_db).with_name("missing.duckdb")))
     assert proc.returncode == 1 and proc.stderr.startswith("Error: no store at")
+
+
+FILTERS = [
+    {},
+    {"category": "hostile"},
+    {"category": "unlabelled"},
+    {"relation": "hashtag_only", "not_category": "support"},
+    {"set": "questions"},
+    {"set": "questions", "answered": "no"},
+    {"set": "questions", "category": "hostile_questions", "answered": "yes"},
+    {"set": "campaign", "answered": "yes"},
+    {"set": "host", "kind": "reply"},
+    {"set": "window"},
+    {"set": "all"},
+    {"set": "all", "q": "host"},
+    {"category": "hostile", "start": "2021-05-18T10:00Z", "bucket": "10 minutes"},
+    {"language": "fr"},
+    {"coordinated": "no", "category": "hostile"},
+    {"account": "@U101"},
+]
+
+
+@pytest.mark.parametrize("params", FILTERS, ids=[str(f) for f in FILTERS])
+def test_the_explorer_table_and_the_joins_select_the_same_posts(campaign_db, params) -> None:
+    # two implementations of every filter: joins on the store's tables, and one precomputed table
+    app = create_app([campaign_db])
+    handle = app.state.stores["campaign"]
+    f = postquery.parse(params)
+    with handle.reading() as r:
+        explore = handle.explore(r)
+        assert explore is not None
+        joined = postquery.count(r.con, f, r.tables)
+        assert postquery.count(r.con, f, r.tables, explore) == joined
+        for sort in postquery.SORTS:
+            by_joins, _ = postquery.page(r.con, f, r.tables, sort=sort, limit=200)
+            by_table, _ = postquery.page(r.con, f, r.tables, sort=sort, limit=200, explore=explore)
+            assert by_table == by_joins and len(by_joins) == joined
+        explore.close()
+    handle.close()

@@ -56,6 +56,8 @@ class StoreHandle:
         self._retired: dict[int, Store] = {}
         #: Per-snapshot cache (lens results, charts), emptied when the snapshot changes.
         self.cache: dict[Any, Any] = {}
+        self._explore_lock = threading.Lock()
+        self._explore: tuple[str, duckdb.DuckDBPyConnection] | None = None
 
     @property
     def state(self) -> SnapshotState | None:
@@ -100,7 +102,38 @@ class StoreHandle:
                     if retired is not None:
                         retired.close()
 
+    def explore(self, r: Reading) -> duckdb.DuckDBPyConnection | None:
+        """A cursor on the snapshot's explorer table (:func:`askscope.web.postquery.explore_sql`:
+        one row per post with the filters' columns, joined once per snapshot and kept in memory,
+        so that a filter over a million posts reads one table), or None before an analysis.
+
+        It lives in its own in-memory DuckDB database, confined like the store's connection."""
+        from askscope.store.core import lock_down
+        from askscope.web.postquery import explore_sql
+
+        sql = explore_sql(r.tables)
+        if sql is None:
+            return None
+        with self._explore_lock:
+            if self._explore is None or self._explore[0] != r.version:
+                relation = r.con.sql(sql)
+                table = (getattr(relation, "to_arrow_table", None) or relation.arrow)()
+                memory = duckdb.connect(":memory:")
+                memory.execute("SET TimeZone = 'UTC'")
+                memory.register("_explore_source", table)
+                memory.execute("CREATE TABLE explore AS SELECT * FROM _explore_source")
+                memory.unregister("_explore_source")
+                del table
+                lock_down(memory)
+                old, self._explore = self._explore, (r.version, memory)
+                if old is not None:
+                    old[1].close()
+            return self._explore[1].cursor()
+
     def close(self) -> None:
+        if self._explore is not None:
+            self._explore[1].close()
+            self._explore = None
         with self._lock:
             for store in [self._store, *self._retired.values()]:
                 if store is not None:

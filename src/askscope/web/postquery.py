@@ -213,41 +213,105 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def source(f: PostFilter, tables: frozenset[str]) -> tuple[str, list[Any]]:
+#: The explorer table (one row per post, the filters' columns joined once per snapshot: see
+#: :func:`explore_sql`) answers every filter but ``frame`` and ``network``.
+def explorable(f: PostFilter) -> bool:
+    return f.frame is None and f.network is None
+
+
+def explore_sql(tables: frozenset[str]) -> str | None:
+    """The query of the explorer table of an analysed store: every post with its relation, its
+    discourse and language labels, its row of ``answers`` and whether its author is coordinated,
+    joined exactly as :func:`source` joins them (None when the store is not analysed)."""
+    if not {"relations", "labels", "answers"} <= tables:
+        return None
+    coordinated = (
+        "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform AND c.author_id = p.author_id)"
+        if "coordinated_accounts" in tables
+        else "NULL::BOOLEAN"
+    )
+    return f"""
+    SELECT p.platform, p.id, p.author_id, p.author_handle, p.created_at, p.kind, p.text, p.url, p.in_reply_to_id,
+           p.repost_count, p.like_count, p.reply_count, p.is_context, r.relation, r.in_campaign, r.in_window, d.label AS category,
+           lg.label AS language, a.question_id IS NOT NULL AS is_question, a.answer_id IS NOT NULL AS answered,
+           a.category AS q_category, {coordinated} AS coordinated
+    FROM posts p
+    LEFT JOIN relations r ON r.platform = p.platform AND r.post_id = p.id
+    LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'
+    LEFT JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language'
+    LEFT JOIN answers a ON a.platform = p.platform AND a.question_id = p.id
+    ORDER BY p.created_at, p.platform, p.id
+    """
+
+
+def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> tuple[str, list[Any]]:
     """``FROM ... WHERE ...`` selecting the filter's posts (aliases: ``p`` posts, ``r`` relations,
-    ``d`` discourse label, ``lg`` language label, ``a`` answers) and its parameters."""
+    ``d`` discourse label, ``lg`` language label, ``a`` answers) and its parameters. With
+    ``explore``, the same conditions on the explorer table (``p``, :func:`explore_sql`)."""
     analysed = "relations" in tables
     if f.set != "all" and not analysed:
         raise FilterError(f"set={f.set} needs an analysed store: run askscope analyze first (or use set=all)")
-    params: list[Any] = []
-    joins = ["FROM posts p"]
-    if analysed:
-        joins.append(
-            ("JOIN" if f.set != "all" else "LEFT JOIN") + " relations r ON r.platform = p.platform AND r.post_id = p.id"
-        )
+    if explore and not explorable(f):
+        raise ValueError("frame and network filters read their own tables: not on the explorer table")
     has_labels = "labels" in tables
-    if has_labels:
-        joins.append("LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'")
-        joins.append("LEFT JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language'")
     needs_answers = f.set == "questions" or f.answered is not None
-    if needs_answers:
-        if "answers" not in tables:
-            raise FilterError("answered / questions need the answers table: run askscope analyze first")
-        joins.append(
-            ("JOIN" if f.set == "questions" else "LEFT JOIN")
-            + " answers a ON a.platform = p.platform AND a.question_id = p.id"
-        )
-    if f.frame:
-        if "frame_scores" not in tables:
-            raise FilterError("frame needs the frame scores: run askscope analyze with frames in the campaign file")
-        joins.append("JOIN frame_scores fs ON fs.platform = p.platform AND fs.post_id = p.id AND fs.frame = ?")
-        params.append(f.frame)
+    if needs_answers and "answers" not in tables:
+        raise FilterError("answered / questions need the answers table: run askscope analyze first")
+    if (f.coordinated or f.network) and "coordinated_accounts" not in tables:
+        raise FilterError("coordinated needs the authenticity stage: run askscope analyze first")
+    params: list[Any] = []
+    if explore:
+        col = {
+            "relation": "p.relation",
+            "in_campaign": "p.in_campaign",
+            "in_window": "p.in_window",
+            "category": "p.category",
+            "language": "p.language",
+            "is_question": "p.is_question",
+            "answered": "p.answered",
+            "q_category": "p.q_category",
+            "coordinated": "p.coordinated",
+        }
+        joins = ["FROM explore p"]
+    else:
+        col = {
+            "relation": "r.relation",
+            "in_campaign": "r.in_campaign",
+            "in_window": "r.in_window",
+            "category": "d.label",
+            "language": "lg.label",
+            "is_question": "a.question_id IS NOT NULL",
+            "answered": "a.answer_id IS NOT NULL",
+            "q_category": "a.category",
+            "coordinated": "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform "
+            "AND c.author_id = p.author_id{network})",
+        }
+        joins = ["FROM posts p"]
+        if analysed:
+            joins.append(
+                ("JOIN" if f.set != "all" else "LEFT JOIN")
+                + " relations r ON r.platform = p.platform AND r.post_id = p.id"
+            )
+        # the label joins only when a condition reads them (labels holds a row per post and task)
+        if has_labels and (f.category or f.not_category) and f.set != "questions":
+            joins.append("LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'")
+        if has_labels and f.language:
+            joins.append(
+                "LEFT JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language'"
+            )
+        if needs_answers:
+            joins.append("LEFT JOIN answers a ON a.platform = p.platform AND a.question_id = p.id")
+        if f.frame:
+            if "frame_scores" not in tables:
+                raise FilterError("frame needs the frame scores: run askscope analyze with frames in the campaign file")
+            joins.append("JOIN frame_scores fs ON fs.platform = p.platform AND fs.post_id = p.id AND fs.frame = ?")
+            params.append(f.frame)
     where = {
-        "audience": "r.in_campaign AND r.relation <> 'host'",
-        "campaign": "r.in_campaign",
-        "questions": "true",
-        "host": "r.relation = 'host' AND r.in_window",
-        "window": "r.in_window AND r.relation <> 'host'",
+        "audience": f"{col['in_campaign']} AND {col['relation']} <> 'host'",
+        "campaign": col["in_campaign"],
+        "questions": col["is_question"],
+        "host": f"{col['relation']} = 'host' AND {col['in_window']}",
+        "window": f"{col['in_window']} AND {col['relation']} <> 'host'",
         "all": "NOT p.is_context",
     }[f.set]
     conditions = [where]
@@ -256,34 +320,26 @@ def source(f: PostFilter, tables: frozenset[str]) -> tuple[str, list[Any]]:
         if value is None:
             continue
         if f.set == "questions":
-            column = "a.category"
+            column = col["q_category"]
         elif has_labels:
-            column = "d.label"
+            column = col["category"]
         else:
             raise FilterError("category needs labels: run askscope analyze first")
         conditions.append(_category_condition(column, value, negate, params))
     if f.relation:
         if not analysed:
             raise FilterError("relation needs an analysed store: run askscope analyze first")
-        conditions.append("r.relation = ?")
+        conditions.append(f"{col['relation']} = ?")
         params.append(f.relation)
     if f.answered:
-        conditions.append(
-            "a.question_id IS NOT NULL AND a.answer_id IS " + ("NOT NULL" if f.answered == "yes" else "NULL")
-        )
+        conditions.append(f"{col['is_question']} AND " + ("" if f.answered == "yes" else "NOT ") + col["answered"])
     if f.language:
         if not has_labels:
             raise FilterError("language needs labels: run askscope analyze first")
-        conditions.append("lg.label = ?")
+        conditions.append(f"{col['language']} = ?")
         params.append(f.language)
     if f.coordinated or f.network:
-        if "coordinated_accounts" not in tables:
-            raise FilterError("coordinated needs the authenticity stage: run askscope analyze first")
-        network = " AND c.network = ?" if f.network else ""
-        exists = (
-            "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform "
-            f"AND c.author_id = p.author_id{network})"
-        )
+        exists = col["coordinated"].format(network=" AND c.network = ?" if f.network else "")
         conditions.append(f"NOT {exists}" if f.coordinated == "no" else exists)
         if f.network:
             params.append(f.network)
@@ -307,10 +363,18 @@ def source(f: PostFilter, tables: frozenset[str]) -> tuple[str, list[Any]]:
     return " ".join(joins) + " WHERE " + " AND ".join(f"({c})" for c in conditions), params
 
 
-def count(con: duckdb.DuckDBPyConnection, f: PostFilter, tables: frozenset[str]) -> int:
-    """How many posts the filter selects."""
-    sql, params = source(f, tables)
-    return int(con.execute("SELECT count(*) " + sql, params).fetchall()[0][0])
+def count(
+    con: duckdb.DuckDBPyConnection,
+    f: PostFilter,
+    tables: frozenset[str],
+    explore: duckdb.DuckDBPyConnection | None = None,
+) -> int:
+    """How many posts the filter selects (on the explorer table ``explore`` when given and it
+    answers the filter)."""
+    use = explore is not None and explorable(f)
+    sql, params = source(f, tables, explore=use)
+    target = explore if use and explore is not None else con
+    return int(target.execute("SELECT count(*) " + sql, params).fetchall()[0][0])
 
 
 COLUMNS = (
@@ -345,25 +409,36 @@ def page(
     sort: str = "time",
     limit: int = 50,
     after: str | None = None,
+    explore: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the filter's posts in ``sort`` order, after the cursor ``after`` (keyset
     pagination on (sort key, platform, id): no page reads the posts before it), and the cursor
     of the next page (None on the last)."""
     if sort not in SORTS:
         raise FilterError(f"sort={sort!r} is not one of: {', '.join(SORTS)}")
-    sql, params = source(f, tables)
+    use = explore is not None and explorable(f)
+    sql, params = source(f, tables, explore=use)
     key, direction = SORTS[sort]
     op = ">" if direction == "ASC" else "<"
     if after:
         sql += f" AND ({key}, p.platform, p.id) {op} (?, ?, ?)"
         params = [*params, *decode_cursor(after, sort)]
-    extra = ", d.label AS category" if "labels" in tables else ", NULL AS category"
-    extra += ", r.relation AS relation" if "relations" in tables else ", NULL AS relation"
-    query = (
-        f"SELECT {COLUMNS}{extra}, {key} AS _key {sql} "
-        f"ORDER BY {key} {direction}, p.platform {direction}, p.id {direction} LIMIT ?"
-    )
-    cursor = con.execute(query, [*params, limit + 1])
+    order = f"ORDER BY {key} {direction}, p.platform {direction}, p.id {direction} LIMIT ?"
+    if use:
+        query = f"SELECT {COLUMNS}, p.relation, p.category, {key} AS _key {sql} {order}"
+    else:
+        relation = ", r.relation AS relation" if "relations" in tables else ", NULL AS relation"
+        inner = f"SELECT {COLUMNS}{relation}, {key} AS _key {sql} {order}"
+        # the page's discourse labels, joined to its rows only
+        if "labels" in tables:
+            query = (
+                f"SELECT page.*, d.label AS category FROM ({inner}) page LEFT JOIN labels d "
+                "ON d.platform = page.platform AND d.post_id = page.id AND d.task = 'discourse' "
+                f"ORDER BY page._key {direction}, page.platform {direction}, page.id {direction}"
+            )
+        else:
+            query = f"SELECT page.*, NULL AS category FROM ({inner}) page"
+    cursor = (explore if use and explore is not None else con).execute(query, [*params, limit + 1])
     names = [d[0] for d in cursor.description or []]
     rows = [dict(zip(names, row)) for row in cursor.fetchall()]
     following = None

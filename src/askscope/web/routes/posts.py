@@ -12,7 +12,7 @@ from starlette.responses import Response
 from askscope.timefmt import iso
 from askscope.vocabulary import CATEGORIES
 from askscope.web import postquery
-from askscope.web.deps import Reading, reading
+from askscope.web.deps import Reading, handle, reading
 from askscope.web.templating import render
 
 router = APIRouter()
@@ -31,10 +31,17 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
         if not 1 <= limit <= postquery.MAX_PAGE:
             raise postquery.FilterError(f"limit={limit}: give 1 to {postquery.MAX_PAGE} posts per page")
         with reading(request, db) as r:
-            total = postquery.count(r.con, f, r.tables)
-            rows, following = postquery.page(r.con, f, r.tables, sort=sort, limit=limit, after=after)
+            explore = handle(request, r.name).explore(r) if postquery.explorable(f) else None
+            try:
+                total = postquery.count(r.con, f, r.tables, explore)
+                rows, following = postquery.page(
+                    r.con, f, r.tables, sort=sort, limit=limit, after=after, explore=explore
+                )
+            finally:
+                if explore is not None:
+                    explore.close()
             name = r.name
-            languages = _languages(r)
+            languages = _languages(r, handle(request, r.name).explore(r))
             relations = _relations(r)
     except postquery.FilterError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
@@ -54,7 +61,15 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
     }
 
 
-def _languages(r: Reading) -> list[str]:
+def _languages(r: Reading, explore: Any = None) -> list[str]:
+    """The languages to offer in the filter, most posts first (from the explorer table when there
+    is one: it holds each post's language label)."""
+    sql = "SELECT language FROM explore WHERE language IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 40"
+    if explore is not None:
+        try:
+            return [row[0] for row in explore.execute(sql).fetchall()]
+        finally:
+            explore.close()
     if "labels" not in r.tables:
         return []
     return [
