@@ -119,3 +119,37 @@ def test_the_network_is_drawn_in_chromium(planted, tmp_path):
         page.wait_for_load_state()
         assert page.inner_text("h1").startswith("@planted_g")
         assert problems == []
+
+
+@needs_browser
+def test_hostile_payloads_run_nothing_on_these_pages(tmp_path):
+    from web_server import XSS, xss_store
+
+    from askscope.coding import draw_sample
+
+    db = xss_store(tmp_path)
+    with askscope.open_store(db) as store:
+        sample = draw_sample(store, "discourse", n=len(XSS), seed=1)
+    paths = ["/networks", "/compare", "/coding", "/export/report.md"]
+    paths += [f"/accounts/x/{100 + i}" for i in range(len(XSS))] + ["/accounts/x/HostHandle"]
+    paths += [f"/coding/{sample.sample_id}/{row}?coder=%3Cscript%3Ewindow.__xss%3D12%3C/script%3E" for row in (1, 2, 3)]
+    paths += [f"/coding/{sample.sample_id}/agreement", "/compare?baseline=backfire.hostile_share:0.5"]
+    with served(create_app([db], snapshot_dir=tmp_path / "snaps")) as base, chromium() as browser:
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        events: list[str] = []
+        page.on("dialog", lambda dialog: (events.append("dialog"), dialog.dismiss()))
+        page.on("request", lambda request: None if request.url.startswith(base) else events.append(request.url))
+        for path in paths:
+            if path.startswith("/export/"):
+                continue  # a download, not a page
+            page.goto(base + path)
+            for element in page.query_selector_all("td, a, div.text, h1")[:100]:
+                element.hover()
+            assert page.evaluate("typeof window.__xss") == "undefined", path
+            planted = "main script:not([src^='/static/']), main iframe, main img, main [onerror], main [onload]"
+            assert page.evaluate(f"document.querySelectorAll({planted!r}).length") == 0, path
+        # the payloads are shown as text (the account page of the first author shows its name)
+        page.goto(base + "/accounts/x/100")
+        assert XSS[0] in page.inner_text("h1")
+    assert events == []
