@@ -119,6 +119,16 @@ def test_the_same_posts_in_csv_parquet_json_and_the_explorer(tmp_path):
     assert doc["description"].startswith("the audience's posts of the campaign")
     assert str(table.schema.field("created_at").type).startswith("timestamp[us, tz=")
     assert len(everything["posts"]) == 103  # the demo's campaign: 103 posts, the host's 22 included
+    # the labels and relation come with every post, also when the filter reads none of them
+    with askscope.open_store(db, read_only=True) as store:
+        labelled = dict(
+            store.con.execute(
+                "SELECT r.post_id, l.label FROM relations r JOIN labels l ON l.platform = r.platform "
+                "AND l.post_id = r.post_id AND l.task = 'discourse' WHERE r.in_campaign"
+            ).fetchall()
+        )
+    assert {p["id"]: p["category"] for p in everything["posts"] if p["category"]} == labelled
+    assert sum(p["relation"] == "host" for p in everything["posts"]) == 22
     assert bad.status_code == 400 and "sarcasm" in bad.json()["detail"]
     # the report from the app is askscope report's
     assert report_json.status_code == 200

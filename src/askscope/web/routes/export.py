@@ -64,17 +64,29 @@ MEDIA = {
 
 
 def export_sql(f: postquery.PostFilter, tables: frozenset[str], sort: str) -> tuple[str, list[Any]]:
-    """The SELECT of every post of the filter, with :data:`EXPORT_COLUMNS`, in ``sort`` order."""
+    """The SELECT of every post of the filter, with :data:`EXPORT_COLUMNS`, in ``sort`` order: the
+    filter selects the posts (:func:`askscope.web.postquery.source`), their labels and relation are
+    joined to the selection here (the filter joins only the tables its conditions read)."""
     if sort not in postquery.SORTS:
         raise postquery.FilterError(f"sort={sort!r} is not one of: {', '.join(postquery.SORTS)}")
     source, params = postquery.source(f, tables)
     key, direction = postquery.SORTS[sort]
-    category = "d.label" if "labels" in tables else "NULL::VARCHAR"
-    language = "lg.label" if "labels" in tables else "NULL::VARCHAR"
-    relation = "r.relation" if "relations" in tables else "NULL::VARCHAR"
+    joins = []
+    category = language = relation = "NULL::VARCHAR"
+    if "labels" in tables:
+        joins.append(
+            "LEFT JOIN labels xd ON xd.platform = p.platform AND xd.post_id = p.id AND xd.task = 'discourse' "
+            "LEFT JOIN labels xl ON xl.platform = p.platform AND xl.post_id = p.id AND xl.task = 'language'"
+        )
+        category, language = "xd.label", "xl.label"
+    if "relations" in tables:
+        joins.append("LEFT JOIN relations xr ON xr.platform = p.platform AND xr.post_id = p.id")
+        relation = "xr.relation"
     sql = (
+        f"WITH selected AS (SELECT DISTINCT p.platform, p.id {source}) "
         f"SELECT {postquery.COLUMNS}, {category} AS category, {relation} AS relation, {language} AS language "
-        f"{source} ORDER BY {key} {direction}, p.platform {direction}, p.id {direction}"
+        f"FROM selected s JOIN posts p ON p.platform = s.platform AND p.id = s.id {' '.join(joins)} "
+        f"ORDER BY {key} {direction}, p.platform {direction}, p.id {direction}"
     )
     return sql, params
 
