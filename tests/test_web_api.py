@@ -301,3 +301,18 @@ def test_the_explorer_table_and_the_joins_select_the_same_posts(campaign_db, par
             assert by_table == by_joins and len(by_joins) == joined
         explore.close()
     handle.close()
+
+
+@pytest.mark.parametrize("post_id", ["1000", "2001", "2009", "3004", "2005"])
+def test_a_thread_walked_on_the_edges_equals_the_recursive_query(campaign_db, post_id) -> None:
+    from askscope.web.routes.posts import thread
+
+    app = create_app([campaign_db])
+    handle = app.state.stores["campaign"]
+    with handle.reading() as r:
+        explore = handle.explore(r)
+        walked = thread(r, "x", post_id, explore)
+        recursive = thread(r, "x", post_id)
+        explore.close()
+    handle.close()
+    assert walked == recursive and any(row["id"] == post_id and row["rel"] == 0 for row in walked)

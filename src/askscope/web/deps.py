@@ -105,7 +105,8 @@ class StoreHandle:
     def explore(self, r: Reading) -> duckdb.DuckDBPyConnection | None:
         """A cursor on the snapshot's explorer table (:func:`askscope.web.postquery.explore_sql`:
         one row per post with the filters' columns, joined once per snapshot and kept in memory,
-        so that a filter over a million posts reads one table), or None before an analysis.
+        so that a filter over a million posts reads one table) and its reply edges (``edges``:
+        platform, post_id, parent_id, indexed), or None before an analysis.
 
         It lives in its own in-memory DuckDB database, confined like the store's connection."""
         from askscope.store.core import lock_down
@@ -124,6 +125,15 @@ class StoreHandle:
                 memory.execute("CREATE TABLE explore AS SELECT * FROM _explore_source")
                 memory.unregister("_explore_source")
                 del table
+                if "threads" in r.tables:
+                    # the reply edges, indexed both ways: a thread is walked one lookup per post
+                    relation = r.con.sql("SELECT platform, post_id, parent_id FROM threads")
+                    edges = (getattr(relation, "to_arrow_table", None) or relation.arrow)()
+                    memory.register("_edges_source", edges)
+                    memory.execute("CREATE TABLE edges AS SELECT * FROM _edges_source")
+                    memory.unregister("_edges_source")
+                    memory.execute("CREATE INDEX edges_post ON edges (post_id)")
+                    memory.execute("CREATE INDEX edges_parent ON edges (parent_id)")
                 lock_down(memory)
                 old, self._explore = self._explore, (r.version, memory)
                 if old is not None:

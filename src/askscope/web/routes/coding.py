@@ -186,26 +186,35 @@ def _agreement(request: Request, db: str | None, sample_id: str) -> tuple[str, d
     from askscope.coding.agreement import agreement
 
     with reading(request, db) as r:
-        try:
-            task, _ = coding.sample_task(r.con, sample_id)
-            result = agreement(coding.reader_store(r.path, r.con), task, sample_id)
-        except CodingError as exc:
-            raise HTTPException(status_code=404, detail=_error(exc)) from exc
-        return r.name, result.as_dict()
+        cache = handle(request, db).cache  # emptied when the snapshot changes (a new code)
+        key = f"coding.agreement.{sample_id}"
+        if key not in cache:
+            try:
+                task, _ = coding.sample_task(r.con, sample_id)
+                cache[key] = agreement(coding.reader_store(r.path, r.con), task, sample_id).as_dict()
+            except CodingError as exc:
+                raise HTTPException(status_code=404, detail=_error(exc)) from exc
+        found: dict[str, Any] = cache[key]
+        return r.name, found
 
 
 def _estimate(request: Request, db: str | None, sample_id: str) -> tuple[str, dict[str, Any]]:
     from askscope.coding.estimates import estimate
 
     with reading(request, db) as r:
-        try:
-            task, _ = coding.sample_task(r.con, sample_id)
-            result = estimate(coding.reader_store(r.path, r.con), task, sample_id)
-        except CodingError as exc:
-            raise HTTPException(status_code=404, detail=_error(exc)) from exc
-        out = result.as_json()
-        out.update({"sample_id": result.sample_id, "coders": result.coders, "notes": result.notes})
-        return r.name, out
+        cache = handle(request, db).cache  # emptied when the snapshot changes (a new code)
+        key = f"coding.estimate.{sample_id}"
+        if key not in cache:
+            try:
+                task, _ = coding.sample_task(r.con, sample_id)
+                result = estimate(coding.reader_store(r.path, r.con), task, sample_id)
+            except CodingError as exc:
+                raise HTTPException(status_code=404, detail=_error(exc)) from exc
+            out = result.as_json()
+            out.update({"sample_id": result.sample_id, "coders": result.coders, "notes": result.notes})
+            cache[key] = out
+        found: dict[str, Any] = cache[key]
+        return r.name, found
 
 
 @router.get("/coding/{sample_id}/agreement", include_in_schema=False)

@@ -247,10 +247,39 @@ def document(request: Request, r: Reading) -> dict[str, Any]:
     return found
 
 
+def chart_svg(request: Request, r: Reading, doc: dict[str, Any], name: str) -> bytes | None:
+    """The report's chart ``name`` as SVG, drawn on first request and kept for the snapshot; None
+    when it has no data in this store."""
+    from askscope.web.deps import handle
+
+    cache = handle(request, r.name).cache
+    key = ("chart", name, r.version)
+    if key not in cache:
+        from askscope.reports.charts import render_one
+
+        drawn = render_one(doc, name, "svg")
+        cache[key] = None if drawn is None else drawn[1]
+    found: bytes | None = cache[key]
+    return found
+
+
+def no_data(title: str) -> bytes:
+    """A small SVG saying that a chart has no data (so that the overview need not draw every chart
+    before it is shown)."""
+    from html import escape
+
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40" viewBox="0 0 400 40">'
+        f'<text x="8" y="24" font-family="sans-serif" font-size="13" fill="#666">No data for “{escape(title)}”'
+        " in this store.</text></svg>"
+    ).encode()
+
+
 def overview_data(request: Request, db: str | None) -> dict[str, Any]:
+    from askscope import registry
+
     with reading(request, db) as r:
         doc = document(request, r)
-        drawn = charts(request, r, doc)
         name = r.name
     results = doc["lenses"]
     return {
@@ -261,28 +290,11 @@ def overview_data(request: Request, db: str | None) -> dict[str, Any]:
         "verdicts": doc.get("verdicts") or {},
         "numbers": lens_numbers(name, results),
         "timeline": timeline_bars(name, results),
-        "charts": [{"name": n, "title": title, "src": f"/charts/{n}.svg?db={name}"} for n, (title, _) in drawn.items()],
+        "charts": [
+            {"name": c.name, "title": c.title, "src": f"/charts/{c.name}.svg?db={name}"} for c in registry.charts()
+        ],
         "caveats": doc.get("caveats") or [],
     }
-
-
-def charts(request: Request, r: Reading, doc: dict[str, Any]) -> dict[str, tuple[str, bytes]]:
-    """The report's charts that have data, by name: (title, SVG), drawn once per snapshot."""
-    from askscope.web.deps import handle
-
-    cache = handle(request, r.name).cache
-    key = ("charts", r.version)
-    if key not in cache:
-        from askscope import registry
-
-        drawn = {}
-        for chart in registry.charts():
-            data = chart.draw(doc, "svg")
-            if data is not None:
-                drawn[chart.name] = (chart.title, data)
-        cache[key] = drawn
-    found: dict[str, tuple[str, bytes]] = cache[key]
-    return found
 
 
 @router.get("/", include_in_schema=False)
@@ -295,11 +307,14 @@ def overview(request: Request, db: str | None = None) -> Response:
 def chart(request: Request, name: str, db: str | None = None) -> Response:
     """A chart of the report as SVG (drawn once per snapshot). Served as an image: an SVG shown
     by ``<img>`` runs no script."""
+    from askscope import registry
+
+    known = {c.name: c.title for c in registry.charts()}
+    if name not in known:
+        raise HTTPException(status_code=404, detail=f"no chart named {name!r}")
     with reading(request, db) as r:
-        found = charts(request, r, document(request, r)).get(name)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"no chart {name!r} with data in this store")
-    return Response(found[1], media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+        found = chart_svg(request, r, document(request, r), name)
+    return Response(found or no_data(known[name]), media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/api/lenses", summary="The lenses' stored results, verdicts and drill-down links")

@@ -24,6 +24,10 @@ FILTER_HELP = (
 )
 
 
+#: How many views' counts are kept per snapshot.
+COUNTS_KEPT = 1000
+
+
 def _listing(request: Request, db: str | None, sort: str, limit: int, after: str | None) -> dict[str, Any]:
     params = dict(request.query_params)
     try:
@@ -31,9 +35,17 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
         if not 1 <= limit <= postquery.MAX_PAGE:
             raise postquery.FilterError(f"limit={limit}: give 1 to {postquery.MAX_PAGE} posts per page")
         with reading(request, db) as r:
+            cache = handle(request, r.name).cache
             explore = handle(request, r.name).explore(r) if postquery.explorable(f) else None
             try:
-                total = postquery.count(r.con, f, r.tables, explore)
+                # counts are kept for the snapshot (at most COUNTS_KEPT): the next pages count nothing
+                counts = cache.setdefault(("counts", r.version), {})
+                key = tuple(sorted(f.params().items()))
+                if key not in counts:
+                    if len(counts) >= COUNTS_KEPT:
+                        counts.clear()
+                    counts[key] = postquery.count(r.con, f, r.tables, explore)
+                total = counts[key]
                 rows, following = postquery.page(
                     r.con, f, r.tables, sort=sort, limit=limit, after=after, explore=explore
                 )
@@ -41,8 +53,9 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
                 if explore is not None:
                     explore.close()
             name = r.name
-            languages = _languages(r, handle(request, r.name).explore(r))
-            relations = _relations(r)
+            if ("choices", r.version) not in cache:  # the filters' choices: fixed for a snapshot
+                cache[("choices", r.version)] = (_languages(r, handle(request, r.name).explore(r)), _relations(r))
+            languages, relations = cache[("choices", r.version)]
     except postquery.FilterError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return {
@@ -133,7 +146,7 @@ def api_posts(
     }
 
 
-def post_detail(r: Reading, platform: str, post_id: str) -> dict[str, Any]:
+def post_detail(r: Reading, platform: str, post_id: str, explore: Any = None) -> dict[str, Any]:
     """One post: its row, labels with probabilities, its thread (ancestors, replies) and the
     host's first answer when it is a question."""
     cursor = r.con.execute(
@@ -176,7 +189,7 @@ def post_detail(r: Reading, platform: str, post_id: str) -> dict[str, Any]:
         "labels": labels,
         "relation": relation,
         "answer": answer,
-        "thread": thread(r, platform, post_id),
+        "thread": thread(r, platform, post_id, explore),
     }
 
 
@@ -184,47 +197,106 @@ def post_detail(r: Reading, platform: str, post_id: str) -> dict[str, Any]:
 THREAD_LIMIT = 200
 
 
-def thread(r: Reading, platform: str, post_id: str) -> list[dict[str, Any]]:
-    """The post's ancestors (root first) and its replies down the thread, each with its depth, its
-    parent, whether a host wrote it and whether it is the host's answer to the post."""
+def thread(r: Reading, platform: str, post_id: str, explore: Any = None) -> list[dict[str, Any]]:
+    """The post's ancestors (root first) and its replies down the thread, each with ``rel`` (its
+    distance from the post: negative above it), its parent and whether a host wrote it; at most
+    :data:`THREAD_LIMIT` posts, ancestors first, then replies breadth-first.
+
+    The thread is walked one lookup per post on the indexed reply edges of the explorer
+    (``explore``: a thread under a host's opening post may hold most of the campaign, so it is
+    never read whole), or with a recursive query on ``threads`` without one."""
     if "threads" not in r.tables:
+        return []
+    members: dict[str, int] = {}
+    parents: dict[str, str | None] = {}
+    if explore is not None:
+        found = explore.execute(
+            "SELECT parent_id FROM edges WHERE post_id = ? AND platform = ?", [post_id, platform]
+        ).fetchall()
+        if not found:
+            return []
+        members[post_id], parents[post_id] = 0, found[0][0]
+        node, hops = found[0][0], 1
+        while node is not None and node not in members and hops <= 100:
+            up = explore.execute("SELECT parent_id FROM edges WHERE post_id = ? AND platform = ?", [node, platform])
+            row = up.fetchall()
+            members[node] = -hops
+            parents[node] = row[0][0] if row else None
+            node, hops = parents[node], hops + 1
+        level, depth = [post_id], 1
+        while level and len(members) < THREAD_LIMIT:
+            following = []
+            for node in level:
+                replies = explore.execute(
+                    "SELECT post_id FROM edges WHERE parent_id = ? AND platform = ? ORDER BY post_id", [node, platform]
+                ).fetchall()
+                for (child,) in replies:
+                    if child not in members and len(members) < THREAD_LIMIT:
+                        members[child], parents[child] = depth, node
+                        following.append(child)
+            level, depth = following, depth + 1
+    else:
+        rows = r.con.execute(THREAD_SQL, [platform, post_id, platform, post_id]).fetchall()
+        for rel, node, parent in rows:
+            if node not in members and len(members) < THREAD_LIMIT:
+                members[node], parents[node] = rel, parent
+    if not members:
         return []
     hosts = (
         "EXISTS (SELECT 1 FROM hosts h WHERE h.platform = p.platform AND h.author_id = p.author_id)"
         if "hosts" in r.tables
         else "false"
     )
-    sql = f"""
-    WITH RECURSIVE
-    up(platform, post_id, parent_id, hops) AS (
-        SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
-        UNION ALL
-        SELECT t.platform, t.post_id, t.parent_id, up.hops + 1 FROM threads t
-        JOIN up ON t.platform = up.platform AND t.post_id = up.parent_id WHERE up.hops < 100
-    ),
-    down(platform, post_id, parent_id, hops) AS (
-        SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
-        UNION ALL
-        SELECT t.platform, t.post_id, t.parent_id, down.hops + 1 FROM threads t
-        JOIN down ON t.platform = down.platform AND t.parent_id = down.post_id WHERE down.hops < 50
-    ),
-    members AS (
-        SELECT platform, post_id, parent_id, -hops AS rel FROM up
-        UNION SELECT platform, post_id, parent_id, hops FROM down WHERE hops > 0
+    cursor = r.con.execute(
+        f"SELECT {postquery.COLUMNS}, {hosts} AS by_host FROM posts p "
+        "WHERE p.platform = ? AND p.id IN (SELECT unnest(?))",
+        [platform, list(members)],
     )
-    SELECT m.rel, m.parent_id, {postquery.COLUMNS}, {hosts} AS by_host
-    FROM members m JOIN posts p ON p.platform = m.platform AND p.id = m.post_id
-    ORDER BY m.rel, p.created_at, p.id LIMIT {THREAD_LIMIT}
-    """
-    cursor = r.con.execute(sql, [platform, post_id, platform, post_id])
     names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    out = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values))
+        row["rel"] = members[row["id"]]
+        row["parent_id"] = parents.get(row["id"])
+        out.append(row)
+    out.sort(key=lambda row: (row["rel"], row["created_at"] is None, row["created_at"], row["id"]))
+    return out
+
+
+#: The thread by recursive queries (a store analysed without an explorer table): (rel, id, parent).
+THREAD_SQL = """
+WITH RECURSIVE
+up(platform, post_id, parent_id, hops) AS (
+    SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
+    UNION ALL
+    SELECT t.platform, t.post_id, t.parent_id, up.hops + 1 FROM threads t
+    JOIN up ON t.platform = up.platform AND t.post_id = up.parent_id WHERE up.hops < 100
+),
+down(platform, post_id, parent_id, hops) AS (
+    SELECT platform, post_id, parent_id, 0 FROM threads WHERE platform = ? AND post_id = ?
+    UNION ALL
+    SELECT t.platform, t.post_id, t.parent_id, down.hops + 1 FROM threads t
+    JOIN down ON t.platform = down.platform AND t.parent_id = down.post_id WHERE down.hops < 50
+)
+SELECT -hops AS rel, post_id, parent_id FROM up
+UNION ALL SELECT hops, post_id, parent_id FROM down WHERE hops > 0
+ORDER BY 1, 2
+"""
+
+
+def _detail(request: Request, r: Reading, platform: str, post_id: str) -> dict[str, Any]:
+    explore = handle(request, r.name).explore(r)
+    try:
+        return post_detail(r, platform, post_id, explore)
+    finally:
+        if explore is not None:
+            explore.close()
 
 
 @router.get("/posts/{platform}/{post_id}", include_in_schema=False)
 def post_page(request: Request, platform: str, post_id: str, db: str | None = None) -> Response:
     with reading(request, db) as r:
-        data = post_detail(r, platform, post_id)
+        data = _detail(request, r, platform, post_id)
         name = r.name
     return render(request, "post.html", {"db": name, **data})
 
@@ -237,7 +309,7 @@ def api_post(
     db: str | None = Query(None, description="store name (the first store when omitted)"),
 ) -> dict[str, Any]:
     with reading(request, db) as r:
-        data = post_detail(r, platform, post_id)
+        data = _detail(request, r, platform, post_id)
     data["post"] = _json_post(data["post"])
     data["thread"] = [_json_post(p) for p in data["thread"]]
     return data
