@@ -273,6 +273,16 @@ def test_agreement_and_estimate_pages_show_the_librarys_figures(tmp_path):
         api = client.get(f"/api/coding/{sample.sample_id}/agreement").json()
         est = client.get(f"/coding/{sample.sample_id}/estimate")
         est_api = client.get(f"/api/coding/{sample.sample_id}/estimate").json()
+        # a new code is seen at once (the figures are cached per snapshot, and a code makes a new one)
+        token = client.cookies["askscope_csrf"]
+        saved = client.post(
+            f"/api/coding/{sample.sample_id}/1",
+            json={"coder": "cy", "code": "other"},
+            headers={**ORIGIN, "x-csrf-token": token},
+        )
+        assert saved.status_code == 200
+        assert client.get(f"/api/coding/{sample.sample_id}/estimate").json()["coders"] == ["ana", "bo", "cy"]
+        assert client.get(f"/api/coding/{sample.sample_id}/agreement").json()["coders"] == ["ana", "bo", "cy"]
     assert f"α = {alpha:.3f}" in page.text and api["alpha"] == round(alpha, 4)
     assert est_api["shares"] == shares and est_api["n_coded"] == 20
     for label, kinds in shares.items():
