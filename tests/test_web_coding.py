@@ -322,6 +322,7 @@ def test_a_sample_coded_in_chromium_with_the_keyboard_gives_the_validated_estima
         page.click(f"tr[data-sample='discourse-srs-n{size}-seed3'] button[type=submit]")
         for step in range(1, size + 1):
             page.wait_for_selector("#coded-post")
+            page.wait_for_load_state("load")  # coding.js listens from DOMContentLoaded on
             assert page.inner_text("#progress").startswith(f"Post {step} of {size}")
             if step == 3:
                 # leave after two posts and come back: ana resumes at post 3
@@ -329,12 +330,13 @@ def test_a_sample_coded_in_chromium_with_the_keyboard_gives_the_validated_estima
                 page.fill(f"tr[data-sample='discourse-srs-n{size}-seed3'] input[name=coder]", "ana")
                 page.click(f"tr[data-sample='discourse-srs-n{size}-seed3'] button[type=submit]")
                 page.wait_for_selector("#coded-post")
+                page.wait_for_load_state("load")
                 assert page.inner_text("#progress").startswith(f"Post 3 of {size} · 2 coded by ana")
             href = page.get_attribute("#coded-post a[href^='/posts/']", "href")
             post_id = href.split("?")[0].rsplit("/", 1)[1]
             if step == 2:  # a note first, typed in the note field (keys there are text, not labels)
                 page.fill("textarea[name=note]", "1 2 3 typed, not codes")
-                page.locator("body").click(position={"x": 5, "y": 5})
+                page.eval_on_selector("textarea[name=note]", "t => t.blur()")
             with page.expect_navigation():
                 page.keyboard.press(keys[labels[post_id]])  # the model's label, by its key
         # after the last post: the validated estimates of the coded sample
