@@ -316,3 +316,26 @@ def test_a_thread_walked_on_the_edges_equals_the_recursive_query(campaign_db, po
         explore.close()
     handle.close()
     assert walked == recursive and any(row["id"] == post_id and row["rel"] == 0 for row in walked)
+
+
+@pytest.mark.parametrize("sort", ["time", "-time"])
+@pytest.mark.parametrize("params", FILTERS[:8], ids=[str(f) for f in FILTERS[:8]])
+def test_time_pages_read_in_small_windows_equal_one_query(campaign_db, monkeypatch, params, sort) -> None:
+    # windows of 2 rows (doubling): every page crosses windows; pages of 3 through the cursor
+    monkeypatch.setattr(postquery, "WINDOW", 2)
+    app = create_app([campaign_db])
+    handle = app.state.stores["campaign"]
+    f = postquery.parse(params)
+    with handle.reading() as r:
+        explore = handle.explore(r)
+        whole, _ = postquery.page(r.con, f, r.tables, sort=sort, limit=200)
+        paged: list[dict[str, Any]] = []
+        after = None
+        while True:
+            rows, after = postquery.page(r.con, f, r.tables, sort=sort, limit=3, after=after, explore=explore)
+            paged += rows
+            if after is None:
+                break
+        explore.close()
+    handle.close()
+    assert paged == whole

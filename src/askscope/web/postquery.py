@@ -203,10 +203,11 @@ def _category_condition(column: str, value: str, negate: bool, params: list[Any]
     if value == "unlabelled":
         return f"{column} IS {'NOT ' if negate else ''}NULL"
     labels = list(_labels_in(value))
-    params.append(labels)
+    params.extend(labels)
+    within = f"{column} IN ({', '.join('?' for _ in labels)})"
     if negate:  # the lenses count an unlabelled post as 'not support' (capture): NULL is kept
-        return f"({column} IS NULL OR NOT list_contains(?, {column}))"
-    return f"list_contains(?, {column})"
+        return f"({column} IS NULL OR NOT {within})"
+    return within
 
 
 def _like(text: str) -> str:
@@ -234,7 +235,8 @@ def explore_sql(tables: frozenset[str]) -> str | None:
     SELECT p.platform, p.id, p.author_id, p.author_handle, p.created_at, p.kind, p.text, p.url, p.in_reply_to_id,
            p.repost_count, p.like_count, p.reply_count, p.is_context, r.relation, r.in_campaign, r.in_window, d.label AS category,
            lg.label AS language, a.question_id IS NOT NULL AS is_question, a.answer_id IS NOT NULL AS answered,
-           a.category AS q_category, {coordinated} AS coordinated
+           a.category AS q_category, {coordinated} AS coordinated,
+           row_number() OVER (ORDER BY p.created_at, p.platform, p.id) AS seq
     FROM posts p
     LEFT JOIN relations r ON r.platform = p.platform AND r.post_id = p.id
     LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'
@@ -424,6 +426,9 @@ def page(
         sql += f" AND ({key}, p.platform, p.id) {op} (?, ?, ?)"
         params = [*params, *decode_cursor(after, sort)]
     order = f"ORDER BY {key} {direction}, p.platform {direction}, p.id {direction} LIMIT ?"
+    if use and sort in ("time", "-time"):
+        # in time order, the explorer's rows are read in windows of its sequence (see below)
+        order = f"AND p.seq BETWEEN ? AND ? {order}"
     if use:
         query = f"SELECT {COLUMNS}, p.relation, p.category, {key} AS _key {sql} {order}"
     else:
@@ -438,9 +443,12 @@ def page(
             )
         else:
             query = f"SELECT page.*, NULL AS category FROM ({inner}) page"
-    cursor = (explore if use and explore is not None else con).execute(query, [*params, limit + 1])
-    names = [d[0] for d in cursor.description or []]
-    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    if use and explore is not None and sort in ("time", "-time"):
+        rows = _time_window_rows(explore, query, params, limit + 1, ascending=sort == "time", after=after)
+    else:
+        cursor = (explore if use and explore is not None else con).execute(query, [*params, limit + 1])
+        names = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
     following = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -450,3 +458,48 @@ def page(
         row.pop("_key", None)
         row["hostile"] = row.get("category") in HOSTILE
     return rows, following
+
+
+#: The first window of explorer rows a time-ordered page reads (it doubles until the page is full).
+WINDOW = 32_768
+
+
+def _time_window_rows(
+    explore: duckdb.DuckDBPyConnection,
+    query: str,
+    params: list[Any],
+    wanted: int,
+    *,
+    ascending: bool,
+    after: str | None,
+) -> list[dict[str, Any]]:
+    """The first ``wanted`` rows of ``query`` in time order, read window by window of the
+    explorer's ``seq`` (its rows' rank in time order) from the cursor on: DuckDB skips the row
+    groups outside a window by their min/max, so a page of a dense filter reads one window, not
+    the whole table, and a sparse one reads windows doubling in size. The windows are disjoint and
+    in order, so their rows concatenated are the rows of one ordered query."""
+    low_high = explore.execute("SELECT min(seq), max(seq) FROM explore").fetchall()[0]
+    first, last = int(low_high[0] or 0), int(low_high[1] or 0)
+    if after:
+        when = decode_cursor(after, "time")[0]
+        bound = explore.execute(
+            "SELECT min(seq) FROM explore WHERE created_at >= ?"
+            if ascending
+            else "SELECT max(seq) FROM explore WHERE created_at <= ?",
+            [when],
+        ).fetchall()[0][0]
+        if bound is None:
+            return []
+        start = int(bound)
+    else:
+        start = first if ascending else last
+    rows: list[dict[str, Any]] = []
+    size = WINDOW
+    while len(rows) < wanted and first <= start <= last:
+        low, high = (start, start + size - 1) if ascending else (start - size + 1, start)
+        cursor = explore.execute(query, [*params, low, high, wanted - len(rows)])
+        names = [d[0] for d in cursor.description or []]
+        rows += [dict(zip(names, row)) for row in cursor.fetchall()]
+        start = high + 1 if ascending else low - 1
+        size *= 2
+    return rows
