@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from askscope.timefmt import iso
 from askscope.web import postquery
-from askscope.web.deps import Reading, reading
+from askscope.web.deps import Reading, handle, reading
 from askscope.web.templating import NAV, render
 
 router = APIRouter()
@@ -56,8 +56,12 @@ def _json(value: Any) -> Any:
     return value
 
 
-def account(r: Reading, platform: str, account_id: str) -> dict[str, Any]:
-    """Everything the account page shows; 404 when the store has no such account."""
+def account(
+    r: Reading, platform: str, account_id: str, explore: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, Any]:
+    """Everything the account page shows; 404 when the store has no such account. ``explore``: a
+    cursor on the snapshot's explorer table (``StoreHandle.explore``), which answers the posts
+    and their categories without joining the labels again."""
     con, tables = r.con, r.tables
     profile = _rows(
         con,
@@ -74,18 +78,24 @@ def account(r: Reading, platform: str, account_id: str) -> dict[str, Any]:
     if not profile and not seen[0]:
         raise HTTPException(status_code=404, detail=f"no account {platform}/{account_id} in this store")
     f = postquery.PostFilter(set="all", account=author_id)
-    posts, more = postquery.page(con, f, tables, sort="time", limit=POSTS_SHOWN)
+    posts, more = postquery.page(con, f, tables, sort="time", limit=POSTS_SHOWN, explore=explore)
     categories: list[tuple[str, int]] = []
-    if "labels" in tables:
-        categories = [
-            (str(c), int(n))
-            for c, n in con.execute(
-                "SELECT coalesce(l.label, 'unlabelled'), count(*) FROM posts p LEFT JOIN labels l "
-                "ON l.platform = p.platform AND l.post_id = p.id AND l.task = 'discourse' "
-                "WHERE p.platform = ? AND p.author_id = ? AND NOT p.is_context GROUP BY 1 ORDER BY 2 DESC, 1",
-                [platform, author_id],
-            ).fetchall()
-        ]
+    if explore is not None:
+        found_categories = explore.execute(
+            "SELECT coalesce(category, 'unlabelled'), count(*) FROM explore "
+            "WHERE platform = ? AND author_id = ? AND NOT is_context GROUP BY 1 ORDER BY 2 DESC, 1",
+            [platform, author_id],
+        ).fetchall()
+    elif "labels" in tables:
+        found_categories = con.execute(
+            "SELECT coalesce(l.label, 'unlabelled'), count(*) FROM posts p LEFT JOIN labels l "
+            "ON l.platform = p.platform AND l.post_id = p.id AND l.task = 'discourse' "
+            "WHERE p.platform = ? AND p.author_id = ? AND NOT p.is_context GROUP BY 1 ORDER BY 2 DESC, 1",
+            [platform, author_id],
+        ).fetchall()
+    else:
+        found_categories = []
+    categories = [(str(c), int(n)) for c, n in found_categories]
     signals = None
     if "account_signals" in tables:
         found = _rows(con, "SELECT * FROM account_signals WHERE platform = ? AND author_id = ?", [platform, author_id])
@@ -133,7 +143,7 @@ def account(r: Reading, platform: str, account_id: str) -> dict[str, Any]:
 @router.get("/accounts/{platform}/{account_id}", include_in_schema=False)
 def account_page(request: Request, platform: str, account_id: str, db: DbParam = None) -> Response:
     with reading(request, db) as r:
-        data = account(r, platform, account_id)
+        data = _account(request, r, platform, account_id)
         name = r.name
     return render(request, "account.html", {"db": name, "a": data})
 
@@ -141,8 +151,17 @@ def account_page(request: Request, platform: str, account_id: str, db: DbParam =
 @router.get("/api/accounts/{platform}/{account_id}", summary="One account: profile, posts, signals, groups, partners")
 def api_account(request: Request, platform: str, account_id: str, db: DbParam = None) -> dict[str, Any]:
     with reading(request, db) as r:
-        data: dict[str, Any] = _json(account(r, platform, account_id))
+        data: dict[str, Any] = _json(_account(request, r, platform, account_id))
         return data
+
+
+def _account(request: Request, r: Reading, platform: str, account_id: str) -> dict[str, Any]:
+    explore = handle(request, r.name).explore(r)
+    try:
+        return account(r, platform, account_id, explore)
+    finally:
+        if explore is not None:
+            explore.close()
 
 
 def networks(r: Reading, network: str | None = None) -> dict[str, Any]:
@@ -151,10 +170,11 @@ def networks(r: Reading, network: str | None = None) -> dict[str, Any]:
     if "coordinated_accounts" not in tables:
         return {"networks": [], "nodes": [], "edges": [], "groups": [], "analysed": False}
     names = [n for (n,) in con.execute("SELECT DISTINCT network FROM coordinated_accounts ORDER BY 1").fetchall()]
-    if "coaction_edges" in tables:
-        names = sorted(
-            set(names) | {n for (n,) in con.execute("SELECT DISTINCT network FROM coaction_edges").fetchall()}
-        )
+    # the network types the stage ran (one row each; coaction_edges can hold millions of rows)
+    listed = "coordination_networks" if "coordination_networks" in tables else "coaction_edges"
+    if listed in tables:
+        ran = {n for (n,) in con.execute(f"SELECT DISTINCT network FROM {listed}").fetchall()}
+        names = sorted(set(names) | ran)
     if network is not None and network not in names and names:
         raise HTTPException(status_code=400, detail=f"network={network!r} is not one of: {', '.join(names)}")
     where, params = ("WHERE c.network = ?", [network]) if network else ("", [])
