@@ -6,6 +6,7 @@ API, and the serve command's refusals."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -339,3 +340,45 @@ def test_time_pages_read_in_small_windows_equal_one_query(campaign_db, monkeypat
         explore.close()
     handle.close()
     assert paged == whole
+
+
+def test_serve_on_a_public_address_asks_for_its_generated_token(campaign_db) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from web_server import free_port
+
+    port = free_port()
+    askscope_bin = os.path.join(os.path.dirname(sys.executable), "askscope")
+    proc = subprocess.Popen(
+        [askscope_bin, "serve", campaign_db, "--host", "0.0.0.0", "--port", str(port), "--token", "auto"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # "askscope serving DB at http://0.0.0.0:PORT/?token=..."
+        token = re.search(r"\?token=([A-Za-z0-9_-]{16,})", line)
+        assert token is not None, line
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=5)
+                raise AssertionError("served without the token")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "askscope serve did not start"
+                time.sleep(0.1)
+        request = urllib.request.Request(base + "/api/lenses", headers={"Authorization": f"Bearer {token.group(1)}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and json.loads(response.read())["db"] == "campaign"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
