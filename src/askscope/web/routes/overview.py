@@ -6,6 +6,7 @@ report and ``askscope.lens_results()`` agree. ``/api/lenses`` is the same data a
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from askscope.web.deps import Reading, reading
 from askscope.web.templating import render
 
 router = APIRouter()
+
+CITATION = re.compile(r"\s*\[lenses\.[^\[\]]*\]")
 
 #: Link targets: query parameters of /posts (askscope.web.postquery) for each lens number.
 AUDIENCE: dict[str, str] = {}
@@ -287,7 +290,9 @@ def overview_data(request: Request, db: str | None) -> dict[str, Any]:
         "campaign": doc.get("campaign") or {},
         "window": doc.get("window") or {},
         "hosts": doc.get("hosts") or [],
-        "verdicts": doc.get("verdicts") or {},
+        # the report's verdicts without its citation keys ("[lenses.backfire.volume]"): here every
+        # number cited is in the card below it, with its link
+        "verdicts": {k: CITATION.sub("", v) for k, v in (doc.get("verdicts") or {}).items()},
         "numbers": lens_numbers(name, results),
         "timeline": timeline_bars(name, results),
         "charts": [
