@@ -350,3 +350,31 @@ def test_a_sample_coded_in_chromium_with_the_keyboard_gives_the_validated_estima
     with askscope.open_store(db, read_only=True) as store:
         assert store.con.execute("SELECT note FROM code_notes").fetchall() == [("1 2 3 typed, not codes",)]
         assert estimate(store, "discourse").n_coded == size
+
+
+def test_coding_reads_the_live_store_and_copies_no_snapshot_per_code(tmp_path):
+    browser, _, sample = _two_copies(tmp_path)
+    sid = sample.sample_id
+    snaps = tmp_path / "snaps"
+
+    def snapshots() -> list[str]:
+        return sorted(p.name for p in snaps.rglob("snapshot-*.duckdb"))
+
+    with _client(browser, tmp_path) as client:
+        assert client.get(f"/coding/{sid}/1?coder=ana").status_code == 200
+        token = client.cookies["askscope_csrf"]
+        first = snapshots()
+        assert len(first) == 1  # the one snapshot to fall back on while a writer holds the store
+        for row, code in ((1, "support"), (2, "abuse"), (3, "other")):
+            saved = client.post(
+                f"/coding/{sid}/{row}", data={"coder": "ana", "code": code, "csrf_token": token}, headers=ORIGIN
+            )
+            assert saved.status_code == 303
+            following = client.get(saved.headers["location"])
+            assert following.status_code == 200 and f"{row} coded by ana" in following.text
+        again = client.get(f"/coding/{sid}/2?coder=ana")
+        assert "checked" in again.text.split('value="abuse"')[1][:40]
+        assert snapshots() == first  # three codes, three pages, no copy of the store
+        # the estimates read a snapshot: one new copy, with the three codes
+        assert client.get(f"/api/coding/{sid}/estimate").json()["n_coded"] == 3
+        assert snapshots() != first

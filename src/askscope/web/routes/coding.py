@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import duckdb
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
@@ -50,6 +52,43 @@ def live_store(target: StoreHandle) -> Iterator[Store]:
             yield store
 
 
+@dataclass(frozen=True)
+class CodingRead:
+    """What a coding page reads: the store's name, a connection and its tables."""
+
+    name: str
+    con: duckdb.DuckDBPyConnection
+    tables: frozenset[str]
+
+
+@contextmanager
+def coding_reading(request: Request, db: str | None) -> Iterator[CodingRead]:
+    """The coding tables as they are now. Coding writes the store after every post, and a
+    snapshot is a copy of the whole store file (docs/architecture.md): reading each next post
+    from a new snapshot would copy the store once per code. So the coding pages read the live
+    store through a short read-only, confined connection (closed before the page is rendered),
+    and fall back to the snapshot while another process writes the store."""
+    from askscope.store.core import open_store, table_names
+
+    target = handle(request, db)
+    if target.snapshots.state is None:
+        target.snapshots.refresh()  # once: a snapshot to fall back on while a writer holds the store
+    live = None
+    with target.snapshots._lock:  # no snapshot is taken (and no code written) meanwhile
+        try:
+            live = open_store(target.path, read_only=True, locked=True, create=False)
+        except StoreBusyError:
+            live = None
+        if live is not None:
+            try:
+                yield CodingRead(target.name, live.con, frozenset(table_names(live.con)))
+            finally:
+                live.close()
+    if live is None:
+        with reading(request, db) as r:
+            yield CodingRead(r.name, r.con, r.tables)
+
+
 def _url(path: str, **params: Any) -> str:
     kept = {k: v for k, v in params.items() if v not in (None, "")}
     return path + ("?" + urlencode(kept) if kept else "")
@@ -64,7 +103,7 @@ def _error(exc: AskscopeError) -> str:
 
 @router.get("/coding", include_in_schema=False)
 def coding_home(request: Request, db: DbParam = None) -> Response:
-    with reading(request, db) as r:
+    with coding_reading(request, db) as r:
         found = coding.samples(r.con)
         name = r.name
         analysed = "labels" in r.tables and "relations" in r.tables
@@ -105,7 +144,7 @@ def draw(
 
 @router.get("/coding/{sample_id}", include_in_schema=False)
 def resume(request: Request, sample_id: str, coder: str = "", db: DbParam = None) -> Response:
-    with reading(request, db) as r:
+    with coding_reading(request, db) as r:
         try:
             name = coding.check_coder(coder)
             row = coding.next_uncoded(r.con, sample_id, name)
@@ -129,7 +168,7 @@ def _item_page(
     note: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    with reading(request, db) as r:
+    with coding_reading(request, db) as r:
         try:
             found = coding.item(r.con, sample_id, row, coder)
         except CodingError as exc:
@@ -246,7 +285,7 @@ class CodeIn(BaseModel):
 
 @router.get("/api/coding/samples", summary="The store's samples to code, with each coder's number of coded posts")
 def api_samples(request: Request, db: DbParam = None) -> list[dict[str, Any]]:
-    with reading(request, db) as r:
+    with coding_reading(request, db) as r:
         return [s.as_dict() for s in coding.samples(r.con)]
 
 
@@ -264,7 +303,7 @@ def api_estimate(request: Request, sample_id: str, db: DbParam = None) -> dict[s
 def api_item(
     request: Request, sample_id: str, row: int, coder: Annotated[str, Query()], db: DbParam = None
 ) -> dict[str, Any]:
-    with reading(request, db) as r:
+    with coding_reading(request, db) as r:
         try:
             return coding.item(r.con, sample_id, row, coder).as_dict()
         except CodingError as exc:
