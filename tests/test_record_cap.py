@@ -109,3 +109,35 @@ def test_the_limit_applies_to_lines_documents_and_can_be_raised(tmp_path):
 def test_a_bad_size_is_a_usage_error(tmp_path, size):
     proc = run_cli("ingest", str(tmp_path / "c.duckdb"), fixture("x-v2", "two_tweets.jsonl"), "--max-record-size", size)
     assert proc.returncode == 1 and proc.stderr.startswith("Error: --max-record-size")
+
+
+def test_a_decompression_bomb_stops_with_a_reject_and_keeps_what_came_before(tmp_path, monkeypatch):
+    import gzip
+
+    from askscope.ingestion import inputs
+
+    # two real tweets, then 64 MB of spaces (about 64 KB gzipped: a ratio near 1,000)
+    page = open(fixture("x-v2", "two_tweets.jsonl"), "rb").read()
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(page)
+        for _ in range(64):
+            out.write(b" " * (1 << 20))
+    on_disk = path.stat().st_size
+    assert (len(page) + (64 << 20)) / on_disk > inputs.BOMB_RATIO  # by construction
+    # the bomb threshold lowered from 1 GiB to 8 MB for the test (the ratio rule is unchanged)
+    monkeypatch.setattr(inputs, "BOMB_BYTES", 8 << 20)
+    db = str(tmp_path / "c.duckdb")
+    result = askscope.ingest(db, [str(path)], workers=0)
+    (f,) = result.files
+    assert f.counts.new == 1 and f.counts.rejected == 1  # the page before the bomb is kept
+    assert "more than 1,000 times its size" in (f.damage or "")
+    with askscope.open_store(db) as store:
+        assert rows(store, "SELECT source_line, reason FROM rejects") == [(0, "decompression_bomb")]
+    # an ordinary compressed input of the same size is read whole (real JSON compresses ~10x)
+    monkeypatch.setattr(inputs, "BOMB_BYTES", 1 << 10)
+    plain = tmp_path / "page.jsonl.gz"
+    with gzip.open(plain, "wb") as out:
+        out.write(page * 50)
+    again = askscope.ingest(str(tmp_path / "d.duckdb"), [str(plain)], workers=0).files[0]
+    assert again.damage is None and again.counts.rejected == 0

@@ -121,6 +121,9 @@ REJECT_REASONS: Final = {
     "missing_field": "a field every post needs (id) is missing or empty",
     "invalid_value": "a field has a value of the wrong type or form",
     "truncated_input": "the input's compressed data ends early or is damaged; what follows is lost (line 0)",
+    "decompression_bomb": (
+        "a compressed input gave more than 1,000 times its size (and over 1 GiB): reading stopped there (line 0)"
+    ),
     "record_too_large": "one record (line, document, row) is over the size limit (--max-record-size)",
     "unknown_format": "no reader recognises the input; the whole file is one reject (line 0)",
 }

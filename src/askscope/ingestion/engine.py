@@ -345,7 +345,7 @@ def _ingest_one(
                         "re-create or re-download the file; without --strict the readable part is kept",
                         source_file=source.name,
                         source_line=0,
-                        reason="truncated_input",
+                        reason=opened.damage_reason,
                     )
             stage.flush()
             finish_ingests(

@@ -28,6 +28,11 @@ from askscope.errors import InputError
 
 READ_BUFFER = 1 << 20
 MAX_HEAD_BYTES = 64 << 20
+#: A compressed input that has given more than this many bytes and more than :data:`BOMB_RATIO`
+#: times what it read from disk is treated as a decompression bomb: its reading stops there (a
+#: ``decompression_bomb`` reject; what came before stays). Real exports compress 5 to 30 times.
+BOMB_BYTES = 1 << 30
+BOMB_RATIO = 1000
 MAGIC = {
     b"\x1f\x8b": "gzip",
     b"BZh": "bz2",
@@ -66,11 +71,19 @@ class _HashingReader(io.RawIOBase):
     """Passes bytes through, hashing and counting them. A damaged compressed stream ends the
     input where the damage starts; ``damage`` then says what happened."""
 
-    def __init__(self, inner: BinaryIO, hasher: hashlib._Hash) -> None:
+    def __init__(
+        self,
+        inner: BinaryIO,
+        hasher: hashlib._Hash,
+        compressed: Callable[[], int] | None = None,
+    ) -> None:
         self._inner = inner
         self._hasher = hasher
         self.count = 0
         self.damage: str | None = None
+        #: Why reading stopped: "truncated_input" (damaged data) or "decompression_bomb".
+        self.reason = "truncated_input"
+        self._compressed = compressed
 
     def readable(self) -> bool:
         return True
@@ -89,6 +102,14 @@ class _HashingReader(io.RawIOBase):
         if n:
             self._hasher.update(data)
             self.count += n
+            if self._compressed is not None and self.count > BOMB_BYTES:
+                on_disk = max(self._compressed(), 1)
+                if self.count > BOMB_RATIO * on_disk:
+                    self.reason = "decompression_bomb"
+                    self.damage = (
+                        f"the input gave {self.count:,} bytes from {on_disk:,} compressed bytes, more than "
+                        f"{BOMB_RATIO:,} times its size: reading stopped there (a decompression bomb?)"
+                    )
         return n
 
 
@@ -128,7 +149,7 @@ class OpenedInput:
         self.compression = compression_of(magic)
         prefixed = _PrefixedReader(magic, raw)
         decompressed = self._decompress(io.BufferedReader(prefixed, READ_BUFFER), self.compression)
-        self._hashing = _HashingReader(decompressed, self._hasher)
+        self._hashing = _HashingReader(decompressed, self._hasher, self._position if self.compression else None)
         buffered = io.BufferedReader(self._hashing, READ_BUFFER)
         head = buffered.read(head_bytes)
         # A twarc2 page is one line of up to a few MB: sniffers need the whole first line.
@@ -188,6 +209,11 @@ class OpenedInput:
     def damage(self) -> str | None:
         """Why the input ended early (damaged compression), or None."""
         return self._hashing.damage
+
+    @property
+    def damage_reason(self) -> str:
+        """The reject reason of :attr:`damage`: ``truncated_input`` or ``decompression_bomb``."""
+        return self._hashing.reason
 
     @property
     def bytes_read(self) -> int:

@@ -96,7 +96,7 @@ def damage_batch(source_file: str, opened: OpenedInput) -> Batch:
     """A reject saying the rest of a damaged compressed input is unreadable (line 0 = the input
     as a whole; the byte offset is in the decompressed data)."""
     tail = Sink(source_file=source_file)
-    tail.reject(RawRecord(0, opened.bytes_read, b""), "truncated_input", opened.damage or "", excerpt="")
+    tail.reject(RawRecord(0, opened.bytes_read, b""), opened.damage_reason, opened.damage or "", excerpt="")
     return build_batch(tail)
 
 

@@ -26,7 +26,7 @@ from askscope.store.write import write_batch
 _REBUILT = ("posts", "accounts", "rejects", "api_errors")
 #: Rejects whose records are not in ``raw`` (a whole unrecognised file, a damaged compressed tail,
 #: a record over the size limit): nothing can replay them, so they are kept as they are.
-KEPT_REJECTS = ("unknown_format", "truncated_input", "record_too_large")
+KEPT_REJECTS = ("unknown_format", "truncated_input", "decompression_bomb", "record_too_large")
 
 
 @dataclass
