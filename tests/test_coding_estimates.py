@@ -8,8 +8,8 @@ import pytest
 from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
 from statsmodels.stats.proportion import proportion_confint
 
-from askscope.coding.agreement import code_fractions, consensus
 from askscope.coding.ppi import coded_share, ppi_share, wilson
+from askscope.coding.reliability import code_fractions, consensus
 
 
 def _population(seed: int, N: int = 20_000, share: float = 0.3, accuracy: float = 0.8):

@@ -117,7 +117,7 @@ def agreement_command(
     """Krippendorff's alpha between the coders with a bootstrap interval, agreement per label and
     per pair of coders, and the model against the coders' consensus (precision, recall, confusion)."""
     from askscope.cli.common import dumps
-    from askscope.coding.agreement import agreement, write_disagreements
+    from askscope.coding.reliability import agreement, write_disagreements
     from askscope.store.core import open_store
 
     with open_store(db, create=False) as store:

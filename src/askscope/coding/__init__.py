@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 #: Public name -> module; loaded on first use, so importing this package is cheap.
 _EXPORTS = {
     "ADJUDICATION": "askscope.coding.tables",
-    "Agreement": "askscope.coding.agreement",
+    "Agreement": "askscope.coding.reliability",
     "CODEBOOK": "askscope.coding.codebook",
     "CODING_TABLES": "askscope.coding.tables",
     "CODING_TASKS": "askscope.coding.codebook",
@@ -28,16 +28,16 @@ _EXPORTS = {
     "ImportResult": "askscope.coding.importing",
     "Interval": "askscope.coding.ppi",
     "Sample": "askscope.coding.sampling",
-    "agreement": "askscope.coding.agreement",
+    "agreement": "askscope.coding.reliability",
     "codebook_markdown": "askscope.coding.codebook",
     "coded_share": "askscope.coding.ppi",
-    "consensus": "askscope.coding.agreement",
+    "consensus": "askscope.coding.reliability",
     "draw_sample": "askscope.coding.sampling",
     "estimate": "askscope.coding.estimates",
     "import_codes": "askscope.coding.importing",
     "ppi_share": "askscope.coding.ppi",
     "wilson": "askscope.coding.ppi",
-    "write_disagreements": "askscope.coding.agreement",
+    "write_disagreements": "askscope.coding.reliability",
     "write_sample": "askscope.coding.sampling",
 }
 
@@ -66,11 +66,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers
-    from askscope.coding.agreement import Agreement, agreement, consensus, write_disagreements
     from askscope.coding.codebook import CODEBOOK, CODING_TASKS, codebook_markdown
     from askscope.coding.estimates import Estimates, estimate
     from askscope.coding.importing import ImportResult, import_codes
     from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
+    from askscope.coding.reliability import Agreement, agreement, consensus, write_disagreements
     from askscope.coding.sampling import Sample, draw_sample, write_sample
     from askscope.coding.tables import ADJUDICATION, CODING_TABLES, CodingError
 

@@ -11,7 +11,7 @@ The model's prediction for PPI is its class probability where the classify stage
 (``labels.probabilities``), otherwise its label (1 for the chosen label, 0 for the others).
 
 The code of a post is the share of its coders who gave each label, or the adjudicator's code
-(:func:`askscope.coding.agreement.code_fractions`): a post two coders split on counts ½ for each
+(:func:`askscope.coding.reliability.code_fractions`): a post two coders split on counts ½ for each
 label until it is adjudicated, so the estimate is that of the average coder. Which sample: the one given, or the task's sample with the most coded
 posts (ties: the latest drawn). Posts of the sample left uncoded are treated as missing at random
 within their stratum, so code the sample in its file order (a random order) and code it whole.
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from askscope.coding.agreement import code_fractions, consensus, read_codes
 from askscope.coding.codebook import get_task
 from askscope.coding.ppi import Interval, coded_share, ppi_share, wilson
+from askscope.coding.reliability import code_fractions, consensus, read_codes
 from askscope.coding.tables import CodingError, frame_labels, table_names
 from askscope.store.core import Store
 

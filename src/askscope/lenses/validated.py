@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from askscope.coding.agreement import agreement
 from askscope.coding.estimates import estimate
+from askscope.coding.reliability import agreement
 from askscope.coding.tables import CodingError, table_names
 from askscope.store.core import Store
 from askscope.vocabulary import HOSTILE

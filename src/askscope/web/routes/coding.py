@@ -222,7 +222,7 @@ def save(
 
 
 def _agreement(request: Request, db: str | None, sample_id: str) -> tuple[str, dict[str, Any]]:
-    from askscope.coding.agreement import agreement
+    from askscope.coding.reliability import agreement
 
     with reading(request, db) as r:
         cache = handle(request, db).cache  # emptied when the snapshot changes (a new code)
