@@ -17,7 +17,6 @@ from typing import Any
 
 from markupsafe import escape
 
-from askscope.reports import charts
 from askscope.reports.format import env, md_escape, when, zone
 from askscope.reports.sections import Section
 from askscope.timefmt import iso
@@ -90,6 +89,8 @@ def to_html(doc: dict[str, Any]) -> str:
 
 def write_charts(doc: dict[str, Any], folder: str | Path, fmt: str) -> list[Path]:
     """Every chart as a file (``svg`` or ``png``) for papers."""
+    from askscope.reports import charts  # matplotlib: loaded only when charts are drawn
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
