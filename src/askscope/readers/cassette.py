@@ -113,7 +113,10 @@ class CassetteReader(Reader):
 
 def _safe_url(url: str) -> str:
     """The request URL without query parameters that may carry credentials."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable: keep nothing of its query (it may hold credentials)
+        return url.split("?", 1)[0]
     if not parts.query:
         return url
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _SECRET.search(k)]

@@ -47,7 +47,10 @@ class Envelope(msgspec.Struct):
     def host(self) -> str | None:
         if not self.url:
             return None
-        return urlsplit(self.url).netloc.lower() or None
+        try:
+            return urlsplit(self.url).netloc.lower() or None
+        except ValueError:  # an unparsable URL (e.g. an unclosed "[" of an IPv6 host)
+            return None
 
 
 def wrap(platform: str, url: str, retrieved_at: datetime, body: bytes) -> bytes:

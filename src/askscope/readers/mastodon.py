@@ -164,7 +164,10 @@ def _local_host(status: _Status) -> str | None:
         return None
     for link in (status.uri, status.url):
         if link:
-            host = urlsplit(link).netloc.lower()
+            try:
+                host = urlsplit(link).netloc.lower()
+            except ValueError:  # an unparsable link (e.g. "http://[host/..."): try the next one
+                continue
             if host:
                 return host
     return None
