@@ -17,9 +17,9 @@ Names are loaded on first use (PEP 562), so ``import askscope`` is cheap and has
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from askscope._lazy import lazy_exports
 from askscope._version import __version__
 
 #: Public name -> module that defines it.
@@ -111,14 +111,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from askscope.store.info import store_info
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'askscope' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

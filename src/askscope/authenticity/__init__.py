@@ -14,8 +14,9 @@ built-in stages in :mod:`askscope.builtins`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from askscope._lazy import lazy_exports
 
 #: Public name -> module; loaded on first use, so importing this package is cheap.
 _EXPORTS = {
@@ -41,10 +42,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers
     from askscope.authenticity.settings import NETWORKS, AuthenticityError, AuthenticitySettings
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

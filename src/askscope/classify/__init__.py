@@ -12,8 +12,9 @@ fine-tuned multi-task MiniLM encoder in ONNX (int8) plus n-gram models, loaded o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from askscope._lazy import lazy_exports
 
 #: Public name -> module; loaded on first use, so importing this package is cheap.
 _EXPORTS = {
@@ -57,10 +58,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers
     from askscope.classify.tasks import DISCOURSE_CATEGORIES, MODEL_TASKS, TASKS, UnknownTaskError
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -13,8 +13,9 @@ The web app's coding view is meant to sit on these functions. See docs/coding.md
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from askscope._lazy import lazy_exports
 
 #: Public name -> module; loaded on first use, so importing this package is cheap.
 _EXPORTS = {
@@ -75,10 +76,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers
     from askscope.coding.tables import ADJUDICATION, CODING_TABLES, CodingError
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,8 +11,9 @@ the runner (:func:`collect`), the reply-tree completeness report
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from askscope._lazy import lazy_exports
 
 #: Public name -> module; loaded on first use, so importing this package is cheap.
 _EXPORTS = {
@@ -43,10 +44,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers
     from askscope.collect.runner import CollectResult, collect
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
