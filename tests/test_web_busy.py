@@ -66,3 +66,30 @@ def test_served_from_the_snapshot_while_a_writer_holds_the_store(tmp_path) -> No
         page = client.get("/posts?set=all", headers={"accept": "text/html"})
         assert BANNER not in page.text and f'data-count="{after}"' in page.text
     assert matched(db) == after  # the store itself is whole
+
+
+def test_no_snapshot_is_taken_while_paused(tmp_path) -> None:
+    # the coding pages write the store under Snapshots.paused(): a refresh meanwhile waits for
+    # the write to end, then snapshots the written store
+    import threading
+
+    from askscope.store.snapshot import Snapshots
+
+    db = str(tmp_path / "s.duckdb")
+    askscope.ingest(db, [fixture("x-v2", "two_tweets.jsonl")])
+    before = matched(db)
+    snapshots = Snapshots(db, tmp_path / "snaps")
+    snapshots.refresh()
+    first = snapshots.state
+    taken = threading.Event()
+    with snapshots.paused():
+        askscope.ingest(db, [fixture("x-v1", "search_tweets.json")])  # the store changes
+        worker = threading.Thread(target=lambda: (snapshots.refresh(), taken.set()))
+        worker.start()
+        assert not taken.wait(1.0)  # the refresh waits while paused
+        assert snapshots.state == first
+    worker.join(timeout=60)
+    assert taken.is_set() and snapshots.state is not None and snapshots.state != first
+    with snapshots.reading() as store:
+        assert int(one(store, "SELECT count(*) FROM posts WHERE NOT is_context")) > before
+    snapshots.close()

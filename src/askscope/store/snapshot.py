@@ -157,6 +157,15 @@ class Snapshots:
         finally:
             store.close()
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """``with snapshots.paused():`` no snapshot is taken meanwhile (``refresh`` and ``open``
+        wait). For a reader that also writes the store itself, briefly (the web app's coding
+        tables): a snapshot is a read-only open of the store file, which its own write would
+        conflict with, and a copy taken in the middle of the write would be torn."""
+        with self._lock:
+            yield
+
     def close(self) -> None:
         """Remove the snapshots (and the folder when it was created here)."""
         with self._lock:

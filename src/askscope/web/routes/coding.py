@@ -47,7 +47,7 @@ BUSY = "the store is being written by another process (an ingest or analyze): no
 def live_store(target: StoreHandle) -> Iterator[Store]:
     """The live store, read-write, for one write of the coding tables. The snapshot lock is held
     meanwhile, so that no snapshot is taken (a read-only open of the same file) during the write."""
-    with target.snapshots._lock:
+    with target.snapshots.paused():
         with coding.writing(target.path) as store:
             yield store
 
@@ -74,7 +74,7 @@ def coding_reading(request: Request, db: str | None) -> Iterator[CodingRead]:
     if target.snapshots.state is None:
         target.snapshots.refresh()  # once: a snapshot to fall back on while a writer holds the store
     live = None
-    with target.snapshots._lock:  # no snapshot is taken (and no code written) meanwhile
+    with target.snapshots.paused():  # no snapshot is taken (and no code written) meanwhile
         try:
             live = open_store(target.path, read_only=True, locked=True, create=False)
         except StoreBusyError:
