@@ -4,7 +4,11 @@ label.
 Labels are long: one row per post and task (``sentiment``, ``irony``, ``offensive``, ``hate``,
 ``emotion``, ``question``, ``language``, ``discourse``), with the probability of the chosen label,
 the full probability vector over the task's classes (what the share estimator needs) and the
-model that gave it. A re-run classifies only posts whose text or model changed. What the lenses
+model that gave it. A re-run classifies only posts whose text or model changed. A labeler that
+declares its labels depend on the text alone (``text_only = True``, as the bundled one does) gets
+each distinct text once, and the posts sharing a text (copy-pasted posts, exact duplicates) share
+its labels; the ``labels`` rows stay one per post and task. (Reposts are not in P, so they are not
+classified at all.) What the lenses
 use to estimate shares is stored in ``label_models``: the error rates, and the validation data
 (``validation``: a reference to the package's validation set of the task, or the labeler's own
 validation rows inline) so a report can always say which data its corrected shares rest on.
@@ -54,10 +58,20 @@ class Labeler(Protocol):
         """Per task, per class: ``tpr`` and ``fpr`` on validation data (for corrected shares)."""
 
 
+def is_text_only(labeler: Any) -> bool:
+    """Whether ``labeler`` declares (``text_only = True``) that its labels depend on the text
+    alone, so that posts with one text may share one classification. Labelers that do not say
+    so (the simulated one looks the truth up by key) get every post."""
+    return getattr(labeler, "text_only", False) is True
+
+
 class BundledLabeler:
     """The classifiers shipped in :mod:`askscope.classify`."""
 
     name = "bundled"
+    #: The labels depend on the text alone, never on the post's key: the ``classify`` stage
+    #: sends each distinct text once and gives its labels to every post with that text.
+    text_only = True
 
     def __init__(self) -> None:
         try:
@@ -236,36 +250,14 @@ class Classify(Stage):
             [len(versions)],
         )
         todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
-        for start in range(0, len(todo), BATCH):
-            chunk = todo[start : start + BATCH]
-            results = labeler.label([t for _, _, t in chunk], [(p, i) for p, i, _ in chunk])
-            columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
-            for task, given in results.items():
-                names, probabilities = given[0], given[1]
-                full = given[2] if len(given) > 2 else None
-                n = len(chunk)
-                columns["platform"] += [c[0] for c in chunk]
-                columns["post_id"] += [c[1] for c in chunk]
-                columns["task"] += [task] * n
-                columns["label"] += list(names)
-                columns["probability"] += [None if np.isnan(x) else float(x) for x in probabilities]
-                columns["model"] += [versions[task]] * n
-                columns["text_hash"] += [_hash(c[2]) for c in chunk]
-                columns["probabilities"] += (
-                    [None] * n if full is None else [[float(v) for v in row] for row in np.asarray(full)]
-                )
-            table = pa.table(
-                {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
-            )
-            con.register("_new_labels", table)
-            try:
-                con.execute(
-                    f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) "
-                    f"SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels"
-                )
-            finally:
-                con.unregister("_new_labels")
-            ctx.say(f"classified {min(start + BATCH, len(todo)):,} of {len(todo):,} posts")
+        groups = _text_groups(todo, is_text_only(labeler))
+        labelled = 0
+        for start in range(0, len(groups), BATCH):
+            chunk = groups[start : start + BATCH]
+            results = labeler.label([g[0][2] for g in chunk], [(g[0][0], g[0][1]) for g in chunk])
+            _insert_labels(con, chunk, results, versions)
+            labelled += sum(len(g) for g in chunk)
+            ctx.say(f"classified {labelled:,} of {len(todo):,} posts ({min(start + BATCH, len(groups)):,} texts)")
         validation = labeler.validation() if hasattr(labeler, "validation") else {}
         bundled = isinstance(labeler, BundledLabeler)
         con.execute(
@@ -288,10 +280,59 @@ class Classify(Stage):
             "posts": len(posts),
             "classified_now": len(todo),
             "reused": len(posts) - len(todo),
+            "distinct_texts": len(groups),
             "labeler": labeler.name,
             "discourse": {k: int(v) for k, v in sorted(counts.items())},
             "frames": frames,
         }
+
+
+def _text_groups(todo: list[tuple[str, str, str]], share: bool) -> list[list[tuple[str, str, str]]]:
+    """The posts to label, grouped by text when ``share`` (each distinct text once, in the order
+    of its first post; a group keeps every post with that text), else one post per group."""
+    if not share:
+        return [[row] for row in todo]
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for row in todo:
+        groups.setdefault(row[2], []).append(row)
+    return list(groups.values())
+
+
+def _insert_labels(
+    con: Any, chunk: list[list[tuple[str, str, str]]], results: dict[str, tuple[Any, ...]], versions: dict[str, str]
+) -> None:
+    """Write the labels of one labelled chunk: row ``j`` of every task's result goes to every
+    post of group ``j`` (one row per post and task, as without sharing)."""
+    index = [j for j, group in enumerate(chunk) for _ in group]
+    rows = [row for group in chunk for row in group]
+    hashes = [_hash(group[0][2]) for group in chunk]
+    n = len(rows)
+    columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
+    for task, given in results.items():
+        names, probabilities = list(given[0]), given[1]
+        full = given[2] if len(given) > 2 else None
+        columns["platform"] += [r[0] for r in rows]
+        columns["post_id"] += [r[1] for r in rows]
+        columns["task"] += [task] * n
+        columns["label"] += [names[j] for j in index]
+        columns["probability"] += [None if np.isnan(probabilities[j]) else float(probabilities[j]) for j in index]
+        columns["model"] += [versions[task]] * n
+        columns["text_hash"] += [hashes[j] for j in index]
+        if full is None:
+            columns["probabilities"] += [None] * n
+        else:
+            per_text = [[float(v) for v in row] for row in np.asarray(full)]
+            columns["probabilities"] += [per_text[j] for j in index]
+    table = pa.table(
+        {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
+    )
+    con.register("_new_labels", table)
+    try:
+        con.execute(
+            f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels"
+        )
+    finally:
+        con.unregister("_new_labels")
 
 
 FRAMES_DDL = """
