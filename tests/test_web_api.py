@@ -115,6 +115,47 @@ def test_every_count_on_the_overview_equals_the_posts_it_links_to(client) -> Non
         assert f'id="post-count" data-count="{number}"' in shown, target
 
 
+def test_the_reports_lists_and_charts_on_the_overview_lead_to_their_posts(client) -> None:
+    text = client.get("/", headers=HTML).text
+    # tests/lens_campaign.py, by hand: the mocking posts 2005 (6 reposts) then 2003 (2), of 2
+    # mockery posts; the unanswered question 2003; the answered ones 2001, 2002, 2008
+    for key, posts, count in (
+        ("mocking_posts", ["2005", "2003"], 2),
+        ("unanswered_questions", ["2003"], 1),
+        ("answered_questions", ["2001", "2002", "2008"], 3),
+    ):
+        section = text.split(f'id="list-{key}"', 1)[1].split("</section>", 1)[0]
+        assert re.findall(r'href="/posts/x/(\d+)\?db=campaign"', section) == posts, key
+        assert f'data-count="{count}"' in section, key
+    # each post's author links to the account page, which answers
+    for href in set(re.findall(r'class="author" href="(/accounts/[^"]+)"', text)):
+        assert client.get(html.unescape(href), headers=HTML).status_code == 200, href
+    # the most active accounts: u101 and u102 wrote 3 audience posts each (2001, 2006, 2010; 2002, 2009, 2011)
+    accounts = text.split('id="top-accounts"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r"@(u\d+)</a>", accounts)[:2] == ["u101", "u102"]
+    assert re.findall(r'data-count="(\d+)"', accounts)[:2] == ["3", "3"]
+    # the charts: hover text (<title>) says the number the bar links to
+    bars = re.findall(r'<a href="([^"]+)" class="bar-link" data-count="(\d+)"><title>([^<]*)</title>', text)
+    assert len(bars) >= 8
+    for href, number, title in bars:
+        assert f": {number} " in html.unescape(title), title
+        assert client.get("/api" + html.unescape(href)).json()["count"] == int(number), href
+    # the latency bins by hand: 2001 answered after 45 min ([30, 60) min), 2002 and 2008 after 60 and 70 ([60, 120))
+    latency = text.split('id="chart-latency"', 1)[1].split("</figure>", 1)[0]
+    found = {
+        html.unescape(h): int(n)
+        for h, n, _ in re.findall(
+            r'<a href="([^"]+)" class="bar-link" data-count="(\d+)"><title>([^<]*)</title>', latency
+        )
+    }
+    assert sorted(found.values()) == [1, 2]
+    assert ids(client, set="questions", answered="yes", latency_from="1800", latency_to="3600") == ["2001"]
+    assert ids(client, set="questions", answered="yes", latency_from="3600", latency_to="7200") == ["2002", "2008"]
+    # the report downloads
+    for fmt in ("html", "md", "json"):
+        assert f'href="/export/report.{fmt}?db=campaign"' in text
+
+
 def test_the_api_gives_lenses_as_stored(client, campaign_db) -> None:
     data = client.get("/api/lenses").json()
     assert data["lenses"] == askscope.lens_results(campaign_db)  # as stored, never recomputed
@@ -282,6 +323,7 @@ FILTERS = [
     {"language": "fr"},
     {"coordinated": "no", "category": "hostile"},
     {"account": "@U101"},
+    {"set": "questions", "answered": "yes", "latency_from": "3600", "latency_to": "7200"},
 ]
 
 

@@ -64,12 +64,12 @@ def test_every_number_on_the_overview_leads_to_as_many_posts(campaign_db) -> Non
         page, problems = _page(browser)
         page.goto(base + "/")
         numbers = page.eval_on_selector_all(
-            "a.count-link, svg.bars a", "links => links.map(a => a.getAttribute('data-count'))"
+            "a.count-link, svg.bars a, figure.hbars a", "links => links.map(a => a.getAttribute('data-count'))"
         )
         assert len(numbers) >= 20
         for i, number in enumerate(numbers):
             page.goto(base + "/")
-            link = page.locator("a.count-link, svg.bars a").nth(i)
+            link = page.locator("a.count-link, svg.bars a, figure.hbars a").nth(i)
             with page.expect_navigation():
                 link.click()
             shown = page.get_attribute("#post-count", "data-count")

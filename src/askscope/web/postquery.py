@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,6 +74,10 @@ class PostFilter:
     account: str | None = None
     frame: str | None = None
     frame_use: str | None = None
+    #: The host's answer came ``latency_from <= latency_s < latency_to`` seconds after the question
+    #: (the report's latency histogram bins).
+    latency_from: float | None = None
+    latency_to: float | None = None
     q: str | None = None
 
     def params(self) -> dict[str, str]:
@@ -81,7 +86,12 @@ class PostFilter:
         for name, value in asdict(self).items():
             if value is None or (name == "set" and value == "audience"):
                 continue
-            out[name] = iso(value) or "" if isinstance(value, datetime) else str(value)
+            if isinstance(value, datetime):
+                out[name] = iso(value) or ""
+            elif isinstance(value, float):
+                out[name] = f"{value:g}"
+            else:
+                out[name] = str(value)
         return out
 
 
@@ -134,6 +144,14 @@ def parse(params: dict[str, str]) -> PostFilter:
     for name in ("start", "end"):
         if name in values:
             values[name] = _time(name, values[name])
+    for name in ("latency_from", "latency_to"):
+        if name in values:
+            try:
+                values[name] = float(values[name])
+            except ValueError as exc:
+                raise FilterError(f"{name}={values[name]!r} is not a number of seconds") from exc
+            if not math.isfinite(values[name]) or values[name] < 0:
+                raise FilterError(f"{name}={values[name]!r}: give a number of seconds, 0 or more")
     bucket = params.get("bucket", "").strip()
     if bucket:
         if "start" not in values:
@@ -181,6 +199,13 @@ def describe(f: PostFilter) -> str:
         parts.append(f"from {f.start:%Y-%m-%d %H:%M} UTC")
     elif f.end:
         parts.append(f"before {f.end:%Y-%m-%d %H:%M} UTC")
+    if f.latency_from is not None or f.latency_to is not None:
+        low = _minutes(f.latency_from or 0.0)
+        parts.append(
+            f"answered {low} to {_minutes(f.latency_to)} after the question (end excluded)"
+            if f.latency_to is not None
+            else f"answered {low} or more after the question"
+        )
     if f.account:
         parts.append(f"by account {f.account}")
     if f.frame:
@@ -189,6 +214,10 @@ def describe(f: PostFilter) -> str:
     if f.q:
         parts.append(f"containing “{f.q}”")
     return "; ".join(parts)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
 
 
 def _labels_in(value: str) -> tuple[str, ...]:
@@ -235,7 +264,7 @@ def explore_sql(tables: frozenset[str]) -> str | None:
     SELECT p.platform, p.id, p.author_id, p.author_handle, p.created_at, p.kind, p.text, p.url, p.in_reply_to_id,
            p.repost_count, p.like_count, p.reply_count, p.is_context, r.relation, r.in_campaign, r.in_window, d.label AS category,
            lg.label AS language, a.question_id IS NOT NULL AS is_question, a.answer_id IS NOT NULL AS answered,
-           a.category AS q_category, {coordinated} AS coordinated,
+           a.category AS q_category, a.latency_s, {coordinated} AS coordinated,
            row_number() OVER (ORDER BY p.created_at, p.platform, p.id) AS seq
     FROM posts p
     LEFT JOIN relations r ON r.platform = p.platform AND r.post_id = p.id
@@ -256,7 +285,8 @@ def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> t
     if explore and not explorable(f):
         raise ValueError("frame and network filters read their own tables: not on the explorer table")
     has_labels = "labels" in tables
-    needs_answers = f.set == "questions" or f.answered is not None
+    latency = f.latency_from is not None or f.latency_to is not None
+    needs_answers = f.set == "questions" or f.answered is not None or latency
     if needs_answers and "answers" not in tables:
         raise FilterError("answered / questions need the answers table: run askscope analyze first")
     if (f.coordinated or f.network) and "coordinated_accounts" not in tables:
@@ -272,6 +302,7 @@ def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> t
             "is_question": "p.is_question",
             "answered": "p.answered",
             "q_category": "p.q_category",
+            "latency": "p.latency_s",
             "coordinated": "p.coordinated",
         }
         joins = ["FROM explore p"]
@@ -285,6 +316,7 @@ def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> t
             "is_question": "a.question_id IS NOT NULL",
             "answered": "a.answer_id IS NOT NULL",
             "q_category": "a.category",
+            "latency": "a.latency_s",
             "coordinated": "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform "
             "AND c.author_id = p.author_id{network})",
         }
@@ -345,6 +377,12 @@ def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> t
         conditions.append(f"NOT {exists}" if f.coordinated == "no" else exists)
         if f.network:
             params.append(f.network)
+    if f.latency_from is not None:
+        conditions.append(f"{col['latency']} >= ?")
+        params.append(f.latency_from)
+    if f.latency_to is not None:
+        conditions.append(f"{col['latency']} < ?")
+        params.append(f.latency_to)
     if f.frame_use:
         conditions.append("fs.uses" if f.frame_use == "yes" else "NOT fs.uses")
     if f.kind:

@@ -86,6 +86,18 @@ def lens_numbers(db: str, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 _count(db, "the audience's posts", volume.get("audience_posts"), AUDIENCE),
                 _count(db, "the host's posts", volume.get("host_posts"), {"set": "campaign", "relation": "host"}),
                 _count(db, "authors in the audience", volume.get("authors"), None),
+                *(
+                    [
+                        _count(
+                            db,
+                            f"busiest hour (from {peak['start']})",
+                            peak.get("posts"),
+                            {"set": "campaign", "start": peak["start"], "bucket": "1 hour"},
+                        )
+                    ]
+                    if isinstance(peak := volume.get("peak_hour"), dict) and peak.get("start")
+                    else []
+                ),
             ],
             "shares": shares,
         }
@@ -167,15 +179,42 @@ def lens_numbers(db: str, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             extra = {} if network == "any" else {"network": network}
             label = "posts by coordinated accounts" + ("" if network == "any" else f" ({network.replace('_', '-')})")
             rows.append(_row(db, label, share, {"coordinated": "yes", **extra}, AUDIENCE))
-        without = (authenticity.get("without_coordinated") or {}).get("backfire") or {}
+        without_all = authenticity.get("without_coordinated") or {}
+        without = without_all.get("backfire") or {}
         if without:
+            for label, key, category in (
+                ("hostile", "hostile_share", "hostile"),
+                ("mockery", "mockery_share", "mockery"),
+            ):
+                rows.append(
+                    _row(
+                        db,
+                        f"{label} share without the coordinated accounts",
+                        without.get(key),
+                        {"coordinated": "no", "category": category},
+                        {"coordinated": "no"},
+                    )
+                )
+        answers = without_all.get("engagement") or {}
+        if answers:
+            no = {**QUESTIONS, "coordinated": "no"}
             rows.append(
                 _row(
                     db,
-                    "hostile share without the coordinated accounts",
-                    without.get("hostile_share"),
-                    {"coordinated": "no", "category": "hostile"},
-                    {"coordinated": "no"},
+                    "answer rate without the coordinated accounts",
+                    answers.get("answer_rate"),
+                    {**no, "answered": "yes"},
+                    no,
+                )
+            )
+            hq = {**no, "category": "hostile_questions"}
+            rows.append(
+                _row(
+                    db,
+                    "hostile answer rate without the coordinated accounts",
+                    answers.get("hostile_answer_rate"),
+                    {**hq, "answered": "yes"},
+                    hq,
                 )
             )
         out["authenticity"] = {
@@ -278,14 +317,42 @@ def no_data(title: str) -> bytes:
     ).encode()
 
 
+def drilldown_data(request: Request, r: Reading, results: dict[str, Any]) -> dict[str, Any]:
+    """The report's lists and tables with their links, and the interactive charts
+    (:mod:`askscope.web.drilldown`), computed once per snapshot."""
+    from askscope.web import drilldown
+    from askscope.web.deps import handle
+
+    cache = handle(request, r.name).cache
+    key = ("drilldown", r.version)
+    if key not in cache:
+        refs = drilldown.post_refs(r.con, drilldown.listed_ids(results)) if "posts" in r.tables else {}
+        charts = [
+            drilldown.category_chart(r.name, results),
+            drilldown.relation_chart(r.con, r.tables, r.name),
+            drilldown.language_chart(r.con, r.tables, r.name),
+            drilldown.latency_chart(r.name, results),
+        ]
+        cache[key] = {
+            "post_lists": drilldown.post_lists(r.name, results, refs),
+            "groups": drilldown.coordinated_groups(r.name, results),
+            "top_accounts": drilldown.top_accounts(r.con, r.tables, r.name),
+            "bar_charts": [c for c in charts if c is not None],
+        }
+    found: dict[str, Any] = cache[key]
+    return found
+
+
 def overview_data(request: Request, db: str | None) -> dict[str, Any]:
     from askscope import registry
 
     with reading(request, db) as r:
         doc = document(request, r)
         name = r.name
+        drill = drilldown_data(request, r, doc["lenses"])
     results = doc["lenses"]
     return {
+        **drill,
         "db": name,
         "campaign": doc.get("campaign") or {},
         "window": doc.get("window") or {},
