@@ -85,6 +85,7 @@ def askscope_commands() -> Sequence[click.Command]:
     from askscope.cli.classify import classify_command
     from askscope.cli.code import code_command
     from askscope.cli.collect import collect_command
+    from askscope.cli.live import live
     from askscope.cli.plugins import plugins
     from askscope.cli.serve import serve
     from askscope.cli.store import formats, info, ingest, reparse, sql
@@ -106,4 +107,5 @@ def askscope_commands() -> Sequence[click.Command]:
         code_command,
         plugins,
         serve,
+        live,
     ]

@@ -170,6 +170,7 @@ KNOWN_KEYS = {
     "platform",
     "description",
     "timezone",
+    "live",  # [live] settings of askscope live, read by askscope.live.console.live_settings
 }
 
 
