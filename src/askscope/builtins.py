@@ -81,6 +81,7 @@ def askscope_labelers() -> Sequence[Any]:
 @hookimpl
 def askscope_commands() -> Sequence[click.Command]:
     from askscope.cli.analysis import analyze, demo, init, report, stages
+    from askscope.cli.archive import export_command, import_command
     from askscope.cli.authenticity import authenticity_command
     from askscope.cli.classify import classify_command
     from askscope.cli.code import code_command
@@ -107,5 +108,7 @@ def askscope_commands() -> Sequence[click.Command]:
         code_command,
         plugins,
         serve,
+        export_command,
+        import_command,
         live,
     ]

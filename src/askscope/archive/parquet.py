@@ -1,0 +1,249 @@
+"""A store as Parquet datasets and back: ``askscope export DB --parquet DIR``, ``askscope import``.
+
+The archive directory holds one dataset per table of the store: ``posts/`` partitioned by
+platform and UTC day (hive style, ``posts/platform=x/day=2014-12-15/*.parquet``, posts without a
+time in ``day=__HIVE_DEFAULT_PARTITION__``; the files keep
+the ``platform`` column and add ``day``, so they read the same with or without hive
+partitioning), every other table (``rejects``, ``ingests``, ``labels``, ``relations``,
+``lens_results``...) in ``TABLE/*.parquet``, and ``manifest.json``: the archive format, the
+store's schema version, the askscope version, and for every table its row count, columns and the
+``CREATE TABLE`` statement DuckDB gives for it (so an import rebuilds the same column types).
+
+Both directions write to a temporary sibling first and rename it into place at the end, so an
+interrupted export or import leaves nothing half-written under the name asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from askscope._version import __version__
+from askscope.errors import AskscopeError, StoreError, UsageError
+from askscope.store.core import Store, open_store, table_names
+from askscope.store.schema import SCHEMA_VERSION, STORE_TABLES
+
+ARCHIVE_FORMAT = "askscope-archive"
+ARCHIVE_VERSION = 1
+MANIFEST = "manifest.json"
+#: What the posts dataset is partitioned by (``day``: the UTC date of ``created_at``).
+POSTS_PARTITIONS = ("platform", "day")
+#: The folder of posts without a creation time (``day`` NULL: Hive's default partition).
+NO_DAY = "__HIVE_DEFAULT_PARTITION__"
+#: Platform names that may become a directory name.
+_PLATFORM = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def quote_path(path: str | Path) -> str:
+    """A path as a SQL string literal (COPY ... TO takes no parameter)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def quote_name(name: str) -> str:
+    """A table or column name as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def day_expression(column: str = "created_at") -> str:
+    """SQL for the ``day`` partition of a post: its UTC date as text, NULL without a time (read
+    back with hive partitioning, ``day`` is a DATE)."""
+    return f"strftime({column} AT TIME ZONE 'UTC', '%Y-%m-%d')"
+
+
+def is_archive(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an archive directory (it holds a manifest)."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of an archive, checked: an askscope archive of a schema this version reads."""
+    path = Path(folder) / MANIFEST
+    if not Path(folder).is_dir():
+        raise UsageError(f"no archive at {folder}", "give the folder askscope export --parquet wrote")
+    if not path.is_file():
+        raise UsageError(
+            f"{folder} is not an askscope archive (no {MANIFEST})",
+            "give the folder askscope export --parquet or askscope ingest --dask wrote",
+        )
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path} cannot be read: {exc}", "export the store again") from exc
+    if manifest.get("format") != ARCHIVE_FORMAT or not isinstance(manifest.get("tables"), dict):
+        raise UsageError(f"{path} is not an askscope archive manifest", "export the store again")
+    if manifest.get("archive_version", 0) > ARCHIVE_VERSION or manifest.get("schema_version") != SCHEMA_VERSION:
+        raise UsageError(
+            f"{folder} holds a store of schema {manifest.get('schema_version')} (archive format "
+            f"{manifest.get('archive_version')}, askscope {manifest.get('askscope_version')}); this askscope "
+            f"reads schema {SCHEMA_VERSION}",
+            "import it with the askscope version that wrote it, then migrate the store by opening it with this one",
+        )
+    return manifest
+
+
+def _fresh_folder(out: Path) -> Path:
+    """The temporary sibling an export writes into; ``out`` must be absent or an empty folder."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} already exists and is not an empty folder", "give a new folder name for the archive")
+    if not out.parent.is_dir():
+        raise UsageError(f"folder {out.parent} does not exist", "create it first or choose another path")
+    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir()
+    return partial
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, str]]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [{"name": name, "type": kind} for name, kind in rows]
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]) -> dict[str, Any]:
+    """Write ``tables`` of the connection's current database as datasets under ``folder``;
+    return their manifest entries."""
+    entries: dict[str, Any] = {}
+    if "posts" in tables:
+        bad = [
+            p
+            for (p,) in con.execute("SELECT DISTINCT platform FROM posts").fetchall()
+            if p is None or not _PLATFORM.match(p)
+        ]
+        if bad:
+            raise AskscopeError(
+                f"posts with platform {bad[0]!r} cannot be a partition folder name",
+                "platforms are letters, digits, - and _; fix them with askscope reparse or SQL first",
+            )
+    for table in tables:
+        columns = _columns(con, table)
+        create = con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE schema_name = current_schema() AND table_name = ?", [table]
+        ).fetchall()[0][0]
+        rows = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchall()[0][0])
+        target = folder / table
+        if table == "posts":
+            if rows:
+                con.execute(
+                    f"COPY (SELECT *, {day_expression()} AS day FROM posts ORDER BY platform, id) TO "
+                    f"{quote_path(target)} (FORMAT PARQUET, PARTITION_BY (platform, day), "
+                    "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}')"
+                )
+            else:
+                target.mkdir()
+        else:
+            target.mkdir()
+            con.execute(
+                f"COPY (SELECT * FROM {quote_name(table)}) TO {quote_path(target / 'part-0.parquet')} (FORMAT PARQUET)"
+            )
+        entries[table] = {
+            "rows": rows,
+            "columns": columns,
+            "create": create,
+            "partitioned_by": list(POSTS_PARTITIONS) if table == "posts" else [],
+        }
+    return entries
+
+
+def manifest_for(entries: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The manifest of an archive holding ``entries``."""
+    return {
+        "format": ARCHIVE_FORMAT,
+        "archive_version": ARCHIVE_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "askscope_version": __version__,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tables": entries,
+        **extra,
+    }
+
+
+def publish(partial: Path, out: Path) -> None:
+    """Move a finished archive folder into place (``out`` absent or an empty folder)."""
+    if out.exists():
+        out.rmdir()
+    os.replace(partial, out)
+
+
+def export_store(db: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write every table of the store ``db`` as Parquet datasets in the new folder ``out``.
+
+    Returns the manifest (also written as ``out/manifest.json``)."""
+    target = Path(out)
+    partial = _fresh_folder(target)
+    try:
+        with open_store(db, read_only=True) as store:
+            entries = write_tables(store.con, partial, sorted(table_names(store.con)))
+        manifest = manifest_for(entries, source=os.path.basename(os.fspath(db)))
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        publish(partial, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return manifest
+
+
+def dataset_glob(folder: str | os.PathLike[str], table: str) -> str:
+    """The glob of a table's Parquet files in an archive."""
+    return str(Path(folder) / table / ("**/*.parquet" if table == "posts" else "*.parquet"))
+
+
+def load_tables(con: duckdb.DuckDBPyConnection, folder: str | os.PathLike[str], manifest: dict[str, Any]) -> None:
+    """Fill the connection's current database from the archive's datasets: a store table is
+    emptied and filled (the store made it); any other table is created by its manifest
+    statement first. Row counts are checked against the manifest."""
+    existing = table_names(con)
+    for table, entry in sorted(manifest["tables"].items()):
+        if table not in existing:
+            con.execute(entry["create"])
+        elif table in STORE_TABLES:
+            con.execute(f"DELETE FROM {quote_name(table)}")
+        if entry["rows"]:
+            names = ", ".join(quote_name(c["name"]) for c in entry["columns"])
+            con.execute(
+                f"INSERT INTO {quote_name(table)} ({names}) SELECT {names} FROM read_parquet(?, hive_partitioning = false)"
+                + (" ORDER BY platform, id" if table == "posts" else ""),
+                [dataset_glob(folder, table)],
+            )
+        found = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchall()[0][0])
+        if found != entry["rows"]:
+            raise StoreError(
+                f"the archive's {table} has {found:,} rows, its manifest says {entry['rows']:,}",
+                "the archive is incomplete or was changed after it was written; export it again",
+            )
+
+
+def import_archive(folder: str | os.PathLike[str], db: str | os.PathLike[str]) -> dict[str, int]:
+    """Make the new store ``db`` from the archive ``folder``; returns rows per table."""
+    manifest = read_manifest(folder)
+    target = Path(db)
+    if target.exists():
+        raise UsageError(f"{target} already exists", "import makes a new store: give a new file name")
+    partial = target.parent / f".{target.name}.importing-{os.getpid()}"
+    for stale in (partial, Path(str(partial) + ".wal")):
+        stale.unlink(missing_ok=True)
+    try:
+        store: Store = open_store(partial)
+        try:
+            store.con.execute("BEGIN TRANSACTION")
+            load_tables(store.con, folder, manifest)
+            store.con.execute("COMMIT")
+            store.con.execute("CHECKPOINT")
+        finally:
+            store.close()
+        os.replace(partial, target)
+    except BaseException:
+        for stale in (partial, Path(str(partial) + ".wal")):
+            stale.unlink(missing_ok=True)
+        raise
+    return {table: int(entry["rows"]) for table, entry in manifest["tables"].items()}
