@@ -213,6 +213,15 @@ class QuestionRatedLabeler(MarkerLabeler):
     def error_rates(self) -> dict[str, Any]:
         return {"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}}}}
 
+    def validation(self) -> dict[str, Any]:
+        """The validation rows behind those rates: 10 non-questions (1 labelled a question: fpr
+        0.1) and 10 questions (9 labelled questions: tpr 0.9)."""
+        from askscope.classify.quantify import Validation
+
+        gold = np.array([0] * 10 + [1] * 10)
+        predicted = np.array([0] * 9 + [1] + [0] + [1] * 9)
+        return {"question": Validation("question", ("not-question", "question"), gold, predicted, data="test rows")}
+
 
 class NoVectors:
     """An embedder for keyword-only frames: the frames here have no examples, so no vector is ever

@@ -38,6 +38,7 @@ from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
 import askscope
 from askscope.analysis import analyze
 from askscope.campaign import parse_campaign
+from askscope.classify.quantify import Validation
 from askscope.lenses import authenticity as authenticity_module
 from askscope.lenses import engagement as engagement_module
 from askscope.lenses.authenticity import authenticity
@@ -744,12 +745,19 @@ def test_corrected_answer_rate_without_excluded_authors_and_when_not_estimable(o
     inp = replace(load_input(store, SEED), exclude="_gone")
     rate = engagement_module.engagement_core(inp)["answer_rate"]["corrected"]
     # without 101 (2001, 2006, 2010): E = 7 addressed posts, D = 3 questions (2002, 2003, 2008),
-    # A = 2 answered (2002, 2008), A_D = 2. T = (3 - 0.1 * 7) / 0.8 = 2.875,
-    # A_T = (2 - 0.1 * 2) / 0.8 = 2.25: 2.25 / 2.875
-    assert rate["value"] == round(2.25 / 2.875, 6) and rate["n"] == 7
-    # a false-positive rate so high that the questions' count is not above it: no estimate
-    noisy = replace(load_input(store, SEED), rates={"question": {"classes": {"question": {"tpr": 0.9, "fpr": 0.5}}}})
-    # T = (4 - 0.5 * 10) / 0.4 < 0
+    # A = 2 answered (2002, 2008), both labelled questions; U = the other 5, 1 labelled (2003).
+    # The estimator's shares (tpr 0.9, fpr 0.1): pi_A = (2/2 - 0.1) / 0.8 = 1.125, clipped to 1
+    # (a share), so A_T = 2; pi_U = (1/5 - 0.1) / 0.8 = 0.125, U_T = 0.625: 2 / 2.625
+    assert rate["value"] == round(2 / 2.625, 6) and rate["n"] == 7
+    # a false-positive rate (0.8) above both groups' labelled shares (3/4 and 1/6): no true
+    # question is left in either group, T = 0 and there is no estimate
+    noisy_rows = Validation(
+        "question",
+        ("not-question", "question"),
+        np.array([0] * 10 + [1] * 10),
+        np.array([0] * 2 + [1] * 8 + [0] + [1] * 9),
+    )
+    noisy = replace(load_input(store, SEED), validations={"question": noisy_rows})
     assert engagement_module._corrected_answer_rate(noisy)["value"] is None
 
 

@@ -503,12 +503,16 @@ def quantify(
     method: str | None = None,
     resamples: int = RESAMPLES,
     seed: int = 0,
+    validation_seed: int | None = None,
 ) -> Shares:
     """Estimate the class shares of a set of posts from their labels and/or probabilities.
 
     ``predicted``: each post's label id (from the same decision rule as ``validation.predicted``);
     ``probabilities``: (n, k) calibrated probabilities (needed by ``pacc`` and ``em``). ``method``
     defaults to the validation set's chosen method. Deterministic for a given ``seed``.
+    ``validation_seed``: when given, the validation set's resamples come from their own generator
+    seeded with it, so that calls on disjoint groups of posts share the same draws of the
+    validation data (a ratio of their shares then carries the validation error once, not twice).
     """
     method = method or validation.method
     if method not in METHODS:
@@ -532,8 +536,9 @@ def quantify(
     if n == 0:
         raise QuantifyError("no posts to estimate shares of")
     rng = np.random.default_rng([seed, k, n])
+    validation_rng = rng if validation_seed is None else np.random.default_rng([validation_seed, k])
     counted = np.bincount(predicted, minlength=k)[:k] / n
-    val_weights = _validation_draws(validation, resamples, rng) if method in ("acc", "pacc") else None
+    val_weights = _validation_draws(validation, resamples, validation_rng) if method in ("acc", "pacc") else None
     full_weights = np.ones((1, len(validation.gold)))
     if method == "cc":
         estimate = counted.copy()
@@ -566,7 +571,7 @@ def quantify(
             draws = np.empty((resamples, k))
             chunk = max(1, 2_000_000 // max(len(reps) * k, 1))
             # the validation draws, on bins of the validation rows (per gold class) for speed
-            bin_probs, bin_gold, bin_weights = _validation_bins(validation, resamples, rng)
+            bin_probs, bin_gold, bin_weights = _validation_bins(validation, resamples, validation_rng)
             thetas = fit_calibration(_log(bin_probs), np.eye(k)[bin_gold], bin_weights, iterations=4, start=theta)
             log_reps = _log(reps)
             for start in range(0, resamples, chunk):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify
 from askscope.lenses import stats
 from askscope.lenses.base import Lens
 from askscope.lenses.common import LensInput
@@ -75,14 +76,20 @@ def _ratio_interval(k1: int, n1: int, k2: int, n2: int, seed: int) -> dict[str, 
 def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     """The answer rate among true questions, correcting the question labels' errors *(ours)*.
 
-    Among eligible posts E (the relations questions are counted from), let D be those labelled
-    questions, A the posts the host answered and A_D = A ∩ D. With the question label's tpr and
-    fpr: true questions T = (|D| - fpr|E|) / (tpr - fpr) and answered true questions
-    A_T = (|A_D| - fpr|A|) / (tpr - fpr); the rate is A_T / T. Bootstrap over E's four cells.
+    The eligible posts E (the addressed audience posts questions are counted from) split into
+    those the host answered, A, and the rest, U. The question task's share estimator
+    (:func:`askscope.classify.quantify.quantify`, with the validation data the labels were
+    classified with; adjusted classify-and-count from the labels) estimates the share of true
+    questions in A and in U, ``pi_A`` and ``pi_U``; answered true questions ``A_T = pi_A |A|``,
+    true questions ``T = A_T + pi_U |U|``, and the rate is ``A_T / T``. Its interval bootstraps
+    both sources of error: the posts of each group are resampled, and both groups' estimates use
+    the same resamples of the validation set (one confusion matrix per draw, as in the hostile
+    share's union). ``None`` without the question task's validation data or eligible posts.
     """
-    rate = inp.rate("question", "question")
-    if rate is None:
+    validation = inp.validations.get("question")
+    if validation is None or validation.k != 2 or "question" not in validation.labels:
         return None
+    positive = validation.labels.index("question")
     rows = inp.store.con.execute(
         "SELECT ap.is_question, ap.answered FROM answered_posts ap JOIN posts p ON p.platform = ap.platform "
         f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}"
@@ -90,25 +97,35 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     n = len(rows)
     if n == 0:
         return None
-    cells = Counter(rows)
-    counts = np.array([cells[(True, True)], cells[(True, False)], cells[(False, True)], cells[(False, False)]], float)
-    tpr, fpr = rate["tpr"], rate["fpr"]
-
-    def estimate(c: np.ndarray) -> float:
-        d, a, a_d = c[0] + c[1], c[0] + c[2], c[0]
-        t = (d - fpr * c.sum()) / (tpr - fpr)
-        a_t = (a_d - fpr * a) / (tpr - fpr)
-        return float(min(1.0, max(0.0, a_t / t))) if t > 0 else float("nan")
-
-    value = estimate(counts)
-    rng = stats.rng_for(inp.seed, "answer_rate:corrected")
-    draws = np.array([estimate(d.astype(float)) for d in rng.multinomial(n, counts / n, size=stats.BOOTSTRAP)])
+    # the labels alone are stored with the answers: the label-count form of the estimator
+    method = validation.method if validation.method in ("cc", "acc") else "acc"
+    base = inp.seed * 1_000_003 + sum((i + 1) * b for i, b in enumerate(b"answer_rate:corrected"))
+    true_questions = []
+    for offset, answered in enumerate((True, False)):
+        labels = [positive if q else 1 - positive for q, a in rows if a == answered]
+        if not labels:
+            true_questions.append((0.0, np.zeros(RESAMPLES)))
+            continue
+        shares = quantify(
+            validation,
+            predicted=np.asarray(labels, dtype=np.int64),
+            method=method,
+            seed=base + offset,
+            validation_seed=base,
+        )
+        size = len(labels)
+        true_questions.append((float(shares.estimate[positive]) * size, shares.draws[:, positive] * size))
+    (a_t, a_t_draws), (u_t, u_t_draws) = true_questions
+    total = a_t + u_t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = a_t_draws / (a_t_draws + u_t_draws)
     return {
-        "value": stats._round(value),
+        "value": stats._round(a_t / total) if total > 0 else None,
         "ci": stats._interval(draws),
         "n": n,
-        "method": "answer rate among true questions, question-label errors corrected (ours), bootstrap",
-        "rates": {"tpr": stats._round(tpr), "fpr": stats._round(fpr)},
+        "method": f"answered true questions / true questions, each estimated by {method}: {METHOD_NAMES[method]}, "
+        "bootstrap of posts and validation data (ours)",
+        "validation": validation.describe(),
     }
 
 
