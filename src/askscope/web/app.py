@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -24,6 +25,9 @@ from askscope._version import __version__
 from askscope.web.deps import StoreHandle, store_names
 from askscope.web.security import security_middleware
 
+if TYPE_CHECKING:
+    from askscope.live.console import LiveConsole
+
 #: The route modules (``askscope.web.routes.<name>``), each with a ``router``; one line per module.
 ROUTERS = [
     "askscope.web.routes.overview",
@@ -33,15 +37,20 @@ ROUTERS = [
     "askscope.web.routes.coding",
     "askscope.web.routes.accounts",
     "askscope.web.routes.export",
+    "askscope.web.routes.live",
 ]
 
 
 def create_app(
-    stores: list[str], *, token: str | None = None, snapshot_dir: str | os.PathLike[str] | None = None
+    stores: list[str],
+    *,
+    token: str | None = None,
+    snapshot_dir: str | os.PathLike[str] | None = None,
+    live: LiveConsole | None = None,
 ) -> FastAPI:
     """The app serving ``stores`` (paths of askscope stores). ``token``: required on every request
     when given. ``snapshot_dir``: where the stores' snapshots are kept (a temporary folder each by
-    default)."""
+    default). ``live``: the console of an ``askscope live`` session (its ``/live`` page)."""
     if not stores:
         raise ValueError("create_app needs at least one store")
     names = store_names(stores)
@@ -67,6 +76,7 @@ def create_app(
     )
     app.state.stores = handles
     app.state.token = token
+    app.state.live = live
     app.middleware("http")(security_middleware(token))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
