@@ -88,7 +88,7 @@ def live(
     if replay:
         from askscope.live.intake import ReplayIntake
 
-        intake = ReplayIntake(replay, speed)
+        intake = ReplayIntake(replay, speed, progress=_replay_progress if no_serve else None)
     else:
         intake = _collect_intake(
             source or "", campaign, query=query, thread=thread, instance=instance, tag=tag, poll=poll
@@ -103,6 +103,10 @@ def live(
             _serve(console, intake, db, host, port, token, open_browser)
     finally:
         console.close()
+
+
+def _replay_progress(done: int, total: int) -> None:
+    click.echo(f"replayed {done} of {total} records", err=True)
 
 
 def _run_here(console: LiveConsole, intake: Intake, as_json: bool) -> None:

@@ -334,7 +334,7 @@ class LiveConsole:
         open_items = {i for i, item in self.items.items() if item.status == "open"}
         best, score = self.dups.best(text, open_items)
         if best is not None:
-            item = self.items[str(best)]
+            item = self.items[best]
             item.members.append(key)
             item.similarity[key] = score
         else:

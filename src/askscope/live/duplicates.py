@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Hashable
 
 SHINGLE = 4
 THRESHOLD = 0.5
@@ -59,10 +58,10 @@ class DuplicateIndex:
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
-        self.sets: dict[Hashable, list[frozenset[str]]] = {}
-        self.postings: dict[str, set[Hashable]] = {}
+        self.sets: dict[str, list[frozenset[str]]] = {}
+        self.postings: dict[str, set[str]] = {}
 
-    def add(self, key: Hashable, text: str) -> None:
+    def add(self, key: str, text: str) -> None:
         """Index ``text`` under ``key`` (an item may hold several texts)."""
         found = shingles(normalise(text))
         if len(normalise(text)) < MIN_CHARS:
@@ -71,26 +70,26 @@ class DuplicateIndex:
         for s in found:
             self.postings.setdefault(s, set()).add(key)
 
-    def remove(self, key: Hashable) -> None:
+    def remove(self, key: str) -> None:
         for found in self.sets.pop(key, []):
             for s in found:
                 posting = self.postings.get(s)
                 if posting is not None:
                     posting.discard(key)
 
-    def best(self, text: str, allowed: set[Hashable] | None = None) -> tuple[Hashable | None, float]:
+    def best(self, text: str, allowed: set[str] | None = None) -> tuple[str | None, float]:
         """The indexed key most similar to ``text`` at or above the threshold (among ``allowed``),
         and the similarity; ``(None, 0.0)`` when none is."""
         normalised = normalise(text)
         if len(normalised) < MIN_CHARS:
             return None, 0.0
         found = shingles(normalised)
-        counts: Counter[Hashable] = Counter()
+        counts: Counter[str] = Counter()
         for s in found:
             posting = self.postings.get(s)
             if posting and len(posting) <= MAX_POSTING:
                 counts.update(posting)
-        best: Hashable | None = None
+        best: str | None = None
         best_score = 0.0
         for key, shared in counts.items():
             if allowed is not None and key not in allowed:
@@ -99,6 +98,6 @@ class DuplicateIndex:
             if shared < self.threshold * len(found):
                 continue
             score = max(jaccard(found, other) for other in self.sets[key])
-            if score >= self.threshold and (score > best_score or (score == best_score and str(key) < str(best))):
+            if score >= self.threshold and (score > best_score or (score == best_score and (best is None or key < best))):
                 best, best_score = key, score
         return best, best_score

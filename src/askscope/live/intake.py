@@ -142,10 +142,18 @@ class ReplayIntake:
 
     kind = "replay"
 
-    def __init__(self, path: str, speed: float = 1.0, *, format: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        speed: float = 1.0,
+        *,
+        format: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         if speed <= 0:
             raise LiveIntakeError(f"--speed {speed} is not a speed", "give a positive factor such as 20")
         self.path = path
+        self.progress = progress
         self.speed = float(speed)
         self.format = format
         self.records, self.readers = load_replay(path, format=format)
@@ -197,6 +205,8 @@ class ReplayIntake:
             console.store_replayed(self.session, self.records[i:j], i, total, self.readers)
             i = j
             self.position = i
+            if self.progress is not None:
+                self.progress(i, total)
         if i >= total:
             self.finished_at = self.records[-1].at
             console.intake_finished(self.session)
