@@ -157,3 +157,43 @@ def xss_store(folder: Path) -> str:
         store.con.execute("UPDATE posts SET url = 'javascript:window.__xss=10' WHERE id = '2000'")
         store.con.execute("UPDATE posts SET author_handle = '<img src=x onerror=window.__xss=11>' WHERE id = '2001'")
     return db
+
+
+def texts_store(folder: Path, texts: list[str]) -> str:
+    """An analysed store whose audience posts (replies to the host's opening post, ids 2000,
+    2001, ...) have the given texts, in that order."""
+    page = json.loads(open(shared("fixtures", "x-v2", "two_tweets.jsonl")).read())
+    host = {"id": "900", "username": "HostHandle", "name": "Host", "created_at": "2015-01-01T00:00:00.000Z"}
+    tweets: list[dict[str, Any]] = [
+        {
+            "id": "1000",
+            "text": "Ask me anything #AskTexts",
+            "author_id": "900",
+            "created_at": "2021-05-18T10:00:00.000Z",
+            "entities": {"hashtags": [{"tag": "AskTexts"}]},
+            "public_metrics": {"retweet_count": 0, "reply_count": len(texts), "like_count": 0, "quote_count": 0},
+        }
+    ]
+    users = [host]
+    for i, text in enumerate(texts):
+        uid = str(100 + i)
+        users.append({"id": uid, "username": f"u{i}", "name": f"u{i}", "created_at": "2015-01-01T00:00:00.000Z"})
+        tweets.append(
+            {
+                "id": str(2000 + i),
+                "text": text,
+                "author_id": uid,
+                "created_at": f"2021-05-18T10:{(10 + i) % 60:02d}:00.000Z",
+                "conversation_id": "1000",
+                "in_reply_to_user_id": "900",
+                "referenced_tweets": [{"type": "replied_to", "id": "1000"}],
+                "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
+            }
+        )
+    page.update({"data": tweets, "includes": {"users": users}})
+    source = folder / "texts.jsonl"
+    source.write_text(json.dumps(page) + "\n")
+    db = str(folder / "texts.duckdb")
+    askscope.ingest(db, [str(source)])
+    analyze(db, parse_campaign({"name": "texts", "hosts": ["HostHandle"]}), settings={"labeler": RuleLabeler()})
+    return db

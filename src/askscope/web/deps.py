@@ -110,6 +110,7 @@ class StoreHandle:
 
         It lives in its own in-memory DuckDB database, confined like the store's connection."""
         from askscope.store.core import lock_down
+        from askscope.web import textindex
         from askscope.web.postquery import explore_sql
 
         sql = explore_sql(r.tables)
@@ -125,6 +126,7 @@ class StoreHandle:
                 memory.execute("CREATE TABLE explore AS SELECT * FROM _explore_source")
                 memory.unregister("_explore_source")
                 del table
+                textindex.build(memory)  # the posts' tokens: text search through an index
                 if "threads" in r.tables:
                     # the reply edges, indexed both ways: a thread is walked one lookup per post
                     relation = r.con.sql("SELECT platform, post_id, parent_id FROM threads")

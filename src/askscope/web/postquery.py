@@ -275,10 +275,18 @@ def explore_sql(tables: frozenset[str]) -> str | None:
     """
 
 
-def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> tuple[str, list[Any]]:
+def source(
+    f: PostFilter,
+    tables: frozenset[str],
+    *,
+    explore: bool = False,
+    index: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[str, list[Any]]:
     """``FROM ... WHERE ...`` selecting the filter's posts (aliases: ``p`` posts, ``r`` relations,
     ``d`` discourse label, ``lg`` language label, ``a`` answers) and its parameters. With
-    ``explore``, the same conditions on the explorer table (``p``, :func:`explore_sql`)."""
+    ``explore``, the same conditions on the explorer table (``p``, :func:`explore_sql`); with
+    ``index`` too (the explorer's connection), ``q`` is narrowed by its token index first
+    (:mod:`askscope.web.textindex`), then checked with the same ``ILIKE``."""
     analysed = "relations" in tables
     if f.set != "all" and not analysed:
         raise FilterError(f"set={f.set} needs an analysed store: run askscope analyze first (or use set=all)")
@@ -398,6 +406,12 @@ def source(f: PostFilter, tables: frozenset[str], *, explore: bool = False) -> t
         conditions.append("(p.author_id = ? OR lower(p.author_handle) = lower(?))")
         params += [f.account.lstrip("@"), f.account.lstrip("@")]
     if f.q:
+        if explore and index is not None:  # the token index narrows the candidates; ILIKE decides
+            from askscope.web import textindex
+
+            indexed, indexed_params = textindex.condition(index, f.q)
+            conditions.append(indexed)
+            params += indexed_params
         conditions.append("p.text ILIKE ? ESCAPE '\\'")
         params.append(_like(f.q))
     return " ".join(joins) + " WHERE " + " AND ".join(f"({c})" for c in conditions), params
@@ -412,7 +426,7 @@ def count(
     """How many posts the filter selects (on the explorer table ``explore`` when given and it
     answers the filter)."""
     use = explore is not None and explorable(f)
-    sql, params = source(f, tables, explore=use)
+    sql, params = source(f, tables, explore=use, index=explore if use else None)
     target = explore if use and explore is not None else con
     return int(target.execute("SELECT count(*) " + sql, params).fetchall()[0][0])
 
@@ -457,7 +471,7 @@ def page(
     if sort not in SORTS:
         raise FilterError(f"sort={sort!r} is not one of: {', '.join(SORTS)}")
     use = explore is not None and explorable(f)
-    sql, params = source(f, tables, explore=use)
+    sql, params = source(f, tables, explore=use, index=explore if use else None)
     key, direction = SORTS[sort]
     op = ">" if direction == "ASC" else "<"
     if after:
