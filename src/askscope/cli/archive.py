@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from askscope.cli.common import dumps
@@ -50,3 +52,52 @@ def import_command(folder: str, db: str, as_json: bool) -> None:
         click.echo(dumps(rows))
         return
     click.echo(f"Wrote {db}: {len(rows)} tables, posts {rows.get('posts', 0):,}, rejects {rows.get('rejects', 0):,}")
+
+
+def archive_ingest(
+    folder: str,
+    paths: list[str],
+    dask: str | None,
+    fmt: str | None,
+    mapping: dict[str, str],
+    platform: str | None,
+    strict: bool,
+    workers: int | None,
+    date_order: str | None,
+    date_format: str | None,
+    max_record: int,
+) -> Any:
+    """``askscope ingest ARCHIVE_DIR PATH... --dask ADDRESS``: the Dask ingest, its options
+    checked; returns the ingest result that ``askscope ingest`` prints."""
+    if dask is None:
+        raise UsageError(
+            f"{folder} is a folder: an archive is ingested on a Dask cluster",
+            "add --dask local:2 (two workers here) or --dask tcp://host:8786; a store is a file",
+        )
+    if strict:
+        raise UsageError("--strict is not supported with --dask", "leave it out; rejects are kept in the archive")
+    if workers is not None:
+        raise UsageError("--workers is for the embedded store; with --dask the cluster's workers parse", "leave it out")
+    from askscope.archive.cluster import parse_address
+    from askscope.archive.dask_ingest import ingest_archive
+
+    parse_address(dask)
+    result, reports = ingest_archive(
+        folder,
+        paths,
+        dask=dask,
+        format=fmt,
+        mapping=mapping,
+        platform=platform,
+        max_record_bytes=max_record,
+        date_order=date_order,
+        date_format=date_format,
+    )
+    pids = {r["pid"] for r in reports}
+    peak = max((r["peak_rss_mib"] for r in reports), default=0.0)
+    click.echo(
+        f"Dask {dask}: {len(reports):,} inputs parsed on {len(pids)} worker(s) (peak RSS of a worker "
+        f"{peak:,.0f} MiB), merged into {folder}",
+        err=True,
+    )
+    return result

@@ -16,7 +16,7 @@ LIST_INPUTS = 10
 
 
 @click.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path())
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=FormatChoice(), help="Skip sniffing and read PATHS as this format.")
 @click.option(
@@ -64,6 +64,14 @@ LIST_INPUTS = 10
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr (terminals only).")
+@click.option(
+    "--dask",
+    "dask",
+    default=None,
+    metavar="ADDRESS",
+    help="Ingest into an archive folder DB on a Dask cluster: local:N (N workers here) or tcp://host:8786 "
+    "(docs/archive.md; needs askscope[archive]).",
+)
 def ingest(
     db: str,
     paths: tuple[str, ...],
@@ -77,6 +85,7 @@ def ingest(
     max_record: str,
     as_json: bool,
     progress: bool,
+    dask: str | None,
 ) -> None:
     """Ingest PATHS (files, folders, zip archives, - for stdin) into the store DB.
 
@@ -84,27 +93,38 @@ def ingest(
     lines), CSV (twarc2 csv and other exports, --map for any columns), Mastodon, Bluesky and
     Reddit API responses, and recorded HTTP sessions (cassettes); askscope formats lists them.
     gzip, bz2, xz, zstd and zip are opened as they come. Re-ingesting adds nothing twice.
-    Prints read = new + updated + unchanged + rejected.
+    Prints read = new + updated + unchanged + rejected. With --dask, DB is an archive folder
+    (docs/archive.md) and the inputs are parsed on Dask workers.
     """
+    import os
+
     from askscope.ingestion.engine import ingest as run_ingest
     from askscope.readers.csv import parse_map
 
     mapping = parse_map(maps)
     limit = parse_size(max_record, "--max-record-size")
-    with Progress(progress) as bar:
-        result = run_ingest(
-            db,
-            list(paths),
-            format=fmt,
-            mapping=mapping,
-            platform=platform,
-            strict=strict,
-            workers=workers,
-            progress=bar,
-            max_record_bytes=limit,
-            date_order=None if day_first is None else ("dmy" if day_first else "mdy"),
-            date_format=date_format,
+    if dask is not None or os.path.isdir(db):
+        from askscope.cli.archive import archive_ingest
+
+        date_order = None if day_first is None else ("dmy" if day_first else "mdy")
+        result = archive_ingest(
+            db, list(paths), dask, fmt, mapping, platform, strict, workers, date_order, date_format, limit
         )
+    else:
+        with Progress(progress) as bar:
+            result = run_ingest(
+                db,
+                list(paths),
+                format=fmt,
+                mapping=mapping,
+                platform=platform,
+                strict=strict,
+                workers=workers,
+                progress=bar,
+                max_record_bytes=limit,
+                date_order=None if day_first is None else ("dmy" if day_first else "mdy"),
+                date_format=date_format,
+            )
     for f in result.files:
         if f.damage:
             click.echo(f"Warning: {f.source_file}: {f.damage}", err=True)

@@ -1,0 +1,90 @@
+"""The ``--dask`` address to a dask.distributed client: ``local:N`` starts a ``LocalCluster`` of N
+single-threaded worker processes, ``tcp://host:port`` connects to a running scheduler.
+
+Dask is imported here only, when a command is given ``--dask`` (the base install has no dask:
+``pip install 'askscope[archive]'``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from askscope.errors import UsageError
+
+#: Memory limit of each local worker (``ASKSCOPE_DASK_MEMORY``): the nanny restarts a worker
+#: above it, and the task runs again elsewhere.
+WORKER_MEMORY = "2GiB"
+INSTALL_HINT = "pip install 'askscope[archive]' (dask.distributed)"
+
+
+def import_distributed() -> Any:
+    """``dask.distributed``, or a user error saying how to install it."""
+    try:
+        import dask.distributed as distributed
+    except ImportError as exc:
+        raise UsageError("--dask needs dask.distributed, which is not installed", INSTALL_HINT) from exc
+    return distributed
+
+
+def parse_address(address: str) -> tuple[str, int | str]:
+    """``("local", N)`` or ``("tcp", address)``; anything else is a user error."""
+    if address.startswith("local:"):
+        try:
+            n = int(address.removeprefix("local:"))
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise UsageError(
+                f"--dask {address}: the number of local workers is not a positive number", "e.g. --dask local:2"
+            )
+        return "local", n
+    if address.startswith("tcp://") and len(address) > len("tcp://"):
+        return "tcp", address
+    raise UsageError(
+        f"--dask {address!r} is not a cluster address",
+        "give local:N (N workers on this machine) or tcp://host:8786 (a running Dask scheduler)",
+    )
+
+
+@contextmanager
+def dask_client(address: str) -> Iterator[Any]:
+    """A connected ``distributed.Client`` for ``address``, closed (with its local cluster) after."""
+    kind, value = parse_address(address)
+    distributed = import_distributed()
+    if kind == "local":
+        memory = os.environ.get("ASKSCOPE_DASK_MEMORY", WORKER_MEMORY)
+        cluster = distributed.LocalCluster(
+            n_workers=int(value),
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+        return
+    try:
+        client = distributed.Client(str(value), timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(
+            f"cannot reach the Dask scheduler at {value}: {exc}",
+            "start one (dask scheduler; dask worker ADDRESS on each machine) or use --dask local:N",
+        ) from exc
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def worker_count(client: Any) -> int:
+    """How many workers the client's cluster has now."""
+    return len(client.scheduler_info().get("workers", {}))
