@@ -6,8 +6,8 @@ after the server restarts."""
 
 from __future__ import annotations
 
-import html
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from web_server import XSS, chromium, free_port, needs_browser
 
 import askscope
@@ -155,13 +156,19 @@ def test_the_json_endpoints_give_the_consoles_queue_pulse_alerts_and_items(demo,
         positions = [page.text.index(f'data-item="{item["item"]}"') for item in queue["items"]]
         assert positions == sorted(positions)
         for item in queue["items"]:
-            assert html.escape(item["post"]["text"], quote=False) in page.text
+            assert str(escape(item["post"]["text"])) in page.text
         assert f"{len(queue['items'])} item" in page.text
         first = queue["items"][0]
         detail = client.get(f"/live/items/{first['item']}")
         assert detail.status_code == 200
         for post in console.item(first["item"])["thread"]:
-            assert html.escape(post["text"], quote=False) in detail.text
+            assert str(escape(post["text"])) in detail.text
+        # no inline script, style or handler; the app's headers
+        for text in (page.text, detail.text):
+            assert re.search(r"<script(?![^>]*\bsrc=)", text) is None
+            assert "<style" not in text and " style=" not in text
+            assert re.search(r"\son[a-z]+=", text) is None
+        assert "script-src 'self'" in page.headers["content-security-policy"]
         # the JSON endpoints are in the OpenAPI schema
         paths = client.get("/api/openapi.json").json()["paths"]
         for path in ("queue", "pulse", "alerts", "items/{item_id}", "items/{item_id}/actions", "events"):
@@ -270,13 +277,41 @@ def test_the_event_stream_sends_the_version_and_then_each_change(demo, tmp_path)
         assert changed["version"] > sent["version"]
 
 
+def test_abuse_is_set_aside_behind_the_toggle_and_the_payloads_are_escaped(tmp_path, labeler):
+    from askscope.campaign import parse_campaign
+
+    source, spec = xss_replay(tmp_path)
+    db = tmp_path / "live.duckdb"
+    console = replayed(db, parse_campaign(spec), str(source), labeler)
+    try:
+        with client_for(console, db, tmp_path) as client:
+            shown = client.get("/api/live/queue").json()
+            every = client.get("/api/live/queue?abuse=true").json()
+            # the abusive question (2007) is an item of its own, only with abuse=true
+            abusive = [item for item in every["items"] if item["abuse"]]
+            assert [(i["post"]["id"], i["category"]) for i in abusive] == [("2007", "abuse")]
+            assert shown["abuse_hidden"] == 1 and every["abuse_hidden"] == 0
+            assert [i["item"] for i in shown["items"]] == [i["item"] for i in every["items"] if not i["abuse"]]
+            assert len(shown["items"]) >= 3
+            page = client.get("/live").text
+            assert "1 abusive item set aside" in page and 'data-item="x:2007"' not in page
+            aside = client.get("/live?abuse=true").text
+            assert 'data-item="x:2007"' in aside and "set aside: abuse" in aside
+            # the payloads are escaped in the page (text and author), never markup
+            for payload in (XSS[1], XSS[2], XSS[4]):
+                assert payload not in page and str(escape(payload)) in page
+    finally:
+        console.close()
+
+
 # -- in Chromium: two team members on one served session ----------------------------------------
 
 
 def xss_replay(folder: Path) -> tuple[Path, dict[str, Any]]:
     """A recorded campaign (an X API v2 page) whose questions carry the payloads of
-    :data:`web_server.XSS` in their text and their author's handle and name; the host answers
-    the first question (an item the console closes by itself). One post a minute from 10:00."""
+    :data:`web_server.XSS` in their text and their author's handle and name, and an abusive one
+    (set aside); the host answers the first question (an item the console closes by itself).
+    One post a minute from 10:00."""
     host = {"id": "900", "username": "HostHandle", "name": "The Host", "created_at": "2015-01-01T00:00:00.000Z"}
     tweets: list[dict[str, Any]] = [
         {
@@ -315,6 +350,21 @@ def xss_replay(folder: Path) -> tuple[Path, dict[str, Any]]:
                 "public_metrics": {"retweet_count": 10 - i, "reply_count": 1, "like_count": 0, "quote_count": 0},
             }
         )
+    abusive = "why are you such a stupid worthless idiot? Can you answer?"
+    users.append({"id": "107", "username": "rude", "name": "Rude", "created_at": "2015-01-01T00:00:00.000Z"})
+    tweets.append(
+        {
+            "id": "2007",
+            "text": f"@HostHandle {abusive}",
+            "author_id": "107",
+            "created_at": "2021-05-18T10:09:00.000Z",
+            "conversation_id": "1000",
+            "in_reply_to_user_id": "900",
+            "referenced_tweets": [{"type": "replied_to", "id": "1000"}],
+            "entities": {"mentions": [{"username": "HostHandle", "id": "900"}]},
+            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
+        }
+    )
     tweets.append(
         {
             "id": "3000",
@@ -412,6 +462,15 @@ def test_two_members_see_the_replay_and_each_others_actions_live_and_nothing_run
                     assert page.evaluate("window.__xss") is None
                     made = "#live img, #live iframe, #live svg, #live script, #live style"
                     assert page.eval_on_selector_all(made, "e => e.length") == 0
+                # abuse is set aside, behind the toggle, never dropped
+                abusive = [i["item"] for i in console.queue(show_abuse=True) if i["abuse"]]
+                assert abusive == ["x:2007"] or len(abusive) == 1, abusive
+                assert a.inner_text("#abuse-hidden") == "1 abusive item set aside"
+                a.check("#show-abuse")
+                a.wait_for_selector(f"#queue > li.item.abuse[data-item='{abusive[0]}'] .tag.abuse")
+                assert sorted(item_ids(a)) == sorted(expected + abusive) and "abuse=true" in a.url
+                a.uncheck("#show-abuse")
+                a.wait_for_selector(f"#queue > li.item[data-item='{abusive[0]}']", state="detached")
                 # a member acts in page A: page B sees it without a reload
                 shown = item_ids(a)
                 first, second = shown[0], shown[1]
