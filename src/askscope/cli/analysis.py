@@ -38,7 +38,7 @@ def init(name: str, output: str | None, force: bool) -> None:
 
 
 @click.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path())
 @click.option(
     "--campaign",
     "campaign_path",
@@ -61,20 +61,35 @@ def init(name: str, output: str | None, force: bool) -> None:
     help="The labeler of the classify stage (askscope plugins lists the installed ones).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each stage's summary as JSON.")
-def analyze(db: str, campaign_path: str, only: tuple[str, ...], seed: int, labeler: str, as_json: bool) -> None:
+@click.option(
+    "--dask",
+    "dask",
+    default=None,
+    metavar="ADDRESS",
+    help="Analyse an archive folder DB, the classify stage on a Dask cluster: local:N or tcp://host:8786 "
+    "(docs/archive.md; needs askscope[archive]).",
+)
+def analyze(
+    db: str, campaign_path: str, only: tuple[str, ...], seed: int, labeler: str, as_json: bool, dask: str | None
+) -> None:
     """Run the analysis stages on the store DB for a campaign: reply_trees, relations, classify,
     authenticity, answers, lenses (askscope stages lists them with what each needs and writes)."""
     from askscope.analysis import analyze as run_analyze
     from askscope.campaign import load_campaign
 
     campaign = load_campaign(campaign_path)
-    summaries = run_analyze(
-        db,
-        campaign,
-        only=list(only) or None,
-        settings={"seed": seed, "labeler": labeler},
-        progress=lambda message: click.echo(message, err=True),
-    )
+    if dask is not None or Path(db).is_dir():
+        from askscope.cli.archive import archive_analyze
+
+        summaries = archive_analyze(db, campaign, dask, list(only) or None, {"seed": seed, "labeler": labeler})
+    else:
+        summaries = run_analyze(
+            db,
+            campaign,
+            only=list(only) or None,
+            settings={"seed": seed, "labeler": labeler},
+            progress=lambda message: click.echo(message, err=True),
+        )
     if as_json:
         click.echo(dumps(summaries))
         return
@@ -111,7 +126,7 @@ def stages(as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -145,6 +160,7 @@ def report(
 ) -> None:
     """Write the campaign report of an analysed store DB: a self-contained offline HTML file, or
     Markdown, or JSON with every number."""
+    from askscope.cli.archive import store_path_for
     from askscope.reports import chart_files
     from askscope.reports import report as make_report
 
@@ -153,15 +169,16 @@ def report(
         fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
     if output is None:
         output = f"report.{fmt}"
-    text = make_report(db, format=fmt, pseudonymise=pseudonymise)
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {Path(output).resolve()}", err=True)
-    if charts_dir:
-        written = chart_files(db, charts_dir, chart_format, pseudonymise=pseudonymise)
-        click.echo(f"Wrote {len(written)} charts to {charts_dir}", err=True)
+    with store_path_for(db) as path:  # an archive folder: read through a temporary store
+        text = make_report(path, format=fmt, pseudonymise=pseudonymise)
+        if output == "-":
+            click.echo(text, nl=False)
+        else:
+            Path(output).write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {Path(output).resolve()}", err=True)
+        if charts_dir:
+            written = chart_files(path, charts_dir, chart_format, pseudonymise=pseudonymise)
+            click.echo(f"Wrote {len(written)} charts to {charts_dir}", err=True)
 
 
 @click.command()

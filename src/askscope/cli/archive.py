@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -101,3 +104,36 @@ def archive_ingest(
         err=True,
     )
     return result
+
+
+def archive_analyze(
+    folder: str, campaign: Any, dask: str | None, only: list[str] | None, settings: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``askscope analyze ARCHIVE_DIR --campaign F --dask ADDRESS``: classify on the cluster,
+    the other stages embedded (said on stderr); returns the stages' summaries."""
+    if dask is None:
+        raise UsageError(
+            f"{folder} is a folder: an archive is analysed on a Dask cluster",
+            "add --dask local:2 (two workers here) or --dask tcp://host:8786; a store is a file",
+        )
+    from askscope.archive.cluster import parse_address
+    from askscope.archive.dask_analyze import analyze_archive
+
+    parse_address(dask)
+    summaries: dict[str, dict[str, Any]] = analyze_archive(
+        folder, campaign, dask=dask, only=only, settings=settings, progress=lambda m: click.echo(m, err=True)
+    )
+    return summaries
+
+
+@contextmanager
+def store_path_for(db: str) -> Iterator[str]:
+    """``db`` itself for a store file; for an archive folder, a temporary store loaded from it
+    (removed after)."""
+    if not Path(db).is_dir():
+        yield db
+        return
+    from askscope.archive.dask_analyze import archive_as_store
+
+    with archive_as_store(db, write_back=False) as path:
+        yield path

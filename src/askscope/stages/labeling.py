@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -252,12 +253,15 @@ class Classify(Stage):
         todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
         groups = _text_groups(todo, is_text_only(labeler))
         labelled = 0
-        for start in range(0, len(groups), BATCH):
-            chunk = groups[start : start + BATCH]
-            results = labeler.label([g[0][2] for g in chunk], [(g[0][0], g[0][1]) for g in chunk])
+        chunks = [groups[start : start + BATCH] for start in range(0, len(groups), BATCH)]
+        requests = [([g[0][2] for g in chunk], [(g[0][0], g[0][1]) for g in chunk]) for chunk in chunks]
+        # ``label_map`` (settings) labels the chunks elsewhere, e.g. on Dask workers
+        # (askscope.archive.dask_analyze); the chunks, and so the labels, are the same
+        label_map = ctx.settings.get("label_map") or _label_here
+        for chunk, results in zip(chunks, label_map(labeler, requests)):
             _insert_labels(con, chunk, results, versions)
             labelled += sum(len(g) for g in chunk)
-            ctx.say(f"classified {labelled:,} of {len(todo):,} posts ({min(start + BATCH, len(groups)):,} texts)")
+            ctx.say(f"classified {labelled:,} of {len(todo):,} posts ({len(chunk):,} texts)")
         validation = labeler.validation() if hasattr(labeler, "validation") else {}
         bundled = isinstance(labeler, BundledLabeler)
         con.execute(
@@ -285,6 +289,15 @@ class Classify(Stage):
             "discourse": {k: int(v) for k, v in sorted(counts.items())},
             "frames": frames,
         }
+
+
+LabelRequest = tuple[list[str], list[tuple[str, str]]]
+
+
+def _label_here(labeler: Labeler, requests: list[LabelRequest]) -> Iterator[dict[str, tuple[Any, ...]]]:
+    """Label each chunk of texts in turn, in this process (the default ``label_map``)."""
+    for texts, keys in requests:
+        yield labeler.label(texts, keys)
 
 
 def _text_groups(todo: list[tuple[str, str, str]], share: bool) -> list[list[tuple[str, str, str]]]:

@@ -1,0 +1,129 @@
+"""``askscope analyze ARCHIVE_DIR --campaign F --dask local:N``: the analysis of an archive, the
+classify stage on Dask workers.
+
+What runs where (said in the command's output too):
+
+* **classify** on the workers: the stage groups the posts of P by text (each distinct text once)
+  and cuts the texts into the same chunks as the embedded run (``labeling.BATCH``); each chunk is
+  one Dask task, labelled by a labeler loaded once per worker process (:func:`label_chunk` keeps
+  it) and written to ``labels`` in order, so the labels are those of the embedded run, bit for
+  bit (the bundled encoder quantises per batch: the same chunks give the same numbers).
+* **every other stage** (reply trees, relations, authenticity, answers, lenses) runs embedded, in
+  one process, on DuckDB: the archive's tables are loaded into a temporary store beside the
+  archive, the stages run there, and the tables are written back as the archive (a temporary
+  folder swapped in when complete). They are not yet Dask shuffles and aggregations (issue 15
+  asks for that); their memory and time are the embedded path's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from askscope.archive.parquet import MANIFEST, load_tables, manifest_for, publish, read_manifest, write_tables
+from askscope.store.core import open_store, table_names
+
+#: Labelers loaded in this (worker) process, by name: loaded once, kept for every later task.
+_LOADED: dict[str, Any] = {}
+#: Chunks in flight per worker (the next ones are labelled while this process writes).
+AHEAD = 2
+DISTRIBUTED_STAGES = ("classify",)
+
+
+def label_chunk(spec: Any, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
+    """The Dask task: label one chunk with the labeler ``spec`` (a registered name, loaded once
+    per worker process, or a labeler object sent with the task)."""
+    from askscope.stages.labeling import get_labeler
+
+    if isinstance(spec, str):
+        if spec not in _LOADED:
+            _LOADED[spec] = get_labeler(spec)
+        labeler = _LOADED[spec]
+    else:
+        labeler = spec
+    return dict(labeler.label(texts, keys))
+
+
+def dask_label_map(client: Any, spec: Any, workers: int) -> Callable[[Any, list[Any]], Iterator[Any]]:
+    """A ``label_map`` for the classify stage: every chunk a task on the cluster, the results in
+    chunk order, at most ``AHEAD`` chunks per worker in flight."""
+
+    def label_map(labeler: Any, requests: list[Any]) -> Iterator[Any]:
+        window = max(1, AHEAD * workers)
+        futures = [client.submit(label_chunk, spec, t, k, pure=False, retries=1) for t, k in requests[:window]]
+        for i in range(len(requests)):
+            if i + window < len(requests):
+                texts, keys = requests[i + window]
+                futures.append(client.submit(label_chunk, spec, texts, keys, pure=False, retries=1))
+            yield futures[i].result()
+            futures[i] = None
+
+    return label_map
+
+
+@contextmanager
+def archive_as_store(folder: str | os.PathLike[str], *, write_back: bool) -> Iterator[str]:
+    """The archive loaded into a temporary DuckDB store (its path); with ``write_back``, the
+    store's tables replace the archive when the block ends without an error."""
+    target = Path(folder)
+    manifest = read_manifest(target)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.work-", dir=target.parent))
+    try:
+        path = str(work / "store.duckdb")
+        store = open_store(path)
+        try:
+            store.con.execute("BEGIN TRANSACTION")
+            load_tables(store.con, target, manifest)
+            store.con.execute("COMMIT")
+        finally:
+            store.close()
+        yield path
+        if write_back:
+            partial = work / "archive"
+            partial.mkdir()
+            with open_store(path, read_only=True) as done:
+                entries = write_tables(done.con, partial, sorted(table_names(done.con)))
+            extra = {k: v for k, v in manifest.items() if k in ("written_by",)}
+            (partial / MANIFEST).write_text(
+                msgspec.json.format(msgspec.json.encode(manifest_for(entries, **extra))).decode() + "\n",
+                encoding="utf-8",
+            )
+            old = work / "old"
+            os.replace(target, old)
+            publish(partial, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def analyze_archive(
+    folder: str | os.PathLike[str],
+    campaign: Any,
+    *,
+    dask: str,
+    only: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run the analysis on the archive ``folder``: classify on the Dask cluster ``dask``, the other
+    stages embedded on a temporary store (see the module docstring); the archive gets every
+    table the stages write."""
+    from askscope.analysis import analyze
+    from askscope.archive.cluster import dask_client, worker_count
+
+    settings = dict(settings or {})
+    with archive_as_store(folder, write_back=True) as path, dask_client(dask) as client:
+        spec = settings.get("labeler") or "bundled"
+        settings["label_map"] = dask_label_map(client, spec, max(1, worker_count(client)))
+        if progress is not None:
+            progress(
+                f"Dask {dask}: classify runs on {worker_count(client)} worker(s); reply_trees, relations, "
+                "authenticity, answers and lenses run embedded (DuckDB, one process) on the archive's tables"
+            )
+        return analyze(path, campaign, only=only, settings=settings, progress=progress)

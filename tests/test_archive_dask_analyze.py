@@ -1,0 +1,78 @@
+"""``askscope analyze ARCHIVE_DIR --campaign F --dask local:2`` against the embedded analysis of
+the same real inputs (recorded X API v2 search pages; the bundled classifiers): identical labels,
+lens results and metrics, and ``askscope report ARCHIVE_DIR --format json`` gives the embedded
+store's report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import run_cli, shared
+
+CAMPAIGN = """
+name = "Brexit and K-pop"
+hosts = ["itsLIVEofficial"]
+hashtags = ["brexit", "kpop", "lisa"]
+start = 2021-06-01T00:00:00Z
+end = 2021-09-30T00:00:00Z
+"""
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    folder = tmp_path_factory.mktemp("analyse")
+    inputs = [str(shared("fixtures", "x-v2", n)) for n in ("brexit.jsonl", "kpop.jsonl", "2sets.jsonl")]
+    campaign = folder / "campaign.toml"
+    campaign.write_text(CAMPAIGN)
+    store, archive = folder / "embedded.duckdb", folder / "archive"
+    for args in (
+        ("ingest", str(store), *inputs),
+        ("ingest", str(archive), *inputs, "--dask", "local:2"),
+        ("analyze", str(store), "--campaign", str(campaign)),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 0, proc.stderr
+    proc = run_cli("analyze", str(archive), "--campaign", str(campaign), "--dask", "local:2")
+    assert proc.returncode == 0, proc.stderr
+    return store, archive, proc.stderr
+
+
+def test_dask_analysis_gives_the_embedded_labels_and_lens_results(analysed: tuple[Path, Path, str]) -> None:
+    store, archive, stderr = analysed
+    # the command says what ran on the workers and what did not
+    assert "classify runs on 2 worker(s)" in stderr and "run embedded" in stderr
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
+    for table, n_min in (("labels", 111 * 8), ("lens_results", 1), ("metrics", 100), ("relations", 200)):
+        glob = str(archive / table / "*.parquet")
+        n = con.execute(f"SELECT count(*) FROM e.{table}").fetchall()[0][0]
+        assert n >= n_min
+        assert con.execute("SELECT count(*) FROM read_parquet(?)", [glob]).fetchall()[0][0] == n
+        for x, y in ((f"e.{table}", f"read_parquet('{glob}')"), (f"read_parquet('{glob}')", f"e.{table}")):
+            assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0, table
+    # a labelled, non-trivial result (the lens document, not only its presence)
+    document = json.loads(con.execute("SELECT results FROM e.lens_results").fetchall()[0][0])
+    assert document["backfire"]["volume"]["audience_posts"] > 0
+
+
+def test_report_reads_an_archive(analysed: tuple[Path, Path, str]) -> None:
+    store, archive, _ = analysed
+    from_archive = run_cli("report", str(archive), "--format", "json", "-o", "-")
+    from_store = run_cli("report", str(store), "--format", "json", "-o", "-")
+    assert from_archive.returncode == 0, from_archive.stderr
+    assert json.loads(from_archive.stdout) == json.loads(from_store.stdout)
+    # reading left nothing beside the archive
+    assert sorted(p.name for p in archive.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_archive_folder_without_dask_is_a_clear_error(analysed: tuple[Path, Path, str], tmp_path: Path) -> None:
+    _, archive, _ = analysed
+    campaign = tmp_path / "c.toml"
+    campaign.write_text(CAMPAIGN)
+    proc = run_cli("analyze", str(archive), "--campaign", str(campaign))
+    assert proc.returncode == 1 and "an archive is analysed on a Dask cluster" in proc.stderr
+    proc = run_cli("report", str(tmp_path), "--format", "json", "-o", "-")
+    assert proc.returncode == 1 and "not an askscope archive" in proc.stderr and "Traceback" not in proc.stderr
