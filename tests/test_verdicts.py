@@ -355,3 +355,11 @@ def test_framing_and_authenticity_sentences():
         "[lenses.authenticity.coordinated_share.any]. Coordination is not "
         "inauthenticity: open mobilisation is coordinated too."
     )
+
+
+@pytest.mark.parametrize("n, noun", [(1, "question"), (2, "questions"), (30, "questions")])
+def test_engagement_counts_hostile_questions_in_the_right_number(n, noun):
+    # "Of 1 critical or mocking question", "Of 2 ... questions": the plural from 2 on
+    doc = copy.deepcopy(DOC)
+    doc["lenses"]["engagement"]["hostile_answer_rate"] = _share(1, n, 0.0, 1.0)
+    assert f" Of {n} critical or mocking {noun} it answered " in engagement(doc)
