@@ -297,6 +297,14 @@ def test_abuse_is_set_aside_behind_the_toggle_and_the_payloads_are_escaped(tmp_p
             assert "1 abusive item set aside" in page and 'data-item="x:2007"' not in page
             aside = client.get("/live?abuse=true").text
             assert 'data-item="x:2007"' in aside and "set aside: abuse" in aside
+            # the coordinated group's alert, with its posts, in the JSON and on the page
+            alerts = client.get("/api/live/alerts").json()["alerts"]
+            assert alerts == plain(console.alerts())
+            group = [a for a in alerts if a["kind"] == "coordinated_group"]
+            assert len(group) == 1 and sorted(p["id"] for p in group[0]["posts"]) == ["2500", "2501", "2502"]
+            assert group[0]["href"].startswith("/posts?")
+            assert f'data-alert="{group[0]["id"]}"' in page and str(escape(group[0]["message"])) in page
+            assert f'<a class="alert-posts" href="{escape(group[0]["href"])}">its 3 posts</a>' in page
             # the payloads are escaped in the page (text and author), never markup
             for payload in (XSS[1], XSS[2], XSS[4]):
                 assert payload not in page and str(escape(payload)) in page
@@ -310,7 +318,8 @@ def test_abuse_is_set_aside_behind_the_toggle_and_the_payloads_are_escaped(tmp_p
 def xss_replay(folder: Path) -> tuple[Path, dict[str, Any]]:
     """A recorded campaign (an X API v2 page) whose questions carry the payloads of
     :data:`web_server.XSS` in their text and their author's handle and name, and an abusive one
-    (set aside); the host answers the first question (an item the console closes by itself).
+    (set aside), and three accounts posting the same text (an alert of a coordinated group); the
+    host answers the first question (an item the console closes by itself).
     One post a minute from 10:00."""
     host = {"id": "900", "username": "HostHandle", "name": "The Host", "created_at": "2015-01-01T00:00:00.000Z"}
     tweets: list[dict[str, Any]] = [
@@ -365,6 +374,22 @@ def xss_replay(folder: Path) -> tuple[Path, dict[str, Any]]:
             "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
         }
     )
+    # three accounts post the same text within three minutes: a coordinated group (an alert)
+    for j in range(3):
+        users.append({"id": f"11{j}", "username": f"same{j}", "name": "Same", "created_at": "2015-01-01T00:00:00.000Z"})
+        tweets.append(
+            {
+                "id": f"250{j}",
+                "text": f"@HostHandle These fares are a scam <b onmouseover=window.__xss=7>resign</b> now #AskXSS {'!' * j}",
+                "author_id": f"11{j}",
+                "created_at": f"2021-05-18T10:1{j}:00.000Z",
+                "conversation_id": "1000",
+                "in_reply_to_user_id": "900",
+                "referenced_tweets": [{"type": "replied_to", "id": "1000"}],
+                "entities": {"hashtags": [{"tag": "AskXSS"}], "mentions": [{"username": "HostHandle", "id": "900"}]},
+                "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
+            }
+        )
     tweets.append(
         {
             "id": "3000",
@@ -462,6 +487,13 @@ def test_two_members_see_the_replay_and_each_others_actions_live_and_nothing_run
                     assert page.evaluate("window.__xss") is None
                     made = "#live img, #live iframe, #live svg, #live script, #live style"
                     assert page.eval_on_selector_all(made, "e => e.length") == 0
+                # the alert of the coordinated group, linking to its posts, in both pages
+                (group,) = [alert for alert in console.alerts() if alert["kind"] == "coordinated_group"]
+                for page in (a, b):
+                    link = page.wait_for_selector(
+                        f"#alerts li.alert.kind-coordinated_group[data-alert='{group['id']}'] a"
+                    )
+                    assert link.get_attribute("href") == group["href"] and link.inner_text() == "its 3 posts"
                 # abuse is set aside, behind the toggle, never dropped
                 abusive = [i["item"] for i in console.queue(show_abuse=True) if i["abuse"]]
                 assert abusive == ["x:2007"] or len(abusive) == 1, abusive
