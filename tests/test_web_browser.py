@@ -67,6 +67,12 @@ def test_every_number_on_the_overview_leads_to_as_many_posts(campaign_db) -> Non
             "a.count-link, svg.bars a, figure.hbars a", "links => links.map(a => a.getAttribute('data-count'))"
         )
         assert len(numbers) >= 20
+        # the charts' bars: the tooltip (the SVG <title> shown on hover) says the number clicked
+        tips = page.eval_on_selector_all(
+            "figure.hbars a",
+            "links => links.map(a => [a.getAttribute('data-count'), a.querySelector('title').textContent])",
+        )
+        assert len(tips) >= 8 and all(f": {count} " in tip for count, tip in tips), tips
         for i, number in enumerate(numbers):
             page.goto(base + "/")
             link = page.locator("a.count-link, svg.bars a, figure.hbars a").nth(i)

@@ -47,10 +47,13 @@ def create_app(
     token: str | None = None,
     snapshot_dir: str | os.PathLike[str] | None = None,
     live: LiveConsole | None = None,
+    index_on_start: bool = True,
 ) -> FastAPI:
     """The app serving ``stores`` (paths of askscope stores). ``token``: required on every request
     when given. ``snapshot_dir``: where the stores' snapshots are kept (a temporary folder each by
-    default). ``live``: the console of an ``askscope live`` session (its ``/live`` page)."""
+    default). ``live``: the console of an ``askscope live`` session (its ``/live`` page).
+    ``index_on_start``: build each store's explorer table in the background as the app starts
+    (pages answer through the direct queries meanwhile)."""
     if not stores:
         raise ValueError("create_app needs at least one store")
     names = store_names(stores)
@@ -61,6 +64,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if index_on_start:
+            for h in handles.values():
+                h.start_indexing()  # the explorer tables, built while the first pages are served
         yield
         for h in handles.values():
             h.close()

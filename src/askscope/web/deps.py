@@ -12,8 +12,10 @@ requests are served from the last snapshot and the pages say so (:attr:`StoreHan
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +60,10 @@ class StoreHandle:
         self.cache: dict[Any, Any] = {}
         self._explore_lock = threading.Lock()
         self._explore: tuple[str, duckdb.DuckDBPyConnection] | None = None
+        # the explorer table built in the background (start_indexing): since when, by which thread
+        self._build_guard = threading.Lock()
+        self._build_started: float | None = None
+        self._build_thread: threading.Thread | None = None
 
     @property
     def state(self) -> SnapshotState | None:
@@ -102,19 +108,28 @@ class StoreHandle:
                     if retired is not None:
                         retired.close()
 
-    def explore(self, r: Reading) -> duckdb.DuckDBPyConnection | None:
+    def explore(self, r: Reading, *, wait: bool = True) -> duckdb.DuckDBPyConnection | None:
         """A cursor on the snapshot's explorer table (:func:`askscope.web.postquery.explore_sql`:
         one row per post with the filters' columns, joined once per snapshot and kept in memory,
         so that a filter over a million posts reads one table) and its reply edges (``edges``:
         platform, post_id, parent_id, indexed), or None before an analysis.
 
-        It lives in its own in-memory DuckDB database, confined like the store's connection."""
+        It lives in its own in-memory DuckDB database, confined like the store's connection.
+        With ``wait=False`` it is never built here: None until the table of this snapshot is
+        ready, a build in the background started meanwhile (:meth:`start_indexing`), so that a
+        page answers through the direct queries instead of waiting for it."""
         from askscope.store.core import lock_down
         from askscope.web import textindex
         from askscope.web.postquery import explore_sql
 
         sql = explore_sql(r.tables)
         if sql is None:
+            return None
+        if not wait:
+            current = self._explore
+            if current is not None and current[0] == r.version:
+                return current[1].cursor()
+            self.start_indexing()
             return None
         with self._explore_lock:
             if self._explore is None or self._explore[0] != r.version:
@@ -142,7 +157,39 @@ class StoreHandle:
                     old[1].close()
             return self._explore[1].cursor()
 
+    def start_indexing(self) -> None:
+        """Build the explorer table of the freshest snapshot (and its text index) in a background
+        thread, unless one is being built: ``askscope serve`` starts it with the app, so that the
+        first posts page of a large store need not wait for it (8 s at 1M posts)."""
+        with self._build_guard:
+            if self._build_thread is not None and self._build_thread.is_alive():
+                return
+            self._build_started = time.monotonic()
+            self._build_thread = threading.Thread(target=self._build, name=f"askscope-index-{self.name}", daemon=True)
+            self._build_thread.start()
+
+    def _build(self) -> None:
+        try:
+            with self.reading() as r:
+                cursor = self.explore(r)
+                if cursor is not None:
+                    cursor.close()
+        except Exception as exc:  # a page then reads the store directly; say why in the log
+            logging.getLogger("askscope.web").warning("indexing %s failed: %s", self.name, exc)
+        finally:
+            with self._build_guard:
+                self._build_started = None
+
+    @property
+    def indexing(self) -> float | None:
+        """Seconds the background build of the explorer table has been running, None when none is."""
+        started = self._build_started
+        return None if started is None else time.monotonic() - started
+
     def close(self) -> None:
+        thread = self._build_thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=120)  # a build in flight holds the snapshot: let it end first
         if self._explore is not None:
             self._explore[1].close()
             self._explore = None

@@ -38,6 +38,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "db": db,
         "busy": state is not None and state.busy,
         "taken_at": state.taken_at if state is not None else None,
+        "indexing": handle.indexing if handle is not None else None,
         "csrf": csrf_token(request),
     }
     return TEMPLATES.TemplateResponse(request, template, {**common, **context}, status_code=status_code)

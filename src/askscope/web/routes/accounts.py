@@ -190,7 +190,7 @@ def _account(request: Request, r: Reading, platform: str, account_id: str) -> di
         if key not in target.cache:
             target.cache[key] = partners_index(r.con)
         partners_of = target.cache[key]
-    explore = target.explore(r)
+    explore = target.explore(r, wait=False)
     try:
         return account(r, platform, account_id, explore, partners_of)
     finally:

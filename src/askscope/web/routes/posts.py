@@ -36,7 +36,7 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
             raise postquery.FilterError(f"limit={limit}: give 1 to {postquery.MAX_PAGE} posts per page")
         with reading(request, db) as r:
             cache = handle(request, r.name).cache
-            explore = handle(request, r.name).explore(r) if postquery.explorable(f) else None
+            explore = handle(request, r.name).explore(r, wait=False) if postquery.explorable(f) else None
             try:
                 # counts are kept for the snapshot (at most COUNTS_KEPT): the next pages count nothing
                 counts = cache.setdefault(("counts", r.version), {})
@@ -54,7 +54,10 @@ def _listing(request: Request, db: str | None, sort: str, limit: int, after: str
                     explore.close()
             name = r.name
             if ("choices", r.version) not in cache:  # the filters' choices: fixed for a snapshot
-                cache[("choices", r.version)] = (_languages(r, handle(request, r.name).explore(r)), _relations(r))
+                cache[("choices", r.version)] = (
+                    _languages(r, handle(request, r.name).explore(r, wait=False)),
+                    _relations(r),
+                )
             languages, relations = cache[("choices", r.version)]
     except postquery.FilterError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
@@ -285,7 +288,7 @@ ORDER BY 1, 2
 
 
 def _detail(request: Request, r: Reading, platform: str, post_id: str) -> dict[str, Any]:
-    explore = handle(request, r.name).explore(r)
+    explore = handle(request, r.name).explore(r, wait=False)
     try:
         return post_detail(r, platform, post_id, explore)
     finally:
