@@ -10,6 +10,8 @@ import click
 from askscope.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover - types only
+    from types import FrameType
+
     from askscope.campaign import Campaign
     from askscope.collect.plan import Plan
     from askscope.live.console import LiveConsole
@@ -158,8 +160,16 @@ def _serve(
         import webbrowser
 
         threading.Timer(0.8, webbrowser.open, args=(url,)).start()
+    from askscope.web.routes.live import stop_streams
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            stop_streams(app)  # the open pages' event streams end at once, so the server stops
+            stop.set()
+            super().handle_exit(sig, frame)
+
     try:
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
+        Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
     finally:
         stop.set()
         thread.join(timeout=30)

@@ -161,11 +161,26 @@ class LiveConsole:
         except BaseException:
             store.close()
             raise
+        from askscope.store.snapshot import register_writer
+
+        register_writer(store.path, console.holding_still)
         return console
 
     def close(self) -> None:
+        from askscope.store.snapshot import register_writer
+
         with self._lock:
+            register_writer(self.store.path, None)
             self.store.close()
+
+    @contextmanager
+    def holding_still(self) -> Iterator[None]:
+        """No write while the caller copies the store file (the web app's snapshots in this
+        process: DuckDB refuses them a read-only connection of their own). Checkpointed first,
+        so the copy is the file alone."""
+        with self._lock:
+            self.store.con.execute("CHECKPOINT")
+            yield
 
     @contextmanager
     def locked(self) -> Iterator[None]:

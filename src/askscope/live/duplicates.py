@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 
 SHINGLE = 4
-THRESHOLD = 0.5
+THRESHOLD = 0.35
 MIN_CHARS = 12
 #: shingles shared by more than this many indexed texts are not used to find candidates (too common)
 MAX_POSTING = 2000
@@ -98,6 +98,8 @@ class DuplicateIndex:
             if shared < self.threshold * len(found):
                 continue
             score = max(jaccard(found, other) for other in self.sets[key])
-            if score >= self.threshold and (score > best_score or (score == best_score and (best is None or key < best))):
+            if score >= self.threshold and (
+                score > best_score or (score == best_score and (best is None or key < best))
+            ):
                 best, best_score = key, score
         return best, best_score

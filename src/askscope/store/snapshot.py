@@ -22,8 +22,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,23 @@ class SnapshotState:
     busy: bool
     #: The snapshot's file (inside the reader's folder).
     path: str
+
+
+#: Stores this process writes and reads at once (``askscope live``: its console holds the
+#: read-write connection, its web app reads snapshots): absolute path -> a context manager that
+#: keeps the writer still while a snapshot is copied. DuckDB refuses a read-only connection in a
+#: process holding a read-write one on the same file, so such a store is copied under its
+#: writer's guard instead (:func:`register_writer`).
+_WRITERS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
+
+
+def register_writer(path: str | os.PathLike[str], guard: Callable[[], AbstractContextManager[object]] | None) -> None:
+    """Snapshots of ``path`` in this process are taken under ``guard()`` (None: forget it)."""
+    key = os.path.abspath(os.fspath(path))
+    if guard is None:
+        _WRITERS.pop(key, None)
+    else:
+        _WRITERS[key] = guard
 
 
 def _fingerprint(path: str) -> tuple[int, int, int, int]:
@@ -97,26 +114,32 @@ class Snapshots:
             if self._current is not None and fingerprint == self._source:
                 self._busy = False
                 return False
+            guard = _WRITERS.get(os.path.abspath(self.path))
+            con: duckdb.DuckDBPyConnection | None = None
+            if guard is None:
+                try:
+                    con = duckdb.connect(self.path, read_only=True)
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise StoreError(f"cannot read {self.path}: {str(exc).splitlines()[0]}", None) from exc
+                    self._busy = True
+                    return False
             try:
-                con = duckdb.connect(self.path, read_only=True)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise StoreError(f"cannot read {self.path}: {str(exc).splitlines()[0]}", None) from exc
-                self._busy = True
-                return False
-            try:
-                # the read-only connection keeps writers out while the file is copied
-                fingerprint = _fingerprint(self.path)
-                self._serial += 1
-                target = self.folder / f"snapshot-{self._serial}.duckdb"
-                partial = target.with_suffix(".partial")
-                shutil.copyfile(self.path, partial)
-                if os.path.exists(self.path + ".wal"):
-                    shutil.copyfile(self.path + ".wal", str(partial) + ".wal")
-                    os.replace(str(partial) + ".wal", str(target) + ".wal")
-                os.replace(partial, target)
+                with guard() if guard is not None else nullcontext():
+                    # the read-only connection (or this process's writer's guard) keeps writers out while
+                    # the file is copied
+                    fingerprint = _fingerprint(self.path)
+                    self._serial += 1
+                    target = self.folder / f"snapshot-{self._serial}.duckdb"
+                    partial = target.with_suffix(".partial")
+                    shutil.copyfile(self.path, partial)
+                    if os.path.exists(self.path + ".wal"):
+                        shutil.copyfile(self.path + ".wal", str(partial) + ".wal")
+                        os.replace(str(partial) + ".wal", str(target) + ".wal")
+                    os.replace(partial, target)
             finally:
-                con.close()
+                if con is not None:
+                    con.close()
             previous = self._current
             self._current, self._source, self._taken_at, self._busy = target, fingerprint, now_utc(), False
             if previous is not None:
