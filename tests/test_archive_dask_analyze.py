@@ -76,3 +76,21 @@ def test_an_archive_folder_without_dask_is_a_clear_error(analysed: tuple[Path, P
     assert proc.returncode == 1 and "an archive is analysed on a Dask cluster" in proc.stderr
     proc = run_cli("report", str(tmp_path), "--format", "json", "-o", "-")
     assert proc.returncode == 1 and "not an askscope archive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_worker_process_loads_a_named_labeler_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from askscope.archive import dask_analyze
+    from askscope.stages import labeling
+
+    real, loads = labeling.get_labeler, []
+
+    def counting(spec: object) -> object:
+        loads.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(labeling, "get_labeler", counting)
+    monkeypatch.setattr(dask_analyze, "_LOADED", {})
+    first = dask_analyze.label_chunk("bundled", ["what happens if he sneezes?"], [("x", "1")])
+    second = dask_analyze.label_chunk("bundled", ["thank you for answering"], [("x", "2")])
+    assert loads == ["bundled"]  # the second task reused the worker's labeler
+    assert len(first["question"][0]) == len(second["discourse"][0]) == 1 and set(first) == set(second)

@@ -51,21 +51,27 @@ def label_chunk(spec: Any, texts: list[str], keys: list[tuple[str, str]]) -> dic
     return dict(labeler.label(texts, keys))
 
 
-def dask_label_map(client: Any, spec: Any, workers: int) -> Callable[[Any, list[Any]], Iterator[Any]]:
+class DaskLabelMap:
     """A ``label_map`` for the classify stage: every chunk a task on the cluster, the results in
-    chunk order, at most ``AHEAD`` chunks per worker in flight."""
+    chunk order, at most ``AHEAD`` chunks per worker in flight. (Its text form is what
+    ``stage_runs.settings`` records.)"""
 
-    def label_map(labeler: Any, requests: list[Any]) -> Iterator[Any]:
-        window = max(1, AHEAD * workers)
-        futures = [client.submit(label_chunk, spec, t, k, pure=False, retries=1) for t, k in requests[:window]]
+    def __init__(self, client: Any, spec: Any, workers: int, address: str) -> None:
+        self.client, self.spec, self.workers, self.address = client, spec, workers, address
+
+    def __repr__(self) -> str:
+        return f"dask {self.address} ({self.workers} workers)"
+
+    def __call__(self, labeler: Any, requests: list[Any]) -> Iterator[Any]:
+        window = max(1, AHEAD * self.workers)
+        submit = self.client.submit
+        futures = [submit(label_chunk, self.spec, t, k, pure=False, retries=1) for t, k in requests[:window]]
         for i in range(len(requests)):
             if i + window < len(requests):
                 texts, keys = requests[i + window]
-                futures.append(client.submit(label_chunk, spec, texts, keys, pure=False, retries=1))
+                futures.append(submit(label_chunk, self.spec, texts, keys, pure=False, retries=1))
             yield futures[i].result()
             futures[i] = None
-
-    return label_map
 
 
 @contextmanager
@@ -120,7 +126,7 @@ def analyze_archive(
     settings = dict(settings or {})
     with archive_as_store(folder, write_back=True) as path, dask_client(dask) as client:
         spec = settings.get("labeler") or "bundled"
-        settings["label_map"] = dask_label_map(client, spec, max(1, worker_count(client)))
+        settings["label_map"] = DaskLabelMap(client, spec, max(1, worker_count(client)), dask)
         if progress is not None:
             progress(
                 f"Dask {dask}: classify runs on {worker_count(client)} worker(s); reply_trees, relations, "
