@@ -162,6 +162,10 @@ def test_the_api_gives_lenses_as_stored(client, campaign_db) -> None:
     assert set(data["verdicts"]) == {"backfire", "engagement", "framing", "authenticity"}
     hostile = next(s for s in data["numbers"]["backfire"]["shares"] if s["label"] == "hostile share")
     assert (hostile["k"], hostile["n"]) == (4, 11)
+    # the report's lists as on the overview: the unanswered question 2003, of 1
+    unanswered = next(x for x in data["lists"] if x["key"] == "unanswered_questions")
+    assert [p["id"] for p in unanswered["posts"]] == ["2003"] and unanswered["count"] == 1
+    assert {c["id"] for c in data["charts"]} >= {"chart-categories", "chart-latency"}
     schema = client.get("/api/openapi.json").json()
     assert {"/api/lenses", "/api/posts", "/api/posts/{platform}/{post_id}"} <= set(schema["paths"])
     docs = client.get("/api/docs", headers=HTML).text

@@ -394,17 +394,24 @@ def api_lenses(
     request: Request, db: str | None = Query(None, description="store name (the first store when omitted)")
 ) -> dict[str, Any]:
     """The stored lens results (as ``askscope.lens_results``), the verdicts, and for every count
-    and share the ``/posts`` link that lists the posts it counts."""
+    and share the ``/posts`` link that lists the posts it counts; the report's post lists, most
+    active accounts, coordinated groups and the overview's bar charts with their links."""
     from askscope.reports.document import stored_results
 
     with reading(request, db) as r:
         doc = document(request, r)
         stored = stored_results(Store(r.path, r.con, read_only=True))
         name = r.name
+        drill = drilldown_data(request, r, doc["lenses"])
     return {
         "db": name,
         "campaign": doc.get("campaign"),
         "verdicts": doc.get("verdicts"),
         "numbers": lens_numbers(name, doc["lenses"]),
+        # the report's lists and tables, and the charts' bars, each count with its /posts link
+        "lists": drill["post_lists"],
+        "groups": drill["groups"],
+        "top_accounts": drill["top_accounts"],
+        "charts": drill["bar_charts"],
         "lenses": stored,
     }
