@@ -121,7 +121,9 @@
       add(head, asked);
     }
     add(head, el("span", "reach", "reach " + number(item.reach)));
-    add(head, el("span", "waiting", "waiting " + duration(item.waiting_s)));
+    var waiting = el("span", "waiting", (item.status === "open" ? "waiting " : "waited ") + duration(item.waiting_s));
+    waiting.title = item.status === "open" ? "waiting time" : "waiting time until it was closed";
+    add(head, waiting);
     var priority = el("span", "priority", "priority " + g3(item.priority));
     priority.title = termsText(item);
     add(head, priority);
@@ -449,5 +451,9 @@
     }
     connection.textContent = " · updates: connecting…";
     connect();
+    // waiting times and priorities move with the clock: draw again now and then on a quiet session
+    window.setInterval(function () {
+      if (!document.hidden && seen !== null) refresh();
+    }, 30000);
   });
 })();
