@@ -366,3 +366,45 @@ def test_time_to_backlash_drops_old_posts_one_by_one():
     )
     result = _time_to_backlash(inp, pa.table({"created_at": times}), categories)
     assert result["at"] == "2021-05-18T11:01:00Z" and result["minutes_after_start"] == 0.0
+
+
+# --- what every lens reads (lenses/common.py) -------------------------------------------------------
+
+
+def test_load_input_reads_the_validation_rows_and_whether_posts_are_labelled(tmp_path):
+    path = tmp_path / "history.duckdb"
+    shutil.copyfile(analysed_store("history"), path)
+    with askscope.open_store(str(path)) as store:
+        inp = load_input(store, SEED)
+        # the rated labeler's question rows (lens_campaign.QuestionRatedLabeler.validation): 10
+        # non-questions of which 1 labelled a question, 10 questions of which 9
+        validation = inp.validations["question"]
+        assert validation.labels == ("not-question", "question") and validation.data == "test rows"
+        assert validation.gold.tolist() == [0] * 10 + [1] * 10
+        assert validation.predicted.tolist() == [0] * 9 + [1] + [0] + [1] * 9
+        assert set(inp.validations) == {"question"}  # the other tasks have none
+        assert inp.labeled is True
+        store.con.execute("DELETE FROM labels")
+        assert load_input(store, SEED).labeled is False
+
+
+def test_normalise_rates_shapes():
+    from askscope.lenses.common import normalise_rates
+
+    confusion_only = {"confusion": {"labels": ["a", "b"], "matrix": [[3, 1], [0, 4]]}}
+    assert normalise_rates(confusion_only) == confusion_only
+    with_classes = {"classes": {"a": {"tpr": 0.5, "fpr": 0.1}}}
+    assert normalise_rates(with_classes) == with_classes
+    # the flat shape: the labels' rates kept, anything else dropped
+    assert normalise_rates({"a": {"tpr": 0.5, "fpr": 0.1}, "b": {"support": 3}, "note": "x"}) == {
+        "classes": {"a": {"tpr": 0.5, "fpr": 0.1}}
+    }
+
+
+def test_ngram_embeddings_are_unit_float32_rows():
+    from askscope.classify.frames import NgramEmbedder
+
+    vectors = NgramEmbedder().embed(["freedom for all", ""])
+    assert vectors.dtype == np.float32
+    # a text's row has unit length; the empty text's padded form " " has no 3-gram: a zero row
+    assert np.isclose(np.linalg.norm(vectors[0]), 1.0) and not vectors[1].any()
