@@ -95,15 +95,15 @@ from askscope.ingestion.engine import ingest
 target, mode, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 started = time.perf_counter()
 if mode == "embedded":
-    result, reports = ingest(target, files), []
+    result, reports, phases = ingest(target, files), [], {}
 else:
-    result, reports = ingest_archive(target, files, dask=mode)
+    result, reports, phases = ingest_archive(target, files, dask=mode)
 seconds = time.perf_counter() - started
 print(json.dumps({"mode": mode, "seconds": seconds, "read": result.totals.read, "rejected": result.totals.rejected,
     "reconciles": result.reconciles, "records_per_s": result.totals.read / seconds,
     "worker_peak_rss_mib": max([r["peak_rss_mib"] for r in reports], default=None),
     "workers_used": len({r["pid"] for r in reports}),
-    "parse_s": sum(r["seconds"] for r in reports),
+    "parse_s": sum(r["seconds"] for r in reports), "phases": phases,
     "main_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

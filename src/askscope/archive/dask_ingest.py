@@ -245,11 +245,12 @@ def ingest_archive(
     date_order: str | None = None,
     date_format: str | None = None,
     progress: Any = None,
-) -> tuple[IngestResult, list[dict[str, Any]]]:
+) -> tuple[IngestResult, list[dict[str, Any]], dict[str, float]]:
     """Ingest ``paths`` into the archive ``folder`` on the Dask cluster ``dask``.
 
-    Returns the embedded ingest's result object (per input counts) and each parse task's
-    report (worker pid, seconds, peak RSS)."""
+    Returns the embedded ingest's result object (per input counts), each parse task's report
+    (worker pid, seconds, peak RSS, the merge's wait for it and its merge time) and the run's
+    phases (seconds: loading the archive, starting the cluster, merging, writing the archive)."""
     from askscope.archive.cluster import dask_client
 
     target = check_archive_target(folder)
@@ -274,6 +275,7 @@ def ingest_archive(
     merge_path = target.parent / f".{target.name}.merge-{pid}.duckdb"
     partial = target.parent / f".{target.name}.partial-{pid}"
     reports: list[dict[str, Any]] = []
+    phases: dict[str, float] = {}
     try:
         for stale in (merge_path, Path(str(merge_path) + ".wal")):
             stale.unlink(missing_ok=True)
@@ -286,15 +288,21 @@ def ingest_archive(
                 db.con.execute("BEGIN TRANSACTION")
                 load_tables(db.con, target, manifest)
                 db.con.execute("COMMIT")
+            phases["load_archive_s"] = time.perf_counter() - started
             with dask_client(dask) as client:
+                phases["cluster_start_s"] = time.perf_counter() - started - phases["load_archive_s"]
                 futures = [
                     client.submit(parse_input, i, plan, options, observed, str(parts), pure=False, retries=1)
                     for i, plan in enumerate(plans)
                 ]
                 for plan, future in zip(plans, futures):
+                    waited = time.perf_counter()
                     parsed = future.result()
-                    reports.append(parsed)
+                    merging = time.perf_counter()
+                    parsed["waited_s"] = merging - waited
                     result.files.append(_merge_input(db, plan, parsed, options, observed))
+                    parsed["merge_s"] = time.perf_counter() - merging
+                    reports.append(parsed)
                     if progress is not None:
                         progress(plan.source.name, plan.source.size or 0, plan.source.size)
             for item in unknown:
@@ -307,6 +315,7 @@ def ingest_archive(
                     [[f.ingest_id for f in result.files]],
                 ).fetchall()
             ]
+            publishing = time.perf_counter()
             partial.mkdir()
             entries = write_tables(db.con, partial, sorted(table_names(db.con)))
         finally:
@@ -323,10 +332,13 @@ def ingest_archive(
             os.replace(target, old)
         publish(partial, target)
         shutil.rmtree(old, ignore_errors=True)
+        phases["write_archive_s"] = time.perf_counter() - publishing
     finally:
         shutil.rmtree(parts, ignore_errors=True)
         shutil.rmtree(partial, ignore_errors=True)
         for stale in (merge_path, Path(str(merge_path) + ".wal")):
             stale.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
-    return result, reports
+    phases["merge_s"] = sum(r["merge_s"] for r in reports)
+    phases["waited_for_workers_s"] = sum(r["waited_s"] for r in reports)
+    return result, reports, phases

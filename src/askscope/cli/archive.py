@@ -85,7 +85,7 @@ def archive_ingest(
     from askscope.archive.dask_ingest import ingest_archive
 
     parse_address(dask)
-    result, reports = ingest_archive(
+    result, reports, _ = ingest_archive(
         folder,
         paths,
         dask=dask,
