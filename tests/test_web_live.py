@@ -130,8 +130,19 @@ def test_the_json_endpoints_give_the_consoles_queue_pulse_alerts_and_items(demo,
             "show_abuse": False,
             "assignee": None,
             "abuse_hidden": len(console.queue(show_abuse=True)) - len(console.queue()),
+            "total": len(console.queue()),
+            "limit": None,
             "items": plain(console.queue()),
         }
+        # the highest ranked items only, with the total
+        top = client.get("/api/live/queue?status=all&limit=2").json()
+        assert top["items"] == plain(console.queue(status="all")[:2])
+        ranked = console.queue(status="all")
+        assert top["total"] == len(ranked) and top["limit"] == 2
+        assert client.get("/api/live/queue?limit=0").status_code == 422
+        one = client.get("/live?status=all&limit=1").text
+        assert f"the 1 highest ranked of {len(ranked)} items" in one
+        assert one.count('<li class="item') == 1 and f'data-item="{ranked[0]["item"]}"' in one
         for params, kwargs in (
             ("abuse=true", {"show_abuse": True}),
             ("status=all", {"status": "all"}),

@@ -62,6 +62,12 @@ MEMBER_MAX = 80
 StatusParam = Annotated[str, Query(description="open (default), all, answered or skipped")]
 AbuseParam = Annotated[bool, Query(description="include the items set aside as abuse")]
 AssigneeParam = Annotated[str | None, Query(description="only the items assigned to this member")]
+LimitParam = Annotated[
+    int | None, Query(ge=1, le=100_000, description="at most this many items, the highest ranked (all by default)")
+]
+#: How many items the page shows (``/live?limit=N`` for more): the page is drawn again at every
+#: change, and a long session's queue holds thousands of items.
+PAGE_ITEMS = 200
 
 
 def console(request: Request) -> LiveConsole:
@@ -117,10 +123,15 @@ def _num(value: Any) -> str:
 
 
 def queue_view(
-    live: LiveConsole, status: str = "open", show_abuse: bool = False, assignee: str | None = None
+    live: LiveConsole,
+    status: str = "open",
+    show_abuse: bool = False,
+    assignee: str | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """The queue as ``/api/live/queue`` gives it: the console's version read first (the items are
-    at least that new), the items ranked, and how many abuse items the toggle hides."""
+    at least that new), the ``limit`` highest ranked items, their ``total`` and how many abuse
+    items the toggle hides."""
     if status not in STATUSES:
         raise HTTPException(status_code=400, detail=f"status={status!r}: give one of {', '.join(STATUSES)}")
     version = live.version
@@ -132,7 +143,9 @@ def queue_view(
         "show_abuse": show_abuse,
         "assignee": assignee or None,
         "abuse_hidden": len(every) - len(shown),
-        "items": shown,
+        "total": len(shown),
+        "limit": limit,
+        "items": shown if limit is None else shown[:limit],
     }
 
 
@@ -162,12 +175,16 @@ def _common() -> dict[str, Any]:
 
 @router.get("/live", include_in_schema=False)
 def live_page(
-    request: Request, status: StatusParam = "open", abuse: AbuseParam = False, assignee: AssigneeParam = None
+    request: Request,
+    status: StatusParam = "open",
+    abuse: AbuseParam = False,
+    assignee: AssigneeParam = None,
+    limit: LimitParam = PAGE_ITEMS,
 ) -> Response:
     live = console(request)
     context = {
         **_common(),
-        "queue": queue_view(live, status, abuse, assignee),
+        "queue": queue_view(live, status, abuse, assignee, limit),
         "pulse": pulse_view(live),
         "alerts": alerts_view(live)["alerts"],
         "events_retry_ms": RETRY_MS,
@@ -186,9 +203,13 @@ def live_item_page(request: Request, item_id: str) -> Response:
 
 @router.get("/api/live/queue", summary="The live queue: items ranked by priority (pinned first)")
 def api_queue(
-    request: Request, status: StatusParam = "open", abuse: AbuseParam = False, assignee: AssigneeParam = None
+    request: Request,
+    status: StatusParam = "open",
+    abuse: AbuseParam = False,
+    assignee: AssigneeParam = None,
+    limit: LimitParam = None,
 ) -> dict[str, Any]:
-    return queue_view(console(request), status, abuse, assignee)
+    return queue_view(console(request), status, abuse, assignee, limit)
 
 
 @router.get("/api/live/pulse", summary="The live pulse: answer rate, hostile share, median time to answer, waiting")

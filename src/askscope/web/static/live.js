@@ -7,6 +7,7 @@
 "use strict";
 (function () {
   var MEMBER_KEY = "askscope.live.member";
+  var MIN_REFRESH_MS = 300;
   var HOSTILE = ["question_critical", "mockery", "abuse"];
 
   // -- small DOM helpers --------------------------------------------------------------------
@@ -202,7 +203,8 @@
     var view = {
       status: root.getAttribute("data-status") || "open",
       abuse: root.getAttribute("data-abuse") === "true",
-      assignee: root.getAttribute("data-assignee") || ""
+      assignee: root.getAttribute("data-assignee") || "",
+      limit: root.getAttribute("data-limit") || ""
     };
     var rendered = null; // the version drawn
     var expanded = {}; // item id -> its detail (null while loading)
@@ -231,6 +233,7 @@
       if (view.status !== "open") q.set("status", view.status);
       if (view.abuse) q.set("abuse", "true");
       if (view.assignee) q.set("assignee", view.assignee);
+      if (view.limit) q.set("limit", view.limit);
       return q.toString();
     }
 
@@ -263,7 +266,10 @@
       }
       var empty = document.getElementById("queue-empty");
       if (empty) empty.hidden = items.length > 0;
-      document.getElementById("queue-count").textContent = items.length + " item" + (items.length === 1 ? "" : "s");
+      var total = typeof q.total === "number" ? q.total : items.length;
+      document.getElementById("queue-count").textContent = total > items.length
+        ? "the " + items.length + " highest ranked of " + number(total) + " items"
+        : number(total) + " item" + (total === 1 ? "" : "s");
       document.getElementById("abuse-hidden").textContent = q.abuse_hidden
         ? q.abuse_hidden + " abusive item" + (q.abuse_hidden === 1 ? "" : "s") + " set aside" : "";
     }
@@ -344,8 +350,11 @@
           root.setAttribute("data-version", String(rendered));
         }, function (err) { say("Could not update the page (" + err.message + "); retrying on the next change."); })
         .then(function () {
-          busy = false;
-          if (pending) { pending = false; refresh(); }
+          // at most one refresh every MIN_REFRESH_MS: a fast replay changes the console many times a second
+          window.setTimeout(function () {
+            busy = false;
+            if (pending) { pending = false; refresh(); }
+          }, MIN_REFRESH_MS);
         });
     }
 
