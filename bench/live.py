@@ -159,13 +159,14 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
         at = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
         latencies.append(shown - intake.due_wall(at))
     pulse = console.pulse()
+    items = len(console.items)
     console.close()
     latencies.sort()
     result = {
         "posts_replayed": written,
         "stored": pulse["intake"]["stored"],
         "questions_in_queue": len(latencies),
-        "items": None,
+        "items": items,
         "speed": args.speed,
         "wall_s": round(wall, 1),
         "latency_s": {

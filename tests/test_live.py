@@ -390,4 +390,11 @@ def test_cli_errors_exit_1_with_a_hint(tmp_path):
     bad.write_text(Path(campaign).read_text() + "\n[live]\nhostility_threshold = 2\n")
     wrong = run_cli("live", str(bad), "--db", db, "--replay", data, "--no-serve")
     assert wrong.returncode == 1 and "live.hostility_threshold = 2 is not a share" in wrong.stderr
-    assert "Traceback" not in neither.stderr + missing.stderr + wrong.stderr
+    env_token = os.environ.pop("ASKSCOPE_X_BEARER_TOKEN", None)
+    try:
+        no_token = run_cli("live", campaign, "--db", db, "--source", "x", "--no-serve")
+    finally:
+        if env_token is not None:
+            os.environ["ASKSCOPE_X_BEARER_TOKEN"] = env_token
+    assert no_token.returncode == 1 and "Error: no X bearer token" in no_token.stderr
+    assert "Traceback" not in neither.stderr + missing.stderr + wrong.stderr + no_token.stderr

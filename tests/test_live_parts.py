@@ -103,13 +103,13 @@ def test_hostility_crossing_the_threshold_once_until_it_falls_back():
     engine = AlertEngine(hostility_threshold=0.5)
     keys = [("x", str(i)) for i in range(40)]
     times = [T0 + timedelta(seconds=i) for i in range(40)]
-    assert engine.hostility(keys[:10], 20, T0, times[:10]) == []  # 10/20 = 0.5: not above
-    alerts = engine.hostility(keys[:11], 20, T0, times[:11])  # 11/20 = 0.55
+    assert engine.hostility(10, 20, T0, lambda: (keys[:10], times[:10])) == []  # 10/20 = 0.5: not above
+    alerts = engine.hostility(11, 20, T0, lambda: (keys[:11], times[:11]))  # 11/20 = 0.55
     assert [a.kind for a in alerts] == ["hostility"] and "55% of 20" in alerts[0].message
-    assert engine.hostility(keys[:12], 21, T0, times[:12]) == []  # still above: no new alert
-    assert engine.hostility(keys[:12], 30, T0, times[:12]) == []  # 0.40: re-armed
-    assert len(engine.hostility(keys[:20], 30, T0, times[:20])) == 1  # 0.67 again
-    assert engine.hostility(keys[:19], 19, T0, times[:19]) == []  # under 20 posts: never
+    assert engine.hostility(12, 21, T0, lambda: (keys[:12], times[:12])) == []  # still above: no new alert
+    assert engine.hostility(12, 30, T0, lambda: (keys[:12], times[:12])) == []  # 0.40: re-armed
+    assert len(engine.hostility(20, 30, T0, lambda: (keys[:20], times[:20]))) == 1  # 0.67 again
+    assert engine.hostility(19, 19, T0, lambda: (keys[:19], times[:19])) == []  # under 20 posts: never
 
 
 def test_live_settings_default_and_checked(tmp_path):

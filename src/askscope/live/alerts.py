@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,17 +166,21 @@ class AlertEngine:
             )
         ]
 
-    def hostility(self, hostile: list[Key], n: int, at: datetime | None, times: list[datetime]) -> list[Alert]:
-        """The hostile share after an update: ``hostile`` posts of ``n`` audience posts of P."""
+    def hostility(
+        self, k: int, n: int, at: datetime | None, hostile: Callable[[], tuple[list[Key], list[datetime]]]
+    ) -> list[Alert]:
+        """The hostile share after an update: ``k`` hostile posts of ``n`` audience posts of P;
+        ``hostile()`` lists the hostile posts and their times, in time order, when an alert is due."""
         if n < HOSTILITY_MIN_POSTS or at is None:
             return []
-        share = len(hostile) / n
+        share = k / n
         if share <= self.hostility_threshold - HOSTILITY_REARM:
             self.hostile_armed = True
         if share <= self.hostility_threshold or not self.hostile_armed:
             return []
         self.hostile_armed = False
-        posts = hostile[-50:]
+        keys, times = hostile()
+        posts = keys[-50:]
         return [
             Alert(
                 _id("hostility", [*posts, ("at", iso(at) or "")]),

@@ -581,9 +581,14 @@ class LiveConsole:
             items.append((key, post.author_id, _utc(post.created_at), post.text))
         alerts = self.engine.posts(items)
         audience = [k for k in self.model.in_campaign if self.model.relation.get(k) != "host"]
-        hostile = sorted((k for k in audience if self._category(k) in HOSTILE), key=self.model._time_order)
-        times = [t for t in (_utc(self.model.posts[k].created_at) for k in hostile) if t is not None]
-        alerts += self.engine.hostility(hostile, len(audience), self._last_post_at or self.now(), times)
+        hostile = [k for k in audience if self._category(k) in HOSTILE]
+
+        def listed() -> tuple[list[Key], list[datetime]]:
+            ordered = sorted(hostile, key=self.model._time_order)
+            times = [_utc(self.model.posts[k].created_at) for k in ordered]
+            return ordered, [t for t in times if t is not None]
+
+        alerts += self.engine.hostility(len(hostile), len(audience), self._last_post_at or self.now(), listed)
         return alerts
 
     def _alerts_for(self, keys: list[Key]) -> None:
