@@ -1,8 +1,9 @@
 """A seeded, stratified sample of mutmut's mutants, and the mutation score with its interval.
 
-A full mutmut run over ``metrics/``, ``stages/answers.py`` and ``report/verdicts.py`` (3,600
-mutants) takes hours on two shared cores, so the score is estimated from a random sample of the
-mutants, stratified per file, with a Wilson 95% interval. Mutants that only change the letter
+A full mutmut run over the lens code (``lenses/``, ``classify/frames.py``, ``stages/answers.py``
+and ``reports/verdicts.py``: about 4,100 mutants, see setup.cfg [mutmut]) takes hours on two
+shared cores, so the score is estimated from a random sample of the mutants, stratified per file,
+with a Wilson 95% interval. Mutants that only change the letter
 case of an SQL string, leaving its quoted literals and ``$parameters`` as they were, are counted
 apart as equivalent: DuckDB reads keywords and identifiers case-insensitively.
 
@@ -12,7 +13,9 @@ docs/benchmarks.md, "Mutation testing")::
     python bench/mutation_sample.py sample --fraction 0.15 --seed 2026 > sample.txt
     mutmut run --max-children 2 $(cat sample.txt)
     mutmut results --all true > results.txt
-    python bench/mutation_sample.py score sample.txt results.txt
+    python bench/mutation_sample.py score sample.txt results.txt --root .
+
+``score --root`` adds each file's number of mutants (and of SQL-case-only ones) to the table.
 """
 
 from __future__ import annotations
@@ -109,8 +112,20 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _module(path: str) -> str:
+    """``askscope/lenses/stats.py`` (or ``src/askscope/...``) -> ``askscope.lenses.stats``."""
+    parts = Path(path).with_suffix("").parts
+    return ".".join(parts[1:] if parts[0] == "src" else parts)
+
+
 def score(args: argparse.Namespace) -> None:
     chosen = set(Path(args.sample).read_text().split())
+    totals_by_module: Counter[str] = Counter()
+    sql_case_by_module: Counter[str] = Counter()
+    if args.root:
+        for file, _name, sql_case in mutants(Path(args.root)):
+            totals_by_module[_module(file)] += 1
+            sql_case_by_module[_module(file)] += sql_case
     status = {}
     for line in Path(args.results).read_text().splitlines():
         if ": " in line:
@@ -127,15 +142,25 @@ def score(args: argparse.Namespace) -> None:
         totals.update(counts)
         rows.append((module, counts))
     rows.append(("all", totals))
-    print("| file | sampled | killed | timeout | survived | no tests | other | score (killed+timeout) | 95% CI |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    mutant_columns = "mutants | SQL case only | " if args.root else ""
+    print(
+        f"| file | {mutant_columns}sampled | killed | timeout | survived | no tests | other | "
+        "score (killed+timeout) | 95% CI |"
+    )
+    print("|---|" + ("---:|---:|" if args.root else "") + "---:|---:|---:|---:|---:|---:|---:|---|")
     for module, counts in rows:
         n = sum(counts.values())
         detected = counts["killed"] + counts["timeout"]
         other = n - detected - counts["survived"] - counts["no tests"]
         low, high = _wilson(detected, n)
+        if args.root:
+            total = sum(totals_by_module.values()) if module == "all" else totals_by_module[module]
+            sql_case = sum(sql_case_by_module.values()) if module == "all" else sql_case_by_module[module]
+            mutant_cells = f"{total:,} | {sql_case} | "
+        else:
+            mutant_cells = ""
         print(
-            f"| {module} | {n} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
+            f"| {module} | {mutant_cells}{n} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
             f"{counts['no tests']} | {other} | {100 * detected / n:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |"
         )
 
@@ -151,6 +176,7 @@ def main() -> None:
     r = sub.add_parser("score")
     r.add_argument("sample")
     r.add_argument("results")
+    r.add_argument("--root", default=None, help="the checkout copy holding mutants/: add the mutant counts")
     r.set_defaults(run=score)
     args = parser.parse_args()
     args.run(args)
