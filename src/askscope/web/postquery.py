@@ -406,14 +406,12 @@ def source(
         conditions.append("(p.author_id = ? OR lower(p.author_handle) = lower(?))")
         params += [f.account.lstrip("@"), f.account.lstrip("@")]
     if f.q:
-        if explore and index is not None:  # the token index narrows the candidates; ILIKE decides
-            from askscope.web import textindex
+        # with the explorer's token index, ILIKE is applied to its candidates only (textindex)
+        from askscope.web import textindex
 
-            indexed, indexed_params = textindex.condition(index, f.q)
-            conditions.append(indexed)
-            params += indexed_params
-        conditions.append("p.text ILIKE ? ESCAPE '\\'")
-        params.append(_like(f.q))
+        searched, searched_params = textindex.condition(index if explore else None, f.q, "p.text ILIKE ? ESCAPE '\\'")
+        conditions.append(searched)
+        params += [*searched_params, _like(f.q)]
     return " ".join(joins) + " WHERE " + " AND ".join(f"({c})" for c in conditions), params
 
 

@@ -55,18 +55,17 @@ def build(memory: duckdb.DuckDBPyConnection) -> None:
 
 #: A token of ``q`` contained in more distinct terms than this narrows little: it is left to ILIKE.
 MAX_TERMS = 2000
-#: Candidates above this share of the posts narrow little: the search is left to ILIKE.
-MAX_SHARE = 0.5
+#: Selects no post (a token of ``q`` that no text has).
+NOTHING = "SELECT NULL::BIGINT AS seq WHERE false"
 
 
-def condition(index: duckdb.DuckDBPyConnection, q: str, seq: str = "p.seq") -> tuple[str, list[Any]]:
-    """The SQL condition (and its parameters) keeping the posts whose ``seq`` has, for every
-    token of ``q``, a token containing it; ``true`` when no token of ``q`` narrows the search (none,
-    or each in more than :data:`MAX_TERMS` terms). The terms of each token are looked up in the
-    vocabulary first (on ``index``, the explorer database), then the posts having them all (the
-    postings of those terms only: ``terms`` is sorted by term, other terms' row groups are
-    skipped); the condition keeps those posts. This is a superset of the matches: ``ILIKE``
-    must still be applied."""
+def candidates(index: duckdb.DuckDBPyConnection, q: str) -> tuple[str, list[Any]] | None:
+    """A query of the ``seq`` of the posts having, for every token of ``q``, a token containing
+    it (and its parameters); None when no token of ``q`` narrows the search (none, or each in
+    more than :data:`MAX_TERMS` terms). The terms of each token are looked up in the vocabulary
+    first (on ``index``, the explorer database), so that the query reads the postings of those
+    terms only (``terms`` is sorted by term: other terms' row groups are skipped). A superset of
+    the matches: ``ILIKE`` must still be applied, to these posts only (:func:`condition`)."""
     words = [
         str(row[0])
         for row in index.execute("SELECT DISTINCT unnest(regexp_extract_all(lower(?), ?))", [q, TOKEN]).fetchall()
@@ -81,20 +80,25 @@ def condition(index: duckdb.DuckDBPyConnection, q: str, seq: str = "p.seq") -> t
             ).fetchall()
         ]
         if not ids:
-            return "false", []
+            return NOTHING, []
         if len(ids) > MAX_TERMS:
             continue
         marks = ", ".join("?" for _ in ids)
         parts.append(f"SELECT seq FROM terms WHERE term_id BETWEEN ? AND ? AND term_id IN ({marks})")
         params += [ids[0], ids[-1], *ids]
     if not parts:
-        return "true", []
-    # the candidates, as a list: the outer query then reads their rows only (a subquery would let
-    # the ILIKE be applied to every row of the scan before the join)
-    candidates = [int(row[0]) for row in index.execute(" INTERSECT ".join(parts), params).fetchall()]
-    if not candidates:
-        return "false", []
-    total = int(index.execute("SELECT count(*) FROM explore").fetchall()[0][0])
-    if len(candidates) > total * MAX_SHARE:
-        return "true", []
-    return f"{seq} IN (SELECT unnest(?::BIGINT[]))", [candidates]
+        return None
+    return " INTERSECT ".join(parts), params
+
+
+def condition(index: duckdb.DuckDBPyConnection | None, q: str, like: str, seq: str = "p.seq") -> tuple[str, list[Any]]:
+    """The search condition: ``like`` (an ``ILIKE`` condition with one parameter, ``q`` escaped)
+    applied only to the candidates of the index (:func:`candidates`), and its parameters (the
+    last one left for the caller: the ``ILIKE`` pattern). A ``CASE`` keeps the ``ILIKE`` from being
+    evaluated on every row of the scan (a plain ``AND`` would be pushed into it, before the
+    join); without ``index``, or when the index cannot narrow ``q``, ``like`` alone."""
+    found = candidates(index, q) if index is not None else None
+    if found is None:
+        return like, []
+    sql, params = found
+    return f"CASE WHEN {seq} IN ({sql}) THEN {like} ELSE false END", params
