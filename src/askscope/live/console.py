@@ -43,8 +43,8 @@ from askscope.campaign import Campaign, load_campaign
 from askscope.lenses.stats import wilson
 from askscope.live.alerts import DEFAULT_HOSTILITY_THRESHOLD, Alert, AlertEngine
 from askscope.live.duplicates import DuplicateIndex
-from askscope.live.intake import ReplayRecord, sink_for
 from askscope.live.model import POST_COLUMNS, CampaignModel, Key, LivePost
+from askscope.live.records import ReplayRecord, sink_for
 from askscope.live.tables import ensure_tables
 from askscope.readers.base import Reader
 from askscope.store.core import BatchCounts, IngestRecord, Store, open_store

@@ -25,24 +25,25 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from askscope.errors import AskscopeError
+from askscope.live.records import EARLIEST, ReplayRecord
 from askscope.readers.base import RawRecord, Reader, Sink
 
 if TYPE_CHECKING:  # pragma: no cover - types only
+    from contextlib import AbstractContextManager
+
     from askscope.collect.http import HttpClient
     from askscope.collect.plan import Plan
-    from askscope.live.console import LiveConsole
+    from askscope.store.core import BatchCounts, Store
 
 #: A replay writes at most this many records in one batch (one transaction) so that a burst at
 #: high speed still reaches the queue in small steps.
 MAX_GROUP = 400
 #: The longest sleep between checks of the stop flag.
 TICK_S = 0.2
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LiveIntakeError(AskscopeError):
@@ -51,16 +52,26 @@ class LiveIntakeError(AskscopeError):
     code = "E140"
 
 
-@dataclass(slots=True)
-class ReplayRecord:
-    """One raw record of a replayed file: when its post was created, where it came from."""
+class LiveConsole(Protocol):
+    """What an intake feeds (:class:`askscope.live.console.LiveConsole`)."""
 
-    at: datetime
-    source: str
-    line: int
-    raw: bytes
-    #: (reason, detail) for a record stored as a reject without parsing (too large, unknown format)
-    reject: tuple[str, str] | None = None
+    store: Store
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+    def set_clock(self, clock: Callable[[], datetime | None]) -> None: ...
+
+    def intake_position(self, session: str, *, kind: str, source: str, total: int | None) -> int: ...
+
+    def store_replayed(
+        self, session: str, records: list[ReplayRecord], start: int, total: int, readers: dict[str, Reader]
+    ) -> BatchCounts: ...
+
+    def collected(self, session: str, keys: list[tuple[str, str]], stored: int, rejected: int) -> None: ...
+
+    def intake_finished(self, session: str, *, done: bool = True) -> None: ...
+
+    def intake_failed(self, exc: BaseException) -> None: ...
 
 
 class Intake(Protocol):
@@ -297,22 +308,3 @@ def run_in_thread(
     thread = threading.Thread(target=target, name="askscope-live-intake", daemon=True)
     thread.start()
     return thread, stop
-
-
-def sink_for(readers: dict[str, Reader], records: list[ReplayRecord], source_file: str, line0: int) -> dict[str, Any]:
-    """Parse ``records`` into one sink per reader name (records numbered from ``line0 + 1``)."""
-    sinks: dict[str, Sink] = {}
-    observed = datetime.now(UTC)
-    for offset, record in enumerate(records):
-        line = line0 + offset + 1
-        reader = readers.get(record.source)
-        name = reader.name if reader is not None else "unknown"
-        sink = sinks.setdefault(name, Sink(source_file=source_file, default_observed_at=observed))
-        raw = RawRecord(line, 0, record.raw)
-        if record.reject is not None or reader is None:
-            reason, detail = record.reject or ("unknown_format", "no reader")
-            sink.reject(raw, reason, detail)
-            continue
-        reader.parse(raw, sink)
-        sink.raw.append((line, 0, record.raw))
-    return dict(sinks)
