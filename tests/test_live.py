@@ -345,12 +345,20 @@ def test_near_duplicate_questions_collapse_and_the_host_answer_closes_one(tmp_pa
         _tweet(template, 900 + n, user, name, text, start + timedelta(minutes=n), root_id, host, host_name)
         for n, user, name, text in texts
     ]
-    answer = _tweet(
-        template, 999, host, host_name, "@carol Yes, every driver is paid in full.", start + timedelta(minutes=9),
-        903, 103, "carol",
+    answers = [
+        (999, "@carol Yes, every driver is paid in full.", 9, 903, 103, "carol"),
+        (998, "@alice No surge pricing tonight.", 10, 901, 101, "alice"),
+    ]
+    for answer_id, text, minute, question, user, name in answers:
+        answer = _tweet(template, answer_id, host, host_name, text, start + timedelta(minutes=minute), question, user,
+                        name)  # fmt: skip
+        answer["user"] = root["user"]
+        tweets.append(answer)
+    # dave asks alice's question again after the host answered it: an item of his own
+    tweets.append(
+        _tweet(template, 904, 104, "dave", "@Uber_Sydney are you still charging surge prices in the CBD tonight",
+               start + timedelta(minutes=12), root_id, host, host_name)
     )  # fmt: skip
-    answer["user"] = root["user"]
-    tweets.append(answer)
     data = tmp_path / "planted.jsonl"
     data.write_text("".join(json.dumps(t) + "\n" for t in tweets))
     campaign = tmp_path / "c.toml"
@@ -362,11 +370,14 @@ def test_near_duplicate_questions_collapse_and_the_host_answer_closes_one(tmp_pa
         questions = console.questions()
     finally:
         console.close()
-    assert set(questions) == {("x", "901"), ("x", "902"), ("x", "903")}
+    assert set(questions) == {("x", "901"), ("x", "902"), ("x", "903"), ("x", "904")}
     by_first = {i["post"]["id"]: i for i in queue}
-    assert set(by_first) == {"901", "903"}
+    assert set(by_first) == {"901", "903", "904"}
     assert by_first["901"]["count"] == 2 and [m["id"] for m in by_first["901"]["members"]] == ["901", "902"]
-    assert by_first["901"]["status"] == "open"
+    # the host answered alice: the item closes; bob's question in it was not itself answered
+    assert (by_first["901"]["status"], by_first["901"]["answer"]["id"]) == ("answered", "998")
+    assert [m["answered"] for m in by_first["901"]["members"]] == [True, False]
+    assert (by_first["904"]["status"], by_first["904"]["count"]) == ("open", 1)
     assert (by_first["903"]["status"], by_first["903"]["closed_by"], by_first["903"]["answer"]["id"]) == (
         "answered",
         "auto",

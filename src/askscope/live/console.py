@@ -344,10 +344,20 @@ class LiveConsole:
             self._save_items(changed)
 
     def _file(self, key: Key) -> str:
-        """Put a new question into the open item it near-duplicates, or a new item."""
-        text = self.model.posts[key].text
-        open_items = {i for i, item in self.items.items() if item.status == "open"}
-        best, score = self.dups.best(text, open_items)
+        """Put a new question into the item it near-duplicates that was not closed as answered
+        when it was asked, or into a new item. Judged at the question's own time, so that a
+        restarted session, filing the questions again in time order, rebuilds the same items."""
+        post = self.model.posts[key]
+        asked = _utc(post.created_at)
+
+        def joinable(item_id: str) -> bool:
+            item = self.items[item_id]
+            if item.status != "answered":
+                return True
+            return item.closed_at is not None and asked is not None and item.closed_at > asked
+
+        text = post.text
+        best, score = self.dups.best(text, joinable)
         if best is not None:
             item = self.items[best]
             item.members.append(key)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 
 SHINGLE = 4
 THRESHOLD = 0.35
@@ -77,9 +78,9 @@ class DuplicateIndex:
                 if posting is not None:
                     posting.discard(key)
 
-    def best(self, text: str, allowed: set[str] | None = None) -> tuple[str | None, float]:
-        """The indexed key most similar to ``text`` at or above the threshold (among ``allowed``),
-        and the similarity; ``(None, 0.0)`` when none is."""
+    def best(self, text: str, accept: Callable[[str], bool] | None = None) -> tuple[str | None, float]:
+        """The indexed key most similar to ``text`` at or above the threshold (among the keys
+        ``accept`` takes), and the similarity; ``(None, 0.0)`` when none is."""
         normalised = normalise(text)
         if len(normalised) < MIN_CHARS:
             return None, 0.0
@@ -92,7 +93,7 @@ class DuplicateIndex:
         best: str | None = None
         best_score = 0.0
         for key, shared in counts.items():
-            if allowed is not None and key not in allowed:
+            if accept is not None and not accept(key):
                 continue
             # an upper bound from the shared count alone: skip keys that cannot reach the threshold
             if shared < self.threshold * len(found):
