@@ -13,6 +13,7 @@ from lens_campaign import analysed_store
 
 from askscope.web import textindex
 from askscope.web.app import create_app
+from askscope.web.routes import overview
 
 HTML = {"accept": "text/html"}
 
@@ -37,6 +38,7 @@ def test_pages_answer_while_the_explorer_is_built_then_use_it(tmp_path, monkeypa
         build(memory)
 
     monkeypatch.setattr(textindex, "build", held_build)
+    monkeypatch.setattr(overview, "WAIT_FOR_EXPLORER", 0)  # the overview treats the store as large
     with TestClient(create_app([str(db)])) as client:
         handle = client.app.state.stores["campaign"]
         assert handle.indexing is not None  # started with the app
@@ -46,6 +48,10 @@ def test_pages_answer_while_the_explorer_is_built_then_use_it(tmp_path, monkeypa
         assert 'id="indexing"' in page.text and "Indexing the posts" in page.text
         assert client.get("/api/posts", params={"q": "freedom"}).json()["count"] == 1  # 2004
         assert not _ready(handle)
+        # the overview: the stored lists now, what is counted on the explorer table once it is built
+        first = client.get("/", headers=HTML).text
+        assert 'id="list-mocking_posts"' in first and 'id="drilldown-pending"' in first
+        assert 'id="top-accounts"' not in first and 'id="chart-languages"' not in first
         release.set()
         deadline = time.monotonic() + 120
         while handle.indexing is not None:
@@ -55,6 +61,9 @@ def test_pages_answer_while_the_explorer_is_built_then_use_it(tmp_path, monkeypa
         page = client.get("/posts?category=hostile", headers=HTML)
         assert 'data-count="4"' in page.text and 'id="indexing"' not in page.text
         assert client.get("/api/posts", params={"q": "freedom"}).json()["count"] == 1
+        after = client.get("/", headers=HTML).text
+        assert 'id="top-accounts"' in after and 'id="chart-languages"' in after
+        assert 'id="drilldown-pending"' not in after
 
 
 def test_no_background_build_when_not_asked(tmp_path) -> None:

@@ -3,8 +3,9 @@ the posts it counts, every post a link to its page, every account a link to its 
 
 Everything here is read from the stored lens results (the report document, as
 :mod:`askscope.reports` renders it) except where the report has no list at all (the most active
-accounts, the audience's languages by post): those are counted with the same SQL as the filter
-their links carry (:mod:`askscope.web.postquery`), so a count always equals the posts behind it.
+accounts, the audience's posts by language and by relation): those are counted on the explorer
+table (:mod:`askscope.web.postquery`), with the conditions of the filter their links carry, so
+a count always equals the posts behind it.
 The charts are data for an SVG drawn by the template (``overview.html``, macro ``hbars``): one
 ``<a>`` per bar with a ``<title>`` tooltip; no script, so they work under the
 Content-Security-Policy and without JavaScript.
@@ -167,27 +168,23 @@ def coordinated_groups(db: str, results: dict[str, Any]) -> list[dict[str, Any]]
     return rows
 
 
-def top_accounts(
-    con: duckdb.DuckDBPyConnection, tables: frozenset[str], db: str, limit: int = TOP_ACCOUNTS
-) -> list[dict[str, Any]]:
+def top_accounts(explore: duckdb.DuckDBPyConnection, db: str, limit: int = TOP_ACCOUNTS) -> list[dict[str, Any]]:
     """The audience's most active accounts (posts of the campaign, the host's left out: the
-    explorer's default ``set``), each with its account page and its posts (``account=ID``).
-    An account whose id is another account's handle would be counted with it by the filter: such
-    accounts are left out of the list rather than shown with a count their link would not give."""
-    if not {"relations", "posts"} <= tables:
-        return []
-    rows = con.execute(
-        "WITH audience AS (SELECT p.platform, p.author_id, p.author_handle FROM posts p JOIN relations r "
-        "ON r.platform = p.platform AND r.post_id = p.id WHERE r.in_campaign AND r.relation <> 'host') "
-        "SELECT platform, author_id, max(author_handle) AS handle, count(*) AS posts FROM audience "
-        "GROUP BY platform, author_id ORDER BY posts DESC, platform, author_id LIMIT ?",
+    explorer's default ``set``), counted on the explorer table, each with its account page and its
+    posts (``account=ID``). An account whose id is another account's handle would be counted with
+    it by that filter: such accounts are left out rather than shown with a count their link
+    would not give."""
+    rows = explore.execute(
+        "SELECT platform, author_id, max(author_handle) AS handle, count(*) AS posts FROM explore "
+        "WHERE in_campaign AND relation <> 'host' GROUP BY platform, author_id "
+        "ORDER BY posts DESC, platform, author_id LIMIT ?",
         [limit],
     ).fetchall()
     ids = [str(r[1]) for r in rows]
     clashing = {
         str(r[0])
-        for r in con.execute(
-            "SELECT DISTINCT i.id FROM (SELECT unnest(?::VARCHAR[]) AS id) i JOIN posts p "
+        for r in explore.execute(
+            "SELECT DISTINCT i.id FROM (SELECT unnest(?::VARCHAR[]) AS id) i JOIN explore p "
             "ON lower(p.author_handle) = lower(i.id) AND p.author_id <> i.id",
             [ids],
         ).fetchall()
@@ -265,27 +262,23 @@ def latency_chart(db: str, results: dict[str, Any]) -> dict[str, Any] | None:
     return _bars("Time the host took to answer", "answered questions", items, "chart-latency")
 
 
-def language_chart(con: duckdb.DuckDBPyConnection, tables: frozenset[str], db: str) -> dict[str, Any] | None:
-    """The audience's posts per language label (the 12 largest), each bar a link to those posts
-    (``language=CODE``: the same join as the filter)."""
-    if not {"relations", "labels"} <= tables:
-        return None
-    rows = con.execute(
-        "SELECT lg.label, count(*) AS n FROM posts p JOIN relations r ON r.platform = p.platform AND r.post_id = p.id "
-        "JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language' "
-        "WHERE r.in_campaign AND r.relation <> 'host' GROUP BY 1 ORDER BY n DESC, 1 LIMIT 12"
+def language_chart(explore: duckdb.DuckDBPyConnection, db: str) -> dict[str, Any] | None:
+    """The audience's posts per language label (the 12 largest), counted on the explorer table,
+    each bar a link to those posts (``language=CODE``)."""
+    rows = explore.execute(
+        "SELECT language, count(*) AS n FROM explore WHERE in_campaign AND relation <> 'host' "
+        "AND language IS NOT NULL GROUP BY 1 ORDER BY n DESC, 1 LIMIT 12"
     ).fetchall()
     items = [(str(label), int(n), posts_link(db, language=str(label)), False) for label, n in rows]
     return _bars("The audience's posts by language", "posts", items, "chart-languages")
 
 
-def relation_chart(con: duckdb.DuckDBPyConnection, tables: frozenset[str], db: str) -> dict[str, Any] | None:
-    """The audience's posts per relation to the host, each bar a link to those posts."""
-    if "relations" not in tables:
-        return None
-    rows = con.execute(
-        "SELECT r.relation, count(*) AS n FROM posts p JOIN relations r ON r.platform = p.platform "
-        "AND r.post_id = p.id WHERE r.in_campaign AND r.relation <> 'host' GROUP BY 1 ORDER BY n DESC, 1"
+def relation_chart(explore: duckdb.DuckDBPyConnection, db: str) -> dict[str, Any] | None:
+    """The audience's posts per relation to the host, counted on the explorer table, each bar a
+    link to those posts."""
+    rows = explore.execute(
+        "SELECT relation, count(*) AS n FROM explore WHERE in_campaign AND relation <> 'host' "
+        "GROUP BY 1 ORDER BY n DESC, 1"
     ).fetchall()
     items = [(str(rel).replace("_", " "), int(n), posts_link(db, relation=str(rel)), False) for rel, n in rows]
     return _bars("The audience's posts by relation to the host", "posts", items, "chart-relations")

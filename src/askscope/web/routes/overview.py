@@ -317,30 +317,53 @@ def no_data(title: str) -> bytes:
     ).encode()
 
 
+#: Below this many posts, the overview waits for the explorer table (a second or two) rather
+#: than leaving out what is counted on it.
+WAIT_FOR_EXPLORER = 50_000
+
+
 def drilldown_data(request: Request, r: Reading, results: dict[str, Any]) -> dict[str, Any]:
     """The report's lists and tables with their links, and the interactive charts
-    (:mod:`askscope.web.drilldown`), computed once per snapshot."""
+    (:mod:`askscope.web.drilldown`), computed once per snapshot. The most active accounts and the
+    language and relation charts are counted on the explorer table: on a large store, until it is
+    built (in the background), they are left out (``pending``) and nothing is kept."""
     from askscope.web import drilldown
     from askscope.web.deps import handle
 
-    cache = handle(request, r.name).cache
+    target = handle(request, r.name)
+    cache = target.cache
     key = ("drilldown", r.version)
-    if key not in cache:
+    if key in cache:
+        found: dict[str, Any] = cache[key]
+        return found
+    small = (
+        "posts" in r.tables and int(r.con.execute("SELECT count(*) FROM posts").fetchall()[0][0]) < WAIT_FOR_EXPLORER
+    )
+    explore = target.explore(r, wait=small)
+    partial = ("drilldown-partial", r.version)
+    if explore is None and partial in cache:  # still indexing: what was counted without the table
+        kept: dict[str, Any] = cache[partial]
+        return kept
+    try:
         refs = drilldown.post_refs(r.con, drilldown.listed_ids(results)) if "posts" in r.tables else {}
         charts = [
             drilldown.category_chart(r.name, results),
-            drilldown.relation_chart(r.con, r.tables, r.name),
-            drilldown.language_chart(r.con, r.tables, r.name),
+            drilldown.relation_chart(explore, r.name) if explore is not None else None,
+            drilldown.language_chart(explore, r.name) if explore is not None else None,
             drilldown.latency_chart(r.name, results),
         ]
-        cache[key] = {
+        data = {
             "post_lists": drilldown.post_lists(r.name, results, refs),
             "groups": drilldown.coordinated_groups(r.name, results),
-            "top_accounts": drilldown.top_accounts(r.con, r.tables, r.name),
+            "top_accounts": drilldown.top_accounts(explore, r.name) if explore is not None else [],
             "bar_charts": [c for c in charts if c is not None],
+            "pending": explore is None and "relations" in r.tables,
         }
-    found: dict[str, Any] = cache[key]
-    return found
+    finally:
+        if explore is not None:
+            explore.close()
+    cache[partial if data["pending"] else key] = data
+    return data
 
 
 def overview_data(request: Request, db: str | None) -> dict[str, Any]:
