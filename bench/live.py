@@ -1,11 +1,12 @@
 """The live console's figures (issue 14): queue latency at 20x and near-duplicate matching.
 
-    python bench/live.py latency --posts 10000 --hours 2 --speed 20
+    python bench/live.py latency --posts 10000 --speed 20             # the simulator's 6-hour session
+    python bench/live.py latency --posts 10000 --hours 2 --speed 20   # the same posts in 2 hours
     python bench/live.py duplicates
 
 ``latency``: a SYNTHETIC campaign (askscope.synthetic.campaign: real texts from ../shared/data
-arranged by a Hawkes simulation with a host answering questions) written as X API v1.1 JSON
-lines, replayed through the live console at ``--speed`` times its pace with the bundled
+arranged by a Hawkes simulation with a host answering questions), its first ``--posts`` records
+in time order written as X API v1.1 JSON lines, replayed through the live console at ``--speed`` times its pace with the bundled
 classifiers. A viewer thread does what the /live page does (wait for a new version, read
 ``console.queue()``) and notes when each question first shows; the latency of a question is that
 moment minus its arrival (when the replay emits it). Prints median, p95 and max, the machine's
@@ -89,7 +90,9 @@ def _v1(post: Any, accounts: dict[str, Any], originals: dict[str, dict[str, Any]
 def write_replay(path: Path, posts: int, hours: float, seed: int) -> tuple[Path, int]:
     from askscope.synthetic.campaign import SimulationSpec, campaign_file, load_category_texts, simulate
 
-    spec = SimulationSpec(seed=seed, posts=posts, hours=hours)
+    # simulated with a margin; the first ``posts`` records in time order are written (the
+    # simulation's tail, answers and follow-ups hours after the window, is left out)
+    spec = SimulationSpec(seed=seed, posts=int(posts * 1.3), hours=hours)
     simulation = simulate(spec, load_category_texts(DATA))
     accounts = {a.id: a for a in simulation.accounts}
     originals: dict[str, dict[str, Any]] = {}
@@ -98,6 +101,8 @@ def write_replay(path: Path, posts: int, hours: float, seed: int) -> tuple[Path,
         for post in sorted(simulation.posts, key=lambda p: (p.created_at, p.id)):
             if post.kind == "repost" and post.reposted_id not in originals:
                 continue
+            if written >= posts:
+                break
             status = _v1(post, accounts, originals)
             originals[post.id] = status
             out.write(json.dumps(status) + "\n")
@@ -320,7 +325,9 @@ def main() -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     lat = sub.add_parser("latency")
     lat.add_argument("--posts", type=int, default=10_000)
-    lat.add_argument("--hours", type=float, default=2.0)
+    lat.add_argument(
+        "--hours", type=float, default=6.0, help="the simulated session's window (the simulator's default)"
+    )
     lat.add_argument("--speed", type=float, default=20.0)
     lat.add_argument("--seed", type=int, default=1)
     dup = sub.add_parser("duplicates")

@@ -19,7 +19,7 @@ alerts as the session did:
 from __future__ import annotations
 
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,6 +80,7 @@ class _Recent:
     at: datetime
     shingles: frozenset[str]
     normalised: str
+    serial: int
 
 
 class AlertEngine:
@@ -90,6 +91,12 @@ class AlertEngine:
         self.minutes: dict[int, list[tuple[Key, datetime]]] = {}
         self.last_burst: int | None = None
         self.recent: deque[_Recent] = deque()
+        # an index of the recent posts' shingles and texts, so a new post is compared with the few
+        # that share enough of its shingles rather than with every post of the window
+        self._serial = 0
+        self._postings: dict[str, set[int]] = {}
+        self._texts: dict[str, set[int]] = {}
+        self._by_serial: dict[int, _Recent] = {}
         self.grouped: set[Key] = set()
         self.hostile_armed = True
 
@@ -136,14 +143,18 @@ class AlertEngine:
     def _group(self, key: Key, author: str | None, at: datetime, text: str) -> list[Alert]:
         normalised = normalise(text)
         while self.recent and self.recent[0].at < at - GROUP_WINDOW:
-            self.recent.popleft()
+            self._forget(self.recent.popleft())
         if len(normalised) < MIN_CHARS:
             return []
         mine = shingles(normalised)
         similar = [
-            r for r in self.recent if r.normalised == normalised or jaccard(mine, r.shingles) >= GROUP_SIMILARITY
+            r
+            for r in self._candidates(mine, normalised)
+            if r.normalised == normalised or jaccard(mine, r.shingles) >= GROUP_SIMILARITY
         ]
-        self.recent.append(_Recent(key, author, at, mine, normalised))
+        similar.sort(key=lambda r: r.serial)
+        self._serial += 1
+        self._remember(_Recent(key, author, at, mine, normalised, self._serial))
         members = [*similar, self.recent[-1]]
         accounts = {m.author for m in members if m.author is not None}
         if len(accounts) < GROUP_ACCOUNTS or key in self.grouped:
@@ -165,6 +176,34 @@ class AlertEngine:
                 [m.at for m in members],
             )
         ]
+
+    def _remember(self, recent: _Recent) -> None:
+        self.recent.append(recent)
+        self._by_serial[recent.serial] = recent
+        self._texts.setdefault(recent.normalised, set()).add(recent.serial)
+        for s in recent.shingles:
+            self._postings.setdefault(s, set()).add(recent.serial)
+
+    def _forget(self, recent: _Recent) -> None:
+        self._by_serial.pop(recent.serial, None)
+        self._texts.get(recent.normalised, set()).discard(recent.serial)
+        for s in recent.shingles:
+            posting = self._postings.get(s)
+            if posting is not None:
+                posting.discard(recent.serial)
+                if not posting:
+                    del self._postings[s]
+
+    def _candidates(self, mine: frozenset[str], normalised: str) -> list[_Recent]:
+        """Recent posts that can reach the similarity: the same text, or enough shared shingles
+        (Jaccard >= t needs at least t * |mine| of them)."""
+        counts: Counter[int] = Counter()
+        for s in mine:
+            counts.update(self._postings.get(s, ()))
+        need = GROUP_SIMILARITY * len(mine)
+        found = {serial for serial, shared in counts.items() if shared >= need}
+        found |= self._texts.get(normalised, set())
+        return [self._by_serial[serial] for serial in found if serial in self._by_serial]
 
     def hostility(
         self, k: int, n: int, at: datetime | None, hostile: Callable[[], tuple[list[Key], list[datetime]]]

@@ -26,6 +26,7 @@ and the wait decide.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import threading
@@ -133,6 +134,10 @@ class LiveConsole:
         self._last_post_at: datetime | None = None
         self._audience_seen: set[Key] = set()
         self._hashes: dict[Key, str] = {}
+        #: labels by text hash: a text seen again in the session is not classified again
+        self._by_text: dict[str, dict[str, tuple[str, float | None, Any]]] = {}
+        #: posts with label rows in the store when the session (re)started
+        self._restored_labels: set[Key] = set()
 
     # --- opening ----------------------------------------------------------------------------
 
@@ -213,22 +218,35 @@ class LiveConsole:
         return self._labeler
 
     def _classify(self, keys: list[Key]) -> dict[Key, dict[str, tuple[str, float | None, Any]]]:
-        """Labels of the posts ``keys`` (every task), computed outside the lock."""
+        """Labels of the posts ``keys`` (every task), computed outside the lock. A text labelled
+        before in the session is not run through the models again (the classify stage, too,
+        labels each distinct text once)."""
         if not keys:
             return {}
+        from askscope.stages.labeling import _hash
+
         labeler = self.labeler()
         with self._lock:
-            texts = [self.model.posts[k].text if k in self.model.posts else "" for k in keys]
-        results = labeler.label(texts, keys)
-        out: dict[Key, dict[str, tuple[str, float | None, Any]]] = {k: {} for k in keys}
-        for task, given in results.items():
-            names, chosen = given[0], given[1]
-            full = given[2] if len(given) > 2 else None
-            for i, key in enumerate(keys):
-                probability = None if np.isnan(chosen[i]) else float(chosen[i])
-                row = None if full is None else [float(v) for v in np.asarray(full)[i]]
-                out[key][task] = (names[i], probability, row)
-        return out
+            texts = {k: self.model.posts[k].text if k in self.model.posts else "" for k in keys}
+        hashes = {k: _hash(t) for k, t in texts.items()}
+        todo: dict[str, Key] = {}  # text hash -> the first post with that text
+        for key in keys:
+            if hashes[key] not in self._by_text and hashes[key] not in todo:
+                todo[hashes[key]] = key
+        if todo:
+            wanted = list(todo)
+            results = labeler.label([texts[todo[h]] for h in wanted], [todo[h] for h in wanted])
+            found: dict[str, dict[str, tuple[str, float | None, Any]]] = {h: {} for h in wanted}
+            for task, given in results.items():
+                names, chosen = given[0], given[1]
+                full = given[2] if len(given) > 2 else None
+                matrix = None if full is None else np.asarray(full)
+                for i, text_hash in enumerate(wanted):
+                    probability = None if np.isnan(chosen[i]) else float(chosen[i])
+                    row = None if matrix is None else [float(v) for v in matrix[i]]
+                    found[text_hash][task] = (names[i], probability, row)
+            self._by_text.update(found)
+        return {k: self._by_text[hashes[k]] for k in keys}
 
     def _save_labels(self, found: dict[Key, dict[str, tuple[str, float | None, Any]]]) -> None:
         """Write labels as the classify stage does (same hash and model: ``analyze`` reuses them)."""
@@ -254,13 +272,16 @@ class LiveConsole:
         table = pa.table(
             {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
         )
+        relabelled = any(k in self.labels or k in self._restored_labels for k in found)
         con.register("_live_label_keys", keys)
         con.register("_live_labels", table)
         try:
             with self.store.transaction():
-                con.execute(
-                    "DELETE FROM labels WHERE (platform, post_id) IN (SELECT (platform, post_id) FROM _live_label_keys)"
-                )
+                if relabelled:  # a changed text: its old labels go (new posts have none to delete)
+                    con.execute(
+                        "DELETE FROM labels WHERE (platform, post_id) IN "
+                        "(SELECT (platform, post_id) FROM _live_label_keys)"
+                    )
                 con.execute(
                     f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) SELECT {', '.join(LABEL_COLUMNS)} FROM _live_labels"
                 )
@@ -524,6 +545,7 @@ class LiveConsole:
             for platform, post_id, task, label, probability, model, text_hash in con.execute(
                 "SELECT platform, post_id, task, label, probability, model, text_hash FROM labels"
             ).fetchall():
+                self._restored_labels.add((platform, post_id))
                 post = self.model.posts.get((platform, post_id))
                 if post is None or (task, model) not in wanted or text_hash != _hash(post.text):
                     continue
@@ -562,8 +584,6 @@ class LiveConsole:
         for alert_id, at, kind, message, posts_json in con.execute(
             'SELECT id, "at", kind, message, posts FROM live_alerts ORDER BY "at", id'
         ).fetchall():
-            import json
-
             keys = [(p["platform"], p["id"]) for p in json.loads(posts_json or "[]")]
             times = [t for t in (_utc(self.model.posts[k].created_at) for k in keys if k in self.model.posts) if t]
             self.alert_list.append(Alert(alert_id, _utc(at) or datetime.now(UTC), kind, message, keys, times))
@@ -606,8 +626,6 @@ class LiveConsole:
             self._record_alert(alert)
 
     def _record_alert(self, alert: Alert) -> None:
-        import json
-
         self.alert_list.append(alert)
         posts = json.dumps([{"platform": p, "id": i} for p, i in alert.posts])
         self.store.con.execute(

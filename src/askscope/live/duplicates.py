@@ -86,9 +86,12 @@ class DuplicateIndex:
             return None, 0.0
         found = shingles(normalised)
         counts: Counter[str] = Counter()
+        skipped = 0
         for s in found:
             posting = self.postings.get(s)
-            if posting and len(posting) <= MAX_POSTING:
+            if posting and len(posting) > MAX_POSTING:
+                skipped += 1  # too common to look up: counted as shared in the bound below
+            elif posting:
                 counts.update(posting)
         best: str | None = None
         best_score = 0.0
@@ -96,7 +99,7 @@ class DuplicateIndex:
             if accept is not None and not accept(key):
                 continue
             # an upper bound from the shared count alone: skip keys that cannot reach the threshold
-            if shared < self.threshold * len(found):
+            if shared + skipped < self.threshold * len(found):
                 continue
             score = max(jaccard(found, other) for other in self.sets[key])
             if score >= self.threshold and (

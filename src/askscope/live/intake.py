@@ -178,12 +178,16 @@ class ReplayIntake:
         self.finished_at: datetime | None = None
 
     def recorded_now(self) -> datetime | None:
-        """The recorded time the replay has reached (its virtual clock)."""
+        """The recorded time the replay has reached (its virtual clock; it stops at the last
+        record's time)."""
         if self.finished_at is not None:
             return self.finished_at
         if self.started_wall is None or self.started_at is None:
             return None
-        return self.started_at + timedelta(seconds=(time.monotonic() - self.started_wall) * self.speed)
+        # never past the last record (the replay is over there; a huge speed cannot overflow)
+        span = (self.records[-1].at - self.started_at).total_seconds() if self.records else 0.0
+        elapsed = (time.monotonic() - self.started_wall) * self.speed
+        return self.started_at + timedelta(seconds=max(0.0, min(elapsed, span)))
 
     def due_wall(self, at: datetime) -> float:
         """The monotonic wall time at which a record created at ``at`` is emitted."""
