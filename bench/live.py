@@ -334,7 +334,8 @@ def main() -> int:
     dup.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     result = latency(args) if args.what == "latency" else duplicates(args)
-    out = ROOT / "bench" / "results" / f"live-{args.what}.json"
+    name = f"live-latency-{args.hours:g}h" if args.what == "latency" else "live-duplicates"
+    out = ROOT / "bench" / "results" / f"{name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0

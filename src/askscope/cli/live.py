@@ -149,7 +149,12 @@ def _serve(
         from askscope.web.security import new_token
 
         token = new_token()
-    thread, stop = run_in_thread(console, intake)
+
+    def on_error(exc: BaseException) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        click.echo(f"Error: the intake stopped: {message} (the console stays up; restart to resume)", err=True)
+
+    thread, stop = run_in_thread(console, intake, on_error)
     app = create_app([db], token=token, live=console)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/live" + (f"?token={token}" if token else "")
