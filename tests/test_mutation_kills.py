@@ -408,3 +408,106 @@ def test_ngram_embeddings_are_unit_float32_rows():
     assert vectors.dtype == np.float32
     # a text's row has unit length; the empty text's padded form " " has no 3-gram: a zero row
     assert np.isclose(np.linalg.norm(vectors[0]), 1.0) and not vectors[1].any()
+
+
+def test_load_input_reads_the_error_rates(tmp_path):
+    path = tmp_path / "history.duckdb"
+    shutil.copyfile(analysed_store("history"), path)
+    with askscope.open_store(str(path)) as store:
+        rates = load_input(store, SEED).rates
+    # lens_campaign.QuestionRatedLabeler.error_rates, in the one shape normalise_rates gives
+    assert rates["question"] == {"classes": {"question": {"tpr": 0.9, "fpr": 0.1}}}
+    assert rates["irony"] == {"classes": {}}
+
+
+def test_lens_shares_seed_follows_the_metric_name():
+    # each metric's bootstrap has its own seed: seed * 1,000,003 + sum((i + 1) * byte_i) of its name
+    labels = ("a", "b")
+    validation = Validation(
+        "t", labels, np.array([0] * 20 + [1] * 20), np.array([0] * 17 + [1] * 3 + [0] * 4 + [1] * 16)
+    )
+    inp = LensInput(
+        store=None,  # type: ignore[arg-type]  # shares() reads no table
+        seed=3,
+        window_start=None,
+        window_end=None,
+        rates={},
+        labeled=True,
+        validations={"t": validation},
+    )
+    posts = ["a"] * 130 + ["b"] * 70 + [None] * 5  # unlabelled posts are left out
+    shares = inp.shares("t", posts, name="xy")
+    # "xy": 1 * 120 + 2 * 121 = 362
+    expected = quantify(validation, predicted=np.array([0] * 130 + [1] * 70), method="acc", seed=3 * 1_000_003 + 362)
+    assert shares.n == 200
+    assert np.array_equal(shares.draws, expected.draws) and np.array_equal(shares.estimate, expected.estimate)
+    assert inp.shares("t", [None, None], name="xy") is None
+    assert inp.shares("other task", posts, name="xy") is None
+
+
+def test_quantified_rounds_both_bounds_to_six_places():
+    labels = ("a", "b")
+    validation = Validation(
+        "t", labels, np.array([0] * 20 + [1] * 20), np.array([0] * 17 + [1] * 3 + [0] * 4 + [1] * 16)
+    )
+    shares = quantify(validation, predicted=np.array([0] * 130 + [1] * 70), method="acc", seed=11)
+    _, low, high = shares.combined(["b"])
+    assert round(low, 7) != round(low, 6) and round(high, 7) != round(high, 6)  # the case tells them apart
+    assert quantified(shares, ["b"])["ci"] == [round(low, 6), round(high, 6)]
+
+
+def test_hostile_answer_ratio_is_a_parametric_bootstrap():
+    from askscope.lenses import stats
+    from askscope.lenses.engagement import _ratio_interval
+
+    result = _ratio_interval(6, 30, 60, 100, seed=5)
+    # (6/30) / (60/100) = 1/3; draws: binomial shares of both groups, from the metric's own generator
+    rng = stats.rng_for(5, "hostile_answer_ratio")
+    a = rng.binomial(30, 0.2, size=stats.BOOTSTRAP) / 30
+    b = rng.binomial(100, 0.6, size=stats.BOOTSTRAP) / 100
+    low, high = np.quantile(a / b, [0.025, 0.975])
+    assert result == {
+        "value": round(1 / 3, 6),
+        "ci": [round(float(low), 6), round(float(high), 6)],
+        "n": [30, 100],
+        "method": "ratio of shares, parametric bootstrap",
+    }
+
+
+def test_reply_communities(store):
+    from askscope.lenses.engagement import _communities
+
+    inp = load_input(store, SEED)
+    communities = _communities(inp)
+    assert communities["method"] == "Leiden communities of the reply network (modularity)"
+    store.con.execute("DELETE FROM threads")
+    assert _communities(inp) == {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
+
+
+def test_newcomers_measurable_from_exactly_thirty_days_before(store):
+    from askscope.lenses.engagement import _newcomers
+
+    # the earliest post exactly at the horizon (start - 30 days = 2021-04-18 10:00): the 30 days
+    # are covered. 2012 (moved there) addresses no host, so all 7 participants are new
+    store.con.execute("UPDATE posts SET created_at = TIMESTAMPTZ '2021-04-18 10:00:00+00' WHERE id = '2012'")
+    share = _newcomers(load_input(store, SEED))
+    assert (share["k"], share["n"], share["value"]) == (7, 7, 1.0)
+    # a second later, they are not
+    store.con.execute("UPDATE posts SET created_at = TIMESTAMPTZ '2021-04-18 10:00:01+00' WHERE id = '2012'")
+    assert _newcomers(load_input(store, SEED))["value"] is None
+
+
+def test_corrected_answer_rate_uses_the_label_form_for_probability_methods(store):
+    from askscope.lenses.engagement import _corrected_answer_rate
+
+    # a validation set whose chosen method needs probabilities: the answers hold labels only, so the
+    # label-count form (acc) is used
+    gold = np.array([0] * 10 + [1] * 10)
+    predicted = np.array([0] * 9 + [1] + [0] + [1] * 9)
+    probabilities = np.eye(2)[predicted]
+    validation = Validation("question", ("not-question", "question"), gold, predicted, probabilities, method="pacc")
+    rate = _corrected_answer_rate(replace(load_input(store, SEED), validations={"question": validation}))
+    assert rate["method"].startswith("answered true questions / true questions, each estimated by acc: ")
+    # the lens campaign: E = 10 addressed posts; A = 4 (3 labelled questions), U = 6 (1):
+    # (0.75 - 0.1) / 0.8 * 4 = 3.25 and (1/6 - 0.1) / 0.8 * 6 = 0.5: 3.25 / 3.75
+    assert rate["value"] == round(3.25 / 3.75, 6)
