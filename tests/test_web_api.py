@@ -151,6 +151,15 @@ def test_the_reports_lists_and_charts_on_the_overview_lead_to_their_posts(client
     assert sorted(found.values()) == [1, 2]
     assert ids(client, set="questions", answered="yes", latency_from="1800", latency_to="3600") == ["2001"]
     assert ids(client, set="questions", answered="yes", latency_from="3600", latency_to="7200") == ["2002", "2008"]
+    # dialogue depth by hand: the thread under 1000 is 4 replies deep (2001 -> 3001 -> 2010 -> 3004),
+    # the one under the mention 2008 one reply deep (3003)
+    assert ids(client, set="threads", thread_depth="4") == ["1000"]
+    assert ids(client, set="threads", thread_depth="1") == ["2008"]
+    depth = text.split('id="chart-depth"', 1)[1].split("</figure>", 1)[0]
+    assert re.findall(r'data-count="(\d+)"', depth) == ["4", "1", "1"]  # the lens's histogram: depths 0, 1, 4
+    # the form keeps such a filter, also when it is 0
+    form = client.get("/posts?set=threads&thread_depth=0", headers=HTML).text
+    assert 'name="thread_depth" value="0"' in form and 'data-count="4"' in form
     # the report downloads
     for fmt in ("html", "md", "json"):
         assert f'href="/export/report.{fmt}?db=campaign"' in text

@@ -282,3 +282,20 @@ def relation_chart(explore: duckdb.DuckDBPyConnection, db: str) -> dict[str, Any
     ).fetchall()
     items = [(str(rel).replace("_", " "), int(n), posts_link(db, relation=str(rel)), False) for rel, n in rows]
     return _bars("The audience's posts by relation to the host", "posts", items, "chart-relations")
+
+
+def depth_chart(db: str, results: dict[str, Any]) -> dict[str, Any] | None:
+    """The campaign's reply threads per depth of their longest reply chain (the engagement lens's
+    ``dialogue_depth.histogram``), each bar a link to the threads' first posts."""
+    bins = ((results.get("engagement") or {}).get("dialogue_depth") or {}).get("histogram") or []
+    items = [
+        (
+            f"{b['depth']} repl{'y' if b['depth'] == 1 else 'ies'} deep",
+            int(b.get("threads") or 0),
+            posts_link(db, set="threads", thread_depth=str(b["depth"])),
+            False,
+        )
+        for b in bins
+        if b.get("depth") is not None
+    ]
+    return _bars("Reply threads by depth (dialogue depth)", "threads", items, "chart-depth")

@@ -37,6 +37,7 @@ SETS = {
     "questions": "questions addressed to the host",
     "host": "the host's posts in the campaign window",
     "window": "the audience's posts in the campaign window (the framing lens's participants)",
+    "threads": "the first posts of the campaign's reply threads (one a thread: the dialogue depth's threads)",
     "all": "every matched post in the store",
 }
 #: Category values beyond the discourse categories: the hostile set, and posts without a label.
@@ -78,6 +79,8 @@ class PostFilter:
     #: (the report's latency histogram bins).
     latency_from: float | None = None
     latency_to: float | None = None
+    #: With ``set=threads``: threads whose longest reply chain is this deep.
+    thread_depth: int | None = None
     q: str | None = None
 
     def params(self) -> dict[str, str]:
@@ -157,6 +160,13 @@ def parse(params: dict[str, str]) -> PostFilter:
         if "start" not in values:
             raise FilterError("bucket needs start (the bucket's first instant)")
         values["end"] = values["start"] + _duration(bucket)
+    if "thread_depth" in values:
+        if set_ != "threads":
+            raise FilterError("thread_depth needs set=threads (the threads' first posts)")
+        try:
+            values["thread_depth"] = int(values["thread_depth"])
+        except ValueError as exc:
+            raise FilterError(f"thread_depth={values['thread_depth']!r} is not a whole number") from exc
     if "q" in values and len(values["q"]) > 500:
         raise FilterError("the search text is longer than 500 characters")
     return PostFilter(**values)
@@ -206,6 +216,8 @@ def describe(f: PostFilter) -> str:
             if f.latency_to is not None
             else f"answered {low} or more after the question"
         )
+    if f.thread_depth is not None:
+        parts.append(f"threads whose longest reply chain is {f.thread_depth} replies deep")
     if f.account:
         parts.append(f"by account {f.account}")
     if f.frame:
@@ -246,7 +258,7 @@ def _like(text: str) -> str:
 #: The explorer table (one row per post, the filters' columns joined once per snapshot: see
 #: :func:`explore_sql`) answers every filter but ``frame`` and ``network``.
 def explorable(f: PostFilter) -> bool:
-    return f.frame is None and f.network is None
+    return f.frame is None and f.network is None and f.set != "threads"
 
 
 def explore_sql(tables: frozenset[str]) -> str | None:
@@ -331,7 +343,7 @@ def source(
         joins = ["FROM posts p"]
         if analysed:
             joins.append(
-                ("JOIN" if f.set != "all" else "LEFT JOIN")
+                ("JOIN" if f.set not in ("all", "threads") else "LEFT JOIN")
                 + " relations r ON r.platform = p.platform AND r.post_id = p.id"
             )
         # the label joins only when a condition reads them (labels holds a row per post and task)
@@ -355,7 +367,18 @@ def source(
         "host": f"{col['relation']} = 'host' AND {col['in_window']}",
         "window": f"{col['in_window']} AND {col['relation']} <> 'host'",
         "all": "NOT p.is_context",
+        # the engagement lens's dialogue depth: roots of the threads holding a post of the campaign
+        "threads": "EXISTS (SELECT 1 FROM thread_roots tr WHERE tr.platform = p.platform AND tr.root_id = p.id "
+        "AND tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t JOIN relations rr ON rr.platform = t.platform "
+        "AND rr.post_id = t.post_id WHERE rr.in_campaign)"
+        + (" AND tr.max_depth = ?" if f.thread_depth is not None else "")
+        + ")",
     }[f.set]
+    if f.set == "threads":
+        if not {"threads", "thread_roots"} <= tables:
+            raise FilterError("set=threads needs the reply trees: run askscope analyze first")
+        if f.thread_depth is not None:
+            params.append(f.thread_depth)
     conditions = [where]
     for name, negate in (("category", False), ("not_category", True)):
         value = getattr(f, name)

@@ -351,6 +351,7 @@ def drilldown_data(request: Request, r: Reading, results: dict[str, Any]) -> dic
             drilldown.relation_chart(explore, r.name) if explore is not None else None,
             drilldown.language_chart(explore, r.name) if explore is not None else None,
             drilldown.latency_chart(r.name, results),
+            drilldown.depth_chart(r.name, results),
         ]
         data = {
             "post_lists": drilldown.post_lists(r.name, results, refs),
