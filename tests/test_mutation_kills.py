@@ -511,3 +511,49 @@ def test_corrected_answer_rate_uses_the_label_form_for_probability_methods(store
     # the lens campaign: E = 10 addressed posts; A = 4 (3 labelled questions), U = 6 (1):
     # (0.75 - 0.1) / 0.8 * 4 = 3.25 and (1/6 - 0.1) / 0.8 * 6 = 0.5: 3.25 / 3.75
     assert rate["value"] == round(3.25 / 3.75, 6)
+
+
+def test_a_post_without_text_uses_no_keyword():
+    from askscope.campaign import Frame
+    from askscope.classify.frames import NgramEmbedder, calibrate, score
+
+    # a keyword that a placeholder text could contain: a missing text is searched as ""
+    (calibrated,) = calibrate((Frame("x", keywords=("xxxx",)),), NgramEmbedder(), background=["a"])
+    uses, _ = score([None, "XXXX here"], [calibrated], NgramEmbedder())["x"]  # type: ignore[list-item]
+    assert uses == [False, True]
+
+
+def test_backfire_passes_the_probability_vectors_to_the_estimator(store):
+    # probability-based estimation (pacc): the validation rows and the posts carry probability
+    # vectors; the lens must hand the posts' vectors to the estimator (without them it falls back
+    # to acc, which gives another estimate here)
+    k = len(CATEGORIES)
+    rng = np.random.default_rng(0)
+    gold = np.repeat(np.arange(k), 10)
+    val_probs = rng.dirichlet(np.ones(k), size=len(gold)) * 0.5 + np.eye(k)[gold] * 0.5
+    validation = Validation(
+        "discourse", CATEGORIES, gold, val_probs.argmax(axis=1), val_probs, method="pacc", data="soft rows"
+    )
+    posts = store.con.execute(
+        "SELECT l.post_id, l.label FROM labels l JOIN relations r ON r.platform = l.platform AND r.post_id = l.post_id "
+        "WHERE l.task = 'discourse' AND r.in_campaign AND r.relation <> 'host' ORDER BY l.post_id"
+    ).fetchall()
+    vectors = {}
+    for i, (post, label) in enumerate(posts):
+        vector = np.full(k, 0.1 / (k - 1))
+        vector[CATEGORIES.index(label)] = 0.9 - 0.05 * (i % 3)
+        vector /= vector.sum()
+        vectors[post] = vector
+        store.con.execute(
+            "UPDATE labels SET probabilities = ? WHERE task = 'discourse' AND post_id = ?", [vector.tolist(), post]
+        )
+    result = backfire(replace(load_input(store, SEED), validations={"discourse": validation}))
+    ids = np.array([CATEGORIES.index(label) for _, label in posts])
+    matrix = np.array([vectors[p] for p, _ in posts], dtype=np.float32).astype(np.float64)  # stored as FLOAT[]
+    digest = sum((i + 1) * b for i, b in enumerate(b"category_shares"))
+    expected = quantify(validation, predicted=ids, probabilities=matrix, seed=SEED * 1_000_003 + digest)
+    assert expected.method == "pacc"
+    hostile = quantified(expected, ["question_critical", "mockery", "abuse"])
+    assert result["hostile_share"]["corrected"] == hostile
+    label_only = quantify(validation, predicted=ids, method="acc", seed=SEED * 1_000_003 + digest)
+    assert quantified(label_only, ["question_critical", "mockery", "abuse"])["value"] != hostile["value"]
