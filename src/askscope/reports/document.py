@@ -24,7 +24,7 @@ from askscope.store.core import Store
 from askscope.store.schema import SCHEMA_VERSION
 
 #: Stage summary keys that describe a run, not the campaign (left out: the report is reproducible).
-VOLATILE = {"classified_now", "reused"}
+VOLATILE = {"classified_now", "reused", "distinct_texts"}
 #: The lens whose figures become the document's top-level keys rather than ``lenses.store``.
 STORE_LENS = "store"
 #: The lists of posts a pseudonymised report rewrites (``lenses.posts``).
