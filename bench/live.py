@@ -150,7 +150,9 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
     for thread in threads:
         thread.start()
     started = time.perf_counter()
+    cpu = time.process_time()
     intake.run(console, threading.Event())
+    cpu = time.process_time() - cpu
     time.sleep(2)  # the viewer's last read
     stop.set()
     for thread in threads:
@@ -174,6 +176,10 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
         "items": items,
         "speed": args.speed,
         "wall_s": round(wall, 1),
+        # CPU seconds this process used (intake, classifiers, the viewer): what the session costs
+        # whatever else the machine runs
+        "cpu_s": round(cpu, 1),
+        "cpu_per_post_ms": round(1000 * cpu / max(written, 1), 2),
         "latency_s": {
             "median": round(statistics.median(latencies), 3),
             "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 3),
