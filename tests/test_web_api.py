@@ -337,6 +337,8 @@ FILTERS = [
     {"coordinated": "no", "category": "hostile"},
     {"account": "@U101"},
     {"set": "questions", "answered": "yes", "latency_from": "3600", "latency_to": "7200"},
+    {"set": "threads"},
+    {"set": "threads", "thread_depth": "0", "q": "#askt"},
 ]
 
 

@@ -258,7 +258,15 @@ def _like(text: str) -> str:
 #: The explorer table (one row per post, the filters' columns joined once per snapshot: see
 #: :func:`explore_sql`) answers every filter but ``frame`` and ``network``.
 def explorable(f: PostFilter) -> bool:
-    return f.frame is None and f.network is None and f.set != "threads"
+    return f.frame is None and f.network is None
+
+
+#: The roots (``tr``: thread_roots) of the threads holding a post of P: the engagement lens's
+#: dialogue depth counts these threads.
+CAMPAIGN_ROOTS = (
+    "tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t JOIN relations rr ON rr.platform = t.platform "
+    "AND rr.post_id = t.post_id WHERE rr.in_campaign)"
+)
 
 
 def explore_sql(tables: frozenset[str]) -> str | None:
@@ -272,17 +280,25 @@ def explore_sql(tables: frozenset[str]) -> str | None:
         if "coordinated_accounts" in tables
         else "NULL::BOOLEAN"
     )
+    # the depth of the thread a post is the first post of, for the campaign's threads (set=threads)
+    threads = (
+        f"LEFT JOIN (SELECT tr.platform, tr.root_id, tr.max_depth FROM thread_roots tr WHERE {CAMPAIGN_ROOTS}) th "
+        "ON th.platform = p.platform AND th.root_id = p.id"
+        if {"threads", "thread_roots"} <= tables
+        else "LEFT JOIN (SELECT NULL AS platform, NULL AS root_id, NULL::INTEGER AS max_depth WHERE false) th ON true"
+    )
     return f"""
     SELECT p.platform, p.id, p.author_id, p.author_handle, p.created_at, p.kind, p.text, p.url, p.in_reply_to_id,
            p.repost_count, p.like_count, p.reply_count, p.is_context, r.relation, r.in_campaign, r.in_window, d.label AS category,
            lg.label AS language, a.question_id IS NOT NULL AS is_question, a.answer_id IS NOT NULL AS answered,
-           a.category AS q_category, a.latency_s, {coordinated} AS coordinated,
+           a.category AS q_category, a.latency_s, {coordinated} AS coordinated, th.max_depth AS thread_depth,
            row_number() OVER (ORDER BY p.created_at, p.platform, p.id) AS seq
     FROM posts p
     LEFT JOIN relations r ON r.platform = p.platform AND r.post_id = p.id
     LEFT JOIN labels d ON d.platform = p.platform AND d.post_id = p.id AND d.task = 'discourse'
     LEFT JOIN labels lg ON lg.platform = p.platform AND lg.post_id = p.id AND lg.task = 'language'
     LEFT JOIN answers a ON a.platform = p.platform AND a.question_id = p.id
+    {threads}
     ORDER BY p.created_at, p.platform, p.id
     """
 
@@ -324,6 +340,8 @@ def source(
             "q_category": "p.q_category",
             "latency": "p.latency_s",
             "coordinated": "p.coordinated",
+            "threads": "p.thread_depth IS NOT NULL",
+            "thread_depth": "p.thread_depth",
         }
         joins = ["FROM explore p"]
     else:
@@ -337,6 +355,9 @@ def source(
             "answered": "a.answer_id IS NOT NULL",
             "q_category": "a.category",
             "latency": "a.latency_s",
+            "threads": "EXISTS (SELECT 1 FROM thread_roots tr WHERE tr.platform = p.platform AND tr.root_id = p.id "
+            f"AND {CAMPAIGN_ROOTS}{{depth}})",
+            "thread_depth": "tr.max_depth",
             "coordinated": "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform "
             "AND c.author_id = p.author_id{network})",
         }
@@ -367,12 +388,10 @@ def source(
         "host": f"{col['relation']} = 'host' AND {col['in_window']}",
         "window": f"{col['in_window']} AND {col['relation']} <> 'host'",
         "all": "NOT p.is_context",
-        # the engagement lens's dialogue depth: roots of the threads holding a post of the campaign
-        "threads": "EXISTS (SELECT 1 FROM thread_roots tr WHERE tr.platform = p.platform AND tr.root_id = p.id "
-        "AND tr.root_id IN (SELECT DISTINCT t.root_id FROM threads t JOIN relations rr ON rr.platform = t.platform "
-        "AND rr.post_id = t.post_id WHERE rr.in_campaign)"
-        + (" AND tr.max_depth = ?" if f.thread_depth is not None else "")
-        + ")",
+        # the engagement lens's dialogue depth: the first posts of the threads holding a post of P
+        "threads": col["threads"].format(depth=f" AND {col['thread_depth']} = ?" if f.thread_depth is not None else "")
+        if not explore
+        else col["threads"] + (f" AND {col['thread_depth']} = ?" if f.thread_depth is not None else ""),
     }[f.set]
     if f.set == "threads":
         if not {"threads", "thread_roots"} <= tables:
