@@ -160,6 +160,11 @@ def test_the_json_endpoints_give_the_consoles_queue_pulse_alerts_and_items(demo,
             assert one.json()["thread"], "every item has its thread (at least its own post)"
         missing = client.get("/api/live/items/x:0")
         assert missing.status_code == 404 and missing.json()["detail"] == "no item 'x:0' in this live session"
+        # an item id with slashes (a Bluesky post's id is its at:// URI) reaches the console whole
+        uri = "bluesky:at://did:plc:abc/app.bsky.feed.post/3k2"
+        for path in (uri, uri.replace("/", "%2F")):
+            missing = client.get(f"/api/live/items/{path}")
+            assert missing.status_code == 404 and missing.json()["detail"] == f"no item {uri!r} in this live session"
         # the page: every open item's post, escaped, in rank order; and each item's own page
         page = client.get("/live")
         assert page.status_code == 200 and '<script src="/static/live.js" defer></script>' in page.text
@@ -250,6 +255,11 @@ def test_actions_need_the_csrf_token_and_this_origin_are_logged_and_change_the_q
             ({"action": "pin"}, first, "enter your name"),
             ({"action": "delete", "member": "ana"}, first, "unknown action 'delete'"),
             ({"action": "pin", "member": "ana"}, "x:0", "no item 'x:0'"),
+            (
+                {"action": "pin", "member": "ana"},
+                "bluesky:at://did:plc:a/app.bsky.feed.post/1",
+                "no item 'bluesky:at://did",
+            ),
             ({"action": "pin", "member": "a" * 81}, first, "at most 80 characters"),
         ):
             wrong = client.post(f"/api/live/items/{item}/actions", json=body, headers=ok)

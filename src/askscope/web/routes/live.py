@@ -8,6 +8,8 @@
   queue links to; with script the thread opens in place).
 * JSON: ``/api/live/queue``, ``/api/live/pulse``, ``/api/live/alerts``, ``/api/live/items/{item}``,
   ``POST /api/live/items/{item}/actions`` (CSRF token and origin checked as the coding POSTs).
+* Item ids are ``platform:post id`` and may hold slashes (a Bluesky post's id is its ``at://``
+  URI): the item routes take the rest of the path.
 * ``/api/live/events``: server-sent events, ``event: changed`` with ``data: {"version": N}``
   whenever the console's version moves; every open page refetches the queue, pulse and alerts.
 
@@ -192,7 +194,7 @@ def live_page(
     return render(request, "live.html", context)
 
 
-@router.get("/live/items/{item_id}", include_in_schema=False)
+@router.get("/live/items/{item_id:path}", include_in_schema=False)
 def live_item_page(request: Request, item_id: str) -> Response:
     live = console(request)
     return render(request, "live_item.html", {**_common(), "item": item_view(live, item_id)})
@@ -222,7 +224,7 @@ def api_alerts(request: Request) -> dict[str, Any]:
     return alerts_view(console(request))
 
 
-@router.get("/api/live/items/{item_id}", summary="One queue item with its thread and labels")
+@router.get("/api/live/items/{item_id:path}", summary="One queue item with its thread and labels")
 def api_item(request: Request, item_id: str) -> dict[str, Any]:
     return item_view(console(request), item_id)
 
@@ -237,7 +239,7 @@ class LiveAction(BaseModel):
 
 
 @router.post(
-    "/api/live/items/{item_id}/actions",
+    "/api/live/items/{item_id:path}/actions",
     summary="Act on a queue item (send the askscope_csrf cookie's value as X-CSRF-Token and an Origin of the app)",
     dependencies=[Depends(check_csrf)],
 )
