@@ -132,8 +132,14 @@ def test_the_json_endpoints_give_the_consoles_queue_pulse_alerts_and_items(demo,
             "abuse_hidden": len(console.queue(show_abuse=True)) - len(console.queue()),
             "total": len(console.queue()),
             "limit": None,
+            "brief": False,
             "items": plain(console.queue()),
         }
+        # brief (the page's list): the same items without their members, labels and answer
+        brief = client.get("/api/live/queue?brief=true&status=all").json()["items"]
+        heavy = ("members", "labels", "answer")
+        assert brief == [{k: v for k, v in i.items() if k not in heavy} for i in plain(console.queue(status="all"))]
+        assert all(set(i) == set(everything[0]) - set(heavy) for i in brief)
         # the highest ranked items only, with the total
         top = client.get("/api/live/queue?status=all&limit=2").json()
         assert top["items"] == plain(console.queue(status="all")[:2])

@@ -64,6 +64,12 @@ MEMBER_MAX = 80
 StatusParam = Annotated[str, Query(description="open (default), all, answered or skipped")]
 AbuseParam = Annotated[bool, Query(description="include the items set aside as abuse")]
 AssigneeParam = Annotated[str | None, Query(description="only the items assigned to this member")]
+BriefParam = Annotated[
+    bool,
+    Query(description="leave out each item's members, labels and answer (the list; the item's own endpoint has them)"),
+]
+#: What a brief item leaves out: the page's list shows them only when an item's thread is opened.
+HEAVY_FIELDS = ("members", "labels", "answer")
 LimitParam = Annotated[
     int | None, Query(ge=1, le=100_000, description="at most this many items, the highest ranked (all by default)")
 ]
@@ -130,15 +136,17 @@ def queue_view(
     show_abuse: bool = False,
     assignee: str | None = None,
     limit: int | None = None,
+    brief: bool = False,
 ) -> dict[str, Any]:
     """The queue as ``/api/live/queue`` gives it: the console's version read first (the items are
-    at least that new), the ``limit`` highest ranked items, their ``total`` and how many abuse
-    items the toggle hides."""
+    at least that new), the ``limit`` highest ranked items (without :data:`HEAVY_FIELDS` when
+    ``brief``), their ``total`` and how many abuse items the toggle hides."""
     if status not in STATUSES:
         raise HTTPException(status_code=400, detail=f"status={status!r}: give one of {', '.join(STATUSES)}")
     version = live.version
     every = live.queue(show_abuse=True, status=status, assignee=assignee or None)
     shown = every if show_abuse else [item for item in every if not item.get("abuse")]
+    listed = shown if limit is None else shown[:limit]
     return {
         "version": version,
         "status": status,
@@ -147,8 +155,13 @@ def queue_view(
         "abuse_hidden": len(every) - len(shown),
         "total": len(shown),
         "limit": limit,
-        "items": shown if limit is None else shown[:limit],
+        "brief": brief,
+        "items": [_brief(item) for item in listed] if brief else listed,
     }
+
+
+def _brief(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in HEAVY_FIELDS}
 
 
 def pulse_view(live: LiveConsole) -> dict[str, Any]:
@@ -210,8 +223,9 @@ def api_queue(
     abuse: AbuseParam = False,
     assignee: AssigneeParam = None,
     limit: LimitParam = None,
+    brief: BriefParam = False,
 ) -> dict[str, Any]:
-    return queue_view(console(request), status, abuse, assignee, limit)
+    return queue_view(console(request), status, abuse, assignee, limit, brief)
 
 
 @router.get("/api/live/pulse", summary="The live pulse: answer rate, hostile share, median time to answer, waiting")

@@ -237,6 +237,11 @@
       return q.toString();
     }
 
+    function queueURL() {
+      var q = queueQuery();
+      return "/api/live/queue?brief=true" + (q ? "&" + q : "");
+    }
+
     function drawQueue(q) {
       var items = q.items || [];
       // a redraw keeps what a member is typing in an assign field, and the focus
@@ -340,7 +345,7 @@
       if (busy) { pending = true; return; }
       busy = true;
       var ids = Object.keys(expanded);
-      Promise.all([getJSON("/api/live/queue?" + queueQuery()), getJSON("/api/live/pulse"), getJSON("/api/live/alerts")]
+      Promise.all([getJSON(queueURL()), getJSON("/api/live/pulse"), getJSON("/api/live/alerts")]
         .concat(ids.map(loadDetail)))
         .then(function (got) {
           drawQueue(got[0]);
