@@ -114,7 +114,11 @@ from askscope.analysis import analyze
 from askscope.archive.dask_analyze import analyze_archive
 from askscope.campaign import parse_campaign
 target, mode = sys.argv[1], sys.argv[2]
-campaign = parse_campaign({"name": "bench", "hosts": ["nobody_host"], "hashtags": ["AskCampaign"],
+posts = "posts" if mode == "embedded" else "read_parquet('" + target + "/posts/**/*.parquet')"
+con = duckdb.connect(target, read_only=True) if mode == "embedded" else duckdb.connect()
+host = con.execute("SELECT author_handle FROM " + posts + " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
+con.close()
+campaign = parse_campaign({"name": "bench", "hosts": [host], "hashtags": ["AskCampaign"],
     "start": "2015-03-01T00:00:00Z", "end": "2015-04-30T00:00:00Z"})
 started = time.perf_counter()
 if mode == "embedded":
