@@ -159,6 +159,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         endpoints = {
             "/live (page, 200 items)": timed(client, "/live"),
             "/api/live/queue (open, 200 items)": timed(client, "/api/live/queue?limit=200"),
+            "/api/live/queue (open, 200 items, brief: the page's fetch)": timed(
+                client, "/api/live/queue?limit=200&brief=true"
+            ),
             "/api/live/queue (all items)": timed(client, "/api/live/queue?status=all&abuse=true"),
             "/api/live/pulse": timed(client, "/api/live/pulse"),
             "/api/live/alerts": timed(client, "/api/live/alerts"),

@@ -210,6 +210,7 @@
     var expanded = {}; // item id -> its detail (null while loading)
     var drafts = {}; // item id -> the name typed in its assign field (kept across redraws)
     var busy = false;
+    var stale = false; // the message says the last update failed
     var pending = false;
 
     memberForm.hidden = false;
@@ -353,7 +354,11 @@
           drawAlerts(got[2]);
           rendered = got[0].version;
           root.setAttribute("data-version", String(rendered));
-        }, function (err) { say("Could not update the page (" + err.message + "); retrying on the next change."); })
+          if (stale) { stale = false; say(""); }
+        }, function (err) {
+          stale = true;
+          say("Could not update the page (" + err.message + "); retrying on the next change.");
+        })
         .then(function () {
           // at most one refresh every MIN_REFRESH_MS: a fast replay changes the console many times a second
           window.setTimeout(function () {
