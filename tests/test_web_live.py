@@ -92,6 +92,8 @@ def test_without_a_live_session_the_live_routes_say_how_to_start_one(tmp_path):
     with client_for(None, db, tmp_path) as client:
         page = client.get("/live", headers={"accept": "text/html"})
         assert page.status_code == 404 and "not a live session: start one with askscope live" in page.text
+        # no "Live" entry in the navigation of a plain askscope serve
+        assert '<a href="/live?' not in client.get("/", headers={"accept": "text/html"}).text
         for path in (
             "/api/live/queue",
             "/api/live/pulse",
@@ -146,6 +148,8 @@ def test_the_json_endpoints_give_the_consoles_queue_pulse_alerts_and_items(demo,
         ranked = console.queue(status="all")
         assert top["total"] == len(ranked) and top["limit"] == 2
         assert client.get("/api/live/queue?limit=0").status_code == 422
+        # a live session puts its page in every page's navigation
+        assert '<a href="/live?db=live">Live</a>' in client.get("/posts", headers={"accept": "text/html"}).text
         one = client.get("/live?status=all&limit=1").text
         assert f"the 1 highest ranked of {len(ranked)} items" in one
         assert one.count('<li class="item') == 1 and f'data-item="{ranked[0]["item"]}"' in one

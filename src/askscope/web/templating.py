@@ -21,6 +21,8 @@ TEMPLATES.env.globals.update(filters.GLOBALS)
 
 #: Navigation entries: (path, label). Route modules add theirs (H6: compare, coding, accounts, export).
 NAV: list[tuple[str, str]] = [("/", "Overview"), ("/posts", "Posts")]
+#: Added to the navigation when the app serves a live session (``askscope live``).
+LIVE_NAV: list[tuple[str, str]] = [("/live", "Live")]
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
@@ -33,7 +35,8 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     state = handle.state if handle is not None else None
     common = {
         "request": request,
-        "nav": NAV,
+        # the live console's page is in the navigation only when the app serves a live session
+        "nav": [*NAV, *LIVE_NAV] if getattr(request.app.state, "live", None) is not None else NAV,
         "stores": list(stores),
         "db": db,
         "busy": state is not None and state.busy,
