@@ -1,0 +1,92 @@
+"""A post's encoder outputs and labels are a function of its own text (issue 10).
+
+The bundled encoder is dynamically quantised to int8, and ``DynamicQuantizeLinear`` takes one
+activation scale per input tensor: in a padded batch a post's activations were rounded on a grid
+set by its neighbours, so the live console (one post at a time) and ``askscope analyze`` (a whole
+campaign) could label the same post differently. These tests classify real posts from
+``../shared/data`` alone, together, and in other compositions and orders, and require the same
+logits, pooled vectors and labels (to 1e-6; in practice bitwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import shared
+
+from askscope.classify import classify
+from askscope.classify.models import encoder
+
+TOL = 1e-6
+
+# Issue 10, measured 2 Dec 2026 (H12): with length-sorted batches of 64, a post's logits moved by
+# up to 0.78 with the batch's composition (bench/encoder_batching.py, 300 posts; 0.0 one post per
+# call). One post per call on 2 cores at load 1.5: encoder 3.79 -> 5.12 ms CPU per post (2,000
+# posts), whole stack 395-437 -> 283-287 posts/s (bench/classify.py --n 6000 --only stack), below
+# the 300 floor; one intra-op thread with two posts in flight (ThreadPoolExecutor) gets back to
+# 2.00 ms wall per post (batched 1.90) with outputs bitwise equal to the two-thread ones. Running one
+# post per call and refitting every calibration and head on its outputs was done and every other
+# figure held (question 20-split mean 73.3, +9.2 over "contains ?"; offensive, hate, emotion,
+# sentiment in-sample within 1 point), but the irony head's refit could not satisfy its own tests
+# at one threshold: the best mean F1 (0.13) flags 14 of 274 sincere thanks, 0.15 flags the demo's
+# "Thank you for making rides free tonight." (p 0.158), 0.21 falls below the cross-fitted floor
+# (62.4 < 63.1); and "@user what happens if he sneezes?" stopped being a question. Not committed
+# half-done: the rebuild is in /work/h12-onepost-rebuild.patch for the lead to decide.
+pytestmark = pytest.mark.xfail(
+    strict=True,
+    reason="issue 10: Encoder.run batches 64 posts under dynamic int8 quantisation, so a post's "
+    "logits depend on the posts classified with it; the one-post-per-call rebuild is pending "
+    "(irony threshold and question example conflicts, see the comment above)",
+)
+
+
+def real_texts(n: int) -> list[str]:
+    """The first ``n`` non-empty tweets of TweetEval offensive train, of varied lengths."""
+    lines = shared("tweeteval", "offensive", "train_text.txt").read_text(encoding="utf-8").split("\n")
+    texts = [line for line in lines if line.strip()][:n]
+    assert len(texts) == n
+    return texts
+
+
+def test_logits_and_pooled_do_not_depend_on_the_other_posts() -> None:
+    texts = real_texts(40)
+    enc = encoder()
+    together, pooled_together = enc.run(texts)
+    # alone: one call per post
+    alone = [enc.run([text]) for text in texts]
+    # another composition and order: reversed, with each post interleaved with an unrelated
+    # long post, so that padding and the batch's activation range would change if they mattered
+    filler = "x " * 60 + "a much longer post that would set the padded width and the int8 range"
+    mixed: list[str] = []
+    for text in reversed(texts):
+        mixed += [filler, text]
+    shuffled, pooled_shuffled = enc.run(mixed)
+    for head in together:
+        alone_rows = np.vstack([logits[head] for logits, _ in alone])
+        shuffled_rows = shuffled[head][1::2][::-1]
+        assert np.abs(together[head] - alone_rows).max() <= TOL, head
+        assert np.abs(together[head] - shuffled_rows).max() <= TOL, head
+        assert (together[head].argmax(1) == alone_rows.argmax(1)).all(), head
+    pooled_alone = np.vstack([pooled for _, pooled in alone])
+    assert np.abs(pooled_together - pooled_alone).max() <= TOL
+    assert np.abs(pooled_together - pooled_shuffled[1::2][::-1]).max() <= TOL
+
+
+def test_labels_alone_equal_labels_in_a_campaign() -> None:
+    texts = real_texts(24)
+    together = classify(texts)
+    other = real_texts(60)[24:]
+    in_other_batch = classify(other[:18] + texts[::-1] + other[18:])
+    alone = [classify([text]) for text in texts]
+    j_of = {i: len(other[:18]) + len(texts) - 1 - i for i in range(len(texts))}
+    for task, result in together.items():
+        for i, text in enumerate(texts):
+            single, j = alone[i][task], j_of[i]
+            assert single.labels[0] == result.labels[i], (task, text)
+            assert in_other_batch[task].labels[j] == result.labels[i], (task, text)
+            if result.probabilities is not None:  # None for language (no encoder)
+                assert single.probabilities is not None
+                assert np.abs(single.probabilities[0] - result.probabilities[i]).max() <= TOL, (task, text)
+                other_probabilities = in_other_batch[task].probabilities
+                assert other_probabilities is not None
+                assert np.abs(other_probabilities[j] - result.probabilities[i]).max() <= TOL, (task, text)
