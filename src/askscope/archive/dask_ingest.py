@@ -48,7 +48,7 @@ from askscope.archive.parquet import (
     write_tables,
 )
 from askscope.errors import UsageError
-from askscope.ingestion.engine import FileResult, IngestResult, _options_json, _reject_unknown
+from askscope.ingestion.engine import FileResult, IngestResult, options_json, reject_reasons, reject_unknown
 from askscope.ingestion.inputs import OpenedInput
 from askscope.ingestion.parsing import MAX_RECORD_BYTES, damage_batch, read_batches
 from askscope.ingestion.plan import Plan, plan_inputs
@@ -196,7 +196,7 @@ def _merge_input(
             status="done",
             sha256=parsed["sha256"],
             bytes_read=parsed["bytes"],
-            options=_options_json(reader, options, plan.framing),
+            options=options_json(reader, options, plan.framing),
             transaction=False,
         )
         con.execute("COMMIT")
@@ -306,15 +306,8 @@ def ingest_archive(
                     if progress is not None:
                         progress(plan.source.name, plan.source.size or 0, plan.source.size)
             for item in unknown:
-                result.files.append(_reject_unknown(db, item))
-            result.reject_reasons = [
-                (r, int(n), d or "")
-                for r, n, d in db.con.execute(
-                    "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN "
-                    "(SELECT unnest(?::BIGINT[])) GROUP BY reason ORDER BY n DESC, reason LIMIT 5",
-                    [[f.ingest_id for f in result.files]],
-                ).fetchall()
-            ]
+                result.files.append(reject_unknown(db, item))
+            result.reject_reasons = reject_reasons(db, result.files)
             publishing = time.perf_counter()
             partial.mkdir()
             entries = write_tables(db.con, partial, sorted(table_names(db.con)))

@@ -180,15 +180,8 @@ def ingest(
             else:
                 result.files.extend(_ingest_group(db, group, options, progress=progress))
         for item in unknown:
-            result.files.append(_reject_unknown(db, item))
-        result.reject_reasons = [
-            (r, int(n), d or "")
-            for r, n, d in db.con.execute(
-                "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) "
-                "GROUP BY reason ORDER BY n DESC, reason LIMIT 5",
-                [[f.ingest_id for f in result.files]],
-            ).fetchall()
-        ]
+            result.files.append(reject_unknown(db, item))
+        result.reject_reasons = reject_reasons(db, result.files)
     finally:
         for plan in plans:
             if plan.opened is not None:
@@ -202,7 +195,19 @@ def ingest(
     return result
 
 
-def _reject_unknown(db: Store, item: Unknown) -> FileResult:
+def reject_reasons(db: Store, files: list[FileResult]) -> list[tuple[str, int, str]]:
+    """The five commonest reject reasons of these inputs' runs: (reason, count, one detail)."""
+    return [
+        (r, int(n), d or "")
+        for r, n, d in db.con.execute(
+            "SELECT reason, count(*) AS n, min(detail) FROM rejects WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) "
+            "GROUP BY reason ORDER BY n DESC, reason LIMIT 5",
+            [[f.ingest_id for f in files]],
+        ).fetchall()
+    ]
+
+
+def reject_unknown(db: Store, item: Unknown) -> FileResult:
     """Record an unrecognised input as a run of format ``unknown`` holding one file-level reject
     (line 0, ``unknown_format``, the formats tried); the same file again supersedes it."""
     source = item.source
@@ -239,7 +244,7 @@ def _reject_unknown(db: Store, item: Unknown) -> FileResult:
     )
 
 
-def _options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
+def options_json(reader: Reader, options: dict[str, Any], framing: str) -> str:
     data: dict[str, Any] = {"framing": framing}
     if options.get("max_record_bytes", MAX_RECORD_BYTES) != MAX_RECORD_BYTES:
         data["max_record_bytes"] = options["max_record_bytes"]
@@ -308,7 +313,7 @@ def _ingest_one(
                 if first:
                     con.execute(
                         "UPDATE ingests SET options = ? WHERE id = ?",
-                        [_options_json(reader, options, plan.framing), record.id],
+                        [options_json(reader, options, plan.framing), record.id],
                     )
                     first = False
                 if strict and batch.rejects.num_rows:
@@ -354,7 +359,7 @@ def _ingest_one(
                 status="done",
                 sha256=opened.sha256(),
                 bytes_read=opened.bytes_read,
-                options=_options_json(reader, options, plan.framing),
+                options=options_json(reader, options, plan.framing),
                 transaction=False,
             )
             con.execute("COMMIT")
@@ -430,7 +435,7 @@ def _ingest_group(
                 shas.append(opened.sha256())
                 sizes.append(opened.bytes_read)
                 damages.append(opened.damage)
-            opts.append(_options_json(plan.reader, options, plan.framing))
+            opts.append(options_json(plan.reader, options, plan.framing))
             if len(batches) == 1:
                 items.append((record, batches[0]))
             else:

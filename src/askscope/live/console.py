@@ -223,12 +223,12 @@ class LiveConsole:
         labels each distinct text once)."""
         if not keys:
             return {}
-        from askscope.stages.labeling import _hash
+        from askscope.stages.labeling import text_hash_of
 
         labeler = self.labeler()
         with self._lock:
             texts = {k: self.model.posts[k].text if k in self.model.posts else "" for k in keys}
-        hashes = {k: _hash(t) for k, t in texts.items()}
+        hashes = {k: text_hash_of(t) for k, t in texts.items()}
         todo: dict[str, Key] = {}  # text hash -> the first post with that text
         for key in keys:
             if hashes[key] not in self._by_text and hashes[key] not in todo:
@@ -250,12 +250,12 @@ class LiveConsole:
 
     def _save_labels(self, found: dict[Key, dict[str, tuple[str, float | None, Any]]]) -> None:
         """Write labels as the classify stage does (same hash and model: ``analyze`` reuses them)."""
-        from askscope.stages.labeling import LABEL_COLUMNS, _ensure_labels_table, _hash
+        from askscope.stages.labeling import LABEL_COLUMNS, ensure_labels_table, text_hash_of
 
         if not found:
             return
         con = self.store.con
-        _ensure_labels_table(con)
+        ensure_labels_table(con)
         columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
         for (platform, post_id), tasks in found.items():
             text = self.model.posts[(platform, post_id)].text
@@ -266,7 +266,7 @@ class LiveConsole:
                 columns["label"].append(label)
                 columns["probability"].append(probability)
                 columns["model"].append(self._versions.get(task, task))
-                columns["text_hash"].append(_hash(text))
+                columns["text_hash"].append(text_hash_of(text))
                 columns["probabilities"].append(full)
         keys = pa.table({"platform": [k[0] for k in found], "post_id": [k[1] for k in found]})
         table = pa.table(
@@ -290,7 +290,7 @@ class LiveConsole:
             con.unregister("_live_labels")
         for key, tasks in found.items():
             self.labels[key] = {task: (v[0], v[1]) for task, v in tasks.items()}
-            self._hashes[key] = _hash(self.model.posts[key].text)
+            self._hashes[key] = text_hash_of(self.model.posts[key].text)
 
     # --- the pipeline ------------------------------------------------------------------------
 
@@ -338,12 +338,12 @@ class LiveConsole:
             self._bump()
 
     def _needs_label(self, key: Key) -> bool:
-        from askscope.stages.labeling import _hash
+        from askscope.stages.labeling import text_hash_of
 
         have = self.labels.get(key)
         if have is None or len(have) < len(TASKS):
             return True
-        return self._hashes.get(key) != _hash(self.model.posts[key].text)
+        return self._hashes.get(key) != text_hash_of(self.model.posts[key].text)
 
     def is_question(self, key: Key) -> bool:
         """In Q: in P, not by a host, labelled a question, addressed to the host."""
@@ -526,7 +526,7 @@ class LiveConsole:
 
     def _restore(self) -> None:
         """Rebuild the state from the store (a restarted session goes on where it stopped)."""
-        from askscope.stages.labeling import _hash
+        from askscope.stages.labeling import text_hash_of
 
         con = self.store.con
         columns = ", ".join(f'"{c}"' for c in POST_COLUMNS)
@@ -547,7 +547,7 @@ class LiveConsole:
             ).fetchall():
                 self._restored_labels.add((platform, post_id))
                 post = self.model.posts.get((platform, post_id))
-                if post is None or (task, model) not in wanted or text_hash != _hash(post.text):
+                if post is None or (task, model) not in wanted or text_hash != text_hash_of(post.text):
                     continue
                 self.labels.setdefault((platform, post_id), {})[task] = (label, probability)
                 self._hashes[(platform, post_id)] = text_hash

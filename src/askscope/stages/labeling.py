@@ -168,7 +168,7 @@ CREATE TABLE IF NOT EXISTS labels (
 LABEL_COLUMNS = ("platform", "post_id", "task", "label", "probability", "model", "text_hash", "probabilities")
 
 
-def _ensure_labels_table(con: Any) -> None:
+def ensure_labels_table(con: Any) -> None:
     """Create ``labels``; a store from before per-class probabilities gets the column, and its
     labels are dropped once so that every post is classified again with them."""
     columns = column_names(con, "labels").get("labels", set())
@@ -197,7 +197,8 @@ def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
     return record
 
 
-def _hash(text: str) -> str:
+def text_hash_of(text: str) -> str:
+    """The ``labels.text_hash`` of a post's text: a label is reused only while its text is the same."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
@@ -211,14 +212,14 @@ class Classify(Stage):
         con = ctx.store.con
         labeler = get_labeler(ctx.settings.get("labeler"))
         versions = labeler.versions()
-        _ensure_labels_table(con)
+        ensure_labels_table(con)
         # drop labels of posts that left P, changed text, or came from another model version
         posts = con.execute(
             "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
             "AND p.id = r.post_id WHERE r.in_campaign ORDER BY r.platform, r.post_id"
         ).fetchall()
         keys = [(p, i) for p, i, _ in posts]
-        hashes = {(p, i): _hash(t or "") for p, i, t in posts}
+        hashes = {(p, i): text_hash_of(t or "") for p, i, t in posts}
         con.register(
             "_current",
             pa.table(
@@ -318,7 +319,7 @@ def _insert_labels(
     post of group ``j`` (one row per post and task, as without sharing)."""
     index = [j for j, group in enumerate(chunk) for _ in group]
     rows = [row for group in chunk for row in group]
-    hashes = [_hash(group[0][2]) for group in chunk]
+    hashes = [text_hash_of(group[0][2]) for group in chunk]
     n = len(rows)
     columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
     for task, given in results.items():
