@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from askscope.ingestion import vectorised
 from askscope.ingestion.inputs import InputSource, OpenedInput
 from askscope.ingestion.plan import Plan
 from askscope.readers import Reader, make_head
@@ -208,7 +209,13 @@ def parse_block(
     max_record: int = MAX_RECORD_BYTES,
 ) -> Batch:
     """Parse one block of JSON lines into a batch (runs in a worker process or inline). The
-    block is kept verbatim as the raw payload."""
+    block is kept verbatim as the raw payload. X API v2 pages take the vectorised path
+    (:mod:`askscope.ingestion.vectorised`), which gives the same batch and hands back to the
+    per-record reader whatever it cannot map exactly."""
+    if not strict and vectorised.enabled(reader):
+        done = vectorised.parse_block(reader, source_file, block, first_line, offset, observed, max_record)
+        if done is not None:
+            return done[0]
     sink = Sink(source_file=source_file, default_observed_at=observed)
     first = last = 0
     count = 0
