@@ -13,12 +13,42 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from askscope.errors import UsageError
+from askscope.errors import AskscopeError, UsageError
 
 #: Memory limit of each local worker (``ASKSCOPE_DASK_MEMORY``): the nanny restarts a worker
 #: above it, and the task runs again elsewhere.
 WORKER_MEMORY = "2GiB"
 INSTALL_HINT = "pip install 'askscope[archive]' (dask.distributed)"
+
+
+class ClusterError(AskscopeError):
+    """The cluster could not finish the work: a task killed its worker every time it ran, or the
+    scheduler went away."""
+
+    code = "E150"
+
+
+def lost_worker(exc: BaseException) -> ClusterError | None:
+    """A :class:`ClusterError` for the exceptions dask raises when workers die (a task that
+    killed ``distributed.scheduler.allowed-failures`` + 1 workers, a scheduler that closed), else
+    None."""
+    try:
+        from distributed import KilledWorker
+        from distributed.comm.core import CommClosedError
+    except ImportError:
+        return None
+    if isinstance(exc, KilledWorker):
+        return ClusterError(
+            f"a Dask task killed its worker every time it ran ({exc}); nothing was written",
+            "the worker's log says why (memory: raise ASKSCOPE_DASK_MEMORY, or use more, smaller workers); "
+            "the archive is as it was before the command",
+        )
+    if isinstance(exc, CommClosedError):
+        return ClusterError(
+            f"the connection to the Dask cluster closed ({exc}); nothing was written",
+            "check the scheduler and run the command again; the archive is as it was before the command",
+        )
+    return None
 
 
 def import_distributed() -> Any:

@@ -1,18 +1,26 @@
 """``askscope analyze ARCHIVE_DIR --campaign F --dask local:N``: the analysis of an archive, the
-classify stage on Dask workers.
+reply trees, the relations and the classify stage on Dask workers.
 
 What runs where (said in the command's output too):
 
+* **reply_trees and relations** on the workers, the archive's posts shuffled by conversation
+  (:mod:`askscope.archive.dask_stages`): each partition runs the embedded stage's own SQL; the
+  hosts' resolution, the window and the reposts' ``amplifies`` (which read across
+  conversations) run after, in one process.
 * **classify** on the workers: the stage groups the posts of P by text (each distinct text once)
   and cuts the texts into the same chunks as the embedded run (``labeling.BATCH``); each chunk is
   one Dask task, labelled by a labeler loaded once per worker process (:func:`label_chunk` keeps
   it) and written to ``labels`` in order, so the labels are those of the embedded run, bit for
   bit (the bundled encoder quantises per batch: the same chunks give the same numbers).
-* **every other stage** (reply trees, relations, authenticity, answers, lenses) runs embedded, in
-  one process, on DuckDB: the archive's tables are loaded into a temporary store beside the
-  archive, the stages run there, and the tables are written back as the archive (a temporary
-  folder swapped in when complete). They are not yet Dask shuffles and aggregations (issue 15
-  asks for that); their memory and time are the embedded path's.
+* **every other stage** (authenticity, answers, lenses) runs embedded, in one process, on
+  DuckDB: the archive's tables are loaded into a temporary store beside the archive, the stages
+  run there, and the tables are written back as the archive (a temporary folder swapped in when
+  complete). They are not yet Dask shuffles and aggregations (issue 15 asks for that); their
+  memory and time are the embedded path's.
+
+A worker that dies is replaced by its nanny and its tasks run again (every task writes whole
+files under fixed names, so a rerun overwrites); a task that kills a worker every time ends the
+command with a :class:`~askscope.archive.cluster.ClusterError` and the archive as it was.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from askscope.store.core import open_store, table_names
 _LOADED: dict[str, Any] = {}
 #: Chunks in flight per worker (the next ones are labelled while this process writes).
 AHEAD = 2
-DISTRIBUTED_STAGES = ("classify",)
+DISTRIBUTED_STAGES = ("reply_trees", "relations", "classify")
 
 
 def label_chunk(spec: Any, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
@@ -120,16 +128,48 @@ def analyze_archive(
     """Run the analysis on the archive ``folder``: classify on the Dask cluster ``dask``, the other
     stages embedded on a temporary store (see the module docstring); the archive gets every
     table the stages write."""
-    from askscope.analysis import analyze
-    from askscope.archive.cluster import dask_client, worker_count
+    from askscope.archive.cluster import lost_worker
+    from askscope.campaign import Campaign, load_campaign
 
+    if not isinstance(campaign, Campaign):
+        campaign = load_campaign(os.fspath(campaign))
     settings = dict(settings or {})
+    try:
+        return _analyze(folder, campaign, dask, only, settings, progress)
+    except Exception as exc:
+        lost = lost_worker(exc)
+        if lost is not None:
+            raise lost from exc
+        raise
+
+
+def _analyze(
+    folder: str | os.PathLike[str],
+    campaign: Any,
+    dask: str,
+    only: list[str] | None,
+    settings: dict[str, Any],
+    progress: Callable[[str], None] | None,
+) -> dict[str, dict[str, Any]]:
+    from askscope.analysis import MEMORY_LIMIT
+    from askscope.archive.cluster import dask_client, worker_count
+    from askscope.archive.dask_stages import DaskRelations, DaskReplyTrees, Shuffled
+    from askscope.stages.base import Context, run_stages
+    from askscope.store.core import memory_limit, memory_setting
+
     with archive_as_store(folder, write_back=True) as path, dask_client(dask) as client:
+        workers = max(1, worker_count(client))
         spec = settings.get("labeler") or "bundled"
-        settings["label_map"] = DaskLabelMap(client, spec, max(1, worker_count(client)), dask)
+        settings["label_map"] = DaskLabelMap(client, spec, workers, dask)
         if progress is not None:
             progress(
-                f"Dask {dask}: classify runs on {worker_count(client)} worker(s); reply_trees, relations, "
-                "authenticity, answers and lenses run embedded (DuckDB, one process) on the archive's tables"
+                f"Dask {dask}: reply_trees and relations (shuffled by conversation) and classify run on "
+                f"{worker_count(client)} worker(s); authenticity, answers and lenses run embedded "
+                "(DuckDB, one process) on the archive's tables"
             )
-        return analyze(path, campaign, only=only, settings=settings, progress=progress)
+        shuffled = Shuffled(client, Path(folder), read_manifest(folder), Path(path).parent / "shuffle", workers)
+        instances: dict[str, Any] = {"reply_trees": DaskReplyTrees(shuffled), "relations": DaskRelations(shuffled)}
+        with open_store(path, create=False) as store:
+            ctx = Context(store=store, campaign=campaign, settings=settings, progress=progress)
+            with memory_limit(store, memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)):
+                return run_stages(ctx, only=only, instances=instances)

@@ -208,9 +208,14 @@ def tables(store: Store) -> set[str]:
     return table_names(store.con)
 
 
-def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+def run_stages(
+    ctx: Context, only: Iterable[str] | None = None, *, instances: dict[str, Stage] | None = None
+) -> dict[str, dict[str, Any]]:
     """Run the pipeline (or just the stages in ``only``, whose required tables must exist or
-    be provided by another chosen stage) and return each stage's summary."""
+    be provided by another chosen stage) and return each stage's summary.
+
+    ``instances`` runs a given object in place of a stage of that name (the Dask forms of the
+    stages, :mod:`askscope.archive.dask_stages`: same name and tables, other machinery)."""
     store = ctx.store
     store.con.execute(STAGE_RUNS)
     if only is not None:
@@ -224,7 +229,7 @@ def run_stages(ctx: Context, only: Iterable[str] | None = None) -> dict[str, dic
     campaign_json = json.dumps(ctx.campaign.as_dict(), sort_keys=True)
     settings_json = json.dumps(ctx.settings, sort_keys=True, default=str)
     for cls in stages:
-        stage = cls()
+        stage = (instances or {}).get(cls.name) or cls()
         ctx.say(f"stage {stage.name}: {stage.description}")
         started_at = ctx.now()
         clock = time.perf_counter()

@@ -98,90 +98,104 @@ class Relations(Stage):
     provides = ("hosts", "relations", "campaign_window")
 
     def run(self, ctx: Context) -> dict[str, Any]:
-        con = ctx.store.con
-        campaign = ctx.campaign
-        refs = [(r.platform, r.value, "host") for r in campaign.hosts] + [
-            (r.platform, r.value, "representative") for r in campaign.representatives
-        ]
-        con.execute(
-            HOSTS_SQL,
-            {"platforms": [r[0] for r in refs], "values": [r[1] for r in refs], "roles": [r[2] for r in refs]},
-        )
-        _check_matches(ctx)
-        con.execute(RELATIONS_SQL, {"tags": list(campaign.hashtags_lower)})
-        start, end = campaign.start, campaign.end
-        if start is None or end is None:
-            lo, hi = con.execute(
-                "SELECT min(created_at), max(created_at) FROM relations WHERE relation IN "
-                "(SELECT unnest($r::VARCHAR[])) AND relation <> 'host'",
-                {"r": list(IN_CAMPAIGN)},
-            ).fetchall()[0]
-            # The host's posts that open the campaign (the posts the audience answers, quotes or
-            # continues, and its posts with a campaign hashtag) belong in the window: without
-            # them the opening post, minutes before the first reply, would fall outside.
-            opening = con.execute(OPENING_SQL).fetchall()[0][0]
-            if lo is not None and opening is not None:
-                lo = min(lo, opening)
-            start = start or lo
-            if end is None and hi is not None:
-                end = hi  # inclusive for a data-derived window
-                inclusive_end = True
-            else:
-                inclusive_end = False
+        resolve_hosts(ctx)
+        ctx.store.con.execute(RELATIONS_SQL, {"tags": list(ctx.campaign.hashtags_lower)})
+        return finish(ctx)
+
+
+def resolve_hosts(ctx: Context) -> None:
+    """The ``hosts`` table: the campaign's hosts and representatives resolved to account ids;
+    refuses a campaign whose hosts or hashtags match nothing (:func:`_check_matches`)."""
+    campaign = ctx.campaign
+    refs = [(r.platform, r.value, "host") for r in campaign.hosts] + [
+        (r.platform, r.value, "representative") for r in campaign.representatives
+    ]
+    ctx.store.con.execute(
+        HOSTS_SQL,
+        {"platforms": [r[0] for r in refs], "values": [r[1] for r in refs], "roles": [r[2] for r in refs]},
+    )
+    _check_matches(ctx)
+
+
+def finish(ctx: Context) -> dict[str, Any]:
+    """After ``RELATIONS_SQL`` (each post's relation, computed post by post): the window, P
+    (``in_campaign``), what each repost amplifies, ``campaign_window`` and the summary. These
+    read across posts (the window's span, a repost's original), so the Dask form of the stage
+    (:mod:`askscope.archive.dask_stages`) runs them too, after its per-partition relations."""
+    con = ctx.store.con
+    campaign = ctx.campaign
+    start, end = campaign.start, campaign.end
+    if start is None or end is None:
+        lo, hi = con.execute(
+            "SELECT min(created_at), max(created_at) FROM relations WHERE relation IN "
+            "(SELECT unnest($r::VARCHAR[])) AND relation <> 'host'",
+            {"r": list(IN_CAMPAIGN)},
+        ).fetchall()[0]
+        # The host's posts that open the campaign (the posts the audience answers, quotes or
+        # continues, and its posts with a campaign hashtag) belong in the window: without
+        # them the opening post, minutes before the first reply, would fall outside.
+        opening = con.execute(OPENING_SQL).fetchall()[0][0]
+        if lo is not None and opening is not None:
+            lo = min(lo, opening)
+        start = start or lo
+        if end is None and hi is not None:
+            end = hi  # inclusive for a data-derived window
+            inclusive_end = True
         else:
             inclusive_end = False
+    else:
+        inclusive_end = False
+    con.execute(
+        "UPDATE relations SET in_window = created_at IS NOT NULL "
+        "AND ($start::TIMESTAMPTZ IS NULL OR created_at >= $start) "
+        "AND ($end::TIMESTAMPTZ IS NULL OR created_at < $end OR ($inclusive AND created_at = $end))",
+        {"start": start, "end": end, "inclusive": inclusive_end},
+    )
+    con.execute(
+        "UPDATE relations SET in_campaign = in_window AND relation IN (SELECT unnest($r::VARCHAR[]))",
+        {"r": list(IN_CAMPAIGN)},
+    )
+    con.execute(
+        "UPDATE relations SET amplifies = CASE WHEN o.relation = 'host' THEN 'host' "
+        "WHEN o.in_campaign OR relations.has_tag THEN 'campaign' END "
+        "FROM relations o WHERE relations.relation = 'repost' AND o.platform = relations.platform "
+        "AND o.post_id = relations.reposted_id"
+    )
+    con.execute(
+        "UPDATE relations SET amplifies = 'campaign' WHERE relation = 'repost' AND amplifies IS NULL AND has_tag"
+    )
+    con.execute(
+        'CREATE OR REPLACE TABLE campaign_window AS SELECT $start::TIMESTAMPTZ AS start, $end::TIMESTAMPTZ AS "end", '
+        "$inclusive::BOOLEAN AS end_inclusive, $given::BOOLEAN AS from_campaign_file",
+        {
+            "start": start,
+            "end": end,
+            "inclusive": inclusive_end,
+            "given": campaign.start is not None and campaign.end is not None,
+        },
+    )
+    counts = dict(
         con.execute(
-            "UPDATE relations SET in_window = created_at IS NOT NULL "
-            "AND ($start::TIMESTAMPTZ IS NULL OR created_at >= $start) "
-            "AND ($end::TIMESTAMPTZ IS NULL OR created_at < $end OR ($inclusive AND created_at = $end))",
-            {"start": start, "end": end, "inclusive": inclusive_end},
+            "SELECT relation, count(*) FROM relations WHERE in_campaign OR relation = 'repost' GROUP BY 1"
+        ).fetchall()
+    )
+    hosts = con.execute("SELECT ref, author_id, handle, role FROM hosts ORDER BY role, ref").fetchall()
+    unresolved = sorted(r[0] for r in hosts if r[1] is None)
+    summary = {
+        "window": {"start": iso(start), "end": iso(end), "from_campaign_file": campaign.start is not None},
+        "hosts_resolved": [{"ref": r[0], "author_id": r[1], "handle": r[2], "role": r[3]} for r in hosts if r[1]],
+        "hosts_unresolved": unresolved,
+        "campaign_posts": int(con.execute("SELECT count(*) FROM relations WHERE in_campaign").fetchall()[0][0]),
+        "by_relation": {k: int(counts.get(k, 0)) for k in RELATION_ORDER if k != "none"},
+    }
+    if unresolved:
+        ctx.say("representatives not found in the store: " + ", ".join(unresolved))
+    if not summary["campaign_posts"]:
+        raise CampaignError(
+            f"campaign {campaign.name!r} matches no post in the window {iso(start) or 'open'} to {iso(end) or 'open'}",
+            "check the window (start, end) in the campaign file against the store's time range: askscope info DB",
         )
-        con.execute(
-            "UPDATE relations SET in_campaign = in_window AND relation IN (SELECT unnest($r::VARCHAR[]))",
-            {"r": list(IN_CAMPAIGN)},
-        )
-        con.execute(
-            "UPDATE relations SET amplifies = CASE WHEN o.relation = 'host' THEN 'host' "
-            "WHEN o.in_campaign OR relations.has_tag THEN 'campaign' END "
-            "FROM relations o WHERE relations.relation = 'repost' AND o.platform = relations.platform "
-            "AND o.post_id = relations.reposted_id"
-        )
-        con.execute(
-            "UPDATE relations SET amplifies = 'campaign' WHERE relation = 'repost' AND amplifies IS NULL AND has_tag"
-        )
-        con.execute(
-            'CREATE OR REPLACE TABLE campaign_window AS SELECT $start::TIMESTAMPTZ AS start, $end::TIMESTAMPTZ AS "end", '
-            "$inclusive::BOOLEAN AS end_inclusive, $given::BOOLEAN AS from_campaign_file",
-            {
-                "start": start,
-                "end": end,
-                "inclusive": inclusive_end,
-                "given": campaign.start is not None and campaign.end is not None,
-            },
-        )
-        counts = dict(
-            con.execute(
-                "SELECT relation, count(*) FROM relations WHERE in_campaign OR relation = 'repost' GROUP BY 1"
-            ).fetchall()
-        )
-        hosts = con.execute("SELECT ref, author_id, handle, role FROM hosts ORDER BY role, ref").fetchall()
-        unresolved = sorted(r[0] for r in hosts if r[1] is None)
-        summary = {
-            "window": {"start": iso(start), "end": iso(end), "from_campaign_file": campaign.start is not None},
-            "hosts_resolved": [{"ref": r[0], "author_id": r[1], "handle": r[2], "role": r[3]} for r in hosts if r[1]],
-            "hosts_unresolved": unresolved,
-            "campaign_posts": int(con.execute("SELECT count(*) FROM relations WHERE in_campaign").fetchall()[0][0]),
-            "by_relation": {k: int(counts.get(k, 0)) for k in RELATION_ORDER if k != "none"},
-        }
-        if unresolved:
-            ctx.say("representatives not found in the store: " + ", ".join(unresolved))
-        if not summary["campaign_posts"]:
-            raise CampaignError(
-                f"campaign {campaign.name!r} matches no post in the window "
-                f"{iso(start) or 'open'} to {iso(end) or 'open'}",
-                "check the window (start, end) in the campaign file against the store's time range: askscope info DB",
-            )
-        return summary
+    return summary
 
 
 # The host's posts that open the campaign: those the audience's replies, quotes and threads point

@@ -81,25 +81,31 @@ class ReplyTrees(Stage):
         con.execute(THREADS_SQL)
         con.execute(ROOTS_SQL)
         con.execute(MISSING_SQL)
-        row = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE parent_id IS NOT NULL), "
-            "count(*) FILTER (WHERE parent_id IS NOT NULL AND NOT parent_missing), "
-            "count(*) FILTER (WHERE parent_missing), count(*) FILTER (WHERE in_cycle), "
-            "coalesce(max(depth), 0) FROM threads"
-        ).fetchall()[0]
-        missing = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE api_error IS NOT NULL) FROM missing_parents"
-        ).fetchall()[0]
-        roots = con.execute("SELECT count(*), count(*) FILTER (WHERE replies > 0) FROM thread_roots").fetchall()[0]
-        return {
-            "posts": row[0],
-            "replies": row[1],
-            "edges_rebuilt": row[2],
-            "replies_with_missing_parent": row[3],
-            "in_cycles": row[4],
-            "max_depth": row[5],
-            "missing_parents": missing[0],
-            "missing_parents_explained_by_api": missing[1],
-            "trees": roots[0],
-            "trees_with_replies": roots[1],
-        }
+        return summarize(con)
+
+
+def summarize(con: Any) -> dict[str, Any]:
+    """The stage's summary, from the three tables it wrote (also used by the Dask form of the
+    stage, :mod:`askscope.archive.dask_stages`, which writes the same tables on workers)."""
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE parent_id IS NOT NULL), "
+        "count(*) FILTER (WHERE parent_id IS NOT NULL AND NOT parent_missing), "
+        "count(*) FILTER (WHERE parent_missing), count(*) FILTER (WHERE in_cycle), "
+        "coalesce(max(depth), 0) FROM threads"
+    ).fetchall()[0]
+    missing = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE api_error IS NOT NULL) FROM missing_parents"
+    ).fetchall()[0]
+    roots = con.execute("SELECT count(*), count(*) FILTER (WHERE replies > 0) FROM thread_roots").fetchall()[0]
+    return {
+        "posts": row[0],
+        "replies": row[1],
+        "edges_rebuilt": row[2],
+        "replies_with_missing_parent": row[3],
+        "in_cycles": row[4],
+        "max_depth": row[5],
+        "missing_parents": missing[0],
+        "missing_parents_explained_by_api": missing[1],
+        "trees": roots[0],
+        "trees_with_replies": roots[1],
+    }
