@@ -11,33 +11,12 @@ logits, pooled vectors and labels (to 1e-6; in practice bitwise).
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from conftest import shared
 
 from askscope.classify import classify
 from askscope.classify.models import encoder
 
 TOL = 1e-6
-
-# Issue 10, measured 2 Dec 2026 (H12): with length-sorted batches of 64, a post's logits moved by
-# up to 0.78 with the batch's composition (bench/encoder_batching.py, 300 posts; 0.0 one post per
-# call). One post per call on 2 cores at load 1.5: encoder 3.79 -> 5.12 ms CPU per post (2,000
-# posts), whole stack 395-437 -> 283-287 posts/s (bench/classify.py --n 6000 --only stack), below
-# the 300 floor; one intra-op thread with two posts in flight (ThreadPoolExecutor) gets back to
-# 2.00 ms wall per post (batched 1.90) with outputs bitwise equal to the two-thread ones. Running one
-# post per call and refitting every calibration and head on its outputs was done and every other
-# figure held (question 20-split mean 73.3, +9.2 over "contains ?"; offensive, hate, emotion,
-# sentiment in-sample within 1 point), but the irony head's refit could not satisfy its own tests
-# at one threshold: the best mean F1 (0.13) flags 14 of 274 sincere thanks, 0.15 flags the demo's
-# "Thank you for making rides free tonight." (p 0.158), 0.21 falls below the cross-fitted floor
-# (62.4 < 63.1); and "@user what happens if he sneezes?" stopped being a question. Not committed
-# half-done: the rebuild is in /work/h12-onepost-rebuild.patch for the lead to decide.
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: Encoder.run batches 64 posts under dynamic int8 quantisation, so a post's "
-    "logits depend on the posts classified with it; the one-post-per-call rebuild is pending "
-    "(irony threshold and question example conflicts, see the comment above)",
-)
 
 
 def real_texts(n: int) -> list[str]:

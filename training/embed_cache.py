@@ -33,6 +33,7 @@ from training import data as d
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / "build" / "emb"
 CHUNK = 2048
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 
 def _split_registry() -> dict[str, Callable[[Path], d.Split]]:
@@ -64,10 +65,12 @@ SPLITS = _split_registry()
 
 @cache
 def _encoder_digest() -> str:
-    """Content hash of the shipped encoder graph (part of every cache key)."""
+    """Content hash of the shipped encoder graph and of how the package runs it (part of every
+    cache key): a new graph or a new inference scheme (``encoder.INFERENCE``) re-encodes."""
+    from askscope.classify.encoder import INFERENCE
     from askscope.classify.models import MODELS_DIR
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(INFERENCE.encode())
     for name in ("encoder.onnx", "encoder.json", "tokenizer.json"):
         digest.update((MODELS_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
@@ -103,14 +106,68 @@ def _run(texts: list[str], progress: str | None) -> tuple[dict[str, np.ndarray],
     return {h: np.concatenate(v) for h, v in heads.items()}, np.concatenate(pooled)
 
 
+@cache
+def _named_rows(cache_dir: Path, data: Path) -> dict[str, tuple[Path, int]]:
+    """Text -> (cache file, row) for every named split already cached under this encoder.
+
+    Sound because a post's outputs are a function of its own text (one post per graph call, see
+    ``askscope.classify.encoder``): a text cached as part of one list has the same logits in any
+    other list. Lets ad-hoc lists (the discourse set, the unaddressed copies) reuse the splits.
+    """
+    rows: dict[str, tuple[Path, int]] = {}
+    for loader in SPLITS.values():
+        try:
+            texts = [str(t) for t in loader(data).texts]
+        except (OSError, ValueError, KeyError):  # a data set missing from this folder
+            continue
+        path = cache_dir / f"{texts_key(texts)}.npz"
+        if path.is_file():
+            for row, text in enumerate(texts):
+                rows.setdefault(text, (path, row))
+    return rows
+
+
+def _reuse(texts: list[str], cache_dir: Path, data: Path) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+    """Outputs of ``texts`` from the named splits' caches, encoding only the texts none holds."""
+    known = _named_rows(cache_dir, data)
+    missing = sorted({t for t in texts if t not in known})
+    if len(missing) == len(set(texts)):
+        return None
+    fresh_heads, fresh_pooled = _run(missing, "texts no cached split holds") if missing else ({}, None)
+    fresh_row = {t: i for i, t in enumerate(missing)}
+    files: dict[Path, dict[str, np.ndarray]] = {}
+    heads: dict[str, np.ndarray] = {}
+    pooled = np.zeros((len(texts), 384), dtype=np.float32)
+    for i, text in enumerate(texts):
+        if text in fresh_row:
+            source = {f"logits_{h}": v for h, v in fresh_heads.items()} | {"pooled": fresh_pooled}
+            row = fresh_row[text]
+        else:
+            path, row = known[text]
+            if path not in files:
+                with np.load(path) as stored:
+                    files[path] = {k: stored[k] for k in stored.files}
+            source = files[path]
+        for key, values in source.items():
+            if key.startswith("logits_"):
+                head = key[len("logits_") :]
+                if head not in heads:
+                    heads[head] = np.zeros((len(texts), values.shape[1]), dtype=values.dtype)
+                heads[head][i] = values[row]
+        pooled[i] = source["pooled"][row]
+    return heads, pooled
+
+
 def encode(
-    texts: list[str], cache_dir: Path = CACHE_DIR, progress: str | None = None
+    texts: list[str], cache_dir: Path = CACHE_DIR, progress: str | None = None, data: Path | None = DEFAULT_DATA
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Head logits ``{head: (n, k)}`` and pooled vectors ``(n, 384)`` of ``texts``, from the cache
     when these texts were encoded before by this encoder, else computed and cached.
 
-    Texts are encoded in chunks of :data:`CHUNK`, so a post's logits do not depend on how the
-    caller split its lists beyond that (int8 activation scales are per batch of 64 inside a chunk).
+    Each post's outputs are a function of its own text (the package runs one post per graph
+    call), so they do not depend on how the caller split its lists; chunks only pace progress.
+    Texts that a cached named split of ``data`` (the shared data folder; ``None``: no reuse)
+    holds are read from its cache and only the others are encoded.
     """
     texts = [str(t) for t in texts]
     path = cache_dir / f"{texts_key(texts)}.npz"
@@ -118,7 +175,8 @@ def encode(
         with np.load(path) as stored:
             heads = {k[len("logits_") :]: stored[k] for k in stored.files if k.startswith("logits_")}
             return heads, stored["pooled"]
-    heads, pooled = _run(texts, progress)
+    reused = _reuse(texts, cache_dir, data) if data is not None and data.is_dir() and texts else None
+    heads, pooled = reused if reused is not None else _run(texts, progress)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, pooled=pooled.astype(np.float32), **{f"logits_{h}": v for h, v in heads.items()})
@@ -131,7 +189,7 @@ def load_split(data: Path, name: str, cache_dir: Path = CACHE_DIR) -> tuple[d.Sp
     if name not in SPLITS:
         raise KeyError(f"unknown split {name!r}; known: {', '.join(sorted(SPLITS))}")
     split = SPLITS[name](data)
-    logits, pooled = encode(split.texts, cache_dir, progress=name)
+    logits, pooled = encode(split.texts, cache_dir, progress=name, data=None)
     return split, logits, pooled
 
 

@@ -10,6 +10,7 @@ same validation sets: see each card's ``cross_fitted`` figure for the honest est
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from askscope.classify import classify
 from training import data as d
+from training.discourse_head import cached_encoder
 from training.metrics import OFFICIAL
 
 
@@ -24,7 +26,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--live-encoder",
+        action="store_true",
+        help="run the ONNX encoder on every post instead of reading its outputs from training.embed_cache "
+        "(same outputs: a post's outputs depend on its own text only; the cache only saves time)",
+    )
     args = parser.parse_args()
+    scoring = contextlib.nullcontext() if args.live_encoder else cached_encoder()
+    with scoring:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The body of :func:`main` (parsed arguments in, files and printed figures out)."""
     sets = {
         "sentiment": ("sentiment", d.sentiment_val(args.data, "tweeteval")),
         "irony": ("irony", d.tweeteval(args.data, "irony", "val")),

@@ -22,7 +22,7 @@ of them. What this builds, on the frozen encoder (outputs cached by ``training.e
    with 15% ironic posts.
 3. The threshold maximises the mean F1 over priors 5%, 15%, 40% and each set's natural prior, for
    both validation sets, with the false-positive rate of a stream as in 2 (not F1 at the
-   benchmark's own prior).
+   benchmark's own prior), among the thresholds that flag at most a fifth of the ordinary posts.
 
 Figures are reported in-sample and cross-fitted (two seeded folds of every calibration set;
 calibration and threshold fitted on one, scored on the other).
@@ -46,9 +46,10 @@ from training.data import ordinary_halves, unaddressed
 from training.embed_cache import ROOT, SPLITS, encode, load_split
 from training.metrics import confusion
 
-VERSION = "2.0.0"
+VERSION = "2.1.0"
 SEED = 11
 C = 0.05
+ORDINARY_BUDGET = 0.20  # the most of the ordinary posts (assumed not ironic) a threshold may flag
 ORDINARY_WEIGHT = 1.0  # total weight of the ordinary fit rows, relative to the labelled rows
 PRAISE_WEIGHT = 3.0  # ordinary posts labelled positive (airline, sentiment val) weigh this much more
 REFERENCE_PRIOR = 0.15
@@ -194,7 +195,13 @@ def fit_rule(sources, gold, groups, rows) -> tuple[list[float], list[float], flo
     )
     p = calibration.combine([s[rows] for s in sources], weights, bias)[:, 1]
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    threshold = float(max(grid, key=lambda t: (objective(p, gold[rows], groups[rows], t), -abs(t - 0.5))))
+    ordinary = groups[rows] == "ordinary"
+    allowed = [t for t in grid if (p[ordinary] >= t).mean() <= ORDINARY_BUDGET] or [grid[-1]]
+    # The mean F1 over priors is flat near its maximum (2 Dec 2026, one post per graph call: within
+    # 0.6 points from 0.13 to 0.21) while the share of ordinary posts flagged halves over that range,
+    # and a reply stream is mostly ordinary posts: maximise it among the thresholds that flag at
+    # most ORDINARY_BUDGET of the ordinary posts.
+    threshold = float(max(allowed, key=lambda t: (objective(p, gold[rows], groups[rows], t), -abs(t - 0.5))))
     return weights, bias, threshold
 
 

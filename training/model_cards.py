@@ -81,18 +81,20 @@ def shares_section(task: str, card: dict, shares: dict | None) -> list[str]:
         settings = shares.get("settings", {})
         out += [
             f"Mean absolute error of the estimated share (points) and the 95% interval's coverage, over "
-            f"{settings.get('draws', '?')} simulated campaigns of {settings.get('posts', '?')} real validation "
-            f"posts per set and prior (`bench/shares.py`: rates from one fold, campaign drawn from the other). "
+            f"{settings.get('draws', '?')} simulated campaigns of up to {settings.get('posts', '?')} real validation "
+            f"posts per set and prior (`bench/shares.py`: rates from one fold, campaign drawn from the other, "
+            f"without replacement: a fold with few posts of a class makes smaller campaigns, column posts). "
             f"`{chosen}` is the method the estimator uses for this task; `cc` counts labels (no correction).",
             "",
-            "| set (class) | prior | " + f"{chosen} error / coverage | cc error |",
-            "|---|---|---|---|",
+            "| set (class) | prior | posts | " + f"{chosen} error / coverage | cc error |",
+            "|---|---|---|---|---|",
         ]
         for name, entry in sets.items():
             for label, figures in entry["priors"].items():
                 shown = f"natural ({entry['natural_prior']:.2f})" if label == "natural" else label
                 out.append(
-                    f"| {name} (`{entry['class']}`) | {shown} | {figures[chosen]['mae_points']:.1f} / "
+                    f"| {name} (`{entry['class']}`) | {shown} | {figures.get('posts', '?')} | "
+                    f"{figures[chosen]['mae_points']:.1f} / "
                     f"{100 * figures[chosen]['coverage']:.0f}% | {figures['cc']['mae_points']:.1f} |"
                 )
         return out + [""]

@@ -20,6 +20,7 @@ every retraining (the discourse head writes ``discourse.npz`` in the same format
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -30,6 +31,7 @@ from askscope.classify import classify, model_info
 from askscope.classify.quantify import VALIDATION_DIR, model_digest
 from askscope.classify.tasks import MODEL_TASKS
 from training import data as d
+from training.discourse_head import cached_encoder
 
 DEFAULT_METHOD = "acc"
 
@@ -92,10 +94,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
     parser.add_argument("tasks", nargs="*", default=list(MODEL_TASKS))
+    parser.add_argument(
+        "--live-encoder",
+        action="store_true",
+        help="run the ONNX encoder on every post instead of reading its outputs from training.embed_cache "
+        "(same outputs: a post's outputs depend on its own text only; the cache only saves time)",
+    )
     args = parser.parse_args()
     for task in args.tasks:
         if task not in MODEL_TASKS:
             parser.error(f"unknown model task {task!r}; one of {', '.join(MODEL_TASKS)}")
+    scoring = contextlib.nullcontext() if args.live_encoder else cached_encoder()
+    with scoring:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The body of :func:`main` (parsed arguments in, files and printed figures out)."""
+    for task in args.tasks:
         sidecar = export(args.data, task)
         print(f"{task:10s} n={sidecar['n']:5d} {sidecar['per_class']} method={sidecar['method']}", flush=True)
 

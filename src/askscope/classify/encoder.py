@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -11,7 +12,9 @@ import numpy as np
 
 from askscope.classify.text import normalise
 
-BATCH = 64
+#: How posts reach the graph. Part of ``training.embed_cache``'s key, so that every cached output,
+#: and with it every calibration and head fitted on cached outputs, is recomputed when it changes.
+INFERENCE = "one-post-per-run/v1"
 
 
 def default_threads() -> int:
@@ -23,12 +26,16 @@ def default_threads() -> int:
 
 
 class Encoder:
-    """Tokenises posts (``tokenizers``, no torch) and runs the ONNX graph in length-sorted batches.
+    """Tokenises posts (``tokenizers``, no torch) and runs the ONNX graph on one post at a time.
 
-    The logits of a post do not depend on the order of the input list: batches are formed after
-    sorting the posts by (token length, token ids), so the same set of posts always gives the
-    same batches. (Dynamic int8 quantisation scales activations per batch, so a post's logits
-    can move by about 1e-2 when it is classified alongside other posts.)
+    A post's logits and pooled vector are a function of its own text only. The graph is
+    dynamically quantised to int8: ``DynamicQuantizeLinear`` computes one activation scale and
+    zero point over its whole input tensor, so in a padded batch every post's activations were
+    rounded on a grid set by the other posts (logits moved by up to 0.54 and 1-5% of argmaxes
+    flipped between a batch of 64 and one post alone; issue 10). Each post therefore goes through
+    the graph alone, without padding: the live console (posts one by one), ``askscope analyze``
+    (a whole campaign) and ``askscope classify "one text"`` give a post the same labels. The
+    cost is about a fifth more CPU than length-sorted batches of 64 (docs/classify.md).
     """
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
@@ -42,7 +49,8 @@ class Encoder:
         self.tokenizer.enable_truncation(self.max_length)
         self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
+        self.workers = threads or default_threads()
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -59,21 +67,19 @@ class Encoder:
         pooled_out: np.ndarray | None = None
         if texts:
             encodings = self.tokenizer.encode_batch([normalise(t) for t in texts])
-            rows = [e.ids for e in encodings]
-            order = sorted(range(len(rows)), key=lambda i: (len(rows[i]), rows[i]))
-            for start in range(0, len(order), BATCH):
-                chosen = order[start : start + BATCH]
-                length = max(len(rows[i]) for i in chosen)
-                ids = np.zeros((len(chosen), length), dtype=np.int64)
-                mask = np.zeros((len(chosen), length), dtype=np.int64)
-                for j, i in enumerate(chosen):
-                    ids[j, : len(rows[i])] = rows[i]
-                    mask[j, : len(rows[i])] = 1
-                logits, pooled = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-                if pooled_out is None:
-                    pooled_out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
-                out[chosen] = logits
-                pooled_out[chosen] = pooled
+
+            def one(row: list[int]) -> tuple[np.ndarray, np.ndarray]:
+                ids = np.asarray([row], dtype=np.int64)
+                logits, pooled = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+                return logits[0], pooled[0]
+
+            # one post per graph call; the session runs single-threaded and ``self.workers``
+            # posts are in flight at once (ONNX Runtime releases the GIL), which keeps both cores
+            # busy where one tiny post could not (outputs equal to the two-thread ones, bitwise)
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = list(pool.map(one, [e.ids for e in encodings]))
+            out[:] = np.stack([r[0] for r in results])
+            pooled_out = np.stack([r[1] for r in results]).astype(np.float32)
         if pooled_out is None:
             pooled_out = np.zeros((0, 384), dtype=np.float32)
         return {head: out[:, a:b] for head, (a, b) in self.heads.items()}, pooled_out
