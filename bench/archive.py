@@ -3,6 +3,7 @@
     python bench/archive.py dedup [--posts 10000]          # classify stage, real models, shared vs every post
     python bench/archive.py ingest [--posts 200000] [--workers 1,2]   # archive ingest (Dask), embedded beside
     python bench/archive.py classify [--posts 4000] [--workers 1,2]   # archive analyze (classify on Dask)
+    python bench/archive.py stages [--posts 200000] [--workers 1,2] [--no-conversation-ids]
 
 ``dedup``: a SYNTHETIC campaign (askscope.synthetic.campaign: real texts from ../shared/data,
 drawn with replacement, so exact duplicate texts occur as in copy-paste campaigns; 20% reposts,
@@ -19,6 +20,13 @@ peak RSS of a worker (ru_maxrss of the parse tasks' processes) and of the mergin
 ``classify``: the same kind of files (hashtag ``AskCampaign``, every post in P), ingested once,
 then ``analyze --dask local:N`` (classify on the workers, ``ASKSCOPE_THREADS`` = 2 / N ONNX
 threads each) and the embedded analyze; the classify stage's seconds from ``stage_runs``.
+
+``stages``: the same kind of files, ingested into a store and exported as an archive once, then
+``reply_trees`` and ``relations`` (``--only``) embedded and on ``--dask local:N`` (shuffled by
+conversation, :mod:`askscope.archive.dask_stages`); each stage's seconds from ``stage_runs``, the
+wall time of the whole run (cluster start and the load of the temporary store included) and the
+peak RSS of the main process. ``--no-conversation-ids`` blanks ``conversation_id`` first (as in X
+API v1.1 data), so the conversation keys come from pointer jumping.
 """
 
 from __future__ import annotations
@@ -135,6 +143,63 @@ print(json.dumps({"mode": mode, "seconds": time.perf_counter() - started, "class
 """
 
 
+STAGES_CHILD = r"""
+import json, resource, sys, time
+import duckdb
+from askscope.analysis import analyze
+from askscope.archive.dask_analyze import analyze_archive
+from askscope.campaign import parse_campaign
+target, mode = sys.argv[1], sys.argv[2]
+posts = "posts" if mode == "embedded" else "read_parquet('" + target + "/posts/**/*.parquet')"
+con = duckdb.connect(target, read_only=True) if mode == "embedded" else duckdb.connect()
+host = con.execute("SELECT author_handle FROM " + posts + " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
+n = con.execute("SELECT count(*), count(conversation_id) FROM " + posts).fetchall()[0]
+con.close()
+campaign = parse_campaign({"name": "bench", "hosts": [host], "hashtags": ["AskCampaign"],
+    "start": "2015-03-01T00:00:00Z", "end": "2015-04-30T00:00:00Z"})
+only = ["reply_trees", "relations"]
+started = time.perf_counter()
+if mode == "embedded":
+    out = analyze(target, campaign, only=only)
+    runs = duckdb.connect(target, read_only=True).execute("SELECT stage, seconds FROM stage_runs").fetchall()
+else:
+    out = analyze_archive(target, campaign, dask=mode, only=only)
+    runs = duckdb.connect().execute("SELECT stage, seconds FROM read_parquet(?)", [target + "/stage_runs/*.parquet"]).fetchall()
+print(json.dumps({"mode": mode, "posts": n[0], "with_conversation_id": n[1], "wall_s": time.perf_counter() - started,
+    "stages_s": dict(runs), "trees": out["reply_trees"]["trees"], "campaign_posts": out["relations"]["campaign_posts"],
+    "main_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def stages_bench(posts: int, workers: list[int], blank_conversations: bool) -> list[dict]:
+    """``reply_trees`` and ``relations`` embedded and on Dask (see the module docstring)."""
+    import duckdb
+
+    cache = Path(tempfile.gettempdir()) / "askscope-archive-bench"
+    cache.mkdir(exist_ok=True)
+    files = synthetic_files(cache, posts)
+    work = Path(tempfile.mkdtemp(prefix="askscope-archive-"))
+    store = work / "store.duckdb"
+    _child(INGEST_CHILD, str(store), "embedded", *files)
+    if blank_conversations:
+        with duckdb.connect(str(store)) as con:
+            con.execute("UPDATE posts SET conversation_id = NULL")
+    results = []
+    for mode in ["embedded"] + [f"local:{w}" for w in workers]:
+        target = store
+        if mode != "embedded":
+            target = work / f"archive-{mode.replace(':', '')}"
+            subprocess.run(
+                [sys.executable, "-m", "askscope", "export", str(store), "--parquet", str(target)],
+                check=True,
+                capture_output=True,
+            )
+        results.append(_child(STAGES_CHILD, str(target), mode))
+        print(json.dumps(results[-1]), flush=True)
+    shutil.rmtree(work)
+    return results
+
+
 def synthetic_files(folder: Path, posts: int, files: int = 8) -> list[str]:
     """``files`` SYNTHETIC twarc2 JSONL files of ``posts`` posts in all, 2 bad lines in each
     (cached in ``folder``)."""
@@ -201,15 +266,18 @@ def classify_bench(posts: int, workers: list[int]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["dedup", "ingest", "classify"])
+    parser.add_argument("part", choices=["dedup", "ingest", "classify", "stages"])
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--no-conversation-ids", action="store_true", help="stages: blank conversation_id first")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}", flush=True)
     started = time.perf_counter()
     workers = [int(w) for w in args.workers.split(",")]
     if args.part == "dedup":
         dedup(args.posts or 10_000)
+    elif args.part == "stages":
+        stages_bench(args.posts or 200_000, workers, args.no_conversation_ids)
     elif args.part == "ingest":
         ingest_bench(args.posts or 200_000, workers)
     else:
