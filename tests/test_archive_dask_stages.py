@@ -165,3 +165,45 @@ def test_conversation_keys_by_hand() -> None:
     # pointers a:a b:a c:b d:c e:f; round 1: c->a, d->b, e->r (f is final); round 2: d->a;
     # round 3: nothing changes
     assert rounds == 3
+
+
+def test_a_quote_of_a_host_post_in_another_partition(tmp_path: Path) -> None:
+    """One conversation partition by hand: post q quotes host post h1, which lives in another
+    partition; r is unrelated. The relations pass adds the host's posts of every partition, so q is
+    a ``quote`` (``RELATIONS_SQL``: quotes_host, the fifth relation in order; q is not by the host,
+    not a repost, not a reply, has no thread), r is ``none``, and h1's row is not written here."""
+    import pandas as pd
+
+    from askscope.archive.dask_stages import _relations_part
+
+    for sub in ("conversation", "threads", "relations"):
+        (tmp_path / sub).mkdir()
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE posts (platform VARCHAR, id VARCHAR, kind VARCHAR, created_at TIMESTAMPTZ, author_id VARCHAR, "
+        "author_handle VARCHAR, in_reply_to_id VARCHAR, in_reply_to_author_id VARCHAR, conversation_id VARCHAR, "
+        "quoted_id VARCHAR, reposted_id VARCHAR, reply_count BIGINT, mentions VARCHAR[], mention_ids VARCHAR[], "
+        "hashtags VARCHAR[], edit_ids VARCHAR[])"
+    )
+    con.execute(
+        "INSERT INTO posts VALUES ('x', 'q', 'quote', '2021-06-02 10:00:00+00', 'u2', 'two', NULL, NULL, 'q', 'h1', "
+        "NULL, 0, [], [], [], []), ('x', 'r', 'post', '2021-06-02 11:00:00+00', 'u3', 'three', NULL, NULL, 'r', "
+        "NULL, NULL, 0, [], [], [], [])"
+    )
+    con.execute(
+        "CREATE TABLE threads AS SELECT platform, id AS post_id, NULL::VARCHAR AS parent_id, false AS parent_missing, "
+        "id AS root_id, 0 AS depth, true AS root_complete, false AS in_cycle FROM posts"
+    )
+    con.execute(f"COPY posts TO '{tmp_path / 'conversation' / 'part-00000.parquet'}' (FORMAT parquet)")
+    con.execute(f"COPY threads TO '{tmp_path / 'threads' / 'part-00000.parquet'}' (FORMAT parquet)")
+    hosts = pd.DataFrame(
+        {"platform": ["x"], "author_id": ["host"], "handle": ["Host"], "role": ["host"], "ref": ["Host"]}
+    )
+    host_posts = pd.DataFrame({"platform": ["x"], "id": ["h1"], "author_id": ["host"]})
+    assert _relations_part(0, str(tmp_path), {}, hosts, host_posts, []) == 2
+    got = dict(
+        con.execute(
+            f"SELECT post_id, relation FROM read_parquet('{tmp_path / 'relations' / 'part-00000.parquet'}')"
+        ).fetchall()
+    )
+    assert got == {"q": "quote", "r": "none"}

@@ -10,8 +10,8 @@ What runs where (said in the command's output too):
 * **classify** on the workers: the stage groups the posts of P by text (each distinct text once)
   and cuts the texts into the same chunks as the embedded run (``labeling.BATCH``); each chunk is
   one Dask task, labelled by a labeler loaded once per worker process (:func:`label_chunk` keeps
-  it) and written to ``labels`` in order, so the labels are those of the embedded run, bit for
-  bit (the bundled encoder quantises per batch: the same chunks give the same numbers).
+  it) and written to ``labels`` in order: the labels of the embedded run, bit for bit (the
+  encoder labels one post per call, so a post's labels do not depend on its chunk).
 * **every other stage** (authenticity, answers, lenses) runs embedded, in one process, on
   DuckDB: the archive's tables are loaded into a temporary store beside the archive, the stages
   run there, and the tables are written back as the archive (a temporary folder swapped in when
