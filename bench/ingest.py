@@ -1,8 +1,13 @@
-"""Ingest benchmark: askscope ingest vs DuckDB's own read_json vs twarc2 csv, same file, same run.
+"""Ingest benchmark: askscope ingest (both paths) vs DuckDB's own read_json vs twarc2 csv, same file, same run.
 
     python bench/ingest.py                      # 200k posts (default)
     python bench/ingest.py --posts 1000000      # the 1M-post memory check
     python bench/ingest.py --posts 20000 --runs 1 --skip twarc-csv
+
+``askscope`` is ``askscope ingest`` on the per-post Python path (``ASKSCOPE_INGEST_VECTORISED=0``),
+``askscope-vectorised`` the same command on the vectorised path (``=1``: pyarrow's JSON reader and
+DuckDB column expressions, :mod:`askscope.ingestion.vectorised`); ``--skip askscope-vectorised``
+leaves it out.
 
 Builds (once, cached) a realistic SYNTHETIC twarc2 JSONL of N posts with
 ``askscope.synthetic.twarc2`` (texts from ../shared/data TweetEval and UMSAB, authors, replies,
@@ -32,12 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 
-def measure(cmd: list[str], cwd: str | None = None) -> tuple[float, int, str, float]:
-    """Run ``cmd``; return (seconds, peak RSS in bytes over the process tree, stdout, CPU seconds
-    of the process and its children)."""
+def measure(cmd: list[str], cwd: str | None = None, env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
+    """Run ``cmd`` (with ``env`` added to the environment); return (seconds, peak RSS in bytes
+    over the process tree, stdout, CPU seconds of the process and its children)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env={**os.environ, **(env or {})}
+    )
     peak = 0
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -98,7 +105,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="../shared/data")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-bench")
     parser.add_argument("--runs", type=int, default=2, help="runs per tool; the best is reported")
-    parser.add_argument("--skip", action="append", default=[], help="tool to skip (duckdb, duckdb-unnest, twarc-csv)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        help="tool to skip (askscope-vectorised, duckdb, duckdb-unnest, twarc-csv)",
+    )
     parser.add_argument("--workers", type=int, default=None, help="askscope --workers")
     args = parser.parse_args()
 
@@ -109,12 +121,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="askscope-bench-"))
     results: dict[str, dict[str, float]] = {}
 
-    def run(name: str, make_cmd) -> None:
+    def run(name: str, make_cmd, env: dict[str, str] | None = None) -> None:
         best = None
         for i in range(args.runs):
             target = work / f"{name}-{i}"
             cmd = make_cmd(target)
-            seconds, peak, out, cpu = measure(cmd)
+            seconds, peak, out, cpu = measure(cmd, env=env)
             if best is None or seconds < best["seconds"]:
                 best = {
                     "seconds": seconds,
@@ -136,10 +148,15 @@ def main() -> None:
 
     workers = [] if args.workers is None else ["--workers", str(args.workers)]
     print(f"{args.posts:,} posts, {size / 2**20:.0f} MB: {path}", file=sys.stderr)
-    run(
-        "askscope",
-        lambda t: [python, "-m", "askscope", "ingest", f"{t}.duckdb", str(path), "--json", "--no-progress", *workers],
-    )
+    load_before = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before the run: {load_before}", file=sys.stderr)
+
+    def askscope(t: Path) -> list[str]:
+        return [python, "-m", "askscope", "ingest", f"{t}.duckdb", str(path), "--json", "--no-progress", *workers]
+
+    run("askscope", askscope, env={"ASKSCOPE_INGEST_VECTORISED": "0"})
+    if "askscope-vectorised" not in args.skip:
+        run("askscope-vectorised", askscope, env={"ASKSCOPE_INGEST_VECTORISED": "1"})
     if "duckdb" not in args.skip:
         run("duckdb", lambda t: [python, "-c", DUCKDB_SCRIPT, f"{t}.duckdb", str(path)])
     if "duckdb-unnest" not in args.skip:
@@ -153,18 +170,22 @@ def main() -> None:
             run("twarc-csv", lambda t: [python, "-c", TWARC_CSV_SCRIPT, str(path), f"{t}.csv"])
 
     mine = results["askscope"]["posts_per_s"]
+    duck = results["duckdb"]["posts_per_s"] if "duckdb" in results else None
     print()
-    print("| tool | seconds | posts/s | MB/s | CPU s | peak RSS (MB) | askscope speed-up |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| tool | seconds | posts/s | MB/s | CPU s | peak RSS (MB) | askscope speed-up | x DuckDB read_json |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio = mine / r["posts_per_s"]
+        versus = f"{r['posts_per_s'] / duck:.2f}x" if duck else "-"
         print(
             f"| {name} | {r['seconds']:.2f} | {r['posts_per_s']:,.0f} | {r['mb_per_s']:.1f} | "
-            f"{r['cpu_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {ratio:.2f}x |"
+            f"{r['cpu_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {ratio:.2f}x | {versus} |"
         )
+    print(f"\nload average (1, 5, 15 min) after the run: {os.getloadavg()}")
     summary = {
         "posts": args.posts,
         "bytes": size,
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": {k: {kk: vv for kk, vv in v.items() if kk != "output"} for k, v in results.items()},
     }

@@ -429,6 +429,8 @@ def parse_block(
         posts = _arrow(con, MAP_SQL, {"observed": observed, "source_file": source_file})
         accounts = _arrow(con, ACCOUNTS_SQL, {"observed": observed})
         errors = _arrow(con, ERRORS_SQL, {"source_file": source_file})
+    except duckdb.Error:
+        return None  # not expected; the Python path is always exact
     finally:
         con.unregister("pages")
     sink = Sink(source_file=source_file, default_observed_at=observed)
@@ -443,7 +445,10 @@ def parse_block(
             )
         else:
             reader.parse(record, sink)
-    batch = _fold(con, posts, accounts, errors, sink)
+    try:
+        batch = _fold(con, posts, accounts, errors, sink)
+    except duckdb.Error:
+        return None
     if batch is None:
         return None
     batch.raw_block = encode_raw(block=(first_line, offset, block))
