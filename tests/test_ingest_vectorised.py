@@ -298,3 +298,34 @@ def test_re_ingesting_on_the_vectorised_path_changes_what_the_python_path_change
     con = _connect(tmp_path / "again-0.duckdb", tmp_path / "again-1.duckdb")
     for table in ("posts", "accounts", "rejects", "api_errors"):
         assert _differences(con, table) == 0, table
+
+
+def test_a_page_without_a_retrieval_time_takes_the_runs_time_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch against batch (the same ``observed``): a plain page without ``__twarc`` is observed at
+    the run's time, as in XV2Reader; with the crafted odd lines around it."""
+    untimed = _page([_tweet("600", "1", "no time")], [_user("1", "alice")], [_tweet("601", "1", "ctx")], retrieved=None)
+    block = ("\n".join([*crafted_lines(), untimed]) + "\n").encode()
+    reader = reader_for("x-v2", {})
+    observed = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    done = vectorised.parse_block(reader, "c.jsonl", block, 1, 0, observed, 1 << 20)
+    assert done is not None and done[1] == vectorised.Split(vectorised=3, python=6)
+    monkeypatch.setenv(vectorised.ENV, "0")
+    from askscope.ingestion.parsing import parse_block
+
+    python, vector = parse_block(reader, "c.jsonl", block, 1, 0, observed), done[0]
+
+    def rows(table: Any) -> list[dict[str, Any]]:
+        return sorted(table.to_pylist(), key=lambda r: (r["platform"], r["id"]))
+
+    for name in ("matches", "context", "accounts", "account_records"):
+        assert rows(getattr(vector, name)) == rows(getattr(python, name)), name
+    assert vector.rejects.to_pylist() == python.rejects.to_pylist()
+    assert vector.api_errors.to_pylist() == python.api_errors.to_pylist()
+    assert (vector.match_records, vector.account_record_count, vector.records) == (
+        python.match_records,
+        python.account_record_count,
+        python.records,
+    )
+    assert vector.raw_block == python.raw_block
+    untimed_rows = [r for r in vector.matches.to_pylist() + vector.context.to_pylist() if r["id"] in ("600", "601")]
+    assert [r["observed_at"] for r in untimed_rows] == [observed, observed]
