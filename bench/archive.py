@@ -158,14 +158,16 @@ con.close()
 campaign = parse_campaign({"name": "bench", "hosts": [host], "hashtags": ["AskCampaign"],
     "start": "2015-03-01T00:00:00Z", "end": "2015-04-30T00:00:00Z"})
 only = ["reply_trees", "relations"]
+said = []
 started = time.perf_counter()
 if mode == "embedded":
     out = analyze(target, campaign, only=only)
     runs = duckdb.connect(target, read_only=True).execute("SELECT stage, seconds FROM stage_runs").fetchall()
 else:
-    out = analyze_archive(target, campaign, dask=mode, only=only)
+    out = analyze_archive(target, campaign, dask=mode, only=only, progress=said.append)
     runs = duckdb.connect().execute("SELECT stage, seconds FROM read_parquet(?)", [target + "/stage_runs/*.parquet"]).fetchall()
 print(json.dumps({"mode": mode, "posts": n[0], "with_conversation_id": n[1], "wall_s": time.perf_counter() - started,
+    "said": [m for m in said if "on Dask" in m],
     "stages_s": dict(runs), "trees": out["reply_trees"]["trees"], "campaign_posts": out["relations"]["campaign_posts"],
     "main_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,8 @@ class Shuffled:
         self.rows = int(manifest["tables"]["posts"]["rows"])
         self.parts = 0
         self.rounds = 0
+        #: Seconds of the keys (pointer jumping included) and of the shuffle with the per-partition SQL.
+        self.seconds: dict[str, float] = {}
 
     def threads(self, api_errors: Any) -> int:
         """Shuffle, then the reply-tree tables per partition under ``work``; returns the partitions."""
@@ -255,13 +258,23 @@ class Shuffled:
         versions = versions.astype(object)
         self.parts = max(2 * self.workers, -(-self.rows // PARTITION_ROWS))
         posts = read_posts(self.folder, list(COLUMNS), self.parts)
+        clock = time.perf_counter()
         keys, self.rounds = conversation_keys(self.client, posts, versions)
-        keyed = posts.merge(keys, how="left", on=["platform", "id"])
+        self.seconds["keys"] = time.perf_counter() - clock
+        # A post with a conversation id, and a repost, has its key in its own row: only the others
+        # (few, or none, in X v2 data) are joined to the pointer table; the wide rows are shuffled once.
+        dd: Any = importlib.import_module("dask.dataframe")
+        direct = posts["conversation_id"].notnull() | (posts["kind"] == "repost")
+        own = posts[direct]
+        own = own.assign(key=own["conversation_id"].fillna(own["id"]))
+        looked_up = posts[~direct].merge(keys, how="left", on=["platform", "id"])
+        keyed = dd.concat([own, looked_up])
         shuffled = keyed.shuffle(on=["platform", "key"], npartitions=self.parts)
         meta = pd.DataFrame({"part": pd.Series([], dtype="int64"), "posts": pd.Series([], dtype="int64")})
         meta["threads"] = pd.Series([], dtype="int64")
         done = shuffled.map_partitions(_threads_part, str(self.work), self.types, api_errors, meta=meta)
         counts = self.client.compute(done, retries=1).result()
+        self.seconds["partitions"] = time.perf_counter() - clock - self.seconds["keys"]
         self.parts = len(counts)
         return self.parts
 
@@ -326,7 +339,8 @@ class DaskReplyTrees(ReplyTrees):
             return ReplyTrees.run(self, ctx)
         ctx.say(
             f"reply_trees on Dask: {self.shuffled.rows:,} posts in {parts} conversation partition(s), "
-            f"{self.shuffled.rounds} pointer-jumping round(s)"
+            f"{self.shuffled.rounds} pointer-jumping round(s) (keys {self.shuffled.seconds['keys']:.1f} s, "
+            f"shuffle and partitions {self.shuffled.seconds['partitions']:.1f} s)"
         )
         return summarize(con)
 
