@@ -10,6 +10,7 @@ ingested with ``ASKSCOPE_INGEST_VECTORISED=0``.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import shared
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from askscope.ingestion import vectorised
 from askscope.ingestion.engine import ingest
@@ -68,6 +71,7 @@ def crafted_lines() -> list[str]:
     7 odd (flattened line, no data): post 300 with an inlined author 3
     8 plain: post 400 by user 2, same retrieval time as line 1 -> user 2 from line 8 wins
     9 odd (data []): nothing read, user 5 stored as an account
+    10 odd (an empty id): rejected missing_field, item 1
     """
     u1, u2 = _user("1", "alice"), _user("2", "bob", public_metrics={"followers_count": 7})
     t9 = _tweet("9", "2", "original #Tag text", entities={"mentions": [{"username": "carol", "id": "3"}]})
@@ -113,7 +117,8 @@ def crafted_lines() -> list[str]:
     line7 = json.dumps(flat)
     line8 = _page([_tweet("400", "2", "plain again")], [_user("2", "bobby")], [])
     line9 = _page([], [_user("5", "eve")], [])
-    return [line1, "", line3, line4, line5, line6, line7, line8, line9]
+    line10 = _page([_tweet("", "1", "no id")], [], [])
+    return [line1, "", line3, line4, line5, line6, line7, line8, line9, line10]
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +191,9 @@ def test_both_paths_store_the_same_tables_and_counts(both: tuple[Path, Path, lis
 def test_the_crafted_block_is_mapped_as_worked_out_by_hand(both: tuple[Path, Path, list[Any], list[Any]]) -> None:
     _, vector, _, counts = both
     crafted = next(c for c in counts if c["source_file"].endswith("crafted.jsonl"))
-    # records: line 1 two posts, 3 one, 4-6 one reject each, 7 one post, 8 one post, 9 none
-    assert (crafted["read"], crafted["new"], crafted["rejected"], crafted["unchanged"]) == (8, 4, 3, 1)
+    # records: line 1 two posts, 3 one, 4-6 one reject each, 7 one post, 8 one post, 9 none, 10 a reject
+    # new: posts 100, 101, 300, 400; unchanged: 100 seen again (5 posts read - 4 new)
+    assert (crafted["read"], crafted["new"], crafted["rejected"], crafted["unchanged"]) == (9, 4, 4, 1)
     con = duckdb.connect()
     con.execute(f"ATTACH '{vector}' AS v (READ_ONLY)")
 
@@ -212,7 +218,7 @@ def test_the_crafted_block_is_mapped_as_worked_out_by_hand(both: tuple[Path, Pat
     rejects = con.execute(
         "SELECT source_line, reason, item FROM v.rejects WHERE source_file LIKE '%/crafted.jsonl' ORDER BY source_line"
     ).fetchall()
-    assert rejects == [(4, "not_a_post", 1), (5, "invalid_value", 1), (6, "invalid_value", 1)]
+    assert rejects == [(4, "not_a_post", 1), (5, "invalid_value", 1), (6, "invalid_value", 1), (10, "missing_field", 1)]
     errors = con.execute(
         "SELECT source_line, resource_type, resource_id FROM v.api_errors WHERE source_file LIKE '%/crafted.jsonl'"
     ).fetchall()
@@ -241,9 +247,9 @@ def test_lines_are_split_between_the_two_paths_automatically() -> None:
     done = vectorised.parse_block(reader, "crafted.jsonl", block, 1, 0, datetime(2026, 1, 1, tzinfo=UTC), 1 << 20)
     assert done is not None
     batch, split = done
-    # lines 1 and 8 are plain; 3, 4, 5, 6, 7 and 9 odd (see crafted_lines); line 2 is blank
-    assert split == vectorised.Split(vectorised=2, python=6)
-    assert (batch.raw_first_line, batch.raw_last_line, batch.raw_records) == (1, 9, 8)
+    # lines 1 and 8 are plain; 3, 4, 5, 6, 7, 9 and 10 odd (see crafted_lines); line 2 is blank
+    assert split == vectorised.Split(vectorised=2, python=7)
+    assert (batch.raw_first_line, batch.raw_last_line, batch.raw_records) == (1, 10, 9)
     # an edited post anywhere in the Python half: the whole block goes through Python
     edited = _tweet("500", "1", "v2", edit_history_tweet_ids=["499", "500"], lang=None)
     block2 = block + (_page([edited], [], []) + "\n").encode()
@@ -308,7 +314,7 @@ def test_a_page_without_a_retrieval_time_takes_the_runs_time_on_both_paths(monke
     reader = reader_for("x-v2", {})
     observed = datetime(2026, 1, 1, 12, tzinfo=UTC)
     done = vectorised.parse_block(reader, "c.jsonl", block, 1, 0, observed, 1 << 20)
-    assert done is not None and done[1] == vectorised.Split(vectorised=3, python=6)
+    assert done is not None and done[1] == vectorised.Split(vectorised=3, python=7)
     monkeypatch.setenv(vectorised.ENV, "0")
     from askscope.ingestion.parsing import parse_block
 
@@ -329,3 +335,75 @@ def test_a_page_without_a_retrieval_time_takes_the_runs_time_on_both_paths(monke
     assert vector.raw_block == python.raw_block
     untimed_rows = [r for r in vector.matches.to_pylist() + vector.context.to_pylist() if r["id"] in ("600", "601")]
     assert [r["observed_at"] for r in untimed_rows] == [observed, observed]
+
+
+# --- fuzzed pages: real pages with keys deleted or values replaced, both paths batch for batch ----
+
+SMALL_PAGES = [
+    json.loads(line)
+    for name in (
+        "two_tweets.jsonl",
+        "mentions_tweet.jsonl",
+        "media_tweet.jsonl",
+        "many_urls.jsonl",
+        "cotweet.jsonl",
+        "geo_tweets.jsonl",
+        "verified_type.jsonl",
+        "cashtags.jsonl",
+        "withheld.jsonl",
+    )
+    for line in shared("fixtures", "x-v2", name).read_text().splitlines()
+    if line.strip()
+]
+REPLACEMENTS = [None, "", "x", 0, -1, 1.5, [], {}, True, "2023-02-30T00:00:00.000Z", "2020-01-01T00:00:00Z", "1"]
+
+
+def _spots(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path inside a JSON value (not the value itself)."""
+    out: list[tuple[Any, ...]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in items:
+        out.append((*path, key))
+        out.extend(_spots(child, (*path, key)))
+    return out
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+def test_fuzzed_pages_give_the_same_batch_on_both_paths(data: st.DataObject) -> None:
+    page = copy.deepcopy(data.draw(st.sampled_from(SMALL_PAGES)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        spots = _spots(page)
+        if not spots:
+            break
+        path = data.draw(st.sampled_from(spots))
+        parent = page
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = copy.deepcopy(data.draw(st.sampled_from(REPLACEMENTS)))
+    other = data.draw(st.sampled_from(SMALL_PAGES))
+    block = (json.dumps(page) + "\n" + json.dumps(other) + "\n").encode()
+    reader = reader_for("x-v2", {})
+    observed = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    done = vectorised.parse_block(reader, "f.jsonl", block, 1, 0, observed, 1 << 20)
+    event("block through Python whole" if done is None else f"lines vectorised: {done[1].vectorised}")
+    if done is None:
+        return  # nothing to compare
+    from askscope.ingestion.parsing import parse_block
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(vectorised.ENV, "0")
+        python = parse_block(reader, "f.jsonl", block, 1, 0, observed)
+    vector = done[0]
+
+    def rows(table: Any) -> list[dict[str, Any]]:
+        return sorted(table.to_pylist(), key=lambda r: (r["platform"], r["id"]))
+
+    for name in ("matches", "context", "accounts", "account_records"):
+        assert rows(getattr(vector, name)) == rows(getattr(python, name)), name
+    assert vector.rejects.to_pylist() == python.rejects.to_pylist()
+    assert vector.api_errors.to_pylist() == python.api_errors.to_pylist()
+    assert (vector.match_records, vector.account_record_count) == (python.match_records, python.account_record_count)
