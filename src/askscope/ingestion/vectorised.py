@@ -3,15 +3,17 @@ reader with an explicit schema, mapped to canonical posts and accounts by DuckDB
 expressions, instead of decoding and mapping each post in Python.
 
 It must give exactly what :class:`askscope.readers.x_v2.XV2Reader` gives, so it only takes the
-plain shape: a page with a non-empty ``data`` list of posts, ``includes`` users and tweets, no
-``errors``, no edited posts, no flattened (inlined) authors or referenced posts, no JSON ``null``
-anywhere in the line, timestamps in the one RFC 3339 form it checks, counts that are not negative.
-Every other line of the block (a bad line, a streaming page, a flattened line, an edited post,
-anything unusual) is parsed by the reader in Python, and the two halves are folded together by
-the same rule as :func:`askscope.store.batch.build_batch` (per ``(platform, id)`` the latest
-observation, the later line winning ties). When pyarrow cannot read the block at all (one line
-that is not JSON, a value of another type than the schema says), the whole block goes through
-Python. So nothing is lost, and every reject keeps its file, line and reason.
+plain shape: a page with a non-empty ``data`` list of posts, ``includes`` users and tweets,
+``errors`` objects (kept as API errors), no edited posts, no flattened (inlined) authors or
+referenced posts, no JSON ``null`` anywhere in the line, timestamps in the one RFC 3339 form it
+checks, counts that are not negative. Every other line of the block (a streaming page, a
+flattened line, a counts bucket, an edited post, a bad value, anything unusual) is parsed by the
+reader in Python, and the two halves are folded together by the same rule as
+:func:`askscope.store.batch.build_batch` (per ``(platform, id)`` the latest observation, the
+later line winning ties). When pyarrow cannot read the block at all (one line that is not JSON,
+a value of another type than the schema says), or the Python half holds edited posts (whose
+chains the store collapses in order), the whole block goes through Python. So nothing is lost,
+and every reject keeps its file, line and reason.
 
 The schema declares every field the reader's msgspec types declare, with the same types, so a
 value of the wrong type fails here too (and the block falls back) instead of passing unchecked.
