@@ -51,9 +51,10 @@ _NULL = re.compile(rb"[:\[,]\s*null")
 
 
 #: Whether the path is taken when the environment variable is not set. Off: measured on the
-#: bench's twarc2 pages it costs 2.8x the CPU of the per-post Python mapping per block (pyarrow's
-#: JSON reader alone takes longer than msgspec's decoding; see docs/benchmarks.md), so the
-#: automatic choice is the Python path until a faster column mapping exists.
+#: bench's twarc2 pages it costs about 3x the time of the per-post Python mapping per block and
+#: 1.8x the CPU of a whole ingest (pyarrow's JSON reader alone takes longer than msgspec's
+#: decoding; see docs/benchmarks.md), so the automatic choice is the Python path until a faster
+#: column mapping exists.
 DEFAULT = False
 
 
