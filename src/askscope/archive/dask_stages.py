@@ -255,20 +255,27 @@ class Shuffled:
                 "WHERE len(p.edit_ids) > 1 AND v.old <> p.id",
                 [dataset_glob(self.folder, "posts")],
             ).df()
+            unknown = con.execute(
+                "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
+                "WHERE conversation_id IS NULL AND kind IS DISTINCT FROM 'repost'",
+                [dataset_glob(self.folder, "posts")],
+            ).fetchall()[0][0]
         versions = versions.astype(object)
         self.parts = max(2 * self.workers, -(-self.rows // PARTITION_ROWS))
         posts = read_posts(self.folder, list(COLUMNS), self.parts)
         clock = time.perf_counter()
-        keys, self.rounds = conversation_keys(self.client, posts, versions)
-        self.seconds["keys"] = time.perf_counter() - clock
         # A post with a conversation id, and a repost, has its key in its own row: only the others
-        # (few, or none, in X v2 data) are joined to the pointer table; the wide rows are shuffled once.
+        # (few, or none, in X v2 data) are joined to the pointer table; the wide rows are shuffled
+        # once. Without such posts there is no pointer jumping at all.
         dd: Any = importlib.import_module("dask.dataframe")
         direct = posts["conversation_id"].notnull() | (posts["kind"] == "repost")
         own = posts[direct]
-        own = own.assign(key=own["conversation_id"].fillna(own["id"]))
-        looked_up = posts[~direct].merge(keys, how="left", on=["platform", "id"])
-        keyed = dd.concat([own, looked_up])
+        keyed = own.assign(key=own["conversation_id"].fillna(own["id"]))
+        self.rounds = 0
+        if unknown:
+            keys, self.rounds = conversation_keys(self.client, posts, versions)
+            keyed = dd.concat([keyed, posts[~direct].merge(keys, how="left", on=["platform", "id"])])
+        self.seconds["keys"] = time.perf_counter() - clock
         shuffled = keyed.shuffle(on=["platform", "key"], npartitions=self.parts)
         meta = pd.DataFrame({"part": pd.Series([], dtype="int64"), "posts": pd.Series([], dtype="int64")})
         meta["threads"] = pd.Series([], dtype="int64")
