@@ -58,6 +58,8 @@ def both(inputs: list[str], tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     proc = run_cli("ingest", str(archive), *inputs, "--dask", "local:2", "--json")
     assert proc.returncode == 0, proc.stderr
     assert "parsed on" in proc.stderr and "worker(s)" in proc.stderr
+    # two workers: four key partitions, each merged by its own task (the edit chain stays in one)
+    assert "merged in 4 key partitions" in proc.stderr
     return store, archive, embedded, json.loads(proc.stdout)
 
 
@@ -183,3 +185,39 @@ def test_the_command_line_does_not_import_dask_without_dask() -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert "--dask" in proc.stdout
     assert "LOADED []" in proc.stdout, proc.stdout[-500:]
+
+
+# API v1.1 gives a post without its edit history: this is the edited version of
+# edited_before.jsonl's post (history [1576994746135764992, 1576994789110992896]).
+V1_EDITED_VERSION = {
+    "created_at": "Mon Oct 03 17:57:11 +0000 2022",
+    "id": 1576994789110992896,
+    "id_str": "1576994789110992896",
+    "full_text": "hey :) seen again through API v1.1",
+    "truncated": False,
+    "entities": {"hashtags": [], "user_mentions": [], "urls": []},
+    "user": {"id": 337119125, "id_str": "337119125", "name": "Someone", "screen_name": "someone"},
+    "retweet_count": 3,
+    "favorite_count": 32,
+    "lang": "en",
+}
+
+
+def test_a_version_stored_without_its_edit_history_is_merged_in_one_process(tmp_path: Path) -> None:
+    # The version without history is placed by its own id (key partition 3 of 4), its history by
+    # the first id (partition 1): no partition holds both, so the merge runs in one process and
+    # gives the embedded result: the earlier version replaced by the later one (updated 1).
+    v1 = tmp_path / "v1_edited_version.jsonl"
+    v1.write_text(json.dumps(V1_EDITED_VERSION) + "\n")
+    inputs = [str(v1), str(shared("fixtures", "x-v2", "edited_before.jsonl"))]
+    store, archive = tmp_path / "embedded.duckdb", tmp_path / "archive"
+    embedded = _ingest_json(str(store), *inputs)
+    proc = run_cli("ingest", str(archive), *inputs, "--dask", "local:2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "merged in one process (a version of an edited post came without its edit history)" in proc.stderr
+    assert _counts(json.loads(proc.stdout)) == _counts(embedded)
+    assert [(f["new"], f["updated"]) for f in embedded["files"]] == [(1, 0), (0, 1)]
+    con = _connect(store)
+    posts = str(archive / "posts" / "**" / "*.parquet")
+    assert con.execute("SELECT id FROM read_parquet(?)", [posts]).fetchall() == [("1576994789110992896",)]
+    assert _differences(con, "posts", posts, _columns(con, "posts", ("observed_at",))) == 0

@@ -8,20 +8,34 @@ merge with the embedded store's rules, publish the archive.
    parts (matches, context posts, accounts, rejects, API errors; the raw block beside them) under
    ``.NAME.parts-PID/`` next to the archive (a folder the workers must see: a shared file
    system on a real cluster). It returns only the batches' small metadata.
-3. **Merge** (here, in input order, while later files are still parsed): the archive's current
-   tables are loaded into a temporary DuckDB store and every input's batches are written with the
-   embedded path's own code (:func:`askscope.store.write.write_batch`: dedup by
-   ``(platform, id)``, newer observations update, context posts become matches, edit chains
-   collapse), one ingest run and one transaction per input, so ``ingests`` keeps ``read = new +
-   updated + unchanged + rejected`` for every input and a re-ingest of the same files adds nothing.
+3. **Merge** (one Dask task per key partition): every post has a partition, a hash of
+   ``(platform, key)`` where the key is its id, or for an X post with an edit history the
+   history's first id (so the versions of an edited post meet, and ``collapse_edits`` sees them
+   all); an account's is a hash of ``(platform, id)``. The parse tasks write each batch's posts
+   and accounts by partition; a merge task loads its partition of the archive's posts and
+   accounts into its own DuckDB store and writes every input's batches there in order, with
+   the embedded path's own code (:func:`askscope.store.write.merge_rows`: dedup by ``(platform,
+   id)``, newer observations update, context posts become matches, edit chains collapse; the
+   accounts staged and flushed after the same batches as one process would). What merging did
+   is a sum over keys (:class:`~askscope.store.write.RowEffects`), so the partitions' effects
+   add up to each batch's counts, and ``ingests`` keeps ``read = new + updated + unchanged +
+   rejected`` for every input, as one process would count it; a re-ingest of the same files adds
+   nothing. The rejects, API errors, raw blocks and ingest runs are written in one process, in
+   input order.
+
+   One case cannot be partitioned by key alone: a version of an edited post stored without its
+   history (X API v1.1, an older collection), whose own id puts it in another partition than the
+   versions that carry the history. The merge tasks look for such posts first (the ids of every
+   edit history, from the inputs and the archive, are sent to them) and when there is one the
+   whole merge runs in one process instead (:func:`_merge_input`, the same result, slower).
 4. **Publish**: the merged tables are written as the archive (posts partitioned by platform and
-   day, :mod:`askscope.archive.parquet`) into a temporary folder that replaces the archive only
-   when complete; a failed worker or merge leaves the archive as it was.
+   day, :mod:`askscope.archive.parquet`; each merge task writes its partition's files) into a
+   temporary folder that replaces the archive only when complete; a failed worker or merge
+   leaves the archive as it was.
 
 Posts that carry no retrieval time (``observed_at``) get the time the run started, one value for
 every input of the run (the embedded path gives each input its own start time).
-Not done yet: byte-range tasks inside one large JSON-lines file (one task per file), and a
-distributed merge (the merge is one process; its cost is DuckDB upserts, see docs/archive.md).
+Not done yet: byte-range tasks inside one large JSON-lines file (one task per file).
 """
 
 from __future__ import annotations
@@ -34,17 +48,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from askscope.archive.parquet import (
     MANIFEST,
+    copy_posts,
+    dataset_glob,
     is_archive,
     load_tables,
     manifest_for,
     publish,
+    quote_name,
+    quote_path,
     read_manifest,
+    table_entry,
     write_tables,
 )
 from askscope.errors import UsageError
@@ -54,10 +75,22 @@ from askscope.ingestion.parsing import MAX_RECORD_BYTES, damage_batch, read_batc
 from askscope.ingestion.plan import Plan, plan_inputs
 from askscope.readers.records import HEAD_BYTES
 from askscope.store.batch import ACCOUNT_SCHEMA, API_ERROR_SCHEMA, POST_SCHEMA, REJECT_SCHEMA, Batch
-from askscope.store.core import Store, now_utc, open_store, table_names
-from askscope.store.write import AccountStage, begin_ingest, finish_ingests, write_batch
+from askscope.store.core import BatchCounts, IngestRecord, Store, column_names, now_utc, open_store, table_names
+from askscope.store.write import (
+    STAGE_ROWS,
+    AccountStage,
+    RowEffects,
+    batch_counts,
+    begin_ingest,
+    finish_ingests,
+    merge_rows,
+    write_batch,
+    write_side_tables,
+)
 
-#: The Arrow tables of a batch, written as one Parquet part each (when not empty).
+#: The Arrow tables of a batch: the keyed ones are written by key partition (all of an input's
+#: batches in one file per partition, with the batch number ``_k`` and the row's place ``_row``),
+#: the others as one Parquet part per batch.
 PART_SCHEMAS: dict[str, pa.Schema] = {
     "matches": POST_SCHEMA,
     "context": POST_SCHEMA,
@@ -66,16 +99,82 @@ PART_SCHEMAS: dict[str, pa.Schema] = {
     "rejects": REJECT_SCHEMA,
     "api_errors": API_ERROR_SCHEMA,
 }
+KEYED = ("matches", "context", "account_records", "accounts")
+POST_TABLES = ("matches", "context")
+#: A post's key partition (``{m}``: how many): the hash of its platform and id, or for an X post
+#: with an edit history, of the history's first id (every version of an edited post in one).
+POST_PARTITION_SQL = (
+    "(hash(platform, CASE WHEN platform = 'x' AND len(edit_ids) > 0 THEN edit_ids[1] ELSE id END) % {m})::INTEGER"
+)
+ACCOUNT_PARTITION_SQL = "(hash(platform, id) % {m})::INTEGER"
+#: Key partitions per worker (more, smaller merge tasks balance better than one each).
+PARTITIONS_PER_WORKER = 2
 
 
-def _write_part(folder: Path, k: int, batch: Batch, damage: bool) -> dict[str, Any]:
-    """Write batch ``k`` of an input as Parquet parts; return its metadata."""
+def partition_count(workers: int) -> int:
+    return max(1, workers) * PARTITIONS_PER_WORKER
+
+
+def _partition_sql(table: str, m: int) -> str:
+    return (POST_PARTITION_SQL if table in POST_TABLES else ACCOUNT_PARTITION_SQL).format(m=int(m))
+
+
+def _keyed_path(folder: Path, table: str, b: int) -> Path:
+    return folder / f"p{b:05d}.{table}.parquet"
+
+
+class KeyedWriter:
+    """Writes an input's posts and accounts by key partition: one Parquet file per (table,
+    partition), each batch's rows as row groups of their own (so a reader can pick one batch by
+    its ``_k`` statistics)."""
+
+    def __init__(self, folder: Path, m: int) -> None:
+        self.folder, self.m = folder, m
+        self.writers: dict[tuple[str, int], pq.ParquetWriter] = {}
+        self.con = duckdb.connect()
+
+    def write(self, k: int, table_name: str, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        table = table.append_column("_k", pa.array([k] * table.num_rows, pa.int32()))
+        table = table.append_column("_row", pa.array(range(table.num_rows), pa.int32()))
+        self.con.register("_keyed", table)
+        try:
+            parts = self.con.execute(f"SELECT {_partition_sql(table_name, self.m)} AS p FROM _keyed").fetchnumpy()["p"]
+        finally:
+            self.con.unregister("_keyed")
+        column = pa.array(parts)
+        for b in sorted(set(parts.tolist())):
+            rows = table.filter(pc.equal(column, b))
+            writer = self.writers.get((table_name, b))
+            if writer is None:
+                writer = pq.ParquetWriter(_keyed_path(self.folder, table_name, b), rows.schema)
+                self.writers[(table_name, b)] = writer
+            writer.write_table(rows)
+
+    def close(self) -> dict[str, list[int]]:
+        """Close the files; the partitions each table has rows in."""
+        for writer in self.writers.values():
+            writer.close()
+        self.con.close()
+        out: dict[str, list[int]] = {name: [] for name in KEYED}
+        for name, b in sorted(self.writers):
+            out[name].append(b)
+        return out
+
+
+def _write_part(folder: Path, k: int, batch: Batch, damage: bool, keyed: KeyedWriter) -> dict[str, Any]:
+    """Write batch ``k`` of an input (its keyed tables by partition); return its metadata."""
     tables = []
     for name in PART_SCHEMAS:
         table: pa.Table = getattr(batch, name)
-        if table.num_rows:
+        if not table.num_rows:
+            continue
+        tables.append(name)
+        if name in KEYED:
+            keyed.write(k, name, table)
+        else:
             pq.write_table(table, folder / f"{k:06d}.{name}.parquet")
-            tables.append(name)
     if batch.raw_block is not None:
         (folder / f"{k:06d}.raw").write_bytes(batch.raw_block)
     return {
@@ -84,6 +183,7 @@ def _write_part(folder: Path, k: int, batch: Batch, damage: bool) -> dict[str, A
         "raw": batch.raw_block is not None,
         "match_records": batch.match_records,
         "account_record_count": batch.account_record_count,
+        "accounts_rows": batch.accounts.num_rows,
         "raw_first_line": batch.raw_first_line,
         "raw_last_line": batch.raw_last_line,
         "raw_records": batch.raw_records,
@@ -93,17 +193,37 @@ def _write_part(folder: Path, k: int, batch: Batch, damage: bool) -> dict[str, A
     }
 
 
-def _read_part(folder: Path, meta: dict[str, Any]) -> Batch:
-    """Batch ``meta['k']`` of an input, as the worker parsed it."""
+def _read_keyed(folder: Path, name: str, k: int, partitions: list[int]) -> pa.Table:
+    """Batch ``k``'s rows of the keyed table ``name`` in ``partitions``, in the batch's order."""
+    schema = PART_SCHEMAS[name]
+    pieces = []
+    for b in partitions:
+        path = _keyed_path(folder, name, b)
+        if path.exists():
+            piece = pq.read_table(path, filters=[("_k", "=", k)])
+            if piece.num_rows:
+                pieces.append(piece)
+    if not pieces:
+        return schema.empty_table()
+    table = pa.concat_tables(pieces)
+    if len(pieces) > 1:
+        table = table.take(pc.sort_indices(table, [("_row", "ascending")]))
+    return table.drop_columns(["_k", "_row"]).cast(schema)
+
+
+def _read_part(folder: Path, meta: dict[str, Any], partitions: list[int], side: bool = True) -> Batch:
+    """Batch ``meta['k']`` of an input, as the worker parsed it: its keyed tables' rows in
+    ``partitions`` (all of them: the whole batch), and with ``side`` its rejects, API errors and
+    raw block."""
     k = meta["k"]
-    tables = {
-        name: (
-            pq.read_table(folder / f"{k:06d}.{name}.parquet", schema=schema)
-            if name in meta["tables"]
-            else schema.empty_table()
-        )
-        for name, schema in PART_SCHEMAS.items()
-    }
+    tables: dict[str, pa.Table] = {}
+    for name, schema in PART_SCHEMAS.items():
+        if name not in meta["tables"] or (name not in KEYED and not side):
+            tables[name] = schema.empty_table()
+        elif name in KEYED:
+            tables[name] = _read_keyed(folder, name, k, partitions)
+        else:
+            tables[name] = pq.read_table(folder / f"{k:06d}.{name}.parquet", schema=schema)
     return Batch(
         matches=tables["matches"],
         context=tables["context"],
@@ -113,7 +233,7 @@ def _read_part(folder: Path, meta: dict[str, Any]) -> Batch:
         api_errors=tables["api_errors"],
         match_records=meta["match_records"],
         account_record_count=meta["account_record_count"],
-        raw_block=(folder / f"{k:06d}.raw").read_bytes() if meta["raw"] else None,
+        raw_block=(folder / f"{k:06d}.raw").read_bytes() if meta["raw"] and side else None,
         raw_first_line=meta["raw_first_line"],
         raw_last_line=meta["raw_last_line"],
         raw_records=meta["raw_records"],
@@ -122,8 +242,11 @@ def _read_part(folder: Path, meta: dict[str, Any]) -> Batch:
     )
 
 
-def parse_input(index: int, plan: Plan, options: dict[str, Any], observed: datetime, parts: str) -> dict[str, Any]:
-    """The Dask task: parse one input into Parquet parts under ``parts/input-INDEX``.
+def parse_input(
+    index: int, plan: Plan, options: dict[str, Any], observed: datetime, parts: str, m: int = 1
+) -> dict[str, Any]:
+    """The Dask task: parse one input into Parquet parts under ``parts/input-INDEX``, its posts
+    and accounts by key partition (``m`` of them).
 
     Runs on a worker; returns the batches' metadata and the input's digest, size and damage."""
     started = time.perf_counter()
@@ -132,24 +255,29 @@ def parse_input(index: int, plan: Plan, options: dict[str, Any], observed: datet
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     metas: list[dict[str, Any]] = []
-    with OpenedInput(plan.source, HEAD_BYTES) as opened:
-        for batch in read_batches(
-            plan,
-            opened,
-            observed,
-            workers=0,
-            strict=False,
-            max_record=options.get("max_record_bytes", MAX_RECORD_BYTES),
-        ):
-            metas.append(_write_part(folder, len(metas), batch, damage=False))
-        if opened.damage is not None:
-            metas.append(_write_part(folder, len(metas), damage_batch(plan.source.name, opened), damage=True))
-        sha, size, damage = opened.sha256(), opened.bytes_read, opened.damage
+    keyed = KeyedWriter(folder, m)
+    try:
+        with OpenedInput(plan.source, HEAD_BYTES) as opened:
+            for batch in read_batches(
+                plan,
+                opened,
+                observed,
+                workers=0,
+                strict=False,
+                max_record=options.get("max_record_bytes", MAX_RECORD_BYTES),
+            ):
+                metas.append(_write_part(folder, len(metas), batch, False, keyed))
+            if opened.damage is not None:
+                metas.append(_write_part(folder, len(metas), damage_batch(plan.source.name, opened), True, keyed))
+            sha, size, damage = opened.sha256(), opened.bytes_read, opened.damage
+    finally:
+        partitions = keyed.close()
     (folder / "batches.msgpack").write_bytes(msgspec.msgpack.encode(metas))
     return {
         "index": index,
         "folder": str(folder),
         "batches": len(metas),
+        "partitions": partitions,
         "sha256": sha,
         "bytes": size,
         "damage": damage,
@@ -159,54 +287,55 @@ def parse_input(index: int, plan: Plan, options: dict[str, Any], observed: datet
     }
 
 
-def _merge_input(
-    db: Store, plan: Plan, parsed: dict[str, Any], options: dict[str, Any], observed: datetime
-) -> FileResult:
-    """Write one parsed input into the merge store as the embedded ingest writes it: one run,
-    its batches in order (accounts staged), the damage note, the run closed; one transaction."""
-    source, reader = plan.source, plan.reader
-    folder = Path(parsed["folder"])
-    metas = msgspec.msgpack.decode((folder / "batches.msgpack").read_bytes())
-    con = db.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        record = begin_ingest(
-            db,
-            source_file=source.name,
-            source_path=source.path if source.member is None else f"{source.path}:{source.member}",
-            source_size=source.size,
-            source_mtime=os.path.getmtime(source.path) if source.path and source.member is None else None,
-            format=reader.name,
-            compression=plan.compression,
-            options="{}",
-            started_at=observed,
-            transaction=False,
-        )
-        stage = AccountStage(db, record)
-        try:
-            for meta in metas:
-                batch = _read_part(folder, meta)
-                write_batch(db, record, batch, transaction=False, stage=None if meta["damage"] else stage)
-            stage.flush()
-        finally:
-            stage.discard()
-        finish_ingests(
-            db,
-            [record],
-            status="done",
-            sha256=parsed["sha256"],
-            bytes_read=parsed["bytes"],
-            options=options_json(reader, options, plan.framing),
-            transaction=False,
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    shutil.rmtree(folder, ignore_errors=True)
-    return FileResult(
+def _metas(parsed: dict[str, Any]) -> list[dict[str, Any]]:
+    metas: list[dict[str, Any]] = msgspec.msgpack.decode((Path(parsed["folder"]) / "batches.msgpack").read_bytes())
+    return metas
+
+
+def flush_points(metas: list[dict[str, Any]]) -> list[int]:
+    """The batches after which one process would flush its staged accounts early (when the
+    stage reaches ``STAGE_ROWS`` rows): the merge tasks flush after the same ones, so that the
+    accounts come out the same (a flush is an upsert: when it happens matters to the merge)."""
+    points, rows = [], 0
+    for meta in metas:
+        if meta["damage"]:
+            continue
+        rows += meta.get("accounts_rows", 0)
+        if rows >= STAGE_ROWS:
+            points.append(meta["k"])
+            rows = 0
+    return points
+
+
+def _begin(db: Store, plan: Plan, observed: datetime) -> IngestRecord:
+    source = plan.source
+    return begin_ingest(
+        db,
         source_file=source.name,
-        format=reader.name,
+        source_path=source.path if source.member is None else f"{source.path}:{source.member}",
+        source_size=source.size,
+        source_mtime=os.path.getmtime(source.path) if source.path and source.member is None else None,
+        format=plan.reader.name,
+        compression=plan.compression,
+        options="{}",
+        started_at=observed,
+        transaction=False,
+    )
+
+
+def _finish(db: Store, plan: Plan, parsed: dict[str, Any], record: IngestRecord, options: dict[str, Any]) -> FileResult:
+    finish_ingests(
+        db,
+        [record],
+        status="done",
+        sha256=parsed["sha256"],
+        bytes_read=parsed["bytes"],
+        options=options_json(plan.reader, options, plan.framing),
+        transaction=False,
+    )
+    return FileResult(
+        source_file=plan.source.name,
+        format=plan.reader.name,
         ingest_id=record.id,
         status="done",
         counts=record.counts,
@@ -215,6 +344,234 @@ def _merge_input(
         seconds=parsed["seconds"],
         damage=parsed["damage"],
     )
+
+
+def _merge_input(
+    db: Store, plan: Plan, parsed: dict[str, Any], options: dict[str, Any], observed: datetime, m: int
+) -> FileResult:
+    """One process: write one parsed input into the merge store as the embedded ingest writes it:
+    one run, its batches in order (accounts staged), the damage note, the run closed; one
+    transaction."""
+    folder = Path(parsed["folder"])
+    con = db.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        record = _begin(db, plan, observed)
+        stage = AccountStage(db, record)
+        try:
+            for meta in _metas(parsed):
+                batch = _read_part(folder, meta, list(range(m)))
+                write_batch(db, record, batch, transaction=False, stage=None if meta["damage"] else stage)
+            stage.flush()
+        finally:
+            stage.discard()
+        result = _finish(db, plan, parsed, record, options)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _record_input(
+    db: Store,
+    plan: Plan,
+    parsed: dict[str, Any],
+    options: dict[str, Any],
+    observed: datetime,
+    effects: list[RowEffects],
+    flushed: BatchCounts,
+) -> FileResult:
+    """The coordinator's part of a partitioned merge, for one input: its run, each batch's
+    counts from the partitions' summed row effects, its rejects, API errors and raw blocks, the
+    staged accounts' counts, the run closed; one transaction."""
+    folder = Path(parsed["folder"])
+    con = db.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        record = _begin(db, plan, observed)
+        for meta, effect in zip(_metas(parsed), effects):
+            batch = _read_part(folder, meta, [])
+            record.counts.add(batch_counts(batch, effect))
+            write_side_tables(db, [(record, batch)], keep_raw=True)
+        record.counts.add(flushed)
+        result = _finish(db, plan, parsed, record, options)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def edit_members(parsed: list[dict[str, Any]], archive: Path | None, manifest: dict[str, Any] | None) -> dict[str, str]:
+    """Every id of an X edit history (in the inputs and the archive) -> the first id of its
+    history (the least first id when histories that share an id disagree): where its versions
+    are merged."""
+    chains: list[list[str]] = [chain for p in parsed for meta in _metas(p) for chain in meta["edit_chains"]]
+    if archive is not None and manifest is not None and manifest["tables"].get("posts", {}).get("rows"):
+        con = duckdb.connect()
+        try:
+            rows = con.execute(
+                "SELECT edit_ids FROM read_parquet(?, hive_partitioning = false) "
+                "WHERE platform = 'x' AND len(edit_ids) > 1",
+                [dataset_glob(archive, "posts")],
+            ).fetchall()
+        finally:
+            con.close()
+        chains += [list(r[0]) for r in rows]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    firsts: dict[str, str] = {}
+    for chain in chains:
+        for version in chain[1:]:
+            a, b = find(chain[0]), find(version)
+            if a != b:
+                parent[b] = a
+    for chain in chains:
+        root = find(chain[0])
+        firsts[root] = min(firsts.get(root, chain[0]), chain[0])
+    return {x: firsts[find(x)] for x in list(parent)}
+
+
+def merge_partition(
+    b: int,
+    m: int,
+    inputs: list[dict[str, Any]],
+    archive: str | None,
+    members: dict[str, str],
+    work: str,
+) -> dict[str, Any]:
+    """The Dask task of key partition ``b`` of ``m``: the archive's posts and accounts of the
+    partition and every input's rows of it, merged in input and batch order in a DuckDB store
+    of its own; the result written as Parquet under ``work/partition-B``. Returns each batch's
+    row effects and each input's staged-account counts, or the number of misplaced edit versions
+    (then nothing is merged: the caller merges in one process)."""
+    started = time.perf_counter()
+    folder = Path(work) / f"partition-{b:05d}"
+    if folder.exists():  # a retry after a lost worker starts over
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    db = open_store(folder / "store.duckdb")
+    try:
+        con = db.con
+        con.execute("BEGIN TRANSACTION")
+        if archive is not None:
+            _load_partition(con, archive, b, m)
+        if members:
+            misplaced = _misplaced(con, inputs, members, b, m)
+            if misplaced:
+                con.execute("ROLLBACK")
+                return {"partition": b, "misplaced": misplaced}
+        results: list[dict[str, Any]] = []
+        for item in inputs:
+            source = Path(item["folder"])
+            record = IngestRecord(id=item["index"] + 1, source_file="", format="", started_at=now_utc())
+            stage = AccountStage(db, record)
+            effects: list[dict[str, int]] = []
+            flushed = BatchCounts()
+            try:
+                for meta in item["metas"]:
+                    batch = _read_part(source, meta, [b], side=False)
+                    effect = merge_rows(db, batch, stage=None if meta["damage"] else stage)
+                    effects.append(vars(effect))
+                    if meta["k"] in item["flush_after"]:
+                        flushed.add(stage.flush(final=False))
+                flushed.add(stage.flush())
+            finally:
+                stage.discard()
+            results.append({"effects": effects, "flushed": flushed.as_dict()})
+        con.execute("COMMIT")
+        rows = _write_partition(con, folder, b)
+    finally:
+        db.close()
+    (folder / "store.duckdb").unlink(missing_ok=True)
+    Path(str(folder / "store.duckdb") + ".wal").unlink(missing_ok=True)
+    return {
+        "partition": b,
+        "misplaced": 0,
+        "inputs": results,
+        "rows": rows,
+        "folder": str(folder),
+        "seconds": time.perf_counter() - started,
+        "pid": os.getpid(),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _load_partition(con: duckdb.DuckDBPyConnection, archive: str, b: int, m: int) -> None:
+    """The archive's posts and accounts of partition ``b`` into the task's store."""
+    for table, key in (("posts", "matches"), ("accounts", "accounts")):
+        files = sorted(str(p) for p in (Path(archive) / table).rglob("*.parquet"))
+        if not files:
+            continue
+        names = ", ".join(quote_name(c) for c in sorted(column_names(con, table)[table]))
+        con.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM read_parquet(?, hive_partitioning = false) "
+            f"WHERE {_partition_sql(key, m)} = ?" + (" ORDER BY platform, id" if table == "posts" else ""),
+            [files, b],
+        )
+
+
+def _misplaced(
+    con: duckdb.DuckDBPyConnection, inputs: list[dict[str, Any]], members: dict[str, str], b: int, m: int
+) -> int:
+    """How many X posts of partition ``b`` (stored or new) belong to an edit history merged in
+    another partition: versions stored without their history, placed by their own id."""
+    files = [
+        str(_keyed_path(Path(item["folder"]), name, b))
+        for item in inputs
+        for name in POST_TABLES
+        if b in item["partitions"][name]
+    ]
+    con.register("_members", pa.table({"id": list(members), "first": list(members.values())}))
+    try:
+        sources = ["SELECT platform, id FROM posts"]
+        if files:
+            sources.append("SELECT platform, id FROM read_parquet(?)")
+        row = con.execute(
+            f"SELECT count(*) FROM ({' UNION ALL '.join(sources)}) r JOIN _members s ON r.platform = 'x' AND r.id = s.id "
+            f"WHERE (hash('x', s.first) % {int(m)})::INTEGER <> ?",
+            [files, b] if files else [b],
+        ).fetchall()[0]
+    finally:
+        con.unregister("_members")
+    return int(row[0])
+
+
+def _write_partition(con: duckdb.DuckDBPyConnection, folder: Path, b: int) -> dict[str, int]:
+    """The partition's posts (by platform and day, as the archive lays them out) and accounts as
+    Parquet under ``folder``; returns their row counts."""
+    rows = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in ("posts", "accounts")}
+    if rows["posts"]:
+        copy_posts(con, folder / "posts", f"part-p{b:05d}-{{i}}")
+    if rows["accounts"]:
+        con.execute(
+            f"COPY (SELECT * FROM accounts ORDER BY platform, id) TO {quote_path(folder / 'accounts.parquet')} "
+            "(FORMAT PARQUET)"
+        )
+    return rows
+
+
+def _gather_partitions(partial: Path, outputs: list[dict[str, Any]]) -> None:
+    """Move the merge tasks' files into the archive being written."""
+    (partial / "posts").mkdir(exist_ok=True)
+    (partial / "accounts").mkdir(exist_ok=True)
+    for out in outputs:
+        folder = Path(out["folder"])
+        posts = folder / "posts"
+        if posts.is_dir():
+            for path in sorted(posts.rglob("*.parquet")):
+                target = partial / "posts" / path.relative_to(posts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+        if (folder / "accounts.parquet").exists():
+            os.replace(folder / "accounts.parquet", partial / "accounts" / f"part-p{out['partition']:05d}.parquet")
 
 
 def check_archive_target(folder: str | os.PathLike[str]) -> Path:
@@ -245,13 +602,14 @@ def ingest_archive(
     date_order: str | None = None,
     date_format: str | None = None,
     progress: Any = None,
-) -> tuple[IngestResult, list[dict[str, Any]], dict[str, float]]:
+) -> tuple[IngestResult, list[dict[str, Any]], dict[str, Any]]:
     """Ingest ``paths`` into the archive ``folder`` on the Dask cluster ``dask``.
 
     Returns the embedded ingest's result object (per input counts), each parse task's report
-    (worker pid, seconds, peak RSS, the merge's wait for it and its merge time) and the run's
-    phases (seconds: loading the archive, starting the cluster, merging, writing the archive)."""
-    from askscope.archive.cluster import dask_client
+    (worker pid, seconds, peak RSS) and the run's phases (seconds: loading the archive, starting
+    the cluster, parsing, merging, recording the runs, writing the archive; the number of key
+    partitions, the merge tasks' peak RSS, and whether the merge had to run in one process)."""
+    from askscope.archive.cluster import dask_client, worker_count
 
     target = check_archive_target(folder)
     options = {
@@ -275,7 +633,8 @@ def ingest_archive(
     merge_path = target.parent / f".{target.name}.merge-{pid}.duckdb"
     partial = target.parent / f".{target.name}.partial-{pid}"
     reports: list[dict[str, Any]] = []
-    phases: dict[str, float] = {}
+    phases: dict[str, Any] = {}
+    keyed_tables = ("posts", "accounts")
     try:
         for stale in (merge_path, Path(str(merge_path) + ".wal")):
             stale.unlink(missing_ok=True)
@@ -286,31 +645,79 @@ def ingest_archive(
         try:
             if manifest is not None:
                 db.con.execute("BEGIN TRANSACTION")
-                load_tables(db.con, target, manifest)
+                load_tables(db.con, target, manifest, skip=keyed_tables)
                 db.con.execute("COMMIT")
             phases["load_archive_s"] = time.perf_counter() - started
             with dask_client(dask) as client:
-                phases["cluster_start_s"] = time.perf_counter() - started - phases["load_archive_s"]
+                clock = time.perf_counter()
+                phases["cluster_start_s"] = clock - started - phases["load_archive_s"]
+                m = partition_count(worker_count(client))
                 futures = [
-                    client.submit(parse_input, i, plan, options, observed, str(parts), pure=False, retries=1)
+                    client.submit(parse_input, i, plan, options, observed, str(parts), m, pure=False, retries=1)
                     for i, plan in enumerate(plans)
                 ]
-                for plan, future in zip(plans, futures):
-                    waited = time.perf_counter()
-                    parsed = future.result()
-                    merging = time.perf_counter()
-                    parsed["waited_s"] = merging - waited
-                    result.files.append(_merge_input(db, plan, parsed, options, observed))
-                    parsed["merge_s"] = time.perf_counter() - merging
-                    reports.append(parsed)
+                reports = [future.result() for future in futures]
+                phases["parse_s"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+                members = edit_members(reports, target if manifest is not None else None, manifest)
+                inputs = [
+                    {
+                        "index": r["index"],
+                        "folder": r["folder"],
+                        "metas": (metas := _metas(r)),
+                        "flush_after": flush_points(metas),
+                        "partitions": r["partitions"],
+                    }
+                    for r in reports
+                ]
+                archive = str(target) if manifest is not None else None
+                merges = [
+                    client.submit(merge_partition, b, m, inputs, archive, members, str(parts), pure=False, retries=1)
+                    for b in range(m)
+                ]
+                outputs = [future.result() for future in merges]
+                phases["merge_s"] = time.perf_counter() - clock
+            phases["partitions"] = m
+            phases["merge_peak_rss_mib"] = max((o.get("peak_rss_mib", 0.0) for o in outputs), default=0.0)
+            misplaced = sum(o["misplaced"] for o in outputs)
+            phases["one_process_merge"] = bool(misplaced)
+            clock = time.perf_counter()
+            if misplaced:
+                # a version of an edited post without its history sits in another partition than
+                # its history: only one process sees them all (the same result, serially)
+                if manifest is not None:
+                    db.con.execute("BEGIN TRANSACTION")
+                    load_tables(db.con, target, manifest, only=keyed_tables)
+                    db.con.execute("COMMIT")
+                for plan, parsed in zip(plans, reports):
+                    result.files.append(_merge_input(db, plan, parsed, options, observed, m))
+                    if progress is not None:
+                        progress(plan.source.name, plan.source.size or 0, plan.source.size)
+            else:
+                for i, (plan, parsed) in enumerate(zip(plans, reports)):
+                    effects = [RowEffects() for _ in range(parsed["batches"])]
+                    flushed = BatchCounts()
+                    for out in outputs:
+                        for total, part in zip(effects, out["inputs"][i]["effects"]):
+                            total.add(RowEffects(**part))
+                        flushed.add(BatchCounts(**out["inputs"][i]["flushed"]))
+                    result.files.append(_record_input(db, plan, parsed, options, observed, effects, flushed))
                     if progress is not None:
                         progress(plan.source.name, plan.source.size or 0, plan.source.size)
             for item in unknown:
                 result.files.append(reject_unknown(db, item))
             result.reject_reasons = reject_reasons(db, result.files)
+            phases["record_s"] = time.perf_counter() - clock
             publishing = time.perf_counter()
             partial.mkdir()
-            entries = write_tables(db.con, partial, sorted(table_names(db.con)))
+            names = sorted(table_names(db.con))
+            if misplaced:
+                entries = write_tables(db.con, partial, names)
+            else:
+                entries = write_tables(db.con, partial, [n for n in names if n not in keyed_tables])
+                _gather_partitions(partial, outputs)
+                for table in keyed_tables:
+                    entries[table] = table_entry(db.con, table, sum(o["rows"][table] for o in outputs))
         finally:
             db.close()
         (partial / MANIFEST).write_text(
@@ -332,6 +739,4 @@ def ingest_archive(
         for stale in (merge_path, Path(str(merge_path) + ".wal")):
             stale.unlink(missing_ok=True)
     result.seconds = time.perf_counter() - started
-    phases["merge_s"] = sum(r["merge_s"] for r in reports)
-    phases["waited_for_workers_s"] = sum(r["waited_s"] for r in reports)
     return result, reports, phases

@@ -126,19 +126,11 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]
                 "platforms are letters, digits, - and _; fix them with askscope reparse or SQL first",
             )
     for table in tables:
-        columns = _columns(con, table)
-        create = con.execute(
-            "SELECT sql FROM duckdb_tables() WHERE schema_name = current_schema() AND table_name = ?", [table]
-        ).fetchall()[0][0]
         rows = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchall()[0][0])
         target = folder / table
         if table == "posts":
             if rows:
-                con.execute(
-                    f"COPY (SELECT *, {day_expression()} AS day FROM posts ORDER BY platform, id) TO "
-                    f"{quote_path(target)} (FORMAT PARQUET, PARTITION_BY (platform, day), "
-                    "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}')"
-                )
+                copy_posts(con, target)
             else:
                 target.mkdir()
         else:
@@ -146,13 +138,32 @@ def write_tables(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]
             con.execute(
                 f"COPY (SELECT * FROM {quote_name(table)}) TO {quote_path(target / 'part-0.parquet')} (FORMAT PARQUET)"
             )
-        entries[table] = {
-            "rows": rows,
-            "columns": columns,
-            "create": create,
-            "partitioned_by": list(POSTS_PARTITIONS) if table == "posts" else [],
-        }
+        entries[table] = table_entry(con, table, rows)
     return entries
+
+
+def copy_posts(con: duckdb.DuckDBPyConnection, target: Path, pattern: str = "part-{i}") -> None:
+    """Write the connection's posts under ``target`` as the archive lays them out: partitioned by
+    platform and day, sorted by ``(platform, id)``, files named by ``pattern``."""
+    con.execute(
+        f"COPY (SELECT *, {day_expression()} AS day FROM posts ORDER BY platform, id) TO "
+        f"{quote_path(target)} (FORMAT PARQUET, PARTITION_BY (platform, day), "
+        f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN {quote_path(pattern)})"
+    )
+
+
+def table_entry(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> dict[str, Any]:
+    """The manifest entry of ``table`` (its columns and ``CREATE`` statement from the connection's
+    table) holding ``rows`` rows."""
+    create = con.execute(
+        "SELECT sql FROM duckdb_tables() WHERE schema_name = current_schema() AND table_name = ?", [table]
+    ).fetchall()[0][0]
+    return {
+        "rows": rows,
+        "columns": _columns(con, table),
+        "create": create,
+        "partitioned_by": list(POSTS_PARTITIONS) if table == "posts" else [],
+    }
 
 
 def manifest_for(entries: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -198,12 +209,22 @@ def dataset_glob(folder: str | os.PathLike[str], table: str) -> str:
     return str(Path(folder) / table / ("**/*.parquet" if table == "posts" else "*.parquet"))
 
 
-def load_tables(con: duckdb.DuckDBPyConnection, folder: str | os.PathLike[str], manifest: dict[str, Any]) -> None:
-    """Fill the connection's current database from the archive's datasets: a store table is
-    emptied and filled (the store made it); any other table is created by its manifest
-    statement first. Row counts are checked against the manifest."""
+def load_tables(
+    con: duckdb.DuckDBPyConnection,
+    folder: str | os.PathLike[str],
+    manifest: dict[str, Any],
+    *,
+    skip: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
+) -> None:
+    """Fill the connection's current database from the archive's datasets (all tables, or
+    ``only`` these, less ``skip``): a store table is emptied and filled (the store made it); any
+    other table is created by its manifest statement first. Row counts are checked against the
+    manifest."""
     existing = table_names(con)
     for table, entry in sorted(manifest["tables"].items()):
+        if table in skip or (only is not None and table not in only):
+            continue
         if table not in existing:
             con.execute(entry["create"])
         elif table in STORE_TABLES:

@@ -85,7 +85,7 @@ def archive_ingest(
     from askscope.archive.dask_ingest import ingest_archive
 
     parse_address(dask)
-    result, reports, _ = ingest_archive(
+    result, reports, phases = ingest_archive(
         folder,
         paths,
         dask=dask,
@@ -98,9 +98,14 @@ def archive_ingest(
     )
     pids = {r["pid"] for r in reports}
     peak = max((r["peak_rss_mib"] for r in reports), default=0.0)
+    merged = (
+        "merged in one process (a version of an edited post came without its edit history)"
+        if phases.get("one_process_merge")
+        else f"merged in {phases.get('partitions', 0)} key partitions"
+    )
     click.echo(
         f"Dask {dask}: {len(reports):,} inputs parsed on {len(pids)} worker(s) (peak RSS of a worker "
-        f"{peak:,.0f} MiB), merged into {folder}",
+        f"{peak:,.0f} MiB), {merged} into {folder}",
         err=True,
     )
     return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -321,6 +322,84 @@ def _account_count(store: Store) -> int:
     return int(store.con.execute("SELECT count(*) FROM accounts").fetchall()[0][0])
 
 
+@dataclass
+class RowEffects:
+    """What merging one batch's rows did to the posts and accounts tables: row counts, each a
+    sum over ``(platform, id)`` keys, so the effects of disjoint parts of a batch (a distributed
+    merge's key partitions) add up to the effect of the whole batch. :func:`batch_counts` turns
+    them into the batch's counts."""
+
+    inserted: int = 0
+    changed: int = 0
+    promoted: int = 0
+    new_matches: int = 0
+    context_delta: int = 0
+    context_rows: int = 0
+    new_account_records: int = 0
+    accounts_new: int = 0
+    account_rows: int = 0
+
+    def add(self, other: RowEffects) -> None:
+        for name in RowEffects.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def merge_rows(store: Store, batch: Batch, stage: AccountStage | None = None) -> RowEffects:
+    """Upsert a batch's posts and accounts (edit chains collapsed; accounts that came along with
+    posts staged when ``stage`` is given) and return what that did, inside the caller's transaction."""
+    context0, matches0 = _match_counts(store)
+    inserted = changed = promoted = 0
+    if batch.matches.num_rows:
+        inserted, changed, promoted = upsert_posts(store, batch.matches, count_changed=True)
+        if batch.edit_chains:
+            collapse_edits(store, batch.edit_chains)
+    context1, matches1 = _match_counts(store)
+    if batch.context.num_rows:
+        upsert_posts(store, batch.context)
+        if batch.edit_chains:
+            collapse_edits(store, batch.edit_chains)
+    context2, _ = _match_counts(store)
+
+    accounts0 = _account_count(store)
+    if batch.account_records.num_rows:
+        changed += upsert_accounts(store, batch.account_records, count_changed=True)[1]
+    accounts1 = _account_count(store)
+    if batch.accounts.num_rows and stage is not None:
+        stage.add(batch.accounts)
+    elif batch.accounts.num_rows:
+        upsert_accounts(store, batch.accounts)
+    accounts2 = _account_count(store)
+    staged = batch.accounts.num_rows if stage is not None else 0
+    return RowEffects(
+        inserted=inserted,
+        changed=changed,
+        promoted=promoted,
+        new_matches=matches1 - matches0,
+        context_delta=context2 - context1,
+        context_rows=batch.context.num_rows,
+        new_account_records=accounts1 - accounts0,
+        accounts_new=accounts2 - accounts0,
+        account_rows=batch.account_records.num_rows + batch.accounts.num_rows - staged,
+    )
+
+
+def batch_counts(batch: Batch, effects: RowEffects) -> BatchCounts:
+    """A batch's counts from its records and what merging its rows did (:func:`merge_rows`)."""
+    counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows, api_errors=batch.api_errors.num_rows)
+    counts.context_new = max(effects.context_delta, 0)
+    counts.context_updated = effects.context_rows - counts.context_new
+    counts.accounts_new = effects.accounts_new
+    counts.accounts_updated = effects.account_rows - effects.accounts_new
+    counts.new = effects.new_matches + effects.new_account_records
+    # a record already stored is updated when its merge changed the stored row, else unchanged;
+    # a match inserted or promoted from context is new, unless it replaces a stored version of
+    # an edited post (deleted by collapse_edits, so the matched set did not grow by it)
+    replaced = max(0, effects.inserted + effects.promoted - effects.new_matches)
+    counts.updated = effects.changed + replaced
+    counts.unchanged = batch.match_records + batch.account_record_count - counts.new - counts.updated
+    return counts
+
+
 def write_batch(
     store: Store,
     ingest: IngestRecord,
@@ -334,48 +413,9 @@ def write_batch(
     """Write one batch atomically (in its own transaction unless ``transaction`` is false, when
     the caller holds one) and return what it did. With ``stage``, the accounts that came along
     with posts are staged and merged once at the end of the input (:class:`AccountStage`)."""
-    counts = BatchCounts(read=batch.records, rejected=batch.rejects.num_rows, api_errors=batch.api_errors.num_rows)
     with _in_transaction(store, transaction):
-        context0, matches0 = _match_counts(store)
-        inserted = changed = promoted = 0
-        if batch.matches.num_rows:
-            inserted, changed, promoted = upsert_posts(store, batch.matches, count_changed=True)
-            if batch.edit_chains:
-                collapse_edits(store, batch.edit_chains)
-        context1, matches1 = _match_counts(store)
-        if batch.context.num_rows:
-            upsert_posts(store, batch.context)
-            if batch.edit_chains:
-                collapse_edits(store, batch.edit_chains)
-        context2, _ = _match_counts(store)
-        new_matches = matches1 - matches0
-        counts.context_new = max(context2 - context1, 0)
-        counts.context_updated = batch.context.num_rows - counts.context_new
-
-        accounts0 = _account_count(store)
-        if batch.account_records.num_rows:
-            changed += upsert_accounts(store, batch.account_records, count_changed=True)[1]
-        accounts1 = _account_count(store)
-        if batch.accounts.num_rows and stage is not None:
-            stage.add(batch.accounts)
-        elif batch.accounts.num_rows:
-            upsert_accounts(store, batch.accounts)
-        accounts2 = _account_count(store)
-        new_account_records = accounts1 - accounts0
-        counts.accounts_new = accounts2 - accounts0
-        staged = batch.accounts.num_rows if stage is not None else 0
-        counts.accounts_updated = (
-            batch.account_records.num_rows + batch.accounts.num_rows - staged - counts.accounts_new
-        )
-
-        counts.new = new_matches + new_account_records
-        # a record already stored is updated when its merge changed the stored row, else unchanged;
-        # a match inserted or promoted from context is new, unless it replaces a stored version of
-        # an edited post (deleted by collapse_edits, so the matched set did not grow by it)
-        replaced = max(0, inserted + promoted - new_matches)
-        counts.updated = changed + replaced
-        counts.unchanged = batch.match_records + batch.account_record_count - counts.new - counts.updated
-        _write_side_tables(store, [(ingest, batch)], keep_raw)
+        counts = batch_counts(batch, merge_rows(store, batch, stage))
+        write_side_tables(store, [(ingest, batch)], keep_raw)
         ingest.counts.add(counts)
         if stage is not None and stage.rows >= STAGE_ROWS:
             stage.flush(final=False)  # bounds the stage (memory, and the size of the last commit)
@@ -459,7 +499,7 @@ def _arrow(con: Any, query: str) -> pa.Table:
     return fetch()
 
 
-def _write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], keep_raw: bool) -> None:
+def write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], keep_raw: bool) -> None:
     """Rejects, API errors and raw blocks of batches, tagged with their ingest run."""
     con = store.con
     for name, table_name, columns in (
@@ -702,5 +742,5 @@ def write_group(store: Store, items: list[tuple[IngestRecord, Batch]], *, keep_r
         tables = [getattr(batch, name) for _, batch in items if getattr(batch, name).num_rows]
         if tables:
             upsert(store, _latest_rows(tables))
-    _write_side_tables(store, items, keep_raw)
+    write_side_tables(store, items, keep_raw)
     save_counts(store, [ingest for ingest, _ in items])
