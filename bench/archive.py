@@ -13,9 +13,11 @@ default) and every post (the bundled labeler with ``text_only = False``). Each r
 process; prints posts in P, distinct texts, stage seconds and peak RSS.
 
 ``ingest``: SYNTHETIC posts with real texts (askscope.synthetic.twarc2) written as 8 twarc2 JSONL
-files (2 bad lines in each), ingested into an archive with ``--dask local:N`` for each N and into
-an embedded store (``askscope ingest``, its default parser processes); records per second, the
-peak RSS of a worker (ru_maxrss of the parse tasks' processes) and of the merging process.
+files (2 bad lines in each), ingested into an archive with ``--dask local:N`` for each N (and once
+at the first N with the merge in one key partition, ``ASKSCOPE_MERGE_PARTITIONS=1``: the work of a
+one-process merge) and into an embedded store (``askscope ingest``, its default parser
+processes); records per second, the phases (parse, merge, record, write), the peak RSS of a
+worker (ru_maxrss of the parse and merge tasks' processes) and of the main process.
 
 ``classify``: the same kind of files (hashtag ``AskCampaign``, every post in P), ingested once,
 then ``analyze --dask local:N`` (classify on the workers, ``ASKSCOPE_THREADS`` = 2 / N ONNX
@@ -241,12 +243,26 @@ def ingest_bench(posts: int, workers: list[int]) -> list[dict]:
     cache.mkdir(exist_ok=True)
     files = synthetic_files(cache, posts)
     results = []
-    for mode in ["embedded"] + [f"local:{w}" for w in workers]:
+    # the merge in one key partition (one task: the work of the one-process merge) against the
+    # default, two partitions per worker
+    runs = [("embedded", None)] + [(f"local:{w}", "1") for w in workers[:1]] + [(f"local:{w}", None) for w in workers]
+    for mode, partitions in runs:
         work = Path(tempfile.mkdtemp(prefix="askscope-archive-"))
         target = work / ("store.duckdb" if mode == "embedded" else "archive")
-        results.append(_child(INGEST_CHILD, str(target), mode, *files))
+        env = {"ASKSCOPE_MERGE_PARTITIONS": partitions} if partitions else {}
+        results.append(_child(INGEST_CHILD, str(target), mode, *files, env=env))
+        results[-1]["merge_partitions_forced"] = partitions
         print(json.dumps(results[-1]), flush=True)
         shutil.rmtree(work)
+    one = next((r for r in results if r["merge_partitions_forced"] == "1"), None)
+    for r in results:
+        if one is not None and r["mode"] != "embedded":
+            print(
+                f"{r['mode']} ({r['phases']['partitions']} partitions): merge {r['phases']['merge_s']:.1f} s, "
+                f"{one['phases']['merge_s'] / r['phases']['merge_s']:.2f}x the one-partition merge; "
+                f"whole run {r['seconds']:.1f} s, {results[0]['seconds'] / r['seconds']:.2f}x the embedded ingest",
+                flush=True,
+            )
     return results
 
 

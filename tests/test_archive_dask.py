@@ -167,6 +167,30 @@ def test_dask_user_errors(tmp_path: Path, inputs: list[str]) -> None:
     assert proc.returncode == 1 and "not an askscope archive" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_any_number_of_key_partitions_gives_the_same_archive(
+    both: tuple[Path, Path, dict, dict], inputs: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, embedded, _ = both
+    monkeypatch.setenv("ASKSCOPE_MERGE_PARTITIONS", "7")
+    archive = tmp_path / "seven"
+    proc = run_cli("ingest", str(archive), *inputs, "--dask", "local:1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "merged in 7 key partitions" in proc.stderr
+    assert _counts(json.loads(proc.stdout)) == _counts(embedded)
+    con = _connect(store)
+    posts = str(archive / "posts" / "**" / "*.parquet")
+    assert _differences(con, "posts", posts, _columns(con, "posts", ("observed_at",))) == 0
+    accounts = str(archive / "accounts" / "*.parquet")
+    assert _differences(con, "accounts", accounts, _columns(con, "accounts", ("observed_at",))) == 0
+    # each partition's task wrote its own files: 7 partitions over the busiest day
+    files = list((archive / "posts").rglob("*.parquet"))
+    assert {f.name.split("-")[1] for f in files} == {f"p{b:05d}" for b in range(7)}
+    monkeypatch.setenv("ASKSCOPE_MERGE_PARTITIONS", "zero")
+    proc = run_cli("ingest", str(tmp_path / "none"), *inputs, "--dask", "local:1")
+    assert proc.returncode == 1 and "ASKSCOPE_MERGE_PARTITIONS='zero' is not a positive whole number" in proc.stderr
+    assert not (tmp_path / "none").exists() and "Traceback" not in proc.stderr
+
+
 def test_without_dask_installed_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from askscope.archive.cluster import import_distributed
 

@@ -112,7 +112,27 @@ PARTITIONS_PER_WORKER = 2
 
 
 def partition_count(workers: int) -> int:
+    """Key partitions of the merge: ``ASKSCOPE_MERGE_PARTITIONS`` when set (more partitions, each
+    smaller, bound a merge task's memory on a large archive), else two per worker."""
+    value = os.environ.get("ASKSCOPE_MERGE_PARTITIONS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError(
+                f"ASKSCOPE_MERGE_PARTITIONS={value!r} is not a positive whole number", "give e.g. 16, or unset it"
+            )
+        return int(value)
     return max(1, workers) * PARTITIONS_PER_WORKER
+
+
+def _worker_threads() -> int | None:
+    """The threads of the Dask worker running this task (its share of the machine), or None
+    outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return None
 
 
 def _partition_sql(table: str, m: int) -> str:
@@ -460,6 +480,9 @@ def merge_partition(
     db = open_store(folder / "store.duckdb")
     try:
         con = db.con
+        threads = _worker_threads()
+        if threads is not None:  # the worker's slots, not every core of a machine other workers share
+            con.execute(f"SET threads = {max(1, threads)}")
         con.execute("BEGIN TRANSACTION")
         if archive is not None:
             _load_partition(con, archive, b, m)
@@ -612,6 +635,7 @@ def ingest_archive(
     from askscope.archive.cluster import dask_client, worker_count
 
     target = check_archive_target(folder)
+    partition_count(1)  # a bad ASKSCOPE_MERGE_PARTITIONS stops here, before any work
     options = {
         "mapping": mapping or {},
         "platform": platform,
