@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from askscope.authenticity.accounts import account_signals
 from askscope.authenticity.bursts import burstiness, bursts, kleinberg_states
-from askscope.authenticity.coordination import any_network_share, run_coordination
+from askscope.authenticity.coordination import Runners, any_network_share, run_coordination
 from askscope.authenticity.duplicates import near_duplicate_clusters
 from askscope.authenticity.population import POPULATION, build_population
 from askscope.authenticity.settings import AuthenticityError, AuthenticitySettings
@@ -43,8 +43,12 @@ def analyze_authenticity(
     *,
     hostile_ids: Iterable[tuple[str, str]] | None = None,
     progress: Callable[[str], None] | None = None,
+    runners: Runners | None = None,
 ) -> dict[str, Any]:
     """Run lens 4 on ``store`` and (re)write its tables; the caller owns the transaction.
+
+    ``runners``: where the co-action networks' band joins and null runs run (default embedded;
+    ``askscope.archive.dask_networks`` runs them on a Dask cluster, with the same results).
 
     ``hostile_ids``: ``(platform, post_id)`` pairs of hostile posts for the hostile bursts; when
     absent, ``settings.hostile_sql`` or the classify stage's table is used, else that part is skipped.
@@ -56,7 +60,7 @@ def analyze_authenticity(
     hostile = _hostile_table(con, settings, hostile_ids)  # first: a bad query fails before the work
     population = build_population(con, campaign)
     say(f"authenticity: {population.posts:,} posts, {population.reposts:,} reposts, {population.authors:,} accounts")
-    results = run_coordination(con, population, settings, say)
+    results = run_coordination(con, population, settings, say, runners)
     accounts, posts, share = any_network_share(con, population)
     say("authenticity: near-duplicate clusters")
     clusters = near_duplicate_clusters(con, settings)

@@ -6,9 +6,9 @@ Tables written (public, see docs/schema.md): ``coaction_edges``, ``coordinated_a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
@@ -19,11 +19,58 @@ from askscope.authenticity.interval import estimate_tau
 from askscope.authenticity.networks import Edges, build_actions, compute_edges, posts_and_times
 from askscope.authenticity.population import POPULATION, Population
 from askscope.authenticity.settings import NETWORKS, AuthenticitySettings
-from askscope.authenticity.significance import NullFloor, hypergeometric_pass, null_floor, threshold_weight
+from askscope.authenticity.significance import (
+    MapRuns,
+    NullFloor,
+    hypergeometric_pass,
+    null_floor,
+    threshold_weight,
+)
 
 AUTHORS = "auth_authors"
 #: When CooRnet's estimate finds nothing to estimate from.
 FALLBACK_TAU = 60.0
+
+
+class EdgesRunner(Protocol):
+    """Computes a network's edges as :func:`~askscope.authenticity.networks.compute_edges` does."""
+
+    def __call__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        network: str,
+        times: str,
+        tau_seconds: float,
+        settings: AuthenticitySettings,
+        stats: dict[str, int] | None = None,
+    ) -> Edges: ...
+
+
+class NullRunner(Protocol):
+    """Runs a network's ``runs`` null runs elsewhere (the network's actions are in ``con``) and
+    yields each run's edges in run order (see :func:`~askscope.authenticity.significance.null_floor`)."""
+
+    def __call__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        network: str,
+        tau_seconds: float,
+        settings: AuthenticitySettings,
+        pids: np.ndarray,
+        times: np.ndarray,
+        stream: int,
+        runs: int,
+    ) -> Iterable[Edges]: ...
+
+
+@dataclass(frozen=True)
+class Runners:
+    """Where the co-action networks' band joins run: embedded by default; a cluster's runners
+    (``askscope.archive.dask_networks``) give the same edges and the same null floor."""
+
+    edges: EdgesRunner = compute_edges
+    #: None: the null runs loop here, on ``edges``.
+    null_runs: NullRunner | None = None
 
 
 @dataclass
@@ -73,8 +120,9 @@ def run_coordination(
     population: Population,
     settings: AuthenticitySettings,
     say: Callable[[str], None] = lambda _: None,
+    runners: Runners | None = None,
 ) -> dict[str, NetworkResult]:
-    """Compute every chosen network and write the three tables."""
+    """Compute every chosen network and write the three tables (the band joins with ``runners``)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {AUTHORS} AS
                     SELECT uid, platform, author_id, max(author_handle) AS handle FROM {POPULATION}
                     GROUP BY ALL ORDER BY uid""")
@@ -86,7 +134,7 @@ def run_coordination(
         if network not in settings.networks:
             continue
         say(f"authenticity: {network}")
-        result = _one_network(con, network, stream, settings, order_key, population)
+        result = _one_network(con, network, stream, settings, order_key, population, runners or Runners())
         results[network] = result
     _write_accounts_share(con, results, population)
     return results
@@ -99,6 +147,7 @@ def _one_network(
     settings: AuthenticitySettings,
     order_key: list[str],
     population: Population,
+    runners: Runners,
 ) -> NetworkResult:
     actions = build_actions(con, network, settings)
     if settings.tau is not None:
@@ -109,16 +158,24 @@ def _one_network(
     result = NetworkResult(network, tau, source, actions=actions, posts=population.posts)
 
     def compute(times: str) -> Edges:
-        return compute_edges(con, network, times, tau, settings)
+        return runners.edges(con, network, times, tau, settings)
 
     stats: dict[str, int] = {}
-    edges = compute_edges(con, network, POPULATION, tau, settings, stats) if actions else Edges.empty()
+    edges = runners.edges(con, network, POPULATION, tau, settings, stats) if actions else Edges.empty()
     result.crowded_actions = stats.get("crowded_actions", 0)
     a, b, w = edges.pair_weights()
     result.edges, result.pairs = len(edges), len(w)
     pids, times = posts_and_times(con, network) if actions else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    map_runs: MapRuns | None = None
+    if runners.null_runs is not None:
+        null_runs = runners.null_runs
+
+        def elsewhere(runs: int) -> Iterable[Edges]:
+            return null_runs(con, network, tau, settings, pids, times, stream, runs)
+
+        map_runs = elsewhere
     result.floor = (
-        null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream)
+        null_floor(con, network, times, pids, compute, settings.null_runs, settings.seed, stream, map_runs)
         if len(edges)
         else NullFloor(settings.null_runs, settings.seed)
     )

@@ -14,6 +14,7 @@ only the actions of the same object in its own and the two neighbouring buckets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -180,6 +181,49 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
     return _keep_shared(con, "co_similar")
 
 
+#: The band join's SQL, one piece per step, shared by :func:`compute_edges` and the Dask path
+#: (``askscope.archive.dask_networks``), which runs the same text per object partition.
+#: 1. The actions with their times ``t`` and τ-buckets ``b``.
+TIMED_SQL = """
+        CREATE OR REPLACE TEMP TABLE _auth_timed AS
+        SELECT x.uid, x.pid, x.k, s.t, s.t // {width} AS b FROM {actions} x JOIN {times} s USING (pid)
+    """
+#: 2. The crowd rule: delete the actions with more than ``max_crowd`` actions on their object within τ.
+CROWD_SQL = """
+            WITH around AS (
+                SELECT pid, k, count(*) OVER (PARTITION BY k ORDER BY t
+                                              RANGE BETWEEN {tau_ms} PRECEDING AND {tau_ms} FOLLOWING) AS n
+                FROM _auth_timed)
+            DELETE FROM _auth_timed t USING around c
+            WHERE t.pid = c.pid AND t.k = c.k AND c.n > {max_crowd}
+        """
+#: 3. The pairs of actions on one object within τ: each action meets its own and the two
+#: neighbouring buckets.
+NEAR_SQL = """
+        SELECT a1.uid AS u1, a1.pid AS p1, a2.uid AS u2, a2.pid AS p2
+        FROM (SELECT uid, pid, k, t, b + d AS bb FROM _auth_timed, (VALUES (-1), (0), (1)) AS shift(d)) a1
+        JOIN _auth_timed a2 ON a2.k = a1.k AND a2.b = a1.bb
+        WHERE a1.uid <> a2.uid AND abs(a1.t - a2.t) <= {tau_ms}
+    """
+#: 4. Each post of A counted once per B, whatever the objects it shares with B.
+TRIPLES_SQL = "SELECT DISTINCT u1, p1, u2 FROM ({near})"
+#: 5. The edge weights.
+WEIGHTS_SQL = """
+        SELECT u1, u2, count(*)::INTEGER AS w FROM {triples}
+        GROUP BY u1, u2 ORDER BY u1, u2
+    """
+
+
+def tau_ms(tau_seconds: float) -> int:
+    """τ in milliseconds, as the band join compares times."""
+    return int(round(tau_seconds * 1000))
+
+
+def bucket_width(tau_seconds: float) -> int:
+    """The width of a τ-bucket in milliseconds (at least 1: τ = 0 keeps exact ties)."""
+    return max(tau_ms(tau_seconds), 1)
+
+
 def compute_edges(
     con: duckdb.DuckDBPyConnection,
     network: str,
@@ -191,35 +235,20 @@ def compute_edges(
     """Directed edges of ``network`` with the post times in ``times(pid, t)`` (epoch ms). Actions
     in crowds (more than ``settings.max_crowd`` actions on the same object within τ of them, the
     action itself included) make no edges; their number goes to ``stats["crowded_actions"]``."""
-    actions = actions_table(network)
-    tau_ms = int(round(tau_seconds * 1000))
-    width = max(tau_ms, 1)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _auth_timed AS
-        SELECT x.uid, x.pid, x.k, s.t, s.t // {width} AS b FROM {actions} x JOIN {times} s USING (pid)
-    """)
+    window = tau_ms(tau_seconds)
+    con.execute(TIMED_SQL.format(width=bucket_width(tau_seconds), actions=actions_table(network), times=times))
     if settings.max_crowd is not None:
-        crowded = con.execute(f"""
-            WITH around AS (
-                SELECT pid, k, count(*) OVER (PARTITION BY k ORDER BY t
-                                              RANGE BETWEEN {tau_ms} PRECEDING AND {tau_ms} FOLLOWING) AS n
-                FROM _auth_timed)
-            DELETE FROM _auth_timed t USING around c
-            WHERE t.pid = c.pid AND t.k = c.k AND c.n > {int(settings.max_crowd)}
-        """).fetchall()[0][0]
+        crowded = con.execute(CROWD_SQL.format(tau_ms=window, max_crowd=int(settings.max_crowd))).fetchall()[0][0]
         if stats is not None:
             stats["crowded_actions"] = int(crowded)
-    near = f"""
-        SELECT a1.uid AS u1, a1.pid AS p1, a2.uid AS u2, a2.pid AS p2
-        FROM (SELECT uid, pid, k, t, b + d AS bb FROM _auth_timed, (VALUES (-1), (0), (1)) AS shift(d)) a1
-        JOIN _auth_timed a2 ON a2.k = a1.k AND a2.b = a1.bb
-        WHERE a1.uid <> a2.uid AND abs(a1.t - a2.t) <= {tau_ms}
-    """
-    result = con.execute(f"""
-        SELECT u1, u2, count(*)::INTEGER AS w FROM (SELECT DISTINCT u1, p1, u2 FROM ({near}))
-        GROUP BY u1, u2 ORDER BY u1, u2
-    """).fetchnumpy()
+    triples = TRIPLES_SQL.format(near=NEAR_SQL.format(tau_ms=window))
+    result = con.execute(WEIGHTS_SQL.format(triples=f"({triples})")).fetchnumpy()
     con.execute("DROP TABLE IF EXISTS _auth_timed")
+    return edges_of(result)
+
+
+def edges_of(result: dict[str, Any]) -> Edges:
+    """:class:`Edges` from the columns ``u1, u2, w`` of :data:`WEIGHTS_SQL`."""
     return Edges(
         np.asarray(result["u1"], dtype=np.int32),
         np.asarray(result["u2"], dtype=np.int32),

@@ -16,7 +16,7 @@ Benjamini–Hochberg correction over all observed pairs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -60,6 +60,38 @@ class NullFloor:
         }
 
 
+#: Runs the null model's runs on other workers: given the number of runs, each run's edges in run
+#: order (run r permutes the times with :func:`null_times` ``(..., r)``, as the embedded loop does).
+MapRuns = Callable[[int], Iterable[Edges]]
+#: The name under which a run's permuted times are registered for ``compute``.
+NULL_TIMES = "_auth_null_times"
+
+
+def null_times(times: np.ndarray, seed: int, stream: int, run: int) -> np.ndarray:
+    """Run ``run``'s permutation of ``times``: a generator of its own (``[seed, stream, run]``), so
+    the runs can go in any order, in any process, and give the same floor."""
+    return np.random.default_rng([seed, stream, run]).permutation(times)
+
+
+def null_edges(
+    con: duckdb.DuckDBPyConnection,
+    pids: np.ndarray,
+    times: np.ndarray,
+    compute: Callable[[str], Edges],
+    seed: int,
+    stream: int,
+    run: int,
+) -> Edges:
+    """One null run: the times of ``pids`` permuted (:func:`null_times`), registered on ``con`` as
+    :data:`NULL_TIMES` for ``compute``."""
+    table = pa.table({"pid": pa.array(pids), "t": pa.array(null_times(times, seed, stream, run))})
+    con.register(NULL_TIMES, table)
+    try:
+        return compute(NULL_TIMES)
+    finally:
+        con.unregister(NULL_TIMES)
+
+
 def null_floor(
     con: duckdb.DuckDBPyConnection,
     network: str,
@@ -69,22 +101,22 @@ def null_floor(
     runs: int,
     seed: int,
     stream: int,
+    map_runs: MapRuns | None = None,
 ) -> NullFloor:
     """Run the detector ``runs`` times with the times of ``pids`` permuted; ``compute(table)``
-    computes the network with the times in ``table(pid, t)``."""
+    computes the network with the times in ``table(pid, t)``. With ``map_runs`` the runs' edges
+    come from there (a cluster's tasks) instead of this loop; the floor is combined here, in run
+    order, either way."""
     floor = NullFloor(runs, seed)
     if len(pids) == 0:
         return floor
     totals: dict[int, float] = {}
     pairs_total = 0
-    for run in range(runs):
-        rng = np.random.default_rng([seed, stream, run])
-        table = pa.table({"pid": pa.array(pids), "t": pa.array(rng.permutation(times))})
-        con.register("_auth_null_times", table)
-        try:
-            edges = compute("_auth_null_times")
-        finally:
-            con.unregister("_auth_null_times")
+    if map_runs is None:
+        results: Iterable[Edges] = (null_edges(con, pids, times, compute, seed, stream, r) for r in range(runs))
+    else:
+        results = map_runs(runs)
+    for edges in results:
         a, b, weights = edges.pair_weights()
         floor.run_pairs.append((a, b, weights))
         pairs_total += len(weights)
@@ -94,6 +126,8 @@ def null_floor(
             for w in range(1, len(counts)):
                 totals[w] = totals.get(w, 0.0) + float(at_least[w])
             floor.max_weight = max(floor.max_weight, int(weights.max()))
+    if len(floor.run_pairs) != runs:
+        raise RuntimeError(f"the null model ran {len(floor.run_pairs)} of {runs} runs")
     floor.pairs_mean = pairs_total / runs
     floor.at_least = {w: v / runs for w, v in totals.items()}
     return floor

@@ -1,0 +1,176 @@
+"""The co-action networks and their null model on Dask (``askscope.archive.dask_networks``)
+against the embedded stage, on the same real inputs, with ``local:2``.
+
+Inputs: RumourEval's Twitter threads (``../shared/data/rumoureval``: real breaking-news reply
+bursts), SYNTHETIC planted groups acting within τ on those real posts
+(:func:`askscope.authenticity.planting.plant_groups`: every network gets significant edges) and
+a SYNTHETIC skewed object: 900 replies by 150 made-up accounts to one real post over three
+hours, one minute of them a crowd (120 replies within 60 s: more than ``max_crowd`` = 50), and
+a made-up group of 10 accounts replying to it together every few minutes. With
+``heavy_actions=150`` that object (and only the heaviest others) is cut into time chunks with
+their halo, so the chunk boundaries fall inside the group's co-replies and inside the crowd.
+
+Required: ``coaction_edges``, ``coordinated_accounts`` and ``coordination_networks`` identical
+row for row, the stage summaries equal, and the null floors identical (``as_dict()`` and each
+run's pairs), with the null runs as tasks and as object shuffles.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from conftest import shared
+
+import askscope
+from askscope.authenticity.coordination import Runners, run_coordination
+from askscope.authenticity.planting import plant_groups
+from askscope.authenticity.population import build_population
+from askscope.authenticity.settings import NETWORKS, AuthenticitySettings
+from askscope.authenticity.stage import Authenticity
+from askscope.campaign import Campaign
+from askscope.stages.base import Context
+
+pytest.importorskip("dask.distributed")
+
+from askscope.archive.cluster import dask_client  # noqa: E402  (after the skip: dask is an extra)
+from askscope.archive.dask_networks import DaskAuthenticity, DaskNetworks  # noqa: E402
+
+THREADS = ("sydneysiege", "ferguson", "ottawashooting")
+TABLES = ("coaction_edges", "coordinated_accounts", "coordination_networks")
+SETTINGS = {"null_runs": 4, "seed": 3}
+HEAVY = 8
+CAMPAIGN = Campaign(name="RumourEval, planted", hosts=())
+
+
+def _skewed_object(store: askscope.Store) -> str:
+    """Insert the SYNTHETIC replies to one real post (module docstring); returns its id."""
+    con = store.con
+    target, start = con.execute(
+        "SELECT id, created_at FROM posts WHERE NOT is_context AND kind <> 'repost' AND created_at IS NOT NULL "
+        "ORDER BY id LIMIT 1"
+    ).fetchall()[0]
+    rng = random.Random(15)
+    rows: list[tuple[str, str, Any]] = []
+    for i in range(900):  # spread over three hours
+        rows.append((f"skew-{i}", f"skew-account-{i % 150}", start + timedelta(seconds=rng.uniform(0, 10800))))
+    for i in range(120):  # the crowd: within one minute
+        rows.append((f"crowd-{i}", f"skew-account-{i % 150}", start + timedelta(seconds=5400 + rng.uniform(0, 60))))
+    for event in range(30):  # the group: 10 accounts within 20 s, every 6 minutes
+        when = start + timedelta(seconds=60 + event * 360)
+        for member in range(10):
+            at = when + timedelta(seconds=rng.uniform(0, 20))
+            rows.append((f"group-{event}-{member}", f"skew-group-{member}", at))
+    table = pa.table(
+        {
+            "id": pa.array([r[0] for r in rows]),
+            "author_id": pa.array([r[1] for r in rows]),
+            "created_at": pa.array([r[2] for r in rows]),
+        }
+    )
+    con.register("_skew", table)
+    try:
+        con.execute(
+            """INSERT INTO posts (platform, id, author_id, author_handle, created_at, kind, text, urls, hashtags,
+                                  in_reply_to_id, is_context, source_file, mentions, observed_at)
+               SELECT 'x', id, author_id, author_id, created_at, 'reply', 'SYNTHETIC reply ' || id, [], [], ?,
+                      false, 'SYNTHETIC skewed object', [], created_at FROM _skew""",
+            [target],
+        )
+    finally:
+        con.unregister("_skew")
+    return str(target)
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("networks") / "real.duckdb"
+    inputs = [str(p) for name in THREADS for p in sorted(shared("rumoureval", "train", name).iterdir())]
+    askscope.ingest(str(path), inputs, workers=0)
+    with askscope.open_store(path) as store:
+        plant_groups(store, groups_per_behaviour=1, size=8, events=6, seed=3)  # SYNTHETIC groups on real posts
+        _skewed_object(store)
+    return path
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with dask_client("local:2") as connected:
+        yield connected
+
+
+@pytest.fixture
+def copies(real_store: Path, tmp_path: Path) -> tuple[Path, Path]:
+    embedded, dask = tmp_path / "embedded.duckdb", tmp_path / "dask.duckdb"
+    shutil.copy(real_store, embedded)
+    shutil.copy(real_store, dask)
+    return embedded, dask
+
+
+def _run_stage(path: Path, stage: Authenticity, messages: list[str]) -> dict[str, Any]:
+    with askscope.open_store(path) as store, store.transaction():
+        ctx = Context(store=store, campaign=CAMPAIGN, settings={"authenticity": SETTINGS}, progress=messages.append)
+        return stage.run(ctx)
+
+
+def _table(path: Path, name: str) -> list[tuple[Any, ...]]:
+    with askscope.open_store(path, read_only=True) as store:
+        return store.con.execute(f"SELECT * FROM {name}").fetchall()
+
+
+def test_the_stage_on_dask_writes_the_embedded_tables(client, copies):
+    embedded_path, dask_path = copies
+    networks = DaskNetworks(client, 2, heavy_actions=HEAVY)
+    said: list[str] = []
+    embedded = _run_stage(embedded_path, Authenticity(), [])
+    on_dask = _run_stage(dask_path, DaskAuthenticity(networks), said)
+    assert on_dask == embedded  # every figure, null floors included
+    for name in TABLES:
+        rows = _table(embedded_path, name)
+        assert rows, name
+        assert _table(dask_path, name) == rows, name
+    for network in NETWORKS:  # every network has edges, and significant ones
+        assert embedded["networks"][network]["edges"] > 0, network
+        assert embedded["networks"][network]["significant_pairs"] > 0, network
+    # the skewed object was cut in time, with halo copies; its crowd was found
+    reply = networks.report["co_reply"]
+    assert reply["heavy_objects"] >= 1 and reply["rows_shuffled"] > reply["actions"], reply
+    assert embedded["networks"]["co_reply"]["crowded_actions"] >= 120 - 50
+    assert reply["null_runs"] == "4 task(s)"
+    assert any(m.startswith("authenticity on Dask: co_reply:") for m in said), said
+    # the planted group on the skewed object is found both ways
+    members = {a for _, a, n, _ in _table(dask_path, "coordinated_accounts") if n == "co_reply"}
+    assert {f"skew-group-{i}" for i in range(10)} <= members
+
+
+def _floors(path: Path, runners: Runners | None) -> dict[str, Any]:
+    settings = AuthenticitySettings.from_mapping({**SETTINGS, "networks": ("co_reply", "co_similar")})
+    with askscope.open_store(path) as store, store.transaction():
+        population = build_population(store.con, CAMPAIGN)
+        results = run_coordination(store.con, population, settings, runners=runners)
+    return {network: result.floor for network, result in results.items()}
+
+
+def test_null_floors_are_identical_as_tasks_and_as_shuffles(client, copies):
+    embedded_path, dask_path = copies
+    embedded = _floors(embedded_path, None)
+    as_shuffles = DaskNetworks(client, 2, heavy_actions=HEAVY, task_actions=0)
+    for runners in (DaskNetworks(client, 2, heavy_actions=HEAVY).runners(), as_shuffles.runners()):
+        on_dask = _floors(dask_path, runners)
+        for network, floor in embedded.items():
+            other = on_dask[network]
+            assert floor is not None and other is not None
+            assert floor.pairs_mean > 0, network
+            assert other.as_dict() == floor.as_dict(), network
+            assert len(other.run_pairs) == len(floor.run_pairs) == SETTINGS["null_runs"]
+            for mine, theirs in zip(other.run_pairs, floor.run_pairs):
+                for x, y in zip(mine, theirs):
+                    assert x.dtype == y.dtype and np.array_equal(x, y), network
+    assert as_shuffles.report["co_reply"]["null_runs"] == "4 object shuffle(s), one after the other"
