@@ -50,7 +50,8 @@ from askscope.stages.base import Context
 from askscope.stages.relations import RELATIONS_SQL, Relations, finish, resolve_hosts
 from askscope.stages.reply_trees import MISSING_SQL, ROOTS_SQL, THREADS_SQL, ReplyTrees, summarize
 
-#: The posts' columns the two stages read (no text: the shuffle moves ids, times and lists).
+#: The posts' columns the two stages (and ``answers``, :mod:`askscope.archive.dask_answers`) read (no
+#: text: the shuffle moves ids, times, counts and lists).
 COLUMNS = (
     "platform",
     "id",
@@ -64,6 +65,7 @@ COLUMNS = (
     "quoted_id",
     "reposted_id",
     "reply_count",
+    "repost_count",
     "mentions",
     "mention_ids",
     "hashtags",

@@ -121,6 +121,11 @@ ORDER BY q.platform, q.question_id
 """
 
 
+#: The stage's statements, in order: every one reads only tables named in the stage's contract and
+#: the temporary tables the earlier ones make (the Dask form runs them per partition).
+STATEMENTS = (ELIGIBLE_SQL, FIRST_ANSWERS_SQL, ANSWERS_SQL, ANSWERED_POSTS_SQL)
+
+
 class Answers(Stage):
     name = "answers"
     description = "the host's first answer to each question in P, its latency, follow-ups"
@@ -129,18 +134,24 @@ class Answers(Stage):
 
     def run(self, ctx: Context) -> dict[str, Any]:
         con = ctx.store.con
-        for sql in (ELIGIBLE_SQL, FIRST_ANSWERS_SQL, ANSWERS_SQL, ANSWERED_POSTS_SQL):
+        for sql in STATEMENTS:
             con.execute(sql)
-        row = con.execute(
-            "SELECT count(*), count(answer_id), median(latency_s), count(*) FILTER (WHERE answer_kind = 'reply'), "
-            "count(*) FILTER (WHERE answer_kind = 'quote'), count(*) FILTER (WHERE answer_kind = 'thread'), "
-            "count(follow_up_id), count(follow_up_answer_id) FROM answers"
-        ).fetchall()[0]
-        return {
-            "questions": row[0],
-            "answered": row[1],
-            "median_latency_s": row[2],
-            "by_kind": {"reply": row[3], "quote": row[4], "thread": row[5]},
-            "follow_ups": row[6],
-            "follow_ups_answered": row[7],
-        }
+        return summarize(con)
+
+
+def summarize(con: Any) -> dict[str, Any]:
+    """The stage's summary, read from the ``answers`` table (shared with the Dask form of the stage,
+    :mod:`askscope.archive.dask_answers`, which assembles that table from its partitions)."""
+    row = con.execute(
+        "SELECT count(*), count(answer_id), median(latency_s), count(*) FILTER (WHERE answer_kind = 'reply'), "
+        "count(*) FILTER (WHERE answer_kind = 'quote'), count(*) FILTER (WHERE answer_kind = 'thread'), "
+        "count(follow_up_id), count(follow_up_answer_id) FROM answers"
+    ).fetchall()[0]
+    return {
+        "questions": row[0],
+        "answered": row[1],
+        "median_latency_s": row[2],
+        "by_kind": {"reply": row[3], "quote": row[4], "thread": row[5]},
+        "follow_ups": row[6],
+        "follow_ups_answered": row[7],
+    }
