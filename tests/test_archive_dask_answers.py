@@ -292,3 +292,16 @@ def test_a_quote_from_another_partition_and_its_follow_ups_by_hand(tmp_path: Pat
     ]
     # the host replied directly to f1 (hf1), q3 (hr3), r2 (hr2) and p6 (hr6)
     assert sorted(d for (d,) in direct) == ["f1", "p6", "q3", "r2"]
+
+
+def test_the_partitions_get_every_label_the_statements_read() -> None:
+    """The partitions get the labels of ``LABEL_TASKS`` only: exactly the tasks ``ELIGIBLE_SQL``
+    joins, and no other statement of the stage reads ``labels`` (a new join fails this test)."""
+    import re
+
+    from askscope.archive.dask_answers import LABEL_TASKS
+    from askscope.stages.answers import ELIGIBLE_SQL, STATEMENTS
+
+    assert set(re.findall(r"\.task = '(\w+)'", ELIGIBLE_SQL)) == set(LABEL_TASKS) == {"question", "discourse"}
+    assert STATEMENTS[0] is ELIGIBLE_SQL
+    assert not [sql for sql in STATEMENTS[1:] if re.search(r"\blabels\b", sql)]
