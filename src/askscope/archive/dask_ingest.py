@@ -77,6 +77,7 @@ from askscope.readers.records import HEAD_BYTES
 from askscope.store.batch import ACCOUNT_SCHEMA, API_ERROR_SCHEMA, POST_SCHEMA, REJECT_SCHEMA, Batch
 from askscope.store.core import BatchCounts, IngestRecord, Store, column_names, now_utc, open_store, table_names
 from askscope.store.write import (
+    POST_CONTENT,
     STAGE_ROWS,
     AccountStage,
     RowEffects,
@@ -493,22 +494,14 @@ def merge_partition(
                 return {"partition": b, "misplaced": misplaced}
         results: list[dict[str, Any]] = []
         for item in inputs:
-            source = Path(item["folder"])
             record = IngestRecord(id=item["index"] + 1, source_file="", format="", started_at=now_utc())
             stage = AccountStage(db, record)
-            effects: list[dict[str, int]] = []
-            flushed = BatchCounts()
             try:
-                for meta in item["metas"]:
-                    batch = _read_part(source, meta, [b], side=False)
-                    effect = merge_rows(db, batch, stage=None if meta["damage"] else stage)
-                    effects.append(vars(effect))
-                    if meta["k"] in item["flush_after"]:
-                        flushed.add(stage.flush(final=False))
+                effects, flushed, upserts = _merge_input_partition(db, Path(item["folder"]), item, b, stage)
                 flushed.add(stage.flush())
             finally:
                 stage.discard()
-            results.append({"effects": effects, "flushed": flushed.as_dict()})
+            results.append({"effects": effects, "flushed": flushed.as_dict(), "merges": upserts})
         con.execute("COMMIT")
         rows = _write_partition(con, folder, b)
     finally:
@@ -525,6 +518,158 @@ def merge_partition(
         "pid": os.getpid(),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+#: Rows a merge task merges at once when it joins consecutive batches (see _merge_input_partition).
+GROUP_ROWS = 100_000
+
+
+class _Group:
+    """Consecutive batches of one input merged at once (see :func:`_merge_input_partition`)."""
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+        self.matches: set[tuple[str, str]] = set()
+        self.records: set[tuple[str, str]] = set()
+        self.context: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, row)
+        self.rows = 0
+        self.repeats = 0
+
+    def accepts(self, batch: Batch) -> bool:
+        """Whether ``batch`` can join: none of its matches or account records was in the group;
+        its context posts may have been, as matches (merged after them either way: the group's
+        matches are merged before its context posts) or as context posts with the same content
+        (kept once)."""
+        if self.rows + batch.matches.num_rows + batch.context.num_rows > GROUP_ROWS:
+            return False
+        matches = set(_keys(batch.matches))
+        context = _keys(batch.context)
+        if (
+            matches & self.matches
+            or matches.intersection(self.context)
+            or set(_keys(batch.account_records)) & self.records
+        ):
+            return False
+        repeated = [(i, self.context[key]) for i, key in enumerate(context) if key in self.context]
+        if not repeated:
+            return True
+        now = batch.context.take([i for i, _ in repeated]).select(POST_CONTENT)
+        return bool(now.equals(_take_rows(self.batches, [loc for _, loc in repeated])))
+
+    def add(self, batch: Batch) -> None:
+        index = len(self.batches)
+        self.batches.append(batch)
+        self.matches.update(_keys(batch.matches))
+        self.records.update(_keys(batch.account_records))
+        for row, key in enumerate(_keys(batch.context)):
+            if key in self.context:
+                self.repeats += 1
+            self.context[key] = (index, row)
+        self.rows += batch.matches.num_rows + batch.context.num_rows
+
+    def batch(self) -> Batch:
+        """The group's rows as one batch, each repeated context post once (its latest observation,
+        the later one on a tie: what upserting them in turn leaves, their content being equal)."""
+        if len(self.batches) == 1:
+            return self.batches[0]
+        first = self.batches[0]
+        context = pa.concat_tables([x.context for x in self.batches])
+        if self.repeats:
+            context = _latest_context(context)
+        return Batch(
+            matches=pa.concat_tables([x.matches for x in self.batches]),
+            context=context,
+            account_records=pa.concat_tables([x.account_records for x in self.batches]),
+            accounts=pa.concat_tables([x.accounts for x in self.batches]),
+            rejects=first.rejects,
+            api_errors=first.api_errors,
+            match_records=0,
+            account_record_count=0,
+            raw_block=None,
+            raw_first_line=first.raw_first_line,
+            raw_last_line=first.raw_last_line,
+            raw_records=0,
+            edit_chains=[],
+            platforms=first.platforms,
+        )
+
+
+def _keys(table: pa.Table) -> list[tuple[str, str]]:
+    if not table.num_rows:
+        return []
+    return list(zip(table.column("platform").to_pylist(), table.column("id").to_pylist()))
+
+
+def _take_rows(batches: list[Batch], locations: list[tuple[int, int]]) -> pa.Table:
+    """The content columns of the context rows at ``(batch, row)`` locations, in that order."""
+    pieces, positions = [], []
+    for b in sorted({b for b, _ in locations}):
+        picked = [(i, r) for i, (bb, r) in enumerate(locations) if bb == b]
+        pieces.append(batches[b].context.take([r for _, r in picked]).select(POST_CONTENT))
+        positions += [i for i, _ in picked]
+    return pa.concat_tables(pieces).take(pc.sort_indices(pa.array(positions, pa.int64())))
+
+
+def _latest_context(context: pa.Table) -> pa.Table:
+    """One row per ``(platform, id)``: the latest ``observed_at`` (none counts as earliest), the
+    later row on a tie; in the order of the rows kept."""
+    con = duckdb.connect()
+    try:
+        con.register("_context", context.append_column("_pos", pa.array(range(context.num_rows), pa.int64())))
+        kept = con.execute(
+            "SELECT _pos FROM _context QUALIFY row_number() OVER (PARTITION BY platform, id ORDER BY "
+            "coalesce(observed_at, '-infinity'::TIMESTAMPTZ) DESC, _pos DESC) = 1 ORDER BY _pos"
+        ).fetchnumpy()["_pos"]
+    finally:
+        con.close()
+    return context.take(pa.array(kept))
+
+
+def _merge_input_partition(
+    db: Store, source: Path, item: dict[str, Any], b: int, stage: AccountStage
+) -> tuple[list[dict[str, int]], BatchCounts, int]:
+    """Merge partition ``b``'s rows of one input's batches, in order; returns each batch's row
+    effects, the counts of the accounts flushed early and how many merges it took.
+
+    A partition's share of a batch is small, and every upsert has a fixed cost (about 10 ms), so
+    consecutive batches are merged at once when that cannot change anything: no post is in two
+    of them except context posts with equal content (kept once, as upserting them in turn would
+    leave them), no account record is in two, none has an edit history (no deletions), none is
+    an input's damage note, and no early flush of the staged accounts falls between them. Their
+    effects are then non-negative and additive, and are reported on the group's last batch
+    (zeros on the others, the repeated context posts counted as rows merged): the input's
+    counts, a sum over its batches, are the same."""
+    effects: list[dict[str, int]] = []
+    flushed = BatchCounts()
+    group = _Group()
+    upserts = 0
+
+    def merge_group() -> None:
+        nonlocal group, upserts
+        if not group.batches:
+            return
+        upserts += 1
+        effect = merge_rows(db, group.batch(), stage=stage)
+        effect.context_rows += group.repeats
+        effects.extend(vars(RowEffects()) for _ in group.batches[1:])
+        effects.append(vars(effect))
+        group = _Group()
+
+    for meta in item["metas"]:
+        batch = _read_part(source, meta, [b], side=False)
+        if meta["damage"] or meta["edit_chains"]:
+            merge_group()
+            upserts += 1
+            effects.append(vars(merge_rows(db, batch, stage=None if meta["damage"] else stage)))
+        else:
+            if not group.accepts(batch):
+                merge_group()
+            group.add(batch)
+        if meta["k"] in item["flush_after"]:
+            merge_group()
+            flushed.add(stage.flush(final=False))
+    merge_group()
+    return effects, flushed, upserts
 
 
 def _load_partition(con: duckdb.DuckDBPyConnection, archive: str, b: int, m: int) -> None:
@@ -702,6 +847,8 @@ def ingest_archive(
                 outputs = [future.result() for future in merges]
                 phases["merge_s"] = time.perf_counter() - clock
             phases["partitions"] = m
+            phases["batch_parts"] = m * sum(r["batches"] for r in reports)
+            phases["merges"] = sum(i.get("merges", 0) for o in outputs for i in o.get("inputs", []))
             phases["merge_peak_rss_mib"] = max((o.get("peak_rss_mib", 0.0) for o in outputs), default=0.0)
             misplaced = sum(o["misplaced"] for o in outputs)
             phases["one_process_merge"] = bool(misplaced)

@@ -34,6 +34,8 @@ from askscope.store.core import BatchCounts, IngestRecord, Store, now_utc
 _POST_CONTENT = [
     c for c in POST_FIELDS if c not in ("platform", "id", "is_context", "observed_at", "source_file", "source_line")
 ]
+#: The columns a post's upsert merges (not its key, match status, observation time or source).
+POST_CONTENT = _POST_CONTENT
 _ACCOUNT_CONTENT = [c for c in ACCOUNT_FIELDS if c not in ("platform", "id", "observed_at")]
 _NEWER = (
     "coalesce(excluded.observed_at, '-infinity'::TIMESTAMPTZ) >= coalesce({t}.observed_at, '-infinity'::TIMESTAMPTZ)"
