@@ -1,5 +1,5 @@
 """``askscope analyze ARCHIVE_DIR --campaign F --dask local:N``: the analysis of an archive, the
-reply trees, the relations and the classify stage on Dask workers.
+reply trees, the relations, the answers and the classify stage on Dask workers.
 
 What runs where (said in the command's output too):
 
@@ -12,11 +12,15 @@ What runs where (said in the command's output too):
   one Dask task, labelled by a labeler loaded once per worker process (:func:`label_chunk` keeps
   it) and written to ``labels`` in order: the labels of the embedded run, bit for bit (the
   encoder labels one post per call, so a post's labels do not depend on its chunk).
-* **every other stage** (authenticity, answers, lenses) runs embedded, in one process, on
-  DuckDB: the archive's tables are loaded into a temporary store beside the archive, the stages
-  run there, and the tables are written back as the archive (a temporary folder swapped in when
-  complete). They are not yet Dask shuffles and aggregations (issue 15 asks for that); their
-  memory and time are the embedded path's.
+* **answers** on the workers, on the same conversation partitions
+  (:mod:`askscope.archive.dask_answers`): the embedded stage's own statements per partition, the
+  host's posts broadcast to every partition (a host quoting a question from another
+  conversation), and a second pass in the answer's partition for the follow-ups to such answers.
+* **every other stage** (authenticity, lenses) runs embedded, in one process, on DuckDB: the
+  archive's tables are loaded into a temporary store beside the archive, the stages run there,
+  and the tables are written back as the archive (a temporary folder swapped in when complete).
+  They are not yet Dask shuffles and aggregations (issue 15 asks for that); their memory and
+  time are the embedded path's.
 
 A worker that dies is replaced by its nanny and its tasks run again (every task writes whole
 files under fixed names, so a rerun overwrites); a task that kills a worker every time ends the
@@ -42,7 +46,7 @@ from askscope.store.core import open_store, table_names
 _LOADED: dict[str, Any] = {}
 #: Chunks in flight per worker (the next ones are labelled while this process writes).
 AHEAD = 2
-DISTRIBUTED_STAGES = ("reply_trees", "relations", "classify")
+DISTRIBUTED_STAGES = ("reply_trees", "relations", "classify", "answers")
 
 
 def label_chunk(spec: Any, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
@@ -163,12 +167,16 @@ def _analyze(
         settings["label_map"] = DaskLabelMap(client, spec, workers, dask)
         if progress is not None:
             progress(
-                f"Dask {dask}: reply_trees and relations (shuffled by conversation) and classify run on "
-                f"{worker_count(client)} worker(s); authenticity, answers and lenses run embedded "
+                f"Dask {dask}: reply_trees, relations and answers (shuffled by conversation) and classify run on "
+                f"{worker_count(client)} worker(s); authenticity and lenses run embedded "
                 "(DuckDB, one process) on the archive's tables"
             )
         shuffled = Shuffled(client, Path(folder), read_manifest(folder), Path(path).parent / "shuffle", workers)
         instances: dict[str, Any] = {"reply_trees": DaskReplyTrees(shuffled), "relations": DaskRelations(shuffled)}
+        # answers on Dask: H16
+        from askscope.archive.dask_answers import DaskAnswers
+
+        instances["answers"] = DaskAnswers(shuffled)
         with open_store(path, create=False) as store:
             ctx = Context(store=store, campaign=campaign, settings=settings, progress=progress)
             with memory_limit(store, memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)):
