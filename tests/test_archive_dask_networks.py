@@ -6,9 +6,11 @@ bursts), SYNTHETIC planted groups acting within τ on those real posts
 (:func:`askscope.authenticity.planting.plant_groups`: every network gets significant edges) and
 a SYNTHETIC skewed object: 900 replies by 150 made-up accounts to one real post over three
 hours, one minute of them a crowd (120 replies within 60 s: more than ``max_crowd`` = 50), and
-a made-up group of 10 accounts replying to it together every few minutes. With
-``heavy_actions=150`` that object (and only the heaviest others) is cut into time chunks with
-their halo, so the chunk boundaries fall inside the group's co-replies and inside the crowd.
+a made-up group of 10 accounts replying to it together every few minutes, and two replies
+within τ at a τ-bucket boundary, one of them in a crowd (no edge between them). The stage runs
+with ``heavy_actions=1``: every object is cut into time chunks with their halo (one τ-bucket
+each for the skewed object), so chunk boundaries fall inside the group's co-replies and the
+crowds; the null floors with ``heavy_actions=8`` (some objects cut, the others whole).
 
 Required: ``coaction_edges``, ``coordinated_accounts`` and ``coordination_networks`` identical
 row for row, the stage summaries equal, and the null floors identical (``as_dict()`` and each
@@ -17,17 +19,19 @@ run's pairs), with the null runs as tasks and as object shuffles.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import shared
+from conftest import run_cli, shared
 
 import askscope
 from askscope.authenticity.coordination import Runners, run_coordination
@@ -43,7 +47,7 @@ pytest.importorskip("dask.distributed")
 from askscope.archive.cluster import dask_client  # noqa: E402  (after the skip: dask is an extra)
 from askscope.archive.dask_networks import DaskAuthenticity, DaskNetworks  # noqa: E402
 
-THREADS = ("sydneysiege", "ferguson", "ottawashooting")
+THREADS = ("sydneysiege", "putinmissing")
 TABLES = ("coaction_edges", "coordinated_accounts", "coordination_networks")
 SETTINGS = {"null_runs": 4, "seed": 3}
 HEAVY = 8
@@ -63,6 +67,17 @@ def _skewed_object(store: askscope.Store) -> str:
         rows.append((f"skew-{i}", f"skew-account-{i % 150}", start + timedelta(seconds=rng.uniform(0, 10800))))
     for i in range(120):  # the crowd: within one minute
         rows.append((f"crowd-{i}", f"skew-account-{i % 150}", start + timedelta(seconds=5400 + rng.uniform(0, 60))))
+    # At a bucket boundary (buckets are whole minutes since the epoch, τ = 60 s): q, 2 s before
+    # minute y + 1, is in a crowd (60 replies in the first 5 s of y + 1); p, 1 s before minute y,
+    # is not (the crowd is more than τ after it). p and q are within τ but q is crowded: no edge.
+    # Wherever the object is cut, q's crowd is two buckets from a chunk holding p: a chunk that
+    # counted q's crowd without its second halo bucket would make the edge.
+    y = int(start.timestamp()) // 60 + 150
+    rows.append(("edge-p", "skew-edge-p", datetime.fromtimestamp(y * 60 - 1, UTC)))
+    rows.append(("edge-q", "skew-edge-q", datetime.fromtimestamp((y + 1) * 60 - 2, UTC)))
+    for i in range(60):
+        at = datetime.fromtimestamp((y + 1) * 60 + rng.uniform(0, 5), UTC)
+        rows.append((f"edge-crowd-{i}", f"skew-account-{i}", at))
     for event in range(30):  # the group: 10 accounts within 20 s, every 6 minutes
         when = start + timedelta(seconds=60 + event * 360)
         for member in range(10):
@@ -127,7 +142,7 @@ def _table(path: Path, name: str) -> list[tuple[Any, ...]]:
 
 def test_the_stage_on_dask_writes_the_embedded_tables(client, copies):
     embedded_path, dask_path = copies
-    networks = DaskNetworks(client, 2, heavy_actions=HEAVY)
+    networks = DaskNetworks(client, 2, heavy_actions=1)
     said: list[str] = []
     embedded = _run_stage(embedded_path, Authenticity(), [])
     on_dask = _run_stage(dask_path, DaskAuthenticity(networks), said)
@@ -145,13 +160,17 @@ def test_the_stage_on_dask_writes_the_embedded_tables(client, copies):
     assert embedded["networks"]["co_reply"]["crowded_actions"] >= 120 - 50
     assert reply["null_runs"] == "4 task(s)"
     assert any(m.startswith("authenticity on Dask: co_reply:") for m in said), said
+    # the boundary pair: p has edges, none with the crowded q
+    pairs = {(a, b) for _, _, a, b, _, _ in _table(dask_path, "coaction_edges")}
+    assert any(a == "skew-edge-p" for a, _ in pairs)
+    assert ("skew-edge-p", "skew-edge-q") not in pairs and ("skew-edge-q", "skew-edge-p") not in pairs
     # the planted group on the skewed object is found both ways
     members = {a for _, a, n, _ in _table(dask_path, "coordinated_accounts") if n == "co_reply"}
     assert {f"skew-group-{i}" for i in range(10)} <= members
 
 
-def _floors(path: Path, runners: Runners | None) -> dict[str, Any]:
-    settings = AuthenticitySettings.from_mapping({**SETTINGS, "networks": ("co_reply", "co_similar")})
+def _floors(path: Path, runners: Runners | None, networks: tuple[str, ...]) -> dict[str, Any]:
+    settings = AuthenticitySettings.from_mapping({**SETTINGS, "networks": networks})
     with askscope.open_store(path) as store, store.transaction():
         population = build_population(store.con, CAMPAIGN)
         results = run_coordination(store.con, population, settings, runners=runners)
@@ -159,13 +178,16 @@ def _floors(path: Path, runners: Runners | None) -> dict[str, Any]:
 
 
 def test_null_floors_are_identical_as_tasks_and_as_shuffles(client, copies):
+    """Tasks on the skewed network and on co_similar (several objects per post); one object
+    shuffle per run on the skewed network."""
     embedded_path, dask_path = copies
-    embedded = _floors(embedded_path, None)
+    embedded = _floors(embedded_path, None, ("co_reply", "co_similar"))
+    as_tasks = DaskNetworks(client, 2, heavy_actions=HEAVY)
     as_shuffles = DaskNetworks(client, 2, heavy_actions=HEAVY, task_actions=0)
-    for runners in (DaskNetworks(client, 2, heavy_actions=HEAVY).runners(), as_shuffles.runners()):
-        on_dask = _floors(dask_path, runners)
-        for network, floor in embedded.items():
-            other = on_dask[network]
+    for networks, runners in ((as_tasks, ("co_reply", "co_similar")), (as_shuffles, ("co_reply",))):
+        on_dask = _floors(dask_path, networks.runners(), runners)
+        for network in runners:
+            floor, other = embedded[network], on_dask[network]
             assert floor is not None and other is not None
             assert floor.pairs_mean > 0, network
             assert other.as_dict() == floor.as_dict(), network
@@ -173,4 +195,33 @@ def test_null_floors_are_identical_as_tasks_and_as_shuffles(client, copies):
             for mine, theirs in zip(other.run_pairs, floor.run_pairs):
                 for x, y in zip(mine, theirs):
                     assert x.dtype == y.dtype and np.array_equal(x, y), network
+    assert as_tasks.report["co_similar"]["null_runs"] == "4 task(s)"
     assert as_shuffles.report["co_reply"]["null_runs"] == "4 object shuffle(s), one after the other"
+
+
+def test_analyze_archive_runs_authenticity_on_dask(real_store: Path, tmp_path: Path) -> None:
+    """``askscope analyze ARCHIVE_DIR --dask local:2`` runs this stage on the cluster, and the
+    archive gets the tables of ``askscope analyze DB`` (embedded)."""
+    store, archive, campaign = tmp_path / "store.duckdb", tmp_path / "archive", tmp_path / "campaign.toml"
+    shutil.copy(real_store, store)
+    campaign.write_text('name = "RumourEval, planted"\nhosts = ["Uber_Sydney"]\n')
+    for args in (
+        ("export", str(store), "--parquet", str(archive)),
+        ("analyze", str(store), "--campaign", str(campaign), "--only", "authenticity", "--json"),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 0, proc.stderr
+    embedded = json.loads(proc.stdout)
+    only = ("--only", "authenticity", "--json", "--dask", "local:2")
+    proc = run_cli("analyze", str(archive), "--campaign", str(campaign), *only, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "authenticity on Dask: co_reply:" in proc.stderr
+    assert json.loads(proc.stdout) == embedded
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
+    for table in TABLES:
+        dataset = f"read_parquet('{archive / table}/*.parquet')"
+        n = con.execute(f"SELECT count(*) FROM e.{table}").fetchall()[0][0]
+        assert n > 0 and con.execute(f"SELECT count(*) FROM {dataset}").fetchall()[0][0] == n, table
+        for x, y in ((f"e.{table}", dataset), (dataset, f"e.{table}")):
+            assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0, table
