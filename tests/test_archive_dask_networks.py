@@ -225,3 +225,38 @@ def test_analyze_archive_runs_authenticity_on_dask(real_store: Path, tmp_path: P
         assert n > 0 and con.execute(f"SELECT count(*) FROM {dataset}").fetchall()[0][0] == n, table
         for x, y in ((f"e.{table}", dataset), (dataset, f"e.{table}")):
             assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0, table
+
+
+def test_chunks_and_halo_by_hand() -> None:
+    """``chunk_widths`` and ``expand`` on hand-made actions (no cluster)."""
+    import pandas as pd
+
+    from askscope.archive.dask_networks import chunk_widths, expand
+
+    con = duckdb.connect()
+    # object 7: 10 actions over buckets 0..19; object 9: 3 actions (not heavy)
+    con.execute(
+        "CREATE TEMP TABLE _auth_timed AS SELECT 7::UBIGINT AS k, b FROM unnest([0, 2, 4, 6, 8, 10, 12, 14, 16, 19]) "
+        "AS u(b) UNION ALL SELECT 9::UBIGINT, b FROM unnest([0, 1, 2]) AS u(b)"
+    )
+    keys, widths, lo, hi = chunk_widths(con, 4)
+    # ceil(10 / 4) = 3 chunks over a span of 20 buckets: width ceil(20 / 3) = 7
+    assert keys.tolist() == [7] and widths.tolist() == [7] and (lo.tolist(), hi.tolist()) == ([0], [19])
+
+    def rows(frame: Any, depth: int, keys: list[int], widths: list[int]) -> set[tuple[int, int, int, int]]:
+        out = expand(frame, np.array(keys, dtype=np.uint64), np.array(widths, dtype=np.int64), depth)
+        return set(zip(out["k"].tolist(), out["b"].tolist(), out["chunk"].tolist(), out["role"].tolist()))
+
+    ks = [7, 7, 7, 7, 7, 7, 9]
+    frame = pd.DataFrame({"k": np.array(ks, dtype=np.uint64), "b": np.array([0, 1, 2, 3, 5, 6, 4], dtype=np.int64)})
+    # width 3: chunks [0, 2], [3, 5], [6, 8]; (k, b, chunk, role = distance to the chunk)
+    home = {(7, 0, 0, 0), (7, 1, 0, 0), (7, 2, 0, 0), (7, 3, 1, 0), (7, 5, 1, 0), (7, 6, 2, 0), (9, 4, 0, 0)}
+    first = {(7, 0, -1, 1), (7, 2, 1, 1), (7, 3, 0, 1), (7, 5, 2, 1), (7, 6, 1, 1)}
+    second = {(7, 1, -1, 2), (7, 1, 1, 2)}
+    assert rows(frame, 2, [7], [3]) == home | first | second
+    assert rows(frame, 1, [7], [3]) == home | first
+    # width 1: each bucket a chunk; bucket 10 is in chunks 8..12 at distances 2, 1, 0, 1, 2
+    one = pd.DataFrame({"k": np.array([7], dtype=np.uint64), "b": np.array([10], dtype=np.int64)})
+    assert rows(one, 2, [7], [1]) == {(7, 10, 8, 2), (7, 10, 9, 1), (7, 10, 10, 0), (7, 10, 11, 1), (7, 10, 12, 2)}
+    # a light object: one chunk, no copies
+    assert rows(one, 2, [8], [1]) == {(7, 10, 0, 0)}
