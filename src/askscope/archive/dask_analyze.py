@@ -1,5 +1,6 @@
 """``askscope analyze ARCHIVE_DIR --campaign F --dask local:N``: the analysis of an archive, the
-reply trees, the relations, the answers and the classify stage on Dask workers.
+reply trees, the relations, the answers, the co-action networks and the classify stage on Dask
+workers.
 
 What runs where (said in the command's output too):
 
@@ -16,11 +17,14 @@ What runs where (said in the command's output too):
   (:mod:`askscope.archive.dask_answers`): the embedded stage's own statements per partition, the
   host's posts broadcast to every partition (a host quoting a question from another
   conversation), and a second pass in the answer's partition for the follow-ups to such answers.
-* **every other stage** (authenticity, lenses) runs embedded, in one process, on DuckDB: the
-  archive's tables are loaded into a temporary store beside the archive, the stages run there,
-  and the tables are written back as the archive (a temporary folder swapped in when complete).
-  They are not yet Dask shuffles and aggregations (issue 15 asks for that); their memory and
-  time are the embedded path's.
+* **authenticity**: the co-action networks' band joins on the workers, the actions shuffled by
+  object (heavy objects cut in time), and the null model's runs as tasks
+  (:mod:`askscope.archive.dask_networks`); the population, the actions, thresholds, groups,
+  near-duplicates, bursts and account signals in one process.
+* **the lenses** run embedded, in one process, on DuckDB: the archive's tables are loaded into a
+  temporary store beside the archive, the stages run there, and the tables are written back as
+  the archive (a temporary folder swapped in when complete). They are not Dask aggregations
+  (their inputs are per-campaign aggregates of the tables above).
 
 A worker that dies is replaced by its nanny and its tasks run again (every task writes whole
 files under fixed names, so a rerun overwrites); a task that kills a worker every time ends the
@@ -46,7 +50,7 @@ from askscope.store.core import open_store, table_names
 _LOADED: dict[str, Any] = {}
 #: Chunks in flight per worker (the next ones are labelled while this process writes).
 AHEAD = 2
-DISTRIBUTED_STAGES = ("reply_trees", "relations", "classify", "answers")
+DISTRIBUTED_STAGES = ("reply_trees", "relations", "classify", "answers", "authenticity")
 
 
 def label_chunk(spec: Any, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
@@ -167,9 +171,10 @@ def _analyze(
         settings["label_map"] = DaskLabelMap(client, spec, workers, dask)
         if progress is not None:
             progress(
-                f"Dask {dask}: reply_trees, relations and answers (shuffled by conversation) and classify run on "
-                f"{worker_count(client)} worker(s); authenticity and lenses run embedded "
-                "(DuckDB, one process) on the archive's tables"
+                f"Dask {dask}: reply_trees, relations and answers (shuffled by conversation), the co-action "
+                f"networks (shuffled by object, null runs as tasks) and classify run on {worker_count(client)} "
+                "worker(s); the rest of authenticity and the lenses run embedded (DuckDB, one process) on the "
+                "archive's tables"
             )
         shuffled = Shuffled(client, Path(folder), read_manifest(folder), Path(path).parent / "shuffle", workers)
         instances: dict[str, Any] = {"reply_trees": DaskReplyTrees(shuffled), "relations": DaskRelations(shuffled)}
@@ -177,6 +182,10 @@ def _analyze(
         from askscope.archive.dask_answers import DaskAnswers
 
         instances["answers"] = DaskAnswers(shuffled)
+        # authenticity on Dask: H15
+        from askscope.archive.dask_networks import DaskAuthenticity, DaskNetworks
+
+        instances["authenticity"] = DaskAuthenticity(DaskNetworks(client, workers))
         with open_store(path, create=False) as store:
             ctx = Context(store=store, campaign=campaign, settings=settings, progress=progress)
             with memory_limit(store, memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)):
