@@ -212,3 +212,54 @@ def test_a_quote_of_a_host_post_in_another_partition(tmp_path: Path) -> None:
         ).fetchall()
     )
     assert got == {"q": "quote", "r": "none"}
+
+
+def test_a_tree_split_by_contradicting_conversation_ids_runs_embedded(tmp_path: Path) -> None:
+    """Replies whose ``conversation_id`` is not their parent's (data breaking the platform's
+    contract) get their own conversation keys, so the shuffle puts them apart from their stored
+    parents: the partitions call those parents missing. The stage sees it and runs embedded, and
+    the tables are the embedded stage's."""
+    inputs = [str(shared("fixtures", "x-v2", n)) for n in ("brexit.jsonl", "kpop.jsonl", "2sets.jsonl")]
+    store, archive, campaign = tmp_path / "embedded.duckdb", tmp_path / "archive", tmp_path / "campaign.toml"
+    campaign.write_text(X_CAMPAIGN)
+    assert run_cli("ingest", str(store), *inputs).returncode == 0
+    with duckdb.connect(str(store)) as con:
+        split = con.execute(
+            "UPDATE posts SET conversation_id = 'split-' || id WHERE kind <> 'repost' AND in_reply_to_id IN "
+            "(SELECT id FROM posts)"
+        ).fetchall()[0][0]
+    assert split >= 10  # replies whose parent is stored, each now its own conversation
+    for args in (
+        ("export", str(store), "--parquet", str(archive)),
+        ("analyze", str(store), "--campaign", str(campaign), "--only", "reply_trees", "--only", "relations"),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 0, proc.stderr
+    proc = run_cli(
+        "analyze",
+        str(archive),
+        "--campaign",
+        str(campaign),
+        "--only",
+        "reply_trees",
+        "--only",
+        "relations",
+        "--dask",
+        "local:2",
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "replies found their parent in another partition" in proc.stderr
+    assert "the stage runs embedded instead" in proc.stderr
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
+    for table in ("threads", "thread_roots", "missing_parents", "hosts", "relations", "campaign_window"):
+        dataset = f"read_parquet('{archive / table}/*.parquet')"
+        for x, y in ((f"e.{table}", dataset), (dataset, f"e.{table}")):
+            assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0, table
+    # the replies kept their parents: the split did not reach the tables
+    orphans = con.execute(
+        "SELECT count(*) FROM e.threads t JOIN e.posts p ON p.platform = t.platform AND p.id = t.post_id "
+        "WHERE p.conversation_id LIKE 'split-%' AND t.parent_id IS NULL"
+    ).fetchall()[0][0]
+    assert orphans == 0
