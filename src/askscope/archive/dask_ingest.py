@@ -40,6 +40,7 @@ Not done yet: byte-range tasks inside one large JSON-lines file (one task per fi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -50,6 +51,7 @@ from typing import Any
 
 import duckdb
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -71,7 +73,7 @@ from askscope.archive.parquet import (
 from askscope.errors import UsageError
 from askscope.ingestion.engine import FileResult, IngestResult, options_json, reject_reasons, reject_unknown
 from askscope.ingestion.inputs import OpenedInput
-from askscope.ingestion.parsing import MAX_RECORD_BYTES, damage_batch, read_batches
+from askscope.ingestion.parsing import BLOCK_BYTES, MAX_RECORD_BYTES, damage_batch, range_batches, read_batches
 from askscope.ingestion.plan import Plan, plan_inputs
 from askscope.readers.records import HEAD_BYTES
 from askscope.store.batch import ACCOUNT_SCHEMA, API_ERROR_SCHEMA, POST_SCHEMA, REJECT_SCHEMA, Batch
@@ -264,38 +266,50 @@ def _read_part(folder: Path, meta: dict[str, Any], partitions: list[int], side: 
 
 
 def parse_input(
-    index: int, plan: Plan, options: dict[str, Any], observed: datetime, parts: str, m: int = 1
+    index: int,
+    plan: Plan,
+    options: dict[str, Any],
+    observed: datetime,
+    parts: str,
+    m: int = 1,
+    byte_range: tuple[int, int, int] | None = None,
+    part: int = 0,
 ) -> dict[str, Any]:
-    """The Dask task: parse one input into Parquet parts under ``parts/input-INDEX``, its posts
-    and accounts by key partition (``m`` of them).
+    """The Dask task: parse one input (or with ``byte_range`` = ``(start, end, first line)``, part
+    ``part`` of it: :func:`askscope.ingestion.parsing.range_batches`) into Parquet parts under
+    ``parts/input-INDEX.PART``, its posts and accounts by key partition (``m`` of them).
 
-    Runs on a worker; returns the batches' metadata and the input's digest, size and damage."""
+    Runs on a worker; returns the batches' metadata and, for a whole input, its digest, size and
+    damage (a part's come from :func:`hash_file`)."""
     started = time.perf_counter()
-    folder = Path(parts) / f"input-{index:06d}"
+    folder = Path(parts) / f"input-{index:06d}.{part:04d}"
     if folder.exists():  # a retry after a lost worker starts over
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     metas: list[dict[str, Any]] = []
     keyed = KeyedWriter(folder, m)
+    max_record = options.get("max_record_bytes", MAX_RECORD_BYTES)
+    sha: str | None = None
+    size: int | None = None
+    damage: Any = None
     try:
-        with OpenedInput(plan.source, HEAD_BYTES) as opened:
-            for batch in read_batches(
-                plan,
-                opened,
-                observed,
-                workers=0,
-                strict=False,
-                max_record=options.get("max_record_bytes", MAX_RECORD_BYTES),
-            ):
+        if byte_range is not None:
+            start, end, first_line = byte_range
+            for batch in range_batches(plan, start, end, first_line, observed, max_record):
                 metas.append(_write_part(folder, len(metas), batch, False, keyed))
-            if opened.damage is not None:
-                metas.append(_write_part(folder, len(metas), damage_batch(plan.source.name, opened), True, keyed))
-            sha, size, damage = opened.sha256(), opened.bytes_read, opened.damage
+        else:
+            with OpenedInput(plan.source, HEAD_BYTES) as opened:
+                for batch in read_batches(plan, opened, observed, workers=0, strict=False, max_record=max_record):
+                    metas.append(_write_part(folder, len(metas), batch, False, keyed))
+                if opened.damage is not None:
+                    metas.append(_write_part(folder, len(metas), damage_batch(plan.source.name, opened), True, keyed))
+                sha, size, damage = opened.sha256(), opened.bytes_read, opened.damage
     finally:
         partitions = keyed.close()
     (folder / "batches.msgpack").write_bytes(msgspec.msgpack.encode(metas))
     return {
         "index": index,
+        "part": part,
         "folder": str(folder),
         "batches": len(metas),
         "partitions": partitions,
@@ -308,22 +322,110 @@ def parse_input(
     }
 
 
+#: Byte ranges of a large JSON-lines file parsed as tasks of their own (``ASKSCOPE_RANGE_MIB``, a
+#: multiple of the parser's 8 MiB blocks).
+RANGE_MIB = 128
+
+
+def range_bytes() -> int:
+    """The size of a byte range: ``ASKSCOPE_RANGE_MIB`` MiB when set, else ``RANGE_MIB``."""
+    block_mib = BLOCK_BYTES >> 20
+    value = os.environ.get("ASKSCOPE_RANGE_MIB", "").strip() or str(RANGE_MIB)
+    if not value.isdigit() or int(value) < block_mib or int(value) % block_mib:
+        raise UsageError(
+            f"ASKSCOPE_RANGE_MIB={value!r} is not a whole multiple of {block_mib} (MiB)",
+            f"give e.g. {RANGE_MIB}, or unset it",
+        )
+    return int(value) << 20
+
+
+def byte_ranges(plan: Plan, size: int) -> list[tuple[int, int]] | None:
+    """Where one large JSON-lines file is cut into tasks: ``(start, end)`` byte ranges of about
+    ``size`` bytes, each cut where the parser cuts a block (after the last newline before a
+    multiple of ``size``, which is one of ``BLOCK_BYTES``; a multiple with no newline in the block
+    before it is not a cut). None when the input is not such a file or is one range."""
+    source = plan.source
+    if (
+        plan.framing != "jsonl"
+        or not plan.reader.parallel
+        or plan.reader.name == "csv"
+        or plan.compression is not None
+        or source.member is not None
+        or source.path is None
+        or not source.size
+        or source.size <= size
+    ):
+        return None
+    cuts = [0]
+    with open(source.path, "rb") as handle:
+        for multiple in range(size, source.size, size):
+            handle.seek(multiple - BLOCK_BYTES)
+            window = handle.read(BLOCK_BYTES)
+            newline = window.rfind(b"\n")
+            if newline >= 0 and multiple - BLOCK_BYTES + newline + 1 > cuts[-1]:
+                cuts.append(multiple - BLOCK_BYTES + newline + 1)
+    cuts.append(source.size)
+    ranges = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return ranges if len(ranges) > 1 else None
+
+
+def scan_range(path: str, start: int, end: int) -> dict[str, int]:
+    """The Dask task before a byte range is parsed: its newlines (so the next range knows its
+    first line number) and its longest line (a line over the record limit moves the parser's
+    cuts: then the file is parsed whole)."""
+    lines, longest, previous = 0, 0, start - 1
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        position = start
+        while position < end:
+            chunk = handle.read(min(BLOCK_BYTES, end - position))
+            if not chunk:
+                break
+            found = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10) + position
+            if len(found):
+                gaps = np.diff(found, prepend=previous)
+                longest = max(longest, int(gaps.max()))
+                previous = int(found[-1])
+                lines += len(found)
+            position += len(chunk)
+    return {"lines": lines, "longest": max(longest, end - 1 - previous)}
+
+
+def hash_file(path: str) -> tuple[str, int]:
+    """The Dask task beside a file's byte ranges: its SHA-256 and size (what the ingest log keeps
+    for the input: a re-ingest of the same content supersedes this run)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(BLOCK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def _metas(parsed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The batches of one parsed part."""
     metas: list[dict[str, Any]] = msgspec.msgpack.decode((Path(parsed["folder"]) / "batches.msgpack").read_bytes())
     return metas
 
 
+def _input_metas(parsed: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The batches of one input, ``(folder, meta)`` in order over its parts."""
+    return [(part["folder"], meta) for part in parsed["parts"] for meta in _metas(part)]
+
+
 def flush_points(metas: list[dict[str, Any]]) -> list[int]:
-    """The batches after which one process would flush its staged accounts early (when the
-    stage reaches ``STAGE_ROWS`` rows): the merge tasks flush after the same ones, so that the
-    accounts come out the same (a flush is an upsert: when it happens matters to the merge)."""
+    """The batches (positions in ``metas``, an input's batches in order) after which one process
+    would flush its staged accounts early (when the stage reaches ``STAGE_ROWS`` rows): the merge
+    tasks flush after the same ones, so that the accounts come out the same (a flush is an
+    upsert: when it happens matters to the merge)."""
     points, rows = [], 0
-    for meta in metas:
+    for position, meta in enumerate(metas):
         if meta["damage"]:
             continue
         rows += meta.get("accounts_rows", 0)
         if rows >= STAGE_ROWS:
-            points.append(meta["k"])
+            points.append(position)
             rows = 0
     return points
 
@@ -373,15 +475,14 @@ def _merge_input(
     """One process: write one parsed input into the merge store as the embedded ingest writes it:
     one run, its batches in order (accounts staged), the damage note, the run closed; one
     transaction."""
-    folder = Path(parsed["folder"])
     con = db.con
     con.execute("BEGIN TRANSACTION")
     try:
         record = _begin(db, plan, observed)
         stage = AccountStage(db, record)
         try:
-            for meta in _metas(parsed):
-                batch = _read_part(folder, meta, list(range(m)))
+            for folder, meta in _input_metas(parsed):
+                batch = _read_part(Path(folder), meta, list(range(m)))
                 write_batch(db, record, batch, transaction=False, stage=None if meta["damage"] else stage)
             stage.flush()
         finally:
@@ -406,13 +507,12 @@ def _record_input(
     """The coordinator's part of a partitioned merge, for one input: its run, each batch's
     counts from the partitions' summed row effects, its rejects, API errors and raw blocks, the
     staged accounts' counts, the run closed; one transaction."""
-    folder = Path(parsed["folder"])
     con = db.con
     con.execute("BEGIN TRANSACTION")
     try:
         record = _begin(db, plan, observed)
-        for meta, effect in zip(_metas(parsed), effects):
-            batch = _read_part(folder, meta, [])
+        for (folder, meta), effect in zip(_input_metas(parsed), effects):
+            batch = _read_part(Path(folder), meta, [])
             record.counts.add(batch_counts(batch, effect))
             write_side_tables(db, [(record, batch)], keep_raw=True)
         record.counts.add(flushed)
@@ -428,7 +528,7 @@ def edit_members(parsed: list[dict[str, Any]], archive: Path | None, manifest: d
     """Every id of an X edit history (in the inputs and the archive) -> the first id of its
     history (the least first id when histories that share an id disagree): where its versions
     are merged."""
-    chains: list[list[str]] = [chain for p in parsed for meta in _metas(p) for chain in meta["edit_chains"]]
+    chains: list[list[str]] = [chain for p in parsed for _, meta in _input_metas(p) for chain in meta["edit_chains"]]
     if archive is not None and manifest is not None and manifest["tables"].get("posts", {}).get("rows"):
         con = duckdb.connect()
         try:
@@ -497,7 +597,7 @@ def merge_partition(
             record = IngestRecord(id=item["index"] + 1, source_file="", format="", started_at=now_utc())
             stage = AccountStage(db, record)
             try:
-                effects, flushed, upserts = _merge_input_partition(db, Path(item["folder"]), item, b, stage)
+                effects, flushed, upserts = _merge_input_partition(db, item, b, stage)
                 flushed.add(stage.flush())
             finally:
                 stage.discard()
@@ -626,7 +726,7 @@ def _latest_context(context: pa.Table) -> pa.Table:
 
 
 def _merge_input_partition(
-    db: Store, source: Path, item: dict[str, Any], b: int, stage: AccountStage
+    db: Store, item: dict[str, Any], b: int, stage: AccountStage
 ) -> tuple[list[dict[str, int]], BatchCounts, int]:
     """Merge partition ``b``'s rows of one input's batches, in order; returns each batch's row
     effects, the counts of the accounts flushed early and how many merges it took.
@@ -655,8 +755,9 @@ def _merge_input_partition(
         effects.append(vars(effect))
         group = _Group()
 
-    for meta in item["metas"]:
-        batch = _read_part(source, meta, [b], side=False)
+    flush_after = set(item["flush_after"])
+    for position, (folder, meta) in enumerate(item["metas"]):
+        batch = _read_part(Path(folder), meta, [b], side=False)
         if meta["damage"] or meta["edit_chains"]:
             merge_group()
             upserts += 1
@@ -665,7 +766,7 @@ def _merge_input_partition(
             if not group.accepts(batch):
                 merge_group()
             group.add(batch)
-        if meta["k"] in item["flush_after"]:
+        if position in flush_after:
             merge_group()
             flushed.add(stage.flush(final=False))
     merge_group()
@@ -692,10 +793,11 @@ def _misplaced(
     """How many X posts of partition ``b`` (stored or new) belong to an edit history merged in
     another partition: versions stored without their history, placed by their own id."""
     files = [
-        str(_keyed_path(Path(item["folder"]), name, b))
+        str(_keyed_path(Path(part["folder"]), name, b))
         for item in inputs
+        for part in item["parts"]
         for name in POST_TABLES
-        if b in item["partitions"][name]
+        if b in part["partitions"][name]
     ]
     con.register("_members", pa.table({"id": list(members), "first": list(members.values())}))
     try:
@@ -758,6 +860,77 @@ def check_archive_target(folder: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _parse_all(
+    client: Any,
+    plans: list[Plan],
+    options: dict[str, Any],
+    observed: datetime,
+    parts: str,
+    m: int,
+    phases: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parse every input on the cluster: one task per input, or per byte range of a large
+    JSON-lines file (each range's first line number from a scan of the ranges before it; the
+    file's digest from a task of its own). Returns each input's parts in order, with its digest,
+    size, damage, batches and seconds, and every parse task's report."""
+    size = range_bytes()
+    max_record = options.get("max_record_bytes", MAX_RECORD_BYTES)
+    cut = {i: byte_ranges(plan, size) for i, plan in enumerate(plans)}
+    scans = {
+        i: (
+            [client.submit(scan_range, plans[i].source.path, a, b, pure=False, retries=1) for a, b in ranges],
+            client.submit(hash_file, plans[i].source.path, pure=False, retries=1),
+        )
+        for i, ranges in cut.items()
+        if ranges
+    }
+    whole = {
+        i: client.submit(parse_input, i, plan, options, observed, parts, m, pure=False, retries=1)
+        for i, plan in enumerate(plans)
+        if not cut[i]
+    }
+    pieces: dict[int, list[Any]] = {}
+    for i, (scanned, _) in scans.items():
+        found = [future.result() for future in scanned]
+        ranges = cut[i] or []
+        if max(f["longest"] for f in found) > max_record:
+            # a line over the record limit moves the parser's cuts: the file is parsed whole
+            whole[i] = client.submit(parse_input, i, plans[i], options, observed, parts, m, pure=False, retries=1)
+            continue
+        first, futures = 1, []
+        for j, ((a, b), f) in enumerate(zip(ranges, found)):
+            futures.append(
+                client.submit(
+                    parse_input, i, plans[i], options, observed, parts, m, (a, b, first), j, pure=False, retries=1
+                )
+            )
+            first += f["lines"]
+        pieces[i] = futures
+    parsed, reports = [], []
+    for i in range(len(plans)):
+        if i in pieces:
+            done = [future.result() for future in pieces[i]]
+            sha, size_read = scans[i][1].result()
+            damage = None
+        else:
+            done = [whole[i].result()]
+            sha, size_read, damage = done[0]["sha256"], done[0]["bytes"], done[0]["damage"]
+        reports += done
+        parsed.append(
+            {
+                "index": i,
+                "parts": done,
+                "sha256": sha,
+                "bytes": size_read,
+                "damage": damage,
+                "batches": sum(r["batches"] for r in done),
+                "seconds": sum(r["seconds"] for r in done),
+            }
+        )
+    phases["byte_ranges"] = {plans[i].source.name: len(pieces[i]) for i in pieces}
+    return parsed, reports
+
+
 def ingest_archive(
     folder: str | os.PathLike[str],
     paths: list[str],
@@ -780,7 +953,8 @@ def ingest_archive(
     from askscope.archive.cluster import dask_client, worker_count
 
     target = check_archive_target(folder)
-    partition_count(1)  # a bad ASKSCOPE_MERGE_PARTITIONS stops here, before any work
+    partition_count(1)  # a bad ASKSCOPE_MERGE_PARTITIONS or ASKSCOPE_RANGE_MIB stops here, before any work
+    range_bytes()
     options = {
         "mapping": mapping or {},
         "platform": platform,
@@ -821,23 +995,18 @@ def ingest_archive(
                 clock = time.perf_counter()
                 phases["cluster_start_s"] = clock - started - phases["load_archive_s"]
                 m = partition_count(worker_count(client))
-                futures = [
-                    client.submit(parse_input, i, plan, options, observed, str(parts), m, pure=False, retries=1)
-                    for i, plan in enumerate(plans)
-                ]
-                reports = [future.result() for future in futures]
+                parsed, reports = _parse_all(client, plans, options, observed, str(parts), m, phases)
                 phases["parse_s"] = time.perf_counter() - clock
                 clock = time.perf_counter()
-                members = edit_members(reports, target if manifest is not None else None, manifest)
+                members = edit_members(parsed, target if manifest is not None else None, manifest)
                 inputs = [
                     {
-                        "index": r["index"],
-                        "folder": r["folder"],
-                        "metas": (metas := _metas(r)),
-                        "flush_after": flush_points(metas),
-                        "partitions": r["partitions"],
+                        "index": p["index"],
+                        "parts": [{"folder": r["folder"], "partitions": r["partitions"]} for r in p["parts"]],
+                        "metas": (metas := _input_metas(p)),
+                        "flush_after": flush_points([meta for _, meta in metas]),
                     }
-                    for r in reports
+                    for p in parsed
                 ]
                 archive = str(target) if manifest is not None else None
                 merges = [
@@ -847,7 +1016,7 @@ def ingest_archive(
                 outputs = [future.result() for future in merges]
                 phases["merge_s"] = time.perf_counter() - clock
             phases["partitions"] = m
-            phases["batch_parts"] = m * sum(r["batches"] for r in reports)
+            phases["batch_parts"] = m * sum(p["batches"] for p in parsed)
             phases["merges"] = sum(i.get("merges", 0) for o in outputs for i in o.get("inputs", []))
             phases["merge_peak_rss_mib"] = max((o.get("peak_rss_mib", 0.0) for o in outputs), default=0.0)
             misplaced = sum(o["misplaced"] for o in outputs)
@@ -860,19 +1029,19 @@ def ingest_archive(
                     db.con.execute("BEGIN TRANSACTION")
                     load_tables(db.con, target, manifest, only=keyed_tables)
                     db.con.execute("COMMIT")
-                for plan, parsed in zip(plans, reports):
-                    result.files.append(_merge_input(db, plan, parsed, options, observed, m))
+                for plan, one in zip(plans, parsed):
+                    result.files.append(_merge_input(db, plan, one, options, observed, m))
                     if progress is not None:
                         progress(plan.source.name, plan.source.size or 0, plan.source.size)
             else:
-                for i, (plan, parsed) in enumerate(zip(plans, reports)):
-                    effects = [RowEffects() for _ in range(parsed["batches"])]
+                for i, (plan, one) in enumerate(zip(plans, parsed)):
+                    effects = [RowEffects() for _ in range(one["batches"])]
                     flushed = BatchCounts()
                     for out in outputs:
                         for total, part in zip(effects, out["inputs"][i]["effects"]):
                             total.add(RowEffects(**part))
                         flushed.add(BatchCounts(**out["inputs"][i]["flushed"]))
-                    result.files.append(_record_input(db, plan, parsed, options, observed, effects, flushed))
+                    result.files.append(_record_input(db, plan, one, options, observed, effects, flushed))
                     if progress is not None:
                         progress(plan.source.name, plan.source.size or 0, plan.source.size)
             for item in unknown:

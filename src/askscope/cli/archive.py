@@ -104,7 +104,8 @@ def archive_ingest(
         else f"merged in {phases.get('partitions', 0)} key partitions"
     )
     click.echo(
-        f"Dask {dask}: {len(reports):,} inputs parsed on {len(pids)} worker(s) (peak RSS of a worker "
+        f"Dask {dask}: {len(result.files):,} inputs parsed on {len(pids)} worker(s) in {len(reports):,} "
+        f"task(s) (one per input, or per byte range of a large JSON-lines file; peak RSS of a worker "
         f"{peak:,.0f} MiB), {merged} into {folder}",
         err=True,
     )

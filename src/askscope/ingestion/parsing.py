@@ -156,13 +156,16 @@ class _Oversized:
 
 
 def _blocks(
-    stream: BinaryIO, max_record: int = MAX_RECORD_BYTES, chunk_bytes: int = BLOCK_BYTES
+    stream: BinaryIO,
+    max_record: int = MAX_RECORD_BYTES,
+    chunk_bytes: int = BLOCK_BYTES,
+    line: int = 1,
+    offset: int = 0,
 ) -> Iterator[tuple[bytes, int, int] | _Oversized]:
     """Whole-line blocks of about ``chunk_bytes``: (bytes, first line number, byte offset), and an
     :class:`_Oversized` for each line longer than ``max_record``, which is read past (never held
-    whole), so memory stays bounded by the limit whatever the input."""
-    line = 1
-    offset = 0
+    whole), so memory stays bounded by the limit whatever the input. ``line`` and ``offset``: where
+    the stream starts in its file (a byte range, :func:`range_batches`)."""
     carry = bytearray()  # the line under way; grown and cut in place (no copies of a long line)
     while True:
         chunk = stream.read(chunk_bytes)
@@ -196,6 +199,66 @@ def _blocks(
             offset += size
     if carry:
         yield bytes(carry), line, offset
+
+
+def _serial_batches(
+    blocks: Iterator[tuple[bytes, int, int] | _Oversized],
+    reader: Reader,
+    source_file: str,
+    observed: datetime,
+    strict: bool,
+    max_record: int,
+) -> Iterator[Batch]:
+    """The batches of ``blocks``, parsed in this process, in order."""
+    for item in blocks:
+        if isinstance(item, _Oversized):
+            batch = _too_large(source_file, item.line, item.offset, item.size, max_record, item.excerpt, observed)
+        else:
+            block, line, offset = item
+            batch = parse_block(reader, source_file, block, line, offset, observed, strict, max_record)
+        yield batch
+        if strict and batch.rejects.num_rows:
+            return
+
+
+class _AlignedRange:
+    """Bytes ``start`` to ``end`` of a file, read so that every read stops at a multiple of the
+    size asked for, counted from the start of the file: the reads of one pass over the whole file.
+    :func:`_blocks` then cuts the range into the very blocks it cuts the whole file into, when the
+    range starts and ends where a block does (:func:`range_batches`)."""
+
+    def __init__(self, handle: BinaryIO, start: int, end: int) -> None:
+        self.handle, self.position, self.end = handle, start, end
+        handle.seek(start)
+
+    def read(self, size: int = -1) -> bytes:
+        if self.position >= self.end:
+            return b""
+        stop = self.end if size is None or size < 0 else min(self.end, (self.position // size + 1) * size)
+        data = self.handle.read(stop - self.position)
+        self.position += len(data)
+        return data
+
+
+def range_batches(
+    plan: Plan,
+    start: int,
+    end: int,
+    first_line: int,
+    observed: datetime,
+    max_record: int = MAX_RECORD_BYTES,
+) -> Iterator[Batch]:
+    """The batches of bytes ``start`` to ``end`` of a JSON-lines file (uncompressed, on disk),
+    which starts at line ``first_line``: the batches a pass over the whole file gives for that
+    part of it, when ``start`` and ``end`` are where the pass cuts blocks (the position after the
+    last newline before a multiple of ``BLOCK_BYTES``, or the file's end) and no line in the file
+    before ``end`` is over ``max_record`` (its skipping moves the cuts)."""
+    if plan.source.path is None or plan.source.member is not None:
+        raise ValueError(f"{plan.source.name}: byte ranges are read from a file on disk")
+    with open(plan.source.path, "rb") as handle:
+        view: BinaryIO = _AlignedRange(handle, start, end)  # type: ignore[assignment]  # read() is all _blocks uses
+        blocks = _blocks(view, max_record, line=first_line, offset=start)
+        yield from _serial_batches(blocks, plan.reader, plan.source.name, observed, False, max_record)
 
 
 def parse_block(
@@ -274,15 +337,7 @@ def _jsonl_batches(
     count = 0 if strict else _worker_count(workers, source.size)
     blocks = _blocks(stream, max_record)
     if count == 0:
-        for item in blocks:
-            if isinstance(item, _Oversized):
-                batch = _too_large(source.name, item.line, item.offset, item.size, max_record, item.excerpt, observed)
-            else:
-                block, line, offset = item
-                batch = parse_block(reader, source.name, block, line, offset, observed, strict, max_record)
-            yield batch
-            if strict and batch.rejects.num_rows:
-                return
+        yield from _serial_batches(blocks, reader, source.name, observed, strict, max_record)
         return
     # The main process writes and, whenever the workers are busy, parses a block itself: with
     # one worker per spare core both cores stay busy and memory stays low (one process fewer).
