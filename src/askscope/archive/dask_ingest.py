@@ -3,8 +3,9 @@ merge with the embedded store's rules, publish the archive.
 
 1. **Plan** (here): the inputs are expanded and sniffed as the embedded ingest does
    (:func:`askscope.ingestion.plan.plan_inputs`).
-2. **Parse** (one Dask task per input file): the worker reads its file with the same readers and
-   batching (:func:`askscope.ingestion.parsing.read_batches`) and writes every batch as Parquet
+2. **Parse** (one Dask task per input file, or per byte range of a large JSON-lines file: see
+   :func:`byte_ranges`): the worker reads its file with the same readers and batching
+   (:func:`askscope.ingestion.parsing.read_batches`, ``range_batches``) and writes every batch as Parquet
    parts (matches, context posts, accounts, rejects, API errors; the raw block beside them) under
    ``.NAME.parts-PID/`` next to the archive (a folder the workers must see: a shared file
    system on a real cluster). It returns only the batches' small metadata.
@@ -35,7 +36,7 @@ merge with the embedded store's rules, publish the archive.
 
 Posts that carry no retrieval time (``observed_at``) get the time the run started, one value for
 every input of the run (the embedded path gives each input its own start time).
-Not done yet: byte-range tasks inside one large JSON-lines file (one task per file).
+A compressed input is one task, however large (a compressed stream cannot be entered midway).
 """
 
 from __future__ import annotations
