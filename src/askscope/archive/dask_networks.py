@@ -92,6 +92,21 @@ def _dd() -> Any:
     return importlib.import_module("dask.dataframe")  # partly untyped: Any
 
 
+def task_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for a task: no progress bar (it would print in the worker's output)
+    and, inside a Dask worker, the worker's threads (its share of a machine other workers share),
+    not every core."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        from distributed import get_worker
+
+        con.execute(f"SET threads = {max(1, int(get_worker().state.nthreads))}")
+    except (ImportError, ValueError, AttributeError):  # not in a worker: DuckDB's default
+        pass
+    return con
+
+
 def chunk_widths(
     con: duckdb.DuckDBPyConnection, heavy_actions: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -141,7 +156,7 @@ def near_part(frame: Any, window: int, max_crowd: int | None) -> tuple[Any, int,
     """One shuffled partition: the embedded crowd rule and band join on its chunks (each
     ``(k, chunk)`` its own object); its distinct ``(u1, p1, u2)``, its crowded actions (of
     role 0: each action is counted in its own chunk only) and its rows (halo copies included)."""
-    con = duckdb.connect()
+    con = task_connection()
     try:
         con.register("_part", frame)
         con.execute(
@@ -164,7 +179,7 @@ def near_part(frame: Any, window: int, max_crowd: int | None) -> tuple[Any, int,
 
 def weights_part(frame: Any) -> Any:
     """One partition of triples shuffled by ``(u1, u2)``: the embedded distinct and count."""
-    con = duckdb.connect()
+    con = task_connection()
     try:
         con.register("_triples", frame)
         near = TRIPLES_SQL.format(near="SELECT u1, p1, u2 FROM _triples")
@@ -185,7 +200,7 @@ def null_run(
 ) -> Edges:
     """The Dask task of one null run: the embedded ``compute_edges`` on an in-memory DuckDB
     holding the network's actions, with run ``run``'s permuted times."""
-    con = duckdb.connect()
+    con = task_connection()
     try:
         con.register(actions_table(network), actions)
 
