@@ -2,6 +2,7 @@
 
     python bench/end_to_end.py                      # 20,000 and 100,000 posts
     python bench/end_to_end.py --posts 1000000      # the issue's size (about an hour on 2 cores)
+    python bench/end_to_end.py --posts 100000 --dask local:1 local:2   # also as an archive on Dask
 
 The other analysis benchmarks either label posts through a simulated labeler (bench/analyze.py,
 which measures the pipeline around the models) or time the classify stage alone
@@ -17,6 +18,11 @@ campaign with real texts and the real models, end to end (ingest, analyze, repor
    installed CLI, ``python -m askscope``), timed, with the peak RSS of the process and its children
    sampled every 50 ms;
 3. the stages' seconds from ``stage_runs``, the posts in P and the distinct texts classified.
+
+With ``--dask ADDRESS...`` the same files also go through the archive path for each address:
+``askscope ingest ARCHIVE FILES --dask ADDRESS``, ``analyze ARCHIVE --campaign F --dask ADDRESS``
+and ``report ARCHIVE --format json`` (the Dask workers are the command's children, so the peak
+RSS of the tree counts them; the peak of the largest single process is reported beside it).
 
 Prints a table and a linear extrapolation of each command to 1,000,000 posts from the largest
 size measured (the stages are linear in posts: docs/benchmarks.md, "Analysis and report"; the
@@ -77,11 +83,12 @@ def timed(args: list[str]) -> dict[str, float]:
     proc = psutil.Popen(
         [sys.executable, "-m", "askscope", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    peak, cpu = 0, 0.0
+    peak, single, cpu = 0, 0, 0.0
     while proc.poll() is None:
         try:
             tree = [proc, *proc.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
+            sizes = [p.memory_info().rss for p in tree]
+            peak, single = max(peak, sum(sizes)), max(single, *sizes)
             times = proc.cpu_times()
             cpu = times.user + times.system + times.children_user + times.children_system
         except psutil.Error:
@@ -91,40 +98,62 @@ def timed(args: list[str]) -> dict[str, float]:
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode:
         raise SystemExit(f"askscope {' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak / 2**20, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mib": round(peak / 2**20, 1),
+        "peak_rss_one_process_mib": round(single / 2**20, 1),
+    }
 
 
-def run(posts: int, cache: Path) -> dict:
+def run(posts: int, cache: Path, dask: str | None = None) -> dict:
     import duckdb
 
     files = synthetic_files(cache, posts)
     work = Path(tempfile.mkdtemp(prefix="askscope-e2e-"))
     try:
-        db = work / "campaign.duckdb"
-        result: dict = {"posts_written": posts, "input_mib": round(sum(f.stat().st_size for f in files) / 2**20, 1)}
-        result["ingest"] = timed(["ingest", str(db), *map(str, files)])
-        with duckdb.connect(str(db), read_only=True) as con:
+        target = work / ("archive" if dask else "campaign.duckdb")
+        on = ["--dask", dask] if dask else []
+        result: dict = {
+            "posts_written": posts,
+            "path": f"archive, --dask {dask}" if dask else "embedded store",
+            "input_mib": round(sum(f.stat().st_size for f in files) / 2**20, 1),
+        }
+        result["ingest"] = timed(["ingest", str(target), *map(str, files), *on])
+
+        def table(name: str) -> str:
+            if not dask:
+                return name
+            pattern = "**/*.parquet" if name == "posts" else "*.parquet"
+            return f"read_parquet('{target / name / pattern}', hive_partitioning = false)"
+
+        with duckdb.connect(str(target) if not dask else ":memory:", read_only=not dask) as con:
             # the busiest author as the host, as bench/archive.py does: the campaign has answers to find
             host = con.execute(
-                "SELECT author_handle FROM posts GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+                f"SELECT author_handle FROM {table('posts')} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
             ).fetchone()
-            result["posts_stored"] = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+            result["posts_stored"] = con.execute(f"SELECT count(*) FROM {table('posts')}").fetchone()[0]
         campaign = work / "campaign.toml"
         campaign.write_text(CAMPAIGN.format(host=host[0]), encoding="utf-8")
-        result["analyze"] = timed(["analyze", str(db), "--campaign", str(campaign)])
-        result["report"] = timed(["report", str(db), "--format", "json", "-o", str(work / "report.json")])
-        with duckdb.connect(str(db), read_only=True) as con:
+        result["analyze"] = timed(["analyze", str(target), "--campaign", str(campaign), *on])
+        result["report"] = timed(["report", str(target), "--format", "json", "-o", str(work / "report.json")])
+        with duckdb.connect(str(target) if not dask else ":memory:", read_only=not dask) as con:
             stages = con.execute(
-                "SELECT stage, seconds FROM stage_runs "
+                f"SELECT stage, seconds FROM {table('stage_runs')} "
                 "QUALIFY row_number() OVER (PARTITION BY stage ORDER BY finished_at DESC) = 1"
             ).fetchall()
             result["stages"] = {stage: round(seconds, 2) for stage, seconds in stages}
-            result["labelled_posts"] = con.execute("SELECT count(DISTINCT (platform, post_id)) FROM labels").fetchone()[
-                0
-            ]
-            result["distinct_texts"] = con.execute("SELECT count(DISTINCT text_hash) FROM labels").fetchone()[0]
+            result["labelled_posts"] = con.execute(
+                f"SELECT count(DISTINCT (platform, post_id)) FROM {table('labels')}"
+            ).fetchone()[0]
+            result["distinct_texts"] = con.execute(
+                f"SELECT count(DISTINCT text_hash) FROM {table('labels')}"
+            ).fetchone()[0]
         result["total_seconds"] = round(sum(result[c]["seconds"] for c in ("ingest", "analyze", "report")), 1)
         result["peak_rss_mib"] = max(result[c]["peak_rss_mib"] for c in ("ingest", "analyze", "report"))
+        result["peak_rss_one_process_mib"] = max(
+            result[c]["peak_rss_one_process_mib"] for c in ("ingest", "analyze", "report")
+        )
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -134,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-e2e-bench")
+    parser.add_argument("--dask", nargs="*", default=[], help="also as an archive on these Dask addresses")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
@@ -141,25 +171,28 @@ def main() -> None:
     )
     rows = []
     for posts in args.posts:
-        result = run(posts, args.cache)
-        result["load_average_after"] = os.getloadavg()
-        rows.append(result)
-        print(json.dumps(result), flush=True)
+        for dask in [None, *args.dask]:
+            result = run(posts, args.cache, dask)
+            result["load_average_after"] = os.getloadavg()
+            rows.append(result)
+            print(json.dumps(result), flush=True)
     out = ROOT / "bench" / "results" / "end_to_end.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2))
     print()
     print(
-        "| posts | stored | labelled (P) | distinct texts | ingest s | analyze s (classify) | report s | total s | peak RSS MiB |"
+        "| posts | path | stored | labelled (P) | distinct texts | ingest s | analyze s (classify) | report s | "
+        "total s | peak RSS MiB (tree) | largest process MiB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['posts_written']:,} | {r['posts_stored']:,} | {r['labelled_posts']:,} | {r['distinct_texts']:,} | "
-            f"{r['ingest']['seconds']:.1f} | {r['analyze']['seconds']:.1f} ({r['stages'].get('classify', 0):.1f}) | "
-            f"{r['report']['seconds']:.1f} | {r['total_seconds']:.1f} | {r['peak_rss_mib']:.0f} |"
+            f"| {r['posts_written']:,} | {r['path']} | {r['posts_stored']:,} | {r['labelled_posts']:,} | "
+            f"{r['distinct_texts']:,} | {r['ingest']['seconds']:.1f} | {r['analyze']['seconds']:.1f} "
+            f"({r['stages'].get('classify', 0):.1f}) | {r['report']['seconds']:.1f} | {r['total_seconds']:.1f} | "
+            f"{r['peak_rss_mib']:.0f} | {r['peak_rss_one_process_mib']:.0f} |"
         )
-    last = rows[-1]
+    last = [r for r in rows if r["path"] == "embedded store"][-1]
     scale = TARGET_POSTS / last["posts_written"]
     if scale > 1:
         classify = last["stages"].get("classify", 0.0)
