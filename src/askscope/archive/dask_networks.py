@@ -79,7 +79,8 @@ PARTITION_ROWS = 500_000
 #: An object with more actions than this is cut into time chunks (see the module docstring).
 HEAVY_ACTIONS = 200_000
 #: Null runs are whole-network tasks up to this many actions; above, each run is an object shuffle.
-TASK_ACTIONS = 5_000_000
+#: (Measured: 1.54M co_similar actions, 2.9M edges per run, in a 2 GiB worker: docs/benchmarks.md.)
+TASK_ACTIONS = 2_000_000
 #: The columns of the timed actions, and of the shuffled partitions (``chunk`` and ``role`` added).
 TIMED = ("uid", "pid", "k", "t", "b")
 
