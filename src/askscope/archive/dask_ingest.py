@@ -128,15 +128,23 @@ def partition_count(workers: int) -> int:
     return max(1, workers) * PARTITIONS_PER_WORKER
 
 
-def _worker_threads() -> int | None:
-    """The threads of the Dask worker running this task (its share of the machine), or None
-    outside a worker."""
+#: The share of its worker's memory limit a merge task's DuckDB may use before it spills to disk
+#: (the rest: the batches' Arrow tables, Python, DuckDB's own overshoot).
+MERGE_MEMORY_SHARE = 0.4
+
+
+def _worker_limits() -> tuple[int | None, int | None]:
+    """The threads and the memory limit (bytes) of the Dask worker running this task (its share
+    of the machine), or None outside a worker or without a limit."""
     try:
         from distributed import get_worker
 
-        return int(get_worker().state.nthreads)
-    except (ImportError, ValueError, AttributeError):
-        return None
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None, None
+    threads = getattr(getattr(worker, "state", None), "nthreads", None)
+    memory = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    return (int(threads) if threads else None), (int(memory) if memory else None)
 
 
 def _partition_sql(table: str, m: int) -> str:
@@ -582,16 +590,21 @@ def merge_partition(
     db = open_store(folder / "store.duckdb")
     try:
         con = db.con
-        threads = _worker_threads()
+        con.execute("SET enable_progress_bar = false")  # a worker's output is the command's
+        threads, memory = _worker_limits()
         if threads is not None:  # the worker's slots, not every core of a machine other workers share
             con.execute(f"SET threads = {max(1, threads)}")
-        con.execute("BEGIN TRANSACTION")
+        if memory is not None:  # spill to disk before the worker's nanny kills it for its memory
+            con.execute(f"SET memory_limit = '{max(64, int(memory * MERGE_MEMORY_SHARE) >> 20)}MB'")
+            con.execute(f"SET temp_directory = {quote_path(folder / 'spill')}")
+        # a transaction per merge (not one around the task): DuckDB keeps the Arrow tables a
+        # transaction scanned until it ends (a whole partition's batches in memory), and the
+        # store is this task's own, thrown away on a failure
         if archive is not None:
             _load_partition(con, archive, b, m)
         if members:
             misplaced = _misplaced(con, inputs, members, b, m)
             if misplaced:
-                con.execute("ROLLBACK")
                 return {"partition": b, "misplaced": misplaced}
         results: list[dict[str, Any]] = []
         for item in inputs:
@@ -603,7 +616,6 @@ def merge_partition(
             finally:
                 stage.discard()
             results.append({"effects": effects, "flushed": flushed.as_dict(), "merges": upserts})
-        con.execute("COMMIT")
         rows = _write_partition(con, folder, b)
     finally:
         db.close()
@@ -695,6 +707,18 @@ class _Group:
         )
 
 
+def _merged(db: Store, batch: Batch, stage: AccountStage | None) -> RowEffects:
+    """:func:`merge_rows` in a transaction of its own."""
+    db.con.execute("BEGIN TRANSACTION")
+    try:
+        effect = merge_rows(db, batch, stage=stage)
+        db.con.execute("COMMIT")
+    except BaseException:
+        db.con.execute("ROLLBACK")
+        raise
+    return effect
+
+
 def _keys(table: pa.Table) -> list[tuple[str, str]]:
     if not table.num_rows:
         return []
@@ -750,7 +774,7 @@ def _merge_input_partition(
         if not group.batches:
             return
         upserts += 1
-        effect = merge_rows(db, group.batch(), stage=stage)
+        effect = _merged(db, group.batch(), stage)
         effect.context_rows += group.repeats
         effects.extend(vars(RowEffects()) for _ in group.batches[1:])
         effects.append(vars(effect))
@@ -762,7 +786,7 @@ def _merge_input_partition(
         if meta["damage"] or meta["edit_chains"]:
             merge_group()
             upserts += 1
-            effects.append(vars(merge_rows(db, batch, stage=None if meta["damage"] else stage)))
+            effects.append(vars(_merged(db, batch, None if meta["damage"] else stage)))
         else:
             if not group.accepts(batch):
                 merge_group()
