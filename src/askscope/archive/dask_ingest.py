@@ -72,13 +72,29 @@ from askscope.archive.parquet import (
     write_tables,
 )
 from askscope.errors import UsageError
-from askscope.ingestion.engine import FileResult, IngestResult, options_json, reject_reasons, reject_unknown
+from askscope.ingestion.engine import (
+    MEMORY_LIMIT,
+    FileResult,
+    IngestResult,
+    options_json,
+    reject_reasons,
+    reject_unknown,
+)
 from askscope.ingestion.inputs import OpenedInput
 from askscope.ingestion.parsing import BLOCK_BYTES, MAX_RECORD_BYTES, damage_batch, range_batches, read_batches
 from askscope.ingestion.plan import Plan, plan_inputs
 from askscope.readers.records import HEAD_BYTES
 from askscope.store.batch import ACCOUNT_SCHEMA, API_ERROR_SCHEMA, POST_SCHEMA, REJECT_SCHEMA, Batch
-from askscope.store.core import BatchCounts, IngestRecord, Store, column_names, now_utc, open_store, table_names
+from askscope.store.core import (
+    BatchCounts,
+    IngestRecord,
+    Store,
+    column_names,
+    memory_setting,
+    now_utc,
+    open_store,
+    table_names,
+)
 from askscope.store.write import (
     POST_CONTENT,
     STAGE_ROWS,
@@ -1011,6 +1027,9 @@ def ingest_archive(
         parts.mkdir()
         db = open_store(merge_path)
         try:
+            # the embedded ingest's memory limit (ASKSCOPE_INGEST_MEMORY): the runs, rejects and raw
+            # blocks written here spill to disk instead of growing this process
+            db.con.execute(f"SET memory_limit = '{memory_setting('ASKSCOPE_INGEST_MEMORY', MEMORY_LIMIT)}'")
             if manifest is not None:
                 db.con.execute("BEGIN TRANSACTION")
                 load_tables(db.con, target, manifest, skip=keyed_tables)
