@@ -1027,8 +1027,8 @@ def ingest_archive(
         parts.mkdir()
         db = open_store(merge_path)
         try:
-            # the embedded ingest's memory limit (ASKSCOPE_INGEST_MEMORY): the runs, rejects and raw
-            # blocks written here spill to disk instead of growing this process
+            # the embedded ingest's memory limit (ASKSCOPE_INGEST_MEMORY) while the runs, rejects and
+            # raw blocks are written: they spill to disk instead of growing this process
             db.con.execute(f"SET memory_limit = '{memory_setting('ASKSCOPE_INGEST_MEMORY', MEMORY_LIMIT)}'")
             if manifest is not None:
                 db.con.execute("BEGIN TRANSACTION")
@@ -1093,6 +1093,9 @@ def ingest_archive(
             result.reject_reasons = reject_reasons(db, result.files)
             phases["record_s"] = time.perf_counter() - clock
             publishing = time.perf_counter()
+            # writing the archive needs more than the ingest's limit (a raw-block row group alone
+            # can take 512 MiB), as `askscope export` runs without it
+            db.con.execute("RESET memory_limit")
             partial.mkdir()
             names = sorted(table_names(db.con))
             if misplaced:
