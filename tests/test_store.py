@@ -340,3 +340,62 @@ def test_grouped_small_inputs_equal_one_by_one(tmp_path, monkeypatch):
     with askscope.open_store(str(tmp_path / "g.duckdb")) as g, askscope.open_store(str(tmp_path / "s.duckdb")) as s:
         for query in queries:
             assert rows(g, query) == rows(s, query), query
+
+
+def test_raw_blocks_are_stored_in_pieces_and_reparse_joins_them(store_path, monkeypatch, tmp_path):
+    # pieces of 200 bytes (64 KiB in use): every block of these files is cut into several rows
+    from askscope.store import write
+
+    monkeypatch.setattr(write, "RAW_PART_BYTES", 200)
+    files = [fixture("x-v2", f) for f in V2] + [fixture("x-v1", "search_tweets.json")]
+    ingest(store_path, *files)
+    with askscope.open_store(store_path) as store:
+        pieces = rows(
+            store,
+            "SELECT ingest_id, block, count(*), list(part ORDER BY part), sum(octet_length(payload)), "
+            "list(octet_length(payload) ORDER BY part) FROM raw GROUP BY ALL ORDER BY ingest_id, block",
+        )
+        before = rows(store, "SELECT * FROM posts ORDER BY platform, id")
+        assert before
+        # every block numbered 0..k-1 in its pieces, all of 200 bytes but the last
+        for _, _, n, parts, size, sizes in pieces:
+            assert parts == list(range(n)) and n == -(-size // 200)
+            assert sizes == [200] * (n - 1) + [size - 200 * (n - 1)]
+        assert sum(1 for piece in pieces if piece[2] > 1) >= 6
+        # the block's lines and records are on its first piece only: the sums over rows hold
+        assert one(store, "SELECT count(*) FROM raw WHERE part > 0 AND records IS NOT NULL") == 0
+        assert one(store, "SELECT count(*) FROM raw WHERE part = 0 AND records IS NULL") == 0
+        blocks = rows(
+            store, "SELECT ingest_id, block, first_line, last_line, records FROM raw WHERE part = 0 ORDER BY ALL"
+        )
+        store.con.execute("UPDATE posts SET text = 'damaged'")
+        askscope.reparse(store)
+        assert rows(store, "SELECT * FROM posts ORDER BY platform, id") == before
+    # the same files with whole blocks (no block of theirs reaches 64 KiB): the same block rows
+    monkeypatch.setattr(write, "RAW_PART_BYTES", 64 * 1024)
+    whole = str(tmp_path / "whole.duckdb")
+    ingest(whole, *files)
+    with askscope.open_store(whole) as store:
+        assert one(store, "SELECT max(part) FROM raw") == 0
+        assert rows(store, "SELECT ingest_id, block, first_line, last_line, records FROM raw ORDER BY ALL") == blocks
+
+
+def test_schema_2_store_gets_raw_part_and_still_reparses(store_path):
+    # a store written before raw blocks were cut: schema 2, no `part` column, one row per block
+    ingest(store_path, fixture("x-v2", "two_tweets.jsonl"), fixture("x-v1", "search_tweets.json"))
+    con = duckdb.connect(store_path)
+    con.execute("ALTER TABLE raw DROP COLUMN part")
+    con.execute("UPDATE meta SET schema_version = 2")
+    blocks = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    before = con.execute("SELECT * FROM posts ORDER BY platform, id").fetchall()
+    con.close()
+    with askscope.open_store(store_path, read_only=False) as store:
+        assert store.schema_version == 3
+        assert rows(store, "SELECT DISTINCT part FROM raw") == [(0,)]
+        assert one(store, "SELECT count(*) FROM raw") == blocks
+        store.con.execute("UPDATE posts SET text = 'damaged'")
+        askscope.reparse(store)
+        assert rows(store, "SELECT * FROM posts ORDER BY platform, id") == before
+        # the next ingest writes its block after the old ones, with its part
+        askscope.ingest(store, [fixture("x-v2", "mentions_tweet.jsonl")], workers=0)
+        assert one(store, "SELECT count(*) FROM raw WHERE part IS NULL") == 0

@@ -44,10 +44,12 @@ from askscope.store.write import (
 #: DuckDB writes a checkpoint when its write-ahead log passes this size; the default (16 MB)
 #: makes every large batch checkpoint, which doubles the writes of a bulk load.
 CHECKPOINT_THRESHOLD = "256MB"
-#: DuckDB's memory during ingest (it spills beyond). 256 MB made the checkpoints of a 1M-post
-#: input fail ("failed to pin block"); see docs/benchmarks.md for the peak RSS this gives.
+#: DuckDB's memory during ingest (it spills beyond). Before raw blocks were stored in 64 KiB
+#: pieces (schema 3) 256 MB made the checkpoints of a 1M-post input fail ("failed to pin block")
+#: and 512 MB gave a peak RSS of 1.4 GB; with the pieces, 256 MB ingests 1M posts into a store
+#: of 1M (2M in all) within 1 GiB of peak RSS (docs/benchmarks.md).
 #: The environment variable ``ASKSCOPE_INGEST_MEMORY`` (e.g. ``1GB``) overrides it.
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "256MB"
 
 ProgressCallback = Callable[[str, int, int | None], None]
 

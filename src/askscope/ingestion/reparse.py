@@ -9,10 +9,12 @@ files are not needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import msgspec
 
 from askscope.ingestion.parsing import MAX_RECORD_BYTES
@@ -85,8 +87,7 @@ def reparse(store: Store) -> ReparseResult:
             elif header is not None and hasattr(reader, "configure_from_header"):
                 reader.configure_from_header(header.encode("utf-8"))  # e.g. the Mastodon instance
             record = IngestRecord(id=ingest_id, source_file=source_file, format=fmt, started_at=started_at)
-            blocks = con.execute("SELECT payload FROM raw WHERE ingest_id = ? ORDER BY block", [ingest_id]).fetchall()
-            for (payload,) in blocks:
+            for payload in _blocks(con, ingest_id):
                 sink = _replay(reader, source_file, started_at, decode_raw(payload), limit)
                 write_batch(store, record, build_batch(sink, compress=False), keep_raw=False, transaction=False)
                 result.blocks += 1
@@ -94,6 +95,19 @@ def reparse(store: Store) -> ReparseResult:
             result.ingests += 1
     result.posts_after = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     return result
+
+
+def _blocks(con: duckdb.DuckDBPyConnection, ingest_id: int) -> Iterator[bytes]:
+    """An ingest run's raw blocks in order, each joined from its pieces (``raw.part``), read one
+    block at a time."""
+    blocks = con.execute(
+        "SELECT block, count(*) FROM raw WHERE ingest_id = ? GROUP BY block ORDER BY block", [ingest_id]
+    ).fetchall()
+    for block, _ in blocks:
+        pieces = con.execute(
+            "SELECT payload FROM raw WHERE ingest_id = ? AND block = ? ORDER BY part", [ingest_id, block]
+        ).fetchall()
+        yield b"".join(piece for (piece,) in pieces)
 
 
 def _replay(

@@ -194,7 +194,7 @@ def _tweet_ok(t: str) -> str:
 
 _USER_OK = f"{_ts_ok('u.created_at')} AND {_counts_ok('u.public_metrics', _USER_COUNTS)}"
 _ITEM_OK = (
-    "d.id <> '' AND (d.text IS NOT NULL OR d.note_tweet IS NOT NULL) AND d.username IS NULL "
+    "coalesce(d.id, '') <> '' AND (d.text IS NOT NULL OR d.note_tweet IS NOT NULL) AND d.username IS NULL "
     f"AND d.member_count IS NULL AND {_tweet_ok('d')}"
 )
 PLAIN_SQL = f"""

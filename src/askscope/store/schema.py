@@ -15,7 +15,7 @@ import duckdb
 
 from askscope.post import ACCOUNT_COLUMNS, POST_COLUMNS
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 #: Oldest schema version this askscope can migrate from.
 OLDEST_MIGRATABLE: Final = 1
 
@@ -77,7 +77,12 @@ RAW_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("last_line", "BIGINT"),
     ("records", "INTEGER"),
     ("payload", "BLOB"),
+    ("part", "INTEGER"),
 )
+#: The largest piece of a raw block stored in one row: a compressed 8 MiB block is 1-2 MB, and
+#: DuckDB checkpointing BLOBs of that size needed more than the ingest's 512 MB buffer (a 1M-post
+#: ingest peaked at 1.4 GB); pieces of 64 KiB keep the checkpoint within the buffer.
+RAW_PART_BYTES: Final = 64 * 1024
 
 META_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("schema_version", "INTEGER NOT NULL"),
@@ -130,3 +135,13 @@ def _add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
 
 
 MIGRATIONS[1] = _add_unchanged
+
+
+def _add_raw_part(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 2 -> 3: ``raw.part`` (a block is stored in pieces of at most
+    :data:`RAW_PART_BYTES`; the old rows are each a whole block, piece 0)."""
+    con.execute("ALTER TABLE raw ADD COLUMN part INTEGER")
+    con.execute("UPDATE raw SET part = 0")
+
+
+MIGRATIONS[2] = _add_raw_part

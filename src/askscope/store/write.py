@@ -29,6 +29,7 @@ from askscope._version import __version__
 from askscope.post import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, POST_FIELDS
 from askscope.store.batch import Batch
 from askscope.store.core import BatchCounts, IngestRecord, Store, now_utc
+from askscope.store.schema import RAW_COLUMNS, RAW_PART_BYTES
 
 # Columns an upsert keeps from the newer observation (or fills when missing).
 _POST_CONTENT = [
@@ -527,20 +528,29 @@ def write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], kee
         return
     raws = [(ingest, batch) for ingest, batch in items if batch.raw_block is not None]
     if raws:
+        # each block in pieces of at most RAW_PART_BYTES, one row each (reparse joins them); the
+        # block's lines and record count are on its first piece only, so sums over rows hold
+        rows: list[tuple[IngestRecord, Batch | None, int, bytes]] = []
+        for ingest, batch in raws:
+            block = batch.raw_block or b""
+            for part, start in enumerate(range(0, max(len(block), 1), RAW_PART_BYTES)):
+                rows.append((ingest, batch if part == 0 else None, part, block[start : start + RAW_PART_BYTES]))
         table = pa.table(
             {
-                "ingest_id": pa.array([i.id for i, _ in raws], pa.int64()),
-                "block": pa.array([i.raw_blocks for i, _ in raws], pa.int32()),
-                "first_line": pa.array([b.raw_first_line for _, b in raws], pa.int64()),
-                "last_line": pa.array([b.raw_last_line for _, b in raws], pa.int64()),
-                "records": pa.array([b.raw_records for _, b in raws], pa.int32()),
-                "payload": pa.array([b.raw_block for _, b in raws], pa.binary()),
+                "ingest_id": pa.array([i.id for i, _, _, _ in rows], pa.int64()),
+                "block": pa.array([i.raw_blocks for i, _, _, _ in rows], pa.int32()),
+                "first_line": pa.array([b.raw_first_line if b else None for _, b, _, _ in rows], pa.int64()),
+                "last_line": pa.array([b.raw_last_line if b else None for _, b, _, _ in rows], pa.int64()),
+                "records": pa.array([b.raw_records if b else None for _, b, _, _ in rows], pa.int32()),
+                "payload": pa.array([piece for _, _, _, piece in rows], pa.binary()),
+                "part": pa.array([part for _, _, part, _ in rows], pa.int32()),
             }
         )
         view = _view_name("raw")
         con.register(view, table)
         try:
-            con.execute(f"INSERT INTO raw SELECT * FROM {view}")
+            names = ", ".join(name for name, _ in RAW_COLUMNS)
+            con.execute(f"INSERT INTO raw ({names}) SELECT {names} FROM {view}")
         finally:
             _unregister(con, view)
         for ingest, _ in raws:
