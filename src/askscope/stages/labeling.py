@@ -7,7 +7,11 @@ the full probability vector over the task's classes (what the share estimator ne
 model that gave it. A re-run classifies only posts whose text or model changed. A labeler that
 declares its labels depend on the text alone (``text_only = True``, as the bundled one does) gets
 each distinct text once, and the posts sharing a text (copy-pasted posts, exact duplicates) share
-its labels; the ``labels`` rows stay one per post and task. (Reposts are not in P, so they are not
+its labels; the ``labels`` rows stay one per post and task. A labeler that also says what of the
+text its labels depend on (``text_key``: the bundled models see a post only through
+:func:`askscope.classify.text.normalise`, mentions as ``@user`` and links as ``http``) gets each
+distinct key once: posts that differ only in whom they mention or which link they carry (replies
+that start with different @-handles, copies with their own t.co links) share one classification. (Reposts are not in P, so they are not
 classified at all.) What the lenses
 use to estimate shares is stored in ``label_models``: the error rates, and the validation data
 (``validation``: a reference to the package's validation set of the task, or the labeler's own
@@ -23,12 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
+from askscope.classify.text import normalise
 from askscope.errors import AskscopeError
 from askscope.stages.base import Context, Stage
 from askscope.store.core import column_names
@@ -59,6 +64,13 @@ class Labeler(Protocol):
         """Per task, per class: ``tpr`` and ``fpr`` on validation data (for corrected shares)."""
 
 
+def text_key_of(labeler: Any) -> Callable[[str], str] | None:
+    """The function whose value a text-only labeler's labels depend on (``text_key``), if it
+    declares one; posts with the same key share one classification."""
+    key = getattr(labeler, "text_key", None)
+    return key if is_text_only(labeler) and callable(key) else None
+
+
 def is_text_only(labeler: Any) -> bool:
     """Whether ``labeler`` declares (``text_only = True``) that its labels depend on the text
     alone, so that posts with one text may share one classification. Labelers that do not say
@@ -73,6 +85,10 @@ class BundledLabeler:
     #: The labels depend on the text alone, never on the post's key: the ``classify`` stage
     #: sends each distinct text once and gives its labels to every post with that text.
     text_only = True
+    #: ... and on the text only through ``normalise`` (every model, rule and feature normalises
+    #: first; tests/test_classify_dedup.py checks it on real posts): posts whose texts normalise
+    #: alike share one classification.
+    text_key = staticmethod(normalise)
 
     def __init__(self) -> None:
         try:
@@ -252,7 +268,7 @@ class Classify(Stage):
             [len(versions)],
         )
         todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
-        groups = _text_groups(todo, is_text_only(labeler))
+        groups = _text_groups(todo, is_text_only(labeler), text_key_of(labeler))
         labelled = 0
         chunks = [groups[start : start + BATCH] for start in range(0, len(groups), BATCH)]
         requests = [([g[0][2] for g in chunk], [(g[0][0], g[0][1]) for g in chunk]) for chunk in chunks]
@@ -301,14 +317,17 @@ def _label_here(labeler: Labeler, requests: list[LabelRequest]) -> Iterator[dict
         yield labeler.label(texts, keys)
 
 
-def _text_groups(todo: list[tuple[str, str, str]], share: bool) -> list[list[tuple[str, str, str]]]:
-    """The posts to label, grouped by text when ``share`` (each distinct text once, in the order
-    of its first post; a group keeps every post with that text), else one post per group."""
+def _text_groups(
+    todo: list[tuple[str, str, str]], share: bool, key: Callable[[str], str] | None = None
+) -> list[list[tuple[str, str, str]]]:
+    """The posts to label, grouped by text when ``share`` (each distinct text, or each distinct
+    ``key(text)`` when given, once, in the order of its first post; a group keeps every post with
+    that text or key, and is labelled through its first post's text), else one post per group."""
     if not share:
         return [[row] for row in todo]
     groups: dict[str, list[tuple[str, str, str]]] = {}
     for row in todo:
-        groups.setdefault(row[2], []).append(row)
+        groups.setdefault(key(row[2]) if key is not None else row[2], []).append(row)
     return list(groups.values())
 
 
@@ -319,7 +338,8 @@ def _insert_labels(
     post of group ``j`` (one row per post and task, as without sharing)."""
     index = [j for j, group in enumerate(chunk) for _ in group]
     rows = [row for group in chunk for row in group]
-    hashes = [text_hash_of(group[0][2]) for group in chunk]
+    # each post's own text hash (the texts of a group may differ in mentions and links)
+    hashes = [text_hash_of(row[2]) for row in rows]
     n = len(rows)
     columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
     for task, given in results.items():
@@ -331,7 +351,7 @@ def _insert_labels(
         columns["label"] += [names[j] for j in index]
         columns["probability"] += [None if np.isnan(probabilities[j]) else float(probabilities[j]) for j in index]
         columns["model"] += [versions[task]] * n
-        columns["text_hash"] += [hashes[j] for j in index]
+        columns["text_hash"] += hashes
         if full is None:
             columns["probabilities"] += [None] * n
         else:
