@@ -530,20 +530,24 @@ def write_side_tables(store: Store, items: list[tuple[IngestRecord, Batch]], kee
     if raws:
         # each block in pieces of at most RAW_PART_BYTES, one row each (reparse joins them); the
         # block's lines and record count are on its first piece only, so sums over rows hold
-        rows: list[tuple[IngestRecord, Batch | None, int, bytes]] = []
+        # (numbered in order, so two blocks of one run in the same call get numbers of their own)
+        rows: list[tuple[int, int, Batch | None, int, bytes]] = []
+        numbers: dict[int, int] = {}
         for ingest, batch in raws:
+            number = numbers[ingest.id] = numbers.get(ingest.id, ingest.raw_blocks - 1) + 1
             block = batch.raw_block or b""
             for part, start in enumerate(range(0, max(len(block), 1), RAW_PART_BYTES)):
-                rows.append((ingest, batch if part == 0 else None, part, block[start : start + RAW_PART_BYTES]))
+                piece = block[start : start + RAW_PART_BYTES]
+                rows.append((ingest.id, number, batch if part == 0 else None, part, piece))
         table = pa.table(
             {
-                "ingest_id": pa.array([i.id for i, _, _, _ in rows], pa.int64()),
-                "block": pa.array([i.raw_blocks for i, _, _, _ in rows], pa.int32()),
-                "first_line": pa.array([b.raw_first_line if b else None for _, b, _, _ in rows], pa.int64()),
-                "last_line": pa.array([b.raw_last_line if b else None for _, b, _, _ in rows], pa.int64()),
-                "records": pa.array([b.raw_records if b else None for _, b, _, _ in rows], pa.int32()),
-                "payload": pa.array([piece for _, _, _, piece in rows], pa.binary()),
-                "part": pa.array([part for _, _, part, _ in rows], pa.int32()),
+                "ingest_id": pa.array([r[0] for r in rows], pa.int64()),
+                "block": pa.array([r[1] for r in rows], pa.int32()),
+                "first_line": pa.array([r[2].raw_first_line if r[2] else None for r in rows], pa.int64()),
+                "last_line": pa.array([r[2].raw_last_line if r[2] else None for r in rows], pa.int64()),
+                "records": pa.array([r[2].raw_records if r[2] else None for r in rows], pa.int32()),
+                "payload": pa.array([r[4] for r in rows], pa.binary()),
+                "part": pa.array([r[3] for r in rows], pa.int32()),
             }
         )
         view = _view_name("raw")
