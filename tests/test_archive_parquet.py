@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
-from conftest import run_cli
+from conftest import fixture, run_cli
 
 from askscope.demo import run_demo
 
@@ -118,3 +119,121 @@ def test_user_errors_are_clear(demo_store: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Error:" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "broken.duckdb").exists()
     assert not list(tmp_path.glob(".broken.duckdb*"))
+
+
+def _raw_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store of recorded X pages whose raw blocks are cut into 200-byte pieces (many rows)."""
+    import askscope
+    from askscope.store import write
+
+    monkeypatch.setattr(write, "RAW_PART_BYTES", 200)
+    files = [
+        fixture("x-v2", f) for f in ("two_tweets.jsonl", "mentions_tweet.jsonl", "quoted_edit.jsonl", "edited.jsonl")
+    ]
+    askscope.ingest(str(path), [*files, fixture("x-v1", "search_tweets.json")], workers=0)
+    return str(path)
+
+
+def test_raw_is_written_in_bounded_row_groups_under_the_archive_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # at 1M posts DuckDB's COPY put all of raw (513 MiB) in one row group and the export peaked at
+    # 2.7 GB: raw is streamed in row groups of RAW_ROW_GROUP pieces, every write under the limit
+    from askscope.archive import parquet
+
+    store = _raw_store(tmp_path / "s.duckdb", monkeypatch)
+    monkeypatch.setattr(parquet, "RAW_ROW_GROUP", 3)
+    monkeypatch.setenv("ASKSCOPE_ARCHIVE_MEMORY", "64MB")
+    seen: list[str] = []
+    copy_raw = parquet.copy_raw
+
+    def spy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        copy_raw(con, path)
+
+    monkeypatch.setattr(parquet, "copy_raw", spy)
+    archive = tmp_path / "archive"
+    parquet.export_store(store, archive)
+    assert len(seen) == 1 and abs(parquet.size_bytes(seen[0]) - 64 * 10**6) < 10**6
+    con = duckdb.connect(store, read_only=True)
+    n = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    original = con.execute("SELECT * FROM raw ORDER BY ingest_id, block, part").fetchall()
+    con.close()
+    assert n >= 20
+    meta = pq.ParquetFile(archive / "raw" / "part-0.parquet").metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert groups == [3] * (n // 3) + ([n % 3] if n % 3 else [])
+    # and back, row for row, with the connection's own limit restored after each part
+    copy = tmp_path / "copy.duckdb"
+    parquet.import_archive(archive, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("SELECT * FROM raw ORDER BY ingest_id, block, part").fetchall() == original
+    con.close()
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '300MB'")
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"ATTACH '{copy}' AS c (READ_ONLY)")
+    con.execute("USE c")
+    parquet.write_tables(con, tmp_path, ["raw"])
+    # restored to DuckDB's display precision (a tenth of a MiB)
+    after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert abs(parquet.size_bytes(after) - parquet.size_bytes(before)) <= 2**20 // 10
+
+
+def test_an_archive_with_raw_in_one_large_row_group_still_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # archives written before the bounded row groups hold raw in one row group, which DuckDB reads
+    # whole and needed 3-6 times of: 8 MiB of pieces failed to load under limits up to 40 MB
+    import numpy as np
+
+    from askscope.archive import parquet
+
+    store = _raw_store(tmp_path / "s.duckdb", monkeypatch)
+    archive = tmp_path / "archive"
+    parquet.export_store(store, archive)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE raw (ingest_id BIGINT, block INTEGER, first_line BIGINT, last_line BIGINT, "
+        "records INTEGER, payload BLOB, part INTEGER)"
+    )
+    pieces = [(99, 0, 1, 1, 1 if i == 0 else None, np.random.default_rng(i).bytes(65536), i) for i in range(128)]
+    con.executemany("INSERT INTO raw VALUES (?, ?, ?, ?, ?, ?, ?)", pieces)
+    con.execute(f"COPY raw TO '{archive / 'raw' / 'part-0.parquet'}' (FORMAT PARQUET)")
+    meta = pq.ParquetFile(archive / "raw" / "part-0.parquet").metadata
+    assert meta.num_row_groups == 1 and meta.row_group(0).total_byte_size > 8 * 10**6
+    manifest = json.loads((archive / "manifest.json").read_text())
+    manifest["tables"]["raw"]["rows"] = 128
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("ASKSCOPE_ARCHIVE_MEMORY", "24MB")
+    proc = run_cli("import", str(archive), str(tmp_path / "copy.duckdb"))
+    assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True)
+    assert con.execute("SELECT list(part ORDER BY part), sum(octet_length(payload)) FROM raw").fetchall() == [
+        (list(range(128)), 128 * 65536)
+    ]
+
+
+def test_a_bad_archive_memory_setting_is_a_user_error(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASKSCOPE_ARCHIVE_MEMORY", "lots")
+    proc = run_cli("export", str(demo_store), "--parquet", str(tmp_path / "a"))
+    assert proc.returncode == 1 and "Error: ASKSCOPE_ARCHIVE_MEMORY='lots' is not a memory size" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "a").exists() and not list(tmp_path.glob(".a.*"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("512MB", 512 * 10**6),
+        ("488.2 MiB", int(488.2 * 2**20)),
+        ("2GB", 2 * 10**9),
+        ("1.5 GiB", 3 * 2**29),
+        ("64kib", 65536),
+    ],
+)
+def test_size_bytes(text: str, expected: int) -> None:
+    from askscope.archive.parquet import size_bytes
+
+    assert size_bytes(text) == expected

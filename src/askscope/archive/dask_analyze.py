@@ -43,7 +43,7 @@ from typing import Any
 
 import msgspec
 
-from askscope.archive.parquet import MANIFEST, load_tables, manifest_for, publish, read_manifest, write_tables
+from askscope.archive.parquet import MANIFEST, load_archive, manifest_for, publish, read_manifest, write_tables
 from askscope.store.core import open_store, table_names
 
 #: Labelers loaded in this (worker) process, by name: loaded once, kept for every later task.
@@ -101,9 +101,7 @@ def archive_as_store(folder: str | os.PathLike[str], *, write_back: bool) -> Ite
         path = str(work / "store.duckdb")
         store = open_store(path)
         try:
-            store.con.execute("BEGIN TRANSACTION")
-            load_tables(store.con, target, manifest)
-            store.con.execute("COMMIT")
+            load_archive(store.con, target, manifest)
         finally:
             store.close()
         yield path

@@ -62,7 +62,7 @@ from askscope.archive.parquet import (
     copy_posts,
     dataset_glob,
     is_archive,
-    load_tables,
+    load_archive,
     manifest_for,
     publish,
     quote_name,
@@ -1031,9 +1031,7 @@ def ingest_archive(
             # raw blocks are written: they spill to disk instead of growing this process
             db.con.execute(f"SET memory_limit = '{memory_setting('ASKSCOPE_INGEST_MEMORY', MEMORY_LIMIT)}'")
             if manifest is not None:
-                db.con.execute("BEGIN TRANSACTION")
-                load_tables(db.con, target, manifest, skip=keyed_tables)
-                db.con.execute("COMMIT")
+                load_archive(db.con, target, manifest, skip=keyed_tables)
             phases["load_archive_s"] = time.perf_counter() - started
             with dask_client(dask) as client:
                 clock = time.perf_counter()
@@ -1070,9 +1068,7 @@ def ingest_archive(
                 # a version of an edited post without its history sits in another partition than
                 # its history: only one process sees them all (the same result, serially)
                 if manifest is not None:
-                    db.con.execute("BEGIN TRANSACTION")
-                    load_tables(db.con, target, manifest, only=keyed_tables)
-                    db.con.execute("COMMIT")
+                    load_archive(db.con, target, manifest, only=keyed_tables)
                 for plan, one in zip(plans, parsed):
                     result.files.append(_merge_input(db, plan, one, options, observed, m))
                     if progress is not None:
@@ -1093,9 +1089,7 @@ def ingest_archive(
             result.reject_reasons = reject_reasons(db, result.files)
             phases["record_s"] = time.perf_counter() - clock
             publishing = time.perf_counter()
-            # writing the archive needs more than the ingest's limit (a raw-block row group alone
-            # can take 512 MiB), as `askscope export` runs without it
-            db.con.execute("RESET memory_limit")
+            # the archive is written under its own limit (write_tables: ASKSCOPE_ARCHIVE_MEMORY)
             partial.mkdir()
             names = sorted(table_names(db.con))
             if misplaced:

@@ -55,7 +55,7 @@ def cli() -> None:
 KEPT = "what was committed before the failure is kept; re-running the same command is safe (nothing is stored twice)"
 
 #: The environment variables that set DuckDB's memory limit, by command (askscope.store.core.memory_setting).
-MEMORY_VARIABLES = ("ASKSCOPE_ANALYZE_MEMORY", "ASKSCOPE_INGEST_MEMORY")
+MEMORY_VARIABLES = ("ASKSCOPE_ANALYZE_MEMORY", "ASKSCOPE_INGEST_MEMORY", "ASKSCOPE_ARCHIVE_MEMORY")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -89,7 +89,8 @@ def resource_error(exc: BaseException) -> tuple[str, str] | None:
             "DuckDB stopped at its memory limit"
             + (f" ({', '.join(settings)})" if settings else "")
             + ": raise it if the machine has memory to spare (ASKSCOPE_ANALYZE_MEMORY for analyze, "
-            "ASKSCOPE_INGEST_MEMORY for ingest, e.g. 2GB), or free memory; " + KEPT,
+            "ASKSCOPE_INGEST_MEMORY for ingest, ASKSCOPE_ARCHIVE_MEMORY for export and import, e.g. 2GB), "
+            "or free memory; " + KEPT,
         )
     if isinstance(exc, duckdb.IOException):
         text = str(exc).lower()
