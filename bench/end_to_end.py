@@ -3,6 +3,7 @@
     python bench/end_to_end.py                      # 20,000 and 100,000 posts
     python bench/end_to_end.py --posts 1000000      # the issue's size
     python bench/end_to_end.py --posts 100000 --dask local:1 local:2   # also as an archive on Dask
+    python bench/end_to_end.py --posts 1000000 --dask local:2 --no-embedded   # the archive path alone
 
 The other analysis benchmarks either label posts through a simulated labeler (bench/analyze.py,
 which measures the pipeline around the models) or time the classify stage alone
@@ -29,7 +30,7 @@ Prints a table and a linear extrapolation of each command to 1,000,000 posts fro
 size measured (the stages are linear in posts: docs/benchmarks.md, "Analysis and report"; the
 classify stage is linear in the texts classified, which on these SYNTHETIC files grow more slowly
 than the posts: they draw from about 42,000 real texts, so the more posts, the more repeats up to
-mentions and links, and the extrapolation overestimates; measure the size itself). Results: ``bench/results/end_to_end.json``.
+mentions and links, and the extrapolation overestimates; measure the size itself). Results: ``bench/results/end_to_end.json`` (``end_to_end_dask.json`` with ``--no-embedded``).
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-e2e-bench")
     parser.add_argument("--dask", nargs="*", default=[], help="also as an archive on these Dask addresses")
+    parser.add_argument("--no-embedded", action="store_true", help="only the archive path (with --dask)")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
@@ -180,12 +182,12 @@ def main() -> None:
     )
     rows = []
     for posts in args.posts:
-        for dask in [None, *args.dask]:
+        for dask in ([] if args.no_embedded else [None]) + args.dask:
             result = run(posts, args.cache, dask)
             result["load_average_after"] = os.getloadavg()
             rows.append(result)
             print(json.dumps(result), flush=True)
-    out = ROOT / "bench" / "results" / "end_to_end.json"
+    out = ROOT / "bench" / "results" / ("end_to_end_dask.json" if args.no_embedded else "end_to_end.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2))
     print()
@@ -203,9 +205,10 @@ def main() -> None:
             f"({r['stages'].get('classify', 0):.1f}) | {r['report']['seconds']:.1f} | {r['total_seconds']:.1f} | "
             f"{r['peak_rss_mib']:.0f} | {r['peak_rss_one_process_mib']:.0f} |"
         )
-    last = [r for r in rows if r["path"] == "embedded store"][-1]
-    scale = TARGET_POSTS / last["posts_written"]
-    if scale > 1:
+    embedded = [r for r in rows if r["path"] == "embedded store"]
+    last = embedded[-1] if embedded else None
+    if last is not None and TARGET_POSTS > last["posts_written"]:
+        scale = TARGET_POSTS / last["posts_written"]
         classify = last["stages"].get("classify", 0.0)
         rest = last["total_seconds"] - classify
         print(
