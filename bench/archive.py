@@ -1,7 +1,7 @@
 """Archive-scale benchmarks (issue 15).
 
     python bench/archive.py dedup [--posts 10000]          # classify stage, real models, shared vs every post
-    python bench/archive.py ingest [--posts 200000] [--workers 1,2]   # archive ingest (Dask), embedded beside
+    python bench/archive.py ingest [--posts 200000] [--workers 1,2] [--dask-only]   # archive ingest (Dask), embedded beside
     python bench/archive.py classify [--posts 4000] [--workers 1,2]   # archive analyze (classify on Dask)
     python bench/archive.py stages [--posts 200000] [--workers 1,2] [--no-conversation-ids]
 
@@ -238,7 +238,7 @@ def _child(code: str, *args: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def ingest_bench(posts: int, workers: list[int]) -> list[dict]:
+def ingest_bench(posts: int, workers: list[int], dask_only: bool = False) -> list[dict]:
     cache = Path(tempfile.gettempdir()) / "askscope-archive-bench"
     cache.mkdir(exist_ok=True)
     files = synthetic_files(cache, posts)
@@ -246,6 +246,8 @@ def ingest_bench(posts: int, workers: list[int]) -> list[dict]:
     # the merge in one key partition (one task: the work of the one-process merge) against the
     # default, two partitions per worker
     runs = [("embedded", None)] + [(f"local:{w}", "1") for w in workers[:1]] + [(f"local:{w}", None) for w in workers]
+    if dask_only:  # the default partitions on each worker count alone (the size too large for three runs)
+        runs = [(f"local:{w}", None) for w in workers]
     for mode, partitions in runs:
         work = Path(tempfile.mkdtemp(prefix="askscope-archive-"))
         target = work / ("store.duckdb" if mode == "embedded" else "archive")
@@ -288,6 +290,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--no-conversation-ids", action="store_true", help="stages: blank conversation_id first")
+    parser.add_argument("--dask-only", action="store_true", help="ingest: only the Dask runs, default partitions")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}", flush=True)
     started = time.perf_counter()
@@ -297,7 +300,7 @@ def main() -> None:
     elif args.part == "stages":
         stages_bench(args.posts or 200_000, workers, args.no_conversation_ids)
     elif args.part == "ingest":
-        ingest_bench(args.posts or 200_000, workers)
+        ingest_bench(args.posts or 200_000, workers, args.dask_only)
     else:
         classify_bench(args.posts or 4_000, workers)
     print(f"load average after: {os.getloadavg()}; {time.perf_counter() - started:.0f} s", flush=True)
