@@ -24,6 +24,14 @@ of them. What this builds, on the frozen encoder (outputs cached by ``training.e
    both validation sets, with the false-positive rate of a stream as in 2 (not F1 at the
    benchmark's own prior), among the thresholds that flag at most a fifth of the ordinary posts.
 
+``--ngram-c C`` (an experiment, not what ships): also fits an n-gram model
+(:class:`askscope.classify.ngrams.NgramLinear` over the package's hashed character and word
+n-grams, own idf, L2 logistic regression with inverse regularisation C) on exactly the head's
+training rows and weights, writes it as ``irony_ngrams.npz`` and adds it to the card's sources
+(the package scores any card's ``ngram`` source). Measured 2 Dec 2026 (docs/models/irony.md,
+"What was tried"): better validation F1, but more sincere replies flagged on a real reply thread,
+so it is not shipped. Write such a card into another folder, not over the shipped models.
+
 Figures are reported in-sample and cross-fitted (two seeded folds of every calibration set;
 calibration and threshold fitted on one, scored on the other).
 """
@@ -41,10 +49,12 @@ from sklearn.linear_model import LogisticRegression
 
 from askscope.classify import calibration
 from askscope.classify.heads import LinearHead, inputs
+from askscope.classify.ngrams import NgramLinear
 from training import data as d
 from training.data import ordinary_halves, unaddressed
 from training.embed_cache import ROOT, SPLITS, encode, load_split
 from training.metrics import confusion
+from training.ngrams import design_matrix
 
 VERSION = "2.1.0"
 SEED = 11
@@ -66,6 +76,7 @@ INPUTS = (
     "rules:cues",
 )
 HEAD_FILE = "irony_head.npz"
+NGRAM_FILE = "irony_ngrams.npz"  # only with --ngram-c (not shipped)
 LABELLED_TRAIN = ("tweeteval-irony-train", "isarcasm-fit")
 VALIDATION = {"irony": "tweeteval-irony-val", "sarcasm": "isarcasm-heldout"}
 ORDINARY = ("tweeteval-sentiment-val", "complaints", "airline") + tuple(
@@ -82,30 +93,35 @@ def _block(data: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return inputs(INPUTS, split.texts, logits, pooled), np.asarray(split.labels), split.texts
 
 
-def _unaddressed_block(data: Path, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _unaddressed_block(data: Path, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     split = SPLITS[name](data)
     texts = [t for t, keep in zip(unaddressed(split.texts), rows) if keep]
     logits, pooled = encode(texts, progress=f"{name} without leading mentions")
-    return inputs(INPUTS, texts, logits, pooled), np.asarray(split.labels)[rows]
+    return inputs(INPUTS, texts, logits, pooled), np.asarray(split.labels)[rows], texts
 
 
-def fit_head(data: Path) -> tuple[LinearHead, dict]:
-    xs, ys = [], []
+def fit_head(data: Path, models: Path, ngram_c: float | None = None) -> tuple[LinearHead, dict]:
+    """Fit the logistic head (returned); with ``ngram_c``, also the n-gram model on the same rows
+    and weights (written to ``models``)."""
+    xs, ys, texts = [], [], []
     for name in LABELLED_TRAIN:
-        x, y, _ = _block(data, name)
+        x, y, t = _block(data, name)
         xs.append(x)
         ys.append(y)
+        texts += t
     n_labelled = sum(len(y) for y in ys)
     ordinary, praise = [], []
     for name in ORDINARY:
-        x, labels, _ = _block(data, name)
+        x, labels, t = _block(data, name)
         half = ordinary_halves(len(x), name)
         ordinary.append(x[half])
+        texts += [text for text, keep in zip(t, half) if keep]
         positive = labels == 2 if name in PRAISE_SETS else np.zeros(len(x), dtype=bool)
         praise.append(positive[half])
         if name in ADDRESSED_SETS:
-            xu, lu = _unaddressed_block(data, name, half)
+            xu, lu, tu = _unaddressed_block(data, name, half)
             ordinary.append(xu)
+            texts += tu
             praise.append(lu == 2 if name in PRAISE_SETS else np.zeros(len(xu), dtype=bool))
     xo = np.concatenate(ordinary)
     po = np.where(np.concatenate(praise), PRAISE_WEIGHT, 1.0)
@@ -122,12 +138,25 @@ def fit_head(data: Path) -> tuple[LinearHead, dict]:
         "ordinary_weight": ORDINARY_WEIGHT,
         "praise_weight": PRAISE_WEIGHT,
     }
+    if ngram_c is not None:
+        matrix, idf = design_matrix(texts)
+        ngram = LogisticRegression(C=ngram_c, max_iter=5000).fit(matrix, y, sample_weight=w)
+        # two columns [0, z], as the logistic head's scores, so the calibration treats both alike
+        coef = np.stack([np.zeros(matrix.shape[1]), ngram.coef_[0]], axis=1)
+        NgramLinear.save(models / NGRAM_FILE, idf, coef, np.array([0.0, float(ngram.intercept_[0])]))
+        info |= {"ngram_C": ngram_c, "ngram_buckets_in_use": int((idf > 0).sum())}
     return head, info
 
 
-def sources_of(head: LinearHead, data: Path, name: str) -> tuple[list[np.ndarray], np.ndarray]:
+def sources_of(
+    head: LinearHead, ngram: NgramLinear | None, data: Path, name: str
+) -> tuple[list[np.ndarray], np.ndarray]:
     split, logits, pooled = load_split(data, name)
-    return [logits["irony"], logits["sarcasm"], head.scores(split.texts, logits, pooled)], np.asarray(split.labels)
+    texts = list(split.texts)
+    sources = [logits["irony"], logits["sarcasm"], head.scores(texts, logits, pooled)]
+    if ngram is not None:
+        sources.append(ngram.scores(texts))
+    return sources, np.asarray(split.labels)
 
 
 def fit_weighted_calibration(
@@ -216,20 +245,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
     parser.add_argument("models", type=Path, nargs="?", default=ROOT / "src" / "askscope" / "classify" / "models")
+    parser.add_argument(
+        "--ngram-c", type=float, default=None, help="experiment: add an n-gram model with this C (not shipped)"
+    )
     args = parser.parse_args()
-    head, info = fit_head(args.data)
+    head, info = fit_head(args.data, args.models, args.ngram_c)
     head.save(args.models / HEAD_FILE)
     head = LinearHead.load(args.models / HEAD_FILE)  # score with the float32 weights that ship
+    ngram = NgramLinear.load(args.models / NGRAM_FILE) if args.ngram_c is not None else None
 
     parts = []
     for g, name in VALIDATION.items():
-        sources, gold = sources_of(head, args.data, name)
+        sources, gold = sources_of(head, ngram, args.data, name)
         parts.append((g, sources, gold))
     for name in ORDINARY:
-        sources, gold = sources_of(head, args.data, name)
+        sources, gold = sources_of(head, ngram, args.data, name)
         check = ~ordinary_halves(len(gold), name)
         parts.append(("ordinary", [s[check] for s in sources], np.zeros(int(check.sum()), dtype=np.int64)))
-    sources = [np.concatenate([p[1][i] for p in parts]) for i in range(3)]
+    sources = [np.concatenate([p[1][i] for p in parts]) for i in range(len(parts[0][1]))]
     gold = np.concatenate([p[2] for p in parts])
     groups = np.array([p[0] for p in parts for _ in p[2]])
 
@@ -268,13 +301,15 @@ def main() -> None:
         "model": {
             "kind": "fine-tuned multi-task all-MiniLM-L6-v2 (ONNX int8): irony and sarcasm heads, plus a "
             "logistic head on the frozen pooled vector, all head logits and surface cues",
-            "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE],
+            "files": ["encoder.onnx", "tokenizer.json", "encoder.json", HEAD_FILE]
+            + ([NGRAM_FILE] if ngram is not None else []),
         },
         "sources": [
             {"kind": "encoder", "head": "irony"},
             {"kind": "encoder", "head": "sarcasm"},
             {"kind": "head", "file": HEAD_FILE},
-        ],
+        ]
+        + ([{"kind": "ngram", "file": NGRAM_FILE}] if ngram is not None else []),
         "training_data": [
             "tweeteval/irony/train (SemEval-2018 task 3A): irony head and the logistic head",
             "isarcasmeval/train.En.csv minus a seeded, stratified 20% held out: sarcasm head and the logistic head",
