@@ -91,7 +91,9 @@ def main() -> None:
             "rumoureval_flagged_share": round(float(r_flags.mean()), 4),
             "rumoureval_flagged_share_opening_with_mention": round(float(r_flags[opens_with_mention].mean()), 4),
         }
-    print("| models | threshold | demo posts flagged | host posts flagged | RumourEval flagged | opening with a mention |")
+    print(
+        "| models | threshold | demo posts flagged | host posts flagged | RumourEval flagged | opening with a mention |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for key in ("base", "other"):
         f = figures[key]
