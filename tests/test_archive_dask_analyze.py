@@ -5,6 +5,7 @@ store's report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,6 +22,14 @@ end = 2021-09-30T00:00:00Z
 """
 
 
+#: The archive's raw files (name -> inode, sha256) and raw manifest entry, before its analysis.
+RAW_BEFORE: dict[str, object] = {}
+
+
+def raw_files(archive: Path) -> dict[str, tuple[int, str]]:
+    return {p.name: (p.stat().st_ino, hashlib.sha256(p.read_bytes()).hexdigest()) for p in (archive / "raw").iterdir()}
+
+
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     folder = tmp_path_factory.mktemp("analyse")
@@ -35,6 +44,8 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]
     ):
         proc = run_cli(*args)
         assert proc.returncode == 0, proc.stderr
+    RAW_BEFORE["files"] = raw_files(archive)
+    RAW_BEFORE["entry"] = json.loads((archive / "manifest.json").read_text())["tables"]["raw"]
     proc = run_cli("analyze", str(archive), "--campaign", str(campaign), "--dask", "local:2")
     assert proc.returncode == 0, proc.stderr
     return store, archive, proc.stderr
@@ -67,6 +78,33 @@ def test_report_reads_an_archive(analysed: tuple[Path, Path, str]) -> None:
     assert json.loads(from_archive.stdout) == json.loads(from_store.stdout)
     # reading left nothing beside the archive
     assert sorted(p.name for p in archive.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_the_analysis_carries_raw_over_without_loading_it(analysed: tuple[Path, Path, str]) -> None:
+    """``raw`` (the input blocks kept for reparse) is neither read nor written by an analysis or a
+    report: the temporary store leaves it empty, and the analysed archive holds the very files the
+    ingest wrote (the same inodes: hard links, not a rewrite) with the embedded store's rows."""
+    from askscope.archive.dask_analyze import archive_as_store
+
+    store, archive, _ = analysed
+    files = raw_files(archive)
+    assert files and files == RAW_BEFORE["files"]
+    manifest = json.loads((archive / "manifest.json").read_text())
+    assert manifest["tables"]["raw"] == RAW_BEFORE["entry"] and RAW_BEFORE["entry"]["rows"] > 0
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
+    glob = str(archive / "raw" / "*.parquet")
+    for x, y in (("e.raw", f"read_parquet('{glob}')"), (f"read_parquet('{glob}')", "e.raw")):
+        assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0
+    assert manifest["tables"]["raw"]["rows"] == con.execute("SELECT count(*) FROM e.raw").fetchall()[0][0]
+    with archive_as_store(archive, write_back=False) as path:
+        temporary = duckdb.connect(path, read_only=True)
+        try:
+            assert temporary.execute("SELECT count(*) FROM raw").fetchall()[0][0] == 0
+            posts = temporary.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+            assert posts == con.execute("SELECT count(*) FROM e.posts").fetchall()[0][0] > 0
+        finally:
+            temporary.close()
 
 
 def test_an_archive_folder_without_dask_is_a_clear_error(analysed: tuple[Path, Path, str], tmp_path: Path) -> None:
