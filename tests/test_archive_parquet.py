@@ -237,3 +237,27 @@ def test_size_bytes(text: str, expected: int) -> None:
     from askscope.archive.parquet import size_bytes
 
     assert size_bytes(text) == expected
+
+
+def test_a_load_makes_room_for_the_primary_key_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a load is one transaction, and DuckDB builds the posts' (platform, id) index in memory until
+    # the commit, unspillable: 600,000 posts failed to import under a 64 MB limit without the room
+    # load_archive adds per indexed row (a 10M-post archive's analysis failed under 512 MB)
+    from askscope.archive import parquet
+    from askscope.store.core import open_store
+
+    n = 600_000
+    with open_store(tmp_path / "s.duckdb") as store:
+        store.con.execute(
+            "INSERT INTO posts (platform, id, created_at) SELECT 'x', (1000000000000000000 + i * 7919)::VARCHAR, "
+            "TIMESTAMPTZ '2015-03-01 00:00:00+00' + to_seconds(i % 86400) FROM range(?) r(i)",
+            [n],
+        )
+    parquet.export_store(tmp_path / "s.duckdb", tmp_path / "archive")
+    monkeypatch.setenv("ASKSCOPE_ARCHIVE_MEMORY", "64MB")
+    proc = run_cli("import", str(tmp_path / "archive"), str(tmp_path / "copy.duckdb"))
+    assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM posts").fetchall() == [
+        (n, n, "1000000000000000000", str(1000000000000000000 + (n - 1) * 7919))
+    ]

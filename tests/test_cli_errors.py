@@ -248,3 +248,23 @@ def test_an_askscope_error_has_no_traceback(failing_commands: str, capsys: pytes
     code, err = _run_main(["user-error"], capsys)
     assert code == 1
     assert err == f"Error: {failing_commands} is not what was expected\nHint: give another store\n"
+
+
+def test_a_commit_out_of_memory_is_an_error_not_a_bug(tmp_path: Path) -> None:
+    # DuckDB reports a commit that cannot allocate as a TransactionException, not an
+    # OutOfMemoryException: a primary-key index built in one transaction under a small limit
+    from askscope.cli.main import resource_error
+
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("CREATE TABLE t (platform VARCHAR, id VARCHAR, PRIMARY KEY (platform, id))")
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.Error) as caught:
+        con.execute("INSERT INTO t SELECT 'x', (1000000000000000000 + i * 7919)::VARCHAR FROM range(600000) r(i)")
+        con.execute("COMMIT")  # the insert fits; the commit does not
+    assert isinstance(caught.value, duckdb.TransactionException) and "could not allocate" in str(caught.value)
+    found = resource_error(caught.value)
+    assert found is not None and found[0].startswith("the campaign store ran out of memory: ")
+    assert "ASKSCOPE_ARCHIVE_MEMORY" in found[1]
+    # any other transaction error is not a memory error
+    assert resource_error(duckdb.TransactionException("TransactionContext Error: conflict on tuple")) is None

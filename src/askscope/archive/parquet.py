@@ -50,6 +50,12 @@ ARCHIVE_MEMORY = "512MB"
 #: at most 16 MiB a group. DuckDB's ``COPY`` put the whole table in one row group (513 MiB at 1M
 #: posts), which a reader must hold whole, and failed under any memory limit that bounds it.
 RAW_ROW_GROUP = 256
+#: DuckDB's memory per row of a table with a primary key while an archive is loaded in one
+#: transaction: the key's index (ART) is built in memory and held until the commit, which cannot
+#: spill. Measured (2 Dec 2026, DuckDB 1.x, a ``(platform, id)`` key as the store's): 3M rows
+#: loaded under 512 MB, 10M rows failed under 1 GB and passed under 1.5 GB; a 10M-post archive's
+#: analysis failed under the plain 512 MB. The load adds this much per indexed row to the limit.
+INDEX_BYTES_PER_ROW = 128
 
 
 @contextmanager
@@ -326,8 +332,24 @@ def load_archive(
     only: tuple[str, ...] | None = None,
 ) -> None:
     """:func:`load_tables` in one transaction under the archive's memory limit, the commit
-    included (committing a 1M-post load without it took the process from 0.6 to 1.4 GB)."""
+    included (committing a 1M-post load without it took the process from 0.6 to 1.4 GB), plus
+    room for the primary-key indexes of the rows loaded (:data:`INDEX_BYTES_PER_ROW`)."""
     with archive_memory(con):
+        indexed = {
+            name
+            for (name,) in con.execute(
+                "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE schema_name = current_schema() "
+                "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+            ).fetchall()
+        }
+        rows = sum(
+            int(entry["rows"])
+            for table, entry in manifest["tables"].items()
+            if table in indexed and table not in skip and (only is None or table in only)
+        )
+        if rows:
+            limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+            con.execute(f"SET memory_limit = '{(size_bytes(limit) + rows * INDEX_BYTES_PER_ROW) >> 20}MiB'")
         con.execute("BEGIN TRANSACTION")
         load_tables(con, folder, manifest, skip=skip, only=only)
         con.execute("COMMIT")

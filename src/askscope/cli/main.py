@@ -82,7 +82,9 @@ def resource_error(exc: BaseException) -> tuple[str, str] | None:
         return None
     import duckdb
 
-    if isinstance(exc, duckdb.OutOfMemoryException):
+    # a commit that runs out of memory is a TransactionException carrying the allocation failure
+    out_of_memory = isinstance(exc, duckdb.TransactionException) and "could not allocate" in first
+    if isinstance(exc, duckdb.OutOfMemoryException) or out_of_memory:
         settings = [f"{name}={os.environ[name]}" for name in MEMORY_VARIABLES if os.environ.get(name, "").strip()]
         return (
             f"the campaign store ran out of memory: {first}",
