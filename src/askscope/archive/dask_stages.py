@@ -71,12 +71,8 @@ COLUMNS = (
     "hashtags",
     "edit_ids",
 )
-#: Posts per shuffled partition (at least two partitions per worker). 250,000 (until 2 Dec 2026)
-#: held a 1M-post analysis's largest process at 1,818 MiB, and at 10M posts a partition killed
-#: its 2 GiB worker four times, with either shuffle (task-based: a split of the shuffle; P2P: the
-#: read of the partition's files into pandas, whose object columns of lists cost several KB a
-#: post): nothing was written, but nothing finished.
-PARTITION_ROWS = 100_000
+#: Posts per shuffled partition (at least two partitions per worker).
+PARTITION_ROWS = 250_000
 #: Pointer-jumping rounds before giving up (2**64 is deeper than any tree).
 MAX_ROUNDS = 64
 
