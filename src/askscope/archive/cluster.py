@@ -11,7 +11,10 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from askscope.errors import AskscopeError, UsageError
 
@@ -19,6 +22,9 @@ from askscope.errors import AskscopeError, UsageError
 #: above it, and the task runs again elsewhere.
 WORKER_MEMORY = "2GiB"
 INSTALL_HINT = "pip install 'askscope[archive]' (dask.distributed)"
+#: The share of its worker's memory limit a task's DuckDB may use before it spills to disk (the
+#: rest: the task's Arrow and pandas data, Python, DuckDB's own overshoot).
+TASK_MEMORY_SHARE = 0.4
 
 
 class ClusterError(AskscopeError):
@@ -118,3 +124,38 @@ def dask_client(address: str) -> Iterator[Any]:
 def worker_count(client: Any) -> int:
     """How many workers the client's cluster has now."""
     return len(client.scheduler_info().get("workers", {}))
+
+
+def worker_limits() -> tuple[int | None, int | None]:
+    """The threads and the memory limit (bytes) of the Dask worker running this task (its share
+    of the machine), or None outside a worker or without a limit."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None, None
+    threads = getattr(getattr(worker, "state", None), "nthreads", None)
+    memory = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    return (int(threads) if threads else None), (int(memory) if memory else None)
+
+
+def limit_task(con: duckdb.DuckDBPyConnection, spill: Path | None = None, share: float = TASK_MEMORY_SHARE) -> None:
+    """A task's DuckDB within its worker: no progress bar (it would print in the worker's
+    output); the worker's threads, not every core of a machine other workers share; and, with
+    ``spill``, ``share`` of the worker's memory limit before DuckDB spills to ``spill`` (before
+    the worker's nanny kills the worker for its memory)."""
+    con.execute("SET enable_progress_bar = false")
+    threads, memory = worker_limits()
+    if threads is not None:
+        con.execute(f"SET threads = {max(1, threads)}")
+    if memory is not None and spill is not None:
+        con.execute(f"SET memory_limit = '{max(64, int(memory * share) >> 20)}MB'")
+        con.execute("SET temp_directory = ?", [str(spill)])
+
+
+def task_connection(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for a task, limited by :func:`limit_task`."""
+    con = duckdb.connect()
+    limit_task(con, spill)
+    return con

@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from askscope.archive.cluster import limit_task
 from askscope.archive.parquet import (
     MANIFEST,
     copy_posts,
@@ -147,20 +148,6 @@ def partition_count(workers: int) -> int:
 #: The share of its worker's memory limit a merge task's DuckDB may use before it spills to disk
 #: (the rest: the batches' Arrow tables, Python, DuckDB's own overshoot).
 MERGE_MEMORY_SHARE = 0.4
-
-
-def _worker_limits() -> tuple[int | None, int | None]:
-    """The threads and the memory limit (bytes) of the Dask worker running this task (its share
-    of the machine), or None outside a worker or without a limit."""
-    try:
-        from distributed import get_worker
-
-        worker = get_worker()
-    except (ImportError, ValueError):
-        return None, None
-    threads = getattr(getattr(worker, "state", None), "nthreads", None)
-    memory = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
-    return (int(threads) if threads else None), (int(memory) if memory else None)
 
 
 def _partition_sql(table: str, m: int) -> str:
@@ -618,13 +605,7 @@ def merge_partition(
     db = open_store(folder / "store.duckdb")
     try:
         con = db.con
-        con.execute("SET enable_progress_bar = false")  # a worker's output is the command's
-        threads, memory = _worker_limits()
-        if threads is not None:  # the worker's slots, not every core of a machine other workers share
-            con.execute(f"SET threads = {max(1, threads)}")
-        if memory is not None:  # spill to disk before the worker's nanny kills it for its memory
-            con.execute(f"SET memory_limit = '{max(64, int(memory * MERGE_MEMORY_SHARE) >> 20)}MB'")
-            con.execute(f"SET temp_directory = {quote_path(folder / 'spill')}")
+        limit_task(con, folder / "spill", MERGE_MEMORY_SHARE)
         # a transaction per merge (not one around the task): DuckDB keeps the Arrow tables a
         # transaction scanned until it ends (a whole partition's batches in memory), and the
         # store is this task's own, thrown away on a failure

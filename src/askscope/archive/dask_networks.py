@@ -54,6 +54,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from askscope.archive.cluster import task_connection
 from askscope.archive.dask_stages import DASK_CONFIG
 from askscope.authenticity.coordination import Runners
 from askscope.authenticity.networks import (
@@ -91,21 +92,6 @@ def _pd() -> Any:
 
 def _dd() -> Any:
     return importlib.import_module("dask.dataframe")  # partly untyped: Any
-
-
-def task_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for a task: no progress bar (it would print in the worker's output)
-    and, inside a Dask worker, the worker's threads (its share of a machine other workers share),
-    not every core."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        from distributed import get_worker
-
-        con.execute(f"SET threads = {max(1, int(get_worker().state.nthreads))}")
-    except (ImportError, ValueError, AttributeError):  # not in a worker: DuckDB's default
-        pass
-    return con
 
 
 def chunk_widths(

@@ -45,7 +45,8 @@ from typing import Any
 
 import duckdb
 
-from askscope.archive.parquet import dataset_glob, quote_path
+from askscope.archive.cluster import task_connection
+from askscope.archive.parquet import dataset_glob, quote_name, quote_path
 from askscope.stages.base import Context
 from askscope.stages.relations import RELATIONS_SQL, Relations, finish, resolve_hosts
 from askscope.stages.reply_trees import MISSING_SQL, ROOTS_SQL, THREADS_SQL, ReplyTrees, summarize
@@ -82,18 +83,6 @@ def _types(manifest: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["type"] for c in columns}
 
 
-def _typed_posts(con: duckdb.DuckDBPyConnection, frame: Any, types: dict[str, str], name: str = "posts") -> None:
-    """A pandas partition as the DuckDB table ``name`` with the store's column types (pandas
-    holds lists as object arrays, all-NULL columns untyped)."""
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
-    con.register("_raw", table)
-    select = ", ".join(f'"{c}"::{types[c]} AS "{c}"' for c in COLUMNS)
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM _raw")
-    con.unregister("_raw")
-
-
 def _read_file(path: str, columns: list[str]) -> Any:
     """One Parquet file as pandas, text and list columns as object columns (one dtype for every
     key the merges join on, whatever pandas' string default)."""
@@ -118,6 +107,28 @@ def _read_files(paths: list[str], columns: list[str]) -> Any:
     return pd.concat([_read_file(p, columns) for p in paths], ignore_index=True)
 
 
+def _groups(files: list[str], n: int) -> list[list[str]]:
+    """``files`` in ``n`` consecutive runs of (nearly) equal length."""
+    return [files[i * len(files) // n : (i + 1) * len(files) // n] for i in range(n)]
+
+
+def _write_keys(frame: Any, folder: str, partition_info: Any = None) -> Any:
+    """One partition of the pointer table's ``(platform, id, key)`` as ``folder/part-N.parquet``
+    (typed: a partition of NULL keys stays VARCHAR)."""
+    number = 0 if partition_info is None else int(partition_info["number"])
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame[["platform", "id", "key"]], preserve_index=False)
+    with duckdb.connect() as con:
+        con.register("_keys", table)
+        con.execute(
+            "COPY (SELECT platform::VARCHAR AS platform, id::VARCHAR AS id, key::VARCHAR AS key FROM _keys) "
+            f"TO {quote_path(Path(folder) / f'part-{number:05d}.parquet')} (FORMAT parquet)"
+        )
+    pd: Any = importlib.import_module("pandas")  # no stubs in the environment: Any
+    return pd.Series([len(frame)], dtype="int64")
+
+
 def read_posts(folder: Path, columns: list[str], parts: int) -> Any:
     """The archive's ``posts`` dataset as a dask dataframe of at most ``parts`` partitions, each
     a run of its Parquet files (one file per platform and day would make every merge a shuffle of
@@ -125,8 +136,7 @@ def read_posts(folder: Path, columns: list[str], parts: int) -> Any:
     dd: Any = importlib.import_module("dask.dataframe")  # partly untyped: Any
 
     files = sorted(str(p) for p in folder.glob("posts/**/*.parquet"))
-    n = max(1, min(parts, len(files)))
-    groups = [files[i * len(files) // n : (i + 1) * len(files) // n] for i in range(n)]
+    groups = _groups(files, max(1, min(parts, len(files))))
     meta = _read_file(files[0], columns).iloc[:0]
     return dd.from_map(_read_files, groups, columns=columns, meta=meta, enforce_metadata=False)
 
@@ -166,14 +176,69 @@ def conversation_keys(client: Any, posts: Any, versions: Any) -> tuple[Any, int]
     return keys, rounds
 
 
-def _threads_part(frame: Any, work: str, types: dict[str, str], api_errors: Any, partition_info: Any = None) -> Any:
-    """One shuffled partition: keep its posts, run the reply-tree SQL on them, write the tables."""
-    pd: Any = importlib.import_module("pandas")  # no stubs in the environment: Any
+def _select(types: dict[str, str], alias: str = "") -> str:
+    return ", ".join(f'{alias}"{c}"::{types[c]} AS "{c}"' for c in COLUMNS)
 
-    number = 0 if partition_info is None else int(partition_info["number"])
-    con = duckdb.connect()
+
+def _scatter_part(
+    number: int, paths: list[str], work: str, types: dict[str, str], parts: int, keyed: bool
+) -> tuple[int, list[int]]:
+    """Map side of the shuffle, one run of the archive's post files: each post with its
+    conversation key (its own ``conversation_id`` or id, or the pointer table's key under
+    ``keys/``), written by DuckDB hashed on ``(platform, key)`` into ``parts`` buckets,
+    ``scatter/map-N/bucket=B/*.parquet``, within the task's memory share (spilling). Returns the
+    posts written and the buckets it wrote."""
+    base = Path(work)
+    out = base / "scatter" / f"map-{number:05d}"
+    if out.exists():  # a retry after a lost worker starts over
+        shutil.rmtree(out)
+    spill = base / "spill" / f"map-{number:05d}"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = task_connection(spill)
     try:
-        _typed_posts(con, frame, types)
+        key = "coalesce(p.conversation_id, p.id)"
+        join = ""
+        if keyed:
+            key = "CASE WHEN p.conversation_id IS NOT NULL OR p.kind = 'repost' THEN coalesce(p.conversation_id, p.id) ELSE k.key END"
+            join = (
+                f"LEFT JOIN read_parquet({quote_path(base / 'keys' / '*.parquet')}) k "
+                "ON k.platform = p.platform AND k.id = p.id"
+            )
+        con.execute(
+            f"COPY (SELECT {_select(types, 'p.')}, (hash(p.platform, {key}) % {int(parts)})::INTEGER AS bucket "
+            f"FROM read_parquet(?, hive_partitioning = false, union_by_name = true) p {join}) "
+            f"TO {quote_path(out)} (FORMAT parquet, PARTITION_BY (bucket))",
+            [paths],
+        )
+        rows = (
+            con.execute(
+                f"SELECT count(*) FROM read_parquet({quote_path(out / '*' / '*.parquet')}, hive_partitioning = false)"
+            ).fetchall()[0][0]
+            if out.exists()
+            else 0
+        )
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    buckets = sorted(int(d.name.removeprefix("bucket=")) for d in out.glob("bucket=*")) if out.exists() else []
+    return int(rows), buckets
+
+
+def _threads_part(number: int, bucket: int, work: str, types: dict[str, str], api_errors: Any) -> tuple[int, int]:
+    """Reduce side, one bucket of the shuffle (every map task's slice of it): its posts, the
+    reply-tree SQL on them, the tables written as partition ``number``. Returns its posts and
+    threads."""
+    base = Path(work)
+    spill = base / "spill" / f"part-{number:05d}"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = task_connection(spill)
+    try:
+        con.execute(f"CREATE TABLE posts ({', '.join(f'{quote_name(c)} {types[c]}' for c in COLUMNS)})")
+        con.execute(
+            f"INSERT INTO posts BY NAME SELECT {_select(types)} FROM "
+            f"read_parquet({quote_path(base / 'scatter' / '*' / f'bucket={bucket}' / '*.parquet')}, "
+            "hive_partitioning = false)"
+        )
         con.register("_errors", api_errors)
         con.execute(
             "CREATE TABLE api_errors AS SELECT resource_type::VARCHAR AS resource_type, "
@@ -182,12 +247,15 @@ def _threads_part(frame: Any, work: str, types: dict[str, str], api_errors: Any,
         for sql in (THREADS_SQL, ROOTS_SQL, MISSING_SQL):
             con.execute(sql)
         for table in ("posts", "threads", "thread_roots", "missing_parents"):
-            out = Path(work) / ("conversation" if table == "posts" else table) / f"part-{number:05d}.parquet"
+            out = base / ("conversation" if table == "posts" else table) / f"part-{number:05d}.parquet"
             con.execute(f"COPY {table} TO {quote_path(out)} (FORMAT parquet)")
-        n = con.execute("SELECT count(*) FROM threads").fetchall()[0][0]
+        posts, threads = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM threads)").fetchall()[
+            0
+        ]
     finally:
         con.close()
-    return pd.DataFrame({"part": [number], "posts": [len(frame)], "threads": [n]})
+        shutil.rmtree(spill, ignore_errors=True)
+    return int(posts), int(threads)
 
 
 def _relations_part(number: int, work: str, types: dict[str, str], hosts: Any, host_posts: Any, tags: list[str]) -> int:
@@ -237,7 +305,16 @@ class Shuffled:
 
     def threads(self, api_errors: Any) -> int:
         """Shuffle, then the reply-tree tables per partition under ``work``; returns the partitions."""
-        for sub in ("conversation", "threads", "thread_roots", "missing_parents", "relations"):
+        for sub in (
+            "conversation",
+            "threads",
+            "thread_roots",
+            "missing_parents",
+            "relations",
+            "scatter",
+            "keys",
+            "spill",
+        ):
             shutil.rmtree(self.work / sub, ignore_errors=True)
             (self.work / sub).mkdir(parents=True)
         if not self.rows or not any(self.folder.glob("posts/**/*.parquet")):
@@ -248,8 +325,6 @@ class Shuffled:
             return self._threads(api_errors)
 
     def _threads(self, api_errors: Any) -> int:
-        pd: Any = importlib.import_module("pandas")  # no stubs in the environment: Any
-
         with duckdb.connect() as con:
             versions = con.execute(
                 "SELECT DISTINCT p.platform, v.old AS old_id, p.id AS latest_id "
@@ -264,25 +339,47 @@ class Shuffled:
             ).fetchall()[0][0]
         versions = versions.astype(object)
         self.parts = max(2 * self.workers, -(-self.rows // PARTITION_ROWS))
-        posts = read_posts(self.folder, list(COLUMNS), self.parts)
+        files = sorted(str(p) for p in self.folder.glob("posts/**/*.parquet"))
         clock = time.perf_counter()
-        # A post with a conversation id, and a repost, has its key in its own row: only the others
-        # (few, or none, in X v2 data) are joined to the pointer table; the wide rows are shuffled
-        # once. Without such posts there is no pointer jumping at all.
-        dd: Any = importlib.import_module("dask.dataframe")
-        direct = posts["conversation_id"].notnull() | (posts["kind"] == "repost")
-        own = posts[direct]
-        keyed = own.assign(key=own["conversation_id"].fillna(own["id"]))
+        # A post with a conversation id, and a repost, has its key in its own row: only the keys
+        # of the others (few, or none, in X v2 data) are found by pointer jumping and written
+        # under keys/, for the map tasks to join. Without such posts there is no pointer jumping.
         self.rounds = 0
         if unknown:
+            posts = read_posts(self.folder, ["platform", "id", "kind", "in_reply_to_id", "conversation_id"], self.parts)
             keys, self.rounds = conversation_keys(self.client, posts, versions)
-            keyed = dd.concat([keyed, posts[~direct].merge(keys, how="left", on=["platform", "id"])])
+            direct = posts["conversation_id"].notnull() | (posts["kind"] == "repost")
+            wanted = posts[~direct][["platform", "id"]].merge(keys, how="left", on=["platform", "id"])
+            written = wanted.map_partitions(_write_keys, str(self.work / "keys"), meta=(None, "int64"))
+            self.client.compute(written, retries=1).result()
         self.seconds["keys"] = time.perf_counter() - clock
-        shuffled = keyed.shuffle(on=["platform", "key"], npartitions=self.parts)
-        meta = pd.DataFrame({"part": pd.Series([], dtype="int64"), "posts": pd.Series([], dtype="int64")})
-        meta["threads"] = pd.Series([], dtype="int64")
-        done = shuffled.map_partitions(_threads_part, str(self.work), self.types, api_errors, meta=meta)
-        counts = self.client.compute(done, retries=1).result()
+        # the shuffle, written by DuckDB: each map task hashes a run of post files into buckets on
+        # disk, each reduce task reads one bucket from every map task's output
+        groups = _groups(files, max(1, min(self.parts, len(files))))
+        submit = self.client.submit
+        scattered = self.client.gather(
+            [
+                submit(
+                    _scatter_part, i, g, str(self.work), self.types, self.parts, bool(unknown), pure=False, retries=1
+                )
+                for i, g in enumerate(groups)
+            ]
+        )
+        buckets = sorted({b for _, written_buckets in scattered for b in written_buckets})
+        counts = self.client.gather(
+            [
+                submit(_threads_part, i, b, str(self.work), self.types, api_errors, pure=False, retries=1)
+                for i, b in enumerate(buckets)
+            ]
+        )
+        shutil.rmtree(self.work / "scatter", ignore_errors=True)
+        shutil.rmtree(self.work / "keys", ignore_errors=True)
+        shuffled = sum(n for n, _ in scattered)
+        if shuffled != self.rows or sum(n for n, _ in counts) != self.rows:
+            raise RuntimeError(
+                f"the shuffle by conversation lost posts: {self.rows:,} in the archive, {shuffled:,} "
+                f"written by the map tasks, {sum(n for n, _ in counts):,} read by the partitions"
+            )
         self.seconds["partitions"] = time.perf_counter() - clock - self.seconds["keys"]
         self.parts = len(counts)
         return self.parts
