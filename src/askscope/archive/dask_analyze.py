@@ -36,8 +36,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +80,15 @@ class DaskLabelMap:
     def __repr__(self) -> str:
         return f"dask {self.address} ({self.workers} workers)"
 
-    def __call__(self, labeler: Any, requests: list[Any]) -> Iterator[Any]:
+    def __call__(self, labeler: Any, requests: Iterable[Any]) -> Iterator[Any]:
         window = max(1, AHEAD * self.workers)
         submit = self.client.submit
-        futures = [submit(label_chunk, self.spec, t, k, pure=False, retries=1) for t, k in requests[:window]]
-        for i in range(len(requests)):
-            if i + window < len(requests):
-                texts, keys = requests[i + window]
+        pending = iter(requests)
+        futures = deque(submit(label_chunk, self.spec, t, k, pure=False, retries=1) for t, k in islice(pending, window))
+        while futures:
+            for texts, keys in islice(pending, 1):
                 futures.append(submit(label_chunk, self.spec, texts, keys, pure=False, retries=1))
-            yield futures[i].result()
-            futures[i] = None
+            yield futures.popleft().result()
 
 
 #: Tables that no analysis stage and no report reads or writes: the temporary store leaves them

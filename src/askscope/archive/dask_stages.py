@@ -16,9 +16,22 @@ partition analysed by the embedded stage's own SQL on an in-memory DuckDB.
 Reposts are not nodes of a tree (the embedded stage leaves them out): they keep their own
 ``conversation_id``, or their id.
 
-**Per partition** (``map_partitions`` after ``shuffle`` on ``(platform, key)``): the partition's
-posts (the columns the two stages read, no text) are written as ``conversation/part-N.parquet``
-in the run's work folder, and ``reply_trees.THREADS_SQL`` and ``ROOTS_SQL`` run on them
+**The shuffle, written by DuckDB.** Dask schedules the tasks; the data moves through Parquet
+files on the work folder, not through the workers' memory. A **map task** per run of the
+archive's post files reads the columns the stages need (no text), gives each post its key (joining
+``keys/``, the pointer table's keys, when there was pointer jumping) and writes the posts hashed on
+``(platform, key)`` into buckets, ``scatter/map-N/bucket=B/`` (a streaming ``COPY ...
+PARTITION_BY``). A **reduce task** per bucket reads that bucket from every map task's output. Each
+task's DuckDB gets a share of its worker's memory limit and spills to the work folder above it
+(``cluster.limit_task``), so a task's memory is bounded by the limit, not by the partition; and
+the posts written and read are counted against the archive's (a lost post is an error, not a
+smaller result). Dask's own shuffle of pandas frames (texts and lists as Python objects) held
+several pieces of a partition per worker and was killed at 10M posts on 2 GiB workers
+(docs/benchmarks.md).
+
+**Per partition** (the reduce task): the partition's posts are written as
+``conversation/part-N.parquet`` in the run's work folder, and ``reply_trees.THREADS_SQL`` and
+``ROOTS_SQL`` run on them
 unchanged; ``MISSING_SQL`` runs with the ``api_errors`` rows about posts (a small table, sent to
 every task) and its per-partition rows are summed afterwards (replies to one missing parent may
 carry different keys). The relations pass reads the same partitions back, with their threads,

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -229,56 +230,74 @@ class Classify(Stage):
         labeler = get_labeler(ctx.settings.get("labeler"))
         versions = labeler.versions()
         ensure_labels_table(con)
+        try:
+            return self._run(ctx, labeler, versions)
+        finally:
+            for table in ("_cls_texts", "_cls_keys", "_cls_current", "_cls_todo", "_cls_groups", "_cls_group_labels"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _run(self, ctx: Context, labeler: Labeler, versions: dict[str, str]) -> dict[str, Any]:
+        con = ctx.store.con
+        _current_posts(con, is_text_only(labeler), text_key_of(labeler))
         # drop labels of posts that left P, changed text, or came from another model version
-        posts = con.execute(
-            "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
-            "AND p.id = r.post_id WHERE r.in_campaign ORDER BY r.platform, r.post_id"
-        ).fetchall()
-        keys = [(p, i) for p, i, _ in posts]
-        hashes = {(p, i): text_hash_of(t or "") for p, i, t in posts}
-        con.register(
-            "_current",
-            pa.table(
-                {
-                    "platform": [k[0] for k in keys],
-                    "post_id": [k[1] for k in keys],
-                    "text_hash": [hashes[k] for k in keys],
-                }
-            ),
-        )
         con.register("_versions", pa.table({"task": list(versions), "model": list(versions.values())}))
         try:
             con.execute(
-                "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _current c JOIN _versions v ON true "
-                "WHERE c.platform = labels.platform AND c.post_id = labels.post_id AND c.text_hash = labels.text_hash "
-                "AND v.task = labels.task AND v.model = labels.model)"
+                "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _cls_current c JOIN _versions v ON true "
+                "WHERE c.platform = labels.platform AND c.post_id = labels.post_id "
+                "AND c.text_hash = labels.text_hash AND v.task = labels.task AND v.model = labels.model)"
             )
-            done = {
-                (p, i)
-                for p, i in con.execute(
-                    "SELECT platform, post_id FROM labels GROUP BY ALL HAVING count(DISTINCT task) = ?", [len(versions)]
-                ).fetchall()
-            }
         finally:
-            con.unregister("_current")
             con.unregister("_versions")
         con.execute(
             "DELETE FROM labels WHERE (platform, post_id) NOT IN (SELECT (platform, post_id) FROM labels "
             "GROUP BY ALL HAVING count(DISTINCT task) = ?)",
             [len(versions)],
         )
-        todo = [(p, i, t or "") for p, i, t in posts if (p, i) not in done]
-        groups = _text_groups(todo, is_text_only(labeler), text_key_of(labeler))
-        labelled = 0
-        chunks = [groups[start : start + BATCH] for start in range(0, len(groups), BATCH)]
-        requests = [([g[0][2] for g in chunk], [(g[0][0], g[0][1]) for g in chunk]) for chunk in chunks]
+        # what is left is complete: the posts of P without labels are the ones to classify, in
+        # groups of one key (each in the order of its first post), labelled through that post's text
+        con.execute(
+            "CREATE TEMP TABLE _cls_todo AS SELECT * FROM _cls_current c WHERE NOT EXISTS "
+            "(SELECT 1 FROM labels l WHERE l.platform = c.platform AND l.post_id = c.post_id)"
+        )
+        con.execute(
+            "CREATE TEMP TABLE _cls_groups AS SELECT (row_number() OVER (ORDER BY platform, post_id) - 1)::BIGINT "
+            "AS g, k, platform, post_id, text, n FROM (SELECT k, platform, post_id, text, count(*) OVER (PARTITION BY k) "
+            "AS n FROM _cls_todo QUALIFY row_number() OVER (PARTITION BY k ORDER BY platform, post_id) = 1) ORDER BY g"
+        )
+        con.execute(
+            "CREATE TEMP TABLE _cls_group_labels (g BIGINT, task VARCHAR, label VARCHAR, probability DOUBLE, "
+            "probabilities FLOAT[])"
+        )
+        posts, todo, groups = con.execute(
+            "SELECT (SELECT count(*) FROM _cls_current), (SELECT count(*) FROM _cls_todo), "
+            "(SELECT count(*) FROM _cls_groups)"
+        ).fetchall()[0]
         # ``label_map`` (settings) labels the chunks elsewhere, e.g. on Dask workers
-        # (askscope.archive.dask_analyze); the chunks, and so the labels, are the same
+        # (askscope.archive.dask_analyze); the chunks, and so the labels, are the same. It may read
+        # requests ahead of the results it gives back, in order: each result is the oldest pending.
         label_map = ctx.settings.get("label_map") or _label_here
-        for chunk, results in zip(chunks, label_map(labeler, requests)):
-            _insert_labels(con, chunk, results, versions)
-            labelled += sum(len(g) for g in chunk)
-            ctx.say(f"classified {labelled:,} of {len(todo):,} posts ({len(chunk):,} texts)")
+        pending: deque[tuple[int, int, int]] = deque()
+
+        def requests() -> Iterator[LabelRequest]:
+            for start, texts, keys, sizes in _chunks(con, int(groups)):
+                pending.append((start, len(texts), sizes))
+                yield texts, keys
+
+        labelled = 0
+        for results in label_map(labeler, requests()):
+            start, texts, sizes = pending.popleft()
+            _insert_group_labels(con, start, texts, results)
+            labelled += sizes
+            ctx.say(f"classified {labelled:,} of {todo:,} posts ({texts:,} texts)")
+        con.execute(
+            "INSERT INTO labels (platform, post_id, task, label, probability, model, text_hash, probabilities) "
+            "SELECT t.platform, t.post_id, l.task, l.label, l.probability, m.model, t.text_hash, l.probabilities "
+            "FROM _cls_todo t JOIN _cls_groups gr USING (k) JOIN _cls_group_labels l USING (g) "
+            "JOIN (SELECT unnest($tasks) AS task, unnest($models) AS model) m USING (task) "
+            "ORDER BY gr.g, t.platform, t.post_id, l.task",
+            {"tasks": list(versions), "models": list(versions.values())},
+        )
         validation = labeler.validation() if hasattr(labeler, "validation") else {}
         bundled = isinstance(labeler, BundledLabeler)
         con.execute(
@@ -298,10 +317,10 @@ class Classify(Stage):
         counts = dict(con.execute("SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
         frames = score_frames(ctx)
         return {
-            "posts": len(posts),
-            "classified_now": len(todo),
-            "reused": len(posts) - len(todo),
-            "distinct_texts": len(groups),
+            "posts": int(posts),
+            "classified_now": int(todo),
+            "reused": int(posts) - int(todo),
+            "distinct_texts": int(groups),
             "labeler": labeler.name,
             "discourse": {k: int(v) for k, v in sorted(counts.items())},
             "frames": frames,
@@ -309,62 +328,93 @@ class Classify(Stage):
 
 
 LabelRequest = tuple[list[str], list[tuple[str, str]]]
+#: Distinct texts hashed and keyed per round trip to Python while ``_current_posts`` runs.
+TEXT_PAGE = 50_000
+#: Label chunks read from the store per query (the rest waits in the store, not in this process).
+PAGE_CHUNKS = 16
 
 
-def _label_here(labeler: Labeler, requests: list[LabelRequest]) -> Iterator[dict[str, tuple[Any, ...]]]:
+def _label_here(labeler: Labeler, requests: Iterable[LabelRequest]) -> Iterator[dict[str, tuple[Any, ...]]]:
     """Label each chunk of texts in turn, in this process (the default ``label_map``)."""
     for texts, keys in requests:
         yield labeler.label(texts, keys)
 
 
-def _text_groups(
-    todo: list[tuple[str, str, str]], share: bool, key: Callable[[str], str] | None = None
-) -> list[list[tuple[str, str, str]]]:
-    """The posts to label, grouped by text when ``share`` (each distinct text, or each distinct
-    ``key(text)`` when given, once, in the order of its first post; a group keeps every post with
-    that text or key, and is labelled through its first post's text), else one post per group."""
-    if not share:
-        return [[row] for row in todo]
-    groups: dict[str, list[tuple[str, str, str]]] = {}
-    for row in todo:
-        groups.setdefault(key(row[2]) if key is not None else row[2], []).append(row)
-    return list(groups.values())
+def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> None:
+    """``_cls_current``: every post of P with its text, the text's ``text_hash`` and its group
+    key ``k``: the text's ``key(text)`` (a labeler with a ``text_key``), the text itself (a
+    text-only labeler without one), or the post itself (any other labeler). The hash and the key
+    are computed once per distinct text, a page at a time: the posts never pass through Python."""
+    con.execute(
+        "CREATE TEMP TABLE _cls_texts AS SELECT text, row_number() OVER () AS rn FROM (SELECT DISTINCT "
+        "coalesce(p.text, '') AS text FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "WHERE r.in_campaign)"
+    )
+    count = con.execute("SELECT count(*) FROM _cls_texts").fetchall()[0][0]
+    con.execute("CREATE TEMP TABLE _cls_keys (rn BIGINT, text_hash VARCHAR, k VARCHAR)")
+    for start in range(0, count, TEXT_PAGE):
+        rows = con.execute(
+            "SELECT rn, text FROM _cls_texts WHERE rn > ? AND rn <= ?", [start, start + TEXT_PAGE]
+        ).fetchall()
+        con.register(
+            "_page",
+            pa.table(
+                {
+                    "rn": [r[0] for r in rows],
+                    "text_hash": [text_hash_of(r[1]) for r in rows],
+                    "k": [(key(r[1]) if key is not None else r[1]) if share else None for r in rows],
+                }
+            ),
+        )
+        try:
+            con.execute("INSERT INTO _cls_keys SELECT rn, text_hash, k FROM _page")
+        finally:
+            con.unregister("_page")
+    con.execute(
+        "CREATE TEMP TABLE _cls_current AS SELECT r.platform, r.post_id, t.text, h.text_hash, "
+        "CASE WHEN ? THEN h.k ELSE r.platform || chr(0) || r.post_id END AS k "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "JOIN _cls_texts t ON t.text = coalesce(p.text, '') JOIN _cls_keys h ON h.rn = t.rn WHERE r.in_campaign",
+        [share],
+    )
+    con.execute("DROP TABLE _cls_keys")
 
 
-def _insert_labels(
-    con: Any, chunk: list[list[tuple[str, str, str]]], results: dict[str, tuple[Any, ...]], versions: dict[str, str]
-) -> None:
-    """Write the labels of one labelled chunk: row ``j`` of every task's result goes to every
-    post of group ``j`` (one row per post and task, as without sharing)."""
-    index = [j for j, group in enumerate(chunk) for _ in group]
-    rows = [row for group in chunk for row in group]
-    # each post's own text hash (the texts of a group may differ in mentions and links)
-    hashes = [text_hash_of(row[2]) for row in rows]
-    n = len(rows)
-    columns: dict[str, list[Any]] = {k: [] for k in LABEL_COLUMNS}
+def _chunks(con: Any, groups: int) -> Iterator[tuple[int, list[str], list[tuple[str, str]], int]]:
+    """The groups of ``_cls_groups`` in chunks of ``BATCH``, in order: each chunk's first group
+    number, texts, first posts' keys and posts. Read ``PAGE_CHUNKS`` chunks per query."""
+    page = BATCH * PAGE_CHUNKS
+    for first in range(0, groups, page):
+        rows = con.execute(
+            "SELECT text, platform, post_id, n FROM _cls_groups WHERE g >= ? AND g < ? ORDER BY g",
+            [first, first + page],
+        ).fetchall()
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            yield first + start, [r[0] for r in chunk], [(r[1], r[2]) for r in chunk], sum(r[3] for r in chunk)
+
+
+def _insert_group_labels(con: Any, start: int, texts: int, results: dict[str, tuple[Any, ...]]) -> None:
+    """Write one labelled chunk into ``_cls_group_labels``: row ``j`` of every task's result is
+    group ``start + j``'s label (its posts get it when the stage joins the groups back)."""
+    columns: dict[str, list[Any]] = {"g": [], "task": [], "label": [], "probability": [], "probabilities": []}
     for task, given in results.items():
         names, probabilities = list(given[0]), given[1]
         full = given[2] if len(given) > 2 else None
-        columns["platform"] += [r[0] for r in rows]
-        columns["post_id"] += [r[1] for r in rows]
-        columns["task"] += [task] * n
-        columns["label"] += [names[j] for j in index]
-        columns["probability"] += [None if np.isnan(probabilities[j]) else float(probabilities[j]) for j in index]
-        columns["model"] += [versions[task]] * n
-        columns["text_hash"] += hashes
+        columns["g"] += range(start, start + texts)
+        columns["task"] += [task] * texts
+        columns["label"] += names
+        columns["probability"] += [None if np.isnan(p) else float(p) for p in probabilities]
         if full is None:
-            columns["probabilities"] += [None] * n
+            columns["probabilities"] += [None] * texts
         else:
-            per_text = [[float(v) for v in row] for row in np.asarray(full)]
-            columns["probabilities"] += [per_text[j] for j in index]
+            columns["probabilities"] += [[float(v) for v in row] for row in np.asarray(full)]
     table = pa.table(
         {k: (pa.array(v, pa.list_(pa.float32())) if k == "probabilities" else v) for k, v in columns.items()}
     )
     con.register("_new_labels", table)
     try:
-        con.execute(
-            f"INSERT INTO labels ({', '.join(LABEL_COLUMNS)}) SELECT {', '.join(LABEL_COLUMNS)} FROM _new_labels"
-        )
+        con.execute("INSERT INTO _cls_group_labels SELECT g, task, label, probability, probabilities FROM _new_labels")
     finally:
         con.unregister("_new_labels")
 
