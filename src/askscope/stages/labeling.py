@@ -330,6 +330,8 @@ class Classify(Stage):
 LabelRequest = tuple[list[str], list[tuple[str, str]]]
 #: Distinct texts hashed and keyed per round trip to Python while ``_current_posts`` runs.
 TEXT_PAGE = 50_000
+#: Distinct texts scored against the frames per round trip to Python.
+FRAME_PAGE = 20_000
 #: Label chunks read from the store per query (the rest waits in the store, not in this process).
 PAGE_CHUNKS = 16
 
@@ -438,25 +440,42 @@ def score_frames(ctx: Context) -> dict[str, Any]:
         return {}
     embedder = ctx.settings.get("embedder") or default_embedder()
     calibrated = calibrate(frames, embedder)
-    rows = con.execute(
-        "SELECT r.platform, r.post_id, p.text FROM relations r JOIN posts p ON p.platform = r.platform "
-        "AND p.id = r.post_id WHERE r.relation NOT IN ('none', 'repost') ORDER BY r.platform, r.post_id"
-    ).fetchall()
-    for start in range(0, len(rows), 20_000):
-        chunk = rows[start : start + 20_000]
-        scores = score([t or "" for _, _, t in chunk], calibrated, embedder)
-        table: dict[str, list[Any]] = {"platform": [], "post_id": [], "frame": [], "uses": [], "similarity": []}
-        for name, (uses, sims) in scores.items():
-            table["platform"] += [c[0] for c in chunk]
-            table["post_id"] += [c[1] for c in chunk]
-            table["frame"] += [name] * len(chunk)
-            table["uses"] += uses
-            table["similarity"] += [None if np.isnan(x) else x for x in sims]
-        con.register("_frames", pa.table(table))
-        try:
-            con.execute("INSERT INTO frame_scores SELECT * FROM _frames")
-        finally:
-            con.unregister("_frames")
+    # each distinct text scored once (a frame's keyword and similarity depend on the text alone),
+    # a page at a time: the posts never pass through Python
+    joined = "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id"
+    scored = "WHERE r.relation NOT IN ('none', 'repost')"
+    try:
+        con.execute(
+            "CREATE TEMP TABLE _frm_texts AS SELECT text, row_number() OVER () AS rn "
+            f"FROM (SELECT DISTINCT coalesce(p.text, '') AS text {joined} {scored})"
+        )
+        con.execute("CREATE TEMP TABLE _frm_scores (rn BIGINT, frame VARCHAR, uses BOOLEAN, similarity DOUBLE)")
+        count = con.execute("SELECT count(*) FROM _frm_texts").fetchall()[0][0]
+        for start in range(0, count, FRAME_PAGE):
+            rows = con.execute(
+                "SELECT rn, text FROM _frm_texts WHERE rn > ? AND rn <= ? ORDER BY rn", [start, start + FRAME_PAGE]
+            ).fetchall()
+            scores = score([t for _, t in rows], calibrated, embedder)
+            table: dict[str, list[Any]] = {"rn": [], "frame": [], "uses": [], "similarity": []}
+            for name, (uses, sims) in scores.items():
+                table["rn"] += [r[0] for r in rows]
+                table["frame"] += [name] * len(rows)
+                table["uses"] += uses
+                table["similarity"] += [None if np.isnan(x) else x for x in sims]
+            con.register("_frames", pa.table(table))
+            try:
+                con.execute("INSERT INTO _frm_scores SELECT rn, frame, uses, similarity FROM _frames")
+            finally:
+                con.unregister("_frames")
+        con.execute(
+            "INSERT INTO frame_scores SELECT r.platform, r.post_id, s.frame, s.uses, s.similarity "
+            f"{joined} JOIN _frm_texts t ON t.text = coalesce(p.text, '') JOIN _frm_scores s ON s.rn = t.rn {scored} "
+            "ORDER BY r.platform, r.post_id, list_position($frames, s.frame)",
+            {"frames": [c.frame.name for c in calibrated]},
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _frm_texts")
+        con.execute("DROP TABLE IF EXISTS _frm_scores")
     con.execute(
         "CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
         "$e AS embedder",
