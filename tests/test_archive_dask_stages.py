@@ -263,3 +263,34 @@ def test_a_tree_split_by_contradicting_conversation_ids_runs_embedded(tmp_path: 
         "WHERE p.conversation_id LIKE 'split-%' AND t.parent_id IS NULL"
     ).fetchall()[0][0]
     assert orphans == 0
+
+
+def test_a_task_duckdb_gets_its_share_of_the_worker_memory_and_spills(tmp_path: Path) -> None:
+    """``cluster.limit_task`` in a real worker of a 1 GiB memory limit: one thread, 40% of the
+    limit (1024 MiB * 0.4 = 409 MiB, rounded down) and the spill folder given; outside a worker
+    DuckDB keeps its own defaults."""
+    import distributed
+
+    from askscope.archive.cluster import task_connection
+
+    def settings(spill: str) -> tuple[str, int, str]:
+        con = task_connection(Path(spill))
+        try:
+            limit, threads, temp = con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+            ).fetchall()[0]
+        finally:
+            con.close()
+        return str(limit), int(threads), str(temp)
+
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, memory_limit="1GiB", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        limit, threads, temp = client.submit(settings, str(tmp_path / "spill"), pure=False).result()
+    assert threads == 1 and temp == str(tmp_path / "spill")
+    assert limit == "409.0 MiB"
+    outside = settings(str(tmp_path / "other"))
+    assert outside[2] != str(tmp_path / "other") and outside[0] != "409.0 MiB"

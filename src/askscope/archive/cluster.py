@@ -150,7 +150,7 @@ def limit_task(con: duckdb.DuckDBPyConnection, spill: Path | None = None, share:
     if threads is not None:
         con.execute(f"SET threads = {max(1, threads)}")
     if memory is not None and spill is not None:
-        con.execute(f"SET memory_limit = '{max(64, int(memory * share) >> 20)}MB'")
+        con.execute(f"SET memory_limit = '{max(64, int(memory * share) >> 20)}MiB'")
         con.execute("SET temp_directory = ?", [str(spill)])
 
 
