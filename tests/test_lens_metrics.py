@@ -206,6 +206,67 @@ def test_time_to_backlash_table(events, expected):
         assert result["at"] is None
 
 
+def _backlash_one_by_one(times, hostile, start):
+    """The rolling hour written as a loop over the posts in (time, hostile) order: the
+    definition the vectorised lens must give."""
+    events = sorted(zip(times, hostile))
+    for i, (t, _) in enumerate(events):
+        window = [h for u, h in events[: i + 1] if u >= t - timedelta(hours=1)]
+        if t >= start and len(window) >= 10 and sum(window) / len(window) > 0.5:
+            return t
+    return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_time_to_backlash_equals_the_loop_on_random_streams(seed):
+    # 400 posts over 5 hours on a one-minute grid (many at the same minute, hostile or not),
+    # the hostile share rising over time; the start 30 minutes in
+    rng = np.random.default_rng(seed)
+    minutes = np.sort(rng.integers(0, 300, size=400))
+    hostile = [bool(h) for h in rng.random(400) < 0.2 + minutes / 400]
+    times = [START + timedelta(minutes=int(m)) for m in minutes]
+    order = rng.permutation(400)  # the table is not in time order
+    start = START + timedelta(minutes=30)
+    inp = LensInput(
+        store=None,  # type: ignore[arg-type]  # the rolling window reads no table
+        seed=0,
+        window_start=start,
+        window_end=START + timedelta(hours=5),
+        rates={},
+        labeled=True,
+    )
+    table = pa.table({"created_at": [times[i] for i in order]})
+    result = _time_to_backlash(inp, table, ["abuse" if hostile[i] else "support" for i in order])
+    expected = _backlash_one_by_one(times, hostile, start)
+    # the hostile share passes one half about two hours in: every seed's stream has a backlash
+    assert expected is not None
+    assert result["at"] == expected.isoformat().replace("+00:00", "Z")
+    assert result["minutes_after_start"] == round((expected - start).total_seconds() / 60, 2)
+
+
+def test_time_to_backlash_skips_posts_without_a_time():
+    times = [START + timedelta(minutes=i) for i in range(10)]
+    table = pa.table({"created_at": [None, *times, None]})
+    inp = LensInput(
+        store=None,  # type: ignore[arg-type]  # the rolling window reads no table
+        seed=0,
+        window_start=None,
+        window_end=None,
+        rates={},
+        labeled=True,
+    )
+    # ten hostile posts a minute apart (the two without a time left out): backlash at the tenth,
+    # 9 minutes after the first post (no window: the first post is the start)
+    result = _time_to_backlash(inp, table, ["abuse"] * 12)
+    assert result["at"] == "2021-05-18T10:09:00Z" and result["minutes_after_start"] == 9.0
+    assert (
+        _time_to_backlash(inp, pa.table({"created_at": pa.array([None], pa.timestamp("us", tz="UTC"))}), ["abuse"])[
+            "at"
+        ]
+        is None
+    )
+
+
 def test_answer_rates(lenses):
     engagement = lenses["engagement"]
     # Q = questions addressed to the host: 2001, 2002, 2003, 2008 (2009 is no question and names

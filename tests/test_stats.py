@@ -275,3 +275,61 @@ def test_ratio_of_means_when_the_denominator_mean_is_one():
     # mean(a) = 3, mean(b) = 1: 3; b never varies, so the interval is a's over 1
     result = stats.ratio_of_means([2.0, 4.0], [1.0, 1.0], seed=0, name="r")
     assert result["value"] == 3.0 and 2.0 <= result["ci"][0] <= result["ci"][1] <= 4.0
+
+
+# --- large samples whose values repeat: resampled through their value counts ------------------------
+
+
+def test_a_large_sample_of_repeated_values_is_resampled_through_its_counts():
+    # 150,000 values in {0, 1, 2, 7}: the counts path, 2000 resamples (the index path would give
+    # 200,000,000 // 150,000 = 1333); each resample = how often each value is picked, one
+    # multinomial draw with the observed frequencies, written out here with the same generator
+    rng = np.random.default_rng(4)
+    data = rng.choice([0.0, 1.0, 2.0, 7.0], size=150_000, p=[0.6, 0.25, 0.1, 0.05])
+    draws = stats.bootstrap_means(data, seed=9, name="reposts:hostile")
+    levels, counts = np.unique(data, return_counts=True)
+    expected = _generator(9, "reposts:hostile").multinomial(150_000, counts / 150_000, size=2000) @ levels / 150_000
+    np.testing.assert_allclose(draws, expected)
+    assert len(draws) == 2000
+    # the same distribution as resampling the values one by one: the mean's standard error
+    # sqrt(var / n), and the index bootstrap's interval, within Monte Carlo error
+    se = data.std() / math.sqrt(len(data))
+    assert draws.std() == pytest.approx(se, rel=0.08)
+    direct = data[_generator(1, "direct").integers(0, len(data), size=(300, len(data)))].mean(axis=1)
+    assert draws.mean() == pytest.approx(direct.mean(), abs=0.3 * se)
+    assert draws.std() == pytest.approx(direct.std(), rel=0.2)
+
+
+def test_large_samples_of_distinct_values_and_small_samples_keep_the_index_bootstrap():
+    # more than MAX_DISTINCT (20,000) distinct values: one by one, 200,000,000 // n resamples
+    data = np.arange(300_000, dtype=float) % 25_000
+    assert stats._distinct(data) is None
+    assert len(stats.bootstrap_means(data, seed=0, name="x")) == stats._resamples(300_000) == 666
+    # more than one distinct value per 10: one by one (6,000 values, 601 distinct), at most 600: counts
+    assert stats._distinct(np.arange(6_000, dtype=float) % 601) is None
+    assert len(stats._distinct(np.arange(6_000, dtype=float) % 600)[0]) == 600
+    # at most COUNTS_FROM (5,000) values: one by one even when they repeat
+    assert stats._distinct(np.zeros(5_000)) is None
+    levels, counts = stats._distinct(np.zeros(5_001))
+    assert levels.tolist() == [0.0] and counts.tolist() == [5_001]
+
+
+def test_weighted_share_of_a_large_sample_resamples_its_weight_pairs():
+    # 200,000 items: weight 1 + reposts (0..3), in the subset with probability 0.3; the pairs
+    # (weight in, weight) take at most 8 values: resampled through their counts
+    rng = np.random.default_rng(2)
+    weights = 1.0 + rng.integers(0, 4, size=200_000)
+    inside = weights * (rng.random(200_000) < 0.3)
+    result = stats.weighted_share(inside, weights, seed=3, name="repost_weighted_hostile")
+    pairs, counts = np.unique(inside + 1j * weights, return_counts=True)
+    picked = _generator(3, "repost_weighted_hostile").multinomial(200_000, counts / 200_000, size=2000)
+    assert result["value"] == round(float(inside.sum() / weights.sum()), 6)
+    assert result["ci"] == _percentile_interval((picked @ pairs.real) / (picked @ pairs.imag))
+    # and the interval is the ratio estimator's: the delta method's standard error
+    share = inside.sum() / weights.sum()
+    se = math.sqrt(((inside - share * weights) ** 2).sum()) / weights.sum()
+    assert result["ci"][0] == pytest.approx(share - Z * se, abs=0.15 * Z * se)
+    assert result["ci"][1] == pytest.approx(share + Z * se, abs=0.15 * Z * se)
+
+
+Z = 1.959963984540054

@@ -13,10 +13,12 @@ posts and the validation data; :mod:`askscope.classify.quantify`). Without valid
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from askscope.classify.quantify import Shares
 from askscope.lenses import stats
@@ -27,6 +29,9 @@ from askscope.vocabulary import CATEGORIES, HOSTILE
 
 ROLLING = timedelta(hours=1)
 BACKLASH_MIN_POSTS = 10
+HOSTILE_VALUES = pa.array(sorted(HOSTILE), pa.string())
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 def audience_table(inp: LensInput) -> pa.Table:
@@ -183,30 +188,45 @@ def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> d
 
 
 def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | None]) -> dict[str, Any]:
-    times = table.column("created_at").to_pylist()
-    events = sorted((t, c in HOSTILE) for t, c in zip(times, categories) if t is not None)
-    start = inp.window_start or (events[0][0] if events else None)
+    """The first post, from the window's start on, at which the posts of the hour ending there
+    (both ends in) number at least ``BACKLASH_MIN_POSTS`` and are more than half hostile. Posts
+    in time order (at equal times the non-hostile first); vectorised: each post's hour starts at
+    the first post at most an hour older (a binary search), its hostile posts are a difference of
+    cumulative counts."""
     result: dict[str, Any] = {
         "rolling_window_minutes": 60,
         "min_posts": BACKLASH_MIN_POSTS,
         "at": None,
         "minutes_after_start": None,
     }
-    if not events or start is None:
+    column = table.column("created_at")
+    micros = column.cast(pa.timestamp("us", tz=getattr(column.type, "tz", None))).cast(pa.int64())
+    valid = pc.is_valid(micros).to_numpy(zero_copy_only=False)
+    if not valid.any():
         return result
-    # slide a one-hour window over the posts: the first time hostile posts exceed half of it
-    j = 0
-    hostile = 0
-    for i, (t, is_hostile) in enumerate(events):
-        hostile += is_hostile
-        while events[j][0] < t - ROLLING:
-            hostile -= events[j][1]
-            j += 1
-        count = i - j + 1
-        if t >= start and count >= BACKLASH_MIN_POSTS and hostile / count > 0.5:
-            result["at"] = iso(t)
-            result["minutes_after_start"] = stats._round((t - start).total_seconds() / 60, 2)
-            break
+    rows = np.flatnonzero(valid)
+    t = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False)[rows]
+    hostile = pc.fill_null(pc.is_in(pa.array(categories, pa.string()), value_set=HOSTILE_VALUES), False)
+    h = hostile.to_numpy(zero_copy_only=False)[rows]
+    order = np.lexsort((h, t))
+    t, h = t[order], h[order].astype(np.int64)
+    first = column[int(rows[order[0]])].as_py()
+    start = inp.window_start or first
+    window = ROLLING // timedelta(microseconds=1)
+    since = (
+        (start - _EPOCH) // timedelta(microseconds=1)
+        if start.tzinfo
+        else (start - _NAIVE_EPOCH) // timedelta(microseconds=1)
+    )
+    opened = np.searchsorted(t, t - window, side="left")
+    cumulative = np.concatenate([[0], np.cumsum(h)])
+    count = np.arange(1, len(t) + 1) - opened
+    hostile_count = cumulative[1:] - cumulative[opened]
+    found = np.flatnonzero((t >= since) & (count >= BACKLASH_MIN_POSTS) & (2 * hostile_count > count))
+    if len(found):
+        at = column[int(rows[order[found[0]]])].as_py()
+        result["at"] = iso(at)
+        result["minutes_after_start"] = stats._round((at - start).total_seconds() / 60, 2)
     return result
 
 

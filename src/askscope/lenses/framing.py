@@ -23,31 +23,36 @@ def framing(inp: LensInput, bucket: str) -> dict[str, Any]:
     embedder = con.execute("SELECT any_value(embedder) FROM frame_calibration").fetchall()[0][0] if frames else None
     out: dict[str, Any] = {"frames": {}, "embedder": embedder}
     for frame in frames:
+        # the frame's posts counted in SQL (posts and posts using it per side, in-window flag,
+        # period and time bucket): what comes back is a row per group, not per post
         rows = con.execute(
-            "SELECT (r.relation = 'host') AS host, r.in_window, "
+            "SELECT (r.relation = 'host') AS host, coalesce(r.in_window, false) AS w, "
             "CASE WHEN r.in_window THEN 'during' WHEN p.created_at < $start THEN 'before' ELSE 'after' END AS period, "
-            "f.uses, time_bucket(CAST($bucket AS INTERVAL), p.created_at) AS t "
+            "time_bucket(CAST($bucket AS INTERVAL), p.created_at) AS t, "
+            "count(*) AS n, count(*) FILTER (WHERE f.uses) AS k "
             "FROM frame_scores f JOIN relations r ON r.platform = f.platform AND r.post_id = f.post_id "
-            "JOIN posts p ON p.platform = f.platform AND p.id = f.post_id WHERE f.frame = $frame",
+            "JOIN posts p ON p.platform = f.platform AND p.id = f.post_id WHERE f.frame = $frame GROUP BY ALL",
             {"frame": frame, "start": inp.window_start, "bucket": bucket},
         ).fetchall()
         result: dict[str, Any] = {"calibration": calibration.get(frame)}
         for who, is_host in (("participants", False), ("host", True)):
-            during = [u for h, w, _, u, _ in rows if h == is_host and w]
-            result[who] = stats.wilson(sum(during), len(during))
+            side = [(w, period, t, int(n), int(k)) for h, w, period, t, n, k in rows if h == is_host]
+            result[who] = stats.wilson(sum(k for w, _, _, _, k in side if w), sum(n for w, _, _, n, _ in side if w))
             periods = {}
             for period in ("before", "during", "after"):
-                subset = [u for h, _, per, u, _ in rows if h == is_host and per == period]
-                if subset:
-                    periods[period] = stats.wilson(sum(subset), len(subset))
+                n = sum(n for _, per, _, n, _ in side if per == period)
+                if n:
+                    periods[period] = stats.wilson(sum(k for _, per, _, _, k in side if per == period), n)
             result[f"{who}_by_period"] = periods
-            series: dict[str, list[bool]] = {}
-            for h, w, _, u, t in rows:
-                if h == is_host and w and t is not None:
-                    series.setdefault(iso(t), []).append(u)
+            series: dict[str, list[int]] = {}
+            for w, _, t, n, k in side:
+                if w and t is not None:
+                    counts = series.setdefault(iso(t) or "", [0, 0])
+                    counts[0] += k
+                    counts[1] += n
             result[f"{who}_over_time"] = [
-                {"t": t, **{k: v for k, v in stats.wilson(sum(us), len(us)).items() if k in ("value", "ci", "n")}}
-                for t, us in sorted(series.items())
+                {"t": t, **{key: v for key, v in stats.wilson(k, n).items() if key in ("value", "ci", "n")}}
+                for t, (k, n) in sorted(series.items())
             ]
         out["frames"][frame] = result
     return out

@@ -54,14 +54,54 @@ def _resamples(n: int) -> int:
     return int(max(200, min(BOOTSTRAP, 200_000_000 // max(n, 1))))
 
 
+#: Above this many values, a bootstrap whose values repeat draws how often each distinct value is
+#: picked (one multinomial draw per resample) instead of picking the values one by one ...
+COUNTS_FROM = 5_000
+#: ... when they have at most this many distinct values, and at most one per ``REPEATS`` values
+#: (a resample then costs a binomial draw per distinct value instead of an index per value).
+MAX_DISTINCT = 20_000
+REPEATS = 10
+#: Values (or counts) drawn per block: bounds the memory of a bootstrap.
+BLOCK = 4_000_000
+
+
+def _distinct(data: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct values of a large sample (real, or complex for pairs: ``a + b·i``, which sorts
+    by ``a`` then ``b``, faster than ``np.unique`` over rows) and how often each occurs, or
+    ``None`` when the sample is small or its values rarely repeat (see :data:`COUNTS_FROM`)."""
+    if len(data) <= COUNTS_FROM:
+        return None
+    values, counts = np.unique(data, return_counts=True)
+    return (values, counts) if len(counts) <= min(MAX_DISTINCT, len(data) // REPEATS) else None
+
+
+def _count_draws(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``BOOTSTRAP`` resamples of ``n = counts.sum()`` items, each given as how many times it
+    picked each distinct value (a multinomial draw with the observed frequencies: the same
+    distribution as drawing the ``n`` items one by one, at a cost that does not grow with ``n``)."""
+    n = int(counts.sum())
+    probabilities = counts / n
+    chunk = max(1, BLOCK // len(counts))
+    return np.concatenate(
+        [rng.multinomial(n, probabilities, size=min(chunk, BOOTSTRAP - done)) for done in range(0, BOOTSTRAP, chunk)]
+    )
+
+
 def bootstrap_means(values: Sequence[float] | np.ndarray, *, seed: int, name: str) -> np.ndarray:
-    """Bootstrap replicates of the mean (vectorised, chunked to bound memory)."""
+    """Bootstrap replicates of the mean (vectorised, chunked to bound memory). A large sample
+    whose values repeat (counts, depths, reposts: :func:`_distinct`) is resampled through its
+    value counts, with the full ``BOOTSTRAP`` resamples; any other through indices, with fewer
+    resamples as it grows (:func:`_resamples`)."""
     data = np.asarray(values, dtype=np.float64)
     n = len(data)
-    resamples = _resamples(n)
     rng = rng_for(seed, name)
+    distinct = _distinct(data)
+    if distinct is not None:
+        levels, counts = distinct
+        return np.asarray(_count_draws(counts, rng) @ levels / n, dtype=np.float64)
+    resamples = _resamples(n)
     out = np.empty(resamples)
-    chunk = max(1, 4_000_000 // max(n, 1))
+    chunk = max(1, BLOCK // max(n, 1))
     done = 0
     while done < resamples:
         size = min(chunk, resamples - done)
@@ -143,15 +183,22 @@ def weighted_share(
     if n == 0 or total.sum() == 0:
         return {"value": None, "ci": [None, None], "n": n, "method": method}
     rng = rng_for(seed, name)
-    resamples = _resamples(n)
-    draws = np.empty(resamples)
-    chunk = max(1, 4_000_000 // n)
-    done = 0
-    while done < resamples:
-        size = min(chunk, resamples - done)
-        idx = rng.integers(0, n, size=(size, n))
-        draws[done : done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
-        done += size
+    distinct = _distinct(inside + 1j * total)
+    if distinct is not None:  # the (weight in, weight) pairs repeat: resample their counts
+        pairs, counts = distinct
+        picked = _count_draws(counts, rng)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws = (picked @ pairs.real) / (picked @ pairs.imag)
+    else:
+        resamples = _resamples(n)
+        draws = np.empty(resamples)
+        chunk = max(1, BLOCK // n)
+        done = 0
+        while done < resamples:
+            size = min(chunk, resamples - done)
+            idx = rng.integers(0, n, size=(size, n))
+            draws[done : done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
+            done += size
     return {"value": _round(float(inside.sum() / total.sum())), "ci": _interval(draws), "n": n, "method": method}
 
 
