@@ -1,0 +1,113 @@
+"""The lens stage alone, on a SYNTHETIC campaign's analysed store, for one or more source trees.
+
+    python bench/lenses.py                                  # 300,000 posts, this checkout, 2 rounds
+    python bench/lenses.py --posts 300000 --trees /tmp/old/src src --rounds 2   # before / after
+
+The store is simulated once (``askscope.synthetic.campaign``, seed 1, labelled through the
+simulator's known confusion matrix as in bench/analyze.py) and analysed once, then cached in the
+temp folder. Each measurement is its own process (``PYTHONPATH`` set to the tree's ``src``) that
+opens the store read-only and runs every registered lens in turn, as the ``lenses`` stage does;
+it prints the wall and CPU seconds, each lens's seconds and the peak RSS. Trees alternate round
+by round, so that load from other jobs falls on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD = r"""
+import sys
+from pathlib import Path
+from askscope.analysis import analyze
+from askscope.campaign import parse_campaign
+from askscope.synthetic.campaign import SimulationSpec, campaign_file, truth_labeler, write_campaign
+
+path, posts, data = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+spec = SimulationSpec(seed=1, posts=posts)
+write_campaign(path, spec, data)
+campaign = campaign_file(spec)
+campaign["frames"] = {"answering": {"keywords": ["answer", "thank you"]}, "failure": {"keywords": ["failure", "fake"]}}
+analyze(str(path), parse_campaign(campaign), settings={"labeler": truth_labeler(str(path), spec), "seed": 0})
+"""
+
+MEASURE = r"""
+import json, resource, sys, time
+from askscope import registry
+from askscope.lenses.common import load_input
+from askscope.store.core import open_store
+
+with open_store(sys.argv[1], read_only=True) as store:
+    inp = load_input(store, 0)
+    results, seconds = {}, {}
+    cpu, wall = time.process_time(), time.perf_counter()
+    for lens in registry.lenses():
+        started = time.perf_counter()
+        value = lens.compute(inp, results)
+        seconds[lens.name] = round(time.perf_counter() - started, 2)
+        if value is not None:
+            results[lens.name] = value
+    print(json.dumps({
+        "wall_s": round(time.perf_counter() - wall, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "lenses": seconds,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }))
+"""
+
+
+def build(posts: int, folder: Path, data: Path) -> Path:
+    path = folder / f"lenses-{posts}.duckdb"
+    if not path.exists():
+        print(f"simulating and analysing {posts:,} posts ...", file=sys.stderr)
+        tmp = folder / f"lenses-{posts}.tmp.duckdb"
+        tmp.unlink(missing_ok=True)
+        subprocess.run([sys.executable, "-c", BUILD, str(tmp), str(posts), str(data)], check=True)
+        tmp.rename(path)
+    return path
+
+
+def measure(store: Path, tree: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(store)], check=True, capture_output=True, text=True, env=env
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith('{"wall_s"')]
+    if not lines:
+        raise SystemExit(f"no result from {tree}; its output:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=300_000)
+    parser.add_argument("--trees", type=Path, nargs="+", default=[ROOT / "src"], help="source trees (their src)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-bench")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    store = build(args.posts, args.cache, args.data)
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
+    print("| tree | round | wall s | CPU s | " + " | ".join(["lenses (s)", "peak RSS MiB"]) + " |")
+    print("|---|---:|---:|---:|---|---:|")
+    for round_ in range(1, args.rounds + 1):
+        for tree in args.trees:
+            result = measure(store, tree)
+            lenses = ", ".join(f"{k} {v}" for k, v in result["lenses"].items())
+            print(
+                f"| {tree} | {round_} | {result['wall_s']} | {result['cpu_s']} | {lenses} | {result['peak_rss_mib']} |",
+                flush=True,
+            )
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
