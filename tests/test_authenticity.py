@@ -346,3 +346,24 @@ def test_crowds_make_no_edges_and_are_counted(store):
     assert summary["networks"]["co_reply"]["crowded_actions"] == 0
     assert one(store, crowd_edges) == 60 * 59
     assert one(store, crowd_edges + " AND weight = 3") == 60 * 59
+
+
+def test_the_stage_leaves_no_temporary_table_behind(store):
+    """DuckDB keeps temporary tables in memory until the connection closes and cannot spill them:
+    the stage's work tables (population, actions, documents ...) held more than the analysis's
+    memory limit at 10M posts, and the lenses stage after it ran out of memory. The stage drops
+    them, also when it fails."""
+
+    def temporary() -> list[str]:
+        return [r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+
+    before = temporary()
+    summary = analyze(store)
+    assert summary["population"]["posts"] > 4000  # the networks, duplicates and bursts all ran
+    assert temporary() == before
+    # its tables are kept (they are not temporary)
+    assert one(store, "SELECT count(*) FROM account_signals") > 0
+    # a failing run (its hostile query names no table) leaves none either
+    with pytest.raises(AuthenticityError), store.transaction():
+        analyze_authenticity(store, None, {"hostile_sql": "SELECT platform, post_id FROM no_such_table"})
+    assert temporary() == before

@@ -873,3 +873,24 @@ def test_newcomers_without_a_campaign_start(open_store):
 
     inp = replace(load_input(open_store("campaign"), SEED), window_start=None)
     assert engagement_module._newcomers(inp) == {"value": None, "note": "not measurable: no campaign start"}
+
+
+def test_a_whole_analysis_leaves_no_temporary_table_in_the_connection(tmp_path):
+    # DuckDB keeps temporary tables in memory until the connection closes and cannot spill them;
+    # a stage that leaves its work tables behind takes memory from every stage after it (at 10M
+    # posts the authenticity stage's left the lenses stage out of memory). Every stage, re-run on
+    # an open store: nothing temporary is left, and the results are there
+    from lens_campaign import MarkerLabeler, NoVectors
+
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(analysed_store("campaign"), copy)
+    with askscope.open_store(copy) as store:
+        summaries = analyze(
+            store,
+            parse_campaign(CAMPAIGN),
+            settings={"labeler": MarkerLabeler(), "seed": SEED, "embedder": NoVectors()},
+        )
+        assert {"answers", "authenticity", "lenses"} <= set(summaries)
+        temporary = store.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        assert temporary == []
+        assert store.con.execute("SELECT count(*) FROM answers").fetchall()[0][0] > 0

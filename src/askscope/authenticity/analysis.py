@@ -3,6 +3,7 @@ returns a JSON-able summary (deterministic: the same store and settings give the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,6 +57,24 @@ def analyze_authenticity(
     if not isinstance(settings, AuthenticitySettings):
         settings = AuthenticitySettings.from_mapping(settings)
     say = progress or (lambda _: None)
+    try:
+        result = _analyze(store, campaign, settings, hostile_ids, say, runners)
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction takes them with it
+            drop_work_tables(store.con)
+        raise
+    drop_work_tables(store.con)
+    return result
+
+
+def _analyze(
+    store: Store,
+    campaign: Campaign | None,
+    settings: AuthenticitySettings,
+    hostile_ids: Iterable[tuple[str, str]] | None,
+    say: Callable[[str], None],
+    runners: Runners | None,
+) -> dict[str, Any]:
     con = store.con
     hostile = _hostile_table(con, settings, hostile_ids)  # first: a bad query fails before the work
     population = build_population(con, campaign)
@@ -68,16 +87,6 @@ def analyze_authenticity(
     burst_summary = _bursts(con, settings, hostile)
     say("authenticity: account signals")
     signals = account_signals(con, population.start)
-    for table in (
-        "auth_norm",
-        "auth_tokens",
-        "auth_token_sets",
-        "_auth_ctext",
-        "_auth_docs",
-        "_auth_dup",
-        "_auth_dup_ranked",
-    ):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
     return {
         "population": {
             "source": population.source,
@@ -99,6 +108,20 @@ def analyze_authenticity(
         "accounts": signals,
         "settings": settings.as_dict(),
     }
+
+
+def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the stage's temporary tables (``auth_*``, ``_auth_*``: the population, each network's
+    actions and posts, the normalised texts, the duplicates' documents ...). DuckDB keeps temporary
+    tables in memory until the connection closes and cannot spill them: at 10M posts they held
+    more than the analysis's whole memory limit, and the next stage ran out of memory."""
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
+        "(starts_with(table_name, 'auth_') OR starts_with(table_name, '_auth_')) ORDER BY 1"
+    ).fetchall()
+    for (name,) in names:
+        quoted = '"' + name.replace('"', '""') + '"'
+        con.execute(f"DROP TABLE IF EXISTS {quoted}")
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:

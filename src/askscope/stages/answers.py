@@ -22,7 +22,10 @@ the corrected answer rate reads its addressed rows).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+
+import duckdb
 
 from askscope.stages.base import Context, Stage
 
@@ -124,6 +127,8 @@ ORDER BY q.platform, q.question_id
 #: The stage's statements, in order: every one reads only tables named in the stage's contract and
 #: the temporary tables the earlier ones make (the Dask form runs them per partition).
 STATEMENTS = (ELIGIBLE_SQL, FIRST_ANSWERS_SQL, ANSWERS_SQL, ANSWERED_POSTS_SQL)
+#: The temporary tables they make, dropped after.
+TEMPORARY = ("_eligible", "_first_answers")
 
 
 class Answers(Stage):
@@ -134,8 +139,13 @@ class Answers(Stage):
 
     def run(self, ctx: Context) -> dict[str, Any]:
         con = ctx.store.con
-        for sql in STATEMENTS:
-            con.execute(sql)
+        try:
+            for sql in STATEMENTS:
+                con.execute(sql)
+        finally:  # temporary tables stay in memory until the connection closes (P-sized here)
+            for temp in TEMPORARY:
+                with contextlib.suppress(duckdb.Error):  # an aborted transaction takes them with it
+                    con.execute(f"DROP TABLE IF EXISTS {temp}")
         return summarize(con)
 
 
