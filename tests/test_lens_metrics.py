@@ -841,6 +841,31 @@ def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hou
     assert (volume["hours"], volume["posts_per_hour"]) == (hours, per_hour)
 
 
+@pytest.mark.parametrize("part", [1, 3, 7])
+def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, monkeypatch, part):
+    # a large campaign's audience is read in parts (a hash of the post id), each part's joins
+    # within DuckDB's memory, and sorted after: the same table, row for row, as one query
+    from askscope.lenses import backfire
+
+    inp = load_input(open_store("campaign"), SEED)
+    whole = backfire.audience_table(inp)
+    con = inp.store.con
+    direct = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
+    assert whole.num_rows == direct > 7  # the audience posts of P (the hosts' left out)
+    seen: list[int] = []
+    real = backfire.audience_sql
+
+    def counted(filter: str, number: int = 0, parts: int = 1) -> str:
+        seen.append(parts)
+        return real(filter, number, parts)
+
+    monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
+    monkeypatch.setattr(backfire, "audience_sql", counted)
+    parted = backfire.audience_table(inp)
+    assert seen == [-(-direct // part)] * -(-direct // part)  # that many parts, each read once
+    assert parted.equals(whole)
+
+
 def test_bursts_with_open_ends(open_store):
     store = open_store("campaign")
     store.con.execute(

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from askscope.classify.quantify import Shares
 from askscope.lenses import stats
 from askscope.lenses.base import Lens
-from askscope.lenses.common import AUDIENCE_SQL, LensInput, bucket_for, campaign_span, quantified
+from askscope.lenses.common import AUDIENCE_PART, LensInput, audience_sql, bucket_for, campaign_span, quantified
 from askscope.timefmt import iso
 from askscope.vocabulary import CATEGORIES, HOSTILE
 
@@ -35,10 +35,17 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 def audience_table(inp: LensInput) -> pa.Table:
+    """The audience's posts of P (:data:`~askscope.lenses.common.AUDIENCE_SQL`), ordered by
+    ``(platform, post_id)``; read in parts of about ``AUDIENCE_PART`` posts (by a hash of the post
+    id) when there are more, each part's joins within DuckDB's memory, and sorted here."""
     con = inp.store.con
-    relation = con.sql(AUDIENCE_SQL.format(filter=inp.authors_filter("p")))
-    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-    return fetch()
+    posts = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
+    parts = max(1, -(-int(posts) // AUDIENCE_PART))
+    filter = inp.authors_filter("p")
+    tables = [con.sql(audience_sql(filter, part, parts)).to_arrow_table() for part in range(parts)]
+    if parts == 1:
+        return tables[0]
+    return pa.concat_tables(tables).sort_by([("platform", "ascending"), ("post_id", "ascending")])
 
 
 NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
