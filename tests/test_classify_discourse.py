@@ -341,3 +341,21 @@ def test_quantification_reads_the_discourse_validation_set() -> None:
         "validation/discourse.npz was written for another discourse scorer: python -m training.discourse_head ../shared/data"
     )
     assert validation.data == model_info("discourse")["validation"]["basis"]
+
+
+def test_scoring_through_the_cache_encodes_texts_it_lacks(tmp_path: Path, monkeypatch) -> None:
+    """``training.discourse_head`` scores posts with the package's encoder routed through the
+    embedding cache; texts the cache lacks are encoded by the real encoder and stored (on a cold
+    cache the routing once called itself without end: a RecursionError in the rebuild)."""
+    import functools
+
+    from training import discourse_head, embed_cache
+
+    texts = ["Why is the fare so high tonight?", "Thank you for the free rides!"]
+    expected = classify(texts, list(discourse.REQUIRED))
+    monkeypatch.setattr(embed_cache, "encode", functools.partial(embed_cache.encode, cache_dir=tmp_path, data=None))
+    probabilities, pooled = discourse_head.score_split(texts)
+    assert len(list(tmp_path.glob("*.npz"))) == 1  # encoded once, then read back
+    for task in discourse.REQUIRED:
+        np.testing.assert_allclose(probabilities[task], expected[task].probabilities, atol=1e-6)
+    assert pooled.shape == (2, 384)

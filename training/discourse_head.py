@@ -109,11 +109,19 @@ def demo_thanks() -> list[str]:
 class _CachedEncoder:
     """Stands in for the package's encoder: outputs come from :func:`training.embed_cache.encode`."""
 
-    def __init__(self, real: object) -> None:
-        self._real = real
+    def __init__(self, original: Any) -> None:
+        self._original = original
+        self._real = original()
 
     def run(self, texts: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        return embed_cache.encode([str(t) for t in texts], progress="encode")
+        # texts the cache lacks are encoded by the real encoder: the package's lookup is put back
+        # while the cache runs it (else the cache's own call would come back here, without end)
+        patched = models.encoder
+        models.encoder = self._original
+        try:
+            return embed_cache.encode([str(t) for t in texts], progress="encode")
+        finally:
+            models.encoder = patched
 
     def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
         return self.run(texts)[0]
@@ -131,7 +139,7 @@ class _CachedEncoder:
 def cached_encoder() -> Iterator[None]:
     """Route the package's encoder calls through the embedding cache while scoring."""
     original = models.encoder
-    wrapper = _CachedEncoder(original())
+    wrapper = _CachedEncoder(original)
     models.encoder = lambda: wrapper  # the package looks it up at call time
     try:
         yield

@@ -2,7 +2,8 @@
 
 Usage: python -m training.export WORK_DIR MODELS_DIR
 
-Reads ``WORK_DIR/multitask.pt`` (from ``training.finetune``), writes ``WORK_DIR/encoder-fp32.onnx``
+Reads ``WORK_DIR/multitask.pt`` (from ``training.finetune``, or ``training.distill``: its
+``layers`` gives the depth), writes ``WORK_DIR/encoder-fp32.onnx``
 and the bundled ``MODELS_DIR/encoder.onnx`` (dynamic int8 quantisation of every MatMul and of
 the embedding tables), plus ``MODELS_DIR/tokenizer.json`` and ``MODELS_DIR/encoder.json``
 (head layout). The graph's outputs: ``logits`` (all heads side by side) and ``pooled``.
@@ -38,9 +39,10 @@ def export(work: Path, models: Path) -> None:
 
     checkpoint = torch.load(work / "multitask.pt", map_location="cpu")
     # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime fuses into Attention.
-    encoder = AutoModel.from_pretrained(base_model_dir(), attn_implementation="eager")
+    layers = checkpoint.get("layers", 6)
+    encoder = AutoModel.from_pretrained(base_model_dir(), attn_implementation="eager", num_hidden_layers=layers)
     model = MultiTask(encoder, checkpoint["heads"])
-    model.load_state_dict(checkpoint["state_dict"])
+    model.load_state_dict(checkpoint["state_dict"])  # strict: every layer of the checkpoint, no other
     model.eval()
     fp32 = work / "encoder-fp32.onnx"
     ids = torch.ones((2, 16), dtype=torch.long)
@@ -89,6 +91,12 @@ def export(work: Path, models: Path) -> None:
         json.dumps(
             {
                 "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+                "layers": layers,
+                **(
+                    {"distilled_from": checkpoint["distilled_from"], "teacher_layers": checkpoint["teacher_layers"]}
+                    if "distilled_from" in checkpoint
+                    else {}
+                ),
                 "max_length": checkpoint["max_length"],
                 "heads": layout,
                 "pooling": "mean",
