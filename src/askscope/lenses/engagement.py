@@ -217,8 +217,8 @@ def _reply_edges(inp: LensInput) -> list[tuple[str, str, str, int]]:
     return inp.store.con.execute(REPLY_EDGES).fetchall()
 
 
-def _reciprocity(inp: LensInput) -> dict[str, Any]:
-    edges = [(p, a, b) for p, a, b, _ in _reply_edges(inp)]
+def _reciprocity(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
+    edges = [(p, a, b) for p, a, b, _ in (_reply_edges(inp) if reply_edges is None else reply_edges)]
     hosts = {
         (p, a)
         for p, a in inp.store.con.execute(
@@ -259,7 +259,7 @@ def _depth(inp: LensInput) -> dict[str, Any]:
     }
 
 
-def _audience(inp: LensInput) -> dict[str, Any]:
+def _audience(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
     con = inp.store.con
     # one language per participant: the most frequent of their posts' labels, ties to the first
     # code in alphabetical order (deterministic, unlike SQL mode())
@@ -282,7 +282,7 @@ def _audience(inp: LensInput) -> dict[str, Any]:
     locations = Counter(a[5] for a in authors if a[5])
     top = max(1, int(np.ceil(len(posts) * 0.01))) if len(posts) else 0
     top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
-    communities = _communities(inp)
+    communities = _communities(inp, reply_edges)
     # each participant once, under the main language of their posts ('und' when none has one),
     # so that the participants add up to the audience
     by_language: dict[str, list[int]] = {}
@@ -312,9 +312,9 @@ def _audience(inp: LensInput) -> dict[str, Any]:
     }
 
 
-def _communities(inp: LensInput) -> dict[str, Any]:
+def _communities(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
     """Entropy of participants over the communities of the campaign's reply network (Leiden)."""
-    edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in _reply_edges(inp)]
+    edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in (_reply_edges(inp) if reply_edges is None else reply_edges)]
     if not edges:
         return {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
     try:
@@ -375,9 +375,10 @@ def engagement(inp: LensInput) -> dict[str, Any]:
     out["answer_latency"] = _latency(inp, latencies)
     out["latency_histogram"] = latency_histogram(latencies)
     out.update(_host_output(inp, host_posts))
-    out["reciprocity"] = _reciprocity(inp)
+    reply_edges = _reply_edges(inp)  # one query for reciprocity and the communities
+    out["reciprocity"] = _reciprocity(inp, reply_edges)
     out["dialogue_depth"] = _depth(inp)
-    out.update(_audience(inp))
+    out.update(_audience(inp, reply_edges))
     return out
 
 
