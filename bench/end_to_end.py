@@ -6,6 +6,9 @@
     python bench/end_to_end.py --posts 1000000 --dask local:2 --no-embedded   # the archive path alone
     python bench/end_to_end.py --posts 10000000 --dask local:2 --no-embedded --keep /tmp/e2e-10m
         # keep the work folder: a later run with the same --keep reuses the finished ingest
+    python bench/end_to_end.py --posts 2000000 --dask local:2 --compare --kill-worker-after 240
+        # both paths on the same files, one Dask worker SIGKILLed 240 s into the archive's analyze,
+        # then the store and the archive compared table by table, lens results and reports too
 
 The other analysis benchmarks either label posts through a simulated labeler (bench/analyze.py,
 which measures the pipeline around the models) or time the classify stage alone
@@ -83,13 +86,33 @@ def synthetic_files(folder: Path, posts: int) -> list[Path]:
     return out
 
 
-def timed(args: list[str]) -> dict[str, float]:
-    """Run ``python -m askscope ARGS``; wall seconds, CPU seconds and peak RSS of the process tree."""
+def dask_workers(proc: psutil.Process) -> list[psutil.Process]:
+    """The Dask worker processes of a ``LocalCluster`` started by ``proc``: its multiprocessing
+    children that are not the resource tracker (each nanny lives in ``proc`` and spawns one)."""
+    workers = []
+    for child in proc.children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "spawn_main" in line and "resource_tracker" not in line:
+            workers.append(child)
+    return workers
+
+
+def timed(args: list[str], kill_after: float | None = None, check: bool = True) -> dict:
+    """Run ``python -m askscope ARGS``; wall seconds, CPU seconds and peak RSS of the process tree.
+
+    ``kill_after``: that many seconds in, SIGKILL the largest Dask worker process (the nanny
+    starts a new one; the run must then finish with the same results or fail cleanly). With
+    ``check=False`` a failed command is returned (``returncode``, the end of its stderr), not raised.
+    """
     started = time.perf_counter()
     proc = psutil.Popen(
         [sys.executable, "-m", "askscope", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     peak, single, cpu = 0, 0, 0.0
+    killed: dict | None = None
     while proc.poll() is None:
         try:
             tree = [proc, *proc.children(recursive=True)]
@@ -97,22 +120,133 @@ def timed(args: list[str]) -> dict[str, float]:
             peak, single = max(peak, sum(sizes)), max(single, *sizes)
             times = proc.cpu_times()
             cpu = times.user + times.system + times.children_user + times.children_system
+            if kill_after is not None and killed is None and time.perf_counter() - started >= kill_after:
+                workers = dask_workers(proc)
+                if workers:
+                    victim = max(workers, key=lambda p: p.memory_info().rss)
+                    rss = victim.memory_info().rss
+                    victim.kill()
+                    killed = {
+                        "pid": victim.pid,
+                        "at_seconds": round(time.perf_counter() - started, 1),
+                        "rss_mib": round(rss / 2**20, 1),
+                        "workers_before": len(workers),
+                    }
         except psutil.Error:
             pass
         time.sleep(0.05)
     seconds = time.perf_counter() - started
+    # stderr is read after the end: the analyze commands write a few progress lines only
     err = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode:
+    if proc.returncode and check:
         raise SystemExit(f"askscope {' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {
+    out: dict = {
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
         "peak_rss_mib": round(peak / 2**20, 1),
         "peak_rss_one_process_mib": round(single / 2**20, 1),
     }
+    if kill_after is not None:
+        out["killed_worker"] = killed
+    if not check:
+        out["returncode"] = proc.returncode
+        out["stderr_tail"] = err[-600:]
+    return out
 
 
-def run(posts: int, cache: Path, dask: str | None = None, keep: Path | None = None) -> dict:
+#: tables compared between the embedded store and the archive (``--compare``), and the columns
+#: left out: when a record was observed and which ingest stored a reject differ by design
+COMPARED = {
+    "posts": ("observed_at",),
+    "accounts": ("observed_at",),
+    "rejects": ("ingest_id",),
+    "labels": (),
+    "relations": (),
+    "metrics": (),
+    "lens_results": (),
+}
+
+
+def close(a: object, b: object, rel: float = 1e-9, path: str = "") -> list[str]:
+    """Where two JSON documents differ: numbers beyond ``rel`` (relative, absolute near zero),
+    anything else exactly; the paths of the differences."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a for d in close(a[k], b[k], rel, f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} against {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in close(x, y, rel, f"{path}[{i}]")]
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return [] if abs(a - b) <= rel * max(1.0, abs(a), abs(b)) else [f"{path}: {a} against {b}"]
+    return [] if a == b else [f"{path}: {a!r} against {b!r}"]
+
+
+def compare(store: Path, archive: Path) -> dict:
+    """The embedded store against the archive of the same files: per table the rows of either
+    that the other lacks (``EXCEPT ALL`` both ways, the columns of :data:`COMPARED`), the lens
+    documents and the two JSON reports compared number by number (:func:`close`)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS e (READ_ONLY)", [str(store)])
+    out: dict = {"tables": {}}
+    for table, leave_out in COMPARED.items():
+        columns = [
+            (name, kind)
+            for name, kind in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'e' AND table_name = ? "
+                "ORDER BY column_index",
+                [table],
+            ).fetchall()
+            if name not in leave_out
+        ]
+        exact = ", ".join(f'"{c}"' for c, _ in columns)
+        # floating-point columns also at float32 precision: the two paths batch the numpy work
+        # differently, which may move a float64 in its last bits (1e-16), never a label or a count
+        rounded = ", ".join(
+            f'CAST("{c}" AS FLOAT)'
+            if kind in ("DOUBLE", "FLOAT")
+            else f'CAST("{c}" AS FLOAT[])'
+            if kind in ("DOUBLE[]", "FLOAT[]")
+            else f'"{c}"'
+            for c, kind in columns
+        )
+        pattern = "**/*.parquet" if table == "posts" else "*.parquet"
+        theirs = f"read_parquet('{archive / table / pattern}', hive_partitioning = false)"
+        counts: dict = {"rows": con.execute(f"SELECT count(*) FROM e.{table}").fetchone()[0]}
+        for name, listed in (("", exact), ("_at_float32", rounded)):
+            a, b = f"SELECT {listed} FROM e.{table}", f"SELECT {listed} FROM {theirs}"
+            counts["only_in_store" + name] = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
+            counts["only_in_archive" + name] = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone()[0]
+        out["tables"][table] = counts
+    documents = [
+        json.loads(con.execute(f"SELECT results FROM {t}").fetchone()[0])
+        for t in ("e.lens_results", f"read_parquet('{archive / 'lens_results' / '*.parquet'}')")
+    ]
+    out["lens_document_differences"] = close(*documents)[:20]
+    reports = [json.loads((p.parent / "report.json").read_text()) for p in (store, archive)]
+    out["report_differences"] = close(*reports)[:20]
+    out["identical_tables"] = all(t["only_in_store"] == 0 and t["only_in_archive"] == 0 for t in out["tables"].values())
+    out["same_tables_at_float32"] = all(
+        t["only_in_store_at_float32"] == 0 and t["only_in_archive_at_float32"] == 0 for t in out["tables"].values()
+    )
+    out["same_results"] = not out["lens_document_differences"] and not out["report_differences"]
+    return out
+
+
+def run(
+    posts: int,
+    cache: Path,
+    dask: str | None = None,
+    keep: Path | None = None,
+    kill_after: float | None = None,
+    leave: bool = False,
+) -> dict:
+    """One size through one path. ``leave``: do not delete the work folder (``--compare`` reads
+    it, then deletes it); its path is ``result["work"]``."""
     import duckdb
 
     files = synthetic_files(cache, posts)
@@ -150,7 +284,15 @@ def run(posts: int, cache: Path, dask: str | None = None, keep: Path | None = No
             result["posts_stored"] = con.execute(f"SELECT count(*) FROM {table('posts')}").fetchone()[0]
         campaign = work / "campaign.toml"
         campaign.write_text(CAMPAIGN.format(host=host[0]), encoding="utf-8")
-        result["analyze"] = timed(["analyze", str(target), "--campaign", str(campaign), *on])
+        result["analyze"] = timed(
+            ["analyze", str(target), "--campaign", str(campaign), *on],
+            kill_after=kill_after if dask else None,
+            check=not (kill_after and dask),
+        )
+        if result["analyze"].get("returncode"):
+            # the killed worker failed the run: it must have failed cleanly (checked by the caller)
+            result["work"] = str(work)
+            return result
         result["report"] = timed(["report", str(target), "--format", "json", "-o", str(work / "report.json")])
         with duckdb.connect(str(target) if not dask else ":memory:", read_only=not dask) as con:
             stages = con.execute(
@@ -175,9 +317,10 @@ def run(posts: int, cache: Path, dask: str | None = None, keep: Path | None = No
         result["peak_rss_one_process_mib"] = max(
             result[c]["peak_rss_one_process_mib"] for c in ("ingest", "analyze", "report")
         )
+        result["work"] = str(work)
         return result
     finally:
-        if keep is None:
+        if keep is None and not leave:
             shutil.rmtree(work, ignore_errors=True)
 
 
@@ -192,21 +335,71 @@ def main() -> None:
         type=Path,
         help="work in this folder and keep it (one size and path): a finished ingest is reused by the next run",
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="compare the embedded store with each archive of the same size: tables, lens results, reports",
+    )
+    parser.add_argument(
+        "--kill-worker-after",
+        type=float,
+        metavar="SECONDS",
+        help="SIGKILL the largest Dask worker this many seconds into each archive analyze",
+    )
     args = parser.parse_args()
+    if args.compare and (args.no_embedded or not args.dask or args.keep):
+        parser.error("--compare needs the embedded path and at least one --dask address, without --keep")
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
         f"load average before: {os.getloadavg()}; ASKSCOPE_THREADS={os.environ.get('ASKSCOPE_THREADS', '(all cores)')}"
     )
-    rows = []
+    rows, failed = [], []
     for posts in args.posts:
+        store: Path | None = None
         for dask in ([] if args.no_embedded else [None]) + args.dask:
-            result = run(posts, args.cache, dask, args.keep)
+            result = run(posts, args.cache, dask, args.keep, args.kill_worker_after, leave=args.compare)
             result["load_average_after"] = os.getloadavg()
+            work = Path(result["work"])
+            if result["analyze"].get("returncode"):
+                # a run the killed worker stopped: it must say so cleanly (exit 1, ``Error:``)
+                tail = result["analyze"]["stderr_tail"]
+                result["failed_cleanly"] = (
+                    result["analyze"]["returncode"] == 1 and "Error:" in tail and ("Traceback" not in tail)
+                )
+                failed.append(result)
+                print(json.dumps(result), flush=True)
+                shutil.rmtree(work, ignore_errors=True)
+                continue
+            if args.compare and dask is None:
+                store = work / "campaign.duckdb"
+            elif args.compare and store is not None:
+                result["compared_with_embedded"] = compare(store, work / "archive")
+                shutil.rmtree(work, ignore_errors=True)
             rows.append(result)
             print(json.dumps(result), flush=True)
+        if store is not None:
+            shutil.rmtree(store.parent, ignore_errors=True)
     out = ROOT / "bench" / "results" / ("end_to_end_dask.json" if args.no_embedded else "end_to_end.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2))
+    out.write_text(json.dumps(rows + failed, indent=2))
+    for r in failed:
+        print(f"{r['path']}: the killed worker stopped the run; failed cleanly: {r['failed_cleanly']}")
+    for r in rows:
+        if "compared_with_embedded" in r:
+            c = r["compared_with_embedded"]
+            killed = r["analyze"].get("killed_worker")
+            print(
+                f"{r['path']} against the embedded store ({r['posts_written']:,} posts"
+                + (f"; a worker killed at {killed['at_seconds']} s" if killed else "")
+                + f"): tables identical {c['identical_tables']}, the same at float32 {c['same_tables_at_float32']}, "
+                f"lens results and report the same {c['same_results']}"
+            )
+            for table, t in c["tables"].items():
+                print(
+                    f"  {table}: {t['rows']:,} rows; only in the store / only in the archive: "
+                    f"{t['only_in_store']} / {t['only_in_archive']} exact, "
+                    f"{t['only_in_store_at_float32']} / {t['only_in_archive_at_float32']} at float32"
+                )
     print()
     print(
         "| posts | path | stored | labelled (P) | texts classified | distinct raw texts | ingest s | "
