@@ -234,7 +234,8 @@ class Head:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Category probabilities ``(n, 6)`` from raw (unstandardised) features."""
-        z = ((features - self.mean) / self.scale) @ self.weights.astype(np.float64) + self.bias
+        # einsum, not ``@``: a row's result must not depend on the other rows (see LinearHead.margin)
+        z = np.einsum("nf,fk->nk", (features - self.mean) / self.scale, self.weights.astype(np.float64)) + self.bias
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return cast(np.ndarray, e / e.sum(axis=1, keepdims=True))

@@ -87,7 +87,9 @@ class LinearHead:
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The head's log-odds ``z`` for input rows ``x`` (already built by :func:`inputs`)."""
-        return cast(np.ndarray, self.intercept + ((x - self.mean) / self.scale) @ self.coef)
+        # einsum, not ``@``: BLAS rounds a row's dot product differently for another number of
+        # rows, which made a post's margin depend, in its last bits, on the posts scored with it
+        return cast(np.ndarray, self.intercept + np.einsum("nf,f->n", (x - self.mean) / self.scale, self.coef))
 
     def scores(self, texts: Sequence[str], logits: dict[str, np.ndarray], pooled: np.ndarray) -> np.ndarray:
         """Two-column logits ``[0, z]`` per post."""
