@@ -2,6 +2,7 @@
 
     python bench/lenses.py                                  # 300,000 posts, this checkout, 2 rounds
     python bench/lenses.py --posts 300000 --trees /tmp/old/src src --rounds 2   # before / after
+    python bench/lenses.py --archive --trees /tmp/old/src src    # the same store as an archive folder
 
 The store is simulated once (``askscope.synthetic.campaign``, seed 1, labelled through the
 simulator's known confusion matrix as in bench/analyze.py) and analysed once, then cached in the
@@ -9,6 +10,11 @@ temp folder. Each measurement is its own process (``PYTHONPATH`` set to the tree
 opens the store read-only and runs every registered lens in turn, as the ``lenses`` stage does;
 it prints the wall and CPU seconds, each lens's seconds and the peak RSS. Trees alternate round
 by round, so that load from other jobs falls on both alike.
+
+``--archive``: the store exported once to an archive folder (``askscope export --parquet``), and
+each measurement does what ``askscope analyze ARCHIVE --dask`` does around its stages: open the
+archive as a temporary store (``archive_as_store``), run the authenticity stage embedded and the
+lenses on it, and write the tables back; it prints each step's seconds.
 """
 
 from __future__ import annotations
@@ -62,6 +68,53 @@ with open_store(sys.argv[1], read_only=True) as store:
     }))
 """
 
+MEASURE_ARCHIVE = r"""
+import json, resource, sys, time
+from askscope import registry
+from askscope.archive.dask_analyze import archive_as_store
+from askscope.campaign import parse_campaign
+from askscope.lenses.common import load_input
+from askscope.stages.base import Context, run_stages
+from askscope.store.core import open_store
+from askscope.synthetic.campaign import SimulationSpec, campaign_file
+
+campaign = parse_campaign(campaign_file(SimulationSpec(seed=1, posts=int(sys.argv[2]))))
+cpu, wall = time.process_time(), time.perf_counter()
+seconds = {}
+with archive_as_store(sys.argv[1], write_back=True) as path:
+    seconds["open"] = round(time.perf_counter() - wall, 2)
+    started = time.perf_counter()
+    with open_store(path, create=False) as store:
+        run_stages(Context(store=store, campaign=campaign, settings={"seed": 0}), only=["authenticity"])
+    seconds["authenticity"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    with open_store(path, read_only=True) as store:
+        inp = load_input(store, 0)
+        results = {}
+        for lens in registry.lenses():
+            value = lens.compute(inp, results)
+            if value is not None:
+                results[lens.name] = value
+    seconds["lenses"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+seconds["write_back"] = round(time.perf_counter() - started, 2)
+print(json.dumps({
+    "wall_s": round(time.perf_counter() - wall, 2),
+    "cpu_s": round(time.process_time() - cpu, 2),
+    "lenses": seconds,
+    "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+}))
+"""
+
+
+def archive_of(store: Path) -> Path:
+    folder = store.with_suffix(".archive")
+    if not folder.exists():
+        from askscope.archive.parquet import export_store
+
+        export_store(store, folder)
+    return folder
+
 
 def build(posts: int, folder: Path, data: Path) -> Path:
     path = folder / f"lenses-{posts}.duckdb"
@@ -74,11 +127,12 @@ def build(posts: int, folder: Path, data: Path) -> Path:
     return path
 
 
-def measure(store: Path, tree: Path) -> dict:
+def measure(store: Path, tree: Path, archive: Path | None = None, posts: int = 0) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(store)], check=True, capture_output=True, text=True, env=env
-    )
+    command = [sys.executable, "-c", MEASURE, str(store)]
+    if archive is not None:
+        command = [sys.executable, "-c", MEASURE_ARCHIVE, str(archive), str(posts)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     lines = [line for line in out.stdout.splitlines() if line.startswith('{"wall_s"')]
     if not lines:
         raise SystemExit(f"no result from {tree}; its output:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
@@ -90,17 +144,20 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=300_000)
     parser.add_argument("--trees", type=Path, nargs="+", default=[ROOT / "src"], help="source trees (their src)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--archive", action="store_true", help="the store as an archive folder (see above)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-bench")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     store = build(args.posts, args.cache, args.data)
+    archive = archive_of(store) if args.archive else None
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
-    print("| tree | round | wall s | CPU s | " + " | ".join(["lenses (s)", "peak RSS MiB"]) + " |")
+    steps = "steps (s)" if archive else "lenses (s)"
+    print("| tree | round | wall s | CPU s | " + " | ".join([steps, "peak RSS MiB"]) + " |")
     print("|---|---:|---:|---:|---|---:|")
     for round_ in range(1, args.rounds + 1):
         for tree in args.trees:
-            result = measure(store, tree)
+            result = measure(store, tree, archive, args.posts)
             lenses = ", ".join(f"{k} {v}" for k, v in result["lenses"].items())
             print(
                 f"| {tree} | {round_} | {result['wall_s']} | {result['cpu_s']} | {lenses} | {result['peak_rss_mib']} |",

@@ -26,8 +26,12 @@ end = 2021-09-30T00:00:00Z
 RAW_BEFORE: dict[str, object] = {}
 
 
-def raw_files(archive: Path) -> dict[str, tuple[int, str]]:
-    return {p.name: (p.stat().st_ino, hashlib.sha256(p.read_bytes()).hexdigest()) for p in (archive / "raw").iterdir()}
+def raw_files(archive: Path, table: str = "raw") -> dict[str, tuple[int, str]]:
+    """A table's files in the archive (path under the table's folder -> inode, sha256)."""
+    return {
+        str(p.relative_to(archive / table)): (p.stat().st_ino, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in (archive / table).rglob("*.parquet")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,8 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]
         proc = run_cli(*args)
         assert proc.returncode == 0, proc.stderr
     RAW_BEFORE["files"] = raw_files(archive)
+    for table in ("posts", "accounts"):
+        RAW_BEFORE[table] = raw_files(archive, table)
     RAW_BEFORE["entry"] = json.loads((archive / "manifest.json").read_text())["tables"]["raw"]
     proc = run_cli("analyze", str(archive), "--campaign", str(campaign), "--dask", "local:2")
     assert proc.returncode == 0, proc.stderr
@@ -105,6 +111,53 @@ def test_the_analysis_carries_raw_over_without_loading_it(analysed: tuple[Path, 
             assert posts == con.execute("SELECT count(*) FROM e.posts").fetchall()[0][0] > 0
         finally:
             temporary.close()
+
+
+def test_the_analysis_reads_posts_and_accounts_in_place(analysed: tuple[Path, Path, str]) -> None:
+    """No stage writes ``posts`` or ``accounts``: the analysis's temporary store reads them as views
+    over the archive's files, and the analysed archive holds the very files the ingest wrote (the
+    same inodes and bytes) with the embedded store's rows. A report (nothing written back) reads
+    every table in place."""
+    from askscope.archive.dask_analyze import archive_as_store
+
+    store, archive, _ = analysed
+    for table in ("posts", "accounts"):
+        assert RAW_BEFORE[table] and raw_files(archive, table) == RAW_BEFORE[table], table
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
+    for table, glob in (("posts", "**/*.parquet"), ("accounts", "*.parquet")):
+        files = f"read_parquet('{archive / table / glob}', hive_partitioning = false)"
+        columns = ", ".join(
+            name for (name,) in con.execute(f"SELECT name FROM pragma_table_info('e.{table}')").fetchall()
+        )
+        if table == "accounts":  # the archive's ingest stamps its own observation time
+            columns = columns.replace(", observed_at", "")
+        for x, y in ((f"e.{table}", files), (files, f"e.{table}")):
+            found = con.execute(
+                f"SELECT count(*) FROM (SELECT {columns} FROM {x} EXCEPT ALL SELECT {columns} FROM {y})"
+            )
+            assert found.fetchall()[0][0] == 0, table
+
+    def kinds(path: str) -> dict[str, str]:
+        temporary = duckdb.connect(path, read_only=True)
+        try:
+            rows = temporary.execute(
+                "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        finally:
+            temporary.close()
+        return dict(rows)
+
+    manifest = json.loads((archive / "manifest.json").read_text())
+    with archive_as_store(archive, write_back=True) as path:
+        found = kinds(path)
+        assert found["posts"] == found["accounts"] == "VIEW"
+        assert found["labels"] == found["relations"] == found["lens_results"] == "BASE TABLE"
+    with archive_as_store(archive, write_back=False) as path:
+        found = kinds(path)
+        stored = [t for t, entry in manifest["tables"].items() if entry["rows"] and t != "raw"]
+        assert len(stored) > 10 and all(found[t] == "VIEW" for t in stored)
+        assert found["raw"] == "BASE TABLE"
 
 
 def test_an_archive_folder_without_dask_is_a_clear_error(analysed: tuple[Path, Path, str], tmp_path: Path) -> None:

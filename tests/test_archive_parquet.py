@@ -261,3 +261,28 @@ def test_a_load_makes_room_for_the_primary_key_index(tmp_path: Path, monkeypatch
     assert con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM posts").fetchall() == [
         (n, n, "1000000000000000000", str(1000000000000000000 + (n - 1) * 7919))
     ]
+
+
+def test_an_archive_read_in_place_is_checked_against_its_manifest(demo_store: Path, tmp_path: Path) -> None:
+    """A report reads an archive's tables in place (views over its files); files that do not hold
+    the rows or the columns the manifest gives are a clear error, not a report of other data."""
+    archive = tmp_path / "archive"
+    assert run_cli("export", str(demo_store), "--parquet", str(archive)).returncode == 0
+    proc = run_cli("report", str(archive), "--format", "json", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads(
+        run_cli("report", str(demo_store), "--format", "json", "-o", "-").stdout
+    )
+    manifest_path = archive / "manifest.json"
+    original = manifest_path.read_text()
+    for change, message in (
+        (lambda m: m["tables"]["posts"].update(rows=m["tables"]["posts"]["rows"] + 1), "its manifest says"),
+        (lambda m: m["tables"]["accounts"]["columns"].append({"name": "extra", "type": "VARCHAR"}), "do not have"),
+    ):
+        manifest = json.loads(original)
+        change(manifest)
+        manifest_path.write_text(json.dumps(manifest))
+        proc = run_cli("report", str(archive), "--format", "json", "-o", "-")
+        assert proc.returncode == 1 and "Error:" in proc.stderr and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -355,6 +355,45 @@ def load_archive(
         con.execute("COMMIT")
 
 
+def view_tables(
+    con: duckdb.DuckDBPyConnection, folder: str | os.PathLike[str], manifest: dict[str, Any], tables: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Make each of ``tables`` that the archive holds rows of a view over its Parquet files (read
+    in place: nothing is copied into the store); returns the tables made views. A table the
+    archive has no rows of stays the store's (empty) table. The view's columns must be the
+    manifest's, and its rows as many as the manifest says (checked from the files' footers)."""
+    existing = table_names(con)
+    viewed = []
+    for table in tables:
+        entry = manifest["tables"].get(table)
+        if entry is None or not entry["rows"]:
+            continue
+        if table in existing:
+            con.execute(f"DROP TABLE {quote_name(table)}")
+        names = ", ".join(quote_name(c["name"]) for c in entry["columns"])
+        try:
+            con.execute(
+                f"CREATE VIEW {quote_name(table)} AS SELECT {names} FROM "
+                f"read_parquet({quote_path(dataset_glob(folder, table))}, hive_partitioning = false)"
+            )
+            matches = _columns(con, table) == entry["columns"]
+        except duckdb.BinderException:  # a column the files lack
+            matches = False
+        if not matches:
+            raise StoreError(
+                f"the archive's {table} files do not have the columns its manifest gives",
+                "the archive is incomplete or was changed after it was written; export it again",
+            )
+        found = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchall()[0][0])
+        if found != entry["rows"]:
+            raise StoreError(
+                f"the archive's {table} has {found:,} rows, its manifest says {entry['rows']:,}",
+                "the archive is incomplete or was changed after it was written; export it again",
+            )
+        viewed.append(table)
+    return tuple(viewed)
+
+
 def import_archive(folder: str | os.PathLike[str], db: str | os.PathLike[str]) -> dict[str, int]:
     """Make the new store ``db`` from the archive ``folder``; returns rows per table."""
     manifest = read_manifest(folder)

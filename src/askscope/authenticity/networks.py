@@ -258,7 +258,7 @@ def edges_of(result: dict[str, Any]) -> Edges:
 
 def posts_and_times(con: duckdb.DuckDBPyConnection, network: str) -> tuple[np.ndarray, np.ndarray]:
     """The posts of ``network`` (see :func:`posts_of`) and their times (epoch ms), ordered by
-    ``(platform, id)``: not by ``pid``, a rowid that depends on the order of ingestion, so that the
+    ``(platform, id)`` (the order ``pid`` follows too), so that the
     seeded null permutation gives the same floor for the same posts however they were ingested."""
     data = con.execute(
         f"SELECT pid, t FROM {posts_table(network)} JOIN {POPULATION} USING (pid) ORDER BY platform, id"

@@ -56,8 +56,9 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) -> Population:
     """(Re)write the temporary table ``auth_population`` and say what is in it.
 
-    Columns: ``pid`` (the post's ``rowid`` in ``posts``: unique within the store, but ordered by
-    ingestion, so nothing random may be keyed on its order), ``uid`` (dense account number),
+    Columns: ``pid`` (the post's number in the population, ordered by ``(platform, id)``: the
+    same for the same posts however they were ingested, and defined when ``posts`` is a view over
+    an archive's files, which has no ``rowid``), ``uid`` (dense account number),
     ``platform``, ``id``, ``author_id``, ``author_handle``, ``created_at``, ``t`` (epoch
     milliseconds), ``kind``, ``text``, ``reposted_id``, ``in_reply_to_id``, ``urls``.
     """
@@ -78,18 +79,18 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
         if {"relation", "amplifies"} <= relations:
             # the relations stage says what each repost amplifies (a host or a campaign post)
             in_window = " AND in_window" if "in_window" in relations else ""
-            amplifying = f"""SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN (
+            amplifying = f"""SELECT {COLUMNS} FROM posts p SEMI JOIN (
                                  SELECT platform, post_id FROM relations
                                  WHERE relation = 'repost' AND amplifies IS NOT NULL{in_window}) r
                              ON r.platform = p.platform AND r.post_id = p.id
                              WHERE NOT p.is_context AND p.kind = 'repost' AND {window}"""
         else:
-            amplifying = f"""SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c
+            amplifying = f"""SELECT {COLUMNS} FROM posts p SEMI JOIN campaign c
                              ON c.platform = p.platform AND c.post_id = p.reposted_id
                              WHERE NOT p.is_context AND p.kind = 'repost' AND {window}"""
         selection = f"""
             WITH campaign AS (SELECT DISTINCT platform, post_id FROM relations WHERE in_campaign)
-            SELECT p.rowid AS pid, {COLUMNS} FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
+            SELECT {COLUMNS} FROM posts p SEMI JOIN campaign c ON c.platform = p.platform AND c.post_id = p.id
             WHERE NOT p.is_context AND p.kind <> 'repost' AND {window}
             UNION ALL
             {amplifying}
@@ -101,11 +102,12 @@ def build_population(con: duckdb.DuckDBPyConnection, campaign: Campaign | None) 
                 start, end = found[0][0], found[0][1]
     else:
         source = "window"
-        selection = f"SELECT p.rowid AS pid, {COLUMNS} FROM posts p WHERE NOT p.is_context AND {window}"
+        selection = f"SELECT {COLUMNS} FROM posts p WHERE NOT p.is_context AND {window}"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {POPULATION} AS
-        WITH selected AS (SELECT * FROM ({selection}) WHERE author_id IS NOT NULL AND created_at IS NOT NULL),
+        WITH selected AS (SELECT (row_number() OVER (ORDER BY platform, id) - 1) AS pid, *
+                         FROM ({selection}) WHERE author_id IS NOT NULL AND created_at IS NOT NULL),
         authors AS (SELECT platform, author_id, (row_number() OVER (ORDER BY platform, author_id) - 1)::INTEGER AS uid
                     FROM (SELECT DISTINCT platform, author_id FROM selected))
         SELECT s.pid, a.uid, s.platform, s.id, s.author_id, s.author_handle, s.created_at,
