@@ -48,6 +48,7 @@ import msgspec
 
 from askscope.archive.parquet import (
     MANIFEST,
+    archive_lock,
     load_archive,
     manifest_for,
     publish,
@@ -127,6 +128,14 @@ def carry_files(source: Path, target: Path) -> None:
 
 @contextmanager
 def archive_as_store(folder: str | os.PathLike[str], *, write_back: bool) -> Iterator[str]:
+    """:func:`_archive_as_store` with the archive held (:func:`~askscope.archive.parquet.archive_lock`):
+    exclusively when the tables are written back, shared otherwise."""
+    with archive_lock(folder, write=write_back), _archive_as_store(folder, write_back=write_back) as path:
+        yield path
+
+
+@contextmanager
+def _archive_as_store(folder: str | os.PathLike[str], *, write_back: bool) -> Iterator[str]:
     """The archive as a temporary DuckDB store (its path), but for the tables in
     :data:`CARRIED`: the tables of :data:`IN_PLACE` (every table when nothing is written back)
     are views over the archive's files, the others loaded; with ``write_back``, the store's

@@ -60,6 +60,7 @@ import pyarrow.parquet as pq
 from askscope.archive.cluster import limit_task
 from askscope.archive.parquet import (
     MANIFEST,
+    archive_lock,
     copy_posts,
     dataset_glob,
     is_archive,
@@ -966,6 +967,17 @@ def _parse_all(
 
 
 def ingest_archive(
+    folder: str | os.PathLike[str], paths: list[str], *, dask: str, **options: Any
+) -> tuple[IngestResult, list[dict[str, Any]], dict[str, Any]]:
+    """:func:`_ingest_archive` with the archive held exclusively while it runs
+    (:func:`~askscope.archive.parquet.archive_lock`: a concurrent analysis would write its tables
+    back over this ingest's rows, a concurrent report would read a folder being replaced)."""
+    target = check_archive_target(folder)
+    with archive_lock(target, write=True):
+        return _ingest_archive(target, paths, dask=dask, **options)
+
+
+def _ingest_archive(
     folder: str | os.PathLike[str],
     paths: list[str],
     *,

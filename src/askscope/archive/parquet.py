@@ -29,7 +29,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from askscope._version import __version__
-from askscope.errors import AskscopeError, StoreError, UsageError
+from askscope.errors import AskscopeError, StoreBusyError, StoreError, UsageError
 from askscope.store.core import Store, memory_setting, open_store, table_names
 from askscope.store.schema import SCHEMA_VERSION, STORE_TABLES
 
@@ -56,6 +56,45 @@ RAW_ROW_GROUP = 256
 #: loaded under 512 MB, 10M rows failed under 1 GB and passed under 1.5 GB; a 10M-post archive's
 #: analysis failed under the plain 512 MB. The load adds this much per indexed row to the limit.
 INDEX_BYTES_PER_ROW = 128
+
+
+@contextmanager
+def archive_lock(folder: str | os.PathLike[str], *, write: bool) -> Iterator[None]:
+    """Hold the archive ``folder`` while a command uses it: exclusively for one that writes it
+    (an ingest, an analysis), shared for one that reads it (a report, an import), so that a
+    writer never replaces the folder under another command (an analysis reads ``posts`` in place
+    for its whole run, and its write-back would drop a concurrent ingest's rows). The lock is an
+    ``flock`` on the folder itself, released when the process ends however it ends; a folder
+    that does not exist yet (a first ingest) has nothing to hold. Raises
+    :class:`StoreBusyError` at once when another process holds it the other way."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): the folder is not held
+        yield
+        return
+    path = Path(folder)
+    fd = -1
+    while path.is_dir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreBusyError(
+                f"the archive {path} is in use by another process",
+                "wait until the other askscope command on it ends (an ingest or an analysis writes it, "
+                "a report or an import reads it), then retry",
+            ) from None
+        held, now = os.fstat(fd), os.stat(path)
+        if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+            break
+        os.close(fd)  # the folder was replaced between the open and the lock: hold the new one
+        fd = -1
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 @contextmanager
@@ -395,7 +434,13 @@ def view_tables(
 
 
 def import_archive(folder: str | os.PathLike[str], db: str | os.PathLike[str]) -> dict[str, int]:
-    """Make the new store ``db`` from the archive ``folder``; returns rows per table."""
+    """Make the new store ``db`` from the archive ``folder`` (held shared while it is read:
+    :func:`archive_lock`); returns rows per table."""
+    with archive_lock(folder, write=False):
+        return _import_archive(folder, db)
+
+
+def _import_archive(folder: str | os.PathLike[str], db: str | os.PathLike[str]) -> dict[str, int]:
     manifest = read_manifest(folder)
     target = Path(db)
     if target.exists():

@@ -140,6 +140,21 @@ def store_path_for(db: str) -> Iterator[str]:
         yield db
         return
     from askscope.archive.dask_analyze import archive_as_store
+    from askscope.errors import AskscopeError
 
-    with archive_as_store(db, write_back=False) as path:
-        yield path
+    path = None
+    try:
+        with archive_as_store(db, write_back=False) as path:
+            yield path
+    except AskscopeError as exc:
+        if path is None:
+            raise
+        # the user gave the archive, not the temporary store: say the archive, and how to analyse it
+        exc.message = exc.message.replace(path, db)
+        exc.args = (exc.message,)
+        if exc.hint:
+            exc.hint = exc.hint.replace(
+                f"askscope analyze {path} --campaign CAMPAIGN.toml",
+                f"askscope analyze {db} --campaign CAMPAIGN.toml --dask local:2",
+            ).replace(path, db)
+        raise
