@@ -119,3 +119,18 @@ def test_the_lock_follows_a_folder_replaced_before_it_was_taken(
         with pytest.raises(StoreBusyError, match="in use by another process"):
             with archive_lock(archive, write=False):
                 pass
+
+
+def test_a_first_ingest_holds_its_new_folder(tmp_path: Path) -> None:
+    """A first ingest into a new path makes the folder and holds it (a second first ingest into
+    the same path is refused, not published over it); a failed one leaves the path as it was."""
+    new = tmp_path / "new-archive"
+    missing = str(tmp_path / "missing.jsonl")
+    proc = run_cli("ingest", str(new), missing, "--dask", "local:1")
+    assert proc.returncode == 1 and "Error:" in proc.stderr and "Traceback" not in proc.stderr
+    assert not new.exists()
+    new.mkdir()  # what a first ingest running now has made and holds
+    with held(new, fcntl.LOCK_EX):
+        proc = run_cli("ingest", str(new), *PAGES, "--dask", "local:1")
+        assert proc.returncode == 1 and "is in use by another process" in proc.stderr, proc.stderr
+        assert new.is_dir() and not any(new.iterdir())

@@ -973,8 +973,22 @@ def ingest_archive(
     (:func:`~askscope.archive.parquet.archive_lock`: a concurrent analysis would write its tables
     back over this ingest's rows, a concurrent report would read a folder being replaced)."""
     target = check_archive_target(folder)
-    with archive_lock(target, write=True):
-        return _ingest_archive(target, paths, dask=dask, **options)
+    created = False
+    if not target.exists() and target.parent.is_dir():
+        # a first ingest makes the (empty) folder now, to hold it: two first ingests into the same
+        # path would otherwise both publish there
+        try:
+            target.mkdir()
+            created = True
+        except FileExistsError:
+            pass
+    try:
+        with archive_lock(target, write=True):
+            return _ingest_archive(target, paths, dask=dask, **options)
+    except BaseException:
+        if created and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # still the empty folder made above: leave the path as it was
+        raise
 
 
 def _ingest_archive(
