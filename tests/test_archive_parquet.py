@@ -286,3 +286,29 @@ def test_an_archive_read_in_place_is_checked_against_its_manifest(demo_store: Pa
         assert proc.returncode == 1 and "Error:" in proc.stderr and message in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_files_under_a_folder_named_with_glob_characters_are_listed(tmp_path: Path) -> None:
+    from askscope.archive.parquet import glob_files, sql_files
+
+    plain, odd = tmp_path / "plain", tmp_path / "odd [2015]*?"
+    for folder in (plain, odd):
+        (folder / "platform=x").mkdir(parents=True)
+        for name in ("b.parquet", "a.parquet", "platform=x/c.parquet"):
+            pq.write_table(pa_table(), folder / name)
+    # an ordinary folder: DuckDB's own glob, as before
+    assert glob_files(plain, "*.parquet") == str(plain / "*.parquet")
+    # glob characters in the folder: the files, listed and sorted; ** reaches the subfolders
+    assert glob_files(odd, "*.parquet") == [str(odd / "a.parquet"), str(odd / "b.parquet")]
+    assert glob_files(odd, "**/*.parquet") == [str(odd / n) for n in ("a.parquet", "b.parquet", "platform=x/c.parquet")]
+    assert glob_files(odd, "*.csv") == str(odd / "*.csv")  # nothing matches: DuckDB's "no files found"
+    con = duckdb.connect()
+    assert con.execute(f"SELECT count(*) FROM read_parquet({sql_files(odd, '**/*.parquet')})").fetchall() == [(3,)]
+    with pytest.raises(duckdb.IOException, match="No files found"):
+        con.execute(f"SELECT count(*) FROM read_parquet({sql_files(odd, '*.csv')})")
+
+
+def pa_table():  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    return pa.table({"a": [1]})

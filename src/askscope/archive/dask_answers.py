@@ -41,7 +41,7 @@ from typing import Any
 import duckdb
 
 from askscope.archive.dask_stages import COLUMNS, Shuffled
-from askscope.archive.parquet import quote_name, quote_path
+from askscope.archive.parquet import quote_name, quote_path, sql_files
 from askscope.stages.answers import ANSWERS_SQL, STATEMENTS, Answers, summarize
 from askscope.stages.base import Context
 
@@ -62,7 +62,7 @@ def _load(con: duckdb.DuckDBPyConnection, table: str, folder: Path, columns: lis
     if folder.is_dir():
         con.execute(
             f"INSERT INTO {table} BY NAME SELECT * FROM "
-            f"read_parquet({quote_path(folder / '*.parquet')}, hive_partitioning = false)"
+            f"read_parquet({sql_files(folder, '*.parquet')}, hive_partitioning = false)"
         )
 
 
@@ -159,10 +159,10 @@ class DaskAnswers(Answers):
             return Answers.run(self, ctx)
         self._passes(ctx)
         con = ctx.store.con
-        first = quote_path(work / FIRST / "answers" / "*.parquet")
+        first = sql_files(work / FIRST / "answers", "*.parquet")
         second = sorted((work / SECOND).glob("*.parquet"))
         if second:
-            redone = quote_path(work / SECOND / "*.parquet")
+            redone = sql_files(work / SECOND, "*.parquet")
             source = (
                 f"(FROM read_parquet({first}) a WHERE NOT EXISTS (SELECT 1 FROM read_parquet({redone}) s "
                 f"WHERE s.platform = a.platform AND s.question_id = a.question_id) "
@@ -173,7 +173,7 @@ class DaskAnswers(Answers):
         con.execute(f"CREATE OR REPLACE TABLE answers AS FROM {source} ORDER BY platform, question_id")
         con.execute(
             "CREATE OR REPLACE TABLE answered_posts AS "
-            f"FROM read_parquet({quote_path(work / FIRST / 'answered_posts' / '*.parquet')}) ORDER BY platform, post_id"
+            f"FROM read_parquet({sql_files(work / FIRST / 'answered_posts', '*.parquet')}) ORDER BY platform, post_id"
         )
         ctx.say(
             f"answers on Dask: {self.shuffled.parts} conversation partition(s); {self.elsewhere:,} question(s) "
@@ -185,7 +185,7 @@ class DaskAnswers(Answers):
         """Write the partitions' slices of ``relations`` and ``labels``, the host's posts with their
         partition, and ``hosts``; False when a relation or label row finds no partition."""
         con, inputs = ctx.store.con, self.shuffled.work / INPUTS
-        parts = quote_path(self.shuffled.work / "conversation" / "part-*.parquet")
+        parts = sql_files(self.shuffled.work / "conversation", "part-*.parquet")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _answers_map AS SELECT platform, id, "
             r"regexp_extract(filename, 'part-([0-9]+)\.parquet$', 1)::INTEGER AS part "

@@ -62,7 +62,7 @@ from askscope.archive.parquet import (
     MANIFEST,
     archive_lock,
     copy_posts,
-    dataset_glob,
+    dataset_files,
     is_archive,
     load_archive,
     manifest_for,
@@ -560,7 +560,7 @@ def edit_members(parsed: list[dict[str, Any]], archive: Path | None, manifest: d
             rows = con.execute(
                 "SELECT edit_ids FROM read_parquet(?, hive_partitioning = false) "
                 "WHERE platform = 'x' AND len(edit_ids) > 1",
-                [dataset_glob(archive, "posts")],
+                [dataset_files(archive, "posts")],
             ).fetchall()
         finally:
             con.close()

@@ -59,7 +59,7 @@ from typing import Any
 import duckdb
 
 from askscope.archive.cluster import task_connection
-from askscope.archive.parquet import dataset_glob, quote_name, quote_path
+from askscope.archive.parquet import dataset_files, quote_name, quote_path, sql_files
 from askscope.stages.base import Context
 from askscope.stages.relations import RELATIONS_SQL, Relations, finish, resolve_hosts
 from askscope.stages.reply_trees import MISSING_SQL, ROOTS_SQL, THREADS_SQL, ReplyTrees, summarize
@@ -214,7 +214,7 @@ def _scatter_part(
         if keyed:
             key = "CASE WHEN p.conversation_id IS NOT NULL OR p.kind = 'repost' THEN coalesce(p.conversation_id, p.id) ELSE k.key END"
             join = (
-                f"LEFT JOIN read_parquet({quote_path(base / 'keys' / '*.parquet')}) k "
+                f"LEFT JOIN read_parquet({sql_files(base / 'keys', '*.parquet')}) k "
                 "ON k.platform = p.platform AND k.id = p.id"
             )
         con.execute(
@@ -225,7 +225,7 @@ def _scatter_part(
         )
         rows = (
             con.execute(
-                f"SELECT count(*) FROM read_parquet({quote_path(out / '*' / '*.parquet')}, hive_partitioning = false)"
+                f"SELECT count(*) FROM read_parquet({sql_files(out, '*/*.parquet')}, hive_partitioning = false)"
             ).fetchall()[0][0]
             if out.exists()
             else 0
@@ -249,7 +249,7 @@ def _threads_part(number: int, bucket: int, work: str, types: dict[str, str], ap
         con.execute(f"CREATE TABLE posts ({', '.join(f'{quote_name(c)} {types[c]}' for c in COLUMNS)})")
         con.execute(
             f"INSERT INTO posts BY NAME SELECT {_select(types)} FROM "
-            f"read_parquet({quote_path(base / 'scatter' / '*' / f'bucket={bucket}' / '*.parquet')}, "
+            f"read_parquet({sql_files(base / 'scatter', f'*/bucket={bucket}/*.parquet')}, "
             "hive_partitioning = false)"
         )
         con.register("_errors", api_errors)
@@ -343,12 +343,12 @@ class Shuffled:
                 "SELECT DISTINCT p.platform, v.old AS old_id, p.id AS latest_id "
                 "FROM read_parquet(?, hive_partitioning = false) p, unnest(p.edit_ids) AS v(old) "
                 "WHERE len(p.edit_ids) > 1 AND v.old <> p.id",
-                [dataset_glob(self.folder, "posts")],
+                [dataset_files(self.folder, "posts")],
             ).df()
             unknown = con.execute(
                 "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
                 "WHERE conversation_id IS NULL AND kind IS DISTINCT FROM 'repost'",
-                [dataset_glob(self.folder, "posts")],
+                [dataset_files(self.folder, "posts")],
             ).fetchall()[0][0]
         versions = versions.astype(object)
         self.parts = max(2 * self.workers, -(-self.rows // PARTITION_ROWS))
@@ -433,17 +433,15 @@ class DaskReplyTrees(ReplyTrees):
         if not parts:
             ctx.say("reply_trees: the archive holds no posts; the stage runs embedded")
             return ReplyTrees.run(self, ctx)
-        con.execute(
-            f"CREATE OR REPLACE TABLE threads AS FROM read_parquet({quote_path(work / 'threads' / '*.parquet')})"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE threads AS FROM read_parquet({sql_files(work / 'threads', '*.parquet')})")
         con.execute(
             "CREATE OR REPLACE TABLE thread_roots AS "
-            f"FROM read_parquet({quote_path(work / 'thread_roots' / '*.parquet')})"
+            f"FROM read_parquet({sql_files(work / 'thread_roots', '*.parquet')})"
         )
         con.execute(
             "CREATE OR REPLACE TABLE missing_parents AS SELECT platform, parent_id, sum(replies)::BIGINT AS replies, "
             "min(first_reply_id) AS first_reply_id, min(api_error) AS api_error, min(api_detail) AS api_detail "
-            f"FROM read_parquet({quote_path(work / 'missing_parents' / '*.parquet')}) GROUP BY platform, parent_id"
+            f"FROM read_parquet({sql_files(work / 'missing_parents', '*.parquet')}) GROUP BY platform, parent_id"
         )
         split = con.execute(
             "SELECT count(*) FROM threads t WHERE t.parent_missing AND EXISTS (SELECT 1 FROM posts p "
@@ -479,7 +477,7 @@ class DaskRelations(Relations):
         self.shuffled.relations(hosts, list(ctx.campaign.hashtags_lower))
         con.execute(
             "CREATE OR REPLACE TABLE relations AS "
-            f"FROM read_parquet({quote_path(self.shuffled.work / 'relations' / '*.parquet')})"
+            f"FROM read_parquet({sql_files(self.shuffled.work / 'relations', '*.parquet')})"
         )
         ctx.say(f"relations on Dask: {self.shuffled.parts} conversation partition(s)")
         return finish(ctx)

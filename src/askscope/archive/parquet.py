@@ -129,6 +129,38 @@ def day_expression(column: str = "created_at") -> str:
     return f"strftime({column} AT TIME ZONE 'UTC', '%Y-%m-%d')"
 
 
+_GLOB_CHARACTERS = re.compile(r"[*?\[]")
+
+
+def glob_files(base: str | Path, pattern: str) -> str | list[str]:
+    """What DuckDB's Parquet reader should get for the files ``pattern`` matches under the folder
+    ``base`` (``*`` and ``**`` in ``pattern`` only): the glob ``base/pattern`` itself, or, when
+    ``base`` has a glob character in its name (an archive named ``campaign [2015]``, and the work
+    folders named after it), the files listed here: DuckDB would read those characters as a
+    pattern and find nothing. No match gives the glob back (DuckDB's "no files found")."""
+    joined = str(Path(base) / pattern)
+    if not _GLOB_CHARACTERS.search(str(base)):
+        return joined
+    return sorted(str(p) for p in Path(base).glob(pattern)) or joined
+
+
+def files_literal(files: str | list[str]) -> str:
+    """A glob or a list of files (:func:`glob_files`) as a SQL literal for ``read_parquet(...)``."""
+    if isinstance(files, str):
+        return quote_path(files)
+    return "[" + ", ".join(quote_path(f) for f in files) + "]"
+
+
+def sql_files(base: str | Path, pattern: str) -> str:
+    """:func:`glob_files` as a SQL literal for ``read_parquet(...)``."""
+    return files_literal(glob_files(base, pattern))
+
+
+def dataset_files(folder: str | os.PathLike[str], table: str) -> str | list[str]:
+    """A table's Parquet files in an archive, for DuckDB's reader (:func:`glob_files`)."""
+    return glob_files(Path(folder) / table, "**/*.parquet" if table == "posts" else "*.parquet")
+
+
 def is_archive(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is an archive directory (it holds a manifest)."""
     return (Path(path) / MANIFEST).is_file()
@@ -289,11 +321,6 @@ def export_store(db: str | os.PathLike[str], out: str | os.PathLike[str]) -> dic
     return manifest
 
 
-def dataset_glob(folder: str | os.PathLike[str], table: str) -> str:
-    """The glob of a table's Parquet files in an archive."""
-    return str(Path(folder) / table / ("**/*.parquet" if table == "posts" else "*.parquet"))
-
-
 def load_tables(
     con: duckdb.DuckDBPyConnection,
     folder: str | os.PathLike[str],
@@ -326,7 +353,7 @@ def load_tables(
             con.execute(
                 f"INSERT INTO {quote_name(table)} ({names}) SELECT {names} FROM read_parquet(?, hive_partitioning = false)"
                 + (" ORDER BY platform, id" if table == "posts" else ""),
-                [dataset_glob(folder, table)],
+                [dataset_files(folder, table)],
             )
             con.execute(f"SET memory_limit = '{limit}'")
         found = int(con.execute(f"SELECT count(*) FROM {quote_name(table)}").fetchall()[0][0])
@@ -410,10 +437,11 @@ def view_tables(
         if table in existing:
             con.execute(f"DROP TABLE {quote_name(table)}")
         names = ", ".join(quote_name(c["name"]) for c in entry["columns"])
+        files = files_literal(dataset_files(folder, table))
         try:
             con.execute(
                 f"CREATE VIEW {quote_name(table)} AS SELECT {names} FROM "
-                f"read_parquet({quote_path(dataset_glob(folder, table))}, hive_partitioning = false)"
+                f"read_parquet({files}, hive_partitioning = false)"
             )
             matches = _columns(con, table) == entry["columns"]
         except duckdb.BinderException:  # a column the files lack
