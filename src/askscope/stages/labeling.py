@@ -262,9 +262,12 @@ class Classify(Stage):
         )
         con.execute(
             "CREATE TEMP TABLE _cls_groups AS SELECT (row_number() OVER (ORDER BY platform, post_id) - 1)::BIGINT "
-            "AS g, k, platform, post_id, text, n FROM (SELECT k, platform, post_id, text, count(*) OVER (PARTITION BY k) "
-            "AS n FROM _cls_todo QUALIFY row_number() OVER (PARTITION BY k ORDER BY platform, post_id) = 1) ORDER BY g"
+            "AS g, k, platform, post_id, t.text, n FROM (SELECT k, platform, post_id, rn, count(*) OVER (PARTITION BY k) "
+            "AS n FROM _cls_todo QUALIFY row_number() OVER (PARTITION BY k ORDER BY platform, post_id) = 1) "
+            "JOIN _cls_texts t USING (rn) ORDER BY g"
         )
+        # the texts of the groups are all the stage still needs (temporary tables stay in memory)
+        con.execute("DROP TABLE _cls_texts")
         con.execute(
             "CREATE TEMP TABLE _cls_group_labels (g BIGINT, task VARCHAR, label VARCHAR, probability DOUBLE, "
             "probabilities FLOAT[])"
@@ -343,10 +346,12 @@ def _label_here(labeler: Labeler, requests: Iterable[LabelRequest]) -> Iterator[
 
 
 def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> None:
-    """``_cls_current``: every post of P with its text, the text's ``text_hash`` and its group
-    key ``k``: the text's ``key(text)`` (a labeler with a ``text_key``), the text itself (a
-    text-only labeler without one), or the post itself (any other labeler). The hash and the key
-    are computed once per distinct text, a page at a time: the posts never pass through Python."""
+    """``_cls_current``: every post of P with its text's number ``rn`` in ``_cls_texts`` (the
+    distinct texts: a post's text is not copied into the temporary tables, which DuckDB keeps in
+    memory), the text's ``text_hash`` and its group key ``k``: the text's ``key(text)`` (a
+    labeler with a ``text_key``), the text itself (a text-only labeler without one), or the post
+    itself (any other labeler). The hash and the key are computed once per distinct text, a page
+    at a time: the posts never pass through Python."""
     con.execute(
         "CREATE TEMP TABLE _cls_texts AS SELECT text, row_number() OVER () AS rn FROM (SELECT DISTINCT "
         "coalesce(p.text, '') AS text FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
@@ -373,7 +378,7 @@ def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> N
         finally:
             con.unregister("_page")
     con.execute(
-        "CREATE TEMP TABLE _cls_current AS SELECT r.platform, r.post_id, t.text, h.text_hash, "
+        "CREATE TEMP TABLE _cls_current AS SELECT r.platform, r.post_id, t.rn, h.text_hash, "
         "CASE WHEN ? THEN h.k ELSE r.platform || chr(0) || r.post_id END AS k "
         "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
         "JOIN _cls_texts t ON t.text = coalesce(p.text, '') JOIN _cls_keys h ON h.rn = t.rn WHERE r.in_campaign",
