@@ -233,7 +233,15 @@ class Classify(Stage):
         try:
             return self._run(ctx, labeler, versions)
         finally:
-            for table in ("_cls_texts", "_cls_keys", "_cls_current", "_cls_todo", "_cls_groups", "_cls_group_labels"):
+            for table in (
+                "_cls_texts",
+                "_cls_text_keys",
+                "_cls_keys",
+                "_cls_current",
+                "_cls_todo",
+                "_cls_groups",
+                "_cls_group_labels",
+            ):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def _run(self, ctx: Context, labeler: Labeler, versions: dict[str, str]) -> dict[str, Any]:
@@ -243,9 +251,9 @@ class Classify(Stage):
         con.register("_versions", pa.table({"task": list(versions), "model": list(versions.values())}))
         try:
             con.execute(
-                "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _cls_current c JOIN _versions v ON true "
-                "WHERE c.platform = labels.platform AND c.post_id = labels.post_id "
-                "AND c.text_hash = labels.text_hash AND v.task = labels.task AND v.model = labels.model)"
+                "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM _cls_current c JOIN _cls_keys h USING (rn) "
+                "JOIN _versions v ON true WHERE c.platform = labels.platform AND c.post_id = labels.post_id "
+                "AND h.text_hash = labels.text_hash AND v.task = labels.task AND v.model = labels.model)"
             )
         finally:
             con.unregister("_versions")
@@ -295,8 +303,9 @@ class Classify(Stage):
             ctx.say(f"classified {labelled:,} of {todo:,} posts ({texts:,} texts)")
         con.execute(
             "INSERT INTO labels (platform, post_id, task, label, probability, model, text_hash, probabilities) "
-            "SELECT t.platform, t.post_id, l.task, l.label, l.probability, m.model, t.text_hash, l.probabilities "
-            "FROM _cls_todo t JOIN _cls_groups gr USING (k) JOIN _cls_group_labels l USING (g) "
+            "SELECT t.platform, t.post_id, l.task, l.label, l.probability, m.model, h.text_hash, l.probabilities "
+            "FROM _cls_todo t JOIN _cls_keys h USING (rn) JOIN _cls_groups gr USING (k) "
+            "JOIN _cls_group_labels l USING (g) "
             "JOIN (SELECT unnest($tasks) AS task, unnest($models) AS model) m USING (task) "
             "ORDER BY gr.g, t.platform, t.post_id, l.task",
             {"tasks": list(versions), "models": list(versions.values())},
@@ -347,18 +356,20 @@ def _label_here(labeler: Labeler, requests: Iterable[LabelRequest]) -> Iterator[
 
 def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> None:
     """``_cls_current``: every post of P with its text's number ``rn`` in ``_cls_texts`` (the
-    distinct texts: a post's text is not copied into the temporary tables, which DuckDB keeps in
-    memory), the text's ``text_hash`` and its group key ``k``: the text's ``key(text)`` (a
-    labeler with a ``text_key``), the text itself (a text-only labeler without one), or the post
-    itself (any other labeler). The hash and the key are computed once per distinct text, a page
-    at a time: the posts never pass through Python."""
+    distinct texts) and its group's number ``k``: the number of the text's ``key(text)`` (a
+    labeler with a ``text_key``), of the text itself (a text-only labeler without one), or of the
+    post itself (any other labeler). ``_cls_keys`` gives each text number its ``text_hash`` (the
+    ``labels.text_hash``). Posts carry numbers only: the temporary tables stay in memory (DuckDB
+    cannot spill them), and a text or key per post would cost its length for every post of P.
+    The hash and the key are computed once per distinct text, a page at a time: the posts never
+    pass through Python."""
     con.execute(
         "CREATE TEMP TABLE _cls_texts AS SELECT text, row_number() OVER () AS rn FROM (SELECT DISTINCT "
         "coalesce(p.text, '') AS text FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
         "WHERE r.in_campaign)"
     )
     count = con.execute("SELECT count(*) FROM _cls_texts").fetchall()[0][0]
-    con.execute("CREATE TEMP TABLE _cls_keys (rn BIGINT, text_hash VARCHAR, k VARCHAR)")
+    con.execute("CREATE TEMP TABLE _cls_text_keys (rn BIGINT, text_hash VARCHAR, k VARCHAR)")
     for start in range(0, count, TEXT_PAGE):
         rows = con.execute(
             "SELECT rn, text FROM _cls_texts WHERE rn > ? AND rn <= ?", [start, start + TEXT_PAGE]
@@ -374,17 +385,20 @@ def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> N
             ),
         )
         try:
-            con.execute("INSERT INTO _cls_keys SELECT rn, text_hash, k FROM _page")
+            con.execute("INSERT INTO _cls_text_keys SELECT rn, text_hash, k FROM _page")
         finally:
             con.unregister("_page")
+    # each distinct key its number (the same groups as the keys themselves)
     con.execute(
-        "CREATE TEMP TABLE _cls_current AS SELECT r.platform, r.post_id, t.rn, h.text_hash, "
-        "CASE WHEN ? THEN h.k ELSE r.platform || chr(0) || r.post_id END AS k "
-        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "JOIN _cls_texts t ON t.text = coalesce(p.text, '') JOIN _cls_keys h ON h.rn = t.rn WHERE r.in_campaign",
-        [share],
+        "CREATE TEMP TABLE _cls_keys AS SELECT rn, text_hash, dense_rank() OVER (ORDER BY k) AS kn FROM _cls_text_keys"
     )
-    con.execute("DROP TABLE _cls_keys")
+    con.execute("DROP TABLE _cls_text_keys")
+    group = "h.kn" if share else "row_number() OVER ()"
+    con.execute(
+        f"CREATE TEMP TABLE _cls_current AS SELECT r.platform, r.post_id, t.rn, {group} AS k "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "JOIN _cls_texts t ON t.text = coalesce(p.text, '') JOIN _cls_keys h ON h.rn = t.rn WHERE r.in_campaign"
+    )
 
 
 def _chunks(con: Any, groups: int) -> Iterator[tuple[int, list[str], list[tuple[str, str]], int]]:
