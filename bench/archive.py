@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("ASKSCOPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 DEDUP_CHILD = r"""
 import json, resource, sys, time

@@ -31,6 +31,9 @@ With ``--dask ADDRESS...`` the same files also go through the archive path for e
 and ``report ARCHIVE --format json`` (the Dask workers are the command's children, so the peak
 RSS of the tree counts them; the peak of the largest single process is reported beside it).
 
+The real texts come from ``../shared/data`` beside the checkout, or from ``ASKSCOPE_SHARED_DATA``
+(as for the tests), e.g. when the benchmark runs from a worktree elsewhere.
+
 Prints a table and a linear extrapolation of each command to 1,000,000 posts from the largest
 size measured (the stages are linear in posts: docs/benchmarks.md, "Analysis and report"; the
 classify stage is linear in the texts classified, which on these SYNTHETIC files grow more slowly
@@ -53,7 +56,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("ASKSCOPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 FILES = 4
 TARGET_POSTS = 1_000_000
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("ASKSCOPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 # --- latency --------------------------------------------------------------------------------------
