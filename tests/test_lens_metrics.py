@@ -883,14 +883,52 @@ def test_bursts_with_open_ends(open_store):
 def test_reply_communities_without_igraph(open_store, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "leidenalg", None)  # importing it now fails
+    monkeypatch.setitem(sys.modules, "igraph", None)  # importing it now fails
     inp = load_input(open_store("campaign"), SEED)
     assert engagement_module._communities(inp) == {
         "value": None,
         "categories": 0,
         "n": 0,
-        "method": "igraph/leidenalg not installed",
+        "method": "igraph not installed",
     }
+
+
+def _two_cliques() -> list[tuple[str, str, str, int]]:
+    """Two groups of five accounts, each replying within itself, joined by one reply."""
+    edges = []
+    for group in ("a", "b"):
+        members = [f"{group}{i}" for i in range(5)]
+        edges += [("x", u, v, 2) for i, u in enumerate(members) for v in members[i + 1 :]]
+    return edges + [("x", "a0", "b0", 1)]
+
+
+def test_reply_communities_find_the_planted_groups(open_store):
+    import random
+
+    inp = load_input(open_store("campaign"), SEED)
+    random.seed(5)
+    expected_draw = random.random()
+    random.seed(5)
+    found = engagement_module._communities(inp, _two_cliques())
+    # two communities of 5: entropy of [5, 5] over ln 2 = 1; the largest holds half
+    assert (found["value"], found["categories"], found["n"], found["largest_community_share"]) == (1.0, 2, 10, 0.5)
+    assert found["method"] == "Leiden communities of the reply network (modularity)"
+    # seeded: the same call gives the same result, and it drew nothing from the global generator
+    assert random.random() == expected_draw
+    assert engagement_module._communities(inp, _two_cliques()) == found
+
+
+def test_reply_communities_are_the_same_for_a_seed_on_a_larger_network(open_store):
+    rng = np.random.default_rng(3)
+    edges = [
+        ("x", f"u{a}", f"u{b}", int(w))
+        for a, b, w in zip(rng.integers(0, 400, 1500), rng.integers(0, 400, 1500), rng.integers(1, 4, 1500))
+        if a != b
+    ]
+    inp = load_input(open_store("campaign"), SEED)
+    first = engagement_module._communities(inp, edges)
+    assert engagement_module._communities(inp, edges) == first
+    assert first["categories"] > 1 and first["n"] == len({e[1] for e in edges} | {e[2] for e in edges})
 
 
 def test_newcomers_without_a_campaign_start(open_store):

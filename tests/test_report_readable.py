@@ -218,7 +218,7 @@ def test_reply_community_row_is_left_out_without_igraph(lens_doc):
         "value": None,
         "categories": 0,
         "n": 0,
-        "method": "igraph/leidenalg not installed",
+        "method": "igraph not installed",
     }
     markdown, page = to_markdown(doc), html.unescape(to_html(doc))
     for text in (re.sub(r"\\(.)", r"\1", markdown), page):

@@ -46,7 +46,7 @@ WITHOUT_ROWS = (
 )
 #: What the report says when reply communities could not be found (the base install).
 LEIDEN_NOTE = (
-    "Reply-community diversity is left out: it needs igraph and leidenalg "
+    "Reply-community diversity is left out: it needs igraph "
     "(pip install 'askscope[leiden]', then analyse again)."
 )
 
@@ -203,7 +203,7 @@ ENGAGEMENT_TITLE = "Engagement: did the host open a dialogue?"
 
 
 def _communities_missing(result: dict[str, Any]) -> bool:
-    """The reply communities were not found because igraph/leidenalg are not installed."""
+    """The reply communities were not found because igraph is not installed."""
     return result.get("value") is None and "not installed" in str(result.get("method") or "")
 
 
