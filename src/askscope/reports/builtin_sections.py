@@ -46,8 +46,7 @@ WITHOUT_ROWS = (
 )
 #: What the report says when reply communities could not be found (the base install).
 LEIDEN_NOTE = (
-    "Reply-community diversity is left out: it needs igraph "
-    "(pip install 'askscope[leiden]', then analyse again)."
+    "Reply-community diversity is left out: it needs igraph (pip install 'askscope[leiden]', then analyse again)."
 )
 
 Row = tuple[str, str, str, str]
