@@ -281,6 +281,10 @@ def test_components_and_groups():
     la, lb = np.array([x for x, _ in two_cliques]), np.array([y for _, y in two_cliques])
     communities = leiden(la, lb, np.ones(len(la)), 1.0, seed=0)
     assert len({communities[i] for i in range(5)}) == 1 and communities[0] != communities[9]
+    assert leiden(la, lb, np.ones(len(la)), 1.0, seed=0) == communities  # the same for a seed
+    # the resolution reaches the objective: far below 1 the bridge is worth keeping, one community
+    merged = leiden(la, lb, np.ones(len(la)), 0.01, seed=0)
+    assert len(set(merged.values())) == 1
 
 
 def test_exports_escape_untrusted_handles(tmp_path):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from askscope.authenticity.settings import AuthenticityError
+from askscope.communities import leiden_membership
 
 
 def component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -41,23 +42,21 @@ def components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
 
 
 def leiden(a: np.ndarray, b: np.ndarray, weight: np.ndarray, resolution: float, seed: int) -> dict[int, int]:
-    """Leiden communities (modularity, weighted) of the undirected edges; deterministic per seed."""
+    """Leiden communities (modularity at ``resolution``, weighted) of the undirected edges;
+    deterministic per seed (:func:`askscope.communities.leiden_membership`)."""
     try:
         import igraph
-        import leidenalg
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise AuthenticityError(
-            "Leiden groups need the igraph and leidenalg packages",
+            "Leiden groups need the igraph package",
             "pip install 'askscope[leiden]', or use groups = components",
         ) from exc
     nodes = np.unique(np.concatenate([a, b]))
     index = {int(n): i for i, n in enumerate(nodes)}
     graph = igraph.Graph(n=len(nodes), edges=[(index[int(x)], index[int(y)]) for x, y in zip(a, b)])
     graph.es["weight"] = [float(w) for w in weight]
-    partition = leidenalg.find_partition(
-        graph, leidenalg.RBConfigurationVertexPartition, weights="weight", resolution_parameter=resolution, seed=seed
-    )
-    return {int(nodes[i]): int(member) for i, member in enumerate(partition.membership)}
+    membership = leiden_membership(graph, seed, resolution)
+    return {int(nodes[i]): int(member) for i, member in enumerate(membership)}
 
 
 def number_groups(membership: dict[int, int], order_key: Sequence[str]) -> dict[int, int]:

@@ -6,9 +6,7 @@ and reach people beyond its usual followers?
 
 from __future__ import annotations
 
-import random
 import re
-import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify
+from askscope.communities import leiden_membership
 from askscope.lenses import stats
 from askscope.lenses.base import Lens
 from askscope.lenses.common import LensInput
@@ -316,12 +315,8 @@ def _audience(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | Non
 
 def _communities(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
     """Entropy of participants over the communities of the campaign's reply network: Leiden,
-    optimising modularity on the weighted, undirected network, two iterations, seeded.
-
-    igraph's own Leiden (``Graph.community_leiden``): on the 2M-post lens bench's reply network
-    (430k accounts, 846k edges) it took 2.3 s where leidenalg's took 39 s, and found a partition
-    of higher modularity by igraph's measure (0.232 against 0.229; docs/benchmarks.md, "Reply
-    communities")."""
+    optimising modularity on the weighted, undirected network, seeded
+    (:func:`askscope.communities.leiden_membership`)."""
     edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in (_reply_edges(inp) if reply_edges is None else reply_edges)]
     if not edges:
         return {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
@@ -333,23 +328,13 @@ def _communities(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | 
     index = {name: i for i, name in enumerate(names)}
     graph = igraph.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, _ in edges], directed=False)
     graph.es["weight"] = [w for _, _, w in edges]
-    # igraph draws from one process-wide generator: a seeded one for this call, then the default
-    with _IGRAPH_RANDOM:
-        igraph.set_random_number_generator(random.Random(inp.seed))
-        try:
-            partition = graph.community_leiden(objective_function="modularity", weights="weight", n_iterations=2)
-        finally:
-            igraph.set_random_number_generator(random)
-    sizes = [len(c) for c in partition]
+    membership = leiden_membership(graph, inp.seed)
+    sizes = [int(n) for n in np.bincount(membership)]  # communities 0..k-1, none empty
     return {
         **stats.entropy(sizes),
         "method": "Leiden communities of the reply network (modularity)",
         "largest_community_share": stats._round(max(sizes) / len(names)),
     }
-
-
-#: Held while igraph's process-wide random generator is a seeded one (lenses may run in threads).
-_IGRAPH_RANDOM = threading.Lock()
 
 
 def _newcomers(inp: LensInput) -> dict[str, Any]:
