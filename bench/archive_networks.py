@@ -51,8 +51,8 @@ def _digest(con: Any, results: dict[str, Any]) -> str:
         h.update(repr(con.execute(f"SELECT * FROM {table}").fetchall()).encode())
     for network, result in sorted(results.items()):
         h.update(network.encode() + json.dumps(result.as_dict(), sort_keys=True).encode())
-        for a, b, w in result.floor.run_pairs:
-            h.update(a.tobytes() + b.tobytes() + w.tobytes())
+        for run in result.floor.runs_seen:
+            h.update(str(run.pairs).encode() + run.pairs_at_least.tobytes() + run.accounts_at_least.tobytes())
     return h.hexdigest()[:16]
 
 

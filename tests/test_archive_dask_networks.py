@@ -191,9 +191,13 @@ def test_null_floors_are_identical_as_tasks_and_as_shuffles(client, copies):
             assert floor is not None and other is not None
             assert floor.pairs_mean > 0, network
             assert other.as_dict() == floor.as_dict(), network
-            assert len(other.run_pairs) == len(floor.run_pairs) == SETTINGS["null_runs"]
-            for mine, theirs in zip(other.run_pairs, floor.run_pairs):
-                for x, y in zip(mine, theirs):
+            assert len(other.runs_seen) == len(floor.runs_seen) == SETTINGS["null_runs"]
+            for mine, theirs in zip(other.runs_seen, floor.runs_seen):
+                assert mine.pairs == theirs.pairs, network
+                for x, y in (
+                    (mine.pairs_at_least, theirs.pairs_at_least),
+                    (mine.accounts_at_least, theirs.accounts_at_least),
+                ):
                     assert x.dtype == y.dtype and np.array_equal(x, y), network
     assert as_tasks.report["co_similar"]["null_runs"] == "4 task(s)"
     assert as_shuffles.report["co_reply"]["null_runs"] == "4 object shuffle(s), one after the other"

@@ -22,10 +22,16 @@ from askscope.authenticity.bursts import burstiness, bursts, kleinberg_states
 from askscope.authenticity.exports import export
 from askscope.authenticity.groups import component_labels, components, leiden, number_groups
 from askscope.authenticity.interval import estimate_tau
-from askscope.authenticity.networks import build_actions
+from askscope.authenticity.networks import Edges, build_actions
 from askscope.authenticity.population import build_population
 from askscope.authenticity.settings import AuthenticitySettings
-from askscope.authenticity.significance import NullFloor, benjamini_hochberg, hypergeometric_sf, threshold_weight
+from askscope.authenticity.significance import (
+    NullFloor,
+    NullRun,
+    benjamini_hochberg,
+    hypergeometric_sf,
+    threshold_weight,
+)
 from askscope.authenticity.text import normalise
 from askscope.synthetic.twarc2 import load_texts
 
@@ -261,6 +267,60 @@ def test_threshold_weight():
     assert threshold_weight(weights, floor, min_weight=4, fdr=0.05) == 4  # the weight-6 pairs
     assert threshold_weight(np.array([1, 1, 2]), floor, min_weight=3, fdr=0.05) is None
     assert threshold_weight(np.zeros(0, dtype=int), floor, 3, 0.05) is None
+
+
+def _pairs_by_hand(source, target, weight):
+    """Undirected pairs with min(w(a→b), w(b→a)), by a dict: the definition, not the sort."""
+    best: dict[tuple[int, int], int] = {}
+    for s, t, w in zip(source.tolist(), target.tolist(), weight.tolist()):
+        key = (min(s, t), max(s, t))
+        best[key] = min(best.get(key, w), w)
+    return sorted(best.items())
+
+
+@pytest.mark.parametrize("largest_account", [40, 2**31 - 1])  # packed into one int64; too wide: lexsort
+def test_pair_weights_by_hand(largest_account):
+    rng = np.random.default_rng(3)
+    ids = rng.choice(np.r_[np.arange(30), largest_account - np.arange(10)], size=(2, 4000))
+    keep = ids[0] != ids[1]
+    source, target = ids[0][keep].astype(np.int32), ids[1][keep].astype(np.int32)
+    weight = rng.integers(1, 300, len(source)).astype(np.int32)
+    a, b, w = Edges(source, target, weight).pair_weights()
+    assert a.dtype == b.dtype == w.dtype == np.int32
+    assert list(zip(zip(a.tolist(), b.tolist()), w.tolist())) == _pairs_by_hand(source, target, weight)
+    # a hand-made case: (1,2) both ways with 5 and 3, (2,7) one way with 4, (0,1) twice one way
+    edges = Edges(*(np.array(x, np.int32) for x in ([1, 2, 7, 0, 0], [2, 1, 2, 1, 1], [5, 3, 4, 9, 2])))
+    a, b, w = edges.pair_weights()
+    assert (a.tolist(), b.tolist(), w.tolist()) == ([0, 1, 2], [1, 2, 7], [2, 3, 4])
+
+
+def test_null_run_counts_pairs_and_accounts_by_weight():
+    # pairs (0,1) w 3, (1,2) w 1, (3,4) w 2, (5,6) w 3: by hand
+    source, target, weight = ([0, 1, 1, 2, 3, 4, 5], [1, 0, 2, 1, 4, 3, 6], [3, 4, 1, 1, 2, 2, 3])
+    run = NullRun.of(Edges(*(np.array(x, np.int32) for x in (source, target, weight))))
+    assert run.pairs == 4 and run.max_weight == 3
+    assert run.pairs_at_least.tolist() == [4, 4, 3, 2]
+    # accounts by their largest pair weight: 0,1,5,6 → 3; 3,4 → 2; 2 → 1
+    assert run.accounts_at_least.tolist() == [7, 7, 6, 4]
+    assert [run.accounts(w) for w in (0, 1, 2, 3, 4, 9)] == [7, 7, 6, 4, 0, 0]
+    empty = NullRun.of(Edges.empty())
+    assert empty.pairs == 0 and empty.max_weight == 0 and empty.accounts(1) == 0
+    # random runs against np.unique over the pairs themselves (the floor's former computation)
+    rng = np.random.default_rng(5)
+    runs = []
+    for _ in range(3):
+        s, t = rng.integers(0, 60, (2, 500))
+        keep = s != t
+        edges = Edges(
+            s[keep].astype(np.int32), t[keep].astype(np.int32), rng.geometric(0.4, keep.sum()).astype(np.int32)
+        )
+        runs.append((NullRun.of(edges), edges.pair_weights()))
+    for threshold in range(0, 12):
+        by_hand = [len(np.unique(np.r_[a[w >= threshold], b[w >= threshold]])) for _, (a, b, w) in runs]
+        assert [run.accounts(threshold) for run, _ in runs] == by_hand
+        floor = NullFloor(3, 0, runs_seen=[run for run, _ in runs])
+        assert floor.accounts_flagged(threshold) == pytest.approx(np.mean(by_hand))
+    assert NullFloor(3, 0, runs_seen=[run for run, _ in runs]).accounts_flagged(None) == 0.0
 
 
 def test_components_and_groups():

@@ -129,3 +129,22 @@ def test_normalisation_is_the_toolkits_on_real_texts() -> None:
 @given(st.text(alphabet=st.sampled_from(list("aB@ #\t\n\u00a0\u2003\u3000xİ.:/é_") + ["\u0130", "ß"]), max_size=40))
 def test_normalisation_is_the_toolkits_on_odd_text(text: str) -> None:
     assert normalise(text) == message_preprocessor(text)
+
+
+def test_the_normalised_table_in_small_batches_is_the_toolkits_text_by_text(monkeypatch) -> None:
+    """``add_normalised`` reads the posts as a stream of Arrow batches: with batches of 7 posts,
+    every non-repost post gets the toolkit's text (a null text an empty one), reposts none."""
+    import duckdb
+    import pyarrow as pa
+
+    from askscope.authenticity import text as text_module
+
+    texts = [t for t, _ in load_texts(shared(), limit=50)] + [None, "", "@only @mentions"]
+    kinds = ["repost" if i % 5 == 0 else "post" for i in range(len(texts))]
+    con = duckdb.connect()
+    con.register("src", pa.table({"pid": pa.array(range(len(texts)), pa.int32()), "kind": kinds, "text": texts}))
+    monkeypatch.setattr(text_module, "BATCH_ROWS", 7)
+    text_module.add_normalised(con, "src", "norm")
+    rows = con.execute("SELECT pid, norm FROM norm ORDER BY pid").fetchall()
+    expected = [(i, message_preprocessor(t) if t else "") for i, t in enumerate(texts) if kinds[i] != "repost"]
+    assert rows == expected and len(rows) > 3 * 7

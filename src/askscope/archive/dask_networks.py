@@ -71,7 +71,7 @@ from askscope.authenticity.networks import (
     tau_ms,
 )
 from askscope.authenticity.settings import AuthenticitySettings
-from askscope.authenticity.significance import null_edges
+from askscope.authenticity.significance import NullRun, null_edges
 from askscope.authenticity.stage import Authenticity
 from askscope.stages.base import Context
 
@@ -184,9 +184,10 @@ def null_run(
     settings: AuthenticitySettings,
     stream: int,
     run: int,
-) -> Edges:
+) -> NullRun:
     """The Dask task of one null run: the embedded ``compute_edges`` on an in-memory DuckDB
-    holding the network's actions, with run ``run``'s permuted times."""
+    holding the network's actions, with run ``run``'s permuted times; what the floor keeps of it
+    (its pairs counted by weight) is computed here, so the edges stay on the worker."""
     con = task_connection()
     try:
         con.register(actions_table(network), actions)
@@ -194,7 +195,7 @@ def null_run(
         def compute(times_table: str) -> Edges:
             return compute_edges(con, network, times_table, tau_seconds, settings)
 
-        return null_edges(con, pids, times, compute, settings.seed, stream, run)
+        return NullRun.of(null_edges(con, pids, times, compute, settings.seed, stream, run))
     finally:
         con.close()
 
@@ -280,7 +281,9 @@ class DaskNetworks:
         result = client.compute(weights, retries=1).result()
         counts = client.gather([client.submit(operator.itemgetter(slice(1, 3)), d, pure=False) for d in done])
         crowded, shuffled_rows = sum(c for c, _ in counts), sum(n for _, n in counts)
-        order = np.lexsort((result["u2"].to_numpy(), result["u1"].to_numpy()))
+        # (u1, u2) is unique after the weights' GROUP BY: one packed int64 key sorts as the pair does
+        u1, u2 = result["u1"].to_numpy().astype(np.int64), result["u2"].to_numpy().astype(np.int64)
+        order = np.argsort(u1 << 32 | u2)
         edges = edges_of({c: result[c].to_numpy()[order] for c in ("u1", "u2", "w")})
         return edges, int(crowded), {"actions": rows, "rows_shuffled": shuffled_rows, "partitions": parts}
 
@@ -294,9 +297,9 @@ class DaskNetworks:
         times: np.ndarray,
         stream: int,
         runs: int,
-    ) -> list[Edges]:
-        """Each null run's edges, in run order: one task per run (module docstring), or, for a
-        network above ``task_actions`` actions, one object shuffle per run."""
+    ) -> list[NullRun]:
+        """Each null run's :class:`NullRun`, in run order: one task per run (module docstring), or,
+        for a network above ``task_actions`` actions, one object shuffle per run."""
         count = con.execute(f"SELECT count(*) FROM {actions_table(network)}").fetchall()[0][0]
         info = self.report.setdefault(network, {})
         if count > self.task_actions:
@@ -305,7 +308,7 @@ class DaskNetworks:
             def compute(times_table: str) -> Edges:
                 return self.edges(con, network, times_table, tau_seconds, settings)
 
-            return [null_edges(con, pids, times, compute, settings.seed, stream, r) for r in range(runs)]
+            return [NullRun.of(null_edges(con, pids, times, compute, settings.seed, stream, r)) for r in range(runs)]
         info["null_runs"] = f"{runs} task(s)"
         actions = con.execute(f"SELECT * FROM {actions_table(network)}").df()
         shared = self.client.scatter([actions, pids, times], broadcast=True)

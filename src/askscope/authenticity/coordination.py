@@ -22,6 +22,7 @@ from askscope.authenticity.settings import NETWORKS, AuthenticitySettings
 from askscope.authenticity.significance import (
     MapRuns,
     NullFloor,
+    NullRun,
     hypergeometric_pass,
     null_floor,
     threshold_weight,
@@ -48,7 +49,8 @@ class EdgesRunner(Protocol):
 
 class NullRunner(Protocol):
     """Runs a network's ``runs`` null runs elsewhere (the network's actions are in ``con``) and
-    yields each run's edges in run order (see :func:`~askscope.authenticity.significance.null_floor`)."""
+    yields each run's :class:`~askscope.authenticity.significance.NullRun` in run order (see
+    :func:`~askscope.authenticity.significance.null_floor`)."""
 
     def __call__(
         self,
@@ -60,7 +62,7 @@ class NullRunner(Protocol):
         times: np.ndarray,
         stream: int,
         runs: int,
-    ) -> Iterable[Edges]: ...
+    ) -> Iterable[NullRun]: ...
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def _one_network(
     if runners.null_runs is not None:
         null_runs = runners.null_runs
 
-        def elsewhere(runs: int) -> Iterable[Edges]:
+        def elsewhere(runs: int) -> Iterable[NullRun]:
             return null_runs(con, network, tau, settings, pids, times, stream, runs)
 
         map_runs = elsewhere

@@ -26,6 +26,41 @@ import pyarrow as pa
 from askscope.authenticity.networks import Edges, actions_table
 
 
+@dataclass(frozen=True)
+class NullRun:
+    """What the floor keeps of one null run: counts by weight, not the run's pairs (at 100M posts a
+    run of co_similar has tens of millions), so a cluster's task returns a few numbers."""
+
+    #: the run's undirected pairs
+    pairs: int
+    #: ``pairs_at_least[w]``: pairs of weight ≥ w, for w = 0 .. the run's largest weight
+    pairs_at_least: np.ndarray
+    #: ``accounts_at_least[w]``: accounts in at least one pair of weight ≥ w (same indices)
+    accounts_at_least: np.ndarray
+
+    @classmethod
+    def of(cls, edges: Edges) -> NullRun:
+        a, b, w = edges.pair_weights()
+        if len(w) == 0:
+            return cls(0, np.zeros(1, np.int64), np.zeros(1, np.int64))
+        pairs_at_least = np.cumsum(np.bincount(w)[::-1])[::-1]
+        # each account's largest pair weight; an account is flagged at w when that is ≥ w
+        largest = np.full(int(max(a.max(), b.max())) + 1, -1, dtype=np.int64)
+        np.maximum.at(largest, a, w)
+        np.maximum.at(largest, b, w)
+        by_largest = np.bincount(largest[largest >= 0], minlength=len(pairs_at_least))
+        return cls(len(w), pairs_at_least, np.cumsum(by_largest[::-1])[::-1])
+
+    @property
+    def max_weight(self) -> int:
+        return len(self.pairs_at_least) - 1 if self.pairs else 0
+
+    def accounts(self, weight: int) -> int:
+        """Accounts in this run's pairs of weight ≥ ``weight``."""
+        at = max(weight, 0)
+        return int(self.accounts_at_least[at]) if self.pairs and at < len(self.accounts_at_least) else 0
+
+
 @dataclass
 class NullFloor:
     """The detector's output on shuffled data."""
@@ -36,16 +71,15 @@ class NullFloor:
     max_weight: int = 0
     #: mean number of pairs with weight ≥ w, for w = 1 .. max_weight
     at_least: dict[int, float] = field(default_factory=dict)
-    #: each run's pairs (a, b, weight), to count the accounts a threshold would flag by chance
-    run_pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    #: what each run gave (:class:`NullRun`), to count the accounts a threshold would flag by chance
+    runs_seen: list[NullRun] = field(default_factory=list, repr=False)
 
     def accounts_flagged(self, weight: int | None) -> float:
         """Mean number of accounts in null pairs of weight ≥ ``weight``: the accounts the detector
         flags on shuffled data (0 when there is no threshold)."""
-        if weight is None or not self.run_pairs:
+        if weight is None or not self.runs_seen:
             return 0.0
-        counts = [len(np.unique(np.concatenate([a[w >= weight], b[w >= weight]]))) for a, b, w in self.run_pairs]
-        return float(np.mean(counts))
+        return float(np.mean([run.accounts(weight) for run in self.runs_seen]))
 
     def expected(self, weight: int) -> float:
         return self.at_least.get(weight, 0.0) if weight >= 1 else self.pairs_mean
@@ -60,9 +94,10 @@ class NullFloor:
         }
 
 
-#: Runs the null model's runs on other workers: given the number of runs, each run's edges in run
-#: order (run r permutes the times with :func:`null_times` ``(..., r)``, as the embedded loop does).
-MapRuns = Callable[[int], Iterable[Edges]]
+#: Runs the null model's runs on other workers: given the number of runs, each run's
+#: :class:`NullRun` in run order (run r permutes the times with :func:`null_times` ``(..., r)``, as
+#: the embedded loop does).
+MapRuns = Callable[[int], Iterable[NullRun]]
 #: The name under which a run's permuted times are registered for ``compute``.
 NULL_TIMES = "_auth_null_times"
 
@@ -113,21 +148,20 @@ def null_floor(
     totals: dict[int, float] = {}
     pairs_total = 0
     if map_runs is None:
-        results: Iterable[Edges] = (null_edges(con, pids, times, compute, seed, stream, r) for r in range(runs))
+        results: Iterable[NullRun] = (
+            NullRun.of(null_edges(con, pids, times, compute, seed, stream, r)) for r in range(runs)
+        )
     else:
         results = map_runs(runs)
-    for edges in results:
-        a, b, weights = edges.pair_weights()
-        floor.run_pairs.append((a, b, weights))
-        pairs_total += len(weights)
-        if len(weights):
-            counts = np.bincount(weights)
-            at_least = np.cumsum(counts[::-1])[::-1]
-            for w in range(1, len(counts)):
-                totals[w] = totals.get(w, 0.0) + float(at_least[w])
-            floor.max_weight = max(floor.max_weight, int(weights.max()))
-    if len(floor.run_pairs) != runs:
-        raise RuntimeError(f"the null model ran {len(floor.run_pairs)} of {runs} runs")
+    for run in results:
+        floor.runs_seen.append(run)
+        pairs_total += run.pairs
+        if run.pairs:
+            for w in range(1, len(run.pairs_at_least)):
+                totals[w] = totals.get(w, 0.0) + float(run.pairs_at_least[w])
+            floor.max_weight = max(floor.max_weight, run.max_weight)
+    if len(floor.runs_seen) != runs:
+        raise RuntimeError(f"the null model ran {len(floor.runs_seen)} of {runs} runs")
     floor.pairs_mean = pairs_total / runs
     floor.at_least = {w: v / runs for w, v in totals.items()}
     return floor

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 # The toolkit's social_media_cleaner: from '@' up to (not including) the next whitespace or the end.
@@ -31,18 +30,31 @@ def normalise(text: str | None) -> str:
     return " ".join(_MENTION.sub("", text.lower()).split())
 
 
+#: Posts normalised per Arrow batch: the Python strings of one batch at a time (a few hundred MB
+#: for every post's text at 2M posts, tens of GB at 100M, when the whole column was a list).
+BATCH_ROWS = 200_000
+
+
 def add_normalised(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
     """Write ``target(pid, norm)``: the normalised text of every non-repost post of ``source``.
 
     In Python on purpose: DuckDB's (RE2) and Arrow's regular expressions and lower-casing differ
-    from Python's outside ASCII, and were measured slower than this loop even on ASCII text."""
-    rows = con.execute(f"SELECT pid, text FROM {source} WHERE kind <> 'repost' ORDER BY pid").fetchnumpy()
-    table = pa.table(
-        {
-            "pid": pa.array(np.asarray(rows["pid"], dtype=np.int64)),
-            "norm": pa.array(_normalise_all(rows["text"].tolist()), type=pa.string()),
-        }
-    )
+    from Python's outside ASCII, and were measured slower than this loop even on ASCII text. The
+    texts are read as a stream of Arrow batches, each normalised on its own, so the process holds
+    the normalised column in Arrow and one batch's texts as Python strings."""
+    reader = con.sql(f"SELECT pid, text FROM {source} WHERE kind <> 'repost' ORDER BY pid").to_arrow_reader(BATCH_ROWS)
+    schema = pa.schema([("pid", pa.int64()), ("norm", pa.string())])
+    batches = [
+        pa.record_batch(
+            [
+                batch.column(0).cast(pa.int64()),
+                pa.array(_normalise_all(batch.column(1).to_pylist()), type=pa.string()),
+            ],
+            schema=schema,
+        )
+        for batch in reader
+    ]
+    table = pa.Table.from_batches(batches, schema=schema)
     con.register("_auth_norm_arrow", table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_norm_arrow")
