@@ -861,9 +861,41 @@ def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, mon
 
     monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
     monkeypatch.setattr(backfire, "audience_sql", counted)
-    parted = backfire.audience_table(inp)
+    assert backfire.audience_table(inp) is whole and not seen  # read once per stage run (inp.cache)
+    parted = backfire.audience_table(load_input(inp.store, SEED))
     assert seen == [-(-direct // part)] * -(-direct // part)  # that many parts, each read once
     assert parted.equals(whole)
+
+
+@pytest.mark.parametrize("part", [1, 4])
+def test_the_audience_without_excluded_authors_is_the_sql_filters(open_store, monkeypatch, part):
+    # the authenticity lens's second backfire filters the audience already read; the SQL filter
+    # (NOT EXISTS over the excluded accounts) read afresh gives the same rows in the same order
+    from dataclasses import replace
+
+    from askscope.lenses import backfire
+
+    monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
+    store = open_store("campaign")
+    # an excluded account on another platform with the same id, and a post without an author
+    store.con.execute("UPDATE posts SET author_id = NULL WHERE id = '2004'")
+    store.con.execute(
+        "CREATE TEMP TABLE _gone AS SELECT * FROM (VALUES ('x', '101'), ('x', '105'), ('mastodon', '102'), ('x', NULL)) "
+        "v(platform, author_id)"
+    )
+    inp = load_input(store, SEED)
+    whole = backfire.audience_table(inp)
+    without = replace(inp, exclude="_gone")
+    filtered = backfire.audience_table(without)
+    by_sql = backfire.read_audience(without, without.authors_filter("p"))
+    assert filtered.equals(by_sql)
+    ids = filtered["post_id"].to_pylist()
+    # 101 wrote 2001, 2006, 2010; 105 wrote 2005: gone; 102's 2002 stays (another platform), and
+    # 2004, without an author, stays
+    assert whole.num_rows - filtered.num_rows == 4 and {"2002", "2004"} <= set(ids)
+    assert not {"2001", "2005", "2006", "2010"} & set(ids) and ids == sorted(ids)
+    # asked first with the exclusion (nothing read yet), the table is the SQL filter's too
+    assert backfire.audience_table(replace(load_input(store, SEED), exclude="_gone")).equals(by_sql)
 
 
 def test_bursts_with_open_ends(open_store):

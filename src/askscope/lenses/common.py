@@ -60,6 +60,9 @@ class LensInput:
     exclude: str | None = None
     #: Per task, the validation data its shares are estimated with (``label_models.validation``).
     validations: dict[str, Validation] = field(default_factory=dict)
+    #: What one lens read and another needs again, for this stage run (shared by the copies that
+    #: ``dataclasses.replace`` makes): the audience table (``backfire.audience_table``).
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def authors_filter(self, alias: str, author: str = "author_id") -> str:
         """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
