@@ -934,6 +934,59 @@ def _two_cliques() -> list[tuple[str, str, str, int]]:
     return edges + [("x", "a0", "b0", 1)]
 
 
+def _edges_table(inp, edges: list[tuple[str, str, str, int]]) -> str:
+    """``edges`` as the lens's reply-edges table (platform, source, target, replies)."""
+    inp.store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _test_edges (platform VARCHAR, source VARCHAR, target VARCHAR, replies BIGINT)"
+    )
+    inp.store.con.executemany("INSERT INTO _test_edges VALUES (?, ?, ?, ?)", edges)
+    return "_test_edges"
+
+
+def _communities_in_python(inp, edges: list[tuple[str, str, str, int]]) -> dict:
+    """The communities as the lens computed them before it numbered the accounts in DuckDB:
+    names ``platform:author`` sorted by Python (code points), edges in sorted order."""
+    import igraph
+
+    from askscope.communities import leiden_membership
+    from askscope.lenses import stats
+
+    edges = sorted(edges)
+    names = sorted({f"{p}:{a}" for p, a, _, _ in edges} | {f"{p}:{b}" for p, _, b, _ in edges})
+    index = {name: i for i, name in enumerate(names)}
+    graph = igraph.Graph(n=len(names), edges=[(index[f"{p}:{a}"], index[f"{p}:{b}"]) for p, a, b, _ in edges])
+    graph.es["weight"] = [w for *_, w in edges]
+    sizes = [int(n) for n in np.bincount(leiden_membership(graph, inp.seed))]
+    return {
+        **stats.entropy(sizes),
+        "method": "Leiden communities of the reply network (modularity)",
+        "largest_community_share": stats._round(max(sizes) / len(names)),
+    }
+
+
+def test_reply_communities_number_accounts_as_python_sorts_them(open_store):
+    # accounts numbered in DuckDB (ORDER BY platform || ':' || author): the same numbers as Python's
+    # sort of the names (code points), on ids in several scripts, cases and two platforms
+    rng = np.random.default_rng(11)
+    ids = ["a", "B", "Z", "z", "é", "É", "ß", "Ünï", "日本", "😀", "a b", "a:b", "0", "10", "9", "_"]
+    edges = {}
+    for a, b, w, platform in zip(
+        rng.integers(0, 16, 300), rng.integers(0, 16, 300), rng.integers(1, 5, 300), rng.integers(0, 2, 300)
+    ):
+        if a != b:
+            edges[(("x", "mastodon")[platform], ids[a], ids[b])] = int(w)
+    edges = [(*k, w) for k, w in edges.items()]
+    inp = load_input(open_store("campaign"), SEED)
+    a, b, w, accounts = engagement_module.reply_graph(inp.store.con, _edges_table(inp, edges))
+    names = sorted({f"{p}:{x}" for p, x, _, _ in edges} | {f"{p}:{y}" for p, _, y, _ in edges})
+    index = {name: i for i, name in enumerate(names)}
+    by_python = [(index[f"{p}:{x}"], index[f"{p}:{y}"], r) for p, x, y, r in sorted(edges)]
+    assert accounts == len(names) and list(zip(a.tolist(), b.tolist(), w.tolist())) == by_python
+    assert engagement_module._communities(inp, _edges_table(inp, edges)) == _communities_in_python(inp, edges)
+    planted = _two_cliques()
+    assert engagement_module._communities(inp, _edges_table(inp, planted)) == _communities_in_python(inp, planted)
+
+
 def test_reply_communities_find_the_planted_groups(open_store):
     import random
 
@@ -941,13 +994,13 @@ def test_reply_communities_find_the_planted_groups(open_store):
     random.seed(5)
     expected_draw = random.random()
     random.seed(5)
-    found = engagement_module._communities(inp, _two_cliques())
+    found = engagement_module._communities(inp, _edges_table(inp, _two_cliques()))
     # two communities of 5: entropy of [5, 5] over ln 2 = 1; the largest holds half
     assert (found["value"], found["categories"], found["n"], found["largest_community_share"]) == (1.0, 2, 10, 0.5)
     assert found["method"] == "Leiden communities of the reply network (modularity)"
     # seeded: the same call gives the same result, and it drew nothing from the global generator
     assert random.random() == expected_draw
-    assert engagement_module._communities(inp, _two_cliques()) == found
+    assert engagement_module._communities(inp, _edges_table(inp, _two_cliques())) == found
 
 
 def test_reply_communities_are_the_same_for_a_seed_on_a_larger_network(open_store):
@@ -958,8 +1011,8 @@ def test_reply_communities_are_the_same_for_a_seed_on_a_larger_network(open_stor
         if a != b
     ]
     inp = load_input(open_store("campaign"), SEED)
-    first = engagement_module._communities(inp, edges)
-    assert engagement_module._communities(inp, edges) == first
+    first = engagement_module._communities(inp, _edges_table(inp, edges))
+    assert engagement_module._communities(inp, _edges_table(inp, edges)) == first
     assert first["categories"] > 1 and first["n"] == len({e[1] for e in edges} | {e[2] for e in edges})
 
 

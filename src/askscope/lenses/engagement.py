@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -213,26 +215,43 @@ REPLY_EDGES = (
 )
 
 
-def _reply_edges(inp: LensInput) -> list[tuple[str, str, str, int]]:
-    """The campaign's directed reply graph: (platform, replier, replied-to author, replies)."""
-    return inp.store.con.execute(REPLY_EDGES).fetchall()
+#: The temporary table of :data:`REPLY_EDGES` that reciprocity and the communities read (in
+#: DuckDB: at 2M posts the edges as Python tuples took 1.8 s to fetch and 2.5 s to count).
+REPLY_EDGES_TABLE = "_lens_reply_edges"
 
 
-def _reciprocity(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
-    edges = [(p, a, b) for p, a, b, _ in (_reply_edges(inp) if reply_edges is None else reply_edges)]
-    hosts = {
-        (p, a)
-        for p, a in inp.store.con.execute(
-            "SELECT platform, author_id FROM hosts WHERE author_id IS NOT NULL"
-        ).fetchall()
-    }
-    pairs = {(p, a, b) for p, a, b in edges}
-    mutual = sum(1 for p, a, b in pairs if (p, b, a) in pairs)
-    touching = [(p, a, b) for p, a, b in pairs if (p, a) in hosts or (p, b) in hosts]
-    mutual_touching = sum(1 for p, a, b in touching if (p, b, a) in pairs)
+@contextmanager
+def _reply_edges(inp: LensInput) -> Iterator[str]:
+    """The campaign's directed reply graph (platform, source = replier, target = replied-to
+    author, replies) as a temporary table for the block, its name given."""
+    con = inp.store.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {REPLY_EDGES_TABLE} AS {REPLY_EDGES}")
+    try:
+        yield REPLY_EDGES_TABLE
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {REPLY_EDGES_TABLE}")
+
+
+def _reciprocity(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
+    if reply_edges is None:
+        with _reply_edges(inp) as table:
+            return _reciprocity(inp, table)
+    # the edges are grouped by (platform, source, target): each row is one directed pair
+    pairs, mutual, touching, mutual_touching = inp.store.con.execute(f"""
+        WITH hosts AS (SELECT DISTINCT platform, author_id FROM hosts WHERE author_id IS NOT NULL),
+        flagged AS (
+            SELECT EXISTS (SELECT 1 FROM {reply_edges} r WHERE r.platform = e.platform AND r.source = e.target
+                           AND r.target = e.source) AS mutual,
+                   EXISTS (SELECT 1 FROM hosts h WHERE h.platform = e.platform
+                           AND (h.author_id = e.source OR h.author_id = e.target)) AS touching
+            FROM {reply_edges} e)
+        SELECT count(*), count(*) FILTER (WHERE mutual), count(*) FILTER (WHERE touching),
+               count(*) FILTER (WHERE touching AND mutual)
+        FROM flagged
+    """).fetchall()[0]
     return {
-        "all": stats.wilson(mutual, len(pairs)),
-        "touching_host": stats.wilson(mutual_touching, len(touching)),
+        "all": stats.wilson(int(mutual), int(pairs)),
+        "touching_host": stats.wilson(int(mutual_touching), int(touching)),
         "note": "share of directed reply edges (author -> replied author) that are reciprocated",
     }
 
@@ -260,7 +279,7 @@ def _depth(inp: LensInput) -> dict[str, Any]:
     }
 
 
-def _audience(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
+def _audience(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
     con = inp.store.con
     # one language per participant: the most frequent of their posts' labels, ties to the first
     # code in alphabetical order (deterministic, unlike SQL mode())
@@ -313,27 +332,54 @@ def _audience(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | Non
     }
 
 
-def _communities(inp: LensInput, reply_edges: list[tuple[str, str, str, int]] | None = None) -> dict[str, Any]:
+def reply_graph(con: Any, reply_edges: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The reply network of table ``reply_edges`` as numbers: each edge's two accounts (numbered
+    in the order of ``platform:author_id``, as Python sorts those strings: DuckDB compares
+    VARCHARs by their UTF-8 bytes, i.e. by code point), its replies, in the table's order
+    ``(platform, source, target)``; and the number of accounts."""
+    edges = con.execute(f"""
+        WITH names AS (
+            SELECT name, (row_number() OVER (ORDER BY name) - 1)::BIGINT AS i FROM (
+                SELECT platform || ':' || source AS name FROM {reply_edges}
+                UNION SELECT platform || ':' || target FROM {reply_edges}))
+        SELECT s.i AS a, t.i AS b, e.replies AS w, (SELECT count(*) FROM names) AS n
+        FROM {reply_edges} e
+        JOIN names s ON s.name = e.platform || ':' || e.source
+        JOIN names t ON t.name = e.platform || ':' || e.target
+        ORDER BY e.platform, e.source, e.target, e.replies
+    """).fetchnumpy()
+    accounts = int(edges["n"][0]) if len(edges["n"]) else 0
+    return (
+        np.asarray(edges["a"], np.int64),
+        np.asarray(edges["b"], np.int64),
+        np.asarray(edges["w"], np.int64),
+        accounts,
+    )
+
+
+def _communities(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
     """Entropy of participants over the communities of the campaign's reply network: Leiden,
     optimising modularity on the weighted, undirected network, seeded
-    (:func:`askscope.communities.leiden_membership`)."""
-    edges = [(f"{p}:{a}", f"{p}:{b}", w) for p, a, b, w in (_reply_edges(inp) if reply_edges is None else reply_edges)]
-    if not edges:
+    (:func:`askscope.communities.leiden_membership`). The accounts are numbered in the order of
+    ``platform:author_id`` and the edges taken in :data:`REPLY_EDGES`' order, in DuckDB."""
+    if reply_edges is None:
+        with _reply_edges(inp) as table:
+            return _communities(inp, table)
+    a, b, w, accounts = reply_graph(inp.store.con, reply_edges)
+    if not len(a):
         return {"value": None, "categories": 0, "n": 0, "method": "no reply edges"}
     try:
         import igraph
     except ImportError:
         return {"value": None, "categories": 0, "n": 0, "method": "igraph not installed"}
-    names = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
-    index = {name: i for i, name in enumerate(names)}
-    graph = igraph.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, _ in edges], directed=False)
-    graph.es["weight"] = [w for _, _, w in edges]
+    graph = igraph.Graph(n=accounts, edges=np.column_stack([a, b]).tolist(), directed=False)
+    graph.es["weight"] = w.tolist()
     membership = leiden_membership(graph, inp.seed)
     sizes = [int(n) for n in np.bincount(membership)]  # communities 0..k-1, none empty
     return {
         **stats.entropy(sizes),
         "method": "Leiden communities of the reply network (modularity)",
-        "largest_community_share": stats._round(max(sizes) / len(names)),
+        "largest_community_share": stats._round(max(sizes) / accounts),
     }
 
 
@@ -377,10 +423,10 @@ def engagement(inp: LensInput) -> dict[str, Any]:
     out["answer_latency"] = _latency(inp, latencies)
     out["latency_histogram"] = latency_histogram(latencies)
     out.update(_host_output(inp, host_posts))
-    reply_edges = _reply_edges(inp)  # one query for reciprocity and the communities
-    out["reciprocity"] = _reciprocity(inp, reply_edges)
-    out["dialogue_depth"] = _depth(inp)
-    out.update(_audience(inp, reply_edges))
+    with _reply_edges(inp) as reply_edges:  # one query for reciprocity and the communities
+        out["reciprocity"] = _reciprocity(inp, reply_edges)
+        out["dialogue_depth"] = _depth(inp)
+        out.update(_audience(inp, reply_edges))
     return out
 
 
