@@ -32,25 +32,28 @@ COLLABORATION = re.compile(
 
 def _answer_rates(inp: LensInput) -> dict[str, Any]:
     con = inp.store.con
-    rows = con.execute(
-        "SELECT answer_id IS NOT NULL, question_reposts, category FROM answers a "
+    # numpy columns, not Python tuples: a large campaign has millions of questions
+    columns = con.execute(
+        "SELECT answer_id IS NOT NULL AS answered, coalesce(question_reposts, 0) AS reposts, category FROM answers a "
         f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id"
-    ).fetchall()
-    answered = [a for a, _, _ in rows]
-    k, n = sum(answered), len(answered)
-    weights_all = [1 + r for _, r, _ in rows]
-    weights_in = [(1 + r) if a else 0 for a, r, _ in rows]
-    hostile = [a for a, _, c in rows if c in HOSTILE_QUESTIONS]
+    ).fetchnumpy()
+    answered = np.asarray(columns["answered"], dtype=bool)
+    reposts = np.asarray(columns["reposts"], dtype=np.int64)
+    categories = np.asarray(columns["category"], dtype=object)
+    k, n = int(answered.sum()), len(answered)
+    weights_all = 1 + reposts
+    weights_in = np.where(answered, weights_all, 0)
+    hostile = answered[np.logical_or.reduce([categories == c for c in HOSTILE_QUESTIONS])]
     rate = stats.wilson(k, n)
     rate["corrected"] = _corrected_answer_rate(inp)
-    hostile_rate = stats.wilson(sum(hostile), len(hostile))
+    hostile_rate = stats.wilson(int(hostile.sum()), len(hostile))
     ratio = None
     if rate["value"] and hostile_rate["value"] is not None:
-        ratio = _ratio_interval(sum(hostile), len(hostile), k, n, inp.seed)
+        ratio = _ratio_interval(int(hostile.sum()), len(hostile), k, n, inp.seed)
     by_category: dict[str, Any] = {}
-    for category in sorted({c for _, _, c in rows if c}):
-        subset = [a for a, _, c in rows if c == category]
-        by_category[category] = stats.wilson(sum(subset), len(subset))
+    for category in sorted({c for c in categories.tolist() if c}):
+        subset = answered[categories == category]
+        by_category[category] = stats.wilson(int(subset.sum()), len(subset))
     return {
         "answer_rate": rate,
         "answer_rate_weighted": stats.weighted_share(weights_in, weights_all, seed=inp.seed, name="answer_rate_w"),
@@ -93,11 +96,14 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     if validation is None or validation.k != 2 or "question" not in validation.labels:
         return None
     positive = validation.labels.index("question")
-    rows = inp.store.con.execute(
-        "SELECT ap.is_question, ap.answered FROM answered_posts ap JOIN posts p ON p.platform = ap.platform "
-        f"AND p.id = ap.post_id WHERE ap.addressed AND {inp.authors_filter('p')}"
-    ).fetchall()
-    n = len(rows)
+    columns = inp.store.con.execute(
+        "SELECT coalesce(ap.is_question, false) AS is_question, ap.answered FROM answered_posts ap "
+        "JOIN posts p ON p.platform = ap.platform AND p.id = ap.post_id "
+        f"WHERE ap.addressed AND ap.answered IS NOT NULL AND {inp.authors_filter('p')}"
+    ).fetchnumpy()
+    is_question = np.asarray(columns["is_question"], dtype=bool)
+    was_answered = np.asarray(columns["answered"], dtype=bool)
+    n = len(is_question)
     if n == 0:
         return None
     # the labels alone are stored with the answers: the label-count form of the estimator
@@ -105,13 +111,13 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     base = inp.seed * 1_000_003 + sum((i + 1) * b for i, b in enumerate(b"answer_rate:corrected"))
     true_questions = []
     for offset, answered in enumerate((True, False)):
-        labels = [positive if q else 1 - positive for q, a in rows if a == answered]
-        if not labels:
+        labels = np.where(is_question[was_answered == answered], positive, 1 - positive).astype(np.int64)
+        if not len(labels):
             true_questions.append((0.0, np.zeros(RESAMPLES)))
             continue
         shares = quantify(
             validation,
-            predicted=np.asarray(labels, dtype=np.int64),
+            predicted=labels,
             method=method,
             seed=base + offset,
             validation_seed=base,

@@ -172,7 +172,7 @@ def ratio_of_means(a: Sequence[float], b: Sequence[float], *, seed: int, name: s
 
 
 def weighted_share(
-    weights_in: Sequence[float], weights_all: Sequence[float], *, seed: int, name: str
+    weights_in: Sequence[float] | np.ndarray, weights_all: Sequence[float] | np.ndarray, *, seed: int, name: str
 ) -> dict[str, Any]:
     """sum(weights of the subset) / sum(all weights), with a bootstrap over items.
     ``weights_in`` holds the weight of every item if it is in the subset, else 0."""
