@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -41,6 +42,12 @@ from askscope.store.core import column_names
 from askscope.vocabulary import TASKS
 
 BATCH = 2048
+#: Texts per chunk, at most, when the chunks go to worker processes (:class:`ProcessLabelMap`):
+#: smaller than ``BATCH`` so that the last chunks do not leave a process idle for long.
+PROCESS_BATCH = 512
+#: Fewer texts to classify than this and a ``cpu_bound`` labeler runs in this process: starting a
+#: process and loading the models in it (2-4 s) is not paid back.
+PROCESS_MIN_TEXTS = 8192
 
 
 class Labeler(Protocol):
@@ -90,6 +97,9 @@ class BundledLabeler:
     #: first; tests/test_classify_dedup.py checks it on real posts): posts whose texts normalise
     #: alike share one classification.
     text_key = staticmethod(normalise)
+    #: Labelling is CPU work with no shared state: the stage may run it in a process per core
+    #: (:class:`ProcessLabelMap`), the labels being the same (one post per encoder call).
+    cpu_bound = True
 
     def __init__(self) -> None:
         try:
@@ -287,11 +297,21 @@ class Classify(Stage):
         # ``label_map`` (settings) labels the chunks elsewhere, e.g. on Dask workers
         # (askscope.archive.dask_analyze); the chunks, and so the labels, are the same. It may read
         # requests ahead of the results it gives back, in order: each result is the oldest pending.
-        label_map = ctx.settings.get("label_map") or _label_here
+        # without one, a cpu_bound labeler's chunks go to a process per core (``processes_for``)
+        label_map = ctx.settings.get("label_map")
+        size = BATCH
+        if label_map is None:
+            workers = processes_for(ctx.settings.get("labeler"), labeler, int(groups))
+            if workers is not None:
+                ctx.say(f"classifying in {workers.processes} worker processes")
+                # at least a few chunks per process, so that none is left idle at the end
+                label_map, size = workers, max(1, min(PROCESS_BATCH, -(-int(groups) // (4 * workers.processes))))
+            else:
+                label_map = _label_here
         pending: deque[tuple[int, int, int]] = deque()
 
         def requests() -> Iterator[LabelRequest]:
-            for start, texts, keys, sizes in _chunks(con, int(groups)):
+            for start, texts, keys, sizes in _chunks(con, int(groups), size):
                 pending.append((start, len(texts), sizes))
                 yield texts, keys
 
@@ -354,6 +374,94 @@ def _label_here(labeler: Labeler, requests: Iterable[LabelRequest]) -> Iterator[
         yield labeler.label(texts, keys)
 
 
+def processes_for(spec: Any, labeler: Any, texts: int) -> ProcessLabelMap | None:
+    """The worker processes that label ``texts`` texts, or None to label in this process.
+
+    Only a labeler named by its registered name (each process loads its own) that declares
+    ``cpu_bound = True`` (the bundled one) goes to processes. ``ASKSCOPE_CLASSIFY_PROCESSES``:
+    ``N`` processes whatever the number of texts, ``0`` or ``1`` none; unset, one per CPU core
+    the process may use (``ASKSCOPE_THREADS`` of them when set) once there are at least
+    :data:`PROCESS_MIN_TEXTS` texts. Each process runs the models on one thread, so the cores
+    stay busy also while a process is in the models' Python parts (language id, rule
+    features, n-grams), which one process with an encoder thread per core leaves to one core."""
+    if not (spec is None or isinstance(spec, str)) or getattr(labeler, "cpu_bound", False) is not True:
+        return None
+    value = os.environ.get("ASKSCOPE_CLASSIFY_PROCESSES", "").strip()
+    if value:
+        try:
+            processes = int(value)
+        except ValueError:
+            raise AskscopeError(
+                f"ASKSCOPE_CLASSIFY_PROCESSES must be a whole number, not {value!r}",
+                "set it to the number of classify processes (0 or 1: classify in the analysing process)",
+            ) from None
+    else:
+        from askscope.classify.encoder import default_threads
+
+        processes = default_threads() if texts >= PROCESS_MIN_TEXTS else 1
+    return ProcessLabelMap(spec or "bundled", processes) if processes > 1 and texts > 0 else None
+
+
+class ProcessLabelMap:
+    """A ``label_map`` over worker processes (``spawn``ed: the analysing process holds DuckDB's
+    threads): each loads the labeler ``spec`` once and runs its models on one thread
+    (``ASKSCOPE_THREADS=1``); the chunks are labelled ``AHEAD`` per process ahead and given back
+    in order, so the stage writes what it would write labelling in this process."""
+
+    AHEAD = 2
+
+    def __init__(self, spec: str, processes: int) -> None:
+        self.spec, self.processes = spec, processes
+
+    def __repr__(self) -> str:
+        return f"{self.processes} processes"
+
+    def __call__(self, labeler: Any, requests: Iterable[LabelRequest]) -> Iterator[dict[str, tuple[Any, ...]]]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+        from itertools import islice
+
+        pool = ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.spec,),
+        )
+        try:
+            pending = iter(requests)
+            futures = deque(
+                pool.submit(_label_in_worker, t, k) for t, k in islice(pending, self.AHEAD * self.processes)
+            )
+            while futures:
+                for texts, keys in islice(pending, 1):
+                    futures.append(pool.submit(_label_in_worker, texts, keys))
+                try:
+                    result = futures.popleft().result()
+                except BrokenProcessPool as exc:
+                    raise AskscopeError(
+                        "a classify worker process ended before it gave its labels back (out of memory, or killed)",
+                        "nothing of this stage was written; run the analysis again, or set "
+                        "ASKSCOPE_CLASSIFY_PROCESSES=1 to classify in the analysing process",
+                    ) from exc
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: The labeler of this worker process (:class:`ProcessLabelMap`), loaded once.
+_WORKER_LABELER: list[Any] = []
+
+
+def _start_worker(spec: str) -> None:
+    os.environ["ASKSCOPE_THREADS"] = "1"
+    _WORKER_LABELER[:] = [get_labeler(spec)]
+
+
+def _label_in_worker(texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
+    return dict(_WORKER_LABELER[0].label(texts, keys))
+
+
 def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> None:
     """``_cls_current``: every post of P with its text's number ``rn`` in ``_cls_texts`` (the
     distinct texts) and its group's number ``k``: the number of the text's ``key(text)`` (a
@@ -401,8 +509,8 @@ def _current_posts(con: Any, share: bool, key: Callable[[str], str] | None) -> N
     )
 
 
-def _chunks(con: Any, groups: int) -> Iterator[tuple[int, list[str], list[tuple[str, str]], int]]:
-    """The groups of ``_cls_groups`` in chunks of ``BATCH``, in order: each chunk's first group
+def _chunks(con: Any, groups: int, size: int = BATCH) -> Iterator[tuple[int, list[str], list[tuple[str, str]], int]]:
+    """The groups of ``_cls_groups`` in chunks of ``size``, in order: each chunk's first group
     number, texts, first posts' keys and posts. Read ``PAGE_CHUNKS`` chunks per query."""
     page = BATCH * PAGE_CHUNKS
     for first in range(0, groups, page):
@@ -410,8 +518,8 @@ def _chunks(con: Any, groups: int) -> Iterator[tuple[int, list[str], list[tuple[
             "SELECT text, platform, post_id, n FROM _cls_groups WHERE g >= ? AND g < ? ORDER BY g",
             [first, first + page],
         ).fetchall()
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
             yield first + start, [r[0] for r in chunk], [(r[1], r[2]) for r in chunk], sum(r[3] for r in chunk)
 
 
