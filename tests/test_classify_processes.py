@@ -27,7 +27,13 @@ import pytest
 from conftest import run_cli, shared
 
 from askscope.errors import AskscopeError
-from askscope.stages.labeling import PROCESS_MIN_TEXTS, BundledLabeler, ProcessLabelMap, processes_for
+from askscope.stages.labeling import (
+    PROCESS_MAX,
+    PROCESS_MIN_TEXTS,
+    BundledLabeler,
+    ProcessLabelMap,
+    processes_for,
+)
 
 CAMPAIGN = """
 name = "Brexit and K-pop"
@@ -170,6 +176,9 @@ def test_which_labelers_go_to_processes(monkeypatch: pytest.MonkeyPatch) -> None
     chosen = processes_for(None, bundled, PROCESS_MIN_TEXTS)
     assert isinstance(chosen, ProcessLabelMap) and (chosen.spec, chosen.processes) == ("bundled", 3)
     assert processes_for("bundled", bundled, PROCESS_MIN_TEXTS - 1) is None
+    monkeypatch.setenv("ASKSCOPE_THREADS", "64")  # each process holds the models: at most PROCESS_MAX
+    chosen = processes_for("bundled", bundled, PROCESS_MIN_TEXTS)
+    assert isinstance(chosen, ProcessLabelMap) and chosen.processes == PROCESS_MAX == 8
     monkeypatch.setenv("ASKSCOPE_THREADS", "1")
     assert processes_for("bundled", bundled, 10 * PROCESS_MIN_TEXTS) is None  # one core: no gain
     # set: that many whatever the size; 0 or 1: none

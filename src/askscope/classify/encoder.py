@@ -14,7 +14,12 @@ from askscope.classify.text import normalise
 
 #: How posts reach the graph. Part of ``training.embed_cache``'s key, so that every cached output,
 #: and with it every calibration and head fitted on cached outputs, is recomputed when it changes.
-INFERENCE = "one-post-per-run/v1"
+INFERENCE = "one-post-per-run/v2-plain-layernorm"
+#: ONNX Runtime graph fusions left off. The graph has its residual adds and LayerNorms apart
+#: (``training.export.unfuse_skip_layer_norm``): the fused ``SkipLayerNormalization`` CPU kernel
+#: was about four times slower than the plain ops on a post, a quarter of the encoder's time.
+#: onnxruntime 1.32 does not fuse them back at load; this keeps another version from doing it.
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
 def default_threads() -> int:
@@ -56,7 +61,10 @@ class Encoder:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(
-            str(folder / "encoder.onnx"), options, providers=["CPUExecutionProvider"]
+            str(folder / "encoder.onnx"),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=DISABLED_OPTIMIZERS,
         )
 
     def run(self, texts: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -48,6 +48,9 @@ PROCESS_BATCH = 512
 #: Fewer texts to classify than this and a ``cpu_bound`` labeler runs in this process: starting a
 #: process and loading the models in it (2-4 s) is not paid back.
 PROCESS_MIN_TEXTS = 8192
+#: At most this many processes unless ``ASKSCOPE_CLASSIFY_PROCESSES`` says more: each holds its
+#: own copy of the models (150-300 MB).
+PROCESS_MAX = 8
 
 
 class Labeler(Protocol):
@@ -57,7 +60,10 @@ class Labeler(Protocol):
     share estimator use probabilities, ``(names, chosen, probabilities)`` with an (n, k) array
     over the task's classes (``None`` where there is none). A labeler may also have
     ``validation() -> {task: askscope.classify.Validation}``: the validation data its shares are
-    corrected with (tasks without one are reported as not corrected).
+    corrected with (tasks without one are reported as not corrected). Optional declarations:
+    ``text_only`` / ``text_key`` (each distinct text, or key, labelled once) and ``cpu_bound``
+    (the stage may label a large campaign in a process per core, each loading the labeler by
+    its registered name: :func:`processes_for`).
     """
 
     name: str
@@ -380,8 +386,8 @@ def processes_for(spec: Any, labeler: Any, texts: int) -> ProcessLabelMap | None
     Only a labeler named by its registered name (each process loads its own) that declares
     ``cpu_bound = True`` (the bundled one) goes to processes. ``ASKSCOPE_CLASSIFY_PROCESSES``:
     ``N`` processes whatever the number of texts, ``0`` or ``1`` none; unset, one per CPU core
-    the process may use (``ASKSCOPE_THREADS`` of them when set) once there are at least
-    :data:`PROCESS_MIN_TEXTS` texts. Each process runs the models on one thread, so the cores
+    the process may use (``ASKSCOPE_THREADS`` of them when set), at most :data:`PROCESS_MAX`, once
+    there are at least :data:`PROCESS_MIN_TEXTS` texts. Each process runs the models on one thread, so the cores
     stay busy also while a process is in the models' Python parts (language id, rule
     features, n-grams), which one process with an encoder thread per core leaves to one core."""
     if not (spec is None or isinstance(spec, str)) or getattr(labeler, "cpu_bound", False) is not True:
@@ -398,7 +404,7 @@ def processes_for(spec: Any, labeler: Any, texts: int) -> ProcessLabelMap | None
     else:
         from askscope.classify.encoder import default_threads
 
-        processes = default_threads() if texts >= PROCESS_MIN_TEXTS else 1
+        processes = min(default_threads(), PROCESS_MAX) if texts >= PROCESS_MIN_TEXTS else 1
     return ProcessLabelMap(spec or "bundled", processes) if processes > 1 and texts > 0 else None
 
 
