@@ -3,6 +3,7 @@
     python bench/lenses.py                                  # 300,000 posts, this checkout, 2 rounds
     python bench/lenses.py --posts 300000 --trees /tmp/old/src src --rounds 2   # before / after
     python bench/lenses.py --archive --trees /tmp/old/src src    # the same store as an archive folder
+    python bench/lenses.py --trees /tmp/old/src src --documents /tmp/docs  # and compare the lens documents
 
 The store is simulated once (``askscope.synthetic.campaign``, seed 1, labelled through the
 simulator's known confusion matrix as in bench/analyze.py) and analysed once, then cached in the
@@ -60,9 +61,13 @@ with open_store(sys.argv[1], read_only=True) as store:
         seconds[lens.name] = round(time.perf_counter() - started, 2)
         if value is not None:
             results[lens.name] = value
+    wall_s, cpu_s = round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2)
+    if len(sys.argv) > 2:  # --documents: the lens documents, for a byte-for-byte comparison
+        with open(sys.argv[2], "w", encoding="utf-8") as out:
+            json.dump(results, out, sort_keys=True, default=str)
     print(json.dumps({
-        "wall_s": round(time.perf_counter() - wall, 2),
-        "cpu_s": round(time.process_time() - cpu, 2),
+        "wall_s": wall_s,
+        "cpu_s": cpu_s,
         "lenses": seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }))
@@ -127,9 +132,9 @@ def build(posts: int, folder: Path, data: Path) -> Path:
     return path
 
 
-def measure(store: Path, tree: Path, archive: Path | None = None, posts: int = 0) -> dict:
+def measure(store: Path, tree: Path, archive: Path | None = None, posts: int = 0, document: Path | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
-    command = [sys.executable, "-c", MEASURE, str(store)]
+    command = [sys.executable, "-c", MEASURE, str(store), *([str(document)] if document else [])]
     if archive is not None:
         command = [sys.executable, "-c", MEASURE_ARCHIVE, str(archive), str(posts)]
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
@@ -146,6 +151,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--archive", action="store_true", help="the store as an archive folder (see above)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--documents",
+        type=Path,
+        help="write each tree's lens documents here (tree-N-round-R.json) and say whether the trees' are the same",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-bench")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -155,15 +165,25 @@ def main() -> None:
     steps = "steps (s)" if archive else "lenses (s)"
     print("| tree | round | wall s | CPU s | " + " | ".join([steps, "peak RSS MiB"]) + " |")
     print("|---|---:|---:|---:|---|---:|")
+    written: dict[Path, bytes] = {}
     for round_ in range(1, args.rounds + 1):
-        for tree in args.trees:
-            result = measure(store, tree, archive, args.posts)
+        for number, tree in enumerate(args.trees, 1):
+            document = None
+            if args.documents is not None and archive is None:
+                args.documents.mkdir(parents=True, exist_ok=True)
+                document = args.documents / f"tree-{number}-round-{round_}.json"
+            result = measure(store, tree, archive, args.posts, document)
+            if document is not None:
+                written[document] = document.read_bytes()
             lenses = ", ".join(f"{k} {v}" for k, v in result["lenses"].items())
             print(
                 f"| {tree} | {round_} | {result['wall_s']} | {result['cpu_s']} | {lenses} | {result['peak_rss_mib']} |",
                 flush=True,
             )
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
+    if written:
+        same = len(set(written.values())) == 1
+        print(f"lens documents ({len(written)}, {args.documents}): {'all the same' if same else 'DIFFERENT'}")
 
 
 if __name__ == "__main__":

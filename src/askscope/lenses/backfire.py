@@ -13,6 +13,7 @@ posts and the validation data; :mod:`askscope.classify.quantify`). Without valid
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,6 @@ from askscope.vocabulary import CATEGORIES, HOSTILE
 
 ROLLING = timedelta(hours=1)
 BACKLASH_MIN_POSTS = 10
-HOSTILE_VALUES = pa.array(sorted(HOSTILE), pa.string())
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 
@@ -89,15 +89,34 @@ def _without_excluded(inp: LensInput, table: pa.Table) -> pa.Table:
 
 NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
 
+#: A column of categories (or other labels): the audience table's, or a list.
+Labels = pa.Array | pa.ChunkedArray | Sequence[str | None]
 
-def _category_shares(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
+
+def _strings(values: Labels) -> pa.Array | pa.ChunkedArray:
+    return values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, pa.string())
+
+
+def _in(values: Labels, members: Iterable[str]) -> np.ndarray:
+    """Whether each value is one of ``members`` (a missing value is not), as a numpy mask."""
+    found = pc.is_in(_strings(values), value_set=pa.array(sorted(members), pa.string()))
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _category_shares(inp: LensInput, categories: Labels, estimated: Shares | None) -> dict[str, Any]:
     """Each category's counted share (Wilson) and, when the discourse labels have validation
     data, its share estimated by the quantification estimator (``corrected``)."""
-    n = len(categories)
-    counts = {c: sum(1 for x in categories if x == c) for c in CATEGORIES}
+    column = _strings(categories)
+    n = len(column)
+    counted = pc.value_counts(column)
+    counts = {
+        value: int(count)
+        for value, count in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+        if value is not None
+    }
     out: dict[str, Any] = {}
     for category in CATEGORIES:
-        share = stats.wilson(counts[category], n)
+        share = stats.wilson(counts.get(category, 0), n)
         if estimated is not None and category in estimated.labels:
             share["corrected"] = quantified(estimated, [category])
         else:
@@ -107,12 +126,11 @@ def _category_shares(inp: LensInput, categories: list[str | None], estimated: Sh
     return out
 
 
-def _hostile(inp: LensInput, categories: list[str | None], estimated: Shares | None) -> dict[str, Any]:
+def _hostile(inp: LensInput, categories: Labels, estimated: Shares | None) -> dict[str, Any]:
     """The hostile share: counted, and estimated as the union of the hostile categories (the sum
     of their shares in every bootstrap draw, so the interval is that of the sum)."""
-    n = len(categories)
-    k = sum(1 for c in categories if c in HOSTILE)
-    share = stats.wilson(k, n)
+    hostile = _in(categories, HOSTILE)
+    share = stats.wilson(int(hostile.sum()), len(hostile))
     if estimated is not None and all(c in estimated.labels for c in HOSTILE):
         share["corrected"] = quantified(estimated, list(HOSTILE))
     else:
@@ -129,7 +147,8 @@ def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
     reposts = con.execute(
         "SELECT count(*) FROM relations WHERE relation = 'repost' AND in_window AND amplifies IS NOT NULL"
     ).fetchall()[0][0]
-    authors = len(set(table.column("author_id").to_pylist()))
+    # distinct authors, a post without one counted as one more (as a set of the ids would)
+    authors = pc.count_distinct(table.column("author_id"), mode="all").as_py()
     hours = None
     if inp.window_start and inp.window_end:
         hours = max((inp.window_end - inp.window_start).total_seconds() / 3600.0, 1 / 60)
@@ -149,17 +168,16 @@ def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
     }
 
 
-def _virality(inp: LensInput, categories: list[str | None], reposts: list[int]) -> dict[str, Any]:
-    hostile = [r for c, r in zip(categories, reposts) if c in HOSTILE]
-    support = [r for c, r in zip(categories, reposts) if c == "support"]
-    weighted_in = [(1 + r) if c in HOSTILE else 0 for c, r in zip(categories, reposts)]
-    weights = [1 + r for r in reposts]
+def _virality(inp: LensInput, categories: Labels, reposts: np.ndarray) -> dict[str, Any]:
+    hostile = _in(categories, HOSTILE)
+    support = _in(categories, ["support"])
+    reposts = np.asarray(reposts, dtype=np.int64)
     return {
-        "mean_reposts_hostile": stats.mean(hostile, seed=inp.seed, name="reposts:hostile"),
-        "mean_reposts_supportive": stats.mean(support, seed=inp.seed, name="reposts:support"),
-        "ratio": stats.ratio_of_means(hostile, support, seed=inp.seed, name="virality_gap"),
+        "mean_reposts_hostile": stats.mean(reposts[hostile], seed=inp.seed, name="reposts:hostile"),
+        "mean_reposts_supportive": stats.mean(reposts[support], seed=inp.seed, name="reposts:support"),
+        "ratio": stats.ratio_of_means(reposts[hostile], reposts[support], seed=inp.seed, name="virality_gap"),
         "repost_weighted_hostile_share": stats.weighted_share(
-            weighted_in, weights, seed=inp.seed, name="repost_weighted_hostile"
+            np.where(hostile, 1 + reposts, 0), 1 + reposts, seed=inp.seed, name="repost_weighted_hostile"
         ),
     }
 
@@ -185,43 +203,44 @@ def _host_ratio(inp: LensInput) -> dict[str, Any]:
     }
 
 
-def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> dict[str, Any]:
-    relations = table.column("relation").to_pylist()
-    k = sum(1 for r, c in zip(relations, categories) if r == "hashtag_only" and c != "support")
+def _capture(inp: LensInput, table: pa.Table, categories: Labels) -> dict[str, Any]:
+    column = _strings(categories)
+    hashtag_only = _in(table.column("relation"), ["hashtag_only"])
+    k = int((hashtag_only & ~_in(column, ["support"])).sum())
     tag_posts, host_tag_posts = inp.store.con.execute(
         "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_window AND has_tag "
         "AND relation <> 'repost'"
     ).fetchall()[0]
-    share = stats.wilson(k, len(categories))
+    share = stats.wilson(k, len(column))
     share["corrected"] = None
     # corrected: (hashtag_only posts / all) x (1 - estimated supportive share among them); the
     # relation is not a classifier's, so only the category part is estimated
-    hashtag_only = [i for i, r in enumerate(relations) if r == "hashtag_only"]
-    probabilities = table.column("category_probabilities").to_pylist()
+    tagged = int(hashtag_only.sum())
+    mask = pa.array(hashtag_only)
     estimated = (
         inp.shares(
-            "discourse", [categories[i] for i in hashtag_only], [probabilities[i] for i in hashtag_only], name="capture"
+            "discourse", column.filter(mask), table.column("category_probabilities").filter(mask), name="capture"
         )
-        if hashtag_only
+        if tagged
         else None
     )
-    if not hashtag_only and categories:
+    if not tagged and len(column):
         # no post used the hashtag alone: the share is 0 whatever the classifier's errors
         share["corrected"] = {
             "value": 0.0,
             "ci": [0.0, 0.0],
-            "n": len(categories),
+            "n": len(column),
             "method": "no hashtag_only posts: nothing to estimate",
         }
     elif estimated is not None and "support" in estimated.labels:
-        fraction = len(hashtag_only) / len(categories)
+        fraction = tagged / len(column)
         support = estimated.labels.index("support")
         value = fraction * (1 - float(estimated.estimate[support]))
         low, high = stats._interval(fraction * (1 - estimated.draws[:, support]))
         share["corrected"] = {
             "value": stats._round(value),
             "ci": [low, high],
-            "n": len(categories),
+            "n": len(column),
             "method": f"hashtag_only share x (1 - estimated supportive share among them; {estimated.method})",
             "validation": estimated.validation,
         }
@@ -233,7 +252,7 @@ def _capture(inp: LensInput, table: pa.Table, categories: list[str | None]) -> d
     }
 
 
-def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | None]) -> dict[str, Any]:
+def _time_to_backlash(inp: LensInput, table: pa.Table, categories: Labels) -> dict[str, Any]:
     """The first post, from the window's start on, at which the posts of the hour ending there
     (both ends in) number at least ``BACKLASH_MIN_POSTS`` and are more than half hostile. Posts
     in time order (at equal times the non-hostile first); vectorised: each post's hour starts at
@@ -252,8 +271,7 @@ def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | No
         return result
     rows = np.flatnonzero(valid)
     t = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False)[rows]
-    hostile = pc.fill_null(pc.is_in(pa.array(categories, pa.string()), value_set=HOSTILE_VALUES), False)
-    h = hostile.to_numpy(zero_copy_only=False)[rows]
+    h = _in(categories, HOSTILE)[rows]
     order = np.lexsort((h, t))
     t, h = t[order], h[order].astype(np.int64)
     first = column[int(rows[order[0]])].as_py()
@@ -277,12 +295,12 @@ def _time_to_backlash(inp: LensInput, table: pa.Table, categories: list[str | No
 
 
 def backfire(inp: LensInput) -> dict[str, Any]:
+    """The lens (see the module docstring). Every figure is computed on the audience table's
+    columns (numpy and Arrow, no Python object per post)."""
     table = audience_table(inp)
-    categories = table.column("category").to_pylist()
-    reposts = table.column("reposts").to_pylist()
-    estimated = inp.shares(
-        "discourse", categories, table.column("category_probabilities").to_pylist(), name="category_shares"
-    )
+    categories = table.column("category")
+    reposts = np.asarray(table.column("reposts").to_numpy(zero_copy_only=False), dtype=np.int64)
+    estimated = inp.shares("discourse", categories, table.column("category_probabilities"), name="category_shares")
     shares = _category_shares(inp, categories, estimated)
     return {
         "volume": _volume(inp, table),

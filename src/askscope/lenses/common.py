@@ -10,21 +10,21 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from askscope.classify.quantify import METHOD_NAMES, Shares, Validation, quantify, validation_from_record
 from askscope.store.core import Store, column_names, table_names
 
-# The audience's posts of P, with category and engagement (one row per post).
+# The audience's posts of P with what the backfire lens counts (one row per post): the relation,
+# the author, the time, the reposts, the discourse category and its probabilities.
 AUDIENCE_SQL = """
-SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at, p.kind,
-       coalesce(p.repost_count, 0) AS reposts, coalesce(p.like_count, 0) AS likes,
-       coalesce(p.reply_count, 0) AS replies, coalesce(p.quote_count, 0) AS quotes,
-       d.label AS category, d.probabilities AS category_probabilities, q.label AS question, lg.label AS language, p.lang AS platform_lang
+SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at,
+       coalesce(p.repost_count, 0)::BIGINT AS reposts,
+       d.label AS category, d.probabilities AS category_probabilities
 FROM relations r
 JOIN posts p ON p.platform = r.platform AND p.id = r.post_id AND {part:p.id}
 LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse' AND {part:d.post_id}
-LEFT JOIN labels q ON q.platform = r.platform AND q.post_id = r.post_id AND q.task = 'question' AND {part:q.post_id}
-LEFT JOIN labels lg ON lg.platform = r.platform AND lg.post_id = r.post_id AND lg.task = 'language' AND {part:lg.post_id}
 WHERE r.in_campaign AND r.relation <> 'host' AND {filter} AND {part:r.post_id}
 ORDER BY r.platform, r.post_id
 """
@@ -41,7 +41,7 @@ def audience_sql(filter: str, part: int = 0, parts: int = 1) -> str:
         return "true" if parts == 1 else f"hash({column}) % {int(parts)} = {int(part)}"
 
     sql = AUDIENCE_SQL.replace("{filter}", filter)
-    for column in ("p.id", "d.post_id", "q.post_id", "lg.post_id", "r.post_id"):
+    for column in ("p.id", "d.post_id", "r.post_id"):
         sql = sql.replace("{part:" + column + "}", condition(column))
     return sql
 
@@ -82,32 +82,59 @@ class LensInput:
         return self.rates.get(task, {}).get("confusion")
 
     def shares(
-        self, task: str, labels: Sequence[str | None], probabilities: Sequence[Any] | None = None, *, name: str
+        self,
+        task: str,
+        labels: Sequence[str | None] | pa.Array | pa.ChunkedArray,
+        probabilities: Sequence[Any] | pa.Array | pa.ChunkedArray | None = None,
+        *,
+        name: str,
     ) -> Shares | None:
         """The estimated class shares of posts from their labels (and probability vectors), with
         the task's validation data (:mod:`askscope.classify.quantify`); ``None`` when the task has
-        no validation data or no post is labelled. Unlabelled posts are left out."""
+        no validation data or no post is labelled. Unlabelled posts are left out.
+
+        ``labels`` and ``probabilities`` may be Arrow columns (a table's ``label`` and
+        ``probabilities``, as the backfire lens reads them): they stay columns, and the
+        probabilities become one (n, k) matrix without a Python object per post."""
         validation = self.validations.get(task)
         if validation is None:
             return None
-        index = {label: i for i, label in enumerate(validation.labels)}
-        ids = [index.get(label) if label is not None else None for label in labels]
-        keep = [i for i, label_id in enumerate(ids) if label_id is not None]
-        if not keep:
+        column = labels if isinstance(labels, (pa.Array, pa.ChunkedArray)) else pa.array(labels, pa.string())
+        ids = pc.index_in(column, value_set=pa.array(validation.labels, pa.string()))
+        kept = pc.is_valid(ids)
+        predicted = np.asarray(ids.filter(kept).to_numpy(zero_copy_only=False), dtype=np.int64)
+        if not len(predicted):
             return None
-        predicted = np.asarray([ids[i] for i in keep], dtype=np.int64)
         method = validation.method
         matrix = None
         if probabilities is not None and method in ("pacc", "em"):
-            rows = [probabilities[i] for i in keep]
-            if all(r is not None and len(r) == validation.k for r in rows):
-                matrix = np.asarray(rows, dtype=np.float64)
+            matrix = _matrix(probabilities, kept, validation.k)
         if matrix is None and method in ("pacc", "em"):
             method = "acc"  # labels without probabilities: the label-count form of the estimator
         digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
         return quantify(
             validation, predicted=predicted, probabilities=matrix, method=method, seed=self.seed * 1_000_003 + digest
         )
+
+
+def _matrix(
+    probabilities: Sequence[Any] | pa.Array | pa.ChunkedArray, kept: pa.Array | pa.ChunkedArray, k: int
+) -> np.ndarray | None:
+    """The kept posts' probability vectors as an (n, k) float64 matrix, or ``None`` when one of
+    them has none or not ``k`` values."""
+    if not isinstance(probabilities, (pa.Array, pa.ChunkedArray)):
+        keep = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
+        rows = [probabilities[i] for i in keep]
+        if all(r is not None and len(r) == k for r in rows):
+            return np.asarray(rows, dtype=np.float64)
+        return None
+    rows = probabilities.filter(kept)
+    if rows.null_count or not (pa.types.is_list(rows.type) or pa.types.is_large_list(rows.type)):
+        return None
+    if len(rows) and not pc.all(pc.equal(pc.list_value_length(rows), k)).as_py():
+        return None
+    values = pc.list_flatten(rows).to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float64).reshape(len(rows), k)
 
 
 def load_input(store: Store, seed: int) -> LensInput:
