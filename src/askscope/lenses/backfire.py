@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -90,7 +90,7 @@ def _without_excluded(inp: LensInput, table: pa.Table) -> pa.Table:
 NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
 
 #: A column of categories (or other labels): the audience table's, or a list.
-Labels = pa.Array | pa.ChunkedArray | Sequence[str | None]
+Labels: TypeAlias = "pa.Array | pa.ChunkedArray | Sequence[str | None]"
 
 
 def _strings(values: Labels) -> pa.Array | pa.ChunkedArray:

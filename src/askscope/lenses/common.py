@@ -124,7 +124,7 @@ def _matrix(
     them has none or not ``k`` values."""
     if not isinstance(probabilities, (pa.Array, pa.ChunkedArray)):
         keep = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
-        rows = [probabilities[i] for i in keep]
+        rows = [probabilities[int(i)] for i in keep]
         if all(r is not None and len(r) == k for r in rows):
             return np.asarray(rows, dtype=np.float64)
         return None
