@@ -148,3 +148,38 @@ def test_capture_corrected_through_the_estimator() -> None:
     replies = pa.table({"relation": ["direct_reply"] * 20, "category_probabilities": [None] * 20})
     none_tagged = _capture(inp_none, replies, categories)["hashtag_only_not_supportive"]
     assert none_tagged["corrected"]["value"] == 0.0 and "correction" not in none_tagged
+
+
+def test_shares_from_arrow_columns_are_those_from_lists() -> None:
+    # the backfire lens hands its table's columns (labels, FLOAT[] probabilities) to shares(): the
+    # same estimate and draws as the lists, the same fall-back to acc when a labelled post has no
+    # probability vector or one of the wrong length; an unlabelled post's missing vector is no matter
+    import pyarrow as pa
+
+    validation = discourse_validation(2)
+    k = len(CATEGORIES)
+    probabilities = np.eye(k)[validation.gold] * 0.7 + 0.3 / k
+    pacc = Validation("discourse", CATEGORIES, validation.gold, validation.predicted, probabilities, method="pacc")
+    inp = lens_input(pacc)
+    categories = campaign()  # 100 labelled posts, then 5 without a label
+    rng = np.random.default_rng(5)
+    rows: list[list[float] | None] = [list(rng.dirichlet(np.ones(k)).astype(np.float32)) for _ in categories[:100]]
+    rows += [None] * 5
+    as_columns = (pa.array(categories, pa.string()), pa.chunked_array([pa.array(rows, pa.list_(pa.float32()))]))
+    listed = inp.shares("discourse", categories, rows, name="x")
+    columns = inp.shares("discourse", *as_columns, name="x")
+    assert listed is not None and columns is not None and listed.method == columns.method == "pacc"
+    assert listed.n == columns.n == 100
+    assert np.array_equal(listed.estimate, columns.estimate) and np.array_equal(listed.draws, columns.draws)
+    # the estimate is pacc's: the mean probability vector adjusted, not the counted shares
+    assert not np.allclose(columns.estimate, columns.counted)
+    for broken in (None, [0.5, 0.5]):  # a labelled post without a vector, or with 2 values of 5
+        changed = [*rows[:7], broken, *rows[8:]]
+        listed = inp.shares("discourse", categories, changed, name="x")
+        column = pa.array(changed, pa.list_(pa.float32()))
+        columns = inp.shares("discourse", as_columns[0], column, name="x")
+        assert listed is not None and columns is not None and listed.method == columns.method == "acc"
+        assert np.array_equal(listed.draws, columns.draws)
+    labels_only = inp.shares("discourse", as_columns[0], None, name="x")
+    assert labels_only is not None and labels_only.method == "acc"
+    assert inp.shares("discourse", pa.array([None, None], pa.string()), name="x") is None
