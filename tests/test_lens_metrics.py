@@ -1042,3 +1042,25 @@ def test_a_whole_analysis_leaves_no_temporary_table_in_the_connection(tmp_path):
         temporary = store.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
         assert temporary == []
         assert store.con.execute("SELECT count(*) FROM answers").fetchall()[0][0] > 0
+
+
+def test_counts_in_order_are_a_counters_items():
+    # the engagement lens counts the participants' languages and locations on Arrow columns; the
+    # entropy sums them and the top languages break ties in the order of first occurrence, as a
+    # Counter over the values would: the same counts in the same order, empty and missing left out
+    import random
+    from collections import Counter
+
+    import pyarrow as pa
+
+    from askscope.lenses.engagement import _counts_in_order
+
+    rng = random.Random(4)
+    values = [rng.choice(["en", "fr", "ar", "he", "", None, "de", "zz"]) for _ in range(5000)]
+    rng.shuffle(values)
+    expected = Counter(v for v in values if v)
+    counted = _counts_in_order(pa.chunked_array([pa.array(values[:2000]), pa.array(values[2000:])]))
+    assert list(counted.items()) == list(expected.items())
+    assert Counter(counted).most_common(3) == expected.most_common(3)
+    assert _counts_in_order(pa.array(["b", "a", "b", "a", "c"])) == {"b": 2, "a": 2, "c": 1}
+    assert list(_counts_in_order(pa.array(["b", "a", "b", "a", "c"]))) == ["b", "a", "c"]

@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify
 from askscope.communities import leiden_membership
@@ -289,7 +291,7 @@ def _audience(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
     con = inp.store.con
     # one language per participant: the most frequent of their posts' labels, ties to the first
     # code in alphabetical order (deterministic, unlike SQL mode())
-    authors = con.execute(
+    authors = con.sql(
         "WITH per_post AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language "
         "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
         "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
@@ -297,44 +299,62 @@ def _audience(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
         "langs AS (SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL "
         "GROUP BY platform, author_id, language QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1), "
         "posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL) "
-        "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, lower(trim(a.location)) "
+        "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, "
+        "nullif(lower(trim(a.location)), '') AS location "
         "FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id "
         "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id "
         "ORDER BY pp.platform, pp.author_id"
-    ).fetchall()
-    posts = np.asarray([a[2] for a in authors], dtype=float)
-    followers = [a[4] for a in authors if a[4] is not None]
-    languages = Counter(a[3] for a in authors if a[3] and a[3] not in ("und", "zxx"))
-    locations = Counter(a[5] for a in authors if a[5])
+    ).to_arrow_table()
+    posts = np.asarray(authors.column("posts").to_numpy(zero_copy_only=False), dtype=np.float64)
+    followers = pc.drop_null(authors.column("followers_count"))
+    language = authors.column("language")
+    languages = _counts_in_order(pc.filter(language, pc.invert(pc.is_in(language, value_set=_NO_LANGUAGE))))
+    locations = _counts_in_order(authors.column("location"))
     top = max(1, int(np.ceil(len(posts) * 0.01))) if len(posts) else 0
     top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
     communities = _communities(inp, reply_edges)
     # each participant once, under the main language of their posts ('und' when none has one),
     # so that the participants add up to the audience
-    by_language: dict[str, list[int]] = {}
-    for author in authors:
-        entry = by_language.setdefault(author[3] or "und", [0, 0])
-        entry[0] += 1
-        entry[1] += int(author[2])
+    main = pc.if_else(pc.fill_null(pc.not_equal(language, ""), False), language, "und")
+    grouped = pa.table({"language": main, "posts": authors.column("posts")}).group_by("language")
+    by_language = {
+        row["language"]: (int(row["posts_count"]), int(row["posts_sum"]))
+        for row in grouped.aggregate([("posts", "count"), ("posts", "sum")]).to_pylist()
+    }
     return {
         "participants_by_language": [
             {"language": language, "participants": n, "posts": posts}
             for language, (n, posts) in sorted(by_language.items(), key=lambda kv: (-kv[1][0], kv[0]))
         ],
         "audience_size": {
-            "authors": len(authors),
-            "potential_reach": int(sum(followers)) if followers else None,
+            "authors": authors.num_rows,
+            "potential_reach": int(pc.sum(followers).as_py()) if len(followers) else None,
             "authors_with_follower_counts": len(followers),
             "note": "reach is an upper bound: audiences overlap",
         },
         "diversity": {
-            "language": {**stats.entropy(list(languages.values())), "top": dict(languages.most_common(8))},
+            "language": {**stats.entropy(list(languages.values())), "top": dict(Counter(languages).most_common(8))},
             "location": {**stats.entropy(list(locations.values())), "authors_with_location": sum(locations.values())},
             "reply_community": communities,
-            "gini_posts_per_author": stats._round(stats.gini(list(posts))),
+            "gini_posts_per_author": stats._round(stats.gini(posts)),
             "top_1pct_share_of_posts": stats._round(top_share),
         },
         "newcomer_share": _newcomers(inp),
+    }
+
+
+#: Languages that are no language (undetermined, no linguistic content): left out of the diversity.
+_NO_LANGUAGE = pa.array(["und", "zxx"], pa.string())
+
+
+def _counts_in_order(values: pa.Array | pa.ChunkedArray) -> dict[str, int]:
+    """How often each value occurs, missing and empty values left out, in the order of first
+    occurrence (as ``Counter`` over the values would count them: Arrow's hash kernel keeps it)."""
+    counted = pc.value_counts(values)
+    return {
+        value: int(count)
+        for value, count in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+        if value
     }
 
 

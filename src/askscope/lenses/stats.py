@@ -211,7 +211,7 @@ def adjusted_share(p: float, tpr: float, fpr: float) -> float:
     return min(1.0, max(0.0, (p - fpr) / (tpr - fpr)))
 
 
-def gini(values: Sequence[float]) -> float | None:
+def gini(values: Sequence[float] | np.ndarray) -> float | None:
     data = np.sort(np.asarray(values, dtype=np.float64))
     n = len(data)
     if n == 0 or data.sum() == 0:
