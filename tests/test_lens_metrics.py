@@ -841,29 +841,50 @@ def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hou
     assert (volume["hours"], volume["posts_per_hour"]) == (hours, per_hour)
 
 
-@pytest.mark.parametrize("part", [1, 3, 7])
+@pytest.mark.parametrize("part", [1, 3, 7, 100])
 def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, monkeypatch, part):
-    # a large campaign's audience is read in parts (a hash of the post id), each part's joins
-    # within DuckDB's memory, and sorted after: the same table, row for row, as one query
+    # a large campaign's audience is read in parts (ranges of (platform, post_id)), each part's
+    # joins within DuckDB's memory: the same table, row for row and in order, as one query
     from askscope.lenses import backfire
 
     inp = load_input(open_store("campaign"), SEED)
+    store = inp.store
+    # a second platform whose post ids sort before and after the first's: a range crosses platforms
+    store.con.execute(
+        "INSERT INTO posts SELECT * REPLACE ('mastodon' AS platform, id || 'm' AS id) FROM posts WHERE id IN ('2002', '2009')"
+    )
+    store.con.execute(
+        "INSERT INTO relations SELECT * REPLACE ('mastodon' AS platform, post_id || 'm' AS post_id) FROM relations "
+        "WHERE post_id IN ('2002', '2009')"
+    )
+    store.con.execute(
+        "INSERT INTO labels SELECT * REPLACE ('mastodon' AS platform, post_id || 'm' AS post_id) FROM labels "
+        "WHERE post_id IN ('2002', '2009')"
+    )
+    inp = load_input(store, SEED)
     whole = backfire.audience_table(inp)
     con = inp.store.con
     direct = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
     assert whole.num_rows == direct > 7  # the audience posts of P (the hosts' left out)
-    seen: list[int] = []
+    assert set(whole["platform"].to_pylist()) == {"x", "mastodon"}
+    seen: list[tuple[object, object]] = []
     real = backfire.audience_sql
 
-    def counted(filter: str, number: int = 0, parts: int = 1) -> str:
-        seen.append(parts)
-        return real(filter, number, parts)
+    def counted(filter: str, low=None, high=None):
+        seen.append((low, high))
+        return real(filter, low, high)
 
     monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
     monkeypatch.setattr(backfire, "audience_sql", counted)
     assert backfire.audience_table(inp) is whole and not seen  # read once per stage run (inp.cache)
     parted = backfire.audience_table(load_input(inp.store, SEED))
-    assert seen == [-(-direct // part)] * -(-direct // part)  # that many parts, each read once
+    parts = -(-direct // part)
+    assert len(seen) == parts  # that many parts, each read once, the ranges end to end
+    assert seen[0][0] is None and seen[-1][1] is None
+    assert all(seen[i][1] == seen[i + 1][0] for i in range(parts - 1))
+    keys = list(zip(whole["platform"].to_pylist(), whole["post_id"].to_pylist()))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert [low for low, _ in seen[1:]] == keys[part::part]  # each part starts at its post
     assert parted.equals(whole)
 
 

@@ -32,18 +32,32 @@ ORDER BY r.platform, r.post_id
 #: at 10M posts the one query's hash joins needed more than the analysis's 1.5 GB of DuckDB memory).
 AUDIENCE_PART = 500_000
 
+Key = tuple[str, str]
 
-def audience_sql(filter: str, part: int = 0, parts: int = 1) -> str:
-    """:data:`AUDIENCE_SQL` for the posts whose id hashes to ``part`` of ``parts`` (every post
-    when ``parts`` is 1); the condition is put on every table, so that each scan reads its share."""
 
-    def condition(column: str) -> str:
-        return "true" if parts == 1 else f"hash({column}) % {int(parts)} = {int(part)}"
-
+def audience_sql(filter: str, low: Key | None = None, high: Key | None = None) -> tuple[str, list[str]]:
+    """:data:`AUDIENCE_SQL` for the posts whose ``(platform, post_id)`` is at least ``low`` and
+    below ``high`` (every post when both are None), and its parameters. The range is put on every
+    table, so that each scan reads its share, and parts read in the order of their ranges come
+    out in the order of the whole (``ORDER BY r.platform, r.post_id``)."""
     sql = AUDIENCE_SQL.replace("{filter}", filter)
-    for column in ("p.id", "d.post_id", "r.post_id"):
-        sql = sql.replace("{part:" + column + "}", condition(column))
-    return sql
+    params: list[str] = []
+    # the placeholders in the order they appear in the text, so that the parameters follow it
+    places = sorted(
+        ("p.platform p.id", "d.platform d.post_id", "r.platform r.post_id"),
+        key=lambda c: sql.index("{part:" + c.split()[1] + "}"),
+    )
+    for columns in places:
+        platform, key = columns.split()
+        conditions = []
+        if low is not None:
+            conditions.append(f"({platform} > ? OR ({platform} = ? AND {key} >= ?))")
+            params += [low[0], low[0], low[1]]
+        if high is not None:
+            conditions.append(f"({platform} < ? OR ({platform} = ? AND {key} < ?))")
+            params += [high[0], high[0], high[1]]
+        sql = sql.replace("{part:" + key + "}", " AND ".join(conditions) or "true")
+    return sql, params
 
 
 @dataclass
