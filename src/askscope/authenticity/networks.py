@@ -54,16 +54,25 @@ class Edges:
         too wide to pack (2 x 31 bits of account numbers) take the ``lexsort``."""
         if len(self) == 0:
             return self.source, self.target, self.weight
-        lo = np.minimum(self.source, self.target).astype(np.int64)
-        hi = np.maximum(self.source, self.target).astype(np.int64)
+        # int64 straight from the ufuncs, then packed in place: at 12M edges the temporaries of
+        # `astype` and of each shift cost more than the sort (page faults on fresh memory)
+        lo = np.minimum(self.source, self.target, dtype=np.int64)
+        hi = np.maximum(self.source, self.target, dtype=np.int64)
         account_bits = int(hi.max()).bit_length()
         weight_bits = int(self.weight.max()).bit_length()
         if int(lo.min()) < 0 or int(self.weight.min()) < 0 or 2 * account_bits + weight_bits > 63:
             return self._pair_weights_lexsort(lo, hi)
-        packed = (lo << account_bits | hi) << weight_bits | self.weight.astype(np.int64)
+        packed = lo  # (lo << account_bits | hi) << weight_bits | weight
+        np.left_shift(packed, account_bits, out=packed)
+        np.bitwise_or(packed, hi, out=packed)
+        del hi
+        np.left_shift(packed, weight_bits, out=packed)
+        np.bitwise_or(packed, self.weight, out=packed, dtype=np.int64)
         packed.sort()
         pair = packed >> weight_bits
-        first = np.r_[True, pair[1:] != pair[:-1]]
+        first = np.empty(len(pair), dtype=bool)
+        first[0] = True
+        np.not_equal(pair[1:], pair[:-1], out=first[1:])
         pair = pair[first]
         return (
             (pair >> account_bits).astype(np.int32),

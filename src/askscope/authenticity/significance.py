@@ -40,13 +40,16 @@ class NullRun:
 
     @classmethod
     def of(cls, edges: Edges) -> NullRun:
+        """The counts of ``edges``' undirected pairs (:meth:`Edges.pair_weights`, ordered by ``(a, b)``)."""
         a, b, w = edges.pair_weights()
         if len(w) == 0:
             return cls(0, np.zeros(1, np.int64), np.zeros(1, np.int64))
         pairs_at_least = np.cumsum(np.bincount(w)[::-1])[::-1]
         # each account's largest pair weight; an account is flagged at w when that is ≥ w
         largest = np.full(int(max(a.max(), b.max())) + 1, -1, dtype=np.int64)
-        np.maximum.at(largest, a, w)
+        # the pairs are ordered by (a, b): each a's largest weight is a reduction over its run
+        starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        largest[a[starts]] = np.maximum.reduceat(w, starts)
         np.maximum.at(largest, b, w)
         by_largest = np.bincount(largest[largest >= 0], minlength=len(pairs_at_least))
         return cls(len(w), pairs_at_least, np.cumsum(by_largest[::-1])[::-1])
