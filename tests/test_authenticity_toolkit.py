@@ -133,13 +133,16 @@ def test_normalisation_is_the_toolkits_on_odd_text(text: str) -> None:
 
 def test_the_normalised_table_in_small_batches_is_the_toolkits_text_by_text(monkeypatch) -> None:
     """``add_normalised`` reads the posts as a stream of Arrow batches: with batches of 7 posts,
-    every non-repost post gets the toolkit's text (a null text an empty one), reposts none."""
+    every non-repost post gets the toolkit's text (a null text an empty one, copies the same), reposts none."""
     import duckdb
     import pyarrow as pa
 
     from askscope.authenticity import text as text_module
 
-    texts = [t for t, _ in load_texts(shared(), limit=50)] + [None, "", "@only @mentions"]
+    loaded = [t for t, _ in load_texts(shared(), limit=50)]
+    # each distinct text of a batch is normalised once: copies within a batch and across batches
+    copies = [t for t in loaded[:10] for _ in range(3)] + [None, "", None, "@only @mentions", "", "@only @mentions"]
+    texts = loaded + [None, "", "@only @mentions"] + copies
     kinds = ["repost" if i % 5 == 0 else "post" for i in range(len(texts))]
     con = duckdb.connect()
     con.register("src", pa.table({"pid": pa.array(range(len(texts)), pa.int32()), "kind": kinds, "text": texts}))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # The toolkit's social_media_cleaner: from '@' up to (not including) the next whitespace or the end.
 _MENTION = re.compile(r"@.*?(?=(?:\s|$))")
@@ -48,7 +49,7 @@ def add_normalised(con: duckdb.DuckDBPyConnection, source: str, target: str) -> 
         pa.record_batch(
             [
                 batch.column(0).cast(pa.int64()),
-                pa.array(_normalise_all(batch.column(1).to_pylist()), type=pa.string()),
+                _normalise_column(batch.column(1)),
             ],
             schema=schema,
         )
@@ -60,6 +61,14 @@ def add_normalised(con: duckdb.DuckDBPyConnection, source: str, target: str) -> 
         con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM _auth_norm_arrow")
     finally:
         con.unregister("_auth_norm_arrow")
+
+
+def _normalise_column(texts: pa.Array) -> pa.Array:
+    """:func:`normalise` of every text of the column (a missing one is ""), each distinct text
+    once (a campaign's texts repeat: copies, slogans, templates)."""
+    encoded = pc.dictionary_encode(texts)
+    distinct = pa.array(_normalise_all(encoded.dictionary.to_pylist()), type=pa.string())
+    return pc.fill_null(distinct.take(encoded.indices), "")
 
 
 def _normalise_all(texts: Iterable[str | None]) -> list[str]:
