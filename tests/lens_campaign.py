@@ -272,3 +272,26 @@ def analysed_store(variant: str) -> Path:
     os.replace(db, path)  # atomic: a parallel run never sees half a store
     shutil.rmtree(work, ignore_errors=True)
     return path
+
+
+def audience_rows(categories: list[str | None], **columns: Any) -> Any:
+    """An audience part as the backfire lens reads it (the columns of ``AUDIENCE_SQL``), with
+    ``categories`` and any column given; the others at neutral values (a direct reply by its own
+    author, no time, no reposts, no probabilities, not coordinated)."""
+    import pyarrow as pa
+
+    n = len(categories)
+    table = {
+        "platform": pa.array(["x"] * n),
+        "post_id": pa.array([f"{i:06d}" for i in range(n)]),
+        "relation": pa.array(["direct_reply"] * n),
+        "author_id": pa.array([str(i) for i in range(n)]),
+        "created_at": pa.array([None] * n, pa.timestamp("us", tz="UTC")),
+        "reposts": pa.array([0] * n, pa.int64()),
+        "category": pa.array(categories, pa.string()),
+        "category_probabilities": pa.array([None] * n, pa.list_(pa.float32())),
+        "coordinated": pa.array([False] * n),
+    }
+    for name, values in columns.items():
+        table[name] = values if isinstance(values, pa.Array) else pa.array(values, type=table[name].type)
+    return pa.table(table)

@@ -68,7 +68,8 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]
 def test_dask_analysis_gives_the_embedded_labels_and_lens_results(analysed: tuple[Path, Path, str]) -> None:
     store, archive, stderr = analysed
     # the command says what ran on the workers and what did not
-    assert "classify run on 2 worker(s)" in stderr and "lenses run embedded" in stderr
+    assert "classify run on 2 worker(s)" in stderr and "the backfire lens's audience is summarised there" in stderr
+    assert "of the lenses runs embedded" in stderr
     assert "reply_trees on Dask" in stderr and "relations on Dask" in stderr and "answers on Dask" in stderr
     con = duckdb.connect()
     con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")

@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 import pyarrow as pa
 import pytest
-from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store
+from lens_campaign import CAMPAIGN, POSTS, SEED, analysed_store, audience_rows
 
 import askscope
 from askscope.analysis import analyze
@@ -41,6 +41,7 @@ from askscope.campaign import parse_campaign
 from askscope.classify.quantify import Validation
 from askscope.lenses import authenticity as authenticity_module
 from askscope.lenses import engagement as engagement_module
+from askscope.lenses.audience import Spec, summarise
 from askscope.lenses.authenticity import authenticity
 from askscope.lenses.backfire import _time_to_backlash, backfire
 from askscope.lenses.common import LensInput, bucket_for, campaign_span, load_input
@@ -192,11 +193,11 @@ START = datetime(2021, 5, 18, 10, 0, tzinfo=UTC)
 def test_time_to_backlash_table(events, expected):
     times = [START + timedelta(minutes=m) for m, _ in events]
     categories = ["mockery" if hostile else "support" for _, hostile in events]
-    table = pa.table({"created_at": times})
+    table = audience_rows(categories, created_at=times)
     inp = LensInput(
         store=None, seed=0, window_start=START, window_end=START + timedelta(hours=3), rates={}, labeled=True
     )  # type: ignore[arg-type]
-    result = _time_to_backlash(inp, table, categories)
+    result = _time_to_backlash(inp, summarise(table, Spec()))
     assert result["minutes_after_start"] == expected
     assert (result["rolling_window_minutes"], result["min_posts"]) == (60, 10)
     if expected is not None:
@@ -235,8 +236,8 @@ def test_time_to_backlash_equals_the_loop_on_random_streams(seed):
         rates={},
         labeled=True,
     )
-    table = pa.table({"created_at": [times[i] for i in order]})
-    result = _time_to_backlash(inp, table, ["abuse" if hostile[i] else "support" for i in order])
+    table = audience_rows(["abuse" if hostile[i] else "support" for i in order], created_at=[times[i] for i in order])
+    result = _time_to_backlash(inp, summarise(table, Spec()))
     expected = _backlash_one_by_one(times, hostile, start)
     # the hostile share passes one half about two hours in: every seed's stream has a backlash
     assert expected is not None
@@ -246,7 +247,7 @@ def test_time_to_backlash_equals_the_loop_on_random_streams(seed):
 
 def test_time_to_backlash_skips_posts_without_a_time():
     times = [START + timedelta(minutes=i) for i in range(10)]
-    table = pa.table({"created_at": [None, *times, None]})
+    table = audience_rows(["abuse"] * 12, created_at=[None, *times, None])
     inp = LensInput(
         store=None,  # type: ignore[arg-type]  # the rolling window reads no table
         seed=0,
@@ -257,14 +258,9 @@ def test_time_to_backlash_skips_posts_without_a_time():
     )
     # ten hostile posts a minute apart (the two without a time left out): backlash at the tenth,
     # 9 minutes after the first post (no window: the first post is the start)
-    result = _time_to_backlash(inp, table, ["abuse"] * 12)
+    result = _time_to_backlash(inp, summarise(table, Spec()))
     assert result["at"] == "2021-05-18T10:09:00Z" and result["minutes_after_start"] == 9.0
-    assert (
-        _time_to_backlash(inp, pa.table({"created_at": pa.array([None], pa.timestamp("us", tz="UTC"))}), ["abuse"])[
-            "at"
-        ]
-        is None
-    )
+    assert _time_to_backlash(inp, summarise(audience_rows(["abuse"]), Spec()))["at"] is None
 
 
 def test_answer_rates(lenses):
@@ -833,18 +829,33 @@ def test_corrected_answer_rate_without_excluded_authors_and_when_not_estimable(o
 def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hour):
     from dataclasses import replace
 
-    from askscope.lenses.backfire import _volume, audience_table
+    from askscope.lenses.backfire import _volume, audience_summary
 
     inp = load_input(open_store("campaign"), SEED)
     inp = replace(inp, window_end=None if end is None else START + end)
-    volume = _volume(inp, audience_table(inp))
+    volume = _volume(inp, audience_summary(inp))
     assert (volume["hours"], volume["posts_per_hour"]) == (hours, per_hour)
+
+
+def _same_summary(a, b) -> None:
+    """Two audience summaries of the same posts: every count the same."""
+
+    def rows(table):
+        return sorted(table.to_pylist(), key=lambda r: [str(v) for v in r.values()])
+
+    assert (a.posts, a.no_author, a.author_count()) == (b.posts, b.no_author, b.author_count())
+    assert sorted(a.authors.to_pylist()) == sorted(b.authors.to_pylist())
+    for name in ("categories", "reposts", "times"):
+        assert rows(getattr(a, name)) == rows(getattr(b, name)), name
 
 
 @pytest.mark.parametrize("part", [1, 3, 7, 100])
 def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, monkeypatch, part):
     # a large campaign's audience is read in parts (ranges of (platform, post_id)), each part's
-    # joins within DuckDB's memory: the same table, row for row and in order, as one query
+    # joins within DuckDB's memory, and summarised part by part: the parts are the rows, in order,
+    # of one query, and their merged summary is the summary of the whole
+    from collections import Counter
+
     from askscope.lenses import backfire
 
     inp = load_input(open_store("campaign"), SEED)
@@ -862,22 +873,27 @@ def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, mon
         "WHERE post_id IN ('2002', '2009')"
     )
     inp = load_input(store, SEED)
-    whole = backfire.audience_table(inp)
+    whole = backfire.read_audience(inp, "true")
+    at_once = backfire.audience_summary(inp)
     con = inp.store.con
     direct = con.execute("SELECT count(*) FROM relations WHERE in_campaign AND relation <> 'host'").fetchall()[0][0]
-    assert whole.num_rows == direct > 7  # the audience posts of P (the hosts' left out)
+    assert whole.num_rows == direct == at_once.posts > 7  # the audience posts of P (the hosts' left out)
     assert set(whole["platform"].to_pylist()) == {"x", "mastodon"}
+    # the summary counts what the rows hold
+    assert at_once.category_counts() == dict(Counter(whole["category"].to_pylist()))
+    assert at_once.author_count() == len(set(whole["author_id"].to_pylist()))
     seen: list[tuple[object, object]] = []
     real = backfire.audience_sql
 
-    def counted(filter: str, low=None, high=None):
+    def counted(filter: str, low=None, high=None, flag="false"):
         seen.append((low, high))
-        return real(filter, low, high)
+        return real(filter, low, high, flag)
 
     monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
     monkeypatch.setattr(backfire, "audience_sql", counted)
-    assert backfire.audience_table(inp) is whole and not seen  # read once per stage run (inp.cache)
-    parted = backfire.audience_table(load_input(inp.store, SEED))
+    assert backfire.audience_summary(inp) is at_once and not seen  # read once per stage run (inp.cache)
+    fresh = load_input(inp.store, SEED)
+    parted = backfire.audience_summary(fresh)
     parts = -(-direct // part)
     assert len(seen) == parts  # that many parts, each read once, the ranges end to end
     assert seen[0][0] is None and seen[-1][1] is None
@@ -885,38 +901,50 @@ def test_the_audience_read_in_parts_is_the_audience_read_at_once(open_store, mon
     keys = list(zip(whole["platform"].to_pylist(), whole["post_id"].to_pylist()))
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     assert [low for low, _ in seen[1:]] == keys[part::part]  # each part starts at its post
-    assert parted.equals(whole)
+    assert backfire.read_audience(fresh, "true").equals(whole)
+    _same_summary(parted, at_once)
+    assert backfire.backfire(fresh) == backfire.backfire(inp)
 
 
 @pytest.mark.parametrize("part", [1, 4])
-def test_the_audience_without_excluded_authors_is_the_sql_filters(open_store, monkeypatch, part):
-    # the authenticity lens's second backfire filters the audience already read; the SQL filter
-    # (NOT EXISTS over the excluded accounts) read afresh gives the same rows in the same order
+def test_the_audience_without_coordinated_authors_is_the_sql_filters(open_store, monkeypatch, part):
+    # the authenticity lens's second backfire, without the coordinated accounts, is summarised in
+    # the same pass as the first (their posts flagged); the SQL filter (NOT EXISTS over the
+    # excluded accounts) read afresh gives the same summary
     from dataclasses import replace
 
     from askscope.lenses import backfire
+    from askscope.lenses.common import COORDINATED
 
     monkeypatch.setattr(backfire, "AUDIENCE_PART", part)
     store = open_store("campaign")
-    # an excluded account on another platform with the same id, and a post without an author
+    # a coordinated account on another platform with the same id, and a post without an author
     store.con.execute("UPDATE posts SET author_id = NULL WHERE id = '2004'")
     store.con.execute(
-        "CREATE TEMP TABLE _gone AS SELECT * FROM (VALUES ('x', '101'), ('x', '105'), ('mastodon', '102'), ('x', NULL)) "
-        "v(platform, author_id)"
+        "CREATE OR REPLACE TABLE coordinated_accounts AS SELECT * FROM (VALUES ('x', '101', 'co_reply'), "
+        "('x', '105', 'co_reply'), ('x', '105', 'co_repost'), ('mastodon', '102', 'co_reply'), ('x', NULL, 'co_reply')) "
+        "v(platform, author_id, network)"
     )
     inp = load_input(store, SEED)
-    whole = backfire.audience_table(inp)
-    without = replace(inp, exclude="_gone")
-    filtered = backfire.audience_table(without)
-    by_sql = backfire.read_audience(without, without.authors_filter("p"))
-    assert filtered.equals(by_sql)
-    ids = filtered["post_id"].to_pylist()
+    whole = backfire.audience_summary(inp)
+    store.con.execute(
+        f"CREATE TEMP TABLE {COORDINATED} AS SELECT DISTINCT platform, author_id FROM coordinated_accounts"
+    )
+    reads: list[str] = []
+    real = backfire.audience_sql
+    monkeypatch.setattr(backfire, "audience_sql", lambda *a, **k: reads.append("read") or real(*a, **k))
+    flagged = backfire.audience_summary(replace(inp, exclude=COORDINATED))
+    assert not reads  # summarised in the first pass
+    by_sql = backfire.audience_summary(replace(load_input(store, SEED), exclude=COORDINATED))
+    assert reads  # a fresh input reads the parts with the SQL filter
+    _same_summary(flagged, by_sql)
     # 101 wrote 2001, 2006, 2010; 105 wrote 2005: gone; 102's 2002 stays (another platform), and
     # 2004, without an author, stays
-    assert whole.num_rows - filtered.num_rows == 4 and {"2002", "2004"} <= set(ids)
-    assert not {"2001", "2005", "2006", "2010"} & set(ids) and ids == sorted(ids)
-    # asked first with the exclusion (nothing read yet), the table is the SQL filter's too
-    assert backfire.audience_table(replace(load_input(store, SEED), exclude="_gone")).equals(by_sql)
+    assert whole.posts - flagged.posts == 4 and flagged.no_author
+    assert not {"101", "105"} & set(flagged.authors.to_pylist()) and "102" in flagged.authors.to_pylist()
+    assert backfire.backfire(replace(inp, exclude=COORDINATED)) == backfire.backfire(
+        replace(load_input(store, SEED), exclude=COORDINATED)
+    )
 
 
 def test_bursts_with_open_ends(open_store):
@@ -1072,8 +1100,6 @@ def test_counts_in_order_are_a_counters_items():
     import random
     from collections import Counter
 
-    import pyarrow as pa
-
     from askscope.lenses.engagement import _counts_in_order
 
     rng = random.Random(4)
@@ -1085,3 +1111,28 @@ def test_counts_in_order_are_a_counters_items():
     assert Counter(counted).most_common(3) == expected.most_common(3)
     assert _counts_in_order(pa.array(["b", "a", "b", "a", "c"])) == {"b": 2, "a": 2, "c": 1}
     assert list(_counts_in_order(pa.array(["b", "a", "b", "a", "c"]))) == ["b", "a", "c"]
+
+
+def test_virality_of_a_large_audience_from_its_counts_is_the_one_from_its_posts():
+    # 30,000 audience posts in three parts: the reposts of hostile and supportive posts summed as
+    # counts over the parts give the figures the posts' values give (the bootstraps go through
+    # value counts for samples this large, so the draws are the same); nothing is read again
+    from askscope.lenses.audience import AudienceSummary
+    from askscope.lenses.backfire import _virality, _virality_figures
+
+    rng = np.random.default_rng(11)
+    n = 30_000
+    categories = rng.choice(["mockery", "abuse", "support", "other", None], size=n).tolist()
+    reposts = rng.choice([0, 1, 2, 5, 30, 400], size=n, p=[0.6, 0.2, 0.1, 0.06, 0.03, 0.01])
+    table = audience_rows(categories, reposts=reposts.tolist())
+    parts = [summarise(table.slice(a, b - a), Spec()) for a, b in ((0, 7_000), (7_000, 7_001), (7_001, n))]
+    inp = LensInput(store=None, seed=4, window_start=None, window_end=None, rates={}, labeled=True)  # type: ignore[arg-type]
+    from_counts = _virality(inp, AudienceSummary.merge(parts))
+    hostile = np.isin(np.array(categories, dtype=object), ["mockery", "abuse", "question_critical"])
+    support = np.array([c == "support" for c in categories])
+    expected = _virality_figures(
+        inp, reposts[hostile], reposts[support], (np.where(hostile, 1 + reposts, 0), 1 + reposts)
+    )
+    assert from_counts == expected
+    assert from_counts["mean_reposts_hostile"]["n"] == hostile.sum() > 5_000
+    assert from_counts["mean_reposts_hostile"]["value"] == round(float(reposts[hostile].mean()), 6)

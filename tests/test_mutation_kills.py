@@ -17,14 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pytest
-from lens_campaign import SEED, analysed_store
+from lens_campaign import SEED, analysed_store, audience_rows
 from statsmodels.stats.proportion import proportion_confint
 
 import askscope
 import askscope.classify
 from askscope.classify.quantify import Validation, quantify
+from askscope.lenses.audience import Spec, summarise
 from askscope.lenses.backfire import _time_to_backlash, backfire, timeline
 from askscope.lenses.common import LensInput, load_input, quantified
 from askscope.lenses.engagement import _audience, _reciprocity, latency_histogram
@@ -364,7 +364,7 @@ def test_time_to_backlash_drops_old_posts_one_by_one():
         rates={},
         labeled=True,
     )
-    result = _time_to_backlash(inp, pa.table({"created_at": times}), categories)
+    result = _time_to_backlash(inp, summarise(audience_rows(categories, created_at=times), Spec()))
     assert result["at"] == "2021-05-18T11:01:00Z" and result["minutes_after_start"] == 0.0
 
 

@@ -189,3 +189,38 @@ def test_shipped_validation_data(task: str) -> None:
         f"models/validation/{task}.npz was written for another {task} model: "
         f"python -m training.quantify_data ../shared/data {task}"
     )
+
+
+@pytest.mark.parametrize(("k", "seed", "method"), [(2, 1, "pacc"), (3, 2, "pacc"), (4, 3, "em"), (5, 4, "em")])
+def test_the_estimator_from_counts_and_bins_is_the_estimator_from_posts(k: int, seed: int, method: str) -> None:
+    # the lenses read the audience in parts and hand the estimator label counts and probability
+    # bins summed over the parts (Binned): from one part, the same shares and draws to the bit;
+    # from three parts merged, the same bins (keys and counts exactly, sums to rounding) and the
+    # same shares to floating-point tolerance
+    from askscope.classify.quantify import Binned, quantify_counts
+
+    validation, campaign, predicted = random_case(k, seed)
+    expected = quantify(validation, predicted=predicted, probabilities=campaign, method=method, resamples=200, seed=5)
+    counts = np.bincount(predicted, minlength=k)
+    whole = Binned.of(campaign)
+    one = quantify_counts(validation, counts=counts, binned=whole, method=method, resamples=200, seed=5)
+    assert np.array_equal(one.estimate, expected.estimate) and np.array_equal(one.draws, expected.draws)
+    cuts = [0, 250, 251, 800]  # a part of one post
+    merged = Binned.merge([Binned.of(campaign[a:b]) for a, b in zip(cuts, cuts[1:])])
+    for mine, theirs in ((merged.coarse, whole.coarse), (merged.fine, whole.fine)):
+        assert mine is not None and theirs is not None
+        assert np.array_equal(mine[0], theirs[0]) and np.array_equal(mine[1], theirs[1])
+        np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-12)
+    # the bins' keys: every post in the bin of its rounded vector, the bins' members add up
+    assert merged.coarse[1].sum() == len(campaign) and merged.fine is not None and merged.fine[1].sum() == len(campaign)
+    np.testing.assert_allclose(merged.total, campaign.sum(axis=0), rtol=1e-12)
+    parted = quantify_counts(validation, counts=counts, binned=merged, method=method, resamples=200, seed=5)
+    np.testing.assert_allclose(parted.estimate, expected.estimate, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(parted.draws, expected.draws, rtol=1e-9, atol=1e-12)
+    # bins reduced without their fine part cannot serve EM's point estimate, and say so
+    coarse_only = Binned.of(campaign, fine=False)
+    if method == "em":
+        with pytest.raises(QuantifyError, match="fine bins"):
+            quantify_counts(validation, counts=counts, binned=coarse_only, method=method)
+    with pytest.raises(QuantifyError, match="no posts"):
+        quantify_counts(validation, counts=np.zeros(k, dtype=np.int64), binned=whole, method=method)

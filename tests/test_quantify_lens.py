@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from lens_campaign import audience_rows
 
 from askscope.classify.quantify import Validation
 from askscope.lenses import stats
+from askscope.lenses.audience import Spec, summarise
 from askscope.lenses.backfire import NOT_CORRECTED, _category_shares, _hostile
 from askscope.lenses.common import LensInput
 from askscope.vocabulary import CATEGORIES
@@ -61,7 +63,7 @@ def test_category_shares_corrected_by_the_confusion_matrix() -> None:
     categories = campaign()
     estimated = inp.shares("discourse", categories, name="category_shares")
     assert estimated is not None and estimated.n == 100
-    shares = _category_shares(inp, categories, estimated)
+    shares = _category_shares(inp, summarise(audience_rows(categories), Spec()), estimated)
     # 2 of 10 mockery posts are labelled abuse: q_mockery = 0.8 pi_mockery, so pi_mockery =
     # 0.08 / 0.8 = 0.10; q_abuse = pi_abuse + 0.2 pi_mockery, so pi_abuse = 0.12 - 0.02 = 0.10
     assert shares["mockery"]["corrected"]["value"] == pytest.approx(0.10, abs=1e-6)
@@ -74,7 +76,7 @@ def test_category_shares_corrected_by_the_confusion_matrix() -> None:
         assert low <= share["corrected"]["value"] <= high
         assert share["corrected"]["validation"]["data"] == "hand-made"
     # hostile = critical + mockery + abuse = 0.10 + 0.10 + 0.10
-    hostile = _hostile(inp, categories, estimated)
+    hostile = _hostile(inp, summarise(audience_rows(categories), Spec()), estimated)
     assert hostile["corrected"]["value"] == pytest.approx(0.30, abs=1e-6)
     # the union's interval comes from the sum in each draw: narrower than adding the parts' widths
     parts = sum(
@@ -87,7 +89,7 @@ def test_category_shares_corrected_by_the_confusion_matrix() -> None:
 def test_perfect_validation_gives_the_counted_share() -> None:
     inp = lens_input(discourse_validation(0))
     categories = campaign()
-    hostile = _hostile(inp, categories, inp.shares("discourse", categories, name="h"))
+    hostile = _hostile(inp, summarise(audience_rows(categories), Spec()), inp.shares("discourse", categories, name="h"))
     assert hostile["corrected"]["value"] == pytest.approx(30 / 100)
 
 
@@ -96,8 +98,8 @@ def test_no_validation_data_is_said_never_hidden() -> None:
     categories = campaign()
     estimated = inp.shares("discourse", categories, name="category_shares")
     assert estimated is None
-    shares = _category_shares(inp, categories, estimated)
-    hostile = _hostile(inp, categories, estimated)
+    shares = _category_shares(inp, summarise(audience_rows(categories), Spec()), estimated)
+    hostile = _hostile(inp, summarise(audience_rows(categories), Spec()), estimated)
     for share in [hostile, *shares.values()]:
         assert share["corrected"] is None
         assert share["correction"] == NOT_CORRECTED
@@ -121,9 +123,8 @@ def test_probabilities_are_used_when_the_method_needs_them() -> None:
 
 
 def test_capture_corrected_through_the_estimator() -> None:
-    import pyarrow as pa
 
-    from askscope.lenses.backfire import _capture
+    from askscope.lenses.backfire import _capture, spec
 
     class Store:
         class con:  # noqa: N801 - a stand-in for the DuckDB connection
@@ -134,19 +135,20 @@ def test_capture_corrected_through_the_estimator() -> None:
     # 20 posts: 10 hashtag_only (4 labelled support, 6 other), 10 direct replies (support)
     categories = ["support"] * 4 + ["other"] * 6 + ["support"] * 10
     relations = ["hashtag_only"] * 10 + ["direct_reply"] * 10
-    table = pa.table({"relation": relations, "category_probabilities": [None] * 20})
     inp = lens_input(discourse_validation(0))
     inp.store = Store()  # type: ignore[assignment]
-    capture = _capture(inp, table, categories)["hashtag_only_not_supportive"]
+    table = summarise(audience_rows(categories, relation=relations), spec(inp))
+    capture = _capture(inp, table)["hashtag_only_not_supportive"]
     # counted: 6 of 20; corrected with a perfect validation set: 10/20 x (1 - 4/10) = 0.3
     assert (capture["k"], capture["n"]) == (6, 20)
     assert capture["corrected"]["value"] == pytest.approx(0.3)
     inp_none = lens_input(None)
     inp_none.store = Store()  # type: ignore[assignment]
-    assert _capture(inp_none, table, categories)["hashtag_only_not_supportive"]["correction"] == NOT_CORRECTED
+    table = summarise(audience_rows(categories, relation=relations), spec(inp_none))
+    assert _capture(inp_none, table)["hashtag_only_not_supportive"]["correction"] == NOT_CORRECTED
     # no hashtag_only post at all: 0, whatever the labels' errors (not "no validation data")
-    replies = pa.table({"relation": ["direct_reply"] * 20, "category_probabilities": [None] * 20})
-    none_tagged = _capture(inp_none, replies, categories)["hashtag_only_not_supportive"]
+    replies = summarise(audience_rows(categories, relation=["direct_reply"] * 20), spec(inp_none))
+    none_tagged = _capture(inp_none, replies)["hashtag_only_not_supportive"]
     assert none_tagged["corrected"]["value"] == 0.0 and "correction" not in none_tagged
 
 

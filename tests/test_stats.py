@@ -333,3 +333,34 @@ def test_weighted_share_of_a_large_sample_resamples_its_weight_pairs():
 
 
 Z = 1.959963984540054
+
+
+def test_a_sample_given_by_its_counts_gives_what_its_values_give():
+    # the backfire lens sums value counts over the parts of the audience (stats.Counted): when the
+    # bootstrap goes through counts anyway, the same value and interval to the bit as the values
+    rng = np.random.default_rng(7)
+    reposts = rng.choice([0, 1, 2, 3, 9, 40], size=60_000, p=[0.55, 0.2, 0.1, 0.08, 0.05, 0.02]).astype(float)
+    hostile = rng.random(60_000) < 0.3
+    levels, counts = np.unique(reposts[hostile], return_counts=True)
+    x = stats.Counted(levels, counts)
+    others, other_counts = np.unique(reposts[~hostile], return_counts=True)
+    y = stats.Counted(others, other_counts)
+    assert x.by_counts and len(x) == hostile.sum()
+    assert stats.mean(x, seed=2, name="m") == stats.mean(reposts[hostile], seed=2, name="m")
+    assert stats.ratio_of_means(x, y, seed=2, name="r") == stats.ratio_of_means(
+        reposts[hostile], reposts[~hostile], seed=2, name="r"
+    )
+    inside, weights = np.where(hostile, 1 + reposts, 0), 1 + reposts
+    pairs, pair_counts = np.unique(inside + 1j * weights, return_counts=True)
+    assert stats.weighted_share_counted(stats.Counted(pairs, pair_counts), seed=2, name="w") == stats.weighted_share(
+        inside, weights, seed=2, name="w"
+    )
+    # a small sample (or one whose values rarely repeat) is resampled value by value: its counts
+    # cannot stand for it, and the functions say so instead of drawing something else
+    small = stats.Counted(np.array([0.0, 1.0]), np.array([10, 20]))
+    assert not small.by_counts
+    with pytest.raises(ValueError, match="value by value"):
+        stats.mean(small, seed=2, name="m")
+    # no items: the empty shape, nothing drawn
+    empty = stats.Counted(np.array([], dtype=complex), np.array([], dtype=np.int64))
+    assert stats.weighted_share_counted(empty, seed=2, name="w")["value"] is None

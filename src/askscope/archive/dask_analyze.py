@@ -21,11 +21,12 @@ What runs where (said in the command's output too):
   object (heavy objects cut in time), and the null model's runs as tasks
   (:mod:`askscope.archive.dask_networks`); the population, the actions, thresholds, groups,
   near-duplicates, bursts and account signals in one process.
-* **the lenses** run embedded, in one process, on DuckDB: a temporary store beside the archive
-  reads ``posts`` and ``accounts`` in place (views over the archive's files, :data:`IN_PLACE`)
-  and has the other tables loaded, the stages run there, and the tables are written back as the
-  archive (a temporary folder swapped in when complete). They are not Dask aggregations
-  (their inputs are per-campaign aggregates of the tables above).
+* **the lenses**: the backfire lens's audience summarised part by part as Dask tasks
+  (:mod:`askscope.archive.dask_lenses`: counts and probability bins that add up, merged in part
+  order); every other figure of the lenses in one process, on DuckDB. The stages that run
+  embedded run on a temporary store beside the archive, which reads ``posts`` and ``accounts``
+  in place (views over the archive's files, :data:`IN_PLACE`) and has the other tables loaded;
+  the tables are written back as the archive (a temporary folder swapped in when complete).
 
 A worker that dies is replaced by its nanny and its tasks run again (every task writes whole
 files under fixed names, so a rerun overwrites); a task that kills a worker every time ends the
@@ -226,8 +227,8 @@ def _analyze(
             progress(
                 f"Dask {dask}: reply_trees, relations and answers (shuffled by conversation), the co-action "
                 f"networks (shuffled by object, null runs as tasks) and classify run on {worker_count(client)} "
-                "worker(s); the rest of authenticity and the lenses run embedded (DuckDB, one process) on the "
-                "archive's tables"
+                "worker(s), and the backfire lens's audience is summarised there in parts; the rest of "
+                "authenticity and of the lenses runs embedded (DuckDB, one process) on the archive's tables"
             )
         shuffled = Shuffled(client, Path(folder), read_manifest(folder), Path(path).parent / "shuffle", workers)
         instances: dict[str, Any] = {"reply_trees": DaskReplyTrees(shuffled), "relations": DaskRelations(shuffled)}
@@ -239,6 +240,10 @@ def _analyze(
         from askscope.archive.dask_networks import DaskAuthenticity, DaskNetworks
 
         instances["authenticity"] = DaskAuthenticity(DaskNetworks(client, workers))
+        from askscope.archive.dask_lenses import DaskAudience
+        from askscope.stages.lenses import Lenses
+
+        instances["lenses"] = Lenses(summarise=DaskAudience(client, Path(path).parent / "lenses"))
         with open_store(path, create=False) as store:
             ctx = Context(store=store, campaign=campaign, settings=settings, progress=progress)
             with memory_limit(store, memory_setting("ASKSCOPE_ANALYZE_MEMORY", MEMORY_LIMIT)):

@@ -385,6 +385,22 @@ def _recalibrated(log_p: np.ndarray, theta: np.ndarray) -> np.ndarray:
 # --- the campaign side: posts, bins and their bootstrap ---------------------------------------
 
 
+def _grid(k: int, coarse: bool) -> int:
+    return {2: 500, 3: 40, 4: 16}.get(k, 8) if not coarse else {2: 100, 3: 20, 4: 10}.get(k, 6)
+
+
+def _bin_sums(probabilities: np.ndarray, coarse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bins of :func:`_bins` before their means: (keys (U,), counts (U,), sums (U, k)), keys ascending."""
+    k = probabilities.shape[1]
+    grid = _grid(k, coarse)
+    keys = np.round(probabilities * grid).astype(np.int64) @ ((grid + 1) ** np.arange(k, dtype=np.int64))
+    distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    sums = np.zeros((len(counts), k))
+    np.add.at(sums, inverse, probabilities)
+    return distinct, counts, sums
+
+
 def _bins(probabilities: np.ndarray, coarse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Posts grouped by nearly equal probability vectors: (representatives (U, k), counts (U,)).
 
@@ -392,14 +408,65 @@ def _bins(probabilities: np.ndarray, coarse: bool = False) -> tuple[np.ndarray, 
     1/500; more classes: coarser, so that a draw's EM stays fast); each representative is the
     mean of its members, so any linear statistic over the bins equals the one over the posts.
     """
-    k = probabilities.shape[1]
-    grid = {2: 500, 3: 40, 4: 16}.get(k, 8) if not coarse else {2: 100, 3: 20, 4: 10}.get(k, 6)
-    keys = np.round(probabilities * grid).astype(np.int64) @ ((grid + 1) ** np.arange(k, dtype=np.int64))
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    sums = np.zeros((len(counts), k))
-    np.add.at(sums, inverse, probabilities)
+    _, counts, sums = _bin_sums(probabilities, coarse)
     return sums / counts[:, None], counts
+
+
+@dataclass(frozen=True)
+class Binned:
+    """What :func:`quantify` needs of a group of posts' probability vectors, in a form that adds
+    up over groups (the lenses' audience read in parts, each part summarised where it is read):
+    their sum, and their coarse and fine bins (:func:`_bins`) as key, count and sum of members.
+    ``Binned.of(matrix)`` gives :func:`quantify` exactly what the matrix gives it; a merge of
+    parts gives the same counts and sums up to the order of floating-point additions."""
+
+    total: np.ndarray  # (k,)
+    coarse: tuple[np.ndarray, np.ndarray, np.ndarray]
+    #: None when not asked for (only ``em`` reads them)
+    fine: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, probabilities: np.ndarray, fine: bool = True) -> Binned:
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        return cls(
+            probabilities.sum(axis=0),
+            _bin_sums(probabilities, True),
+            _bin_sums(probabilities, False) if fine else None,
+        )
+
+    @staticmethod
+    def merge(parts: Sequence[Binned]) -> Binned:
+        """The bins of the posts of every part (in the parts' order)."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def join(bins: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            keys = np.concatenate([b[0] for b in bins])
+            distinct, inverse = np.unique(keys, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            counts = np.zeros(len(distinct), dtype=np.int64)
+            np.add.at(counts, inverse, np.concatenate([b[1] for b in bins]))
+            sums = np.zeros((len(distinct), bins[0][2].shape[1]))
+            np.add.at(sums, inverse, np.concatenate([b[2] for b in bins]))
+            return distinct, counts, sums
+
+        total = parts[0].total.copy()
+        for part in parts[1:]:
+            total = total + part.total
+        fines = [p.fine for p in parts]
+        return Binned(
+            total,
+            join([p.coarse for p in parts]),
+            None if any(f is None for f in fines) else join([f for f in fines if f is not None]),
+        )
+
+    def bins(self, coarse: bool) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_bins` of the posts: (representatives, counts)."""
+        chosen = self.coarse if coarse else self.fine
+        if chosen is None:
+            raise QuantifyError("these bins were reduced without their fine bins (needed by 'em')")
+        _, counts, sums = chosen
+        return sums / counts[:, None], counts
 
 
 def _em(p: np.ndarray, prior: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -532,12 +599,50 @@ def quantify(
         assert probabilities is not None
         raise QuantifyError("give each post's label as well as its probabilities")
     predicted = np.asarray(predicted, dtype=np.int64)
-    n = len(predicted)
+    if not len(predicted):
+        raise QuantifyError("no posts to estimate shares of")
+    return quantify_counts(
+        validation,
+        counts=np.bincount(predicted, minlength=k)[:k],
+        binned=None if probabilities is None else Binned.of(probabilities, fine=method == "em"),
+        method=method,
+        resamples=resamples,
+        seed=seed,
+        validation_seed=validation_seed,
+    )
+
+
+def quantify_counts(
+    validation: Validation,
+    *,
+    counts: np.ndarray,
+    binned: Binned | None = None,
+    method: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+    validation_seed: int | None = None,
+) -> Shares:
+    """:func:`quantify` from what it reads of the posts: ``counts``, how many posts have each
+    label id (``k`` values), and ``binned``, their probability vectors reduced to sums and bins
+    (:class:`Binned`, needed by ``pacc`` and ``em``). The same shares and draws as
+    :func:`quantify` on the posts themselves."""
+    method = method or validation.method
+    if method not in METHODS:
+        raise QuantifyError(f"unknown quantification method {method!r}; known: {', '.join(METHODS)}")
+    k = validation.k
+    if method in ("pacc", "em") and (binned is None or validation.probabilities is None):
+        raise QuantifyError(
+            f"method {method!r} needs probabilities for the posts and the validation set; use 'acc' with labels only"
+        )
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(counts) != k:
+        raise QuantifyError(f"counts must have {k} values ({', '.join(validation.labels)})")
+    n = int(counts.sum())
     if n == 0:
         raise QuantifyError("no posts to estimate shares of")
     rng = np.random.default_rng([seed, k, n])
     validation_rng = rng if validation_seed is None else np.random.default_rng([validation_seed, k])
-    counted = np.bincount(predicted, minlength=k)[:k] / n
+    counted = counts / n
     val_weights = _validation_draws(validation, resamples, validation_rng) if method in ("acc", "pacc") else None
     full_weights = np.ones((1, len(validation.gold)))
     if method == "cc":
@@ -550,13 +655,13 @@ def quantify(
         assert val_weights is not None
         draws = adjust(observed, _class_rates(validation, val_weights, onehot_pred))
     else:
-        assert probabilities is not None and validation.probabilities is not None
+        assert binned is not None and validation.probabilities is not None
         # the draws resample the posts through coarse bins; EM's point estimate uses fine ones
-        reps, counts = _bins(probabilities, coarse=True)
-        post_weights = rng.multinomial(n, counts / n, size=resamples)  # (B, U)
+        reps, bin_counts = binned.bins(coarse=True)
+        post_weights = rng.multinomial(n, bin_counts / n, size=resamples)  # (B, U)
         if method == "pacc":
             rates_point = _class_rates(validation, full_weights, validation.probabilities)
-            estimate = adjust(probabilities.mean(axis=0), rates_point)[0]
+            estimate = adjust(binned.total / n, rates_point)[0]
             observed = post_weights @ reps / n
             assert val_weights is not None
             draws = adjust(observed, _class_rates(validation, val_weights, validation.probabilities))
@@ -566,7 +671,7 @@ def quantify(
             prior = np.bincount(validation.gold, minlength=k) / len(validation.gold)
             theta = fit_calibration(log_val, onehot, full_weights)
             # the point estimate on fine bins: each bin's posts share its mean probability vector
-            fine, fine_counts = _bins(probabilities)
+            fine, fine_counts = binned.bins(coarse=False)
             estimate = _em(_recalibrated(_log(fine), theta), prior[None, :], fine_counts[None, :].astype(np.float64))[0]
             draws = np.empty((resamples, k))
             chunk = max(1, 2_000_000 // max(len(reps) * k, 1))

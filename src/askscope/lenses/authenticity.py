@@ -11,11 +11,11 @@ from typing import Any
 from askscope.lenses import stats
 from askscope.lenses.backfire import backfire
 from askscope.lenses.base import Lens
-from askscope.lenses.common import LensInput
+from askscope.lenses.common import COORDINATED, LensInput
 from askscope.lenses.engagement import engagement_core
 from askscope.store.core import table_names
 
-EXCLUDED = "_lens_coordinated"
+EXCLUDED = COORDINATED
 
 
 def _tables(inp: LensInput) -> set[str]:

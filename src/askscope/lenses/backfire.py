@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pyarrow as pa
@@ -23,8 +23,19 @@ import pyarrow.compute as pc
 
 from askscope.classify.quantify import Shares
 from askscope.lenses import stats
+from askscope.lenses.audience import AudienceSummary, Query, Spec, counted, summarise_in_process
 from askscope.lenses.base import Lens
-from askscope.lenses.common import AUDIENCE_PART, LensInput, audience_sql, bucket_for, campaign_span, quantified
+from askscope.lenses.common import (
+    AUDIENCE_PART,
+    COORDINATED,
+    COORDINATED_FLAG,
+    LensInput,
+    audience_sql,
+    bucket_for,
+    campaign_span,
+    quantified,
+)
+from askscope.store.core import table_names
 from askscope.timefmt import iso
 from askscope.vocabulary import CATEGORIES, HOSTILE
 
@@ -34,67 +45,61 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
-def audience_table(inp: LensInput) -> pa.Table:
-    """The audience's posts of P (:data:`~askscope.lenses.common.AUDIENCE_SQL`), ordered by
-    ``(platform, post_id)``, less the excluded authors' (``inp.exclude``).
-
-    Read once per stage run (kept in ``inp.cache``): the authenticity lens's second backfire,
-    without the coordinated accounts, filters the table already read instead of joining every
-    table again (the rows the SQL filter would keep, in the same order)."""
-    full = inp.cache.get(AUDIENCE)
-    if full is None:
-        if inp.exclude is not None:
-            return read_audience(inp, inp.authors_filter("p"))
-        full = inp.cache[AUDIENCE] = read_audience(inp, "true")
-    return full if inp.exclude is None else _without_excluded(inp, full)
-
-
-#: ``LensInput.cache`` key of the unfiltered audience table.
+#: ``LensInput.cache`` key of the audience's summaries (with ``inp.exclude``).
 AUDIENCE = "backfire.audience"
 
 
-def read_audience(inp: LensInput, filter: str) -> pa.Table:
-    """:data:`~askscope.lenses.common.AUDIENCE_SQL` with ``filter``, read in parts of about
-    ``AUDIENCE_PART`` posts when there are more, each part's joins within DuckDB's memory. The
-    parts are ranges of ``(platform, post_id)`` cut at every ``AUDIENCE_PART``-th post of the
-    audience in that order, so that the parts read one after the other are the whole in order
-    (nothing to sort here: an Arrow sort of the table took more than the joins at 2M posts)."""
-    con = inp.store.con
+def audience_queries(inp: LensInput, filter: str, flag: str = "false") -> list[Query]:
+    """:data:`~askscope.lenses.common.AUDIENCE_SQL` with ``filter`` and ``flag``, in parts of
+    about ``AUDIENCE_PART`` posts when there are more, each part's joins within DuckDB's memory.
+    The parts are ranges of ``(platform, post_id)`` cut at every ``AUDIENCE_PART``-th post of the
+    audience in that order, so that the parts read one after the other are the whole in order."""
     cuts = [
         (platform, post_id)
-        for platform, post_id in con.execute(
+        for platform, post_id in inp.store.con.execute(
             "SELECT platform, post_id FROM (SELECT platform, post_id, row_number() OVER (ORDER BY platform, post_id) "
             "AS i FROM relations WHERE in_campaign AND relation <> 'host') WHERE (i - 1) % ? = 0 AND i > 1 ORDER BY i",
             [AUDIENCE_PART],
         ).fetchall()
     ]
-    ranges = list(zip([None, *cuts], [*cuts, None]))
-    tables = []
-    for low, high in ranges:
-        sql, params = audience_sql(filter, low, high)
-        tables.append(con.sql(sql, params=params).to_arrow_table())
+    return [audience_sql(filter, low, high, flag) for low, high in zip([None, *cuts], [*cuts, None])]
+
+
+def read_audience(inp: LensInput, filter: str) -> pa.Table:
+    """The audience's posts with ``filter``, every part read here and put together (the figures
+    that resample posts one by one need them in order; see :func:`_virality`)."""
+    con = inp.store.con
+    tables = [con.sql(sql, params=params).to_arrow_table() for sql, params in audience_queries(inp, filter)]
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
-def _without_excluded(inp: LensInput, table: pa.Table) -> pa.Table:
-    """``table`` less the rows whose ``(platform, author_id)`` is in ``inp.exclude``; a row
-    without an author or a platform is kept, as the SQL filter's ``NOT EXISTS`` keeps it."""
-    excluded = inp.store.con.execute(
-        f"SELECT platform, list(DISTINCT author_id) FILTER (WHERE author_id IS NOT NULL) FROM {inp.exclude} "
-        "WHERE platform IS NOT NULL GROUP BY platform ORDER BY platform"
-    ).fetchall()
-    dropped = None
-    for platform, authors in excluded:
-        if not authors:
-            continue
-        on_platform = pc.and_kleene(
-            pc.equal(table["platform"], pa.scalar(platform, table.schema.field("platform").type)),
-            pc.is_in(table["author_id"], value_set=pa.array(authors, table.schema.field("author_id").type)),
-        )
-        dropped = on_platform if dropped is None else pc.or_kleene(dropped, on_platform)
-    if dropped is None:
-        return table
-    return table.filter(pc.invert(pc.fill_null(dropped, False)))
+def spec(inp: LensInput) -> Spec:
+    """What a part's summary needs of the discourse labels' validation data."""
+    validation = inp.validations.get("discourse")
+    return Spec() if validation is None else Spec(validation.labels, validation.method)
+
+
+def audience_summary(inp: LensInput) -> AudienceSummary:
+    """The audience's posts of P less the excluded authors' (``inp.exclude``), summarised part by
+    part (:mod:`askscope.lenses.audience`) where ``inp.summarise`` says (this process by default).
+
+    One pass per stage run (kept in ``inp.cache``): with the coordinated accounts flagged when
+    the authenticity stage found any, so that the authenticity lens's backfire without them
+    (``exclude`` = :data:`~askscope.lenses.common.COORDINATED`) is already summarised."""
+    found = inp.cache.get((AUDIENCE, inp.exclude))
+    if found is not None:
+        return cast(AudienceSummary, found)
+    summarise = inp.summarise or summarise_in_process
+    if inp.exclude is None:
+        flag = COORDINATED_FLAG if "coordinated_accounts" in table_names(inp.store.con) else "false"
+        pairs = summarise(inp.store.con, audience_queries(inp, "true", flag), spec(inp))
+        whole = inp.cache[(AUDIENCE, None)] = AudienceSummary.merge([w for w, _ in pairs])
+        if flag != "false":
+            inp.cache[(AUDIENCE, COORDINATED)] = AudienceSummary.merge([o for _, o in pairs if o is not None])
+        return whole
+    pairs = summarise(inp.store.con, audience_queries(inp, inp.authors_filter("p")), spec(inp))
+    found = inp.cache[(AUDIENCE, inp.exclude)] = AudienceSummary.merge([w for w, _ in pairs])
+    return found
 
 
 NOT_CORRECTED = "not corrected: the discourse labels have no validation data"
@@ -113,20 +118,13 @@ def _in(values: Labels, members: Iterable[str]) -> np.ndarray:
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _category_shares(inp: LensInput, categories: Labels, estimated: Shares | None) -> dict[str, Any]:
+def _category_shares(inp: LensInput, summary: AudienceSummary, estimated: Shares | None) -> dict[str, Any]:
     """Each category's counted share (Wilson) and, when the discourse labels have validation
     data, its share estimated by the quantification estimator (``corrected``)."""
-    column = _strings(categories)
-    n = len(column)
-    counted = pc.value_counts(column)
-    counts = {
-        value: int(count)
-        for value, count in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
-        if value is not None
-    }
+    counts = summary.category_counts()
     out: dict[str, Any] = {}
     for category in CATEGORIES:
-        share = stats.wilson(counts.get(category, 0), n)
+        share = stats.wilson(counts.get(category, 0), summary.posts)
         if estimated is not None and category in estimated.labels:
             share["corrected"] = quantified(estimated, [category])
         else:
@@ -136,11 +134,11 @@ def _category_shares(inp: LensInput, categories: Labels, estimated: Shares | Non
     return out
 
 
-def _hostile(inp: LensInput, categories: Labels, estimated: Shares | None) -> dict[str, Any]:
+def _hostile(inp: LensInput, summary: AudienceSummary, estimated: Shares | None) -> dict[str, Any]:
     """The hostile share: counted, and estimated as the union of the hostile categories (the sum
     of their shares in every bootstrap draw, so the interval is that of the sum)."""
-    hostile = _in(categories, HOSTILE)
-    share = stats.wilson(int(hostile.sum()), len(hostile))
+    counts = summary.category_counts()
+    share = stats.wilson(sum(counts.get(c, 0) for c in HOSTILE), summary.posts)
     if estimated is not None and all(c in estimated.labels for c in HOSTILE):
         share["corrected"] = quantified(estimated, list(HOSTILE))
     else:
@@ -149,7 +147,7 @@ def _hostile(inp: LensInput, categories: Labels, estimated: Shares | None) -> di
     return share
 
 
-def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
+def _volume(inp: LensInput, summary: AudienceSummary) -> dict[str, Any]:
     con = inp.store.con
     p_all, hosts_in_p = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_campaign"
@@ -158,7 +156,7 @@ def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
         "SELECT count(*) FROM relations WHERE relation = 'repost' AND in_window AND amplifies IS NOT NULL"
     ).fetchall()[0][0]
     # distinct authors, a post without one counted as one more (as a set of the ids would)
-    authors = pc.count_distinct(table.column("author_id"), mode="all").as_py()
+    authors = summary.author_count()
     hours = None
     if inp.window_start and inp.window_end:
         hours = max((inp.window_end - inp.window_start).total_seconds() / 3600.0, 1 / 60)
@@ -168,7 +166,7 @@ def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
     ).fetchall()
     return {
         "posts": int(p_all),
-        "audience_posts": table.num_rows,
+        "audience_posts": summary.posts,
         "host_posts": int(hosts_in_p),
         "authors": authors,
         "reposts": int(reposts),
@@ -178,16 +176,51 @@ def _volume(inp: LensInput, table: pa.Table) -> dict[str, Any]:
     }
 
 
-def _virality(inp: LensInput, categories: Labels, reposts: np.ndarray) -> dict[str, Any]:
-    hostile = _in(categories, HOSTILE)
-    support = _in(categories, ["support"])
-    reposts = np.asarray(reposts, dtype=np.int64)
+def _virality(inp: LensInput, summary: AudienceSummary) -> dict[str, Any]:
+    """The reposts of hostile and supportive posts. From the summary's counts of (hostile,
+    supportive, reposts) when every bootstrap here resamples through value counts (a large
+    audience: :attr:`stats.Counted.by_counts`); otherwise from the posts' values in order, read
+    again (the bootstrap then picks posts one by one)."""
+    table = summary.reposts
+    hostile = np.asarray(table["hostile"].to_numpy(zero_copy_only=False), dtype=bool)
+    support = np.asarray(table["support"].to_numpy(zero_copy_only=False), dtype=bool)
+    reposts = np.asarray(table["reposts"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    counts = np.asarray(table["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    samples = [
+        stats.Counted(levels.astype(np.float64), n) for levels, n in (counted(table, hostile), counted(table, support))
+    ]
+    pairs, inverse = np.unique(np.where(hostile, 1 + reposts, 0) + 1j * (1 + reposts), return_inverse=True)
+    pair_counts = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(pair_counts, inverse.reshape(-1), counts)
+    weighted = stats.Counted(pairs, pair_counts)
+    if all(len(s) == 0 or s.by_counts for s in (*samples, weighted)):
+        return _virality_figures(inp, samples[0], samples[1], weighted)
+    rows = read_audience(inp, inp.authors_filter("p"))
+    categories = rows.column("category")
+    values = np.asarray(rows.column("reposts").to_numpy(zero_copy_only=False), dtype=np.int64)
+    is_hostile, is_support = _in(categories, HOSTILE), _in(categories, ["support"])
+    return _virality_figures(
+        inp,
+        values[is_hostile],
+        values[is_support],
+        (np.where(is_hostile, 1 + values, 0), 1 + values),
+    )
+
+
+def _virality_figures(
+    inp: LensInput,
+    hostile: stats.Sample,
+    support: stats.Sample,
+    weighted: stats.Counted | tuple[np.ndarray, np.ndarray],
+) -> dict[str, Any]:
     return {
-        "mean_reposts_hostile": stats.mean(reposts[hostile], seed=inp.seed, name="reposts:hostile"),
-        "mean_reposts_supportive": stats.mean(reposts[support], seed=inp.seed, name="reposts:support"),
-        "ratio": stats.ratio_of_means(reposts[hostile], reposts[support], seed=inp.seed, name="virality_gap"),
-        "repost_weighted_hostile_share": stats.weighted_share(
-            np.where(hostile, 1 + reposts, 0), 1 + reposts, seed=inp.seed, name="repost_weighted_hostile"
+        "mean_reposts_hostile": stats.mean(hostile, seed=inp.seed, name="reposts:hostile"),
+        "mean_reposts_supportive": stats.mean(support, seed=inp.seed, name="reposts:support"),
+        "ratio": stats.ratio_of_means(hostile, support, seed=inp.seed, name="virality_gap"),
+        "repost_weighted_hostile_share": (
+            stats.weighted_share_counted(weighted, seed=inp.seed, name="repost_weighted_hostile")
+            if isinstance(weighted, stats.Counted)
+            else stats.weighted_share(*weighted, seed=inp.seed, name="repost_weighted_hostile")
         ),
     }
 
@@ -213,44 +246,35 @@ def _host_ratio(inp: LensInput) -> dict[str, Any]:
     }
 
 
-def _capture(inp: LensInput, table: pa.Table, categories: Labels) -> dict[str, Any]:
-    column = _strings(categories)
-    hashtag_only = _in(table.column("relation"), ["hashtag_only"])
-    k = int((hashtag_only & ~_in(column, ["support"])).sum())
+def _capture(inp: LensInput, summary: AudienceSummary) -> dict[str, Any]:
+    tagged, k = summary.hashtag_only()
     tag_posts, host_tag_posts = inp.store.con.execute(
         "SELECT count(*), count(*) FILTER (WHERE relation = 'host') FROM relations WHERE in_window AND has_tag "
         "AND relation <> 'repost'"
     ).fetchall()[0]
-    share = stats.wilson(k, len(column))
+    posts = summary.posts
+    share = stats.wilson(k, posts)
     share["corrected"] = None
     # corrected: (hashtag_only posts / all) x (1 - estimated supportive share among them); the
     # relation is not a classifier's, so only the category part is estimated
-    tagged = int(hashtag_only.sum())
-    mask = pa.array(hashtag_only)
-    estimated = (
-        inp.shares(
-            "discourse", column.filter(mask), table.column("category_probabilities").filter(mask), name="capture"
-        )
-        if tagged
-        else None
-    )
-    if not tagged and len(column):
+    estimated = inp.shares_of("discourse", summary.capture, name="capture") if tagged else None
+    if not tagged and posts:
         # no post used the hashtag alone: the share is 0 whatever the classifier's errors
         share["corrected"] = {
             "value": 0.0,
             "ci": [0.0, 0.0],
-            "n": len(column),
+            "n": posts,
             "method": "no hashtag_only posts: nothing to estimate",
         }
     elif estimated is not None and "support" in estimated.labels:
-        fraction = tagged / len(column)
+        fraction = tagged / posts
         support = estimated.labels.index("support")
         value = fraction * (1 - float(estimated.estimate[support]))
         low, high = stats._interval(fraction * (1 - estimated.draws[:, support]))
         share["corrected"] = {
             "value": stats._round(value),
             "ci": [low, high],
-            "n": len(column),
+            "n": posts,
             "method": f"hashtag_only share x (1 - estimated supportive share among them; {estimated.method})",
             "validation": estimated.validation,
         }
@@ -262,29 +286,30 @@ def _capture(inp: LensInput, table: pa.Table, categories: Labels) -> dict[str, A
     }
 
 
-def _time_to_backlash(inp: LensInput, table: pa.Table, categories: Labels) -> dict[str, Any]:
+def _time_to_backlash(inp: LensInput, summary: AudienceSummary) -> dict[str, Any]:
     """The first post, from the window's start on, at which the posts of the hour ending there
     (both ends in) number at least ``BACKLASH_MIN_POSTS`` and are more than half hostile. Posts
-    in time order (at equal times the non-hostile first); vectorised: each post's hour starts at
-    the first post at most an hour older (a binary search), its hostile posts are a difference of
-    cumulative counts."""
+    in time order (at equal times the non-hostile first), given as the summary's groups of equal
+    (time, hostile): each group's hour starts at the first post at most an hour older (a binary
+    search), its hostile posts are a difference of cumulative counts, and within a group only one
+    post can be the first to qualify (see below), so the groups are checked, not their posts."""
     result: dict[str, Any] = {
         "rolling_window_minutes": 60,
         "min_posts": BACKLASH_MIN_POSTS,
         "at": None,
         "minutes_after_start": None,
     }
-    column = table.column("created_at")
-    micros = column.cast(pa.timestamp("us", tz=getattr(column.type, "tz", None))).cast(pa.int64())
-    valid = pc.is_valid(micros).to_numpy(zero_copy_only=False)
-    if not valid.any():
+    times = summary.times
+    if not times.num_rows:
         return result
-    rows = np.flatnonzero(valid)
-    t = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False)[rows]
-    h = _in(categories, HOSTILE)[rows]
+    t = np.asarray(times["t"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    h = np.asarray(times["hostile"].to_numpy(zero_copy_only=False), dtype=bool)
+    c = np.asarray(times["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
     order = np.lexsort((h, t))
-    t, h = t[order], h[order].astype(np.int64)
-    first = column[int(rows[order[0]])].as_py()
+    t, h, c = t[order], h[order].astype(np.int64), c[order]
+    ends = np.cumsum(c)  # the posts before each group's end
+    starts = ends - c
+    first = _moment(int(t[0]), summary.tz)
     start = inp.window_start or first
     window = ROLLING // timedelta(microseconds=1)
     since = (
@@ -292,35 +317,45 @@ def _time_to_backlash(inp: LensInput, table: pa.Table, categories: Labels) -> di
         if start.tzinfo
         else (start - _NAIVE_EPOCH) // timedelta(microseconds=1)
     )
-    opened = np.searchsorted(t, t - window, side="left")
-    cumulative = np.concatenate([[0], np.cumsum(h)])
-    count = np.arange(1, len(t) + 1) - opened
-    hostile_count = cumulative[1:] - cumulative[opened]
-    found = np.flatnonzero((t >= since) & (count >= BACKLASH_MIN_POSTS) & (2 * hostile_count > count))
+    opening = np.searchsorted(t, t - window, side="left")  # the group the hour opens with
+    opened = starts[opening]
+    before = np.concatenate([[0], np.cumsum(h * c)])  # hostile posts before each group
+    # a hostile group's posts add one post and one hostile post each: whether the hour qualifies
+    # can only turn true along it, so its last post is the one to check; a non-hostile group's
+    # posts add one post each: more than half hostile can only turn false, and at least
+    # BACKLASH_MIN_POSTS only true, so the one to check is its first with enough posts
+    post = np.where(h == 1, ends - 1, np.maximum(starts, opened + BACKLASH_MIN_POSTS - 1))
+    count = post + 1 - opened
+    hostile_count = before[:-1] + (post - starts + 1) * h - before[opening]
+    found = np.flatnonzero((post < ends) & (t >= since) & (count >= BACKLASH_MIN_POSTS) & (2 * hostile_count > count))
     if len(found):
-        at = column[int(rows[order[found[0]]])].as_py()
+        at = _moment(int(t[found[0]]), summary.tz)
         result["at"] = iso(at)
         result["minutes_after_start"] = stats._round((at - start).total_seconds() / 60, 2)
     return result
 
 
+def _moment(micros: int, tz: str | None) -> datetime:
+    """The time of ``micros`` as the store's column gives it (aware in its zone, or naive)."""
+    return cast(datetime, pa.scalar(micros, pa.timestamp("us", tz=tz)).as_py())
+
+
 def backfire(inp: LensInput) -> dict[str, Any]:
-    """The lens (see the module docstring). Every figure is computed on the audience table's
-    columns (numpy and Arrow, no Python object per post)."""
-    table = audience_table(inp)
-    categories = table.column("category")
-    reposts = np.asarray(table.column("reposts").to_numpy(zero_copy_only=False), dtype=np.int64)
-    estimated = inp.shares("discourse", categories, table.column("category_probabilities"), name="category_shares")
-    shares = _category_shares(inp, categories, estimated)
+    """The lens (see the module docstring). Every figure is computed from the audience's
+    summary (:func:`audience_summary`: counts and sums over its parts, no Python object per
+    post), or, for the bootstraps of a small audience, from its posts read again."""
+    summary = audience_summary(inp)
+    estimated = inp.shares_of("discourse", summary.discourse, name="category_shares")
+    shares = _category_shares(inp, summary, estimated)
     return {
-        "volume": _volume(inp, table),
-        "hostile_share": _hostile(inp, categories, estimated),
+        "volume": _volume(inp, summary),
+        "hostile_share": _hostile(inp, summary, estimated),
         "category_shares": shares,
         "mockery_share": shares["mockery"],
-        "virality_gap": _virality(inp, categories, reposts),
+        "virality_gap": _virality(inp, summary),
         "host_ratio": _host_ratio(inp),
-        "capture": _capture(inp, table, categories),
-        "time_to_backlash": _time_to_backlash(inp, table, categories),
+        "capture": _capture(inp, summary),
+        "time_to_backlash": _time_to_backlash(inp, summary),
         "labeled": inp.labeled,
     }
 

@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from askscope.classify.quantify import METHOD_NAMES, Shares, Validation, quantify, validation_from_record
+from askscope.classify.quantify import METHOD_NAMES, Shares, Validation, quantify_counts, validation_from_record
+from askscope.lenses.audience import Classes
 from askscope.store.core import Store, column_names, table_names
 
 # The audience's posts of P with what the backfire lens counts (one row per post): the relation,
-# the author, the time, the reposts, the discourse category and its probabilities.
+# the author, the time, the reposts, the discourse category and its probabilities, and
+# (``{flag}``) whether the author is one of the coordinated accounts.
 AUDIENCE_SQL = """
 SELECT r.platform, r.post_id, r.relation, p.author_id, p.created_at,
        coalesce(p.repost_count, 0)::BIGINT AS reposts,
-       d.label AS category, d.probabilities AS category_probabilities
+       d.label AS category, d.probabilities AS category_probabilities, {flag} AS coordinated
 FROM relations r
 JOIN posts p ON p.platform = r.platform AND p.id = r.post_id AND {part:p.id}
 LEFT JOIN labels d ON d.platform = r.platform AND d.post_id = r.post_id AND d.task = 'discourse' AND {part:d.post_id}
@@ -32,15 +32,25 @@ ORDER BY r.platform, r.post_id
 #: at 10M posts the one query's hash joins needed more than the analysis's 1.5 GB of DuckDB memory).
 AUDIENCE_PART = 500_000
 
+#: ``{flag}`` of :data:`AUDIENCE_SQL` when the authenticity stage found coordinated accounts.
+COORDINATED_FLAG = (
+    "EXISTS (SELECT 1 FROM coordinated_accounts c WHERE c.platform = p.platform AND c.author_id = p.author_id)"
+)
+#: The table of the coordinated accounts that the authenticity lens gives as ``LensInput.exclude``
+#: (``SELECT DISTINCT platform, author_id FROM coordinated_accounts``).
+COORDINATED = "_lens_coordinated"
+
 Key = tuple[str, str]
 
 
-def audience_sql(filter: str, low: Key | None = None, high: Key | None = None) -> tuple[str, list[str]]:
+def audience_sql(
+    filter: str, low: Key | None = None, high: Key | None = None, flag: str = "false"
+) -> tuple[str, list[str]]:
     """:data:`AUDIENCE_SQL` for the posts whose ``(platform, post_id)`` is at least ``low`` and
     below ``high`` (every post when both are None), and its parameters. The range is put on every
     table, so that each scan reads its share, and parts read in the order of their ranges come
     out in the order of the whole (``ORDER BY r.platform, r.post_id``)."""
-    sql = AUDIENCE_SQL.replace("{filter}", filter)
+    sql = AUDIENCE_SQL.replace("{filter}", filter).replace("{flag}", flag)
     params: list[str] = []
     # the placeholders in the order they appear in the text, so that the parameters follow it
     places = sorted(
@@ -75,8 +85,11 @@ class LensInput:
     #: Per task, the validation data its shares are estimated with (``label_models.validation``).
     validations: dict[str, Validation] = field(default_factory=dict)
     #: What one lens read and another needs again, for this stage run (shared by the copies that
-    #: ``dataclasses.replace`` makes): the audience table (``backfire.audience_table``).
-    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: ``dataclasses.replace`` makes): the audience's summaries (``backfire.audience_summary``).
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Where the audience's parts are summarised (:data:`askscope.lenses.audience.Summariser`):
+    #: None for this process; Dask tasks for an archive (``askscope.archive.dask_lenses``).
+    summarise: Any = field(default=None, repr=False, compare=False)
 
     def authors_filter(self, alias: str, author: str = "author_id") -> str:
         """SQL condition keeping rows whose author is not excluded (``alias.author``)."""
@@ -114,41 +127,22 @@ class LensInput:
         if validation is None:
             return None
         column = labels if isinstance(labels, (pa.Array, pa.ChunkedArray)) else pa.array(labels, pa.string())
-        ids = pc.index_in(column, value_set=pa.array(validation.labels, pa.string()))
-        kept = pc.is_valid(ids)
-        predicted = np.asarray(ids.filter(kept).to_numpy(zero_copy_only=False), dtype=np.int64)
-        if not len(predicted):
+        return self.shares_of(task, Classes.of(column, probabilities, validation.labels, validation.method), name=name)
+
+    def shares_of(self, task: str, classes: Classes | None, *, name: str) -> Shares | None:
+        """:meth:`shares` of posts given by their label counts and probability bins
+        (:class:`~askscope.lenses.audience.Classes`, e.g. summed over the parts of the audience)."""
+        validation = self.validations.get(task)
+        if validation is None or classes is None or not classes.counts.sum():
             return None
         method = validation.method
-        matrix = None
-        if probabilities is not None and method in ("pacc", "em"):
-            matrix = _matrix(probabilities, kept, validation.k)
-        if matrix is None and method in ("pacc", "em"):
+        binned = classes.binned if method in ("pacc", "em") else None
+        if binned is None and method in ("pacc", "em"):
             method = "acc"  # labels without probabilities: the label-count form of the estimator
         digest = sum((i + 1) * b for i, b in enumerate(name.encode()))
-        return quantify(
-            validation, predicted=predicted, probabilities=matrix, method=method, seed=self.seed * 1_000_003 + digest
+        return quantify_counts(
+            validation, counts=classes.counts, binned=binned, method=method, seed=self.seed * 1_000_003 + digest
         )
-
-
-def _matrix(
-    probabilities: Sequence[Any] | pa.Array | pa.ChunkedArray, kept: pa.Array | pa.ChunkedArray, k: int
-) -> np.ndarray | None:
-    """The kept posts' probability vectors as an (n, k) float64 matrix, or ``None`` when one of
-    them has none or not ``k`` values."""
-    if not isinstance(probabilities, (pa.Array, pa.ChunkedArray)):
-        keep = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
-        rows = [probabilities[int(i)] for i in keep]
-        if all(r is not None and len(r) == k for r in rows):
-            return np.asarray(rows, dtype=np.float64)
-        return None
-    rows = probabilities.filter(kept)
-    if rows.null_count or not (pa.types.is_list(rows.type) or pa.types.is_large_list(rows.type)):
-        return None
-    if len(rows) and not pc.all(pc.equal(pc.list_value_length(rows), k)).as_py():
-        return None
-    values = pc.list_flatten(rows).to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float64).reshape(len(rows), k)
 
 
 def load_input(store: Store, seed: int) -> LensInput:

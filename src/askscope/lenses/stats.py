@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,14 +88,57 @@ def _count_draws(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def bootstrap_means(values: Sequence[float] | np.ndarray, *, seed: int, name: str) -> np.ndarray:
+@dataclass(frozen=True)
+class Counted:
+    """A sample given by its distinct values, ascending as :func:`_distinct` gives them (complex
+    for pairs ``a + b·i``), and how often each occurs: what a bootstrap through value counts
+    reads, and what adds up over the parts of a sample read in parts. The functions below take it
+    in place of the values when :attr:`by_counts` (they would resample these values through their
+    counts anyway, so the draws are the same); otherwise they need the values themselves, in
+    their order, and say so."""
+
+    levels: np.ndarray
+    counts: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def by_counts(self) -> bool:
+        """Whether the bootstrap of these values goes through their counts (:func:`_distinct`)."""
+        n = len(self)
+        return n > COUNTS_FROM and len(self.levels) <= min(MAX_DISTINCT, n // REPEATS)
+
+    def sum(self) -> Any:
+        return (self.levels * self.counts).sum()
+
+    def mean(self) -> Any:
+        return self.sum() / len(self)
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.by_counts:
+            raise ValueError("this sample is resampled value by value: give the values, not their counts")
+        return self.levels, self.counts
+
+
+Sample = Sequence[float] | np.ndarray | Counted
+
+
+def _values(sample: Sample) -> np.ndarray | Counted:
+    return sample if isinstance(sample, Counted) else np.asarray(sample, dtype=np.float64)
+
+
+def bootstrap_means(values: Sample, *, seed: int, name: str) -> np.ndarray:
     """Bootstrap replicates of the mean (vectorised, chunked to bound memory). A large sample
     whose values repeat (counts, depths, reposts: :func:`_distinct`) is resampled through its
     value counts, with the full ``BOOTSTRAP`` resamples; any other through indices, with fewer
     resamples as it grows (:func:`_resamples`)."""
+    rng = rng_for(seed, name)
+    if isinstance(values, Counted):
+        levels, counts = values.distinct()
+        return np.asarray(_count_draws(counts, rng) @ levels / len(values), dtype=np.float64)
     data = np.asarray(values, dtype=np.float64)
     n = len(data)
-    rng = rng_for(seed, name)
     distinct = _distinct(data)
     if distinct is not None:
         levels, counts = distinct
@@ -118,9 +162,9 @@ def _interval(draws: np.ndarray) -> list[float | None]:
     return [_round(low), _round(high)]
 
 
-def mean(values: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+def mean(values: Sample, *, seed: int, name: str) -> dict[str, Any]:
     """A mean with a percentile bootstrap interval."""
-    data = np.asarray(values, dtype=np.float64)
+    data = _values(values)
     if len(data) == 0:
         return {"value": None, "ci": [None, None], "n": 0, "method": "mean, bootstrap"}
     return {
@@ -152,9 +196,9 @@ def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
     return {"value": _round(value), "ci": [low, high], "n": n, "method": method}
 
 
-def ratio_of_means(a: Sequence[float], b: Sequence[float], *, seed: int, name: str) -> dict[str, Any]:
+def ratio_of_means(a: Sample, b: Sample, *, seed: int, name: str) -> dict[str, Any]:
     """mean(a) / mean(b) with a bootstrap interval (groups resampled independently)."""
-    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    x, y = _values(a), _values(b)
     method = "ratio of means, bootstrap"
     if len(x) == 0 or len(y) == 0 or y.mean() == 0:
         return {"value": None, "ci": [None, None], "n": [len(x), len(y)], "method": method}
@@ -185,10 +229,7 @@ def weighted_share(
     rng = rng_for(seed, name)
     distinct = _distinct(inside + 1j * total)
     if distinct is not None:  # the (weight in, weight) pairs repeat: resample their counts
-        pairs, counts = distinct
-        picked = _count_draws(counts, rng)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            draws = (picked @ pairs.real) / (picked @ pairs.imag)
+        draws = _pair_draws(*distinct, rng)
     else:
         resamples = _resamples(n)
         draws = np.empty(resamples)
@@ -200,6 +241,25 @@ def weighted_share(
             draws[done : done + size] = inside[idx].sum(axis=1) / total[idx].sum(axis=1)
             done += size
     return {"value": _round(float(inside.sum() / total.sum())), "ci": _interval(draws), "n": n, "method": method}
+
+
+def _pair_draws(pairs: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    picked = _count_draws(counts, rng)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((picked @ pairs.real) / (picked @ pairs.imag), dtype=np.float64)
+
+
+def weighted_share_counted(pairs: Counted, *, seed: int, name: str) -> dict[str, Any]:
+    """:func:`weighted_share` of items given as counts of their (weight in, weight) pairs
+    (``Counted`` with complex levels ``in + weight·i``); the same value and interval."""
+    n = len(pairs)
+    method = "weighted share, bootstrap"
+    total = (pairs.levels.imag * pairs.counts).sum() if n else 0
+    if n == 0 or total == 0:
+        return {"value": None, "ci": [None, None], "n": n, "method": method}
+    inside = (pairs.levels.real * pairs.counts).sum()
+    draws = _pair_draws(*pairs.distinct(), rng_for(seed, name))
+    return {"value": _round(float(inside / total)), "ci": _interval(draws), "n": n, "method": method}
 
 
 def adjusted_share(p: float, tpr: float, fpr: float) -> float:

@@ -89,9 +89,15 @@ class Lenses(Stage):
     )
     provides = ("lens_results", "metrics")
 
+    def __init__(self, summarise: Any = None) -> None:
+        #: where the backfire lens's audience parts are summarised (``LensInput.summarise``):
+        #: None for this process, Dask tasks for an archive (``askscope.archive.dask_lenses``)
+        self.summarise = summarise
+
     def run(self, ctx: Context) -> dict[str, Any]:
         seed = int(ctx.settings.get("seed", 0))
         inp = load_input(ctx.store, seed)
+        inp.summarise = self.summarise
         results: dict[str, Any] = {}
         for lens in registry.lenses():
             ctx.say(f"lens {lens.name}")
