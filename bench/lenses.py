@@ -4,6 +4,7 @@
     python bench/lenses.py --posts 300000 --trees /tmp/old/src src --rounds 2   # before / after
     python bench/lenses.py --archive --trees /tmp/old/src src    # the same store as an archive folder
     python bench/lenses.py --trees /tmp/old/src src --documents /tmp/docs  # and compare the lens documents
+    python bench/lenses.py --posts 2000000 --dask local:2 --documents /tmp/docs  # embedded and on Dask
 
 The store is simulated once (``askscope.synthetic.campaign``, seed 1, labelled through the
 simulator's known confusion matrix as in bench/analyze.py) and analysed once, then cached in the
@@ -46,13 +47,22 @@ analyze(str(path), parse_campaign(campaign), settings={"labeler": truth_labeler(
 """
 
 MEASURE = r"""
-import json, resource, sys, time
+import contextlib, json, os, resource, sys, tempfile, time
+from pathlib import Path
 from askscope import registry
 from askscope.lenses.common import load_input
 from askscope.store.core import open_store
 
-with open_store(sys.argv[1], read_only=True) as store:
+address = os.environ.get("ASKSCOPE_BENCH_DASK")
+with contextlib.ExitStack() as stack:
+    store = stack.enter_context(open_store(sys.argv[1], read_only=True))
     inp = load_input(store, 0)
+    if address:  # the backfire lens's audience summarised by Dask tasks, as an archive's analysis does
+        from askscope.archive.cluster import dask_client
+        from askscope.archive.dask_lenses import DaskAudience
+
+        client = stack.enter_context(dask_client(address))
+        inp.summarise = DaskAudience(client, Path(stack.enter_context(tempfile.TemporaryDirectory())))
     results, seconds = {}, {}
     cpu, wall = time.process_time(), time.perf_counter()
     for lens in registry.lenses():
@@ -132,8 +142,17 @@ def build(posts: int, folder: Path, data: Path) -> Path:
     return path
 
 
-def measure(store: Path, tree: Path, archive: Path | None = None, posts: int = 0, document: Path | None = None) -> dict:
+def measure(
+    store: Path,
+    tree: Path,
+    archive: Path | None = None,
+    posts: int = 0,
+    document: Path | None = None,
+    dask: str | None = None,
+) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    if dask:
+        env["ASKSCOPE_BENCH_DASK"] = dask
     command = [sys.executable, "-c", MEASURE, str(store), *([str(document)] if document else [])]
     if archive is not None:
         command = [sys.executable, "-c", MEASURE_ARCHIVE, str(archive), str(posts)]
@@ -157,6 +176,12 @@ def main() -> None:
         help="write each tree's lens documents here (tree-N-round-R.json) and say whether the trees' are the same",
     )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "askscope-bench")
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="also measure each tree with the backfire lens's audience summarised on Dask (local:N or tcp://...; "
+        "the trees must have askscope.archive.dask_lenses); its peak RSS is the analysing process's alone",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     store = build(args.posts, args.cache, args.data)
@@ -166,20 +191,24 @@ def main() -> None:
     print("| tree | round | wall s | CPU s | " + " | ".join([steps, "peak RSS MiB"]) + " |")
     print("|---|---:|---:|---:|---|---:|")
     written: dict[Path, bytes] = {}
+    modes = [None, args.dask] if args.dask and archive is None else [None]
     for round_ in range(1, args.rounds + 1):
         for number, tree in enumerate(args.trees, 1):
-            document = None
-            if args.documents is not None and archive is None:
-                args.documents.mkdir(parents=True, exist_ok=True)
-                document = args.documents / f"tree-{number}-round-{round_}.json"
-            result = measure(store, tree, archive, args.posts, document)
-            if document is not None:
-                written[document] = document.read_bytes()
-            lenses = ", ".join(f"{k} {v}" for k, v in result["lenses"].items())
-            print(
-                f"| {tree} | {round_} | {result['wall_s']} | {result['cpu_s']} | {lenses} | {result['peak_rss_mib']} |",
-                flush=True,
-            )
+            for dask in modes:
+                document = None
+                if args.documents is not None and archive is None:
+                    args.documents.mkdir(parents=True, exist_ok=True)
+                    document = args.documents / f"tree-{number}{'-dask' if dask else ''}-round-{round_}.json"
+                result = measure(store, tree, archive, args.posts, document, dask)
+                if document is not None:
+                    written[document] = document.read_bytes()
+                lenses = ", ".join(f"{k} {v}" for k, v in result["lenses"].items())
+                label = f"{tree}, audience on Dask {dask}" if dask else str(tree)
+                print(
+                    f"| {label} | {round_} | {result['wall_s']} | {result['cpu_s']} | {lenses} | "
+                    f"{result['peak_rss_mib']} |",
+                    flush=True,
+                )
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
     if written:
         same = len(set(written.values())) == 1
