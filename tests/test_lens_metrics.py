@@ -840,13 +840,12 @@ def test_volume_rate_over_short_and_open_windows(open_store, end, hours, per_hou
 def _same_summary(a, b) -> None:
     """Two audience summaries of the same posts: every count the same."""
 
-    def rows(table):
-        return sorted(table.to_pylist(), key=lambda r: [str(v) for v in r.values()])
-
     assert (a.posts, a.no_author, a.author_count()) == (b.posts, b.no_author, b.author_count())
     assert sorted(a.authors.to_pylist()) == sorted(b.authors.to_pylist())
-    for name in ("categories", "reposts", "times"):
-        assert rows(getattr(a, name)) == rows(getattr(b, name)), name
+    assert a.categories == b.categories
+    for name in ("reposts", "times"):
+        mine, theirs = getattr(a, name), getattr(b, name)
+        assert mine.keys.tolist() == theirs.keys.tolist() and mine.counts.tolist() == theirs.counts.tolist(), name
 
 
 @pytest.mark.parametrize("part", [1, 3, 7, 100])
@@ -1136,3 +1135,53 @@ def test_virality_of_a_large_audience_from_its_counts_is_the_one_from_its_posts(
     assert from_counts == expected
     assert from_counts["mean_reposts_hostile"]["n"] == hostile.sum() > 5_000
     assert from_counts["mean_reposts_hostile"]["value"] == round(float(reposts[hostile].mean()), 6)
+
+
+def test_an_audience_summary_by_hand():
+    # seven posts in two chunks (as a part read from DuckDB may come): the counts worked out by hand
+    t0 = datetime(2021, 5, 18, 10, 0, tzinfo=UTC)
+    table = audience_rows(
+        ["mockery", "support", None, "mockery", "abuse", "support", "other"],
+        relation=["hashtag_only", "hashtag_only", "direct_reply", "hashtag_only", "direct_reply", "quote", "quote"],
+        author_id=["a", "b", None, "a", "c", "d", None],
+        reposts=[3, 0, 0, 3, 7, 0, 1],
+        created_at=[t0, t0, None, t0 + timedelta(seconds=1), t0, t0, t0 + timedelta(seconds=1)],
+    )
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=4))
+    assert chunked.column("category").num_chunks == 2
+    summary = summarise(chunked, Spec())
+    assert summary.posts == 7 and summary.author_count() == 5  # a, b, c, d and the missing author
+    assert summary.categories == {
+        (True, "mockery"): 2,
+        (True, "support"): 1,
+        (False, None): 1,
+        (False, "abuse"): 1,
+        (False, "support"): 1,
+        (False, "other"): 1,
+    }
+    assert summary.hashtag_only() == (3, 2)
+    assert summary.category_counts() == {"mockery": 2, "support": 2, None: 1, "abuse": 1, "other": 1}
+    # reposts by (reposts, hostile, supportive): 0 supportive x2, 0 unlabelled, 1 other, 3 hostile
+    # x2, 7 hostile; key reposts * 4 + hostile * 2 + supportive
+    assert dict(zip(summary.reposts.keys.tolist(), summary.reposts.counts.tolist())) == {
+        0 * 4 + 1: 2,
+        0 * 4: 1,
+        1 * 4: 1,
+        3 * 4 + 2: 2,
+        7 * 4 + 2: 1,
+    }
+    # times (one missing): at t0 two hostile (mockery, abuse) and two not; at t0 + 1 s one of each
+    micros = int(t0.timestamp()) * 1_000_000
+    assert dict(zip(summary.times.keys.tolist(), summary.times.counts.tolist())) == {
+        micros * 2: 2,
+        micros * 2 + 1: 2,
+        (micros + 1_000_000) * 2: 1,
+        (micros + 1_000_000) * 2 + 1: 1,
+    }
+    # two parts of it merged: the whole's counts
+    from askscope.lenses.audience import AudienceSummary
+
+    merged = AudienceSummary.merge([summarise(table.slice(0, 3), Spec()), summarise(table.slice(3), Spec())])
+    assert merged.categories == summary.categories and merged.author_count() == 5
+    assert merged.times.keys.tolist() == summary.times.keys.tolist()
+    assert merged.times.counts.tolist() == summary.times.counts.tolist()

@@ -112,23 +112,28 @@ class Classes:
         return Classes(counts, binned)
 
 
-def _grouped(columns: dict[str, pa.Array | pa.ChunkedArray | np.ndarray]) -> pa.Table:
-    """The distinct rows of ``columns`` with how many times each occurs (column ``n``)."""
-    table = pa.table(columns)
-    if not table.num_rows:
-        return table.append_column("n", pa.array([], pa.int64()))
-    return (
-        table.group_by(list(columns), use_threads=False).aggregate([([], "count_all")]).rename_columns([*columns, "n"])
-    )
+@dataclass(frozen=True)
+class Tally:
+    """How many posts have each of some int64 keys: ``keys`` ascending and distinct, ``counts``
+    beside them (a value count that adds up over parts)."""
 
+    keys: np.ndarray
+    counts: np.ndarray
 
-def _regroup(tables: Sequence[pa.Table]) -> pa.Table:
-    """Grouped tables (:func:`_grouped`) of several parts as one."""
-    if len(tables) == 1:
-        return tables[0]
-    table = pa.concat_tables(tables)
-    keys = [c for c in table.column_names if c != "n"]
-    return table.group_by(keys, use_threads=False).aggregate([("n", "sum")]).rename_columns([*keys, "n"])
+    @classmethod
+    def of(cls, keys: np.ndarray) -> Tally:
+        distinct, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+        return cls(distinct, counts.astype(np.int64))
+
+    @staticmethod
+    def merge(parts: Sequence[Tally]) -> Tally:
+        if len(parts) == 1:
+            return parts[0]
+        distinct, inverse = np.unique(np.concatenate([p.keys for p in parts]), return_inverse=True)
+        counts = np.bincount(
+            inverse.reshape(-1), weights=np.concatenate([p.counts for p in parts]), minlength=len(distinct)
+        )
+        return Tally(distinct, counts.astype(np.int64))
 
 
 @dataclass
@@ -139,15 +144,16 @@ class AudienceSummary:
     #: the distinct non-missing author ids, and whether a post had no author (counted as one more)
     authors: pa.Array
     no_author: bool
-    #: posts by (hashtag_only relation, discourse category; null when unlabelled): ``hashtag_only``, ``category``, ``n``
-    categories: pa.Table
+    #: posts by (hashtag_only relation, discourse category; None when unlabelled)
+    categories: dict[tuple[bool, str | None], int]
     #: the discourse labels of all posts, and of the hashtag_only posts (None: no validation data)
     discourse: Classes | None
     capture: Classes | None
-    #: posts by (hostile, supportive, reposts): ``hostile``, ``support``, ``reposts``, ``n``
-    reposts: pa.Table
-    #: posts with a time, by (microseconds since the epoch, hostile): ``t``, ``hostile``, ``n``
-    times: pa.Table
+    #: posts by (reposts, hostile, supportive): key ``reposts · 4 + hostile · 2 + supportive``
+    reposts: Tally
+    #: posts with a time by (microseconds since the epoch, hostile): key ``t · 2 + hostile``,
+    #: so that the keys' order is the posts' (time, hostile) order
+    times: Tally
     #: the time zone of the posts' times (as the store gives them)
     tz: str | None = None
     #: posts counted by the summary, for the merge's check
@@ -155,22 +161,15 @@ class AudienceSummary:
 
     def category_counts(self) -> dict[str | None, int]:
         out: dict[str | None, int] = {}
-        for category, n in zip(self.categories["category"].to_pylist(), self.categories["n"].to_pylist()):
-            out[category] = out.get(category, 0) + int(n)
+        for (_, category), n in self.categories.items():
+            out[category] = out.get(category, 0) + n
         return out
 
     def hashtag_only(self) -> tuple[int, int]:
         """(hashtag_only posts, those of them not labelled supportive)."""
-        tagged = not_support = 0
-        for only, category, n in zip(
-            self.categories["hashtag_only"].to_pylist(),
-            self.categories["category"].to_pylist(),
-            self.categories["n"].to_pylist(),
-        ):
-            if only:
-                tagged += int(n)
-                not_support += int(n) if category != "support" else 0
-        return tagged, not_support
+        tagged = sum(n for (only, _), n in self.categories.items() if only)
+        supportive = self.categories.get((True, "support"), 0)
+        return tagged, tagged - supportive
 
     def author_count(self) -> int:
         return len(self.authors) + int(self.no_author)
@@ -187,14 +186,36 @@ class AudienceSummary:
             posts=sum(p.posts for p in parts),
             authors=authors,
             no_author=any(p.no_author for p in parts),
-            categories=_regroup([p.categories for p in parts]),
+            categories=_add([p.categories for p in parts]),
             discourse=None if any(c is None for c in classes) else Classes.merge([c for c in classes if c]),
             capture=None if any(c is None for c in captures) else Classes.merge([c for c in captures if c]),
-            reposts=_regroup([p.reposts for p in parts]),
-            times=_regroup([p.times for p in parts]),
+            reposts=Tally.merge([p.reposts for p in parts]),
+            times=Tally.merge([p.times for p in parts]),
             tz=next((p.tz for p in parts if p.tz), None),
             parts=sum(p.parts for p in parts),
         )
+
+
+def _add(counts: Sequence[dict[tuple[bool, str | None], int]]) -> dict[tuple[bool, str | None], int]:
+    out: dict[tuple[bool, str | None], int] = {}
+    for part in counts:
+        for key, n in part.items():
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def _flags(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _category_counts(categories: pa.Array | pa.ChunkedArray, flag: np.ndarray) -> dict[tuple[bool, str | None], int]:
+    """Posts by (flag, category): the categories' dictionary codes counted with numpy."""
+    whole = categories.combine_chunks() if isinstance(categories, pa.ChunkedArray) else categories
+    encoded = pc.dictionary_encode(whole)
+    names: list[str | None] = [None, *encoded.dictionary.to_pylist()]
+    code = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    counted = np.bincount((code + 1) * 2 + flag, minlength=2 * len(names))
+    return {(bool(i % 2), names[i // 2]): int(n) for i, n in enumerate(counted) if n}
 
 
 def summarise(table: pa.Table, spec: Spec) -> AudienceSummary:
@@ -203,14 +224,15 @@ def summarise(table: pa.Table, spec: Spec) -> AudienceSummary:
     if not pa.types.is_string(categories.type):
         categories = categories.cast(pa.string())
     hashtag_only = pc.fill_null(pc.equal(table.column("relation").cast(pa.string()), "hashtag_only"), False)
-    hostile = pc.fill_null(pc.is_in(categories, value_set=pa.array(sorted(HOSTILE), pa.string())), False)
-    support = pc.fill_null(pc.equal(categories, "support"), False)
-    reposts = pc.fill_null(table.column("reposts").cast(pa.int64()), 0)
+    hostile = _flags(pc.is_in(categories, value_set=pa.array(sorted(HOSTILE), pa.string())))
+    support = _flags(pc.equal(categories, "support"))
+    reposts = np.asarray(pc.fill_null(table.column("reposts").cast(pa.int64()), 0).to_numpy(), dtype=np.int64)
     authors = table.column("author_id").cast(pa.string())
     created = table.column("created_at")
     tz = getattr(created.type, "tz", None)
     micros = created.cast(pa.timestamp("us", tz=tz)).cast(pa.int64())
-    timed = pc.is_valid(micros)
+    timed = _flags(pc.is_valid(micros))
+    t = np.asarray(pc.fill_null(micros, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     probabilities = table.column("category_probabilities")
     discourse = capture = None
     if spec.labels is not None:
@@ -223,11 +245,11 @@ def summarise(table: pa.Table, spec: Spec) -> AudienceSummary:
         posts=table.num_rows,
         authors=pc.unique(present.combine_chunks() if isinstance(present, pa.ChunkedArray) else present),
         no_author=authors.null_count > 0,
-        categories=_grouped({"hashtag_only": hashtag_only, "category": categories}),
+        categories=_category_counts(categories, _flags(hashtag_only)),
         discourse=discourse,
         capture=capture,
-        reposts=_grouped({"hostile": hostile, "support": support, "reposts": reposts}),
-        times=_grouped({"t": micros.filter(timed), "hostile": hostile.filter(timed)}),
+        reposts=Tally.of(reposts * 4 + hostile * 2 + support),
+        times=Tally.of((t * 2 + hostile)[timed]),
         tz=tz,
     )
 
@@ -256,15 +278,15 @@ def summarise_in_process(
     return [summarise_split(con.sql(sql, params=params).to_arrow_table(), spec) for sql, params in queries]
 
 
-def counted(table: pa.Table, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``reposts`` of a grouped table (rows where ``mask``) as ascending distinct values and
-    their counts."""
-    values = np.asarray(table["reposts"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    counts = np.asarray(table["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    if mask is not None:
-        values, counts = values[mask], counts[mask]
+def reposts_of(tally: Tally, hostile: bool | None = None, support: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The reposts of the posts counted in ``tally`` (:attr:`AudienceSummary.reposts`) that are
+    hostile / supportive as asked (None: either), as ascending distinct values and their counts."""
+    keep = np.ones(len(tally.keys), dtype=bool)
+    if hostile is not None:
+        keep &= ((tally.keys >> 1) & 1).astype(bool) == hostile
+    if support is not None:
+        keep &= (tally.keys & 1).astype(bool) == support
+    values, counts = tally.keys[keep] >> 2, tally.counts[keep]
     levels, inverse = np.unique(values, return_inverse=True)
-    total = np.zeros(len(levels), dtype=np.int64)
-    np.add.at(total, inverse.reshape(-1), counts)
-    keep = total > 0
-    return levels[keep], total[keep]
+    total = np.bincount(inverse.reshape(-1), weights=counts, minlength=len(levels)).astype(np.int64)
+    return levels, total

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from askscope.classify.quantify import Shares
 from askscope.lenses import stats
-from askscope.lenses.audience import AudienceSummary, Query, Spec, counted, summarise_in_process
+from askscope.lenses.audience import AudienceSummary, Query, Spec, reposts_of, summarise_in_process
 from askscope.lenses.base import Lens
 from askscope.lenses.common import (
     AUDIENCE_PART,
@@ -181,17 +181,15 @@ def _virality(inp: LensInput, summary: AudienceSummary) -> dict[str, Any]:
     supportive, reposts) when every bootstrap here resamples through value counts (a large
     audience: :attr:`stats.Counted.by_counts`); otherwise from the posts' values in order, read
     again (the bootstrap then picks posts one by one)."""
-    table = summary.reposts
-    hostile = np.asarray(table["hostile"].to_numpy(zero_copy_only=False), dtype=bool)
-    support = np.asarray(table["support"].to_numpy(zero_copy_only=False), dtype=bool)
-    reposts = np.asarray(table["reposts"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    counts = np.asarray(table["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    tally = summary.reposts
     samples = [
-        stats.Counted(levels.astype(np.float64), n) for levels, n in (counted(table, hostile), counted(table, support))
+        stats.Counted(levels.astype(np.float64), n)
+        for levels, n in (reposts_of(tally, hostile=True), reposts_of(tally, support=True))
     ]
+    hostile = ((tally.keys >> 1) & 1).astype(bool)
+    reposts = tally.keys >> 2
     pairs, inverse = np.unique(np.where(hostile, 1 + reposts, 0) + 1j * (1 + reposts), return_inverse=True)
-    pair_counts = np.zeros(len(pairs), dtype=np.int64)
-    np.add.at(pair_counts, inverse.reshape(-1), counts)
+    pair_counts = np.bincount(inverse.reshape(-1), weights=tally.counts, minlength=len(pairs)).astype(np.int64)
     weighted = stats.Counted(pairs, pair_counts)
     if all(len(s) == 0 or s.by_counts for s in (*samples, weighted)):
         return _virality_figures(inp, samples[0], samples[1], weighted)
@@ -300,13 +298,10 @@ def _time_to_backlash(inp: LensInput, summary: AudienceSummary) -> dict[str, Any
         "minutes_after_start": None,
     }
     times = summary.times
-    if not times.num_rows:
+    if not len(times.keys):
         return result
-    t = np.asarray(times["t"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    h = np.asarray(times["hostile"].to_numpy(zero_copy_only=False), dtype=bool)
-    c = np.asarray(times["n"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    order = np.lexsort((h, t))
-    t, h, c = t[order], h[order].astype(np.int64), c[order]
+    # the keys (t · 2 + hostile) ascend in (time, hostile) order, each (time, hostile) once
+    t, h, c = times.keys >> 1, times.keys & 1, times.counts
     ends = np.cumsum(c)  # the posts before each group's end
     starts = ends - c
     first = _moment(int(t[0]), summary.tz)
