@@ -9,8 +9,9 @@ store, gives DuckDB the memory limit the ``analyze`` command gives it (``--memor
 default, ``ASKSCOPE_ANALYZE_MEMORY``), runs ``analyze_authenticity`` in one transaction (five
 co-action networks with their null runs, near-duplicates, bursts, account signals, embedded)
 and prints its wall seconds, each step's seconds (from the analysis's progress messages), the
-peak RSS of the process and a digest of what it wrote: the ``coaction_edges`` rows (count and a
-sum of row hashes) and every network's threshold, flagged accounts and null floor. Trees
+peak RSS of the process (and of each step, sampled every 20 ms) and a digest of what it wrote:
+the ``coaction_edges`` rows (count and a sum of row hashes), every network's threshold, flagged
+accounts and null floor, and the near-duplicate clusters and their members. Trees
 alternate round by round, so that load from other jobs falls on both alike; the last line says
 whether every measurement wrote the same.
 """
@@ -26,17 +27,32 @@ import tempfile
 from pathlib import Path
 
 MEASURE = r"""
-import json, resource, shutil, sys, time
+import json, resource, shutil, sys, threading, time
 from askscope.authenticity import analyze_authenticity
 from askscope.store.core import open_store
 
 source, work, memory = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.copy(source, work)
+
+
+def rss_mib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
+
+
 with open_store(work) as store:
     store.con.execute(f"SET memory_limit = '{memory}'")
     started = time.perf_counter()
     # each progress message starts a step; the first ("N posts, ...") ends the population's
-    steps, last = {}, ["population", started]
+    steps, last, peaks, running = {}, ["population", started], {}, [True]
+
+    def sample():  # the peak RSS of each step, sampled every 20 ms
+        while running[0]:
+            step = last[0] or "population"
+            peaks[step] = max(peaks.get(step, 0), rss_mib())
+            time.sleep(0.02)
+
+    threading.Thread(target=sample, daemon=True).start()
 
     def say(message):
         now = time.perf_counter()
@@ -48,6 +64,7 @@ with open_store(work) as store:
     store.con.execute("BEGIN")
     summary = analyze_authenticity(store, progress=say)
     store.con.execute("COMMIT")
+    running[0] = False
     now = time.perf_counter()
     if last[0] is not None:
         steps[last[0]] = round(now - last[1], 1)
@@ -58,11 +75,17 @@ with open_store(work) as store:
         name: [n["threshold_weight"], n["null_accounts_flagged"], n["null_floor"]]
         for name, n in summary["networks"].items()
     }
+    duplicates = store.con.execute(
+        "SELECT (SELECT count(*) FROM duplicate_members), "
+        "(SELECT sum(hash(cluster_id, platform, post_id)) FROM duplicate_members), "
+        "(SELECT sum(hash(cluster_id, size, accounts, first_post_id, text)) FROM duplicate_clusters)"
+    ).fetchall()[0]
 print(json.dumps({
     "wall_s": round(now - started, 1),
     "steps": steps,
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-    "digest": [int(edges[0]), str(edges[1]), networks],
+    "step_peaks": peaks,
+    "digest": [int(edges[0]), str(edges[1]), networks, [str(v) for v in duplicates]],
 }))
 """
 
@@ -103,10 +126,13 @@ def main() -> None:
         for tree in args.trees:
             result = measure(args.store, tree, args.memory, args.work)
             digests.append(json.dumps(result["digest"], sort_keys=True))
-            steps = ", ".join(f"{k} {v}" for k, v in result["steps"].items())
+            steps = ", ".join(
+                f"{k} {v} ({result.get('step_peaks', {}).get(k, '?')} MiB)" for k, v in result["steps"].items()
+            )
             print(f"| {tree} | {round_} | {result['wall_s']} | {steps} | {result['peak_rss_mib']} |", flush=True)
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
-    print(f"the same edges, thresholds and null floors in every measurement: {len(set(digests)) == 1}")
+    same = len(set(digests)) == 1
+    print(f"the same edges, thresholds, null floors and near-duplicate clusters in every measurement: {same}")
 
 
 if __name__ == "__main__":

@@ -385,3 +385,31 @@ def test_exports_escape_untrusted_handles(tmp_path):
         "weight",
         "significant",
     }
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 1000])
+def test_signatures_read_in_batches_are_the_signatures_of_the_whole(batch):
+    # the co_similar sets' tokens and the near-duplicates' shingles are read from DuckDB in batches
+    # (a document's rows may span batches): each document's signature and band keys are the ones
+    # of all the rows at once, and a document without rows keeps the all-ones signature's keys
+    import duckdb
+
+    rng = np.random.default_rng(5)
+    rows = [(doc, int(h)) for doc in (0, 1, 2, 4, 5, 8) for h in rng.integers(0, 2**63, size=int(rng.integers(1, 6)))]
+    doc = np.array([d for d, _ in rows], dtype=np.int64)
+    element = np.array([h for _, h in rows], dtype=np.uint64)
+    whole = minhash.signatures(doc, element, 10, 64)  # documents 3, 6, 7 and 9 have no rows
+    con = duckdb.connect()
+    con.execute("CREATE TABLE e (doc BIGINT, h UBIGINT)")
+    con.executemany("INSERT INTO e VALUES (?, ?)", rows)
+    reader = con.sql("SELECT doc, h FROM e ORDER BY doc").to_arrow_reader(batch)
+    seen = []
+    for docs, sig in minhash.streamed_signatures(reader, 64):
+        assert np.array_equal(sig, whole[docs])
+        seen += docs.tolist()
+    assert seen == [0, 1, 2, 4, 5, 8]  # each document once, in order
+    bands, rows_ = minhash.band_params(0.8, 64)
+    keys = minhash.streamed_band_keys(
+        con.sql("SELECT doc, h FROM e ORDER BY doc").to_arrow_reader(batch), 10, 64, bands, rows_
+    )
+    assert np.array_equal(keys, minhash.band_keys(whole, bands, rows_))

@@ -23,6 +23,21 @@ from askscope.authenticity.settings import AuthenticitySettings
 from askscope.authenticity.text import URL_PATTERN
 
 
+def _signatures_of(con: duckdb.DuckDBPyConnection, shingles: str, needed: np.ndarray, num_perm: int) -> np.ndarray:
+    """The signatures (seed 3) of the documents ``needed`` (ascending ``tid``), in that order:
+    their shingles read again in batches (``shingles`` over the documents kept)."""
+    sig = np.full((len(needed), num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    con.register("_auth_needed", pa.table({"tid": pa.array(needed.astype(np.int32))}))
+    try:
+        kept = "(SELECT d.tid, d.ct FROM _auth_docs d SEMI JOIN _auth_needed n ON n.tid = d.tid)"
+        reader = con.sql(shingles.format(docs=kept)).to_arrow_reader(minhash.BATCH_ROWS)
+        for docs, part in minhash.streamed_signatures(reader, num_perm, seed=3):
+            sig[np.searchsorted(needed, docs)] = part
+    finally:
+        con.unregister("_auth_needed")
+    return sig
+
+
 def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: AuthenticitySettings) -> dict[str, Any]:
     """Write ``duplicate_clusters`` and ``duplicate_members``; return a summary."""
     _ensure_normalised(con)
@@ -39,17 +54,22 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
     n_docs = int(con.execute("SELECT count(*) FROM _auth_docs").fetchall()[0][0])
     labels = np.zeros(0, dtype=np.int64)
     if n_docs:
-        flat = con.execute(f"""
+        shingles = f"""
             SELECT tid, hash(substr(ct, i, {k})) AS h
-            FROM (SELECT tid, ct, unnest(range(1, greatest(length(ct) - {k} + 1, 1) + 1)) AS i FROM _auth_docs)
+            FROM (SELECT tid, ct, unnest(range(1, greatest(length(ct) - {k} + 1, 1) + 1)) AS i FROM {{docs}})
             ORDER BY tid
-        """).fetchnumpy()
-        sig = minhash.signatures(
-            np.asarray(flat["tid"]), np.asarray(flat["h"], dtype=np.uint64), n_docs, settings.num_perm, seed=3
-        )
-        del flat
+        """
         bands, rows = minhash.band_params(settings.cluster_threshold, settings.num_perm)
-        keys = minhash.band_keys(sig, bands, rows, seed=4)
+        # the shingles read in batches: one batch of shingles and signatures held at a time
+        keys = minhash.streamed_band_keys(
+            con.sql(shingles.format(docs="_auth_docs")).to_arrow_reader(minhash.BATCH_ROWS),
+            n_docs,
+            settings.num_perm,
+            bands,
+            rows,
+            seed=3,
+            key_seed=4,
+        )
         left_parts, right_parts = [], []
         for j in range(bands):
             order = np.argsort(keys[:, j], kind="stable")
@@ -59,11 +79,20 @@ def near_duplicate_clusters(con: duckdb.DuckDBPyConnection, settings: Authentici
             linked = ~starts
             left_parts.append(run_first[linked])
             right_parts.append(order[linked])
+        del keys
         left = np.concatenate(left_parts) if left_parts else np.zeros(0, np.int64)
         right = np.concatenate(right_parts) if right_parts else np.zeros(0, np.int64)
         if len(left):
             pairs = np.unique(np.stack([left, right], axis=1), axis=0)
-            similar = minhash.estimate_similarity(sig, pairs[:, 0], pairs[:, 1]) >= settings.cluster_threshold
+            # the candidates' signatures again, only theirs, to estimate their similarity
+            needed = np.unique(pairs)
+            sig = _signatures_of(con, shingles, needed, settings.num_perm)
+            similar = (
+                minhash.estimate_similarity(
+                    sig, np.searchsorted(needed, pairs[:, 0]), np.searchsorted(needed, pairs[:, 1])
+                )
+                >= settings.cluster_threshold
+            )
             left, right = pairs[similar, 0], pairs[similar, 1]
         labels = component_labels(n_docs, left, right)
     con.register(

@@ -10,7 +10,8 @@ verify exactly, so LSH only ever loses pairs (with the probability :func:`band_p
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import numpy as np
 
@@ -52,6 +53,55 @@ def signatures(doc: np.ndarray, element: np.ndarray, n_docs: int, num_perm: int,
             scratch += b[i]
             out[i, present] = np.minimum.reduceat(scratch, firsts)
     return out.T.copy()
+
+
+#: Rows of ``(doc, element)`` per batch when a document set's elements are read in batches.
+BATCH_ROWS = 2_000_000
+
+
+def streamed_signatures(
+    batches: Iterable[Any], num_perm: int, seed: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The signatures of documents given as batches of ``(doc, element)`` rows ordered by
+    ``doc`` (columns 0 and 1 of Arrow record batches: a DuckDB result read in batches): per run of
+    whole documents, ``(docs, signatures)``, the documents ascending. A document whose rows span
+    two batches is signed once, with all its elements; documents without rows are not given. Each
+    signature is the row :func:`signatures` gives that document from all the rows at once, while
+    only a batch of elements is held."""
+    carry_doc = np.zeros(0, dtype=np.int64)
+    carry_element = np.zeros(0, dtype=np.uint64)
+
+    def signed(doc: np.ndarray, element: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        docs, local = np.unique(doc, return_inverse=True)
+        return docs, signatures(local.reshape(-1), element, len(docs), num_perm, seed)
+
+    for batch in batches:
+        doc = np.concatenate([carry_doc, np.asarray(batch.column(0).to_numpy(zero_copy_only=False), dtype=np.int64)])
+        element = np.concatenate(
+            [carry_element, np.asarray(batch.column(1).to_numpy(zero_copy_only=False), dtype=np.uint64)]
+        )
+        if not len(doc):
+            continue
+        cut = int(np.searchsorted(doc, doc[-1], side="left"))  # the last document may go on
+        carry_doc, carry_element = doc[cut:], element[cut:]
+        if cut:
+            yield signed(doc[:cut], element[:cut])
+    if len(carry_doc):
+        yield signed(carry_doc, carry_element)
+
+
+def streamed_band_keys(
+    batches: Iterable[Any], n_docs: int, num_perm: int, bands: int, rows: int, seed: int = 1, key_seed: int = 2
+) -> np.ndarray:
+    """:func:`band_keys` of the :func:`signatures` of ``n_docs`` documents (numbered ``0 ..
+    n_docs - 1``) whose ``(doc, element)`` rows come in batches ordered by ``doc``; the same keys
+    as from all the rows at once (a document without rows has the all-ones signature's keys),
+    holding a batch of elements and its signatures at a time, not every document's."""
+    keys = np.empty((n_docs, bands), dtype=np.uint64)
+    keys[:] = band_keys(np.full((1, num_perm), _ONES, dtype=np.uint32), bands, rows, key_seed)[0]
+    for docs, sig in streamed_signatures(batches, num_perm, seed):
+        keys[docs] = band_keys(sig, bands, rows, key_seed)
+    return keys
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:

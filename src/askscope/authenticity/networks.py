@@ -177,13 +177,12 @@ def _build_similar_actions(con: duckdb.DuckDBPyConnection, settings: Authenticit
     n_sets = _count(con, SETS)
     pairs = np.zeros((0, 2), dtype=np.int64)
     if n_sets > 1:
-        flat = con.execute(f"SELECT sid, unnest(toks) AS h FROM {SETS} ORDER BY sid").fetchnumpy()
-        sig = minhash.signatures(
-            np.asarray(flat["sid"]), np.asarray(flat["h"], dtype=np.uint64), n_sets, settings.num_perm
-        )
-        del flat
         bands, rows = minhash.band_params(settings.similarity, settings.num_perm)
-        pairs = minhash.candidate_pairs(minhash.band_keys(sig, bands, rows))
+        # the sets' tokens read in batches: one batch of tokens and signatures held at a time
+        elements = con.sql(f"SELECT sid, unnest(toks) AS h FROM {SETS} ORDER BY sid").to_arrow_reader(
+            minhash.BATCH_ROWS
+        )
+        pairs = minhash.candidate_pairs(minhash.streamed_band_keys(elements, n_sets, settings.num_perm, bands, rows))
     con.register(
         "_auth_candidates",
         pa.table({"s1": pa.array(pairs[:, 0].astype(np.int32)), "s2": pa.array(pairs[:, 1].astype(np.int32))}),
