@@ -41,6 +41,7 @@ from askscope.campaign import parse_campaign
 from askscope.classify.quantify import Validation
 from askscope.lenses import authenticity as authenticity_module
 from askscope.lenses import engagement as engagement_module
+from askscope.lenses import stats
 from askscope.lenses.audience import Spec, summarise
 from askscope.lenses.authenticity import authenticity
 from askscope.lenses.backfire import _time_to_backlash, backfire
@@ -1092,24 +1093,115 @@ def test_a_whole_analysis_leaves_no_temporary_table_in_the_connection(tmp_path):
         assert store.con.execute("SELECT count(*) FROM answers").fetchall()[0][0] > 0
 
 
-def test_counts_in_order_are_a_counters_items():
-    # the engagement lens counts the participants' languages and locations on Arrow columns; the
-    # entropy sums them and the top languages break ties in the order of first occurrence, as a
-    # Counter over the values would: the same counts in the same order, empty and missing left out
+def test_participants_aggregated_in_duckdb_are_a_counter_over_the_participants(open_store):
+    # the engagement lens aggregates its participants in DuckDB (PARTICIPANTS_SQL's grouping
+    # sets): the figures are those of a Counter and numpy over one row per participant in
+    # (platform, author_id) order, ties among the top languages in order of first participant
     import random
     from collections import Counter
 
-    from askscope.lenses.engagement import _counts_in_order
+    from askscope.lenses import engagement as lens
 
+    store = open_store("campaign")
+    con = store.con
     rng = random.Random(4)
-    values = [rng.choice(["en", "fr", "ar", "he", "", None, "de", "zz"]) for _ in range(5000)]
-    rng.shuffle(values)
-    expected = Counter(v for v in values if v)
-    counted = _counts_in_order(pa.chunked_array([pa.array(values[:2000]), pa.array(values[2000:])]))
-    assert list(counted.items()) == list(expected.items())
-    assert Counter(counted).most_common(3) == expected.most_common(3)
-    assert _counts_in_order(pa.array(["b", "a", "b", "a", "c"])) == {"b": 2, "a": 2, "c": 1}
-    assert list(_counts_in_order(pa.array(["b", "a", "b", "a", "c"]))) == ["b", "a", "c"]
+    # 300 more participants on two platforms, each with 1-4 posts of P in languages that tie,
+    # some without a language, some with an empty one; locations and follower counts, some missing
+    for _ in range(300):
+        platform, author = rng.choice(["x", "mastodon"]), f"p{rng.randint(0, 10**6):07d}"
+        con.execute(
+            "INSERT INTO accounts (platform, id, handle, followers_count, location) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [platform, author, author, rng.choice([None, 10, 250]), rng.choice([None, "", " Paris ", "gaza", "GAZA"])],
+        )
+        for j in range(rng.randint(1, 4)):
+            post = f"{author}-{j}"
+            con.execute(
+                "INSERT INTO posts SELECT * REPLACE (? AS platform, ? AS id, ? AS author_id, ? AS lang) "
+                "FROM posts WHERE id = '2002'",
+                [platform, post, author, rng.choice([None, "", "en", "fr", "und"])],
+            )
+            con.execute(
+                "INSERT INTO relations SELECT * REPLACE (? AS platform, ? AS post_id) FROM relations WHERE post_id = '2002'",
+                [platform, post],
+            )
+            language = rng.choice([None, "ar", "he", "zxx", "en"])
+            if language:
+                con.execute(
+                    "INSERT INTO labels SELECT * REPLACE (? AS platform, ? AS post_id, ? AS label) FROM labels "
+                    "WHERE post_id = '2002' AND task = 'language'",
+                    [platform, post, language],
+                )
+    # a tie the top languages must break by first participant: 'zu' (mastodon:m1, x:z9) and 'yo'
+    # (mastodon:m2, x:a1) twice each; 'zu' has the first participant, 'yo' the first last one
+    for platform, author, language in (
+        ("mastodon", "m1", "zu"),
+        ("x", "z9", "zu"),
+        ("mastodon", "m2", "yo"),
+        ("x", "a1", "yo"),
+    ):
+        con.execute(
+            "INSERT INTO posts SELECT * REPLACE (? AS platform, ? AS id, ? AS author_id, NULL AS lang) "
+            "FROM posts WHERE id = '2002'",
+            [platform, f"{author}-tie", author],
+        )
+        con.execute(
+            "INSERT INTO relations SELECT * REPLACE (? AS platform, ? AS post_id) FROM relations WHERE post_id = '2002'",
+            [platform, f"{author}-tie"],
+        )
+        con.execute(
+            "INSERT INTO labels SELECT * REPLACE (? AS platform, ? AS post_id, ? AS label) FROM labels "
+            "WHERE post_id = '2002' AND task = 'language'",
+            [platform, f"{author}-tie", language],
+        )
+    # one row per participant, as the lens read them before (the reference)
+    rows = con.execute(
+        "WITH per_post AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language "
+        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
+        "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
+        "WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL), "
+        "langs AS (SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL "
+        "GROUP BY platform, author_id, language "
+        "QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1), "
+        "posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL) "
+        "SELECT pp.posts, lg.language, a.followers_count, nullif(lower(trim(a.location)), '') "
+        "FROM posts_per pp LEFT JOIN langs lg USING (platform, author_id) "
+        "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id ORDER BY pp.platform, pp.author_id"
+    ).fetchall()
+    assert len(rows) > 250
+    languages = Counter(lang for _, lang, _, _ in rows if lang and lang not in ("und", "zxx"))
+    locations = Counter(loc for *_, loc in rows if loc)
+    posts = np.array([r[0] for r in rows], dtype=float)
+    followers = [f for _, _, f, _ in rows if f is not None]
+    main = Counter()
+    main_posts = Counter()
+    for n, lang, _, _ in rows:
+        main[lang or "und"] += 1
+        main_posts[lang or "und"] += n
+    out = lens._audience(load_input(store, SEED))
+    assert out["audience_size"]["authors"] == len(rows)
+    assert out["audience_size"]["potential_reach"] == sum(followers)
+    assert out["audience_size"]["authors_with_follower_counts"] == len(followers)
+    assert out["diversity"]["language"] == {
+        **stats.entropy(list(languages.values())),
+        "top": dict(languages.most_common(8)),
+    }
+    assert list(out["diversity"]["language"]["top"]) == [k for k, _ in languages.most_common(8)]
+    top_languages = list(out["diversity"]["language"]["top"])
+    assert languages["zu"] == languages["yo"] == 2 and top_languages.index("zu") < top_languages.index("yo")
+    assert out["diversity"]["location"] == {
+        **stats.entropy(list(locations.values())),
+        "authors_with_location": sum(locations.values()),
+    }
+    assert out["diversity"]["gini_posts_per_author"] == stats._round(stats.gini(posts))
+    top = int(np.ceil(len(posts) * 0.01))
+    assert out["diversity"]["top_1pct_share_of_posts"] == stats._round(
+        float(np.sort(posts)[::-1][:top].sum() / posts.sum())
+    )
+    assert out["participants_by_language"] == [
+        {"language": k, "participants": n, "posts": main_posts[k]}
+        for k, n in sorted(main.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def test_virality_of_a_large_audience_from_its_counts_is_the_one_from_its_posts():

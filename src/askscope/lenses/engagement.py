@@ -14,8 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify
 from askscope.communities import leiden_membership
@@ -287,49 +285,79 @@ def _depth(inp: LensInput) -> dict[str, Any]:
     }
 
 
+#: The audience's participants (one row per author of P, hosts left out), aggregated in DuckDB:
+#: each grouping set one figure's counts, so that no row per participant reaches Python. The
+#: participants are numbered (``rn``) in ``(platform, author_id)`` order, the order the counts
+#: of languages and locations follow (first occurrence, as a ``Counter`` over the rows would).
+PARTICIPANTS_SQL = """
+WITH per_post AS (
+    SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language
+    FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
+    LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language'
+    WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL),
+langs AS (
+    SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL
+    GROUP BY platform, author_id, language
+    QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1),
+posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL),
+participants AS (
+    SELECT pp.posts, lg.language, a.followers_count, nullif(lower(trim(a.location)), '') AS location,
+           row_number() OVER (ORDER BY pp.platform, pp.author_id) AS rn
+    FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id
+    LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id),
+kept AS (
+    SELECT posts, followers_count, location, rn,
+           CASE WHEN language NOT IN ('', 'und', 'zxx') THEN language END AS diverse,
+           CASE WHEN language <> '' THEN language ELSE 'und' END AS main
+    FROM participants)
+SELECT grouping(diverse, location, posts, main) AS set_id, diverse, location, posts, main,
+       count(*) AS n, sum(posts)::BIGINT AS post_sum, min(rn) AS first,
+       sum(followers_count)::HUGEINT AS followers, count(followers_count) AS with_followers
+FROM kept GROUP BY GROUPING SETS ((diverse), (location), (posts), (main), ())
+"""
+
+
 def _audience(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
     con = inp.store.con
     # one language per participant: the most frequent of their posts' labels, ties to the first
     # code in alphabetical order (deterministic, unlike SQL mode())
-    authors = con.sql(
-        "WITH per_post AS (SELECT p.platform, p.author_id, coalesce(l.label, p.lang) AS language "
-        "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id "
-        "LEFT JOIN labels l ON l.platform = r.platform AND l.post_id = r.post_id AND l.task = 'language' "
-        "WHERE r.in_campaign AND r.relation <> 'host' AND p.author_id IS NOT NULL), "
-        "langs AS (SELECT platform, author_id, language, count(*) AS n FROM per_post WHERE language IS NOT NULL "
-        "GROUP BY platform, author_id, language QUALIFY row_number() OVER (PARTITION BY platform, author_id ORDER BY n DESC, language) = 1), "
-        "posts_per AS (SELECT platform, author_id, count(*) AS posts FROM per_post GROUP BY ALL) "
-        "SELECT pp.platform, pp.author_id, pp.posts, lg.language, a.followers_count, "
-        "nullif(lower(trim(a.location)), '') AS location "
-        "FROM posts_per pp LEFT JOIN langs lg ON lg.platform = pp.platform AND lg.author_id = pp.author_id "
-        "LEFT JOIN accounts a ON a.platform = pp.platform AND a.id = pp.author_id "
-        "ORDER BY pp.platform, pp.author_id"
-    ).to_arrow_table()
-    posts = np.asarray(authors.column("posts").to_numpy(zero_copy_only=False), dtype=np.float64)
-    followers = pc.drop_null(authors.column("followers_count"))
-    language = authors.column("language")
-    languages = _counts_in_order(pc.filter(language, pc.invert(pc.is_in(language, value_set=_NO_LANGUAGE))))
-    locations = _counts_in_order(authors.column("location"))
+    rows = con.execute(PARTICIPANTS_SQL).fetchall()
+    # grouping() sets a bit per column left out, in the order diverse, location, posts, main
+    sets: dict[int, list[tuple[Any, ...]]] = {}
+    for set_id, diverse, location, posts_value, main, n, post_sum, first, followers, with_followers in rows:
+        sets.setdefault(int(set_id), []).append(
+            (diverse, location, posts_value, main, int(n), post_sum, first, followers, int(with_followers))
+        )
+    total = sets.get(0b1111, [(None, None, None, None, 0, 0, None, None, 0)])[0]
+    participants, followers_sum, with_followers = total[4], total[7], total[8]
+
+    def in_order(rows: list[tuple[Any, ...]], column: int) -> dict[str, int]:
+        # the values in order of their first participant, missing ones left out
+        kept = sorted((r for r in rows if r[column]), key=lambda r: r[6])
+        return {r[column]: r[4] for r in kept}
+
+    languages = in_order(sets.get(0b0111, []), 0)
+    locations = in_order(sets.get(0b1011, []), 1)
+    # posts per participant, ascending (what sorting the participants' counts gives)
+    per_author = sorted((r[2], r[4]) for r in sets.get(0b1101, []))
+    posts = np.repeat(
+        np.asarray([v for v, _ in per_author], dtype=np.float64), np.asarray([n for _, n in per_author], dtype=np.int64)
+    )
     top = max(1, int(np.ceil(len(posts) * 0.01))) if len(posts) else 0
-    top_share = float(np.sort(posts)[::-1][:top].sum() / posts.sum()) if len(posts) else None
+    top_share = float(posts[::-1][:top].sum() / posts.sum()) if len(posts) else None
     communities = _communities(inp, reply_edges)
     # each participant once, under the main language of their posts ('und' when none has one),
     # so that the participants add up to the audience
-    main = pc.if_else(pc.fill_null(pc.not_equal(language, ""), False), language, "und")
-    grouped = pa.table({"language": main, "posts": authors.column("posts")}).group_by("language")
-    by_language = {
-        row["language"]: (int(row["posts_count"]), int(row["posts_sum"]))
-        for row in grouped.aggregate([("posts", "count"), ("posts", "sum")]).to_pylist()
-    }
+    by_language = {r[3]: (r[4], int(r[5])) for r in sets.get(0b1110, [])}
     return {
         "participants_by_language": [
-            {"language": language, "participants": n, "posts": posts}
-            for language, (n, posts) in sorted(by_language.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            {"language": language, "participants": n, "posts": total_posts}
+            for language, (n, total_posts) in sorted(by_language.items(), key=lambda kv: (-kv[1][0], kv[0]))
         ],
         "audience_size": {
-            "authors": authors.num_rows,
-            "potential_reach": int(pc.sum(followers).as_py()) if len(followers) else None,
-            "authors_with_follower_counts": len(followers),
+            "authors": participants,
+            "potential_reach": int(followers_sum) if with_followers else None,
+            "authors_with_follower_counts": with_followers,
             "note": "reach is an upper bound: audiences overlap",
         },
         "diversity": {
@@ -340,21 +368,6 @@ def _audience(inp: LensInput, reply_edges: str | None = None) -> dict[str, Any]:
             "top_1pct_share_of_posts": stats._round(top_share),
         },
         "newcomer_share": _newcomers(inp),
-    }
-
-
-#: Languages that are no language (undetermined, no linguistic content): left out of the diversity.
-_NO_LANGUAGE = pa.array(["und", "zxx"], pa.string())
-
-
-def _counts_in_order(values: pa.Array | pa.ChunkedArray) -> dict[str, int]:
-    """How often each value occurs, missing and empty values left out, in the order of first
-    occurrence (as ``Counter`` over the values would count them: Arrow's hash kernel keeps it)."""
-    counted = pc.value_counts(values)
-    return {
-        value: int(count)
-        for value, count in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
-        if value
     }
 
 
