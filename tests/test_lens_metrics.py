@@ -189,6 +189,10 @@ START = datetime(2021, 5, 18, 10, 0, tzinfo=UTC)
         ([(5 * i, i >= 6) for i in range(13)], 60.0),
         # the first row 20 s later: 45 min 20 s after the start, reported to two decimals (45.33)
         ([(5 * i + 1 / 3, i >= 4) for i in range(10)], 45.33),
+        # 8 hostile posts a minute apart, then three supportive ones at the same time (8 min): the
+        # first of them makes 9 posts, the second 10 with 8 hostile (> half): backlash at 8 min,
+        # found inside a group of equal (time, hostile), not at its first post
+        ([(i, True) for i in range(8)] + [(8, False)] * 3, 8.0),
     ],
 )
 def test_time_to_backlash_table(events, expected):
