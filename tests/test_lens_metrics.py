@@ -1281,3 +1281,39 @@ def test_an_audience_summary_by_hand():
     assert merged.categories == summary.categories and merged.author_count() == 5
     assert merged.times.keys.tolist() == summary.times.keys.tolist()
     assert merged.times.counts.tolist() == summary.times.counts.tolist()
+
+
+def test_answer_rates_from_counts_are_the_rates_from_the_questions(open_store, monkeypatch):
+    # the engagement lens counts the questions by (category, answered, reposts) in DuckDB; the
+    # reposts-weighted rate resamples those counts when there are many questions, and reads the
+    # questions in order otherwise: both give what the per-question arrays give
+    from askscope.lenses import engagement as lens
+
+    store = open_store("campaign")
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TABLE answers AS SELECT 'x' AS platform, lpad(i::VARCHAR, 6, '0') AS question_id, "
+        "'a' || (i % 997)::VARCHAR AS asker_id, "
+        "CASE WHEN hash(i, 1) % 3 = 0 THEN 'r' || i::VARCHAR END AS answer_id, "
+        "CASE WHEN hash(i, 2) % 5 = 0 THEN NULL ELSE (hash(i, 3) % 7)::INTEGER END AS question_reposts, "
+        "['question_genuine', 'question_critical', 'mockery', NULL][(hash(i, 4) % 4)::INTEGER + 1] AS category "
+        "FROM range(12000) t(i)"
+    )
+    rows = con.execute(
+        "SELECT answer_id IS NOT NULL, coalesce(question_reposts, 0), category FROM answers ORDER BY platform, question_id"
+    ).fetchall()
+    answered = np.array([r[0] for r in rows])
+    weights = 1 + np.array([r[1] for r in rows])
+    categories = [r[2] for r in rows]
+    hostile = np.array([c in ("question_critical", "mockery") for c in categories])
+    inp = load_input(store, SEED)
+    out = lens._answer_rates(inp)
+    assert (out["answer_rate"]["k"], out["answer_rate"]["n"]) == (int(answered.sum()), 12000)
+    assert out["hostile_answer_rate"]["k"] == int(answered[hostile].sum())
+    assert out["hostile_answer_rate"]["n"] == int(hostile.sum())
+    assert out["by_category"]["mockery"]["k"] == sum(1 for a, c in zip(answered, categories) if a and c == "mockery")
+    expected = stats.weighted_share(np.where(answered, weights, 0), weights, seed=SEED, name="answer_rate_w")
+    assert out["answer_rate_weighted"] == expected
+    # with the bootstrap picking questions one by one, the questions are read in order: the same
+    monkeypatch.setattr(stats.Counted, "by_counts", property(lambda self: False))
+    assert lens._answer_rates(inp)["answer_rate_weighted"] == expected

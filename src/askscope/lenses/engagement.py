@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify
+from askscope.classify.quantify import METHOD_NAMES, RESAMPLES, quantify_counts
 from askscope.communities import leiden_membership
 from askscope.lenses import stats
 from askscope.lenses.base import Lens
@@ -32,35 +32,53 @@ COLLABORATION = re.compile(
 
 def _answer_rates(inp: LensInput) -> dict[str, Any]:
     con = inp.store.con
-    # numpy columns, not Python tuples: a large campaign has millions of questions
-    columns = con.execute(
-        "SELECT answer_id IS NOT NULL AS answered, coalesce(question_reposts, 0) AS reposts, category FROM answers a "
-        f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id"
-    ).fetchnumpy()
-    answered = np.asarray(columns["answered"], dtype=bool)
-    reposts = np.asarray(columns["reposts"], dtype=np.int64)
-    categories = np.asarray(columns["category"], dtype=object)
-    k, n = int(answered.sum()), len(answered)
-    weights_all = 1 + reposts
-    weights_in = np.where(answered, weights_all, 0)
-    hostile = answered[np.logical_or.reduce([categories == c for c in HOSTILE_QUESTIONS])]
+    # the questions counted by (category, answered, reposts) in DuckDB, not one row per question
+    groups = con.execute(
+        "SELECT category, answer_id IS NOT NULL AS answered, coalesce(question_reposts, 0)::BIGINT AS reposts, "
+        f"count(*) AS n FROM answers a WHERE {inp.authors_filter('a', 'asker_id')} GROUP BY ALL"
+    ).fetchall()
+    n = sum(int(g[3]) for g in groups)
+    k = sum(int(g[3]) for g in groups if g[1])
+    hostile_n = sum(int(g[3]) for g in groups if g[0] in HOSTILE_QUESTIONS)
+    hostile_k = sum(int(g[3]) for g in groups if g[0] in HOSTILE_QUESTIONS and g[1])
     rate = stats.wilson(k, n)
     rate["corrected"] = _corrected_answer_rate(inp)
-    hostile_rate = stats.wilson(int(hostile.sum()), len(hostile))
+    hostile_rate = stats.wilson(hostile_k, hostile_n)
     ratio = None
     if rate["value"] and hostile_rate["value"] is not None:
-        ratio = _ratio_interval(int(hostile.sum()), len(hostile), k, n, inp.seed)
+        ratio = _ratio_interval(hostile_k, hostile_n, k, n, inp.seed)
     by_category: dict[str, Any] = {}
-    for category in sorted({c for c in categories.tolist() if c}):
-        subset = answered[categories == category]
-        by_category[category] = stats.wilson(int(subset.sum()), len(subset))
+    for category in sorted({g[0] for g in groups if g[0]}):
+        subset = [g for g in groups if g[0] == category]
+        by_category[category] = stats.wilson(sum(int(g[3]) for g in subset if g[1]), sum(int(g[3]) for g in subset))
     return {
         "answer_rate": rate,
-        "answer_rate_weighted": stats.weighted_share(weights_in, weights_all, seed=inp.seed, name="answer_rate_w"),
+        "answer_rate_weighted": _weighted_answer_rate(inp, groups),
         "hostile_answer_rate": hostile_rate,
         "hostile_to_overall_ratio": ratio,
         "by_category": by_category,
     }
+
+
+def _weighted_answer_rate(inp: LensInput, groups: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """The answer rate with each question weighted by 1 + its reposts: from the groups' counts of
+    (weight if answered, weight) when its bootstrap resamples those counts (many questions), else
+    from the questions' weights in order (the bootstrap then picks questions one by one)."""
+    answered = np.asarray([bool(g[1]) for g in groups], dtype=bool)
+    weights = 1.0 + np.asarray([int(g[2]) for g in groups], dtype=np.float64)
+    counts = np.asarray([int(g[3]) for g in groups], dtype=np.int64)
+    pairs, inverse = np.unique(np.where(answered, weights, 0) + 1j * weights, return_inverse=True)
+    pair_counts = np.bincount(inverse.reshape(-1), weights=counts, minlength=len(pairs)).astype(np.int64)
+    counted = stats.Counted(pairs, pair_counts)
+    if len(counted) == 0 or counted.by_counts:
+        return stats.weighted_share_counted(counted, seed=inp.seed, name="answer_rate_w")
+    columns = inp.store.con.execute(
+        "SELECT answer_id IS NOT NULL AS answered, coalesce(question_reposts, 0) AS reposts FROM answers a "
+        f"WHERE {inp.authors_filter('a', 'asker_id')} ORDER BY platform, question_id"
+    ).fetchnumpy()
+    weights_all = 1 + np.asarray(columns["reposts"], dtype=np.int64)
+    weights_in = np.where(np.asarray(columns["answered"], dtype=bool), weights_all, 0)
+    return stats.weighted_share(weights_in, weights_all, seed=inp.seed, name="answer_rate_w")
 
 
 def _ratio_interval(k1: int, n1: int, k2: int, n2: int, seed: int) -> dict[str, Any]:
@@ -96,14 +114,16 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     if validation is None or validation.k != 2 or "question" not in validation.labels:
         return None
     positive = validation.labels.index("question")
-    columns = inp.store.con.execute(
-        "SELECT coalesce(ap.is_question, false) AS is_question, ap.answered FROM answered_posts ap "
-        "JOIN posts p ON p.platform = ap.platform AND p.id = ap.post_id "
-        f"WHERE ap.addressed AND ap.answered IS NOT NULL AND {inp.authors_filter('p')}"
-    ).fetchnumpy()
-    is_question = np.asarray(columns["is_question"], dtype=bool)
-    was_answered = np.asarray(columns["answered"], dtype=bool)
-    n = len(is_question)
+    # the eligible posts counted by (labelled a question, answered), not one row per post
+    counted = {
+        (bool(question), bool(answered)): int(count)
+        for question, answered, count in inp.store.con.execute(
+            "SELECT coalesce(ap.is_question, false), ap.answered, count(*) FROM answered_posts ap "
+            "JOIN posts p ON p.platform = ap.platform AND p.id = ap.post_id "
+            f"WHERE ap.addressed AND ap.answered IS NOT NULL AND {inp.authors_filter('p')} GROUP BY ALL"
+        ).fetchall()
+    }
+    n = sum(counted.values())
     if n == 0:
         return None
     # the labels alone are stored with the answers: the label-count form of the estimator
@@ -111,18 +131,14 @@ def _corrected_answer_rate(inp: LensInput) -> dict[str, Any] | None:
     base = inp.seed * 1_000_003 + sum((i + 1) * b for i, b in enumerate(b"answer_rate:corrected"))
     true_questions = []
     for offset, answered in enumerate((True, False)):
-        labels = np.where(is_question[was_answered == answered], positive, 1 - positive).astype(np.int64)
-        if not len(labels):
+        labels = np.zeros(validation.k, dtype=np.int64)
+        labels[positive] = counted.get((True, answered), 0)
+        labels[1 - positive] = counted.get((False, answered), 0)
+        size = int(labels.sum())
+        if not size:
             true_questions.append((0.0, np.zeros(RESAMPLES)))
             continue
-        shares = quantify(
-            validation,
-            predicted=labels,
-            method=method,
-            seed=base + offset,
-            validation_seed=base,
-        )
-        size = len(labels)
+        shares = quantify_counts(validation, counts=labels, method=method, seed=base + offset, validation_seed=base)
         true_questions.append((float(shares.estimate[positive]) * size, shares.draws[:, positive] * size))
     (a_t, a_t_draws), (u_t, u_t_draws) = true_questions
     total = a_t + u_t
