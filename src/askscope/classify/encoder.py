@@ -6,20 +6,31 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from askscope.classify.text import normalise
 
+if TYPE_CHECKING:
+    import onnxruntime
+
 #: How posts reach the graph. Part of ``training.embed_cache``'s key, so that every cached output,
 #: and with it every calibration and head fitted on cached outputs, is recomputed when it changes.
-INFERENCE = "one-post-per-run/v2-plain-layernorm"
+INFERENCE = "one-post-per-run/v3-plain-layernorm-exact-int8"
 #: ONNX Runtime graph fusions left off. The graph has its residual adds and LayerNorms apart
 #: (``training.export.unfuse_skip_layer_norm``): the fused ``SkipLayerNormalization`` CPU kernel
 #: was about four times slower than the plain ops on a post, a quarter of the encoder's time.
 #: onnxruntime 1.32 does not fuse them back at load; this keeps another version from doing it.
 DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
+#: Exact int8 products on every x86-64 CPU. ONNX Runtime's u8 x s8 matmul kernels for AVX2 and
+#: for AVX-512 without VNNI (``vpmaddubsw``) add pairs of products in 16 bits and saturate: a
+#: ``DynamicQuantizeLinear`` activation near 255 times a weight near +-127 overflows. With this
+#: session option ONNX Runtime stores the int8 weights as uint8 with zero point 128 on those CPUs
+#: (the same integers) and multiplies u8 x u8 without saturating; on VNNI CPUs the products are
+#: exact either way. Without it an AVX2-only machine labelled 1.3% of the hate validation set
+#: otherwise than the machine the models were validated on (docs/classify.md, "Exact on every CPU").
+PRECISION_KEY = "session.x64quantprecision"
 
 
 def default_threads() -> int:
@@ -28,6 +39,22 @@ def default_threads() -> int:
     if value:
         return max(1, int(value))
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def session_options() -> onnxruntime.SessionOptions:
+    """The encoder's ONNX Runtime options: one intra-op thread (posts run in parallel instead),
+    every graph optimisation but :data:`DISABLED_OPTIMIZERS`, exact int8 products
+    (:data:`PRECISION_KEY`)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.add_session_config_entry(PRECISION_KEY, "1")
+    return options
 
 
 class Encoder:
@@ -53,16 +80,10 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_length)
         self.tokenizer.no_padding()
-        options = onnxruntime.SessionOptions()
         self.workers = threads or default_threads()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(
             str(folder / "encoder.onnx"),
-            options,
+            session_options(),
             providers=["CPUExecutionProvider"],
             disabled_optimizers=DISABLED_OPTIMIZERS,
         )
