@@ -4,9 +4,10 @@ ONNX Runtime's u8 x s8 matmul kernels for x86-64 CPUs without VNNI (AVX2, AVX-51
 add pairs of products in 16 bits and saturate. The shipped models were validated on a VNNI CPU,
 where the products are exact; on an AVX2 laptop the same package gave other probabilities (mean
 |difference| 0.0095 on the hate validation set, 13 of 1,000 labels changed) until the encoder's
-session asked for exact products (``encoder.PRECISION_KEY``). These tests bite on a CPU without
-VNNI (the one this project's CI has run on since 4 Dec 2026); on a VNNI CPU they pass either way,
-which is the point: the same numbers everywhere.
+session asked for exact products (``encoder.PRECISION_KEY``, set where the probe graph
+``models/int8_probe.onnx`` shows the CPU's kernel clipping). These tests bite on a CPU without VNNI
+(the one this project's CI ran on on 4 Dec 2026); on a VNNI CPU most of them pass either way, which
+is the point: the same numbers everywhere.
 """
 
 from __future__ import annotations
@@ -65,6 +66,31 @@ def test_int8_products_are_exact_under_the_encoders_session_options() -> None:
     assert got.dtype == np.int32
     assert np.array_equal(got, exact)
     assert exact[:4, :8].min() == 255 * 127 * 384  # the saturating case is really in the probe
+
+
+def test_the_probe_is_the_training_scripts_and_says_what_the_cpu_does() -> None:
+    # the shipped probe is what training/int8_probe.py builds; ``saturates`` (the probe run with
+    # and without the precision option) must agree with numpy's exact product of its weights
+    from training import int8_probe
+
+    assert enc.PROBE.read_bytes() == int8_probe.build()
+    model = onnx.load(str(enc.PROBE))
+    (weights,) = [numpy_helper.to_array(t) for t in model.graph.initializer if t.name == "B"]
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(enc.PROBE), options, providers=["CPUExecutionProvider"])
+    inputs = np.full((int8_probe.ROWS, int8_probe.DEPTH), 255, dtype=np.uint8)
+    exact = inputs.astype(np.int64) @ weights.astype(np.int64)
+    assert abs(int(exact[0, 0])) == 255 * 127 * 64 and abs(int(exact[0, 1])) == 255 * 127 * 64
+    clipped = not np.array_equal(session.run(None, {"A": inputs})[0], exact)
+    assert enc.saturates() is clipped
+    # and where it saturates, the encoder's options ask for exact products
+    configured = enc.session_options()
+    if clipped:
+        assert configured.get_session_config_entry(enc.PRECISION_KEY) == "1"
+    else:  # a VNNI CPU keeps its own exact kernel
+        with pytest.raises(RuntimeError, match="does not have configuration"):
+            configured.get_session_config_entry(enc.PRECISION_KEY)
 
 
 def exact_u8u8(path: Path) -> bytes:
