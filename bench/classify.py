@@ -104,6 +104,7 @@ def main() -> None:
         print(json.dumps(measure(args.one, posts, args.threads)))
         return
     kinds = args.only.split(",") if args.only else ["stack", "vader", "minilm", *TASKS]
+    print(f"CPU: {cpu()}", flush=True)
     results = {}
     load_before = os.getloadavg()[0]
     for kind in kinds:
@@ -142,6 +143,27 @@ def main() -> None:
                 print(f"stack / {ref}: {ratio:.2f}x wall, {cpu_ratio:.2f}x per CPU-second")
 
 
+def cpu() -> str:
+    """The CPU's model, its int8 instruction sets and how the encoder multiplies on it: the int8
+    figures differ about threefold between a CPU with VNNI and one without (docs/benchmarks.md,
+    "Exact int8 products on a CPU without VNNI")."""
+    from askscope.classify.encoder import saturates
+
+    name, flags = "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    sets = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags] or ["?"]
+    products = "u8 x u8 (this CPU's u8 x s8 kernel clips)" if saturates() else "u8 x s8 (exact here)"
+    return f"{name}, {' '.join(sets)}; int8 products {products}"
+
+
 def write(path: Path, posts: list[str], threads: int, load_before: float, results: dict) -> None:
     path.write_text(
         json.dumps(
@@ -149,6 +171,7 @@ def write(path: Path, posts: list[str], threads: int, load_before: float, result
                 "posts": len(posts),
                 "threads": threads,
                 "cpus": os.cpu_count(),
+                "cpu": cpu(),
                 "loadavg_1min_before": round(load_before, 2),
                 "results": results,
             },

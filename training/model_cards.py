@@ -198,6 +198,11 @@ def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None
             f"{2 * stack['posts_per_cpu_second']:.0f} posts/s on two idle cores at that rate; "
             f"peak RSS {stack['peak_rss_mib']:.0f} MiB. See `docs/benchmarks.md`."
         )
+        out.append(
+            f"- Measured on {bench.get('cpu') or 'AMD EPYC cores with AVX-512 VNNI'}. The int8 encoder's speed "
+            "depends on the CPU: on one without VNNI (AVX2 only) the whole stack ran at 110-130 posts per "
+            'CPU-second, with the same outputs (docs/benchmarks.md, "Exact int8 products on a CPU without VNNI").'
+        )
     out += ["", *shares_section(task, card, shares)]
     if notes.get("definition"):
         out += ["## What the label means", "", notes["definition"], ""]
