@@ -161,6 +161,30 @@ def test_quantile_by_hand():
     assert stats.quantile([2700.0, 3600.0, 4200.0], 0.5)["ci"] == [None, None]
 
 
+def test_quantile_with_infinite_values_by_hand():
+    # host ratios (replies / endorsements) are infinite for a post with replies and no
+    # endorsements; numpy's quantile interpolated into them even at an exact position and gave
+    # NaN (reported as no value) for the median of (1, 2, inf), which is 2
+    inf = float("inf")
+    assert stats.quantile([inf, 1.0, 2.0], 0.5)["value"] == 2.0
+    # (1, 2, 3, inf): position 1.5, halfway between 2 and 3
+    assert stats.quantile([1.0, 2.0, 3.0, inf], 0.5)["value"] == 2.5
+    # q = 0.25: position 0.75, 1 + 0.75 * (2 - 1)
+    assert stats.quantile([1.0, 2.0, 3.0, inf], 0.25)["value"] == 1.75
+    # between 2 and inf, or at inf: an infinite median, which JSON cannot hold: no value
+    assert stats.quantile([1.0, 2.0, inf, inf], 0.5)["value"] is None
+    assert stats.quantile([1.0, inf, inf], 0.5)["value"] is None
+    # the interval's bounds are order statistics: x(1) = 1, and the upper one infinite, so none
+    result = stats.quantile([1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, inf, inf], 0.5)
+    assert result["value"] == 3.5 and result["ci"] == [1.0, None]
+    # finite data: numpy's own value to the bit
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        data = rng.lognormal(size=int(rng.integers(1, 40)))
+        q = float(rng.random())
+        assert stats.quantile(data, q)["value"] == round(float(np.quantile(data, q)), 6)
+
+
 @pytest.mark.parametrize("n", [3, 8, 20, 50, 101, 500])
 @pytest.mark.parametrize("q", [0.5, 0.9, 0.1])
 def test_quantile_interval_covers_at_least_95_percent(n, q):

@@ -187,13 +187,38 @@ def quantile(values: Sequence[float], q: float) -> dict[str, Any]:
     method = f"quantile {q:g}, order-statistic interval"
     if n == 0:
         return {"value": None, "ci": [None, None], "n": 0, "method": method}
-    value = float(np.quantile(data, q))
+    value = _quantile_value(data, q)
     half = Z95 * math.sqrt(n * q * (1 - q))
     lo = int(math.floor(n * q - half)) - 1
     hi = int(math.ceil(n * q + half))
     low = _round(data[lo]) if lo >= 0 else None
     high = _round(data[hi]) if hi <= n - 1 else None
     return {"value": _round(value), "ci": [low, high], "n": n, "method": method}
+
+
+def _quantile_value(data: np.ndarray, q: float) -> float:
+    """numpy's default (linear) quantile of sorted ``data``, also where it holds infinities.
+
+    ``np.quantile`` interpolates even at an exact position (weight 0) and between equal values,
+    so an infinity next to the position made the result NaN: the median host ratio of replies to
+    endorsements of (1, 2, inf), a post with replies and no endorsements, came out NaN, reported
+    as no value, where it is 2. Finite data keep numpy's value to the bit; with infinities the
+    value is the interpolation's limit (an infinite quantile is reported as no value: JSON has no
+    infinity)."""
+    if np.isfinite(data).all():
+        return float(np.quantile(data, q))
+    position = (len(data) - 1) * q
+    j = min(int(math.floor(position)), len(data) - 1)
+    weight = position - j
+    a = float(data[j])
+    if weight == 0 or j + 1 >= len(data):
+        return a
+    b = float(data[j + 1])
+    if a == b or math.isinf(a):
+        return a
+    if math.isinf(b):
+        return b
+    return float(np.quantile(data[j : j + 2], weight))
 
 
 def ratio_of_means(a: Sample, b: Sample, *, seed: int, name: str) -> dict[str, Any]:
