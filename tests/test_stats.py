@@ -245,11 +245,33 @@ def test_entropy_edge_cases():
     assert stats.entropy([3, 3])["value"] == 1.0
 
 
-def test_interval_and_round_drop_what_is_not_a_number():
+def test_interval_keeps_infinite_draws_in_order_and_drops_undefined_ones():
     assert stats._interval(np.array([np.inf, np.nan])) == [None, None]
-    # the finite draws only: 0..100 -> 2.5 and 97.5
+    assert stats._interval(np.array([np.nan, np.nan])) == [None, None]
+    # 0..100 with -inf and inf (the NaN left out): 103 ordered values -inf, 0, ..., 100, inf;
+    # position 102 * 0.025 = 2.55 between 1 and 2 -> 1.55; 102 * 0.975 = 99.45 between 98 and
+    # 99 -> 98.45 (leaving the infinities out gave 2.5 and 97.5, an interval too narrow)
     draws = np.concatenate([np.arange(101, dtype=float), [np.inf, -np.inf, np.nan]])
-    assert stats._interval(draws) == [2.5, 97.5]
+    assert stats._interval(draws) == [1.55, 98.45]
+    # 0..9 and one inf: position 10 * 0.975 = 9.75 between 9 and inf: no upper bound;
+    # 10 * 0.025 = 0.25 -> 0.25
+    assert stats._interval(np.concatenate([np.arange(10, dtype=float), [np.inf]])) == [0.25, None]
+    # finite draws: numpy's percentile interval to the bit
+    finite = np.random.default_rng(1).normal(size=999)
+    assert stats._interval(finite) == [stats._round(v) for v in np.quantile(finite, [0.025, 0.975])]
+
+
+def test_a_ratio_whose_denominator_often_resamples_to_zero_has_no_upper_bound():
+    # supportive posts' reposts (0, 0, 0, 1): a resample of four has none reposted with
+    # probability (3/4)^4 = 32%, far above 2.5%: those draws are infinite ratios, and the
+    # interval has no upper bound (it was the largest finite draw before)
+    result = stats.ratio_of_means([2.0, 1.0, 3.0, 2.0, 0.0], [0.0, 0.0, 0.0, 1.0], seed=7, name="gap")
+    assert result["value"] == 6.4  # (8 / 5) / (1 / 4)
+    low, high = result["ci"]
+    assert high is None and low is not None and 0 < low < 6.4
+
+
+def test_round_drops_what_is_not_a_number():
     assert stats._round(None) is None and stats._round(float("nan")) is None and stats._round(float("inf")) is None
     assert stats._round(1 / 3) == 0.333333 and stats._round(2 / 3, 2) == 0.67
 

@@ -244,6 +244,25 @@ def test_backfire_words_follow_the_intervals():
     assert "about half" not in text
 
 
+@pytest.mark.parametrize(
+    "ci, words",
+    [
+        # the demo's virality gap since infinite draws count: no upper bound, and it says so
+        (
+            [0.48, None],
+            "3.21× (95% CI from 0.48, no upper bound) as often as supportive ones: not distinguishable from 1",
+        ),
+        ([1.3, None], "3.21× (95% CI from 1.30, no upper bound) as often as supportive ones: clearly above 1"),
+        ([None, 0.9], "3.21× (95% CI up to 0.90) as often as supportive ones: clearly below 1"),
+        ([None, None], "3.21× as often as supportive ones: not distinguishable from 1"),
+    ],
+)
+def test_backfire_says_when_the_virality_interval_is_one_sided(ci, words):
+    doc = copy.deepcopy(DOC)
+    doc["lenses"]["backfire"]["virality_gap"]["ratio"] = {"value": 3.21, "ci": ci}
+    assert f"Hostile posts were reposted {words} [lenses.backfire.virality_gap.ratio]." in backfire(doc)
+
+
 def test_backfire_uses_the_corrected_share_when_there_is_one():
     doc = copy.deepcopy(DOC)
     doc["lenses"]["backfire"]["hostile_share"]["corrected"] = {"value": 0.62, "ci": [0.55, 0.7]}

@@ -155,10 +155,23 @@ def bootstrap_means(values: Sample, *, seed: int, name: str) -> np.ndarray:
 
 
 def _interval(draws: np.ndarray) -> list[float | None]:
-    finite = draws[np.isfinite(draws)]
-    if not len(finite):
+    """The percentile interval of bootstrap draws.
+
+    An infinite draw (a ratio whose resampled denominator is 0: no supportive post reposted in
+    that resample) is a draw larger than any other and keeps its place in the order; a bound that
+    falls on one is None, no bound. Only undefined draws (NaN, 0 / 0) are left out. Until 4 Dec
+    2026 the infinite ones were left out too, which on the demo's virality gap dropped 759 of 2,000
+    draws and reported an upper bound of 7.14 where the interval has none."""
+    values = np.asarray(draws, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    if not len(values):
         return [None, None]
-    low, high = np.quantile(finite, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2])
+    quantiles = [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2]
+    if np.isfinite(values).all():
+        low, high = np.quantile(values, quantiles)
+    else:
+        ordered = np.sort(values)
+        low, high = (_quantile_value(ordered, q) for q in quantiles)
     return [_round(low), _round(high)]
 
 
