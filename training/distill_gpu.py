@@ -139,7 +139,16 @@ def _forward(model, ids, mask):
     return pooled.float(), out.hidden_states, logits.float()
 
 
-def train(pack_dir: Path, out: Path, layers: list[int], minutes: float, lr: float, seed: int, name: str = "") -> None:
+def train(
+    pack_dir: Path,
+    out: Path,
+    layers: list[int],
+    minutes: float,
+    lr: float,
+    seed: int,
+    name: str = "",
+    oversample: dict[str, int] | None = None,
+) -> None:
     import torch
 
     from training.distill import teacher_weights
@@ -203,18 +212,31 @@ def train(pack_dir: Path, out: Path, layers: list[int], minutes: float, lr: floa
     params = [p for p in student.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warmup, total = WARMUP, None
-    log: dict = {"layers": layers, "weights": WEIGHTS, "lr": lr, "batch": BATCH, "loss": [], "device": device}
+    log: dict = {
+        "oversample": oversample,
+        "layers": layers,
+        "weights": WEIGHTS,
+        "lr": lr,
+        "batch": BATCH,
+        "loss": [],
+        "device": device,
+    }
     if device == "cuda":
         log["gpu"] = torch.cuda.get_device_name()
     budget = minutes * 60
     t0 = time.time()
-    step, epoch_rows = 0, len(row_text)
-    order = torch.randperm(epoch_rows, device=device, generator=generator)
+    # an epoch's rows: every row once, a head named in ``oversample`` k times
+    pool = torch.arange(len(row_text), device=device)
+    for head_name, k in (oversample or {}).items():
+        mine = pool[row_head == list(heads).index(head_name)]
+        pool = torch.cat([pool] + [mine] * (k - 1))
+    step, epoch_rows = 0, len(pool)
+    order = pool[torch.randperm(epoch_rows, device=device, generator=generator)]
     at = 0
     running: dict[str, list] = {k: [] for k in WEIGHTS}  # tensors: no host sync per step
     while total is None or step < total:
         if at + BATCH > epoch_rows:
-            order, at = torch.randperm(epoch_rows, device=device, generator=generator), 0
+            order, at = pool[torch.randperm(epoch_rows, device=device, generator=generator)], 0
         sel = order[at : at + BATCH]
         at += BATCH
         ids, mask = batch(sel)
@@ -343,6 +365,7 @@ def main() -> None:
     t.add_argument("--lr", type=float, default=3e-4)
     t.add_argument("--seed", type=int, default=20240)
     t.add_argument("--name", default="", help="suffix of the output files' names")
+    t.add_argument("--oversample", default="", help="HEAD=K,...: a head's rows K times an epoch")
     t.add_argument("--gold", type=float, default=WEIGHTS["gold"], help="weight of the gold labels' loss")
     a = sub.add_parser("assemble")
     a.add_argument("student", type=Path)
@@ -352,9 +375,9 @@ def main() -> None:
         pack(args.data, args.out)
     elif args.command == "train":
         WEIGHTS["gold"] = args.gold
-        train(
-            args.pack, args.out, [int(x) for x in args.layers.split(",")], args.minutes, args.lr, args.seed, args.name
-        )
+        oversample = {h: int(k) for h, k in (x.split("=") for x in args.oversample.split(",") if x)}
+        layers = [int(x) for x in args.layers.split(",")]
+        train(args.pack, args.out, layers, args.minutes, args.lr, args.seed, args.name, oversample)
     else:
         assemble(args.student, args.work)
 
