@@ -51,10 +51,10 @@ def leiden(a: np.ndarray, b: np.ndarray, weight: np.ndarray, resolution: float, 
             "Leiden groups need the igraph package",
             "pip install 'askscope[leiden]', or use groups = components",
         ) from exc
-    nodes = np.unique(np.concatenate([a, b]))
-    index = {int(n): i for i, n in enumerate(nodes)}
-    graph = igraph.Graph(n=len(nodes), edges=[(index[int(x)], index[int(y)]) for x, y in zip(a, b)])
-    graph.es["weight"] = [float(w) for w in weight]
+    nodes = np.unique(np.concatenate([a, b]))  # sorted: an account's vertex is its position
+    edges = np.column_stack([np.searchsorted(nodes, a), np.searchsorted(nodes, b)])
+    graph = igraph.Graph(n=len(nodes), edges=edges)
+    graph.es["weight"] = np.asarray(weight, dtype=np.float64).tolist()
     membership = leiden_membership(graph, seed, resolution)
     return {int(nodes[i]): int(member) for i, member in enumerate(membership)}
 

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 #: and with it every calibration and head fitted on cached outputs, is recomputed when it changes.
 INFERENCE = "one-post-per-run/v3-plain-layernorm-exact-int8"
 #: ONNX Runtime graph fusions left off. The graph has its residual adds and LayerNorms apart
-#: (``training.export.unfuse_skip_layer_norm``): the fused ``SkipLayerNormalization`` CPU kernel
-#: was about four times slower than the plain ops on a post, a quarter of the encoder's time.
-#: onnxruntime 1.32 does not fuse them back at load; this keeps another version from doing it.
+#: (``training.onnx_graph.unfuse_skip_layer_norm``, the export's last step): the fused
+#: ``SkipLayerNormalization`` CPU kernel was about four times slower than the plain ops on a post,
+#: a quarter of the encoder's time. onnxruntime 1.32 does not fuse them back at load; this keeps
+#: another version from doing it.
 DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 #: Exact int8 products on every x86-64 CPU. ONNX Runtime's u8 x s8 matmul kernels for AVX2 and
 #: for AVX-512 without VNNI (``vpmaddubsw``) add pairs of products in 16 bits and saturate: a

@@ -427,7 +427,7 @@ def _communities(inp: LensInput, reply_edges: str | None = None) -> dict[str, An
         import igraph
     except ImportError:
         return {"value": None, "categories": 0, "n": 0, "method": "igraph not installed"}
-    graph = igraph.Graph(n=accounts, edges=np.column_stack([a, b]).tolist(), directed=False)
+    graph = igraph.Graph(n=accounts, edges=np.column_stack([a, b]), directed=False)  # an array: no Python pairs
     graph.es["weight"] = w.tolist()
     membership = leiden_membership(graph, inp.seed)
     sizes = [int(n) for n in np.bincount(membership)]  # communities 0..k-1, none empty
