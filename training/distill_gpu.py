@@ -294,10 +294,10 @@ def train(
     student.eval()
     figures = {}
     with torch.no_grad(), autocast:
-        for name, head in meta["validation"]:
-            v_grid, v_len = _padded(arrays[f"val.{name}.ids"], arrays[f"val.{name}.offsets"])
+        for set_name, set_head in meta["validation"]:
+            v_grid, v_len = _padded(arrays[f"val.{set_name}.ids"], arrays[f"val.{set_name}.offsets"])
             v_grid, v_len = v_grid.to(device), v_len.to(device)
-            a, b = slices[list(heads).index(head)]
+            a, b = slices[list(heads).index(set_head)]
             preds = {}
             for who, model in (("student", student), ("teacher", teacher)):
                 out_ = []
@@ -306,14 +306,14 @@ def train(
                     mask = (torch.arange(ids.shape[1], device=device)[None, :] < v_len[s : s + 512][:, None]).long()
                     out_.append(_forward(model, ids, mask)[2][:, a:b].argmax(1).cpu().numpy())
                 preds[who] = np.concatenate(out_)
-            gold = arrays[f"val.{name}.labels"]
-            metric = OFFICIAL["umsab" if name.startswith("umsab-") else name][1]
-            figures[name] = {
+            gold = arrays[f"val.{set_name}.labels"]
+            metric = OFFICIAL["umsab" if set_name.startswith("umsab-") else set_name][1]
+            figures[set_name] = {
                 "student": round(100 * metric(gold, preds["student"]), 2),
                 "teacher": round(100 * metric(gold, preds["teacher"]), 2),
                 "agreement": round(float((preds["student"] == preds["teacher"]).mean()), 4),
             }
-            print(f"[{tag}] {name}: {figures[name]}", flush=True)
+            print(f"[{tag}] {set_name}: {figures[set_name]}", flush=True)
     log["validation_argmax"] = figures
     log["minutes"] = round((time.time() - started) / 60, 1)
     kept = {k: v.half().cpu() for k, v in student.state_dict().items() if "word_embeddings" not in k}
