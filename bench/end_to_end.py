@@ -247,6 +247,7 @@ def run(
     keep: Path | None = None,
     kill_after: float | None = None,
     leave: bool = False,
+    labeler: str = "bundled",
 ) -> dict:
     """One size through one path. ``leave``: do not delete the work folder (``--compare`` reads
     it, then deletes it); its path is ``result["work"]``."""
@@ -262,6 +263,7 @@ def run(
         result: dict = {
             "posts_written": posts,
             "path": f"archive, --dask {dask}" if dask else "embedded store",
+            "labeler": labeler,
             "input_mib": round(sum(f.stat().st_size for f in files) / 2**20, 1),
         }
         done = work / "ingest.json"  # --keep: an ingest that finished is not run again
@@ -288,7 +290,7 @@ def run(
         campaign = work / "campaign.toml"
         campaign.write_text(CAMPAIGN.format(host=host[0]), encoding="utf-8")
         result["analyze"] = timed(
-            ["analyze", str(target), "--campaign", str(campaign), *on],
+            ["analyze", str(target), "--campaign", str(campaign), "--labeler", labeler, *on],
             kill_after=kill_after if dask else None,
             check=not (kill_after and dask),
         )
@@ -344,6 +346,11 @@ def main() -> None:
         help="compare the embedded store with each archive of the same size: tables, lens results, reports",
     )
     parser.add_argument(
+        "--labeler",
+        default="bundled",
+        help="the classify stage's labeler: bundled (the default model set) or bundled-fast (the 3-layer student)",
+    )
+    parser.add_argument(
         "--kill-worker-after",
         type=float,
         metavar="SECONDS",
@@ -360,7 +367,9 @@ def main() -> None:
     for posts in args.posts:
         store: Path | None = None
         for dask in ([] if args.no_embedded else [None]) + args.dask:
-            result = run(posts, args.cache, dask, args.keep, args.kill_worker_after, leave=args.compare)
+            result = run(
+                posts, args.cache, dask, args.keep, args.kill_worker_after, leave=args.compare, labeler=args.labeler
+            )
             result["load_average_after"] = os.getloadavg()
             work = Path(result["work"])
             if result["analyze"].get("returncode"):

@@ -54,9 +54,8 @@ def label(models_dir: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Irony labels and probabilities of the posts with the models in ``models_dir``."""
     from askscope.classify import models, predict
 
-    models.MODELS_DIR = models_dir
-    for loader in (models.card, models.encoder, models.ngram_model, models.linear_head):
-        loader.cache_clear()
+    models.MODELS_DIR = models.SETS["default"] = models_dir
+    models.clear_caches()
     result = predict.classify(texts, ["irony"])["irony"]
     assert result.probabilities is not None
     return np.asarray(result.labels), result.probabilities[:, 1]

@@ -745,8 +745,8 @@ def main() -> None:
         write(args.models, args.out, scored, report, kind, final, head_soft, final.decide(head_soft))
     else:
         write(args.models, args.out, scored, report, "rule", None, rule_soft, rule_predicted)
-    discourse.shipped_head.cache_clear()
-    models.card.cache_clear()
+    discourse._shipped_head.cache_clear()
+    models.clear_caches()
     if str(args.doc) != "-":
         write_doc(args.doc, report)
     print_summary(report)

@@ -73,9 +73,9 @@ def askscope_charts() -> Sequence[Chart]:
 
 @hookimpl
 def askscope_labelers() -> Sequence[Any]:
-    from askscope.stages.labeling import BundledLabeler
+    from askscope.stages.labeling import BundledFastLabeler, BundledLabeler
 
-    return [BundledLabeler]
+    return [BundledLabeler, BundledFastLabeler]
 
 
 @hookimpl

@@ -254,15 +254,23 @@ def head_features(
     return np.column_stack(parts)
 
 
-@cache
 def shipped_head() -> Head | None:
-    """The head named by the discourse card, or ``None`` when the card ships the rule."""
+    """The head named by the active model set's discourse card, or ``None`` when the card ships
+    the rule."""
     from askscope.classify import models
 
-    model = models.card("discourse").get("model", {})
+    return _shipped_head(models.active())
+
+
+@cache
+def _shipped_head(model_set: str) -> Head | None:
+    from askscope.classify import models
+
+    with models.use(model_set):
+        model = models.card("discourse").get("model", {})
     if model.get("kind") != "head":
         return None
-    return Head.load(models.MODELS_DIR / model["file"])
+    return Head.load(models.path(model["file"], model_set))
 
 
 def predict(

@@ -96,14 +96,16 @@ class Encoder:
     cost is about a fifth more CPU than length-sorted batches of 64 (docs/classify.md).
     """
 
-    def __init__(self, folder: Path, threads: int | None = None) -> None:
+    def __init__(self, folder: Path, threads: int | None = None, tokenizer: Path | None = None) -> None:
+        """``folder`` holds ``encoder.onnx`` and ``encoder.json``, and ``tokenizer.json`` unless
+        ``tokenizer`` names another file (a model set sharing the default set's)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
         layout = json.loads((folder / "encoder.json").read_text())
         self.max_length: int = layout["max_length"]
         self.heads: dict[str, tuple[int, int]] = {k: tuple(v) for k, v in layout["heads"].items()}
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(tokenizer or folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_length)
         self.tokenizer.no_padding()
         self.workers = threads or default_threads()

@@ -120,8 +120,8 @@ class Validation:
 
 
 @cache
-def _load(task: str) -> Validation | None:
-    npz, card = VALIDATION_DIR / f"{task}.npz", VALIDATION_DIR / f"{task}.json"
+def _load(task: str, folder: Path = VALIDATION_DIR) -> Validation | None:
+    npz, card = folder / f"{task}.npz", folder / f"{task}.json"
     if not npz.exists() or not card.exists():
         return None
     meta = json.loads(card.read_text(encoding="utf-8"))
@@ -139,24 +139,29 @@ def _load(task: str) -> Validation | None:
         )
 
 
-def model_digest(task: str) -> str:
+def model_digest(task: str, models_dir: Path | None = None) -> str:
     """A digest of the model a task's labels come from: its card and the files its sources name
     (the encoder is shared and versioned by the cards). A validation set whose recorded digest
     differs was made with another model and must be written again (training/quantify_data.py)."""
     import hashlib
 
-    models_dir = VALIDATION_DIR.parent
+    models_dir = models_dir or VALIDATION_DIR.parent
     card_path = models_dir / f"{task}.json"
     digest = hashlib.sha256(card_path.read_bytes())
     for source in json.loads(card_path.read_text(encoding="utf-8")).get("sources", []):
         if "file" in source:
-            digest.update((models_dir / source["file"]).read_bytes())
+            own = models_dir / source["file"]
+            # a model set's folder holds the files that differ from the default set's
+            digest.update((own if own.exists() else VALIDATION_DIR.parent / source["file"]).read_bytes())
     return digest.hexdigest()
 
 
 def load_validation(task: str) -> Validation | None:
-    """The shipped validation set of a task, or ``None`` when the package has none."""
-    return _load(task)
+    """The shipped validation set of a task in the active model set
+    (``askscope.classify.models.use``), or ``None`` when the package has none."""
+    from askscope.classify import models
+
+    return _load(task, models.SETS[models.active()] / "validation")
 
 
 def validation_rates(validation: Validation) -> dict[str, Any]:
@@ -183,7 +188,13 @@ def validation_from_record(task: str, record: dict[str, Any]) -> Validation | No
     """A :class:`Validation` from what ``label_models.validation`` stored: the package's file
     (``package``) or the rows themselves. ``None`` when the package file is gone or changed labels."""
     if "package" in record:
-        data = load_validation(task)
+        from askscope.classify import models
+
+        model_set = record.get("model_set", "default")
+        if model_set not in models.SETS:
+            return None
+        with models.use(model_set):
+            data = load_validation(task)
         if data is None or list(data.labels) != list(record["labels"]):
             return None
         return data

@@ -101,7 +101,18 @@ def _render(results: dict[str, TaskResult], tasks: tuple[str, ...], fmt: str, i:
 )
 @click.option("--json", "as_json", is_flag=True, help="With --shares: print the shares as one JSON object.")
 @click.option("--seed", type=int, default=0, show_default=True, help="With --shares: the bootstrap's seed.")
-def classify_command(task: str, path: str, output: IO[str], fmt: str, shares: bool, as_json: bool, seed: int) -> None:
+@click.option(
+    "--models",
+    "model_set",
+    type=click.Choice(["default", "fast"]),
+    default="default",
+    show_default=True,
+    help="The bundled model set: default (6-layer encoder) or fast (its 3-layer student, about 1.7 "
+    "times the speed; figures in docs/classify.md, 'Model sets').",
+)
+def classify_command(
+    task: str, path: str, output: IO[str], fmt: str, shares: bool, as_json: bool, seed: int, model_set: str
+) -> None:
     """Classify posts read one per line from PATH (or stdin, with - or no PATH).
 
     Writes exactly one line per input line, in order. With several tasks (--task all) the
@@ -111,6 +122,13 @@ def classify_command(task: str, path: str, output: IO[str], fmt: str, shares: bo
     With --shares, prints each label's estimated share of all the posts instead, with its 95%
     interval and the method (one task at a time).
     """
+    from askscope.classify import models
+
+    with models.use(model_set):
+        _classify(task, path, output, fmt, shares, as_json, seed)
+
+
+def _classify(task: str, path: str, output: IO[str], fmt: str, shares: bool, as_json: bool, seed: int) -> None:
     from askscope.classify.predict import classify
 
     try:

@@ -51,6 +51,8 @@ def _counts(inp: LensInput) -> dict[str, int]:
 def _classifiers(inp: LensInput) -> dict[str, Any]:
     """Per task: the model, the labeler, its validation data (bundled models' cards) and its
     error rates (tpr / fpr per class, rounded to 4 places)."""
+    from askscope.stages.labeling import BUNDLED_SETS
+
     con = inp.store.con
     if "label_models" not in table_names(con):
         return {}
@@ -59,11 +61,12 @@ def _classifiers(inp: LensInput) -> dict[str, Any]:
         "SELECT task, model, error_rates, labeler FROM label_models ORDER BY task"
     ).fetchall():
         entry: dict[str, Any] = {"model": model, "labeler": labeler}
-        if labeler == "bundled":
+        if labeler in BUNDLED_SETS:
             try:
-                from askscope.classify import model_info
+                from askscope.classify import model_info, models
 
-                validation = model_info(task).get("validation", {})
+                with models.use(BUNDLED_SETS[labeler]):
+                    validation = model_info(task).get("validation", {})
                 entry["validation"] = {k: v for k, v in validation.items() if k in ("data", "metric", "value", "score")}
             except Exception:  # noqa: BLE001 - the figures stand without a model card
                 pass

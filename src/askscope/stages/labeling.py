@@ -30,6 +30,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import numpy as np
@@ -93,9 +94,11 @@ def is_text_only(labeler: Any) -> bool:
 
 
 class BundledLabeler:
-    """The classifiers shipped in :mod:`askscope.classify`."""
+    """The classifiers shipped in :mod:`askscope.classify` (its ``default`` model set)."""
 
     name = "bundled"
+    #: The model set it reads (``askscope.classify.models.SETS``).
+    model_set = "default"
     #: The labels depend on the text alone, never on the post's key: the ``classify`` stage
     #: sends each distinct text once and gives its labels to every post with that text.
     text_only = True
@@ -116,15 +119,23 @@ class BundledLabeler:
             ) from exc
         self._models = models
 
+    def _use(self) -> AbstractContextManager[None]:
+        from askscope.classify import models
+
+        return models.use(self.model_set)
+
     def versions(self) -> dict[str, str]:
         out = {}
-        for task in TASKS:
-            info = self._models.model_info(task)
-            out[task] = f"askscope-{task}@{info.get('version', 'rule')}"
+        prefix = "askscope" if self.model_set == "default" else f"askscope-{self.model_set}"
+        with self._use():
+            for task in TASKS:
+                info = self._models.model_info(task)
+                out[task] = f"{prefix}-{task}@{info.get('version', 'rule')}"
         return out
 
     def label(self, texts: list[str], keys: list[tuple[str, str]]) -> dict[str, tuple[Any, ...]]:
-        results = self._models.classify(texts, tasks=list(TASKS))
+        with self._use():
+            results = self._models.classify(texts, tasks=list(TASKS))
         out: dict[str, tuple[Any, ...]] = {}
         for task in TASKS:
             result = results[task]
@@ -147,10 +158,11 @@ class BundledLabeler:
     def validation(self) -> dict[str, Any]:
         """The package's validation set of every task that has one (discourse: when shipped)."""
         found = {}
-        for task in TASKS:
-            data = self._models.load_validation(task)
-            if data is not None:
-                found[task] = data
+        with self._use():
+            for task in TASKS:
+                data = self._models.load_validation(task)
+                if data is not None:
+                    found[task] = data
         return found
 
     def error_rates(self) -> dict[str, dict[str, dict[str, float]]]:
@@ -160,14 +172,29 @@ class BundledLabeler:
         rates: dict[str, Any] = {}
         for task, data in self.validation().items():
             rates[task] = validation_rates(data)
-        for task in TASKS:
-            if task in rates:
-                continue
-            try:
-                rates[task] = self._models.error_rates(task)
-            except Exception:  # noqa: BLE001 - rules and language id have no validation matrix
-                continue
+        with self._use():
+            for task in TASKS:
+                if task in rates:
+                    continue
+                try:
+                    rates[task] = self._models.error_rates(task)
+                except Exception:  # noqa: BLE001 - rules and language id have no validation matrix
+                    continue
         return rates
+
+
+class BundledFastLabeler(BundledLabeler):
+    """The shipped ``fast`` model set: a 3-layer student of the encoder, every calibration, head
+    and validation set refitted on its outputs (about 1.7 times the default set's speed; its
+    validation figures in its cards and docs/classify.md, "Model sets"). Its labels carry
+    ``askscope-fast-<task>@<version>`` so they are never mistaken for the default set's."""
+
+    name = "bundled-fast"
+    model_set = "fast"
+
+
+#: Labeler name -> the bundled model set it reads.
+BUNDLED_SETS = {BundledLabeler.name: BundledLabeler.model_set, BundledFastLabeler.name: BundledFastLabeler.model_set}
 
 
 def get_labeler(spec: Any) -> Labeler:
@@ -211,9 +238,10 @@ def ensure_labels_table(con: Any) -> None:
     con.execute(LABELS_DDL)
 
 
-def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
+def validation_record(data: Any, bundled: bool, model_set: str = "default") -> dict[str, Any]:
     """What ``label_models.validation`` keeps of a task's validation data: a reference to the
-    package's file (bundled labeler) or the rows themselves (any other labeler)."""
+    package's file of the labeler's model set (bundled labelers) or the rows themselves (any
+    other labeler)."""
     record: dict[str, Any] = {
         "labels": list(data.labels),
         "method": data.method,
@@ -221,7 +249,9 @@ def validation_record(data: Any, bundled: bool) -> dict[str, Any]:
         "n": int(len(data.gold)),
     }
     if bundled:
-        record["package"] = f"askscope/classify/models/validation/{data.task}.npz"
+        folder = "models" if model_set == "default" else f"models_{model_set}"
+        record["package"] = f"askscope/classify/{folder}/validation/{data.task}.npz"
+        record["model_set"] = model_set
         return record
     record["gold"] = [int(x) for x in data.gold]
     record["predicted"] = [int(x) for x in data.predicted]
@@ -347,7 +377,12 @@ class Classify(Stage):
                 "rates": [json.dumps(labeler.error_rates().get(t, {}), sort_keys=True) for t in versions],
                 "labeler": labeler.name,
                 "validation": [
-                    json.dumps(validation_record(validation[t], bundled), sort_keys=True) if t in validation else None
+                    json.dumps(
+                        validation_record(validation[t], bundled, getattr(labeler, "model_set", "default")),
+                        sort_keys=True,
+                    )
+                    if t in validation
+                    else None
                     for t in versions
                 ],
             },
