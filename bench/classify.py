@@ -159,6 +159,7 @@ def cpu() -> str:
     """The CPU's model, its int8 instruction sets and how the encoder multiplies on it: the int8
     figures differ about threefold between a CPU with VNNI and one without (docs/benchmarks.md,
     "Exact int8 products on a CPU without VNNI")."""
+    from askscope.classify import models
     from askscope.classify.encoder import saturates
 
     name, flags = "unknown", set()
@@ -172,8 +173,16 @@ def cpu() -> str:
     except OSError:
         pass
     sets = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags] or ["?"]
-    products = "u8 x u8 (this CPU's u8 x s8 kernel clips)" if saturates() else "u8 x s8 (exact here)"
-    return f"{name}, {' '.join(sets)}; int8 products {products}"
+    clips = saturates()
+    products = []
+    for model_set in models.SETS:
+        bits = json.loads(models.path("encoder.json", model_set).read_text()).get("weight_bits", 8)
+        if bits <= 7:
+            how = "u8 x s8, 7-bit weights (exact on every CPU)"
+        else:
+            how = "u8 x u8 (this CPU's u8 x s8 kernel clips)" if clips else "u8 x s8 (exact here)"
+        products.append(f"{model_set} {how}")
+    return f"{name}, {' '.join(sets)}; int8 products: {'; '.join(products)}"
 
 
 def write(path: Path, posts: list[str], threads: int, load_before: float, results: dict) -> None:

@@ -27,6 +27,7 @@ from askscope.classify import encoder as enc
 from askscope.classify.quantify import VALIDATION_DIR
 
 MODELS = Path(enc.__file__).parent / "models"
+FAST = Path(enc.__file__).parent / "models_fast"
 
 
 def matmul_integer(weights: np.ndarray) -> bytes:
@@ -120,18 +121,19 @@ def exact_u8u8(path: Path) -> bytes:
     return bytes(model.SerializeToString())
 
 
-def test_the_encoder_equals_its_exact_form_bitwise() -> None:
+@pytest.mark.parametrize("folder", [MODELS, FAST], ids=["default", "fast"])
+def test_the_encoder_equals_its_exact_form_bitwise(folder: Path) -> None:
     from askscope.classify.text import normalise
     from training import data as d
 
     texts = d.tweeteval(shared(), "hate", "val").texts[:200]
-    encoder = enc.Encoder(MODELS, threads=2)
+    encoder = enc.Encoder(folder, threads=2, tokenizer=MODELS / "tokenizer.json")
     logits = encoder.run(texts)[0]
     ours = np.concatenate([logits[h] for h in sorted(logits)], axis=1)
     options = onnxruntime.SessionOptions()  # no precision option: u8 x u8 needs none
     options.intra_op_num_threads = 1
     exact = onnxruntime.InferenceSession(
-        exact_u8u8(MODELS / "encoder.onnx"),
+        exact_u8u8(folder / "encoder.onnx"),
         options,
         providers=["CPUExecutionProvider"],
         disabled_optimizers=enc.DISABLED_OPTIMIZERS,
@@ -166,3 +168,24 @@ def test_the_shipped_validation_outputs_reproduce_on_this_machine(task: str) -> 
     assert difference.mean() < 1e-3, f"{task}: mean |difference| {difference.mean():.5f}"
     changed = int((np.asarray(result.labels) != stored["predicted"]).sum())
     assert changed <= len(texts) // 500, f"{task}: {changed} of {len(texts)} labels differ from the validated ones"
+
+
+@pytest.mark.parametrize("folder", [MODELS, FAST], ids=["default", "fast"])
+def test_seven_bit_weights_run_on_the_fast_kernel_and_fit_its_sums(folder: Path, monkeypatch) -> None:
+    # a graph whose encoder.json says "weight_bits": 7 holds every int8 weight in [-64, 64], so
+    # 255 * 64 * 2 = 32,640 fits the AVX2 kernel's 16-bit pair sums and the session does without
+    # the precision option even on a CPU whose kernel clips (the exact-form test above checks the
+    # outputs on this CPU); an 8-bit graph keeps the option there
+    layout = json.loads((folder / "encoder.json").read_text())
+    assert layout.get("weight_bits") == 7
+    model = onnx.load(str(folder / "encoder.onnx"))
+    weights = [numpy_helper.to_array(t) for t in model.graph.initializer if t.data_type == TensorProto.INT8]
+    assert len(weights) > 10
+    assert min(int(w.min()) for w in weights) >= -64 and max(int(w.max()) for w in weights) <= 64
+    monkeypatch.setattr(enc, "saturates", lambda: True)
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        enc.session_options(7).get_session_config_entry(enc.PRECISION_KEY)
+    assert enc.session_options(8).get_session_config_entry(enc.PRECISION_KEY) == "1"
+    encoder = enc.Encoder(folder, threads=1, tokenizer=MODELS / "tokenizer.json")
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        encoder.session.get_session_options().get_session_config_entry(enc.PRECISION_KEY)

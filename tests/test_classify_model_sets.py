@@ -63,7 +63,7 @@ def _label(name: str, texts: list[str]) -> dict[str, tuple[list[str], np.ndarray
 def test_the_fast_set_is_its_own_encoder_and_cards() -> None:
     fast, default = models.SETS["fast"], models.SETS["default"]
     assert json.loads((fast / "encoder.json").read_text())["layers"] == 3
-    assert "layers" not in json.loads((default / "encoder.json").read_text())  # the 6-layer original
+    assert json.loads((default / "encoder.json").read_text()).get("layers", 6) == 6  # the original
     assert (fast / "encoder.onnx").read_bytes() != (default / "encoder.onnx").read_bytes()
     # what the set does not hold is the default set's file
     assert not (fast / "tokenizer.json").exists()

@@ -34,7 +34,7 @@ from training import data as d
 from training.metrics import OFFICIAL, confusion
 from training.tasks import NON_ENGLISH
 
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 SEED = 7
 LABELS = {
     "sentiment": ["negative", "neutral", "positive"],

@@ -43,7 +43,7 @@ from training import discourse_data as dd
 from training import embed_cache
 from training.metrics import confusion, per_class
 
-VERSION = "2.2.0"
+VERSION = "2.3.0"
 SEED = 23
 FOLDS = 5
 K = len(DISCOURSE_CATEGORIES)

@@ -1,7 +1,8 @@
 """Export the fine-tuned multi-task model to ONNX and quantise it to int8.
 
-Usage: python -m training.export WORK_DIR MODELS_DIR
+Usage: python -m training.export WORK_DIR MODELS_DIR [--weight-bits 7]
        python -m training.export --unfuse-only MODELS_DIR    # the last step alone, on a shipped graph
+       python -m training.export --dequantise ONNX WORK_DIR   # WORK_DIR/multitask.pt from a shipped graph
 
 Reads ``WORK_DIR/multitask.pt`` (from ``training.finetune``, or ``training.distill``: its
 ``layers`` gives the depth), writes ``WORK_DIR/encoder-fp32.onnx``
@@ -14,6 +15,15 @@ The last step splits every ``SkipLayerNormalization`` the BERT fusions made back
 CPU kernel of the fused op took 86 µs on one post of 32 tokens against 22 µs for the three plain
 ops (onnxruntime 1.32), a quarter of the encoder's time; the package keeps ONNX Runtime from
 fusing them again (``askscope.classify.encoder.DISABLED_OPTIMIZERS``). The weights are untouched.
+
+``--weight-bits 7`` quantises each weight matrix per output channel into [-64, 64] instead of
+per tensor into [-127, 127]: the u8 x s8 products then cannot overflow the 16-bit pair sums of the
+AVX2 kernel, so the package runs it without ``session.x64quantprecision`` (about a sixth less CPU
+on an AVX2 CPU, exact everywhere; ``encoder.json`` says ``"weight_bits": 7``), and the scale per
+channel gives back the bit that the narrower range takes (docs/benchmarks.md, "7-bit weights").
+``--dequantise`` writes ``WORK_DIR/multitask.pt`` from a shipped int8 graph's dequantised weights
+(``training.distill.student`` with every layer), for re-quantising a model whose fp32 weights are
+gone.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ class Exported(nn.Module):
         return logits, pooled
 
 
-def export(work: Path, models: Path) -> None:
+def export(work: Path, models: Path, weight_bits: int = 8) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
@@ -82,12 +92,15 @@ def export(work: Path, models: Path) -> None:
         str(fp32), model_type="bert", num_heads=12, hidden_size=384, opt_level=1, optimization_options=options
     ).save_model_to_file(str(fused))
     models.mkdir(parents=True, exist_ok=True)
+    if weight_bits not in (7, 8):
+        raise ValueError(f"weight_bits must be 7 or 8, not {weight_bits}")
     quantize_dynamic(
         str(fused),
         str(models / "encoder.onnx"),
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["MatMul", "Attention", "Gather"],
-        per_channel=False,
+        per_channel=weight_bits == 7,
+        reduce_range=weight_bits == 7,
         extra_options={"DefaultTensorType": 1},
     )
     unfuse_skip_layer_norm(models / "encoder.onnx")
@@ -109,7 +122,13 @@ def export(work: Path, models: Path) -> None:
                 "max_length": checkpoint["max_length"],
                 "heads": layout,
                 "pooling": "mean",
-                "quantisation": "onnxruntime dynamic int8 (MatMul, Attention, Gather) after BERT fusions",
+                "quantisation": "onnxruntime dynamic int8 (MatMul, Attention, Gather) after BERT fusions"
+                + (
+                    ", per output channel, weights in 7 bits ([-64, 64]: exact u8 x s8 products on every x86 CPU)"
+                    if weight_bits == 7
+                    else ""
+                ),
+                **({"weight_bits": 7} if weight_bits == 7 else {}),
             },
             indent=2,
         )
@@ -117,17 +136,42 @@ def export(work: Path, models: Path) -> None:
     )
 
 
+def dequantise(onnx_path: Path, work: Path) -> None:
+    """``WORK/multitask.pt`` in ``training.finetune``'s format from ``onnx_path``'s dequantised
+    weights, every layer kept (the depth read from the graph)."""
+    import onnx
+
+    from training.distill import student
+    from training.finetune import HEADS, MAX_LENGTH
+
+    nodes = onnx.load(str(onnx_path), load_external_data=False).graph.node
+    depth = sum(1 for node in nodes if node.op_type in ("Attention", "QAttention"))
+    model = student(onnx_path, list(range(depth)))
+    work.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {"state_dict": model.state_dict(), "heads": HEADS, "max_length": MAX_LENGTH, "layers": depth},
+        work / "multitask.pt",
+    )
+    print(f"{work / 'multitask.pt'}: {depth} layers dequantised from {onnx_path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--unfuse-only", action="store_true", help="split the skip-LayerNorms of MODELS/encoder.onnx")
+    parser.add_argument("--dequantise", type=Path, metavar="ONNX", help="write WORK_DIR/multitask.pt from this graph")
+    parser.add_argument("--weight-bits", type=int, choices=(7, 8), default=8, help="7: per channel, in [-64, 64]")
     parser.add_argument("paths", type=Path, nargs="+", help="WORK_DIR MODELS_DIR, or MODELS_DIR with --unfuse-only")
     args = parser.parse_args()
     if args.unfuse_only:
         (models,) = args.paths
         print(f"split {unfuse_skip_layer_norm(models / 'encoder.onnx')} SkipLayerNormalization nodes")
         return
+    if args.dequantise:
+        (work,) = args.paths
+        dequantise(args.dequantise, work)
+        return
     work, models = args.paths
-    export(work, models)
+    export(work, models, args.weight_bits)
 
 
 if __name__ == "__main__":

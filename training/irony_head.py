@@ -56,7 +56,7 @@ from training.embed_cache import ROOT, SPLITS, encode, load_split
 from training.metrics import confusion
 from training.ngrams import design_matrix
 
-VERSION = "2.2.0"
+VERSION = "2.3.0"
 SEED = 11
 C = 0.05
 ORDINARY_BUDGET = 0.20  # the most of the ordinary posts (assumed not ironic) a threshold may flag

@@ -40,7 +40,7 @@ from training.calibrate import fit_calibration, fit_decision
 from training.embed_cache import ROOT, load_split
 from training.metrics import class_f1, confusion
 
-VERSION = "2.3.0"
+VERSION = "2.4.0"
 # Rule features that make a post a question whatever the model says, per language route.
 RULE_FLOOR = {"en": ["request"], "other": ["question_mark", "interrogative_opener", "request"]}
 C_GRID = (0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 1.0)

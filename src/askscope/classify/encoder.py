@@ -32,7 +32,10 @@ DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 #: integers) and multiplies u8 x u8, which does not saturate. Without it an AVX2-only machine
 #: labelled 13 of the 1,000 hate validation posts otherwise than the VNNI machine the models were
 #: validated on (docs/classify.md, "Exact on every CPU"). Set where :func:`saturates` says so: on
-#: a VNNI CPU the u8 x s8 products are exact already, and its fast kernel stays.
+#: a VNNI CPU the u8 x s8 products are exact already, and its fast kernel stays. Nor where the
+#: graph's weights are 7-bit (``encoder.json``: ``"weight_bits": 7``, integers in [-64, 64]):
+#: 255 x 64 x 2 = 32,640 fits in 16 bits, so the u8 x s8 kernel is exact there too, and about a
+#: sixth cheaper than the u8 x u8 one on an AVX2 CPU (docs/benchmarks.md, "7-bit weights").
 PRECISION_KEY = "session.x64quantprecision"
 #: ``training.int8_probe``'s graph: one u8 x s8 ``MatMulInteger`` whose pairs of products overflow 16 bits.
 PROBE = Path(__file__).parent / "models" / "int8_probe.onnx"
@@ -66,10 +69,10 @@ def saturates() -> bool:
     return not np.array_equal(results[0], results[1])
 
 
-def session_options() -> onnxruntime.SessionOptions:
+def session_options(weight_bits: int = 8) -> onnxruntime.SessionOptions:
     """The encoder's ONNX Runtime options: one intra-op thread (posts run in parallel instead),
     every graph optimisation but :data:`DISABLED_OPTIMIZERS`, exact int8 products
-    (:data:`PRECISION_KEY` where :func:`saturates`)."""
+    (:data:`PRECISION_KEY` where :func:`saturates`, unless the weights fit in ``weight_bits`` 7)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -78,7 +81,7 @@ def session_options() -> onnxruntime.SessionOptions:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
-    if saturates():
+    if weight_bits > 7 and saturates():
         options.add_session_config_entry(PRECISION_KEY, "1")
     return options
 
@@ -111,7 +114,7 @@ class Encoder:
         self.workers = threads or default_threads()
         self.session = onnxruntime.InferenceSession(
             str(folder / "encoder.onnx"),
-            session_options(),
+            session_options(int(layout.get("weight_bits", 8))),
             providers=["CPUExecutionProvider"],
             disabled_optimizers=DISABLED_OPTIMIZERS,
         )
