@@ -200,8 +200,10 @@ def render(task: str, card: dict, bench: dict, models: Path, shares: dict | None
         )
         out.append(
             f"- Measured on {bench.get('cpu') or 'AMD EPYC cores with AVX-512 VNNI'}. The int8 encoder's speed "
-            "depends on the CPU: on one without VNNI (AVX2 only) the whole stack ran at 110-130 posts per "
-            'CPU-second, with the same outputs (docs/benchmarks.md, "Exact int8 products on a CPU without VNNI").'
+            "depends on the CPU about threefold: the whole stack ran at 314-324 posts per CPU-second on AMD EPYC "
+            "cores with AVX-512 VNNI (8-bit weights) and at 138-160 on an AVX2-only one (7-bit), with the same outputs (docs/benchmarks.md, "
+            '"Exact int8 products on a CPU without VNNI" and "The fast model set, and 7-bit weights"). The fast '
+            'model set labels about 1.8 times as many posts per CPU-second (docs/classify.md, "Model sets").'
         )
     out += ["", *shares_section(task, card, shares)]
     if notes.get("definition"):

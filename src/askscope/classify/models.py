@@ -3,7 +3,7 @@
 The package ships two **model sets**: ``default`` (``models/``: the fine-tuned 6-layer encoder
 and everything fitted on its outputs) and ``fast`` (``models_fast/``: a 3-layer student
 distilled from it on a GPU, ``training.distill_gpu``, with every calibration, head and
-validation set refitted on its own outputs; about 1.7 times the stack's speed, its figures in
+validation set refitted on its own outputs; about 1.8 times the stack's speed, its figures in
 its cards and docs/classify.md, "Model sets"). A set's folder holds the files that differ;
 the others (tokenizer, language identifier, n-gram model, probe) are the default set's.
 

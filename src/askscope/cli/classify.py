@@ -107,7 +107,7 @@ def _render(results: dict[str, TaskResult], tasks: tuple[str, ...], fmt: str, i:
     type=click.Choice(["default", "fast"]),
     default="default",
     show_default=True,
-    help="The bundled model set: default (6-layer encoder) or fast (its 3-layer student, about 1.7 "
+    help="The bundled model set: default (6-layer encoder) or fast (its 3-layer student, about 1.8 "
     "times the speed; figures in docs/classify.md, 'Model sets').",
 )
 def classify_command(

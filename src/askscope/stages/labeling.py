@@ -185,7 +185,7 @@ class BundledLabeler:
 
 class BundledFastLabeler(BundledLabeler):
     """The shipped ``fast`` model set: a 3-layer student of the encoder, every calibration, head
-    and validation set refitted on its outputs (about 1.7 times the default set's speed; its
+    and validation set refitted on its outputs (about 1.8 times the default set's speed; its
     validation figures in its cards and docs/classify.md, "Model sets"). Its labels carry
     ``askscope-fast-<task>@<version>`` so they are never mistaken for the default set's."""
 
