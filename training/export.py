@@ -1,6 +1,6 @@
 """Export the fine-tuned multi-task model to ONNX and quantise it to int8.
 
-Usage: python -m training.export WORK_DIR MODELS_DIR [--weight-bits 7]
+Usage: python -m training.export WORK_DIR MODELS_DIR [--weight-bits 7|8]
        python -m training.export --unfuse-only MODELS_DIR    # the last step alone, on a shipped graph
        python -m training.export --dequantise ONNX WORK_DIR   # WORK_DIR/multitask.pt from a shipped graph
 
@@ -16,11 +16,12 @@ CPU kernel of the fused op took 86 µs on one post of 32 tokens against 22 µs f
 ops (onnxruntime 1.32), a quarter of the encoder's time; the package keeps ONNX Runtime from
 fusing them again (``askscope.classify.encoder.DISABLED_OPTIMIZERS``). The weights are untouched.
 
-``--weight-bits 7`` quantises each weight matrix per output channel into [-64, 64] instead of
-per tensor into [-127, 127]: the u8 x s8 products then cannot overflow the 16-bit pair sums of the
-AVX2 kernel, so the package runs it without ``session.x64quantprecision`` (about a sixth less CPU
-on an AVX2 CPU, exact everywhere; ``encoder.json`` says ``"weight_bits": 7``), and the scale per
-channel gives back the bit that the narrower range takes (docs/benchmarks.md, "7-bit weights").
+``--weight-bits 7`` (the default, as shipped since 4 Dec 2026) quantises each weight matrix per
+output channel into [-64, 64] instead of per tensor into [-127, 127] (``--weight-bits 8``, before):
+the u8 x s8 products then cannot overflow the 16-bit pair sums of the AVX2 kernel, so the package
+runs it without ``session.x64quantprecision`` (about a sixth less CPU on an AVX2 CPU, exact
+everywhere; ``encoder.json`` says ``"weight_bits": 7``), and the scale per channel gives back the
+bit that the narrower range takes (docs/benchmarks.md, "The fast model set, and 7-bit weights").
 ``--dequantise`` writes ``WORK_DIR/multitask.pt`` from a shipped int8 graph's dequantised weights
 (``training.distill.student`` with every layer), for re-quantising a model whose fp32 weights are
 gone.
@@ -51,10 +52,12 @@ class Exported(nn.Module):
         return logits, pooled
 
 
-def export(work: Path, models: Path, weight_bits: int = 8) -> None:
+def export(work: Path, models: Path, weight_bits: int = 7) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
+    if weight_bits not in (7, 8):
+        raise ValueError(f"weight_bits must be 7 or 8, not {weight_bits}")
     checkpoint = torch.load(work / "multitask.pt", map_location="cpu")
     # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime fuses into Attention.
     layers = checkpoint.get("layers", 6)
@@ -92,8 +95,6 @@ def export(work: Path, models: Path, weight_bits: int = 8) -> None:
         str(fp32), model_type="bert", num_heads=12, hidden_size=384, opt_level=1, optimization_options=options
     ).save_model_to_file(str(fused))
     models.mkdir(parents=True, exist_ok=True)
-    if weight_bits not in (7, 8):
-        raise ValueError(f"weight_bits must be 7 or 8, not {weight_bits}")
     quantize_dynamic(
         str(fused),
         str(models / "encoder.onnx"),
@@ -159,7 +160,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--unfuse-only", action="store_true", help="split the skip-LayerNorms of MODELS/encoder.onnx")
     parser.add_argument("--dequantise", type=Path, metavar="ONNX", help="write WORK_DIR/multitask.pt from this graph")
-    parser.add_argument("--weight-bits", type=int, choices=(7, 8), default=8, help="7: per channel, in [-64, 64]")
+    parser.add_argument(
+        "--weight-bits",
+        type=int,
+        choices=(7, 8),
+        default=7,
+        help="7 (shipped): per channel, in [-64, 64]; 8: per tensor",
+    )
     parser.add_argument("paths", type=Path, nargs="+", help="WORK_DIR MODELS_DIR, or MODELS_DIR with --unfuse-only")
     args = parser.parse_args()
     if args.unfuse_only:
