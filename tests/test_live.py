@@ -144,6 +144,43 @@ def test_demo_pulse_equals_analyze(demo):
     }
 
 
+def test_the_fast_labeler_labels_the_session_and_analyze_reuses_its_labels(demo, tmp_path):
+    """``--labeler bundled-fast``: the session's labels are the fast model set's (recomputed here
+    with that labeler, and not the default set's of the same posts), and ``analyze`` with the same
+    labeler classifies nothing again."""
+    from askscope.stages.labeling import BundledFastLabeler
+
+    campaign, data = _demo_folder(tmp_path)
+    db = str(tmp_path / "fast.duckdb")
+    common = ("--replay", data, "--speed", "1000000", "--no-serve", "--json")
+    proc = run_cli("live", campaign, "--db", db, *common, "--labeler", "bundled-fast")
+    assert proc.returncode == 0, proc.stderr
+    fast = BundledFastLabeler()
+    query = (
+        "SELECT l.platform, l.post_id, p.text, l.task, l.label, l.probability, l.model FROM labels l "
+        "JOIN posts p ON p.platform = l.platform AND p.id = l.post_id ORDER BY l.platform, l.post_id, l.task"
+    )
+    with askscope.open_store(db, read_only=True) as store:
+        stored = rows(store, query)
+    with askscope.open_store(demo["db"], read_only=True) as store:
+        default = {(r[0], r[1], r[3]): (r[4], r[5]) for r in rows(store, query)}
+    assert stored and {(r[3], r[6]) for r in stored} == set(fast.versions().items())
+    posts = sorted({(r[0], r[1]): r[2] for r in stored}.items())
+    results = fast.label([text for _, text in posts], [key for key, _ in posts])
+    index = {key: i for i, (key, _) in enumerate(posts)}
+    for platform, post_id, _text, task, label, probability, _model in stored:
+        names, chosen = results[task][0], results[task][1]
+        i = index[(platform, post_id)]
+        assert label == names[i]
+        assert probability == pytest.approx(float(chosen[i]), abs=1e-6)
+    differing = sum(1 for r in stored if (r[0], r[1], r[3]) in default and default[(r[0], r[1], r[3])][1] != r[5])
+    assert differing > len(stored) // 2  # another encoder: (almost) every probability moves
+    analyzed = run_cli("analyze", db, "--campaign", campaign, "--labeler", "bundled-fast", "--json")
+    assert analyzed.returncode == 0, analyzed.stderr
+    summary = json.loads(analyzed.stdout)["classify"]
+    assert summary["classified_now"] == 0 and summary["reused"] == len(posts)
+
+
 def test_rumoureval_thread_closure_and_pulse_match_analyze(tmp_path):
     """A second real thread: @DanteB4u's Ferguson question and the 92 replies (11 its own)."""
     thread = shared(*FERGUSON)
@@ -408,4 +445,8 @@ def test_cli_errors_exit_1_with_a_hint(tmp_path):
         if env_token is not None:
             os.environ["ASKSCOPE_X_BEARER_TOKEN"] = env_token
     assert no_token.returncode == 1 and "Error: no X bearer token" in no_token.stderr
-    assert "Traceback" not in neither.stderr + missing.stderr + wrong.stderr + no_token.stderr
+    unknown_db = tmp_path / "unknown.duckdb"
+    unknown = run_cli("live", campaign, "--db", str(unknown_db), "--replay", data, "--no-serve", "--labeler", "nope")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("Error: unknown labeler 'nope'")
+    assert "bundled-fast" in unknown.stderr and not unknown_db.exists()
+    assert "Traceback" not in neither.stderr + missing.stderr + wrong.stderr + no_token.stderr + unknown.stderr

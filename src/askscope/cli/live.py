@@ -42,6 +42,12 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(0, 65535), help="Port of the web app.")
 @click.option("--token", default=None, help="Access token of the web app ('auto' generates one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the /live page in the browser.")
+@click.option(
+    "--labeler",
+    default="bundled",
+    show_default=True,
+    help="The labeler of new posts (bundled-fast: the fast model set; askscope plugins lists the installed ones).",
+)
 @click.option("--no-serve", is_flag=True, help="Run the intake only (no web app) and print the pulse when done.")
 @click.option("--json", "as_json", is_flag=True, help="With --no-serve: print the pulse as JSON.")
 def live(
@@ -59,6 +65,7 @@ def live(
     port: int,
     token: str | None,
     open_browser: bool,
+    labeler: str,
     no_serve: bool,
     as_json: bool,
 ) -> None:
@@ -86,6 +93,9 @@ def live(
     if token is not None and token != "auto" and len(token) < 8:
         raise UsageError("--token is shorter than 8 characters", "give a longer token, or --token auto to get one")
     campaign = load_campaign(campaign_file)
+    from askscope.stages.labeling import get_labeler
+
+    chosen = get_labeler(labeler)  # an unknown name is a user error before anything is opened
     intake: Intake
     if replay:
         from askscope.live.intake import ReplayIntake
@@ -97,7 +107,7 @@ def live(
         )
     from askscope.live.console import LiveConsole
 
-    console = LiveConsole.open(db, campaign)
+    console = LiveConsole.open(db, campaign, labeler=chosen)
     try:
         if no_serve:
             _run_here(console, intake, as_json)
