@@ -1,8 +1,9 @@
 """Shares at realistic priors: does the share estimator stay right when the prior moves?
 
-    python bench/shares.py ../shared/data [--draws 40] [--posts 1000] [--choose]
+    python bench/shares.py ../shared/data [--draws 40] [--posts 1000] [--choose] [--models fast]
 
-For every task's shipped validation set (``askscope/classify/models/validation/<task>.npz``,
+For every task's shipped validation set (``askscope/classify/models/validation/<task>.npz``, or
+the fast model set's in ``models_fast/validation`` with ``--models fast``,
 written by ``training/quantify_data.py``), split the rows in two folds (stratified by source and
 gold class; a new seeded split for every simulated campaign, so no single lucky or unlucky split
 decides the figures). One fold is the estimator's validation set (the error rates, the
@@ -35,7 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from askscope.classify.quantify import METHODS, VALIDATION_DIR, Validation, quantify  # noqa: E402
+from askscope.classify import models  # noqa: E402
+from askscope.classify.quantify import METHODS, Validation, quantify  # noqa: E402
 
 PRIORS = (0.05, 0.15, 0.40)
 # (set name, task, source, target class)
@@ -51,6 +53,8 @@ SETS = [
 ]
 TARGET_ERROR = 5.0
 TARGET_COVERAGE = 0.8
+#: The validation folder read (and, with --choose, written): the chosen model set's.
+VALIDATION_DIR = models.SETS["default"] / "validation"
 
 
 def load(task: str) -> Validation:
@@ -251,7 +255,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
     parser.add_argument("--choose", action="store_true", help="record each task's best method in its sidecar")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "shares.json")
+    parser.add_argument(
+        "--models", choices=sorted(models.SETS), default="default", help="the model set whose validation files are read"
+    )
+    parser.add_argument("--out", type=Path, help="results file (default: bench/results/shares[-SET].json)")
     parser.add_argument(
         "--speed",
         type=int,
@@ -260,9 +267,15 @@ def main() -> None:
         help="also time one estimate per method on a campaign of POSTS posts (0: skip)",
     )
     args = parser.parse_args()
+    global VALIDATION_DIR
+    VALIDATION_DIR = models.SETS[args.models] / "validation"
+    out = args.out or ROOT / "bench" / "results" / (
+        "shares.json" if args.models == "default" else f"shares-{args.models}.json"
+    )
     started = time.perf_counter()
     timings = speed(args.speed, args.seed) if args.speed else {}
     results = run(args.draws, args.posts, args.resamples, args.seed, set(args.tasks) if args.tasks else None)
+    results["settings"]["models"] = args.models
     results["choices"] = choose(results)
     results["speed_seconds"] = {"posts": args.speed, "tasks": timings}
     results["seconds"] = round(time.perf_counter() - started, 1)
@@ -279,9 +292,9 @@ def main() -> None:
                 "summary": choice["summary"],
             }
             path.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"{results['seconds']}s; results in {args.out}", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"{results['seconds']}s; results in {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
