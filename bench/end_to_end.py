@@ -2,6 +2,7 @@
 
     python bench/end_to_end.py                      # 20,000 and 100,000 posts
     python bench/end_to_end.py --posts 1000000      # the issue's size
+    python bench/end_to_end.py --posts 100000 --frames   # a campaign with frames (scored in classify)
     python bench/end_to_end.py --posts 100000 --dask local:1 local:2   # also as an archive on Dask
     python bench/end_to_end.py --posts 1000000 --dask local:2 --no-embedded   # the archive path alone
     python bench/end_to_end.py --posts 10000000 --dask local:2 --no-embedded --keep /tmp/e2e-10m
@@ -65,6 +66,17 @@ hosts = ["{host}"]
 hashtags = ["AskCampaign"]
 start = "2015-03-01T00:00:00Z"
 end = "2015-04-30T00:00:00Z"
+"""
+#: ``--frames``: two frames (keywords and an example each), so that the classify stage also scores
+#: every distinct text of P against them (the framing lens's input) as a campaign with frames does.
+FRAMES = """
+[frames.economy]
+keywords = ["economy", "jobs", "taxes", "prices"]
+examples = ["the economy needs more jobs and lower taxes for working families"]
+
+[frames.security]
+keywords = ["police", "attack", "terror", "army"]
+examples = ["after the attack we need more police and a stronger army to keep people safe"]
 """
 
 
@@ -248,6 +260,7 @@ def run(
     kill_after: float | None = None,
     leave: bool = False,
     labeler: str = "bundled",
+    frames: bool = False,
 ) -> dict:
     """One size through one path. ``leave``: do not delete the work folder (``--compare`` reads
     it, then deletes it); its path is ``result["work"]``."""
@@ -264,6 +277,7 @@ def run(
             "posts_written": posts,
             "path": f"archive, --dask {dask}" if dask else "embedded store",
             "labeler": labeler,
+            "frames": frames,
             "input_mib": round(sum(f.stat().st_size for f in files) / 2**20, 1),
         }
         done = work / "ingest.json"  # --keep: an ingest that finished is not run again
@@ -288,7 +302,7 @@ def run(
             ).fetchone()
             result["posts_stored"] = con.execute(f"SELECT count(*) FROM {table('posts')}").fetchone()[0]
         campaign = work / "campaign.toml"
-        campaign.write_text(CAMPAIGN.format(host=host[0]), encoding="utf-8")
+        campaign.write_text(CAMPAIGN.format(host=host[0]) + (FRAMES if frames else ""), encoding="utf-8")
         result["analyze"] = timed(
             ["analyze", str(target), "--campaign", str(campaign), "--labeler", labeler, *on],
             kill_after=kill_after if dask else None,
@@ -317,6 +331,11 @@ def run(
             result["distinct_raw_texts"] = con.execute(
                 f"SELECT count(DISTINCT text_hash) FROM {table('labels')}"
             ).fetchone()[0]
+            if frames:  # the texts scored against the frames (each distinct text of P once)
+                result["frame_texts"] = con.execute(
+                    f"SELECT count(DISTINCT coalesce(p.text, '')) FROM {table('frame_scores')} f "
+                    f"JOIN {table('posts')} p ON p.platform = f.platform AND p.id = f.post_id"
+                ).fetchone()[0]
         result["total_seconds"] = round(sum(result[c]["seconds"] for c in ("ingest", "analyze", "report")), 1)
         result["peak_rss_mib"] = max(result[c]["peak_rss_mib"] for c in ("ingest", "analyze", "report"))
         result["peak_rss_one_process_mib"] = max(
@@ -351,6 +370,9 @@ def main() -> None:
         help="the classify stage's labeler: bundled (the default model set) or bundled-fast (the 3-layer student)",
     )
     parser.add_argument(
+        "--frames", action="store_true", help="give the campaign two frames (the framing lens's scoring included)"
+    )
+    parser.add_argument(
         "--kill-worker-after",
         type=float,
         metavar="SECONDS",
@@ -368,7 +390,14 @@ def main() -> None:
         store: Path | None = None
         for dask in ([] if args.no_embedded else [None]) + args.dask:
             result = run(
-                posts, args.cache, dask, args.keep, args.kill_worker_after, leave=args.compare, labeler=args.labeler
+                posts,
+                args.cache,
+                dask,
+                args.keep,
+                args.kill_worker_after,
+                leave=args.compare,
+                labeler=args.labeler,
+                frames=args.frames,
             )
             result["load_average_after"] = os.getloadavg()
             work = Path(result["work"])

@@ -15,7 +15,7 @@ bundled background posts):
    demo campaign's two frames (one example each) and the same frames with four examples each
    (tests/test_framing_encoder.py), against hand labels (bench/framing_demo_labels.csv).
 
-    .venv/bin/python bench/framing.py [--data ../shared/data] [--split val] [--json OUT]
+    .venv/bin/python bench/framing.py [--data ../shared/data] [--split val] [--json OUT] [--fast]
 
 Vectors are computed once per text and reused (``Cached``); the int8 encoder's vectors move by
 ~1e-2 with their batch-mates, so a post scored inside ``askscope analyze`` can differ slightly.
@@ -173,8 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     parser.add_argument("--split", default="val", choices=("train", "val"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--fast", action="store_true", help="also the fast model set's encoder (encoder-fast: the 3-layer student)"
+    )
     args = parser.parse_args(argv)
     embedders = {"encoder": Cached(BundledEmbedder()), "n-grams": Cached(NgramEmbedder())}
+    if args.fast:
+        embedders["encoder-fast"] = Cached(BundledEmbedder("fast"))
     result = {"stance": stance(args.data, args.split, embedders), "demo": demo(embedders)}
     text = json.dumps(result, indent=1)
     if args.json:

@@ -19,6 +19,14 @@ hosts = ["itsLIVEofficial"]
 hashtags = ["brexit", "kpop", "lisa"]
 start = 2021-06-01T00:00:00Z
 end = 2021-09-30T00:00:00Z
+
+# frames: their similarities are computed by Dask tasks on an archive (``DaskFrameMap``)
+[frames.music]
+keywords = ["album", "concert"]
+examples = ["the new album is out and the concert tour starts next week"]
+
+[frames.politics]
+examples = ["parliament voted on the deal with the european union today"]
 """
 
 
@@ -73,13 +81,21 @@ def test_dask_analysis_gives_the_embedded_labels_and_lens_results(analysed: tupl
     assert "reply_trees on Dask" in stderr and "relations on Dask" in stderr and "answers on Dask" in stderr
     con = duckdb.connect()
     con.execute(f"ATTACH '{store}' AS e (READ_ONLY)")
-    for table, n_min in (("labels", 111 * 8), ("lens_results", 1), ("metrics", 100), ("relations", 200)):
+    tables = ("labels", 111 * 8), ("lens_results", 1), ("metrics", 100), ("relations", 200), ("frame_scores", 200)
+    for table, n_min in (*tables, ("frame_calibration", 2)):
         glob = files(archive, table)
         n = con.execute(f"SELECT count(*) FROM e.{table}").fetchall()[0][0]
         assert n >= n_min
         assert con.execute(f"SELECT count(*) FROM read_parquet({glob})").fetchall()[0][0] == n
         for x, y in ((f"e.{table}", f"read_parquet({glob})"), (f"read_parquet({glob})", f"e.{table}")):
             assert con.execute(f"SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})").fetchall()[0][0] == 0, table
+    # the frames' similarities were computed by tasks on the cluster, and some posts use a frame
+    settings = con.execute(
+        f"SELECT settings FROM read_parquet({files(archive, 'stage_runs')}) WHERE stage = 'classify'"
+    ).fetchall()
+    assert [json.loads(s)["frame_map"] for (s,) in settings] == ["dask local:2 (2 workers)"]
+    used = con.execute("SELECT count(*) FILTER (WHERE uses), count(similarity) FROM e.frame_scores").fetchall()[0]
+    assert 0 < used[0] < used[1]
     # a labelled, non-trivial result (the lens document, not only its presence)
     document = json.loads(con.execute("SELECT results FROM e.lens_results").fetchall()[0][0])
     assert document["backfire"]["volume"]["audience_posts"] > 0

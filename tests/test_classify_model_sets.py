@@ -52,6 +52,10 @@ hosts = ["itsLIVEofficial"]
 hashtags = ["brexit", "kpop", "lisa"]
 start = 2021-06-01T00:00:00Z
 end = 2021-09-30T00:00:00Z
+
+[frames.music]
+keywords = ["album"]
+examples = ["the new album is out and the concert tour starts next week"]
 """
 
 
@@ -183,6 +187,28 @@ def test_analyze_with_the_fast_labeler_in_one_and_in_two_processes(tmp_path: Pat
         rows = con.execute("SELECT task, labeler, validation FROM label_models WHERE validation IS NOT NULL").fetchall()
     assert {labeler for _, labeler, _ in rows} == {"bundled-fast"}
     assert {json.loads(v)["model_set"] for *_, v in rows} == {"fast"}
+    # the frames' vectors are the fast set's encoder's too (each post's similarity recomputed here)
+    from askscope.campaign import load_campaign
+    from askscope.classify.frames import BundledEmbedder, calibrate
+
+    frames = {}
+    for name in stores:
+        with duckdb.connect(str(stores[name]), read_only=True) as con:
+            embedder = con.execute("SELECT DISTINCT embedder FROM frame_calibration").fetchall()
+            scores = con.execute(
+                "SELECT f.post_id, f.similarity, coalesce(p.text, '') FROM frame_scores f "
+                "JOIN posts p ON p.platform = f.platform AND p.id = f.post_id ORDER BY f.platform, f.post_id"
+            ).fetchall()
+        frames[name] = (embedder, scores)
+    assert frames["one"][0] == frames["two"][0] == [("bundled sentence encoder (fast set)",)]
+    assert frames["d"][0] == [("bundled sentence encoder",)]
+    assert frames["one"][1] == frames["two"][1] and len(frames["one"][1]) > 50
+    fast_encoder = BundledEmbedder("fast")
+    (music,) = calibrate(load_campaign(campaign).frames, fast_encoder)
+    for _, similarity, text in frames["one"][1][:20]:
+        expected = float(fast_encoder.embed([text])[0].astype(np.float64) @ music.centroid.astype(np.float64))
+        assert similarity == pytest.approx(expected, abs=1e-6)
+    assert [r[1] for r in frames["d"][1]] != [r[1] for r in frames["one"][1]]
     report = run_cli("report", str(stores["one"]), "--format", "json", "--output", "-")
     assert report.returncode == 0, report.stderr
     classifiers = json.loads(report.stdout)["classifiers"]

@@ -139,3 +139,55 @@ def test_ngrams_stand_in_only_when_the_encoder_cannot_load(monkeypatch):
     )
     vectors = fallback.embed(["free rides", "free rides"])
     assert vectors.shape == (2, framing.DIM) and float(vectors[0] @ vectors[1]) == pytest.approx(1.0)
+
+
+class CountingKeys(BundledEmbedder):
+    """The bundled encoder, recording the keys it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def embed_keys(self, stripped: list[str]) -> np.ndarray:
+        self.asked += stripped
+        return super().embed_keys(stripped)
+
+
+def test_the_stage_scores_each_post_as_the_frames_alone_do(demo_store):
+    """``frame_scores`` written by the classify stage (distinct texts matched once, distinct keys
+    embedded once, joined back in SQL) against each scored post's text embedded and matched on
+    its own, here: the same uses, the same similarities; and each distinct key of the demo's
+    posts went to the encoder exactly once."""
+    store, campaign, _ = demo_store
+    with askscope.open_store(store, read_only=True) as db:
+        _, stored = db.query(
+            "SELECT f.platform, f.post_id, f.frame, f.uses, f.similarity, coalesce(p.text, '') FROM frame_scores f "
+            "JOIN posts p ON p.platform = f.platform AND p.id = f.post_id ORDER BY 1, 2, 3"
+        )
+        _, expected_posts = db.query("SELECT count(*) FROM relations WHERE relation NOT IN ('none', 'repost')")
+    encoder = BundledEmbedder()
+    calibrated = {c.frame.name: c for c in calibrate(campaign.frames, encoder)}
+    assert len(stored) == 2 * expected_posts[0][0]
+    vectors: dict[str, np.ndarray] = {}
+    for _, _, frame, uses, similarity, text in stored:
+        if text not in vectors:
+            vectors[text] = encoder.embed([text])[0]  # this text alone, no key, no page
+        c = calibrated[frame]
+        expected_similarity = float(np.dot(vectors[text].astype(np.float64), c.centroid.astype(np.float64)))
+        assert similarity == pytest.approx(expected_similarity, abs=1e-5)
+        keyword = bool(c.pattern.search(text))
+        assert uses == (keyword or similarity >= c.threshold)
+        if abs(expected_similarity - c.threshold) > 1e-5:
+            assert uses == (keyword or expected_similarity >= c.threshold)
+    # a post that differs only in the account it mentions or its link shares its key
+    keys = {framing._strip(text) for *_, text in stored}
+    assert len(keys) < len(vectors)
+    counting = CountingKeys()
+    analyze(store, campaign, only=["classify"], settings={"embedder": counting})
+    background = len(framing.background_texts())
+    examples = sum(len(f.examples) for f in campaign.frames)
+    asked = counting.asked[background + examples :]  # the calibration's texts come first
+    assert sorted(asked) == sorted(keys)
+    with askscope.open_store(store, read_only=True) as db:
+        _, again = db.query("SELECT platform, post_id, frame, uses, similarity FROM frame_scores ORDER BY 1, 2, 3")
+    assert again == [row[:5] for row in stored]

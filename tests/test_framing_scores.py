@@ -232,3 +232,24 @@ def test_default_embedder_falls_back_with_the_reason(monkeypatch):
     )
     monkeypatch.setattr(models, "encoder", lambda: None)
     assert isinstance(framing.default_embedder(), framing.BundledEmbedder)
+
+
+def test_a_texts_similarity_does_not_depend_on_the_texts_around_it():
+    """Each row's similarity is its own float64 sum: the same in a page of 1,000 texts as alone
+    (a float32 matrix-vector product gives rows in blocks, up to 1e-5 apart), and equal to the
+    dot product computed here in float64."""
+    rng = np.random.default_rng(0)
+    table = {f"t{i}": list(rng.standard_normal(384) * 3) for i in range(1000)}
+    embedder = TableEmbedder(table)
+    frame = framing.CalibratedFrame(
+        Frame("f", examples=("x",)), None, rng.standard_normal(384).astype(np.float32), 0.1, 0.2, 0.0
+    )
+    keys = list(table)
+    together = framing.similarities(keys, [frame], embedder)[:, 0]
+    alone = np.array([framing.similarities([k], [frame], embedder)[0, 0] for k in keys])
+    assert np.array_equal(together, alone)
+    vectors = embedder.embed(keys).astype(np.float64)
+    np.testing.assert_allclose(together, vectors @ frame.centroid.astype(np.float64), rtol=0, atol=1e-12)
+    # a frame without examples: no similarity, and its keywords alone decide
+    keywords_only = framing.CalibratedFrame(Frame("k", keywords=("x",)), None, None, None, None, None)
+    assert np.isnan(framing.similarities(keys[:3], [keywords_only], embedder)).all()

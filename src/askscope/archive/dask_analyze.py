@@ -12,7 +12,9 @@ What runs where (said in the command's output too):
   and cuts the texts into the same chunks as the embedded run (``labeling.BATCH``); each chunk is
   one Dask task, labelled by a labeler loaded once per worker process (:func:`label_chunk` keeps
   it) and written to ``labels`` in order: the labels of the embedded run, bit for bit (the
-  encoder labels one post per call, so a post's labels do not depend on its chunk).
+  encoder labels one post per call, so a post's labels do not depend on its chunk). The
+  campaign's frames too: each page of the embedder's distinct keys (``labeling.FRAME_PAGE``, the
+  embedded run's pages) is a task (:func:`frame_chunk`) whose similarities come back in order.
 * **answers** on the workers, on the same conversation partitions
   (:mod:`askscope.archive.dask_answers`): the embedded stage's own statements per partition, the
   host's posts broadcast to every partition (a host quoting a question from another
@@ -99,6 +101,38 @@ class DaskLabelMap:
         while futures:
             for texts, keys in islice(pending, 1):
                 futures.append(submit(label_chunk, self.spec, texts, keys, pure=False, retries=1))
+            yield futures.popleft().result()
+
+
+def frame_chunk(embedder: Any, calibrated: list[Any], keys: list[str]) -> Any:
+    """The Dask task: one page of frame keys' similarities (``frames.similarities``); the bundled
+    encoder loads once per worker process (the models' cache)."""
+    from askscope.classify.frames import similarities
+
+    return similarities(keys, calibrated, embedder)
+
+
+class DaskFrameMap:
+    """A ``frame_map`` for the classify stage's frames: every page of keys a task on the cluster,
+    the results in page order, at most ``AHEAD`` pages per worker in flight (the same pages as
+    the embedded run: the same similarities)."""
+
+    def __init__(self, client: Any, workers: int, address: str) -> None:
+        self.client, self.workers, self.address = client, workers, address
+
+    def __repr__(self) -> str:
+        return f"dask {self.address} ({self.workers} workers)"
+
+    def __call__(self, pages: Iterable[list[str]], calibrated: list[Any], embedder: Any) -> Iterator[Any]:
+        window = max(1, AHEAD * self.workers)
+        submit = self.client.submit
+        pending = iter(pages)
+        futures = deque(
+            submit(frame_chunk, embedder, calibrated, keys, pure=False, retries=1) for keys in islice(pending, window)
+        )
+        while futures:
+            for keys in islice(pending, 1):
+                futures.append(submit(frame_chunk, embedder, calibrated, keys, pure=False, retries=1))
             yield futures.popleft().result()
 
 
@@ -223,6 +257,7 @@ def _analyze(
         workers = max(1, worker_count(client))
         spec = settings.get("labeler") or "bundled"
         settings["label_map"] = DaskLabelMap(client, spec, workers, dask)
+        settings["frame_map"] = DaskFrameMap(client, workers, dask)
         if progress is not None:
             progress(
                 f"Dask {dask}: reply_trees, relations and answers (shuffled by conversation), the co-action "

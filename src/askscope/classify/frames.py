@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol, cast
@@ -37,6 +38,8 @@ from askscope.campaign import Frame
 DIM = 2**16
 DIM_ENCODER = 384  # the bundled encoder's width (MiniLM), for an all-empty input
 NGRAMS = (3, 4, 5)
+#: Rows whose similarities are summed at once (float64 copies: 256 n-gram rows are 128 MiB).
+_ROWS = 256
 
 
 class Embedder(Protocol):
@@ -58,12 +61,21 @@ class NgramEmbedder:
 
     name = "hashed character 3-5-grams"
 
+    def key(self, text: str) -> str:
+        """What a text's vector is computed from (:func:`keyed`): the text lower-cased, without
+        links and @-mentions."""
+        return _normalise(text)
+
     def embed(self, texts: list[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), DIM), dtype=np.float32) if len(texts) <= 2000 else None
+        return self.embed_keys([_normalise(t) for t in texts])
+
+    def embed_keys(self, keys: list[str]) -> np.ndarray:
+        """The vectors of texts given by their :meth:`key`."""
+        rows = np.zeros((len(keys), DIM), dtype=np.float32) if len(keys) <= 2000 else None
         if rows is None:
-            return np.vstack([self.embed(texts[i : i + 2000]) for i in range(0, len(texts), 2000)])
-        for i, text in enumerate(texts):
-            padded = f" {_normalise(text)} "
+            return np.vstack([self.embed_keys(keys[i : i + 2000]) for i in range(0, len(keys), 2000)])
+        for i, key in enumerate(keys):
+            padded = f" {key} "
             counts: dict[int, int] = {}
             for n in NGRAMS:
                 for j in range(len(padded) - n + 1):
@@ -92,18 +104,35 @@ class BundledEmbedder:
 
     name = "bundled sentence encoder"
 
-    def __init__(self) -> None:
+    def __init__(self, model_set: str = "default") -> None:
+        """``model_set``: the bundled model set whose encoder gives the vectors
+        (``askscope.classify.models.SETS``; the default set unless another is named)."""
         from askscope.classify import models
 
-        models.encoder()
+        if model_set not in models.SETS:
+            raise ValueError(f"unknown model set {model_set!r}")
+        self.model_set = model_set
+        if model_set != "default":
+            self.name = f"bundled sentence encoder ({model_set} set)"
+        with models.use(model_set):
+            models.encoder()
+
+    def key(self, text: str) -> str:
+        """What a text's vector is computed from (:func:`keyed`): the text without links and
+        @-mentions."""
+        return _strip(text or "")
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        from askscope.classify import embed
+        return self.embed_keys([_strip(t or "") for t in texts])
 
-        stripped = [_strip(t or "") for t in texts]
+    def embed_keys(self, stripped: list[str]) -> np.ndarray:
+        """The vectors of texts given by their :meth:`key`."""
+        from askscope.classify import embed, models
+
         kept = [i for i, t in enumerate(stripped) if t]
-        found = np.asarray(embed([stripped[i] for i in kept]), dtype=np.float32) if kept else None
-        vectors = np.zeros((len(texts), DIM_ENCODER if found is None else found.shape[1]), dtype=np.float32)
+        with models.use(getattr(self, "model_set", "default")):
+            found = np.asarray(embed([stripped[i] for i in kept]), dtype=np.float32) if kept else None
+        vectors = np.zeros((len(stripped), DIM_ENCODER if found is None else found.shape[1]), dtype=np.float32)
         if found is not None:
             norms = np.linalg.norm(found, axis=1, keepdims=True)
             norms[norms == 0] = 1.0
@@ -120,14 +149,26 @@ class FallbackNgramEmbedder(NgramEmbedder):
         self.name = f"{NgramEmbedder.name} (the bundled sentence encoder could not load: {reason})"
 
 
-def default_embedder() -> Embedder:
-    """The bundled sentence encoder, or hashed n-grams (named with the reason) when it cannot load.
+def keyed(embedder: Embedder) -> tuple[Callable[[str], str], Callable[[list[str]], np.ndarray]]:
+    """``(key, embed_keys)`` of ``embedder``: the function of a text that its vector depends on
+    alone, and the vectors of such keys, so that texts with the same key are embedded once (two
+    replies that differ only in the accounts they mention or the links they carry). An embedder
+    without ``key`` and ``embed_keys`` methods: the text itself and its ``embed``."""
+    key, embed_keys = getattr(embedder, "key", None), getattr(embedder, "embed_keys", None)
+    if callable(key) and callable(embed_keys):
+        return key, embed_keys
+    return (lambda text: text), embedder.embed
+
+
+def default_embedder(model_set: str = "default") -> Embedder:
+    """The bundled sentence encoder (of the model set ``model_set``), or hashed n-grams (named with
+    the reason) when it cannot load.
 
     Any failure to load counts (missing model files, a missing or broken ONNX Runtime or
     tokenizer, a corrupt graph): the frames are still scored, and the stored embedder name
     carries the error so that the report says which vectors were used and why."""
     try:
-        return BundledEmbedder()
+        return BundledEmbedder(model_set)
     except Exception as exc:  # noqa: BLE001 - any load failure; the reason goes in the embedder's name
         return FallbackNgramEmbedder(f"{type(exc).__name__}: {exc}")
 
@@ -192,18 +233,47 @@ def calibrate(
     return out
 
 
+def keyword_hits(texts: list[str], calibrated: list[CalibratedFrame]) -> list[list[bool]]:
+    """Per text, per frame: does the text contain one of the frame's keywords."""
+    return [[bool(c.pattern.search(t or "")) if c.pattern else False for c in calibrated] for t in texts]
+
+
+def similarities(keys: list[str], calibrated: list[CalibratedFrame], embedder: Embedder) -> np.ndarray:
+    """``(len(keys), len(calibrated))``: the similarity of each text, given by its key
+    (:func:`keyed`), to each frame's examples; NaN for a frame without examples.
+
+    Each row's products are summed on their own in float64 (not a matrix-vector product, whose
+    float32 sums depend on the rows around a row: up to 1e-5 apart), so that a text's similarity
+    is the same in any page of keys."""
+    out = np.full((len(keys), len(calibrated)), np.nan)
+    if keys and any(c.centroid is not None for c in calibrated):
+        vectors = keyed(embedder)[1](keys)
+        for j, c in enumerate(calibrated):
+            if c.centroid is not None:
+                centroid = np.asarray(c.centroid, dtype=np.float64)
+                for start in range(0, len(keys), _ROWS):  # float64 copies of a few rows at a time
+                    block = np.asarray(vectors[start : start + _ROWS], dtype=np.float64)
+                    out[start : start + _ROWS, j] = (block * centroid).sum(axis=1)
+    return out
+
+
+def uses(hit: bool, similarity: float, frame: CalibratedFrame) -> bool:
+    """A text uses a frame: one of its keywords, or a similarity at the frame's threshold."""
+    return bool(hit or (frame.centroid is not None and similarity >= (frame.threshold or 1.0)))
+
+
 def score(
     texts: list[str], calibrated: list[CalibratedFrame], embedder: Embedder
 ) -> dict[str, tuple[list[bool], list[float]]]:
-    """Per frame: does each text use it, and its similarity to the frame's examples."""
-    vectors = embedder.embed(texts) if any(c.centroid is not None for c in calibrated) and texts else None
-    out: dict[str, tuple[list[bool], list[float]]] = {}
-    for c in calibrated:
-        keyword = [bool(c.pattern.search(t or "")) for t in texts] if c.pattern else [False] * len(texts)
-        if vectors is not None and c.centroid is not None:
-            sims = (vectors @ c.centroid).astype(float)
-            uses = [bool(k or s >= (c.threshold or 1.0)) for k, s in zip(keyword, sims)]
-            out[c.frame.name] = (uses, [float(s) for s in sims])
-        else:
-            out[c.frame.name] = (keyword, [float("nan")] * len(texts))
-    return out
+    """Per frame: does each text use it, and its similarity to the frame's examples (the
+    classify stage computes the same per distinct key: ``stages.labeling.score_frames``)."""
+    key = keyed(embedder)[0]
+    sims = similarities([key(t or "") for t in texts], calibrated, embedder)
+    hits = keyword_hits(texts, calibrated)
+    return {
+        c.frame.name: (
+            [uses(hits[i][j], float(sims[i, j]), c) for i in range(len(texts))],
+            [float(v) for v in sims[:, j]],
+        )
+        for j, c in enumerate(calibrated)
+    }

@@ -388,7 +388,9 @@ class Classify(Stage):
             },
         )
         counts = dict(con.execute("SELECT label, count(*) FROM labels WHERE task = 'discourse' GROUP BY 1").fetchall())
-        frames = score_frames(ctx)
+        # the frames' vectors from the encoder of the labeler's model set (the fast set's is as
+        # good at frames as the default one's: docs/benchmarks.md, "Framing")
+        frames = score_frames(ctx, labeler.model_set if isinstance(labeler, BundledLabeler) else "default")
         return {
             "posts": int(posts),
             "classified_now": int(todo),
@@ -595,10 +597,25 @@ CREATE OR REPLACE TABLE frame_scores (platform VARCHAR, post_id VARCHAR, frame V
 """
 
 
-def score_frames(ctx: Context) -> dict[str, Any]:
+def local_frame_map(pages: Iterable[list[str]], calibrated: list[Any], embedder: Any) -> Iterator[np.ndarray]:
+    """Each page of frame keys' similarities, in this process (the default ``frame_map``)."""
+    from askscope.classify.frames import similarities
+
+    for keys in pages:
+        yield similarities(keys, calibrated, embedder)
+
+
+def score_frames(ctx: Context, model_set: str = "default") -> dict[str, Any]:
     """Score the campaign's posts (and the same relations before and after the window) against
-    the campaign's frames (``frame_scores``; calibration in ``frame_calibration``)."""
-    from askscope.classify.frames import calibrate, default_embedder, score
+    the campaign's frames (``frame_scores``; calibration in ``frame_calibration``).
+
+    A post's keyword matches depend on its text, its similarity to a frame on the embedder's key
+    of the text alone (``frames.keyed``: for the bundled encoder the text without links and
+    @-mentions), so each distinct text is matched once and each distinct key embedded once, in
+    pages of ``FRAME_PAGE`` keys in key order; the pages go through ``settings["frame_map"]``
+    (:func:`local_frame_map` here, Dask tasks on an archive). The posts never pass through Python.
+    The vectors: ``settings["embedder"]``, else the bundled encoder of ``model_set``."""
+    from askscope.classify.frames import calibrate, default_embedder, keyed, keyword_hits
 
     con = ctx.store.con
     con.execute(FRAMES_DDL)
@@ -606,10 +623,10 @@ def score_frames(ctx: Context) -> dict[str, Any]:
     if not frames:
         con.execute("CREATE OR REPLACE TABLE frame_calibration (frame VARCHAR, calibration VARCHAR, embedder VARCHAR)")
         return {}
-    embedder = ctx.settings.get("embedder") or default_embedder()
+    embedder = ctx.settings.get("embedder") or default_embedder(model_set)
     calibrated = calibrate(frames, embedder)
-    # each distinct text scored once (a frame's keyword and similarity depend on the text alone),
-    # a page at a time: the posts never pass through Python
+    key = keyed(embedder)[0]
+    frame_map = ctx.settings.get("frame_map") or local_frame_map
     joined = "FROM relations r JOIN posts p ON p.platform = r.platform AND p.id = r.post_id"
     scored = "WHERE r.relation NOT IN ('none', 'repost')"
     try:
@@ -617,33 +634,73 @@ def score_frames(ctx: Context) -> dict[str, Any]:
             "CREATE TEMP TABLE _frm_texts AS SELECT text, row_number() OVER () AS rn "
             f"FROM (SELECT DISTINCT coalesce(p.text, '') AS text {joined} {scored})"
         )
-        con.execute("CREATE TEMP TABLE _frm_scores (rn BIGINT, frame VARCHAR, uses BOOLEAN, similarity DOUBLE)")
+        con.execute("CREATE TEMP TABLE _frm_text_keys (rn BIGINT, k VARCHAR, hits BOOLEAN[])")
         count = con.execute("SELECT count(*) FROM _frm_texts").fetchall()[0][0]
         for start in range(0, count, FRAME_PAGE):
             rows = con.execute(
                 "SELECT rn, text FROM _frm_texts WHERE rn > ? AND rn <= ? ORDER BY rn", [start, start + FRAME_PAGE]
             ).fetchall()
-            scores = score([t for _, t in rows], calibrated, embedder)
-            table: dict[str, list[Any]] = {"rn": [], "frame": [], "uses": [], "similarity": []}
-            for name, (uses, sims) in scores.items():
-                table["rn"] += [r[0] for r in rows]
-                table["frame"] += [name] * len(rows)
-                table["uses"] += uses
-                table["similarity"] += [None if np.isnan(x) else x for x in sims]
-            con.register("_frames", pa.table(table))
+            texts = [t for _, t in rows]
+            page = pa.table(
+                {
+                    "rn": pa.array([r[0] for r in rows], pa.int64()),
+                    "k": pa.array([key(t) for t in texts], pa.string()),
+                    "hits": pa.array(keyword_hits(texts, calibrated), pa.list_(pa.bool_())),
+                }
+            )
+            con.register("_frm_page", page)
             try:
-                con.execute("INSERT INTO _frm_scores SELECT rn, frame, uses, similarity FROM _frames")
+                con.execute("INSERT INTO _frm_text_keys SELECT rn, k, hits FROM _frm_page")
             finally:
-                con.unregister("_frames")
+                con.unregister("_frm_page")
+        # each distinct key a number, in key order: the pages below are the same in every run
         con.execute(
-            "INSERT INTO frame_scores SELECT r.platform, r.post_id, s.frame, s.uses, s.similarity "
-            f"{joined} JOIN _frm_texts t ON t.text = coalesce(p.text, '') JOIN _frm_scores s ON s.rn = t.rn {scored} "
-            "ORDER BY r.platform, r.post_id, list_position($frames, s.frame)",
-            {"frames": [c.frame.name for c in calibrated]},
+            "CREATE TEMP TABLE _frm_keys AS SELECT k, row_number() OVER (ORDER BY k) AS kn "
+            "FROM (SELECT DISTINCT k FROM _frm_text_keys)"
+        )
+        keys = con.execute("SELECT count(*) FROM _frm_keys").fetchall()[0][0]
+
+        def pages() -> Iterator[list[str]]:
+            for first in range(0, keys, FRAME_PAGE):
+                yield [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT k FROM _frm_keys WHERE kn > ? AND kn <= ? ORDER BY kn", [first, first + FRAME_PAGE]
+                    ).fetchall()
+                ]
+
+        con.execute("CREATE TEMP TABLE _frm_sims (kn BIGINT, sims DOUBLE[])")
+        first = 0
+        for sims in frame_map(pages(), calibrated, embedder):
+            values = [[None if np.isnan(v) else float(v) for v in row] for row in np.asarray(sims)]
+            table = pa.table(
+                {
+                    "kn": pa.array(range(first + 1, first + 1 + len(values)), pa.int64()),
+                    "sims": pa.array(values, pa.list_(pa.float64())),
+                }
+            )
+            con.register("_frm_page", table)
+            try:
+                con.execute("INSERT INTO _frm_sims SELECT kn, sims FROM _frm_page")
+            finally:
+                con.unregister("_frm_page")
+            first += len(values)
+        # a frame's threshold as frames.uses reads it (a frame without examples has no similarity:
+        # its keywords alone)
+        cutoffs = [float(c.threshold or 1.0) for c in calibrated]
+        con.execute(
+            "INSERT INTO frame_scores SELECT r.platform, r.post_id, f.frame, "
+            "tk.hits[f.i] OR coalesce(s.sims[f.i] >= f.cutoff, false), s.sims[f.i] "
+            f"{joined} JOIN _frm_texts t ON t.text = coalesce(p.text, '') JOIN _frm_text_keys tk ON tk.rn = t.rn "
+            "JOIN _frm_keys kk ON kk.k = tk.k JOIN _frm_sims s ON s.kn = kk.kn "
+            "CROSS JOIN (SELECT unnest($frames) AS frame, unnest($cutoffs) AS cutoff, "
+            "unnest(range(1, len($frames) + 1)) AS i) f "
+            f"{scored} ORDER BY r.platform, r.post_id, f.i",
+            {"frames": [c.frame.name for c in calibrated], "cutoffs": cutoffs},
         )
     finally:
-        con.execute("DROP TABLE IF EXISTS _frm_texts")
-        con.execute("DROP TABLE IF EXISTS _frm_scores")
+        for name in ("_frm_texts", "_frm_text_keys", "_frm_keys", "_frm_sims"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(
         "CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
         "$e AS embedder",
