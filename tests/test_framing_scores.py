@@ -235,11 +235,11 @@ def test_default_embedder_falls_back_with_the_reason(monkeypatch):
 
 
 def test_a_texts_similarity_does_not_depend_on_the_texts_around_it():
-    """Each row's similarity is its own float64 sum: the same in a page of 1,000 texts as alone
+    """Each row's similarity is its own float64 sum: the same in a page of 2,500 texts as alone
     (a float32 matrix-vector product gives rows in blocks, up to 1e-5 apart), and equal to the
     dot product computed here in float64."""
     rng = np.random.default_rng(0)
-    table = {f"t{i}": list(rng.standard_normal(384) * 3) for i in range(1000)}
+    table = {f"t{i}": list(rng.standard_normal(384) * 3) for i in range(2500)}  # blocks of 1,024 and a rest
     embedder = TableEmbedder(table)
     frame = framing.CalibratedFrame(
         Frame("f", examples=("x",)), None, rng.standard_normal(384).astype(np.float32), 0.1, 0.2, 0.0

@@ -38,6 +38,8 @@ from askscope.campaign import Frame
 DIM = 2**16
 DIM_ENCODER = 384  # the bundled encoder's width (MiniLM), for an all-empty input
 NGRAMS = (3, 4, 5)
+#: Keys embedded at once (1,024 n-gram vectors are 256 MiB; the encoder runs a post per call anyway).
+_EMBED = 1024
 #: Rows whose similarities are summed at once (float64 copies: 256 n-gram rows are 128 MiB).
 _ROWS = 256
 
@@ -247,13 +249,16 @@ def similarities(keys: list[str], calibrated: list[CalibratedFrame], embedder: E
     is the same in any page of keys."""
     out = np.full((len(keys), len(calibrated)), np.nan)
     if keys and any(c.centroid is not None for c in calibrated):
-        vectors = keyed(embedder)[1](keys)
-        for j, c in enumerate(calibrated):
-            if c.centroid is not None:
-                centroid = np.asarray(c.centroid, dtype=np.float64)
-                for start in range(0, len(keys), _ROWS):  # float64 copies of a few rows at a time
-                    block = np.asarray(vectors[start : start + _ROWS], dtype=np.float64)
-                    out[start : start + _ROWS, j] = (block * centroid).sum(axis=1)
+        embed_keys = keyed(embedder)[1]
+        centroids = {
+            j: np.asarray(c.centroid, dtype=np.float64) for j, c in enumerate(calibrated) if c.centroid is not None
+        }
+        for first in range(0, len(keys), _EMBED):  # the vectors of a block of keys at a time
+            vectors = embed_keys(keys[first : first + _EMBED])
+            for start in range(0, len(vectors), _ROWS):  # float64 copies of a few rows at a time
+                block = np.asarray(vectors[start : start + _ROWS], dtype=np.float64)
+                for j, centroid in centroids.items():
+                    out[first + start : first + start + len(block), j] = (block * centroid).sum(axis=1)
     return out
 
 
