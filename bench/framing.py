@@ -17,8 +17,9 @@ bundled background posts):
 
     .venv/bin/python bench/framing.py [--data ../shared/data] [--split val] [--json OUT] [--fast]
 
-Vectors are computed once per text and reused (``Cached``); the int8 encoder's vectors move by
-~1e-2 with their batch-mates, so a post scored inside ``askscope analyze`` can differ slightly.
+Vectors are computed once per text and reused (``Cached``); the encoder runs one post per call, so
+a text's vector here is the one ``askscope analyze`` gives it. ``--fast`` adds the fast model set's
+encoder (``encoder-fast``).
 """
 
 from __future__ import annotations

@@ -659,6 +659,12 @@ def score_frames(ctx: Context, model_set: str = "default") -> dict[str, Any]:
             "FROM (SELECT DISTINCT k FROM _frm_text_keys)"
         )
         keys = con.execute("SELECT count(*) FROM _frm_keys").fetchall()[0][0]
+        # the texts keep their key's number, not the key (temporary tables stay in memory)
+        con.execute(
+            "CREATE TEMP TABLE _frm_text_kn AS SELECT tk.rn, kk.kn, tk.hits FROM _frm_text_keys tk "
+            "JOIN _frm_keys kk ON kk.k = tk.k"
+        )
+        con.execute("DROP TABLE _frm_text_keys")
 
         def pages() -> Iterator[list[str]]:
             for first in range(0, keys, FRAME_PAGE):
@@ -685,21 +691,22 @@ def score_frames(ctx: Context, model_set: str = "default") -> dict[str, Any]:
             finally:
                 con.unregister("_frm_page")
             first += len(values)
+        con.execute("DROP TABLE _frm_keys")
         # a frame's threshold as frames.uses reads it (a frame without examples has no similarity:
         # its keywords alone)
         cutoffs = [float(c.threshold or 1.0) for c in calibrated]
         con.execute(
             "INSERT INTO frame_scores SELECT r.platform, r.post_id, f.frame, "
             "tk.hits[f.i] OR coalesce(s.sims[f.i] >= f.cutoff, false), s.sims[f.i] "
-            f"{joined} JOIN _frm_texts t ON t.text = coalesce(p.text, '') JOIN _frm_text_keys tk ON tk.rn = t.rn "
-            "JOIN _frm_keys kk ON kk.k = tk.k JOIN _frm_sims s ON s.kn = kk.kn "
+            f"{joined} JOIN _frm_texts t ON t.text = coalesce(p.text, '') JOIN _frm_text_kn tk ON tk.rn = t.rn "
+            "JOIN _frm_sims s ON s.kn = tk.kn "
             "CROSS JOIN (SELECT unnest($frames) AS frame, unnest($cutoffs) AS cutoff, "
             "unnest(range(1, len($frames) + 1)) AS i) f "
             f"{scored} ORDER BY r.platform, r.post_id, f.i",
             {"frames": [c.frame.name for c in calibrated], "cutoffs": cutoffs},
         )
     finally:
-        for name in ("_frm_texts", "_frm_text_keys", "_frm_keys", "_frm_sims"):
+        for name in ("_frm_texts", "_frm_text_keys", "_frm_text_kn", "_frm_keys", "_frm_sims"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(
         "CREATE OR REPLACE TABLE frame_calibration AS SELECT unnest($f) AS frame, unnest($c) AS calibration, "
