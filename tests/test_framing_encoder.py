@@ -191,3 +191,29 @@ def test_the_stage_scores_each_post_as_the_frames_alone_do(demo_store):
     with askscope.open_store(store, read_only=True) as db:
         _, again = db.query("SELECT platform, post_id, frame, uses, similarity FROM frame_scores ORDER BY 1, 2, 3")
     assert again == [row[:5] for row in stored]
+
+
+def test_the_stage_runs_again_in_the_same_connection_and_leaves_no_temporary_table(demo_store, tmp_path):
+    """The classify stage's working tables (``_cls_*``, ``_frm_*``) are dropped when it ends: a
+    second run in the same connection (the labels reused, the frames scored again) succeeds and
+    writes the same ``frame_scores``."""
+    import shutil
+
+    from askscope.stages import Context, run_stages
+
+    store, campaign, _ = demo_store
+    copy = tmp_path / "again.duckdb"
+    shutil.copy(store, copy)
+    with askscope.open_store(store, read_only=True) as db:
+        _, before = db.query("SELECT platform, post_id, frame, uses, similarity FROM frame_scores ORDER BY 1, 2, 3")
+    with askscope.open_store(copy) as db:
+        for _ in range(2):
+            summary = run_stages(Context(db, campaign), only=["classify"])["classify"]
+            assert summary["classified_now"] == 0
+            left = db.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
+                "(table_name LIKE '\\_cls\\_%' ESCAPE '\\' OR table_name LIKE '\\_frm\\_%' ESCAPE '\\')"
+            ).fetchall()
+            assert left == []
+            _, after = db.query("SELECT platform, post_id, frame, uses, similarity FROM frame_scores ORDER BY 1, 2, 3")
+            assert after == before

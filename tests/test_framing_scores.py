@@ -253,3 +253,46 @@ def test_a_texts_similarity_does_not_depend_on_the_texts_around_it():
     # a frame without examples: no similarity, and its keywords alone decide
     keywords_only = framing.CalibratedFrame(Frame("k", keywords=("x",)), None, None, None, None, None)
     assert np.isnan(framing.similarities(keys[:3], [keywords_only], embedder)).all()
+
+
+class KeyOnly:
+    """An embedder with a ``key`` but no ``embed_keys``: half of the keyed protocol."""
+
+    name = "key only"
+
+    def key(self, text: str) -> str:
+        return text.upper()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+
+def test_keyed_needs_both_key_and_embed_keys():
+    """Only an embedder with both methods is keyed by its ``key``; one with a key but no way to
+    embed keys gets each text as its own key and its ``embed`` (its key alone is no promise that
+    texts with one key have one vector)."""
+    half = KeyOnly()
+    key, embed_keys = framing.keyed(half)
+    assert key("Free @x") == "Free @x"
+    assert embed_keys == half.embed
+    ngrams = NgramEmbedder()
+    key, embed_keys = framing.keyed(ngrams)
+    assert key("Free @x http://t.co/a") == "free"
+    assert embed_keys == ngrams.embed_keys
+
+
+def test_a_post_with_no_words_left_is_similar_to_no_frame(monkeypatch):
+    """An empty post and one that is only a mention and a link have the key "" and a zero
+    vector: similarity 0 to every frame, keywords aside."""
+    import askscope.classify
+    from askscope.classify import models
+
+    monkeypatch.setattr(models, "encoder", lambda: None)
+    monkeypatch.setattr(askscope.classify, "embed", lambda texts: [[1.0, 0.0]] * len(texts), raising=False)
+    embedder = framing.BundledEmbedder()
+    assert embedder.key("") == "" and embedder.key("@x https://t.co/a") == ""
+    frame = framing.CalibratedFrame(
+        Frame("f", examples=("x",)), None, np.array([1.0, 0.0], dtype=np.float32), 0.5, 0.9, 0.1
+    )
+    uses, sims = score(["", "@x https://t.co/a", "words"], [frame], embedder)["f"]
+    assert sims == [0.0, 0.0, 1.0] and uses == [False, False, True]
